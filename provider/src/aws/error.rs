@@ -1,0 +1,76 @@
+//! AWS errors with the context users need: which call, in which region, and
+//! the service's own error code and message.
+
+use std::fmt;
+
+use aws_sdk_ec2::error::{ProvideErrorMetadata, SdkError};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AwsError {
+    pub operation: &'static str,
+    pub region: String,
+    /// The service error code (`InvalidVpcID.NotFound`), or a transport
+    /// failure class (`DispatchFailure`, `TimeoutError`, …).
+    pub code: String,
+    pub message: String,
+}
+
+impl AwsError {
+    pub fn is_not_found(&self) -> bool {
+        self.code.ends_with(".NotFound")
+            || self.code == "NoSuchEntity"
+            || self.code == "ResourceNotFoundException"
+    }
+
+    /// Wraps an SDK error with the operation and region it came from.
+    pub fn from_sdk<E, R>(operation: &'static str, region: &str, err: SdkError<E, R>) -> Self
+    where
+        E: ProvideErrorMetadata + std::error::Error + 'static,
+        R: fmt::Debug,
+    {
+        let (code, message) = match &err {
+            SdkError::ServiceError(service) => (
+                service.err().code().unwrap_or("Unknown").to_string(),
+                service.err().message().unwrap_or_default().to_string(),
+            ),
+            SdkError::TimeoutError(_) => ("TimeoutError".into(), "request timed out".into()),
+            SdkError::DispatchFailure(failure) => (
+                "DispatchFailure".into(),
+                format!("{:?}", failure.as_connector_error()),
+            ),
+            SdkError::ResponseError(_) => ("ResponseError".into(), "malformed response".into()),
+            SdkError::ConstructionFailure(_) => ("ConstructionFailure".into(), format!("{err}")),
+            _ => ("Unknown".into(), format!("{err}")),
+        };
+        Self {
+            operation,
+            region: region.to_string(),
+            code,
+            message,
+        }
+    }
+}
+
+impl fmt::Display for AwsError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} in {}: {}", self.operation, self.region, self.code)?;
+        if !self.message.is_empty() {
+            write!(f, ": {}", self.message)?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for AwsError {}
+
+/// `result.map_err(aws_err("CreateRoute", region))`.
+pub fn aws_err<'a, E, R>(
+    operation: &'static str,
+    region: &'a str,
+) -> impl FnOnce(SdkError<E, R>) -> AwsError + 'a
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+    R: fmt::Debug,
+{
+    move |err| AwsError::from_sdk(operation, region, err)
+}

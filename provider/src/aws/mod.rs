@@ -1,0 +1,198 @@
+//! AWS access: provider-level settings, one SDK client per (service, region,
+//! role) built on first use and reused, errors with context, finders and
+//! waiters.
+
+pub mod ec2;
+pub mod error;
+pub mod regions;
+pub mod waiters;
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+
+use aws_config::retry::RetryConfig;
+use aws_config::sts::AssumeRoleProvider;
+use aws_config::{BehaviorVersion, Region, SdkConfig};
+use tokio::sync::{Mutex, OnceCell};
+
+pub use error::AwsError;
+
+/// The provider block's settings, resolved.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct AwsSettings {
+    pub region: Option<String>,
+    pub profile: Option<String>,
+    pub assume_role: Option<AssumeRole>,
+    pub endpoints: Endpoints,
+    pub default_tags: BTreeMap<String, String>,
+    /// Retries per API call (attempts = retries + 1).
+    pub max_retries: u32,
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct AssumeRole {
+    pub role_arn: String,
+    pub session_name: Option<String>,
+    pub external_id: Option<String>,
+}
+
+/// Per-service endpoint overrides (`AWS_ENDPOINT_URL*` apply when unset).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Endpoints {
+    pub ec2: Option<String>,
+    pub eks: Option<String>,
+    pub iam: Option<String>,
+    pub sts: Option<String>,
+    pub kms: Option<String>,
+}
+
+pub const DEFAULT_MAX_RETRIES: u32 = 25;
+const SESSION_NAME: &str = "terraform-provider-fleet";
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+struct ClientKey {
+    region: String,
+    role_arn: Option<String>,
+}
+
+/// Configured AWS access shared by all resources of one provider instance.
+pub struct Aws {
+    settings: AwsSettings,
+    base: OnceCell<SdkConfig>,
+    ec2_clients: Mutex<HashMap<ClientKey, aws_sdk_ec2::Client>>,
+    role_configs: Mutex<HashMap<String, SdkConfig>>,
+}
+
+impl Aws {
+    pub fn new(settings: AwsSettings) -> Self {
+        Self {
+            settings,
+            base: OnceCell::new(),
+            ec2_clients: Mutex::new(HashMap::new()),
+            role_configs: Mutex::new(HashMap::new()),
+        }
+    }
+
+    pub fn settings(&self) -> &AwsSettings {
+        &self.settings
+    }
+
+    /// The region a resource uses when it names none.
+    pub async fn default_region(&self) -> Option<String> {
+        if let Some(region) = &self.settings.region {
+            return Some(region.clone());
+        }
+        self.base_config().await.region().map(|r| r.to_string())
+    }
+
+    /// The standard credential chain (env, profile, SSO, IMDS, …), with the
+    /// provider's profile, retry settings and optional assumed role.
+    async fn base_config(&self) -> &SdkConfig {
+        self.base
+            .get_or_init(|| async {
+                let mut loader = aws_config::defaults(BehaviorVersion::latest()).retry_config(
+                    RetryConfig::standard().with_max_attempts(self.settings.max_retries + 1),
+                );
+                if let Some(profile) = &self.settings.profile {
+                    loader = loader.profile_name(profile);
+                }
+                if let Some(region) = &self.settings.region {
+                    loader = loader.region(Region::new(region.clone()));
+                }
+                let config = loader.load().await;
+                match &self.settings.assume_role {
+                    Some(role) => self.assume(&config, role).await,
+                    None => config,
+                }
+            })
+            .await
+    }
+
+    /// `config` with credentials of `role`, obtained through STS.
+    async fn assume(&self, config: &SdkConfig, role: &AssumeRole) -> SdkConfig {
+        let mut sts_config = config.to_builder();
+        if let Some(url) = &self.settings.endpoints.sts {
+            sts_config.set_endpoint_url(Some(url.clone()));
+        }
+        let mut provider = AssumeRoleProvider::builder(role.role_arn.clone())
+            .session_name(
+                role.session_name
+                    .clone()
+                    .unwrap_or_else(|| SESSION_NAME.to_string()),
+            )
+            .configure(&sts_config.build());
+        if let Some(external_id) = &role.external_id {
+            provider = provider.external_id(external_id.clone());
+        }
+        let provider = provider.build().await;
+        config
+            .to_builder()
+            .credentials_provider(
+                aws_credential_types::provider::SharedCredentialsProvider::new(provider),
+            )
+            .build()
+    }
+
+    /// Base configuration, or the one for an extra role (a peering accepter
+    /// in another account), built once per role.
+    async fn config_for(&self, role_arn: Option<&str>) -> SdkConfig {
+        let base = self.base_config().await;
+        let Some(role_arn) = role_arn else {
+            return base.clone();
+        };
+        let mut roles = self.role_configs.lock().await;
+        if let Some(config) = roles.get(role_arn) {
+            return config.clone();
+        }
+        let role = AssumeRole {
+            role_arn: role_arn.to_string(),
+            session_name: None,
+            external_id: None,
+        };
+        let config = self.assume(base, &role).await;
+        roles.insert(role_arn.to_string(), config.clone());
+        config
+    }
+
+    /// The EC2 client for `region` (and `role_arn`, when acting in another account).
+    pub async fn ec2(&self, region: &str, role_arn: Option<&str>) -> aws_sdk_ec2::Client {
+        let key = ClientKey {
+            region: region.to_string(),
+            role_arn: role_arn.map(str::to_string),
+        };
+        if let Some(client) = self.ec2_clients.lock().await.get(&key) {
+            return client.clone();
+        }
+        let config = self.config_for(role_arn).await;
+        let mut builder =
+            aws_sdk_ec2::config::Builder::from(&config).region(Region::new(region.to_string()));
+        if let Some(url) = &self.settings.endpoints.ec2 {
+            builder = builder.endpoint_url(url);
+        }
+        let client = aws_sdk_ec2::Client::from_conf(builder.build());
+        self.ec2_clients
+            .lock()
+            .await
+            .entry(key)
+            .or_insert(client)
+            .clone()
+    }
+}
+
+/// Shared handle: set once by ConfigureProvider, read by every resource.
+#[derive(Default)]
+pub struct AwsHandle {
+    aws: std::sync::OnceLock<Arc<Aws>>,
+    pub stop: waiters::StopSignal,
+}
+
+impl AwsHandle {
+    pub fn configure(&self, aws: Aws) {
+        // Terraform configures a provider instance once; a second call keeps the first.
+        let _ = self.aws.set(Arc::new(aws));
+    }
+
+    pub fn get(&self) -> Option<Arc<Aws>> {
+        self.aws.get().cloned()
+    }
+}

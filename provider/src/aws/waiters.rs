@@ -1,0 +1,218 @@
+//! Polling an AWS object until it reaches a state: exponential backoff with
+//! jitter, bounded by the resource's timeout, cut short by StopProvider.
+
+use std::future::Future;
+use std::time::{Duration, Instant};
+
+use tokio::sync::watch;
+
+use super::AwsError;
+
+/// Set when Terraform calls StopProvider (Ctrl-C); waits end early.
+pub struct StopSignal {
+    sender: watch::Sender<bool>,
+}
+
+impl Default for StopSignal {
+    fn default() -> Self {
+        Self {
+            sender: watch::channel(false).0,
+        }
+    }
+}
+
+impl StopSignal {
+    pub fn stop(&self) {
+        self.sender.send_replace(true);
+    }
+
+    pub fn is_stopped(&self) -> bool {
+        *self.sender.borrow()
+    }
+
+    /// Resolves once `stop` has been called.
+    pub async fn stopped(&self) {
+        let mut receiver = self.sender.subscribe();
+        // The sender lives as long as `self`, so this only ends on stop.
+        let _ = receiver.wait_for(|stopped| *stopped).await;
+    }
+}
+
+/// What one poll found.
+pub enum Poll<T> {
+    Ready(T),
+    /// Not there yet; the current state, for messages.
+    Pending(String),
+    /// A state from which the wanted one can't be reached.
+    Failed(String),
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum WaitError {
+    #[error("timed out after {after:?} waiting for {what} (last state: {last_state})")]
+    Timeout {
+        what: String,
+        after: Duration,
+        last_state: String,
+    },
+    #[error("stopped by Terraform while waiting for {what}")]
+    Stopped { what: String },
+    #[error("{what} reached state {state}")]
+    UnexpectedState { what: String, state: String },
+    #[error(transparent)]
+    Aws(#[from] AwsError),
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct Backoff {
+    pub first: Duration,
+    pub max: Duration,
+}
+
+impl Default for Backoff {
+    fn default() -> Self {
+        Self {
+            first: Duration::from_millis(200),
+            max: Duration::from_secs(10),
+        }
+    }
+}
+
+impl Backoff {
+    /// Delay before poll number `attempt` (0-based): doubling, capped, with
+    /// ±25 % jitter so many waits don't poll in lockstep.
+    pub fn delay(&self, attempt: u32) -> Duration {
+        let base = self
+            .first
+            .saturating_mul(1u32 << attempt.min(16))
+            .min(self.max);
+        let jitter = 0.75 + fastrand::f64() * 0.5;
+        base.mul_f64(jitter)
+    }
+}
+
+/// Polls `check` until it is ready, fails, `timeout` passes or Terraform stops us.
+pub async fn wait_until<T, F, Fut>(
+    what: &str,
+    timeout: Duration,
+    backoff: Backoff,
+    stop: &StopSignal,
+    mut check: F,
+) -> Result<T, WaitError>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<Poll<T>, AwsError>>,
+{
+    let started = Instant::now();
+    let mut attempt = 0;
+    loop {
+        if stop.is_stopped() {
+            return Err(WaitError::Stopped {
+                what: what.to_string(),
+            });
+        }
+        let last_state = match check().await? {
+            Poll::Ready(value) => return Ok(value),
+            Poll::Failed(state) => {
+                return Err(WaitError::UnexpectedState {
+                    what: what.to_string(),
+                    state,
+                });
+            }
+            Poll::Pending(state) => state,
+        };
+        let elapsed = started.elapsed();
+        if elapsed >= timeout {
+            return Err(WaitError::Timeout {
+                what: what.to_string(),
+                after: timeout,
+                last_state,
+            });
+        }
+        let delay = backoff.delay(attempt).min(timeout - elapsed);
+        attempt += 1;
+        tokio::select! {
+            _ = tokio::time::sleep(delay) => {}
+            _ = stop.stopped() => return Err(WaitError::Stopped { what: what.to_string() }),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicU32, Ordering};
+
+    const FAST: Backoff = Backoff {
+        first: Duration::from_millis(1),
+        max: Duration::from_millis(5),
+    };
+
+    #[tokio::test]
+    async fn returns_once_the_state_is_reached() {
+        let polls = AtomicU32::new(0);
+        let stop = StopSignal::default();
+        let result = wait_until("thing", Duration::from_secs(5), FAST, &stop, || async {
+            let n = polls.fetch_add(1, Ordering::SeqCst);
+            Ok(if n < 3 {
+                Poll::Pending(format!("poll {n}"))
+            } else {
+                Poll::Ready(n)
+            })
+        })
+        .await;
+        assert_eq!(result.unwrap(), 3);
+    }
+
+    #[tokio::test]
+    async fn gives_up_at_the_timeout_with_the_last_state() {
+        let stop = StopSignal::default();
+        let err = wait_until::<(), _, _>(
+            "peering",
+            Duration::from_millis(30),
+            FAST,
+            &stop,
+            || async { Ok(Poll::Pending("pending-acceptance".into())) },
+        )
+        .await
+        .unwrap_err();
+        assert!(
+            matches!(&err, WaitError::Timeout { last_state, .. } if last_state == "pending-acceptance"),
+            "{err}"
+        );
+    }
+
+    #[tokio::test]
+    async fn stop_ends_a_wait_early() {
+        let stop = std::sync::Arc::new(StopSignal::default());
+        let stopper = stop.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+            stopper.stop();
+        });
+        let slow = Backoff {
+            first: Duration::from_secs(30),
+            max: Duration::from_secs(30),
+        };
+        let started = Instant::now();
+        let err =
+            wait_until::<(), _, _>("cluster", Duration::from_secs(600), slow, &stop, || async {
+                Ok(Poll::Pending("CREATING".into()))
+            })
+            .await
+            .unwrap_err();
+        assert!(matches!(err, WaitError::Stopped { .. }));
+        assert!(started.elapsed() < Duration::from_secs(5));
+    }
+
+    #[test]
+    fn backoff_doubles_up_to_the_cap() {
+        let backoff = Backoff {
+            first: Duration::from_millis(100),
+            max: Duration::from_secs(1),
+        };
+        assert!(backoff.delay(0) <= Duration::from_millis(125));
+        assert!(backoff.delay(2) >= Duration::from_millis(300));
+        assert!(backoff.delay(20) <= Duration::from_millis(1250));
+    }
+}

@@ -1,0 +1,207 @@
+//! The `provider "fleet" { … }` block: its schema and ConfigureProvider.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use serde::Deserialize;
+
+use crate::aws::{AssumeRole, Aws, AwsHandle, AwsSettings, DEFAULT_MAX_RETRIES, Endpoints};
+use crate::protocol::diagnostics::{AttributePath, Diagnostics};
+use crate::protocol::schema::{Attribute, Schema, Validator};
+use crate::protocol::types::Type;
+use crate::protocol::value::Value;
+use crate::resources::validators::{AwsRegion, RoleArn};
+use crate::resources::{self, Resource};
+
+/// The provider: its configuration and the resources it serves.
+pub struct FleetProvider {
+    pub aws: Arc<AwsHandle>,
+    pub resources: Vec<Arc<dyn Resource>>,
+}
+
+impl Default for FleetProvider {
+    fn default() -> Self {
+        let aws = Arc::new(AwsHandle::default());
+        Self {
+            resources: resources::all(&aws),
+            aws,
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+struct ProviderModel {
+    region: Option<String>,
+    profile: Option<String>,
+    assume_role: Option<AssumeRoleModel>,
+    endpoints: Option<EndpointsModel>,
+    default_tags: Option<BTreeMap<String, String>>,
+    max_retries: Option<f64>,
+}
+
+#[derive(Debug, Deserialize)]
+struct AssumeRoleModel {
+    role_arn: String,
+    session_name: Option<String>,
+    external_id: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+struct EndpointsModel {
+    ec2: Option<String>,
+    eks: Option<String>,
+    iam: Option<String>,
+    sts: Option<String>,
+    kms: Option<String>,
+}
+
+/// `max_retries` within 0..=100.
+struct RetryCount;
+
+impl Validator for RetryCount {
+    fn validate(&self, value: &Value, path: &AttributePath, diags: &mut Diagnostics) {
+        if let Value::Number(n) = value {
+            if n.fract() != 0.0 || !(0.0..=100.0).contains(n) {
+                diags.attribute_error(
+                    path,
+                    "Invalid max_retries",
+                    format!("{path}: {n} is not a retry count: use a whole number from 0 to 100."),
+                );
+            }
+        }
+    }
+
+    fn describe(&self) -> String {
+        "be a whole number from 0 to 100".into()
+    }
+}
+
+/// An endpoint override URL.
+struct EndpointUrl;
+
+impl Validator for EndpointUrl {
+    fn validate(&self, value: &Value, path: &AttributePath, diags: &mut Diagnostics) {
+        let Some(url) = value.as_str() else { return };
+        if !(url.starts_with("http://") || url.starts_with("https://")) || url.len() < 10 {
+            diags.attribute_error(
+                path,
+                "Invalid endpoint URL",
+                format!("{path}: {url:?} is not an endpoint URL: use a full URL such as \"https://ec2.us-east-1.amazonaws.com\"."),
+            );
+        }
+    }
+
+    fn describe(&self) -> String {
+        "be an `http://` or `https://` URL".into()
+    }
+}
+
+impl FleetProvider {
+    pub fn schema(&self) -> Schema {
+        let endpoint = |name: &'static str, service: &str| {
+            Attribute::string(
+                name,
+                &format!("URL to use for {service} instead of the default endpoint."),
+            )
+            .optional()
+            .validate(EndpointUrl)
+        };
+        Schema::new(
+            "The eksfleet provider manages multi-region EKS fleets: every resource takes `region` as an \
+             argument, so one provider block serves all regions and `for_each` works over regions. \
+             Credentials come from the standard AWS chain (environment, shared config and profile, SSO, \
+             container and instance roles).",
+            vec![
+                Attribute::string(
+                    "region",
+                    "Region for resources that don't set their own. Defaults to `AWS_REGION` or the profile's region.",
+                )
+                .optional()
+                .validate(AwsRegion),
+                Attribute::string("profile", "Named profile of the shared AWS config and credentials files.").optional(),
+                Attribute::single_nested(
+                    "assume_role",
+                    vec![
+                        Attribute::string("role_arn", "ARN of the role to assume.").required().validate(RoleArn),
+                        Attribute::string("session_name", "Session name for the assumed role.").optional(),
+                        Attribute::string("external_id", "External id the role's trust policy requires.")
+                            .optional()
+                            .sensitive(),
+                    ],
+                    "Role to assume, with the chain's credentials, for every call of this provider.",
+                )
+                .optional(),
+                Attribute::single_nested(
+                    "endpoints",
+                    vec![
+                        endpoint("ec2", "EC2"),
+                        endpoint("eks", "EKS"),
+                        endpoint("iam", "IAM"),
+                        endpoint("sts", "STS"),
+                        endpoint("kms", "KMS"),
+                    ],
+                    "Per-service endpoint overrides. `AWS_ENDPOINT_URL` and `AWS_ENDPOINT_URL_<SERVICE>` are honoured as well.",
+                )
+                .optional(),
+                Attribute::typed(
+                    "default_tags",
+                    Type::map(Type::String),
+                    "Tags applied to every taggable object the provider creates; a resource's `tags` override them key by key.",
+                )
+                .optional(),
+                Attribute::number(
+                    "max_retries",
+                    &format!("How many times an AWS call is retried on throttling and transient errors (default {DEFAULT_MAX_RETRIES})."),
+                )
+                .optional()
+                .validate(RetryCount),
+            ],
+        )
+    }
+
+    /// ConfigureProvider: resolve settings; clients are built on first use.
+    pub fn configure(&self, config: &Value) -> Diagnostics {
+        let mut diags = Diagnostics::new();
+        if !config.is_wholly_known() {
+            diags.error(
+                "Provider configuration not known until apply",
+                "The fleet provider's configuration depends on values only known after apply. Use values known \
+                 at plan time (variables, locals, data sources) in the provider block.",
+            );
+            return diags;
+        }
+        let model: ProviderModel = match config.to_model() {
+            Ok(model) => model,
+            Err(e) => {
+                diags.error("Invalid provider configuration", e.to_string());
+                return diags;
+            }
+        };
+        let endpoints = model
+            .endpoints
+            .map_or_else(Endpoints::default, |e| Endpoints {
+                ec2: e.ec2,
+                eks: e.eks,
+                iam: e.iam,
+                sts: e.sts,
+                kms: e.kms,
+            });
+        self.aws.configure(Aws::new(AwsSettings {
+            region: model.region,
+            profile: model.profile,
+            assume_role: model.assume_role.map(|r| AssumeRole {
+                role_arn: r.role_arn,
+                session_name: r.session_name,
+                external_id: r.external_id,
+            }),
+            endpoints,
+            default_tags: model.default_tags.unwrap_or_default(),
+            max_retries: model.max_retries.map_or(DEFAULT_MAX_RETRIES, |n| n as u32),
+        }));
+        diags
+    }
+
+    pub fn resource(&self, type_name: &str) -> Option<&Arc<dyn Resource>> {
+        self.resources.iter().find(|r| r.type_name() == type_name)
+    }
+}

@@ -1,0 +1,123 @@
+//! Managed resources. Each is a type with a schema and Create, Read, Update,
+//! Delete and Import, in the manner of terraform-plugin-framework; the
+//! protocol layer does the generic work (decoding, schema validation,
+//! defaults, replacement) around them.
+
+pub mod timeouts;
+pub mod validators;
+pub mod vpc_cross_region_peering;
+pub mod vpc_peering_accepter;
+
+mod peering_routes;
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+
+use crate::aws::{Aws, AwsHandle};
+use crate::protocol::diagnostics::Diagnostics;
+use crate::protocol::schema::Schema;
+use crate::protocol::types::Type;
+use crate::protocol::value::Value;
+
+/// The result of Create or Update: the state to store (even on failure,
+/// whatever exists so far, so nothing created is lost) and diagnostics.
+pub struct Applied {
+    pub state: Option<Value>,
+    pub diags: Diagnostics,
+}
+
+impl Applied {
+    pub fn ok(state: Value) -> Self {
+        Self {
+            state: Some(state),
+            diags: Diagnostics::new(),
+        }
+    }
+}
+
+#[async_trait]
+pub trait Resource: Send + Sync {
+    fn type_name(&self) -> &'static str;
+
+    fn schema(&self) -> Schema;
+
+    /// Checks across attributes, on configuration that may hold unknowns.
+    /// (Each attribute's own validators have already run.)
+    fn validate(&self, _config: &Value, _diags: &mut Diagnostics) {}
+
+    /// Resource-specific planning after the schema's generic plan: computed
+    /// values that can be known now, checks that need AWS.
+    async fn modify_plan(
+        &self,
+        _prior: &Value,
+        _config: &Value,
+        _planned: &mut Value,
+        _diags: &mut Diagnostics,
+    ) {
+    }
+
+    async fn create(&self, planned: &Value) -> Applied;
+
+    /// The object's current state; `None` when it no longer exists.
+    async fn read(&self, state: &Value) -> Result<Option<Value>, Diagnostics>;
+
+    async fn update(&self, prior: &Value, planned: &Value) -> Applied;
+
+    async fn delete(&self, prior: &Value) -> Diagnostics;
+
+    /// State for an existing object named by an import id.
+    async fn import(&self, id: &str) -> Result<Value, Diagnostics>;
+}
+
+/// Every resource this provider serves, sharing one AWS handle.
+pub fn all(aws: &Arc<AwsHandle>) -> Vec<Arc<dyn Resource>> {
+    vec![
+        Arc::new(vpc_cross_region_peering::VpcCrossRegionPeering::new(
+            aws.clone(),
+        )),
+        Arc::new(vpc_peering_accepter::VpcPeeringAccepter::new(aws.clone())),
+    ]
+}
+
+/// The configured AWS access, or the error Terraform shows if a resource is
+/// used before ConfigureProvider (which Terraform never does).
+pub(crate) fn configured(handle: &AwsHandle) -> Result<Arc<Aws>, Diagnostics> {
+    handle.get().ok_or_else(|| {
+        let mut diags = Diagnostics::new();
+        diags.error(
+            "Provider not configured",
+            "ConfigureProvider has not been called for this provider instance.",
+        );
+        diags
+    })
+}
+
+/// A model as a state value of the resource's type.
+pub(crate) fn state_value<M: serde::Serialize>(model: &M, ty: &Type) -> Result<Value, Diagnostics> {
+    Value::from_model(model, ty).map_err(|e| error("Internal error encoding state", e))
+}
+
+/// The outcome of Create or Update: whatever exists (`state`), plus any error.
+pub(crate) fn finish<M: serde::Serialize>(
+    ty: &Type,
+    state: Option<M>,
+    result: Result<(), Diagnostics>,
+) -> Applied {
+    let mut diags = result.err().unwrap_or_default();
+    let state = match state.map(|m| state_value(&m, ty)).transpose() {
+        Ok(state) => state,
+        Err(d) => {
+            diags.extend(d);
+            None
+        }
+    };
+    Applied { state, diags }
+}
+
+/// Diagnostics holding one error.
+pub(crate) fn error(summary: impl Into<String>, detail: impl std::fmt::Display) -> Diagnostics {
+    let mut diags = Diagnostics::new();
+    diags.error(summary, detail.to_string());
+    diags
+}

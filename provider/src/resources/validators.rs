@@ -1,0 +1,292 @@
+//! Small reusable attribute validators. Each error names the attribute (via
+//! the diagnostic's path and in its text) and says how to fix the value.
+
+use std::time::Duration;
+
+use crate::aws::regions;
+use crate::protocol::diagnostics::{AttributePath, Diagnostics};
+use crate::protocol::schema::Validator;
+use crate::protocol::value::Value;
+
+/// A known AWS region name.
+pub struct AwsRegion;
+
+impl Validator for AwsRegion {
+    fn validate(&self, value: &Value, path: &AttributePath, diags: &mut Diagnostics) {
+        let Some(region) = value.as_str() else { return };
+        if regions::is_known(region) {
+            return;
+        }
+        let hint = match regions::suggest(region) {
+            Some(known) => format!("Did you mean \"{known}\"?"),
+            None => "Use a region name such as \"us-east-1\" or \"eu-west-1\".".to_string(),
+        };
+        diags.attribute_error(
+            path,
+            "Unknown AWS region",
+            format!("{path}: \"{region}\" is not an AWS region. {hint}"),
+        );
+    }
+
+    fn describe(&self) -> String {
+        "be an AWS region name such as `us-east-1`".into()
+    }
+}
+
+/// An EC2 resource id: `prefix-` then 8 or 17 lowercase hex digits.
+pub struct Ec2Id {
+    pub prefix: &'static str,
+    pub what: &'static str,
+}
+
+pub const VPC_ID: Ec2Id = Ec2Id {
+    prefix: "vpc",
+    what: "VPC id",
+};
+pub const ROUTE_TABLE_ID: Ec2Id = Ec2Id {
+    prefix: "rtb",
+    what: "route table id",
+};
+pub const PEERING_ID: Ec2Id = Ec2Id {
+    prefix: "pcx",
+    what: "VPC peering connection id",
+};
+
+impl Ec2Id {
+    pub fn matches(&self, id: &str) -> bool {
+        id.strip_prefix(self.prefix)
+            .and_then(|rest| rest.strip_prefix('-'))
+            .is_some_and(|hex| {
+                matches!(hex.len(), 8 | 17)
+                    && hex
+                        .chars()
+                        .all(|c| c.is_ascii_digit() || ('a'..='f').contains(&c))
+            })
+    }
+}
+
+impl Validator for Ec2Id {
+    fn validate(&self, value: &Value, path: &AttributePath, diags: &mut Diagnostics) {
+        let Some(id) = value.as_str() else { return };
+        if !self.matches(id) {
+            diags.attribute_error(
+                path,
+                format!("Malformed {}", self.what),
+                format!(
+                    "{path}: {id:?} is not a {}: expected \"{}-\" followed by 8 or 17 lowercase hex digits, e.g. \"{}-0a1b2c3d4e5f67890\".",
+                    self.what, self.prefix, self.prefix
+                ),
+            );
+        }
+    }
+
+    fn describe(&self) -> String {
+        format!("be a {} (`{}-…`)", self.what, self.prefix)
+    }
+}
+
+/// Applies a validator to every element of a list or set.
+pub struct Each<V>(pub V);
+
+impl<V: Validator> Validator for Each<V> {
+    fn validate(&self, value: &Value, path: &AttributePath, diags: &mut Diagnostics) {
+        for (i, element) in value.elements().iter().enumerate() {
+            if element.is_null() || element.is_unknown() {
+                continue;
+            }
+            // Set elements have no index Terraform could resolve: point at the set.
+            let element_path = if matches!(value, Value::Set(_)) {
+                path.clone()
+            } else {
+                path.index(i)
+            };
+            self.0.validate(element, &element_path, diags);
+        }
+    }
+
+    fn describe(&self) -> String {
+        format!(
+            "have elements that {}",
+            self.0
+                .describe()
+                .trim_start_matches("be ")
+                .replace("be a", "are a")
+        )
+    }
+}
+
+/// A 12-digit AWS account id.
+pub struct AccountId;
+
+impl Validator for AccountId {
+    fn validate(&self, value: &Value, path: &AttributePath, diags: &mut Diagnostics) {
+        let Some(id) = value.as_str() else { return };
+        if id.len() != 12 || !id.chars().all(|c| c.is_ascii_digit()) {
+            diags.attribute_error(
+                path,
+                "Malformed AWS account id",
+                format!("{path}: {id:?} is not an AWS account id: expected exactly 12 digits, e.g. \"123456789012\"."),
+            );
+        }
+    }
+
+    fn describe(&self) -> String {
+        "be a 12-digit AWS account id".into()
+    }
+}
+
+/// An IAM role ARN.
+pub struct RoleArn;
+
+impl RoleArn {
+    pub fn matches(arn: &str) -> bool {
+        let parts: Vec<&str> = arn.splitn(6, ':').collect();
+        parts.len() == 6
+            && parts[0] == "arn"
+            && parts[1].starts_with("aws")
+            && parts[2] == "iam"
+            && parts[3].is_empty()
+            && parts[4].len() == 12
+            && parts[4].chars().all(|c| c.is_ascii_digit())
+            && parts[5]
+                .strip_prefix("role/")
+                .is_some_and(|name| !name.is_empty())
+    }
+}
+
+impl Validator for RoleArn {
+    fn validate(&self, value: &Value, path: &AttributePath, diags: &mut Diagnostics) {
+        let Some(arn) = value.as_str() else { return };
+        if !Self::matches(arn) {
+            diags.attribute_error(
+                path,
+                "Malformed IAM role ARN",
+                format!("{path}: {arn:?} is not an IAM role ARN: expected \"arn:aws:iam::ACCOUNT_ID:role/NAME\"."),
+            );
+        }
+    }
+
+    fn describe(&self) -> String {
+        "be an IAM role ARN (`arn:aws:iam::ACCOUNT_ID:role/NAME`)".into()
+    }
+}
+
+/// A duration in Terraform's usual form: `30s`, `10m`, `1h30m`.
+pub struct GoDuration;
+
+impl GoDuration {
+    pub fn parse(text: &str) -> Option<Duration> {
+        let mut total = 0f64;
+        let mut number = String::new();
+        let mut seen_unit = false;
+        let mut chars = text.chars().peekable();
+        while let Some(c) = chars.next() {
+            if c.is_ascii_digit() || c == '.' {
+                number.push(c);
+                continue;
+            }
+            let unit = match (c, chars.peek()) {
+                ('m', Some('s')) => {
+                    chars.next();
+                    0.001
+                }
+                ('h', _) => 3600.0,
+                ('m', _) => 60.0,
+                ('s', _) => 1.0,
+                _ => return None,
+            };
+            total += number.parse::<f64>().ok()? * unit;
+            number.clear();
+            seen_unit = true;
+        }
+        (seen_unit && number.is_empty() && total.is_finite())
+            .then(|| Duration::from_secs_f64(total))
+    }
+}
+
+impl Validator for GoDuration {
+    fn validate(&self, value: &Value, path: &AttributePath, diags: &mut Diagnostics) {
+        let Some(text) = value.as_str() else { return };
+        if Self::parse(text).is_none() {
+            diags.attribute_error(
+                path,
+                "Malformed duration",
+                format!("{path}: {text:?} is not a duration: use a number with a unit, such as \"30s\", \"10m\" or \"1h30m\"."),
+            );
+        }
+    }
+
+    fn describe(&self) -> String {
+        "be a duration such as `30s`, `10m` or `1h30m`".into()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn errors(validator: &dyn Validator, value: &str) -> Vec<String> {
+        let mut diags = Diagnostics::new();
+        validator.validate(&Value::string(value), &AttributePath::attr("x"), &mut diags);
+        diags.iter().map(|d| d.detail.clone()).collect()
+    }
+
+    #[test]
+    fn region_errors_suggest_the_nearest_region() {
+        assert!(errors(&AwsRegion, "us-west-2").is_empty());
+        let e = errors(&AwsRegion, "us-wset-2");
+        assert!(e[0].contains("Did you mean \"us-west-2\""), "{e:?}");
+    }
+
+    #[test]
+    fn ec2_ids_need_prefix_and_hex() {
+        assert!(VPC_ID.matches("vpc-0a1b2c3d"));
+        assert!(VPC_ID.matches("vpc-0a1b2c3d4e5f67890"));
+        for bad in [
+            "vpc-xyz",
+            "subnet-0a1b2c3d",
+            "vpc-0A1B2C3D",
+            "vpc0a1b2c3d",
+            "vpc-0a1b2c3d4",
+        ] {
+            assert!(!VPC_ID.matches(bad), "{bad}");
+        }
+        assert!(errors(&PEERING_ID, "pcx-nope")[0].contains("pcx-"));
+    }
+
+    #[test]
+    fn role_arns_and_accounts() {
+        assert!(RoleArn::matches(
+            "arn:aws:iam::111111111111:role/peering-accepter"
+        ));
+        assert!(!RoleArn::matches("arn:aws:iam::111111111111:user/bob"));
+        assert!(!RoleArn::matches("arn:aws:iam::1111:role/x"));
+        assert!(errors(&AccountId, "12345").len() == 1);
+        assert!(errors(&AccountId, "123456789012").is_empty());
+    }
+
+    #[test]
+    fn durations_parse_like_go() {
+        assert_eq!(GoDuration::parse("30s"), Some(Duration::from_secs(30)));
+        assert_eq!(GoDuration::parse("1h30m"), Some(Duration::from_secs(5400)));
+        assert_eq!(GoDuration::parse("1.5m"), Some(Duration::from_secs(90)));
+        assert_eq!(GoDuration::parse("250ms"), Some(Duration::from_millis(250)));
+        for bad in ["", "10", "ten minutes", "5d", "m"] {
+            assert_eq!(GoDuration::parse(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn each_reports_the_element_index() {
+        let mut diags = Diagnostics::new();
+        let list = Value::List(vec![Value::string("rtb-0a1b2c3d"), Value::string("bad")]);
+        Each(ROUTE_TABLE_ID).validate(&list, &AttributePath::attr("route_table_ids"), &mut diags);
+        let set = Value::Set(list.elements().to_vec());
+        Each(ROUTE_TABLE_ID).validate(&set, &AttributePath::attr("route_table_ids"), &mut diags);
+        let paths: Vec<_> = diags
+            .iter()
+            .map(|d| d.path.clone().unwrap().to_string())
+            .collect();
+        assert_eq!(paths, vec!["route_table_ids[1]", "route_table_ids"]);
+    }
+}

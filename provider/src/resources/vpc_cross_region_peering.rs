@@ -1,0 +1,1041 @@
+//! `fleet_vpc_cross_region_peering`: a VPC peering across regions (and
+//! accounts) with acceptance, DNS options and routes on both sides, in one
+//! resource. `region` is an argument of each side, so `for_each` over regions
+//! needs no provider per region.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
+
+use super::peering_routes::{SideRoutes, non_empty};
+use super::timeouts::{self, TimeoutDefaults, Timeouts};
+use super::validators::{AccountId, AwsRegion, Each, PEERING_ID, ROUTE_TABLE_ID, RoleArn, VPC_ID};
+use super::{Applied, Resource, configured, error, finish, state_value};
+use crate::aws::ec2::{Ec2, Peering, Side, first_overlap, vpc_cidrs};
+use crate::aws::{Aws, AwsHandle};
+use crate::protocol::diagnostics::{AttributePath, Diagnostics};
+use crate::protocol::schema::{Attribute, Schema};
+use crate::protocol::types::Type;
+use crate::protocol::value::Value;
+
+pub const TYPE_NAME: &str = "fleet_vpc_cross_region_peering";
+
+const TIMEOUTS: TimeoutDefaults = TimeoutDefaults {
+    create: Duration::from_secs(10 * 60),
+    update: Duration::from_secs(10 * 60),
+    delete: Duration::from_secs(10 * 60),
+};
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct RequesterModel {
+    pub region: Option<String>,
+    pub vpc_id: String,
+    pub route_table_ids: Option<BTreeSet<String>>,
+    pub allow_remote_vpc_dns_resolution: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct AccepterModel {
+    pub region: Option<String>,
+    pub vpc_id: String,
+    pub route_table_ids: Option<BTreeSet<String>>,
+    pub allow_remote_vpc_dns_resolution: Option<bool>,
+    pub account_id: Option<String>,
+    pub assume_role_arn: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct PeeringModel {
+    pub id: Option<String>,
+    pub requester: RequesterModel,
+    pub accepter: AccepterModel,
+    pub auto_accept: Option<bool>,
+    pub tags: Option<BTreeMap<String, String>>,
+    pub tags_all: Option<BTreeMap<String, String>>,
+    pub status: Option<String>,
+    pub requester_cidr_block: Option<String>,
+    pub accepter_cidr_block: Option<String>,
+    pub timeouts: Option<Timeouts>,
+}
+
+impl PeeringModel {
+    fn auto_accept(&self) -> bool {
+        self.auto_accept.unwrap_or(true)
+    }
+}
+
+pub struct VpcCrossRegionPeering {
+    aws: Arc<AwsHandle>,
+    value_type: Type,
+}
+
+/// EC2 clients for the two sides, each in its own region and account.
+struct Sides {
+    requester: Ec2,
+    accepter: Ec2,
+}
+
+impl Sides {
+    async fn new(aws: &Aws, model: &PeeringModel) -> Result<Self, Diagnostics> {
+        let requester_region = required_region(&model.requester.region, "requester")?;
+        let accepter_region = required_region(&model.accepter.region, "accepter")?;
+        Ok(Self {
+            requester: Ec2::new(aws.ec2(requester_region, None).await, requester_region),
+            accepter: Ec2::new(
+                aws.ec2(accepter_region, model.accepter.assume_role_arn.as_deref())
+                    .await,
+                accepter_region,
+            ),
+        })
+    }
+}
+
+fn required_region<'a>(region: &'a Option<String>, side: &str) -> Result<&'a str, Diagnostics> {
+    region.as_deref().ok_or_else(|| {
+        error(
+            "Missing region",
+            format!("{side}.region is not set and could not be defaulted."),
+        )
+    })
+}
+
+fn side_attributes(side: &str) -> Vec<Attribute> {
+    let other = if side == "requester" {
+        "accepter"
+    } else {
+        "requester"
+    };
+    vec![
+        Attribute::string("region", &format!("Region of the {side} VPC. Defaults to the provider's `region`."))
+            .optional()
+            .computed()
+            .requires_replace()
+            .validate(AwsRegion),
+        Attribute::string("vpc_id", &format!("Id of the {side} VPC."))
+            .required()
+            .requires_replace()
+            .validate(VPC_ID),
+        Attribute::typed(
+            "route_table_ids",
+            Type::set(Type::String),
+            &format!(
+                "Route tables of the {side} VPC that get a route to the {other} VPC's CIDR block through the \
+                 peering. Tables can be added and removed in place; only routes this resource added are removed."
+            ),
+        )
+        .optional()
+        .validate(Each(ROUTE_TABLE_ID)),
+        Attribute::bool(
+            "allow_remote_vpc_dns_resolution",
+            &format!(
+                "Whether the {side} VPC resolves public DNS hostnames of instances in the {other} VPC to private \
+                 IP addresses. Applied once the peering is active."
+            ),
+        )
+        .default(Value::Bool(false)),
+    ]
+}
+
+impl VpcCrossRegionPeering {
+    pub fn new(aws: Arc<AwsHandle>) -> Self {
+        let mut resource = Self {
+            aws,
+            value_type: Type::Bool,
+        };
+        resource.value_type = resource.schema().value_type();
+        resource
+    }
+
+    /// Plan-time lookups: both VPCs exist and their CIDRs don't overlap.
+    /// Returns the primary CIDR of each VPC it could see.
+    async fn check_vpcs(
+        &self,
+        aws: &Aws,
+        model: &PeeringModel,
+        diags: &mut Diagnostics,
+    ) -> Option<(Option<String>, Option<String>)> {
+        let sides = Sides::new(aws, model)
+            .await
+            .map_err(|d| diags.extend(d))
+            .ok()?;
+        let requester_vpc = match sides.requester.find_vpc(&model.requester.vpc_id).await {
+            Ok(Some(vpc)) => vpc,
+            Ok(None) => {
+                diags.attribute_error(
+                    &AttributePath::attr("requester").then("vpc_id"),
+                    "VPC not found",
+                    format!(
+                        "requester.vpc_id: VPC {} does not exist in {}. Check the id and requester.region.",
+                        model.requester.vpc_id, sides.requester.region
+                    ),
+                );
+                return None;
+            }
+            Err(err) => {
+                diags.error("Could not read the requester VPC", err.to_string());
+                return None;
+            }
+        };
+        let accepter_vpc = match sides.accepter.find_vpc(&model.accepter.vpc_id).await {
+            Ok(Some(vpc)) => Some(vpc),
+            // Another account's VPC is invisible without its role: AWS checks at request time.
+            Ok(None)
+                if model.accepter.account_id.is_some()
+                    && model.accepter.assume_role_arn.is_none() =>
+            {
+                None
+            }
+            Ok(None) => {
+                diags.attribute_error(
+                    &AttributePath::attr("accepter").then("vpc_id"),
+                    "VPC not found",
+                    format!(
+                        "accepter.vpc_id: VPC {} does not exist in {}. Check the id, accepter.region and, for \
+                         another account, accepter.assume_role_arn.",
+                        model.accepter.vpc_id, sides.accepter.region
+                    ),
+                );
+                return None;
+            }
+            Err(err) => {
+                diags.error("Could not read the accepter VPC", err.to_string());
+                return None;
+            }
+        };
+        let requester_cidrs = vpc_cidrs(&requester_vpc);
+        if let Some(accepter_vpc) = &accepter_vpc {
+            if let Some((a, b)) = first_overlap(&requester_cidrs, &vpc_cidrs(accepter_vpc)) {
+                diags.attribute_error(
+                    &AttributePath::attr("accepter").then("vpc_id"),
+                    "Overlapping VPC CIDR blocks",
+                    format!(
+                        "accepter.vpc_id: VPC {} ({b}) overlaps requester VPC {} ({a}). AWS cannot peer VPCs whose \
+                         CIDR blocks overlap: peer VPCs with disjoint CIDR blocks.",
+                        model.accepter.vpc_id, model.requester.vpc_id
+                    ),
+                );
+                return None;
+            }
+        }
+        Some((
+            requester_vpc.cidr_block().map(str::to_string),
+            accepter_vpc.and_then(|v| v.cidr_block().map(str::to_string)),
+        ))
+    }
+
+    async fn create_inner(
+        &self,
+        model: &PeeringModel,
+        state: &mut Option<PeeringModel>,
+    ) -> Result<(), Diagnostics> {
+        let aws = configured(&self.aws)?;
+        let stop = &self.aws.stop;
+        let sides = Sides::new(&aws, model).await?;
+        let deadline = Deadline::after(Timeouts::create(&model.timeouts, TIMEOUTS));
+        let fail = |summary: &str, err: &dyn std::fmt::Display| error(summary.to_string(), err);
+
+        let id = sides
+            .requester
+            .create_peering(
+                &model.requester.vpc_id,
+                &model.accepter.vpc_id,
+                &sides.accepter.region,
+                model.accepter.account_id.as_deref(),
+                &model.tags_all.clone().unwrap_or_default(),
+            )
+            .await
+            .map_err(|e| fail("Could not request the VPC peering", &e))?;
+        // From here on the peering exists: every exit records it in state.
+        let created = state.insert(PeeringModel {
+            id: Some(id.clone()),
+            status: Some("initiating-request".into()),
+            requester: RequesterModel {
+                route_table_ids: model
+                    .requester
+                    .route_table_ids
+                    .as_ref()
+                    .map(|_| BTreeSet::new()),
+                allow_remote_vpc_dns_resolution: Some(false),
+                ..model.requester.clone()
+            },
+            accepter: AccepterModel {
+                route_table_ids: model
+                    .accepter
+                    .route_table_ids
+                    .as_ref()
+                    .map(|_| BTreeSet::new()),
+                allow_remote_vpc_dns_resolution: Some(false),
+                ..model.accepter.clone()
+            },
+            ..model.clone()
+        });
+
+        let mut peering = sides
+            .requester
+            .wait_for_peering(
+                &id,
+                &["pending-acceptance", "active"],
+                deadline.left(),
+                stop,
+            )
+            .await
+            .map_err(|e| fail("VPC peering request did not reach pending-acceptance", &e))?;
+        created.status = Some(peering.status.clone());
+
+        if model.auto_accept() && peering.status != "active" {
+            // The request reaches the accepter's region asynchronously.
+            sides
+                .accepter
+                .wait_for_peering(
+                    &id,
+                    &["pending-acceptance", "active"],
+                    deadline.left(),
+                    stop,
+                )
+                .await
+                .map_err(|e| fail("VPC peering request did not reach the accepter region", &e))?;
+            sides
+                .accepter
+                .accept_peering(&id)
+                .await
+                .map_err(|e| fail("Could not accept the VPC peering", &e))?;
+            peering = sides
+                .requester
+                .wait_for_peering(&id, &["active"], deadline.left(), stop)
+                .await
+                .map_err(|e| fail("VPC peering did not become active", &e))?;
+            created.status = Some(peering.status.clone());
+        }
+        created.requester_cidr_block = peering
+            .requester
+            .cidr_block
+            .clone()
+            .or(model.requester_cidr_block.clone());
+        created.accepter_cidr_block = peering
+            .accepter
+            .cidr_block
+            .clone()
+            .or(model.accepter_cidr_block.clone());
+
+        let active = peering.status == "active";
+        apply_dns(&sides, &id, active, model, created).await?;
+        if !active {
+            // Applied by the first apply after the accepter accepts (see Read).
+            created.requester.allow_remote_vpc_dns_resolution =
+                model.requester.allow_remote_vpc_dns_resolution;
+        }
+        add_routes(&sides, &id, model, created).await?;
+        Ok(())
+    }
+
+    async fn read_inner(&self, prior: PeeringModel) -> Result<Option<PeeringModel>, Diagnostics> {
+        let aws = configured(&self.aws)?;
+        let sides = Sides::new(&aws, &prior).await?;
+        let Some(id) = prior.id.clone() else {
+            return Ok(None);
+        };
+        let read_err = |e: crate::aws::AwsError| error("Could not read the VPC peering", e);
+        let Some(peering) = sides.requester.find_peering(&id).await.map_err(read_err)? else {
+            return Ok(None);
+        };
+        if peering.is_gone() {
+            return Ok(None);
+        }
+        let mut state = prior.clone();
+        state.status = Some(peering.status.clone());
+        state.requester_cidr_block = peering
+            .requester
+            .cidr_block
+            .clone()
+            .or(prior.requester_cidr_block.clone());
+        state.accepter_cidr_block = peering
+            .accepter
+            .cidr_block
+            .clone()
+            .or(prior.accepter_cidr_block.clone());
+        state.tags_all = Some(peering.tags.clone());
+        let active = peering.status == "active";
+        if active {
+            // Options only exist on an active peering; before that we keep
+            // what was configured so the plan stays quiet until acceptance.
+            state.requester.allow_remote_vpc_dns_resolution = Some(
+                peering
+                    .requester
+                    .allow_remote_vpc_dns_resolution
+                    .unwrap_or(false),
+            );
+        }
+        if prior.auto_accept() && active {
+            // Each side's options as seen from that side's region and account.
+            let accepter_view = sides.accepter.find_peering(&id).await.map_err(read_err)?;
+            let allow = accepter_view
+                .map(|p| p.accepter.allow_remote_vpc_dns_resolution)
+                .unwrap_or(peering.accepter.allow_remote_vpc_dns_resolution);
+            state.accepter.allow_remote_vpc_dns_resolution = Some(allow.unwrap_or(false));
+        }
+        if let (Some(tables), Some(cidr)) =
+            (&prior.requester.route_table_ids, &state.accepter_cidr_block)
+        {
+            let routes = SideRoutes {
+                ec2: &sides.requester,
+                peering_id: &id,
+                remote_cidr: cidr,
+            };
+            state.requester.route_table_ids =
+                Some(routes.still_routed(tables).await.map_err(read_err)?);
+        }
+        if let (Some(tables), Some(cidr)) =
+            (&prior.accepter.route_table_ids, &state.requester_cidr_block)
+        {
+            let routes = SideRoutes {
+                ec2: &sides.accepter,
+                peering_id: &id,
+                remote_cidr: cidr,
+            };
+            state.accepter.route_table_ids =
+                Some(routes.still_routed(tables).await.map_err(read_err)?);
+        }
+        Ok(Some(state))
+    }
+
+    async fn update_inner(
+        &self,
+        prior: &PeeringModel,
+        planned: &PeeringModel,
+        state: &mut PeeringModel,
+    ) -> Result<(), Diagnostics> {
+        let aws = configured(&self.aws)?;
+        let sides = Sides::new(&aws, planned).await?;
+        let id = prior.id.clone().unwrap_or_default();
+        let deadline = Deadline::after(Timeouts::update(&planned.timeouts, TIMEOUTS));
+        let fail = |summary: &str, err: &dyn std::fmt::Display| error(summary.to_string(), err);
+
+        // Keep timeouts, credentials and flags as planned; AWS-backed parts
+        // move from prior to planned as each step succeeds.
+        state.timeouts = planned.timeouts.clone();
+        state.auto_accept = planned.auto_accept;
+        state.tags = planned.tags.clone();
+        state.accepter.assume_role_arn = planned.accepter.assume_role_arn.clone();
+
+        if planned.auto_accept() && prior.status.as_deref() == Some("pending-acceptance") {
+            sides
+                .accepter
+                .accept_peering(&id)
+                .await
+                .map_err(|e| fail("Could not accept the VPC peering", &e))?;
+            let peering = sides
+                .requester
+                .wait_for_peering(&id, &["active"], deadline.left(), &self.aws.stop)
+                .await
+                .map_err(|e| fail("VPC peering did not become active", &e))?;
+            state.status = Some(peering.status);
+        }
+        let active = state.status.as_deref() == Some("active");
+        apply_dns(&sides, &id, active, planned, state).await?;
+        if !active {
+            state.requester.allow_remote_vpc_dns_resolution =
+                planned.requester.allow_remote_vpc_dns_resolution;
+        }
+
+        if planned.tags_all != prior.tags_all {
+            let (current, wanted) = (
+                prior.tags_all.clone().unwrap_or_default(),
+                planned.tags_all.clone().unwrap_or_default(),
+            );
+            sides
+                .requester
+                .sync_tags(&id, &current, &wanted)
+                .await
+                .map_err(|e| fail("Could not update tags", &e))?;
+            state.tags_all = planned.tags_all.clone();
+        }
+
+        // Routes: remove from tables no longer listed, then add to new ones.
+        for (side, ec2, remote_cidr) in [
+            (
+                Side::Requester,
+                &sides.requester,
+                prior.accepter_cidr_block.clone(),
+            ),
+            (
+                Side::Accepter,
+                &sides.accepter,
+                prior.requester_cidr_block.clone(),
+            ),
+        ] {
+            let Some(remote_cidr) = remote_cidr else {
+                continue;
+            };
+            let (before, after, current) = match side {
+                Side::Requester => (
+                    &prior.requester.route_table_ids,
+                    &planned.requester.route_table_ids,
+                    &mut state.requester.route_table_ids,
+                ),
+                Side::Accepter => (
+                    &prior.accepter.route_table_ids,
+                    &planned.accepter.route_table_ids,
+                    &mut state.accepter.route_table_ids,
+                ),
+            };
+            let before = before.clone().unwrap_or_default();
+            let after_set = after.clone().unwrap_or_default();
+            let routes = SideRoutes {
+                ec2,
+                peering_id: &id,
+                remote_cidr: &remote_cidr,
+            };
+            let mut present = before.clone();
+            let result = async {
+                routes
+                    .remove(
+                        &before.difference(&after_set).cloned().collect(),
+                        &mut present,
+                    )
+                    .await?;
+                routes.add(&after_set, &mut present).await
+            }
+            .await;
+            *current = if after.is_none() && present.is_empty() {
+                None
+            } else {
+                Some(present)
+            };
+            result.map_err(|e| fail("Could not update peering routes", &e))?;
+        }
+        Ok(())
+    }
+}
+
+/// Sets each side's DNS option where it differs from `state`, on an active
+/// peering only (AWS refuses options before acceptance).
+async fn apply_dns(
+    sides: &Sides,
+    id: &str,
+    active: bool,
+    wanted: &PeeringModel,
+    state: &mut PeeringModel,
+) -> Result<(), Diagnostics> {
+    if !active {
+        return Ok(());
+    }
+    let want_requester = wanted
+        .requester
+        .allow_remote_vpc_dns_resolution
+        .unwrap_or(false);
+    if state.requester.allow_remote_vpc_dns_resolution != Some(want_requester) {
+        sides
+            .requester
+            .set_remote_dns_resolution(id, Side::Requester, want_requester)
+            .await
+            .map_err(|e| error("Could not set the requester's DNS resolution option", e))?;
+        state.requester.allow_remote_vpc_dns_resolution = Some(want_requester);
+    }
+    if wanted.auto_accept() {
+        let want_accepter = wanted
+            .accepter
+            .allow_remote_vpc_dns_resolution
+            .unwrap_or(false);
+        if state.accepter.allow_remote_vpc_dns_resolution != Some(want_accepter) {
+            sides
+                .accepter
+                .set_remote_dns_resolution(id, Side::Accepter, want_accepter)
+                .await
+                .map_err(|e| error("Could not set the accepter's DNS resolution option", e))?;
+            state.accepter.allow_remote_vpc_dns_resolution = Some(want_accepter);
+        }
+    }
+    Ok(())
+}
+
+/// Adds the configured routes on both sides, recording each in `state`.
+async fn add_routes(
+    sides: &Sides,
+    id: &str,
+    wanted: &PeeringModel,
+    state: &mut PeeringModel,
+) -> Result<(), Diagnostics> {
+    let route_err =
+        |e: crate::aws::AwsError| error("Could not add a route through the VPC peering", e);
+    if let (Some(tables), Some(cidr)) = (
+        &wanted.requester.route_table_ids,
+        state.accepter_cidr_block.clone(),
+    ) {
+        let mut present = BTreeSet::new();
+        let routes = SideRoutes {
+            ec2: &sides.requester,
+            peering_id: id,
+            remote_cidr: &cidr,
+        };
+        let result = routes.add(tables, &mut present).await;
+        state.requester.route_table_ids = Some(present);
+        result.map_err(route_err)?;
+    }
+    if let (Some(tables), Some(cidr)) = (
+        &wanted.accepter.route_table_ids,
+        state.requester_cidr_block.clone(),
+    ) {
+        let mut present = BTreeSet::new();
+        let routes = SideRoutes {
+            ec2: &sides.accepter,
+            peering_id: id,
+            remote_cidr: &cidr,
+        };
+        let result = routes.add(tables, &mut present).await;
+        state.accepter.route_table_ids = Some(present);
+        result.map_err(route_err)?;
+    }
+    Ok(())
+}
+
+/// One time budget for a whole operation, shared by its waits.
+struct Deadline(Instant);
+
+impl Deadline {
+    fn after(timeout: Duration) -> Self {
+        Self(Instant::now() + timeout)
+    }
+
+    fn left(&self) -> Duration {
+        self.0.saturating_duration_since(Instant::now())
+    }
+}
+
+#[async_trait]
+impl Resource for VpcCrossRegionPeering {
+    fn type_name(&self) -> &'static str {
+        TYPE_NAME
+    }
+
+    fn schema(&self) -> Schema {
+        let mut accepter = side_attributes("accepter");
+        accepter.push(
+            Attribute::string(
+                "account_id",
+                "AWS account that owns the accepter VPC, when it is not the requester's account.",
+            )
+            .optional()
+            .requires_replace()
+            .validate(AccountId),
+        );
+        accepter.push(
+            Attribute::string(
+                "assume_role_arn",
+                "Role to assume for calls on the accepter side (accepting, its DNS option and routes), for an \
+                 accepter VPC in another account.",
+            )
+            .optional()
+            .validate(RoleArn),
+        );
+        Schema::new(
+            "A VPC peering between two VPCs in any two regions (and accounts): the request, its acceptance, the \
+             DNS resolution options and the routes on both sides, as one resource.",
+            vec![
+                Attribute::string("id", "Id of the VPC peering connection (`pcx-…`).").computed(),
+                Attribute::single_nested("requester", side_attributes("requester"), "The side that requests the peering.")
+                    .required(),
+                Attribute::single_nested("accepter", accepter, "The side that accepts the peering.").required(),
+                Attribute::bool(
+                    "auto_accept",
+                    "Accept the peering in the accepter's region during the same apply. Set to `false` to only \
+                     request it and manage the accepter side with `fleet_vpc_peering_accepter` (another state or \
+                     account); the accepter's `route_table_ids` and DNS option must then stay unset here.",
+                )
+                .default(Value::Bool(true)),
+                Attribute::typed("tags", Type::map(Type::String), "Tags for the peering connection.").optional(),
+                Attribute::typed(
+                    "tags_all",
+                    Type::map(Type::String),
+                    "All tags of the peering connection: the provider's `default_tags` merged with `tags`.",
+                )
+                .computed(),
+                Attribute::string(
+                    "status",
+                    "Status of the peering: `active`, or `pending-acceptance` until the accepter accepts.",
+                )
+                .computed(),
+                Attribute::string("requester_cidr_block", "Primary CIDR block of the requester VPC.").computed(),
+                Attribute::string("accepter_cidr_block", "Primary CIDR block of the accepter VPC.").computed(),
+            ],
+        )
+        .with_block("timeouts", timeouts::block(TIMEOUTS))
+    }
+
+    fn validate(&self, config: &Value, diags: &mut Diagnostics) {
+        let requester_vpc = config.at(&["requester", "vpc_id"]);
+        let accepter_vpc = config.at(&["accepter", "vpc_id"]);
+        if let (Some(a), Some(b)) = (requester_vpc.as_str(), accepter_vpc.as_str()) {
+            if a == b {
+                diags.attribute_error(
+                    &AttributePath::attr("accepter").then("vpc_id"),
+                    "Requester and accepter are the same VPC",
+                    format!("accepter.vpc_id: {b} is also requester.vpc_id. A VPC cannot peer with itself: name two different VPCs."),
+                );
+            }
+        }
+        if config.attr("auto_accept").as_bool() == Some(false) {
+            let routes = config.at(&["accepter", "route_table_ids"]);
+            if !routes.is_null() && (routes.is_unknown() || !routes.elements().is_empty()) {
+                diags.attribute_error(
+                    &AttributePath::attr("accepter").then("route_table_ids"),
+                    "Accepter routes need auto_accept",
+                    "accepter.route_table_ids: with auto_accept = false this resource does not act on the accepter \
+                     side. Set route_table_ids on the fleet_vpc_peering_accepter resource instead, or set auto_accept = true.",
+                );
+            }
+            if config
+                .at(&["accepter", "allow_remote_vpc_dns_resolution"])
+                .as_bool()
+                == Some(true)
+            {
+                diags.attribute_error(
+                    &AttributePath::attr("accepter").then("allow_remote_vpc_dns_resolution"),
+                    "Accepter DNS option needs auto_accept",
+                    "accepter.allow_remote_vpc_dns_resolution: with auto_accept = false this resource does not act \
+                     on the accepter side. Set it on the fleet_vpc_peering_accepter resource instead, or set auto_accept = true.",
+                );
+            }
+        }
+    }
+
+    async fn modify_plan(
+        &self,
+        prior: &Value,
+        config: &Value,
+        planned: &mut Value,
+        diags: &mut Diagnostics,
+    ) {
+        if planned.is_null() {
+            return;
+        }
+        let aws = match configured(&self.aws) {
+            Ok(aws) => aws,
+            Err(d) => return diags.extend(d),
+        };
+        // Regions left unset follow the provider's region, on every plan.
+        for side in ["requester", "accepter"] {
+            if config.at(&[side, "region"]).is_null() {
+                match aws.default_region().await {
+                    Some(region) => planned.attr_mut(side).into_iter().for_each(|s| s.set_attr("region", Value::string(region.clone()))),
+                    None => diags.attribute_error(
+                        &AttributePath::attr(side).then("region"),
+                        "No region",
+                        format!("{side}.region: not set here, and the provider has no region. Set {side}.region, or region in the provider block (or AWS_REGION)."),
+                    ),
+                }
+            }
+        }
+        plan_tags_all(&aws, planned);
+
+        // A pending peering accepted by this update changes status.
+        if prior.attr("status").as_str() == Some("pending-acceptance")
+            && planned.attr("auto_accept").as_bool() == Some(true)
+        {
+            planned.set_attr("status", Value::Unknown);
+        }
+
+        // With both VPCs known, check them now, before anything is created.
+        let vpcs_changed = prior.is_null()
+            || prior.at(&["requester", "vpc_id"]) != planned.at(&["requester", "vpc_id"])
+            || prior.at(&["accepter", "vpc_id"]) != planned.at(&["accepter", "vpc_id"]);
+        if vpcs_changed
+            && planned.attr("requester").is_wholly_known()
+            && planned.attr("accepter").is_wholly_known()
+        {
+            let Ok(model) = planned_sides(planned) else {
+                return;
+            };
+            if let Some((requester_cidr, accepter_cidr)) =
+                self.check_vpcs(&aws, &model, diags).await
+            {
+                if let Some(cidr) = requester_cidr {
+                    planned.set_attr("requester_cidr_block", Value::string(cidr));
+                }
+                if let Some(cidr) = accepter_cidr {
+                    planned.set_attr("accepter_cidr_block", Value::string(cidr));
+                }
+            }
+        } else if vpcs_changed {
+            for computed in [
+                "id",
+                "status",
+                "requester_cidr_block",
+                "accepter_cidr_block",
+            ] {
+                planned.set_attr(computed, Value::Unknown);
+            }
+        }
+    }
+
+    async fn create(&self, planned: &Value) -> Applied {
+        let model: PeeringModel = match planned.to_model() {
+            Ok(m) => m,
+            Err(e) => {
+                return Applied {
+                    state: None,
+                    diags: error("Invalid planned state", e),
+                };
+            }
+        };
+        let mut state = None;
+        let result = self.create_inner(&model, &mut state).await;
+        finish(&self.value_type, state, result)
+    }
+
+    async fn read(&self, state: &Value) -> Result<Option<Value>, Diagnostics> {
+        let prior: PeeringModel = state
+            .to_model()
+            .map_err(|e| error("Invalid stored state", e))?;
+        match self.read_inner(prior).await? {
+            Some(model) => Ok(Some(state_value(&model, &self.value_type)?)),
+            None => Ok(None),
+        }
+    }
+
+    async fn update(&self, prior: &Value, planned: &Value) -> Applied {
+        let (prior, planned): (PeeringModel, PeeringModel) =
+            match (prior.to_model(), planned.to_model()) {
+                (Ok(a), Ok(b)) => (a, b),
+                (Err(e), _) | (_, Err(e)) => {
+                    return Applied {
+                        state: None,
+                        diags: error("Invalid state", e),
+                    };
+                }
+            };
+        let mut state = prior.clone();
+        let result = self.update_inner(&prior, &planned, &mut state).await;
+        finish(&self.value_type, Some(state), result)
+    }
+
+    async fn delete(&self, prior: &Value) -> Diagnostics {
+        let model: PeeringModel = match prior.to_model() {
+            Ok(m) => m,
+            Err(e) => return error("Invalid stored state", e),
+        };
+        match self.delete_inner(&model).await {
+            Ok(()) => Diagnostics::new(),
+            Err(diags) => diags,
+        }
+    }
+
+    async fn import(&self, id: &str) -> Result<Value, Diagnostics> {
+        let aws = configured(&self.aws)?;
+        let (region, peering_id) = match id.split_once('/') {
+            Some((region, peering_id)) => (region.to_string(), peering_id),
+            None => (
+                aws.default_region().await.ok_or_else(|| {
+                    error(
+                        "No region",
+                        "Import as REGION/pcx-… or set the provider's region.",
+                    )
+                })?,
+                id,
+            ),
+        };
+        if !PEERING_ID.matches(peering_id) {
+            return Err(error(
+                "Malformed import id",
+                format!(
+                    "{id:?}: expected a VPC peering id (pcx-…), optionally prefixed by the region to look in: \"us-east-1/pcx-…\"."
+                ),
+            ));
+        }
+        let lookup = Ec2::new(aws.ec2(&region, None).await, &region);
+        let peering = match lookup.find_peering(peering_id).await {
+            Ok(Some(p)) if !p.is_gone() => p,
+            Ok(_) => {
+                return Err(error(
+                    "VPC peering not found",
+                    format!(
+                        "{peering_id} does not exist in {region} (or is deleted). Import it as \"REGION/{peering_id}\" with the requester's or accepter's region."
+                    ),
+                ));
+            }
+            Err(e) => return Err(error("Could not read the VPC peering", e)),
+        };
+        let model = imported_model(&aws, &region, peering)
+            .await
+            .map_err(|e| error("Could not read the VPC peering", e))?;
+        state_value(&model, &self.value_type)
+    }
+}
+
+impl VpcCrossRegionPeering {
+    async fn delete_inner(&self, model: &PeeringModel) -> Result<(), Diagnostics> {
+        let aws = configured(&self.aws)?;
+        let sides = Sides::new(&aws, model).await?;
+        let Some(id) = model.id.clone() else {
+            return Ok(());
+        };
+        let deadline = Deadline::after(Timeouts::delete(&model.timeouts, TIMEOUTS));
+        let route_err =
+            |e: crate::aws::AwsError| error("Could not remove a route through the VPC peering", e);
+        if let (Some(tables), Some(cidr)) =
+            (&model.requester.route_table_ids, &model.accepter_cidr_block)
+        {
+            let routes = SideRoutes {
+                ec2: &sides.requester,
+                peering_id: &id,
+                remote_cidr: cidr,
+            };
+            routes
+                .remove(tables, &mut tables.clone())
+                .await
+                .map_err(route_err)?;
+        }
+        if let (Some(tables), Some(cidr)) =
+            (&model.accepter.route_table_ids, &model.requester_cidr_block)
+        {
+            let routes = SideRoutes {
+                ec2: &sides.accepter,
+                peering_id: &id,
+                remote_cidr: cidr,
+            };
+            routes
+                .remove(tables, &mut tables.clone())
+                .await
+                .map_err(route_err)?;
+        }
+        sides
+            .requester
+            .delete_peering(&id)
+            .await
+            .map_err(|e| error("Could not delete the VPC peering", e))?;
+        sides
+            .requester
+            .wait_for_peering_deleted(&id, deadline.left(), &self.aws.stop)
+            .await
+            .map_err(|e| error("VPC peering was not deleted", e))
+    }
+}
+
+/// State for an imported peering: both sides as AWS reports them, with the
+/// route tables that already route through it.
+async fn imported_model(
+    aws: &Aws,
+    lookup_region: &str,
+    peering: Peering,
+) -> Result<PeeringModel, crate::aws::AwsError> {
+    let requester_region = peering
+        .requester
+        .region
+        .clone()
+        .unwrap_or_else(|| lookup_region.to_string());
+    let accepter_region = peering
+        .accepter
+        .region
+        .clone()
+        .unwrap_or_else(|| lookup_region.to_string());
+    let same_account = peering.accepter.owner_id == peering.requester.owner_id;
+    let requester = Ec2::new(aws.ec2(&requester_region, None).await, &requester_region);
+    let mut model = PeeringModel {
+        id: Some(peering.id.clone()),
+        auto_accept: Some(true),
+        status: Some(peering.status.clone()),
+        requester_cidr_block: peering.requester.cidr_block.clone(),
+        accepter_cidr_block: peering.accepter.cidr_block.clone(),
+        tags_all: Some(peering.tags.clone()),
+        tags: non_empty_map(without_defaults(
+            &peering.tags,
+            &aws.settings().default_tags,
+        )),
+        requester: RequesterModel {
+            region: Some(requester_region),
+            vpc_id: peering.requester.vpc_id.clone(),
+            route_table_ids: None,
+            allow_remote_vpc_dns_resolution: Some(
+                peering
+                    .requester
+                    .allow_remote_vpc_dns_resolution
+                    .unwrap_or(false),
+            ),
+        },
+        accepter: AccepterModel {
+            region: Some(accepter_region.clone()),
+            vpc_id: peering.accepter.vpc_id.clone(),
+            route_table_ids: None,
+            allow_remote_vpc_dns_resolution: Some(
+                peering
+                    .accepter
+                    .allow_remote_vpc_dns_resolution
+                    .unwrap_or(false),
+            ),
+            account_id: (!same_account)
+                .then(|| peering.accepter.owner_id.clone())
+                .flatten(),
+            assume_role_arn: None,
+        },
+        timeouts: None,
+    };
+    if let Some(cidr) = &peering.accepter.cidr_block {
+        let routes = SideRoutes {
+            ec2: &requester,
+            peering_id: &peering.id,
+            remote_cidr: cidr,
+        };
+        model.requester.route_table_ids =
+            non_empty(routes.discover(&peering.requester.vpc_id).await?);
+    }
+    if let (true, Some(cidr)) = (same_account, &peering.requester.cidr_block) {
+        let accepter = Ec2::new(aws.ec2(&accepter_region, None).await, &accepter_region);
+        let routes = SideRoutes {
+            ec2: &accepter,
+            peering_id: &peering.id,
+            remote_cidr: cidr,
+        };
+        model.accepter.route_table_ids =
+            non_empty(routes.discover(&peering.accepter.vpc_id).await?);
+    }
+    Ok(model)
+}
+
+/// Tags minus those the provider's `default_tags` set to the same value.
+fn without_defaults(
+    tags: &BTreeMap<String, String>,
+    defaults: &BTreeMap<String, String>,
+) -> BTreeMap<String, String> {
+    tags.iter()
+        .filter(|(k, v)| defaults.get(*k) != Some(v))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect()
+}
+
+fn non_empty_map(map: BTreeMap<String, String>) -> Option<BTreeMap<String, String>> {
+    (!map.is_empty()).then_some(map)
+}
+
+/// `tags_all` = provider `default_tags` overlaid with `tags`, known when `tags` is.
+pub(crate) fn plan_tags_all(aws: &Aws, planned: &mut Value) {
+    let tags = planned.attr("tags").clone();
+    let tags_all = if !tags.is_wholly_known() {
+        Value::Unknown
+    } else {
+        let mut all = aws.settings().default_tags.clone();
+        if let Value::Map(entries) = &tags {
+            for (k, v) in entries {
+                if let Some(v) = v.as_str() {
+                    all.insert(k.clone(), v.to_string());
+                }
+            }
+        }
+        Value::Map(
+            all.into_iter()
+                .map(|(k, v)| (k, Value::String(v)))
+                .collect(),
+        )
+    };
+    planned.set_attr("tags_all", tags_all);
+}
+
+/// The sides of a planned value whose sides are wholly known.
+fn planned_sides(planned: &Value) -> Result<PeeringModel, crate::protocol::value::ValueError> {
+    Ok(PeeringModel {
+        requester: planned.attr("requester").to_model()?,
+        accepter: planned.attr("accepter").to_model()?,
+        ..PeeringModel::default()
+    })
+}

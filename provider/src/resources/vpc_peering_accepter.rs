@@ -1,0 +1,416 @@
+//! `fleet_vpc_peering_accepter`: the accepter side of a peering requested
+//! elsewhere (another state or account, `auto_accept = false`): accept it,
+//! set the accepter's DNS option and add the accepter-side routes.
+//!
+//! Destroying it removes the routes it added and leaves the peering itself to
+//! the requester, which owns it.
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
+
+use super::peering_routes::{SideRoutes, non_empty};
+use super::timeouts::{self, TimeoutDefaults, Timeouts};
+use super::validators::{AwsRegion, Each, PEERING_ID, ROUTE_TABLE_ID, RoleArn};
+use super::{Applied, Resource, configured, error, finish, state_value};
+use crate::aws::ec2::{Ec2, Side};
+use crate::aws::{AwsError, AwsHandle};
+use crate::protocol::diagnostics::{AttributePath, Diagnostics};
+use crate::protocol::schema::{Attribute, Schema};
+use crate::protocol::types::Type;
+use crate::protocol::value::Value;
+
+pub const TYPE_NAME: &str = "fleet_vpc_peering_accepter";
+
+const TIMEOUTS: TimeoutDefaults = TimeoutDefaults {
+    create: Duration::from_secs(10 * 60),
+    update: Duration::from_secs(10 * 60),
+    delete: Duration::from_secs(10 * 60),
+};
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct AccepterModel {
+    pub id: Option<String>,
+    pub peering_id: String,
+    pub region: Option<String>,
+    pub route_table_ids: Option<BTreeSet<String>>,
+    pub allow_remote_vpc_dns_resolution: Option<bool>,
+    pub assume_role_arn: Option<String>,
+    pub status: Option<String>,
+    pub vpc_id: Option<String>,
+    pub cidr_block: Option<String>,
+    pub peer_vpc_id: Option<String>,
+    pub peer_region: Option<String>,
+    pub peer_owner_id: Option<String>,
+    pub peer_cidr_block: Option<String>,
+    pub timeouts: Option<Timeouts>,
+}
+
+pub struct VpcPeeringAccepter {
+    aws: Arc<AwsHandle>,
+    value_type: Type,
+}
+
+impl VpcPeeringAccepter {
+    pub fn new(aws: Arc<AwsHandle>) -> Self {
+        let mut resource = Self {
+            aws,
+            value_type: Type::Bool,
+        };
+        resource.value_type = resource.schema().value_type();
+        resource
+    }
+
+    async fn ec2(&self, model: &AccepterModel) -> Result<Ec2, Diagnostics> {
+        let aws = configured(&self.aws)?;
+        let region = model.region.clone().ok_or_else(|| {
+            error(
+                "Missing region",
+                "region is not set and could not be defaulted.",
+            )
+        })?;
+        Ok(Ec2::new(
+            aws.ec2(&region, model.assume_role_arn.as_deref()).await,
+            &region,
+        ))
+    }
+
+    async fn create_inner(
+        &self,
+        planned: &AccepterModel,
+        state: &mut Option<AccepterModel>,
+    ) -> Result<(), Diagnostics> {
+        let ec2 = self.ec2(planned).await?;
+        let id = planned.peering_id.clone();
+        let deadline = Instant::now() + Timeouts::create(&planned.timeouts, TIMEOUTS);
+        let left = || deadline.saturating_duration_since(Instant::now());
+        let stop = &self.aws.stop;
+        let peering = ec2
+            .wait_for_peering(&id, &["pending-acceptance", "active"], left(), stop)
+            .await
+            .map_err(|e| error("VPC peering is not awaiting acceptance", e))?;
+        if peering.status != "active" {
+            ec2.accept_peering(&id)
+                .await
+                .map_err(|e| error("Could not accept the VPC peering", e))?;
+        }
+        let peering = ec2
+            .wait_for_peering(&id, &["active"], left(), stop)
+            .await
+            .map_err(|e| error("VPC peering did not become active", e))?;
+        // Accepted: from here on the state records what this resource did.
+        let accepted = state.insert(AccepterModel {
+            id: Some(id.clone()),
+            status: Some(peering.status.clone()),
+            vpc_id: Some(peering.accepter.vpc_id.clone()),
+            cidr_block: peering.accepter.cidr_block.clone(),
+            peer_vpc_id: Some(peering.requester.vpc_id.clone()),
+            peer_region: peering.requester.region.clone(),
+            peer_owner_id: peering.requester.owner_id.clone(),
+            peer_cidr_block: peering.requester.cidr_block.clone(),
+            allow_remote_vpc_dns_resolution: Some(
+                peering
+                    .accepter
+                    .allow_remote_vpc_dns_resolution
+                    .unwrap_or(false),
+            ),
+            route_table_ids: planned.route_table_ids.as_ref().map(|_| BTreeSet::new()),
+            ..planned.clone()
+        });
+        sync_dns(&ec2, planned, accepted).await?;
+        if let (Some(tables), Some(cidr)) =
+            (&planned.route_table_ids, accepted.peer_cidr_block.clone())
+        {
+            let routes = SideRoutes {
+                ec2: &ec2,
+                peering_id: &id,
+                remote_cidr: &cidr,
+            };
+            let mut present = BTreeSet::new();
+            let result = routes.add(tables, &mut present).await;
+            accepted.route_table_ids = Some(present);
+            result.map_err(|e| error("Could not add a route through the VPC peering", e))?;
+        }
+        Ok(())
+    }
+}
+
+async fn sync_dns(
+    ec2: &Ec2,
+    wanted: &AccepterModel,
+    state: &mut AccepterModel,
+) -> Result<(), Diagnostics> {
+    let want = wanted.allow_remote_vpc_dns_resolution.unwrap_or(false);
+    if state.allow_remote_vpc_dns_resolution != Some(want) {
+        ec2.set_remote_dns_resolution(&wanted.peering_id, Side::Accepter, want)
+            .await
+            .map_err(|e| error("Could not set the accepter's DNS resolution option", e))?;
+        state.allow_remote_vpc_dns_resolution = Some(want);
+    }
+    Ok(())
+}
+
+#[async_trait]
+impl Resource for VpcPeeringAccepter {
+    fn type_name(&self) -> &'static str {
+        TYPE_NAME
+    }
+
+    fn schema(&self) -> Schema {
+        Schema::new(
+            "The accepter side of a VPC peering requested elsewhere (for example by `fleet_vpc_cross_region_peering` \
+             with `auto_accept = false` in another state or account): accepts it, sets the accepter's DNS option \
+             and adds accepter-side routes. Destroying it removes those routes and leaves the peering to its requester.",
+            vec![
+                Attribute::string("id", "Id of the VPC peering connection (same as `peering_id`).").computed(),
+                Attribute::string("peering_id", "Id of the VPC peering connection to accept (`pcx-…`).")
+                    .required()
+                    .requires_replace()
+                    .validate(PEERING_ID),
+                Attribute::string("region", "Region of the accepter VPC. Defaults to the provider's `region`.")
+                    .optional()
+                    .computed()
+                    .requires_replace()
+                    .validate(AwsRegion),
+                Attribute::typed(
+                    "route_table_ids",
+                    Type::set(Type::String),
+                    "Route tables of the accepter VPC that get a route to the requester VPC's CIDR block through the peering.",
+                )
+                .optional()
+                .validate(Each(ROUTE_TABLE_ID)),
+                Attribute::bool(
+                    "allow_remote_vpc_dns_resolution",
+                    "Whether the accepter VPC resolves public DNS hostnames of instances in the requester VPC to private IP addresses.",
+                )
+                .default(Value::Bool(false)),
+                Attribute::string(
+                    "assume_role_arn",
+                    "Role to assume for every call of this resource, for an accepter VPC in another account than the provider's credentials.",
+                )
+                .optional()
+                .validate(RoleArn),
+                Attribute::string("status", "Status of the peering (`active` once accepted).").computed(),
+                Attribute::string("vpc_id", "Id of the accepter VPC.").computed(),
+                Attribute::string("cidr_block", "Primary CIDR block of the accepter VPC.").computed(),
+                Attribute::string("peer_vpc_id", "Id of the requester VPC.").computed(),
+                Attribute::string("peer_region", "Region of the requester VPC.").computed(),
+                Attribute::string("peer_owner_id", "AWS account that owns the requester VPC.").computed(),
+                Attribute::string("peer_cidr_block", "Primary CIDR block of the requester VPC.").computed(),
+            ],
+        )
+        .with_block("timeouts", timeouts::block(TIMEOUTS))
+    }
+
+    async fn modify_plan(
+        &self,
+        _prior: &Value,
+        config: &Value,
+        planned: &mut Value,
+        diags: &mut Diagnostics,
+    ) {
+        if planned.is_null() || !config.attr("region").is_null() {
+            return;
+        }
+        match configured(&self.aws) {
+            Ok(aws) => match aws.default_region().await {
+                Some(region) => planned.set_attr("region", Value::string(region)),
+                None => diags.attribute_error(
+                    &AttributePath::attr("region"),
+                    "No region",
+                    "region: not set here, and the provider has no region. Set region here or in the provider block (or AWS_REGION).",
+                ),
+            },
+            Err(d) => diags.extend(d),
+        }
+    }
+
+    async fn create(&self, planned: &Value) -> Applied {
+        let model: AccepterModel = match planned.to_model() {
+            Ok(m) => m,
+            Err(e) => {
+                return Applied {
+                    state: None,
+                    diags: error("Invalid planned state", e),
+                };
+            }
+        };
+        let mut state = None;
+        let result = self.create_inner(&model, &mut state).await;
+        finish(&self.value_type, state, result)
+    }
+
+    async fn read(&self, state: &Value) -> Result<Option<Value>, Diagnostics> {
+        let prior: AccepterModel = state
+            .to_model()
+            .map_err(|e| error("Invalid stored state", e))?;
+        let ec2 = self.ec2(&prior).await?;
+        let read_err = |e: AwsError| error("Could not read the VPC peering", e);
+        let Some(peering) = ec2
+            .find_peering(&prior.peering_id)
+            .await
+            .map_err(read_err)?
+        else {
+            return Ok(None);
+        };
+        if peering.is_gone() {
+            return Ok(None);
+        }
+        let mut model = prior.clone();
+        model.status = Some(peering.status.clone());
+        if peering.status == "active" {
+            model.allow_remote_vpc_dns_resolution = Some(
+                peering
+                    .accepter
+                    .allow_remote_vpc_dns_resolution
+                    .unwrap_or(false),
+            );
+        }
+        if let (Some(tables), Some(cidr)) = (&prior.route_table_ids, &prior.peer_cidr_block) {
+            let routes = SideRoutes {
+                ec2: &ec2,
+                peering_id: &prior.peering_id,
+                remote_cidr: cidr,
+            };
+            model.route_table_ids = Some(routes.still_routed(tables).await.map_err(read_err)?);
+        }
+        state_value(&model, &self.value_type).map(Some)
+    }
+
+    async fn update(&self, prior: &Value, planned: &Value) -> Applied {
+        let (prior, planned): (AccepterModel, AccepterModel) =
+            match (prior.to_model(), planned.to_model()) {
+                (Ok(a), Ok(b)) => (a, b),
+                (Err(e), _) | (_, Err(e)) => {
+                    return Applied {
+                        state: None,
+                        diags: error("Invalid state", e),
+                    };
+                }
+            };
+        let mut state = AccepterModel {
+            timeouts: planned.timeouts.clone(),
+            assume_role_arn: planned.assume_role_arn.clone(),
+            ..prior.clone()
+        };
+        let result = async {
+            let ec2 = self.ec2(&planned).await?;
+            sync_dns(&ec2, &planned, &mut state).await?;
+            let Some(cidr) = prior.peer_cidr_block.clone() else {
+                return Ok(());
+            };
+            let routes = SideRoutes {
+                ec2: &ec2,
+                peering_id: &prior.peering_id,
+                remote_cidr: &cidr,
+            };
+            let before = prior.route_table_ids.clone().unwrap_or_default();
+            let after = planned.route_table_ids.clone().unwrap_or_default();
+            let mut present = before.clone();
+            let result = async {
+                routes
+                    .remove(&before.difference(&after).cloned().collect(), &mut present)
+                    .await?;
+                routes.add(&after, &mut present).await
+            }
+            .await;
+            state.route_table_ids = if planned.route_table_ids.is_none() && present.is_empty() {
+                None
+            } else {
+                Some(present)
+            };
+            result.map_err(|e| error("Could not update peering routes", e))
+        }
+        .await;
+        finish(&self.value_type, Some(state), result)
+    }
+
+    async fn delete(&self, prior: &Value) -> Diagnostics {
+        let result = async {
+            let model: AccepterModel = prior
+                .to_model()
+                .map_err(|e| error("Invalid stored state", e))?;
+            let ec2 = self.ec2(&model).await?;
+            if let (Some(tables), Some(cidr)) = (&model.route_table_ids, &model.peer_cidr_block) {
+                let routes = SideRoutes {
+                    ec2: &ec2,
+                    peering_id: &model.peering_id,
+                    remote_cidr: cidr,
+                };
+                routes
+                    .remove(tables, &mut tables.clone())
+                    .await
+                    .map_err(|e| error("Could not remove a route through the VPC peering", e))?;
+            }
+            Ok::<(), Diagnostics>(())
+        }
+        .await;
+        result.err().unwrap_or_default()
+    }
+
+    async fn import(&self, id: &str) -> Result<Value, Diagnostics> {
+        let aws = configured(&self.aws)?;
+        let (region, peering_id) = match id.split_once('/') {
+            Some((region, peering_id)) => (Some(region.to_string()), peering_id.to_string()),
+            None => (aws.default_region().await, id.to_string()),
+        };
+        if !PEERING_ID.matches(&peering_id) {
+            return Err(error(
+                "Malformed import id",
+                format!(
+                    "{id:?}: expected a VPC peering id (pcx-…), optionally prefixed by the accepter's region: \"eu-west-1/pcx-…\"."
+                ),
+            ));
+        }
+        let model = AccepterModel {
+            peering_id: peering_id.clone(),
+            region,
+            ..Default::default()
+        };
+        let ec2 = self.ec2(&model).await?;
+        let peering = match ec2.find_peering(&peering_id).await {
+            Ok(Some(p)) if !p.is_gone() => p,
+            Ok(_) => {
+                return Err(error(
+                    "VPC peering not found",
+                    format!("{peering_id} does not exist in {}.", ec2.region),
+                ));
+            }
+            Err(e) => return Err(error("Could not read the VPC peering", e)),
+        };
+        let mut model = AccepterModel {
+            id: Some(peering.id.clone()),
+            status: Some(peering.status.clone()),
+            vpc_id: Some(peering.accepter.vpc_id.clone()),
+            cidr_block: peering.accepter.cidr_block.clone(),
+            peer_vpc_id: Some(peering.requester.vpc_id.clone()),
+            peer_region: peering.requester.region.clone(),
+            peer_owner_id: peering.requester.owner_id.clone(),
+            peer_cidr_block: peering.requester.cidr_block.clone(),
+            allow_remote_vpc_dns_resolution: Some(
+                peering
+                    .accepter
+                    .allow_remote_vpc_dns_resolution
+                    .unwrap_or(false),
+            ),
+            ..model
+        };
+        if let Some(cidr) = &peering.requester.cidr_block {
+            let routes = SideRoutes {
+                ec2: &ec2,
+                peering_id: &peering.id,
+                remote_cidr: cidr,
+            };
+            model.route_table_ids = non_empty(
+                routes
+                    .discover(&peering.accepter.vpc_id)
+                    .await
+                    .map_err(|e| error("Could not read routes", e))?,
+            );
+        }
+        state_value(&model, &self.value_type)
+    }
+}

@@ -1,0 +1,770 @@
+//! `fleet_vpc_cross_region_peering` and `fleet_vpc_peering_accepter`, end to
+//! end: real Terraform drives the provider over gRPC against moto; every
+//! assertion about AWS is made by reading moto through the AWS SDK.
+
+use anyhow::Result;
+use eksfleet_tests::*;
+
+const HUB: &str = "us-east-1";
+const EDGE: &str = "us-west-2";
+
+/// Two VPCs in two regions with route tables, made directly through the API.
+struct Fixture {
+    moto: Moto,
+    hub: TestVpc,
+    edge: TestVpc,
+}
+
+async fn fixture() -> Result<Fixture> {
+    let moto = Moto::start()?;
+    let hub = create_vpc(&moto.ec2(HUB).await, HUB, "10.0.0.0/16", 2).await?;
+    let edge = create_vpc(&moto.ec2(EDGE).await, EDGE, "10.1.0.0/16", 2).await?;
+    Ok(Fixture { moto, hub, edge })
+}
+
+fn quoted(ids: &[String]) -> String {
+    ids.iter()
+        .map(|id| format!("\"{id}\""))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// A peering from the edge VPC (requester) to the hub (accepter).
+fn peering_config(f: &Fixture, edge_tables: &[String], hub_tables: &[String]) -> String {
+    format!(
+        r#"
+terraform {{
+  required_providers {{
+    fleet = {{ source = "eksfleet/fleet" }}
+  }}
+}}
+
+provider "fleet" {{
+  region       = "{HUB}"
+  default_tags = {{ ManagedBy = "eksfleet-tests" }}
+}}
+
+resource "fleet_vpc_cross_region_peering" "edge_to_hub" {{
+  requester = {{
+    region                          = "{EDGE}"
+    vpc_id                          = "{edge_vpc}"
+    route_table_ids                 = [{edge_tables}]
+    allow_remote_vpc_dns_resolution = true
+  }}
+  accepter = {{
+    vpc_id                          = "{hub_vpc}"
+    route_table_ids                 = [{hub_tables}]
+    allow_remote_vpc_dns_resolution = true
+  }}
+  tags = {{ Name = "edge-to-hub" }}
+}}
+
+output "peering" {{
+  value = fleet_vpc_cross_region_peering.edge_to_hub
+}}
+"#,
+        edge_vpc = f.edge.vpc_id,
+        hub_vpc = f.hub.vpc_id,
+        edge_tables = quoted(edge_tables),
+        hub_tables = quoted(hub_tables),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn apply_peers_two_regions_with_dns_and_routes_then_replans_clean_and_destroys_everything()
+-> Result<()> {
+    let f = fixture().await?;
+    let ws = Workspace::new(
+        &f.moto,
+        &peering_config(&f, &f.edge.route_table_ids, &f.hub.route_table_ids),
+    )?;
+    ws.apply()?;
+
+    let out = ws.output("peering")?;
+    let id = out["id"].as_str().expect("id").to_string();
+    assert!(id.starts_with("pcx-"), "{out}");
+    assert_eq!(out["status"], "active");
+    assert_eq!(out["requester_cidr_block"], "10.1.0.0/16");
+    assert_eq!(out["accepter_cidr_block"], "10.0.0.0/16");
+    assert_eq!(out["requester"]["region"], EDGE);
+    assert_eq!(
+        out["accepter"]["region"], HUB,
+        "accepter region defaults to the provider's"
+    );
+    assert_eq!(out["tags_all"]["ManagedBy"], "eksfleet-tests");
+
+    // The peering is active as seen from both regions, with DNS on both sides.
+    let (edge_ec2, hub_ec2) = (f.moto.ec2(EDGE).await, f.moto.ec2(HUB).await);
+    for ec2 in [&edge_ec2, &hub_ec2] {
+        let p = find_peering(ec2, &id).await?.expect("peering visible");
+        assert_eq!(peering_status(&p), "active");
+        let requester = p.requester_vpc_info().unwrap();
+        let accepter = p.accepter_vpc_info().unwrap();
+        assert_eq!(requester.vpc_id(), Some(f.edge.vpc_id.as_str()));
+        assert_eq!(accepter.vpc_id(), Some(f.hub.vpc_id.as_str()));
+    }
+    let from_edge = find_peering(&edge_ec2, &id).await?.unwrap();
+    let requester_dns = from_edge
+        .requester_vpc_info()
+        .and_then(|i| i.peering_options())
+        .and_then(|o| o.allow_dns_resolution_from_remote_vpc());
+    assert_eq!(requester_dns, Some(true), "requester DNS option set");
+    let from_hub = find_peering(&hub_ec2, &id).await?.unwrap();
+    let accepter_dns = from_hub
+        .accepter_vpc_info()
+        .and_then(|i| i.peering_options())
+        .and_then(|o| o.allow_dns_resolution_from_remote_vpc());
+    assert_eq!(accepter_dns, Some(true), "accepter DNS option set");
+    let tags = from_edge
+        .tags()
+        .iter()
+        .map(|t| (t.key().unwrap(), t.value().unwrap()))
+        .collect::<Vec<_>>();
+    assert!(
+        tags.contains(&("Name", "edge-to-hub")) && tags.contains(&("ManagedBy", "eksfleet-tests")),
+        "{tags:?}"
+    );
+
+    // Routes to the other side's CIDR in every listed table, both sides.
+    let mut edge_tables = f.edge.route_table_ids.clone();
+    edge_tables.sort();
+    let mut hub_tables = f.hub.route_table_ids.clone();
+    hub_tables.sort();
+    assert_eq!(
+        tables_routing(&edge_ec2, &f.edge.vpc_id, &f.hub.cidr, &id).await?,
+        edge_tables
+    );
+    assert_eq!(
+        tables_routing(&hub_ec2, &f.hub.vpc_id, &f.edge.cidr, &id).await?,
+        hub_tables
+    );
+
+    // Re-plan: nothing to do.
+    let plan = ws.plan_exit_code()?;
+    assert_eq!(
+        plan.code,
+        0,
+        "plan after apply must be clean:\n{}",
+        plan.output()
+    );
+
+    ws.destroy()?;
+    for ec2 in [&edge_ec2, &hub_ec2] {
+        assert!(live_peerings(ec2).await?.is_empty(), "no peering left");
+        assert!(
+            peering_routes_in_region(ec2).await?.is_empty(),
+            "no peering route left"
+        );
+    }
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn route_tables_change_in_place() -> Result<()> {
+    let f = fixture().await?;
+    let (edge_a, edge_b) = (
+        f.edge.route_table_ids[0].clone(),
+        f.edge.route_table_ids[1].clone(),
+    );
+    let hub_a = f.hub.route_table_ids[0].clone();
+    let ws = Workspace::new(
+        &f.moto,
+        &peering_config(&f, std::slice::from_ref(&edge_a), &[]),
+    )?;
+    ws.apply()?;
+    let id = ws.output("peering")?["id"].as_str().unwrap().to_string();
+    let (edge_ec2, hub_ec2) = (f.moto.ec2(EDGE).await, f.moto.ec2(HUB).await);
+    assert_eq!(
+        tables_routing(&edge_ec2, &f.edge.vpc_id, &f.hub.cidr, &id).await?,
+        vec![edge_a.clone()]
+    );
+
+    // Swap the requester table and add one on the accepter side.
+    ws.write(
+        "main.tf",
+        &peering_config(
+            &f,
+            std::slice::from_ref(&edge_b),
+            std::slice::from_ref(&hub_a),
+        ),
+    )?;
+    let plan = ws.terraform(&["plan", "-no-color"])?.ok()?;
+    assert!(
+        plan.stdout.contains("1 to change, 0 to destroy"),
+        "in-place update expected:\n{}",
+        plan.stdout
+    );
+    ws.apply()?;
+    assert_eq!(ws.output("peering")?["id"], id.as_str(), "same peering");
+    assert_eq!(
+        tables_routing(&edge_ec2, &f.edge.vpc_id, &f.hub.cidr, &id).await?,
+        vec![edge_b]
+    );
+    assert_eq!(
+        tables_routing(&hub_ec2, &f.hub.vpc_id, &f.edge.cidr, &id).await?,
+        vec![hub_a]
+    );
+    assert_eq!(ws.plan_exit_code()?.code, 0);
+    ws.destroy()?;
+    assert!(peering_routes_in_region(&edge_ec2).await?.is_empty());
+    assert!(peering_routes_in_region(&hub_ec2).await?.is_empty());
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn route_deleted_out_of_band_is_repaired_in_place() -> Result<()> {
+    let f = fixture().await?;
+    let ws = Workspace::new(
+        &f.moto,
+        &peering_config(&f, &f.edge.route_table_ids, &f.hub.route_table_ids),
+    )?;
+    ws.apply()?;
+    let id = ws.output("peering")?["id"].as_str().unwrap().to_string();
+    let hub_ec2 = f.moto.ec2(HUB).await;
+    hub_ec2
+        .delete_route()
+        .route_table_id(&f.hub.route_table_ids[0])
+        .destination_cidr_block(&f.edge.cidr)
+        .send()
+        .await?;
+
+    let plan = ws.plan_exit_code()?;
+    assert_eq!(plan.code, 2, "drift must show:\n{}", plan.output());
+    assert!(
+        plan.stdout.contains("1 to change, 0 to destroy"),
+        "{}",
+        plan.stdout
+    );
+    ws.apply()?;
+    let mut expected = f.hub.route_table_ids.clone();
+    expected.sort();
+    assert_eq!(
+        tables_routing(&hub_ec2, &f.hub.vpc_id, &f.edge.cidr, &id).await?,
+        expected
+    );
+    assert_eq!(ws.plan_exit_code()?.code, 0);
+    ws.destroy()?;
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn peering_deleted_out_of_band_is_recreated() -> Result<()> {
+    let f = fixture().await?;
+    let ws = Workspace::new(&f.moto, &peering_config(&f, &f.edge.route_table_ids, &[]))?;
+    ws.apply()?;
+    let old_id = ws.output("peering")?["id"].as_str().unwrap().to_string();
+    let edge_ec2 = f.moto.ec2(EDGE).await;
+    edge_ec2
+        .delete_vpc_peering_connection()
+        .vpc_peering_connection_id(&old_id)
+        .send()
+        .await?;
+
+    let plan = ws.plan_exit_code()?;
+    assert_eq!(plan.code, 2);
+    assert!(
+        plan.stdout.contains("1 to add, 0 to change, 0 to destroy"),
+        "re-create expected:\n{}",
+        plan.stdout
+    );
+    ws.apply()?;
+    let new_id = ws.output("peering")?["id"].as_str().unwrap().to_string();
+    assert_ne!(new_id, old_id);
+    let p = find_peering(&edge_ec2, &new_id).await?.unwrap();
+    assert_eq!(peering_status(&p), "active");
+    assert_eq!(ws.plan_exit_code()?.code, 0);
+    ws.destroy()?;
+    assert!(live_peerings(&edge_ec2).await?.is_empty());
+    Ok(())
+}
+
+/// A peering made outside Terraform, with routes, for import.
+async fn existing_peering(f: &Fixture) -> Result<String> {
+    let (edge_ec2, hub_ec2) = (f.moto.ec2(EDGE).await, f.moto.ec2(HUB).await);
+    let pcx = edge_ec2
+        .create_vpc_peering_connection()
+        .vpc_id(&f.edge.vpc_id)
+        .peer_vpc_id(&f.hub.vpc_id)
+        .peer_region(HUB)
+        .send()
+        .await?;
+    let id = pcx
+        .vpc_peering_connection()
+        .unwrap()
+        .vpc_peering_connection_id()
+        .unwrap()
+        .to_string();
+    hub_ec2
+        .accept_vpc_peering_connection()
+        .vpc_peering_connection_id(&id)
+        .send()
+        .await?;
+    for table in &f.edge.route_table_ids {
+        edge_ec2
+            .create_route()
+            .route_table_id(table)
+            .destination_cidr_block(&f.hub.cidr)
+            .vpc_peering_connection_id(&id)
+            .send()
+            .await?;
+    }
+    for table in &f.hub.route_table_ids {
+        hub_ec2
+            .create_route()
+            .route_table_id(table)
+            .destination_cidr_block(&f.edge.cidr)
+            .vpc_peering_connection_id(&id)
+            .send()
+            .await?;
+    }
+    let requester = aws_sdk_ec2::types::PeeringConnectionOptionsRequest::builder()
+        .allow_dns_resolution_from_remote_vpc(true)
+        .build();
+    edge_ec2
+        .modify_vpc_peering_connection_options()
+        .vpc_peering_connection_id(&id)
+        .requester_peering_connection_options(requester)
+        .send()
+        .await?;
+    let accepter = aws_sdk_ec2::types::PeeringConnectionOptionsRequest::builder()
+        .allow_dns_resolution_from_remote_vpc(true)
+        .build();
+    hub_ec2
+        .modify_vpc_peering_connection_options()
+        .vpc_peering_connection_id(&id)
+        .accepter_peering_connection_options(accepter)
+        .send()
+        .await?;
+    edge_ec2
+        .create_tags()
+        .resources(&id)
+        .tags(
+            aws_sdk_ec2::types::Tag::builder()
+                .key("Name")
+                .value("edge-to-hub")
+                .build(),
+        )
+        .tags(
+            aws_sdk_ec2::types::Tag::builder()
+                .key("ManagedBy")
+                .value("eksfleet-tests")
+                .build(),
+        )
+        .send()
+        .await?;
+    Ok(id)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn import_block_adopts_an_existing_peering_and_plans_clean() -> Result<()> {
+    let f = fixture().await?;
+    let id = existing_peering(&f).await?;
+    let config = peering_config(&f, &f.edge.route_table_ids, &f.hub.route_table_ids)
+        + &format!(
+            "\nimport {{\n  to = fleet_vpc_cross_region_peering.edge_to_hub\n  id = \"{EDGE}/{id}\"\n}}\n"
+        );
+    let ws = Workspace::new(&f.moto, &config)?;
+    let plan = ws.terraform(&["plan", "-no-color"])?.ok()?;
+    assert!(
+        plan.stdout
+            .contains("1 to import, 0 to add, 0 to change, 0 to destroy"),
+        "{}",
+        plan.stdout
+    );
+    ws.apply()?;
+    assert_eq!(ws.output("peering")?["id"], id.as_str());
+    assert_eq!(
+        ws.plan_exit_code()?.code,
+        0,
+        "imported peering matches the configuration"
+    );
+    ws.destroy()?;
+    let edge_ec2 = f.moto.ec2(EDGE).await;
+    assert!(live_peerings(&edge_ec2).await?.is_empty());
+    assert!(peering_routes_in_region(&edge_ec2).await?.is_empty());
+    assert!(
+        peering_routes_in_region(&f.moto.ec2(HUB).await)
+            .await?
+            .is_empty()
+    );
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn terraform_import_command_takes_a_bare_peering_id() -> Result<()> {
+    let f = fixture().await?;
+    let id = existing_peering(&f).await?;
+    let ws = Workspace::new(
+        &f.moto,
+        &peering_config(&f, &f.edge.route_table_ids, &f.hub.route_table_ids),
+    )?;
+    // A bare id is looked up in the provider's region (the hub, the accepter side here).
+    ws.terraform(&[
+        "import",
+        "-no-color",
+        "fleet_vpc_cross_region_peering.edge_to_hub",
+        &id,
+    ])?
+    .ok()?;
+    let plan = ws.plan_exit_code()?;
+    assert_eq!(plan.code, 0, "{}", plan.output());
+    let bad = ws.terraform(&[
+        "import",
+        "-no-color",
+        "fleet_vpc_cross_region_peering.edge_to_hub",
+        "pcx-nothex",
+    ])?;
+    assert_ne!(bad.code, 0);
+    Ok(())
+}
+
+/// Plans a configuration that must fail validation; returns Terraform's output.
+async fn plan_error(f: &Fixture, resource_body: &str) -> Result<String> {
+    let config = format!(
+        "terraform {{\n  required_providers {{\n    fleet = {{ source = \"eksfleet/fleet\" }}\n  }}\n}}\n\
+         provider \"fleet\" {{\n  region = \"{HUB}\"\n}}\n\
+         resource \"fleet_vpc_cross_region_peering\" \"p\" {{\n{resource_body}\n}}\n"
+    );
+    let ws = Workspace::new(&f.moto, &config)?;
+    let run = ws.terraform(&["plan", "-no-color"])?;
+    assert_eq!(run.code, 1, "plan must fail:\n{}", run.output());
+    Ok(run.output())
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn bad_input_fails_at_plan_naming_the_attribute_and_creates_nothing() -> Result<()> {
+    let f = fixture().await?;
+    // A third VPC overlapping the hub.
+    let clash = create_vpc(&f.moto.ec2(EDGE).await, EDGE, "10.0.128.0/20", 0).await?;
+    let (edge, hub) = (&f.edge.vpc_id, &f.hub.vpc_id);
+    let cases: Vec<(String, Vec<&str>)> = vec![
+        (
+            format!(
+                "requester = {{ region = \"us-wset-2\", vpc_id = \"{edge}\" }}\naccepter = {{ vpc_id = \"{hub}\" }}"
+            ),
+            vec![
+                "Unknown AWS region",
+                "requester.region",
+                "Did you mean \"us-west-2\"?",
+            ],
+        ),
+        (
+            format!(
+                "requester = {{ region = \"{EDGE}\", vpc_id = \"{edge}\" }}\naccepter = {{ region = \"mars-1\", vpc_id = \"{hub}\" }}"
+            ),
+            vec![
+                "Unknown AWS region",
+                "accepter.region",
+                "\"mars-1\" is not an AWS region",
+            ],
+        ),
+        (
+            format!("requester = {{ vpc_id = \"{hub}\" }}\naccepter = {{ vpc_id = \"{hub}\" }}"),
+            vec!["Requester and accepter are the same VPC", "accepter.vpc_id"],
+        ),
+        (
+            format!(
+                "requester = {{ region = \"{EDGE}\", vpc_id = \"{}\" }}\naccepter = {{ vpc_id = \"{hub}\" }}",
+                clash.vpc_id
+            ),
+            vec![
+                "Overlapping VPC CIDR blocks",
+                "accepter.vpc_id",
+                "10.0.128.0/20",
+                "10.0.0.0/16",
+            ],
+        ),
+        (
+            format!("requester = {{ vpc_id = \"vpc-123\" }}\naccepter = {{ vpc_id = \"{hub}\" }}"),
+            vec!["Malformed VPC id", "requester.vpc_id", "\"vpc-123\""],
+        ),
+        (
+            format!(
+                "requester = {{ region = \"{EDGE}\", vpc_id = \"{edge}\", route_table_ids = [\"rt-1\"] }}\naccepter = {{ vpc_id = \"{hub}\" }}"
+            ),
+            vec![
+                "Malformed route table id",
+                "requester.route_table_ids",
+                "\"rt-1\"",
+            ],
+        ),
+        (
+            format!(
+                "requester = {{ region = \"{EDGE}\", vpc_id = \"{edge}\" }}\naccepter = {{ vpc_id = \"{hub}\", account_id = \"12345\", assume_role_arn = \"arn:aws:iam::1:role/x\" }}"
+            ),
+            vec![
+                "Malformed AWS account id",
+                "accepter.account_id",
+                "Malformed IAM role ARN",
+                "accepter.assume_role_arn",
+            ],
+        ),
+        (
+            format!(
+                "requester = {{ region = \"{EDGE}\", vpc_id = \"vpc-0123456789abcdef0\" }}\naccepter = {{ vpc_id = \"{hub}\" }}"
+            ),
+            vec![
+                "VPC not found",
+                "requester.vpc_id",
+                "vpc-0123456789abcdef0 does not exist in us-west-2",
+            ],
+        ),
+        (
+            format!(
+                "auto_accept = false\nrequester = {{ region = \"{EDGE}\", vpc_id = \"{edge}\" }}\naccepter = {{ vpc_id = \"{hub}\", allow_remote_vpc_dns_resolution = true }}"
+            ),
+            vec![
+                "Accepter DNS option needs auto_accept",
+                "fleet_vpc_peering_accepter",
+            ],
+        ),
+        (
+            format!(
+                "requester = {{ region = \"{EDGE}\", vpc_id = \"{edge}\" }}\naccepter = {{ vpc_id = \"{hub}\" }}\ntimeouts {{\n create = \"ten minutes\"\n}}"
+            ),
+            vec!["Malformed duration", "timeouts.create"],
+        ),
+    ];
+    for (body, expected) in cases {
+        let output = plan_error(&f, &body).await?;
+        for needle in expected {
+            assert!(
+                output.contains(needle),
+                "expected {needle:?} for:\n{body}\n--- output ---\n{output}"
+            );
+        }
+    }
+    for region in [EDGE, HUB] {
+        assert!(
+            live_peerings(&f.moto.ec2(region).await).await?.is_empty(),
+            "validation created nothing"
+        );
+    }
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn request_only_peering_is_accepted_by_the_accepter_resource() -> Result<()> {
+    let f = fixture().await?;
+    let config = format!(
+        r#"
+terraform {{
+  required_providers {{
+    fleet = {{ source = "eksfleet/fleet" }}
+  }}
+}}
+provider "fleet" {{
+  region = "{HUB}"
+}}
+resource "fleet_vpc_cross_region_peering" "request" {{
+  auto_accept = false
+  requester = {{
+    region          = "{EDGE}"
+    vpc_id          = "{edge_vpc}"
+    route_table_ids = ["{edge_rt}"]
+  }}
+  accepter = {{
+    vpc_id = "{hub_vpc}"
+  }}
+}}
+resource "fleet_vpc_peering_accepter" "hub" {{
+  peering_id                      = fleet_vpc_cross_region_peering.request.id
+  route_table_ids                 = ["{hub_rt}"]
+  allow_remote_vpc_dns_resolution = true
+}}
+output "accepter" {{
+  value = fleet_vpc_peering_accepter.hub
+}}
+"#,
+        edge_vpc = f.edge.vpc_id,
+        hub_vpc = f.hub.vpc_id,
+        edge_rt = f.edge.route_table_ids[0],
+        hub_rt = f.hub.route_table_ids[0],
+    );
+    let ws = Workspace::new(&f.moto, &config)?;
+    ws.apply()?;
+    let out = ws.output("accepter")?;
+    let id = out["id"].as_str().unwrap().to_string();
+    assert_eq!(out["status"], "active");
+    assert_eq!(out["peer_vpc_id"], f.edge.vpc_id.as_str());
+    assert_eq!(out["peer_region"], EDGE);
+    assert_eq!(out["peer_cidr_block"], "10.1.0.0/16");
+    let hub_ec2 = f.moto.ec2(HUB).await;
+    let p = find_peering(&hub_ec2, &id).await?.unwrap();
+    assert_eq!(peering_status(&p), "active");
+    let dns = p
+        .accepter_vpc_info()
+        .and_then(|i| i.peering_options())
+        .and_then(|o| o.allow_dns_resolution_from_remote_vpc());
+    assert_eq!(dns, Some(true));
+    assert_eq!(
+        tables_routing(&hub_ec2, &f.hub.vpc_id, &f.edge.cidr, &id).await?,
+        vec![f.hub.route_table_ids[0].clone()]
+    );
+    let edge_ec2 = f.moto.ec2(EDGE).await;
+    assert_eq!(
+        tables_routing(&edge_ec2, &f.edge.vpc_id, &f.hub.cidr, &id).await?,
+        vec![f.edge.route_table_ids[0].clone()]
+    );
+
+    // The requester now sees an active peering (refresh updates status in place, no diff).
+    let plan = ws.plan_exit_code()?;
+    assert_eq!(plan.code, 0, "{}", plan.output());
+    ws.destroy()?;
+    assert!(live_peerings(&hub_ec2).await?.is_empty());
+    assert!(peering_routes_in_region(&hub_ec2).await?.is_empty());
+    assert!(peering_routes_in_region(&edge_ec2).await?.is_empty());
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn provider_schema_lists_both_resources_with_described_attributes() -> Result<()> {
+    let moto = Moto::start()?;
+    let ws = Workspace::new(
+        &moto,
+        "terraform {\n  required_providers {\n    fleet = { source = \"eksfleet/fleet\" }\n  }\n}\n",
+    )?;
+    let run = ws.terraform(&["providers", "schema", "-json"])?.ok()?;
+    let schema: serde_json::Value = serde_json::from_str(&run.stdout)?;
+    let provider = &schema["provider_schemas"]["registry.terraform.io/eksfleet/fleet"];
+    for name in [
+        "region",
+        "profile",
+        "assume_role",
+        "endpoints",
+        "default_tags",
+        "max_retries",
+    ] {
+        assert!(
+            provider["provider"]["block"]["attributes"][name].is_object(),
+            "provider attribute {name}"
+        );
+    }
+    let peering = &provider["resource_schemas"]["fleet_vpc_cross_region_peering"]["block"];
+    for name in [
+        "id",
+        "requester",
+        "accepter",
+        "auto_accept",
+        "tags",
+        "status",
+        "requester_cidr_block",
+        "accepter_cidr_block",
+    ] {
+        let attr = &peering["attributes"][name];
+        assert!(attr.is_object(), "peering attribute {name}");
+        assert!(
+            !attr["description"].as_str().unwrap_or_default().is_empty(),
+            "{name} has a description"
+        );
+    }
+    let requester = &peering["attributes"]["requester"]["nested_type"]["attributes"];
+    for name in [
+        "region",
+        "vpc_id",
+        "route_table_ids",
+        "allow_remote_vpc_dns_resolution",
+    ] {
+        assert!(requester[name].is_object(), "requester.{name}");
+    }
+    assert_eq!(
+        peering["attributes"]["requester"]["nested_type"]["attributes"]["route_table_ids"]["type"],
+        serde_json::json!(["set", "string"])
+    );
+    assert!(peering["block_types"]["timeouts"].is_object());
+    let accepter =
+        &provider["resource_schemas"]["fleet_vpc_peering_accepter"]["block"]["attributes"];
+    for name in [
+        "peering_id",
+        "region",
+        "route_table_ids",
+        "allow_remote_vpc_dns_resolution",
+        "assume_role_arn",
+    ] {
+        assert!(accepter[name].is_object(), "accepter attribute {name}");
+    }
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn cross_account_peering_is_accepted_through_an_assumed_role() -> Result<()> {
+    const PEER_ACCOUNT: &str = "111111111111";
+    let role = format!("arn:aws:iam::{PEER_ACCOUNT}:role/peering-accepter");
+    let moto = Moto::start()?;
+    let edge = create_vpc(&moto.ec2(EDGE).await, EDGE, "10.1.0.0/16", 1).await?;
+    let peer_hub_ec2 = moto.ec2_as(HUB, &role).await?;
+    let hub = create_vpc(&peer_hub_ec2, HUB, "10.0.0.0/16", 1).await?;
+    let config = format!(
+        r#"
+terraform {{
+  required_providers {{
+    fleet = {{ source = "eksfleet/fleet" }}
+  }}
+}}
+provider "fleet" {{
+  region = "{EDGE}"
+}}
+resource "fleet_vpc_cross_region_peering" "p" {{
+  requester = {{
+    vpc_id                          = "{edge_vpc}"
+    route_table_ids                 = ["{edge_rt}"]
+    allow_remote_vpc_dns_resolution = true
+  }}
+  accepter = {{
+    region                          = "{HUB}"
+    vpc_id                          = "{hub_vpc}"
+    account_id                      = "{PEER_ACCOUNT}"
+    assume_role_arn                 = "{role}"
+    route_table_ids                 = ["{hub_rt}"]
+    allow_remote_vpc_dns_resolution = true
+  }}
+}}
+output "peering" {{
+  value = fleet_vpc_cross_region_peering.p
+}}
+"#,
+        edge_vpc = edge.vpc_id,
+        edge_rt = edge.route_table_ids[0],
+        hub_vpc = hub.vpc_id,
+        hub_rt = hub.route_table_ids[0],
+    );
+    let ws = Workspace::new(&moto, &config)?;
+    ws.apply()?;
+    let id = ws.output("peering")?["id"].as_str().unwrap().to_string();
+
+    // The accepter account sees the peering active, its DNS option and its route.
+    let p = find_peering(&peer_hub_ec2, &id)
+        .await?
+        .expect("visible to the accepter account");
+    assert_eq!(peering_status(&p), "active");
+    assert_eq!(
+        p.accepter_vpc_info().and_then(|i| i.owner_id()),
+        Some(PEER_ACCOUNT)
+    );
+    assert_eq!(
+        p.requester_vpc_info().and_then(|i| i.owner_id()),
+        Some(ACCOUNT_ID)
+    );
+    let dns = p
+        .accepter_vpc_info()
+        .and_then(|i| i.peering_options())
+        .and_then(|o| o.allow_dns_resolution_from_remote_vpc());
+    assert_eq!(dns, Some(true));
+    assert_eq!(
+        tables_routing(&peer_hub_ec2, &hub.vpc_id, &edge.cidr, &id).await?,
+        vec![hub.route_table_ids[0].clone()]
+    );
+    let edge_ec2 = moto.ec2(EDGE).await;
+    assert_eq!(
+        tables_routing(&edge_ec2, &edge.vpc_id, &hub.cidr, &id).await?,
+        vec![edge.route_table_ids[0].clone()]
+    );
+    assert_eq!(ws.plan_exit_code()?.code, 0);
+
+    ws.destroy()?;
+    assert!(live_peerings(&edge_ec2).await?.is_empty());
+    assert!(live_peerings(&peer_hub_ec2).await?.is_empty());
+    assert!(peering_routes_in_region(&edge_ec2).await?.is_empty());
+    assert!(peering_routes_in_region(&peer_hub_ec2).await?.is_empty());
+    Ok(())
+}

