@@ -12,6 +12,8 @@ VERSION       := $(shell sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -
 
 export FLEET_PROVIDER_DIR := $(PROVIDER_DIR)
 export TERRAFORM ?= $(CURDIR)/$(VENV)/bin/terraform
+# Test failures print anyhow's context chain, not a backtrace per error.
+export RUST_LIB_BACKTRACE := 0
 
 .PHONY: all build venv demo test unit e2e lint fmt docs check-docs clean
 

@@ -330,7 +330,9 @@ impl Ec2 {
     // ----- routes and tags -----
 
     /// Adds `cidr → peering` to a route table. An identical route already
-    /// there (a retried apply) counts as done.
+    /// there (a retried apply) counts as done; a leftover route to `cidr`
+    /// through a peering that no longer exists (a blackhole) is taken over;
+    /// a route to `cidr` through anything live is a conflict.
     pub async fn create_peering_route(
         &self,
         route_table_id: &str,
@@ -349,17 +351,65 @@ impl Ec2 {
             Ok(_) => Ok(()),
             Err(err) => {
                 let err = AwsError::from_sdk("CreateRoute", &self.region, err);
-                if err.code == "RouteAlreadyExists"
-                    && self
-                        .has_peering_route(route_table_id, cidr, peering_id)
-                        .await?
-                {
-                    Ok(())
-                } else {
-                    Err(err)
+                if err.code != "RouteAlreadyExists" {
+                    return Err(err);
                 }
+                self.take_over_route(route_table_id, cidr, peering_id, err)
+                    .await
             }
         }
+    }
+
+    async fn take_over_route(
+        &self,
+        route_table_id: &str,
+        cidr: &str,
+        peering_id: &str,
+        conflict: AwsError,
+    ) -> Result<(), AwsError> {
+        let tables = self
+            .find_route_tables(&BTreeSet::from([route_table_id.to_string()]))
+            .await?;
+        let existing = tables
+            .iter()
+            .flat_map(|t| t.routes())
+            .find(|r| r.destination_cidr_block() == Some(cidr))
+            .cloned();
+        let Some(existing) = existing else {
+            return Err(conflict);
+        };
+        let dead_peering = match existing.vpc_peering_connection_id() {
+            Some(id) if id == peering_id => return Ok(()),
+            Some(other) => {
+                existing.state().is_some_and(|s| s.as_str() == "blackhole")
+                    || self.find_peering(other).await?.is_none_or(|p| p.is_gone())
+            }
+            None => false,
+        };
+        if !dead_peering {
+            let target = existing
+                .gateway_id()
+                .or(existing.nat_gateway_id())
+                .or(existing.vpc_peering_connection_id())
+                .or(existing.transit_gateway_id())
+                .unwrap_or("another target");
+            return Err(AwsError {
+                message: format!(
+                    "route table {route_table_id} already routes {cidr} to {target}; remove that route or leave \
+                     the table out of route_table_ids"
+                ),
+                ..conflict
+            });
+        }
+        self.client
+            .replace_route()
+            .route_table_id(route_table_id)
+            .destination_cidr_block(cidr)
+            .vpc_peering_connection_id(peering_id)
+            .send()
+            .await
+            .map_err(aws_err("ReplaceRoute", &self.region))?;
+        Ok(())
     }
 
     async fn has_peering_route(

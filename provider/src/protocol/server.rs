@@ -339,7 +339,8 @@ impl Provider for ProviderService {
         let (new_state, diags) = async {
             let (resource, schema) = self.resource(&request.type_name)?;
             let prior = decode(request.prior_state.as_ref(), schema)?;
-            let planned = decode(request.planned_state.as_ref(), schema)?;
+            // Unknowns in a plan are the computed values apply fills in.
+            let planned = decode(request.planned_state.as_ref(), schema)?.unknowns_as_null();
             Ok::<_, Diagnostics>(if planned.is_null() {
                 let diags = resource.delete(&prior).await;
                 // A failed delete keeps the object in state so it can be retried.

@@ -148,6 +148,27 @@ impl Value {
         }
     }
 
+    /// This value with every unknown replaced by null: a planned state as
+    /// the resource sees it, computed values still to be filled in.
+    pub fn unknowns_as_null(&self) -> Value {
+        match self {
+            Value::Unknown => Value::Null,
+            Value::List(items) => Value::List(items.iter().map(Value::unknowns_as_null).collect()),
+            Value::Set(items) => Value::Set(items.iter().map(Value::unknowns_as_null).collect()),
+            Value::Map(m) => Value::Map(
+                m.iter()
+                    .map(|(k, v)| (k.clone(), v.unknowns_as_null()))
+                    .collect(),
+            ),
+            Value::Object(m) => Value::Object(
+                m.iter()
+                    .map(|(k, v)| (k.clone(), v.unknowns_as_null()))
+                    .collect(),
+            ),
+            other => other.clone(),
+        }
+    }
+
     // ----- msgpack -----
 
     /// Decodes a msgpack `DynamicValue` of type `ty`.
