@@ -768,3 +768,106 @@ output "peering" {{
     assert!(peering_routes_in_region(&peer_hub_ec2).await?.is_empty());
     Ok(())
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn provider_endpoints_and_assume_role_work_without_aws_endpoint_url() -> Result<()> {
+    const DEPLOY_ACCOUNT: &str = "222222222222";
+    let role = format!("arn:aws:iam::{DEPLOY_ACCOUNT}:role/deployer");
+    let moto = Moto::start()?;
+    let edge_ec2 = moto.ec2_as(EDGE, &role).await?;
+    let hub_ec2 = moto.ec2_as(HUB, &role).await?;
+    let edge = create_vpc(&edge_ec2, EDGE, "10.1.0.0/16", 1).await?;
+    let hub = create_vpc(&hub_ec2, HUB, "10.0.0.0/16", 1).await?;
+    let config = format!(
+        r#"
+terraform {{
+  required_providers {{
+    fleet = {{ source = "eksfleet/fleet" }}
+  }}
+}}
+provider "fleet" {{
+  region      = "{HUB}"
+  max_retries = 3
+  endpoints = {{
+    ec2 = "{url}"
+    sts = "{url}"
+  }}
+  assume_role = {{
+    role_arn     = "{role}"
+    session_name = "eksfleet-tests"
+  }}
+}}
+resource "fleet_vpc_cross_region_peering" "p" {{
+  requester = {{
+    region          = "{EDGE}"
+    vpc_id          = "{edge_vpc}"
+    route_table_ids = ["{edge_rt}"]
+  }}
+  accepter = {{
+    vpc_id          = "{hub_vpc}"
+    route_table_ids = ["{hub_rt}"]
+  }}
+}}
+"#,
+        url = moto.url(),
+        edge_vpc = edge.vpc_id,
+        edge_rt = edge.route_table_ids[0],
+        hub_vpc = hub.vpc_id,
+        hub_rt = hub.route_table_ids[0],
+    );
+    let mut ws = Workspace::new(&moto, &config)?;
+    ws.unset_env("AWS_ENDPOINT_URL");
+    ws.apply()?;
+
+    // Everything happened in the assumed role's account, nothing in the caller's.
+    let peerings = live_peerings(&edge_ec2).await?;
+    assert_eq!(peerings.len(), 1);
+    assert_eq!(
+        peerings[0].requester_vpc_info().and_then(|i| i.owner_id()),
+        Some(DEPLOY_ACCOUNT)
+    );
+    assert!(
+        live_peerings(&moto.ec2(EDGE).await).await?.is_empty(),
+        "nothing in the default account"
+    );
+    assert_eq!(ws.plan_exit_code()?.code, 0);
+    ws.destroy()?;
+    assert!(live_peerings(&edge_ec2).await?.is_empty());
+    assert!(peering_routes_in_region(&hub_ec2).await?.is_empty());
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn bad_provider_configuration_names_the_attribute() -> Result<()> {
+    let moto = Moto::start()?;
+    let config = r#"
+terraform {
+  required_providers {
+    fleet = { source = "eksfleet/fleet" }
+  }
+}
+provider "fleet" {
+  region      = "eu-wset-1"
+  max_retries = -1
+  endpoints   = { ec2 = "localhost:4566" }
+  assume_role = { role_arn = "arn:aws:iam::123456789012:user/bob" }
+}
+resource "fleet_vpc_peering_accepter" "a" {
+  peering_id = "pcx-0a1b2c3d"
+}
+"#;
+    let ws = Workspace::new(&moto, config)?;
+    let run = ws.terraform(&["plan", "-no-color"])?;
+    assert_eq!(run.code, 1);
+    let output = run.output();
+    for needle in [
+        "Did you mean \"eu-west-1\"?",
+        "max_retries: -1 is not a retry count",
+        "endpoints.ec2: \"localhost:4566\" is not an endpoint URL",
+        "assume_role.role_arn",
+        "Malformed IAM role ARN",
+    ] {
+        assert!(output.contains(needle), "expected {needle:?} in:\n{output}");
+    }
+    Ok(())
+}

@@ -161,6 +161,7 @@ pub struct Workspace {
     pub dir: tempfile::TempDir,
     moto_url: String,
     extra_env: Vec<(String, String)>,
+    removed_env: Vec<String>,
 }
 
 impl Workspace {
@@ -183,6 +184,7 @@ impl Workspace {
             dir,
             moto_url: moto.url(),
             extra_env: Vec::new(),
+            removed_env: Vec::new(),
         })
     }
 
@@ -192,6 +194,11 @@ impl Workspace {
 
     pub fn set_env(&mut self, key: &str, value: &str) {
         self.extra_env.push((key.to_string(), value.to_string()));
+    }
+
+    /// Runs terraform without `key` in its environment.
+    pub fn unset_env(&mut self, key: &str) {
+        self.removed_env.push(key.to_string());
     }
 
     pub fn write(&self, name: &str, contents: &str) -> Result<()> {
@@ -217,6 +224,9 @@ impl Workspace {
             .env_remove("AWS_SESSION_TOKEN")
             .envs(self.extra_env.iter().map(|(k, v)| (k, v)))
             .stdin(Stdio::null());
+        for key in &self.removed_env {
+            command.env_remove(key);
+        }
         let output = command
             .output()
             .with_context(|| format!("running {}", terraform_bin().display()))?;
