@@ -105,7 +105,8 @@ fn render_schema(out: &mut String, block: &Block, parent: &str) {
         let _ = writeln!(out, "<a id=\"{}\"></a>", anchor(parent));
     }
     let _ = writeln!(out, "{title}\n");
-    let groups: [(&str, fn(&Attribute) -> bool); 3] = [
+    type Belongs = fn(&Attribute) -> bool;
+    let groups: [(&str, Belongs); 3] = [
         ("Required", |a| a.required),
         ("Optional", |a| a.optional),
         ("Read-Only", |a| a.computed && !a.optional && !a.required),

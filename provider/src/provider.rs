@@ -60,14 +60,14 @@ struct RetryCount;
 
 impl Validator for RetryCount {
     fn validate(&self, value: &Value, path: &AttributePath, diags: &mut Diagnostics) {
-        if let Value::Number(n) = value {
-            if n.fract() != 0.0 || !(0.0..=100.0).contains(n) {
-                diags.attribute_error(
-                    path,
-                    "Invalid max_retries",
-                    format!("{path}: {n} is not a retry count: use a whole number from 0 to 100."),
-                );
-            }
+        if let Value::Number(n) = value
+            && (n.fract() != 0.0 || !(0.0..=100.0).contains(n))
+        {
+            diags.attribute_error(
+                path,
+                "Invalid max_retries",
+                format!("{path}: {n} is not a retry count: use a whole number from 0 to 100."),
+            );
         }
     }
 

@@ -514,10 +514,10 @@ pub fn vpc_cidrs(vpc: &Vpc) -> Vec<IpNet> {
         })
         .filter_map(|assoc| assoc.cidr_block()?.parse().ok())
         .collect();
-    if let Some(primary) = vpc.cidr_block().and_then(|c| c.parse().ok()) {
-        if !cidrs.contains(&primary) {
-            cidrs.insert(0, primary);
-        }
+    if let Some(primary) = vpc.cidr_block().and_then(|c| c.parse().ok())
+        && !cidrs.contains(&primary)
+    {
+        cidrs.insert(0, primary);
     }
     cidrs
 }

@@ -143,7 +143,6 @@ impl Attribute {
                     nesting: match nesting {
                         Nesting::Single => pb::schema::object::NestingMode::Single as i32,
                     },
-                    ..Default::default()
                 }),
             ),
         };
@@ -169,10 +168,10 @@ impl Attribute {
         for validator in &self.validators {
             text.push_str(&format!(" Must {}.", validator.describe()));
         }
-        if let Some(default) = &self.default {
-            if let Ok(json) = default.to_json() {
-                text.push_str(&format!(" Defaults to `{json}`."));
-            }
+        if let Some(default) = &self.default
+            && let Ok(json) = default.to_json()
+        {
+            text.push_str(&format!(" Defaults to `{json}`."));
         }
         if self.requires_replace {
             text.push_str(" Changing it replaces the resource.");
@@ -360,10 +359,10 @@ fn plan_attributes(attributes: &[Attribute], prior: &Value, planned: &mut Value,
             // On update Terraform's proposal already carries the prior value
             // of an unset computed attribute; keeping it avoids noisy plans.
         }
-        if let AttributeType::Nested(Nesting::Single, nested) = &attribute.ty {
-            if matches!(value, Value::Object(_)) {
-                plan_attributes(nested, prior.attr(attribute.name), value, configured);
-            }
+        if let AttributeType::Nested(Nesting::Single, nested) = &attribute.ty
+            && matches!(value, Value::Object(_))
+        {
+            plan_attributes(nested, prior.attr(attribute.name), value, configured);
         }
     }
 }

@@ -206,9 +206,10 @@ impl VpcCrossRegionPeering {
             }
         };
         let requester_cidrs = vpc_cidrs(&requester_vpc);
-        if let Some(accepter_vpc) = &accepter_vpc {
-            if let Some((a, b)) = first_overlap(&requester_cidrs, &vpc_cidrs(accepter_vpc)) {
-                diags.attribute_error(
+        if let Some(accepter_vpc) = &accepter_vpc
+            && let Some((a, b)) = first_overlap(&requester_cidrs, &vpc_cidrs(accepter_vpc))
+        {
+            diags.attribute_error(
                     &AttributePath::attr("accepter").then("vpc_id"),
                     "Overlapping VPC CIDR blocks",
                     format!(
@@ -217,8 +218,7 @@ impl VpcCrossRegionPeering {
                         model.accepter.vpc_id, model.requester.vpc_id
                     ),
                 );
-                return None;
-            }
+            return None;
         }
         Some((
             requester_vpc.cidr_block().map(str::to_string),
@@ -667,14 +667,14 @@ impl Resource for VpcCrossRegionPeering {
     fn validate(&self, config: &Value, diags: &mut Diagnostics) {
         let requester_vpc = config.at(&["requester", "vpc_id"]);
         let accepter_vpc = config.at(&["accepter", "vpc_id"]);
-        if let (Some(a), Some(b)) = (requester_vpc.as_str(), accepter_vpc.as_str()) {
-            if a == b {
-                diags.attribute_error(
+        if let (Some(a), Some(b)) = (requester_vpc.as_str(), accepter_vpc.as_str())
+            && a == b
+        {
+            diags.attribute_error(
                     &AttributePath::attr("accepter").then("vpc_id"),
                     "Requester and accepter are the same VPC",
                     format!("accepter.vpc_id: {b} is also requester.vpc_id. A VPC cannot peer with itself: name two different VPCs."),
                 );
-            }
         }
         if config.attr("auto_accept").as_bool() == Some(false) {
             let routes = config.at(&["accepter", "route_table_ids"]);
