@@ -11,6 +11,8 @@ PROVIDER_DIR  := $(CARGO_TARGET)/debug
 VERSION       := $(shell sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -1)
 
 export FLEET_PROVIDER_DIR := $(PROVIDER_DIR)
+# The project's `terraform` launcher and moto come first on PATH; TERRAFORM=... picks another terraform.
+export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 export TERRAFORM ?= $(CURDIR)/$(VENV)/bin/terraform
 # Test failures print anyhow's context chain, not a backtrace per error.
 export RUST_LIB_BACKTRACE := 0
