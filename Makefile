@@ -16,6 +16,7 @@ export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 export TERRAFORM ?= $(CURDIR)/$(VENV)/bin/terraform
 # Test failures print anyhow's context chain, not a backtrace per error.
 export RUST_LIB_BACKTRACE := 0
+export RUST_BACKTRACE := 0
 
 .PHONY: all build venv demo test unit e2e lint fmt docs check-docs clean
 
@@ -38,8 +39,10 @@ build:
 demo: build venv
 	$(VENV)/bin/python tools/demo.py --provider "$(PROVIDER_DIR)/terraform-provider-fleet" --version "$(VERSION)"
 
-## Unit tests of every crate, then the end-to-end tests (real Terraform + moto).
+## The moto extension's own check, unit tests of every crate, then the
+## end-to-end tests (real Terraform + moto).
 test: build venv
+	$(VENV)/bin/python tools/test_moto_fleet.py
 	$(CARGO) test --workspace --no-fail-fast
 
 lint:

@@ -7,10 +7,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     unsafe { std::env::set_var("PROTOC", protoc) };
     tonic_prost_build::configure()
         .build_client(false)
-        .compile_protos(
-            &["proto/tfplugin6.proto", "proto/grpc_controller.proto"],
-            &["proto"],
-        )?;
+        .compile_protos(&["proto/tfplugin6.proto", "proto/grpc_controller.proto"], &["proto"])?;
     println!("cargo:rerun-if-changed=proto");
     Ok(())
 }

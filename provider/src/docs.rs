@@ -54,11 +54,7 @@ fn render_resource(name: &str, schema: &Schema, examples: &dyn ExampleSource) ->
     );
     let _ = writeln!(out, "  {}\n---\n", schema.block.description);
     let _ = writeln!(out, "# {name} (Resource)\n\n{}\n", schema.block.description);
-    example(
-        &mut out,
-        examples,
-        &format!("examples/resources/{name}/resource.tf"),
-    );
+    example(&mut out, examples, &format!("examples/resources/{name}/resource.tf"));
     render_schema(&mut out, &schema.block, "");
     if let Some(import) = examples.read(&format!("examples/resources/{name}/import.sh")) {
         let _ = write!(
@@ -92,6 +88,7 @@ fn kind(attribute: &Attribute) -> String {
     match &attribute.ty {
         AttributeType::Primitive(t) => ty(t),
         AttributeType::Nested(Nesting::Single, _) => "Attributes".into(),
+        AttributeType::Nested(Nesting::Map, _) => "Attributes Map".into(),
     }
 }
 
@@ -122,11 +119,7 @@ fn render_schema(out: &mut String, block: &Block, parent: &str) {
         if attrs.is_empty() && blocks.is_empty() {
             continue;
         }
-        let _ = writeln!(
-            out,
-            "{}# {heading}\n",
-            if parent.is_empty() { "##" } else { "###" }
-        );
+        let _ = writeln!(out, "{}# {heading}\n", if parent.is_empty() { "##" } else { "###" });
         for attribute in attrs {
             let path = if parent.is_empty() {
                 attribute.name.to_string()
@@ -195,10 +188,7 @@ mod tests {
     }
 
     fn repo_root() -> PathBuf {
-        Path::new(env!("CARGO_MANIFEST_DIR"))
-            .parent()
-            .unwrap()
-            .to_path_buf()
+        Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
     }
 
     /// `make docs` sets FLEET_WRITE_DOCS=1 to regenerate; otherwise this
@@ -229,10 +219,7 @@ mod tests {
         let provider = FleetProvider::default();
         let root = repo_root();
         for resource in &provider.resources {
-            let example = root.join(format!(
-                "examples/resources/{}/resource.tf",
-                resource.type_name()
-            ));
+            let example = root.join(format!("examples/resources/{}/resource.tf", resource.type_name()));
             assert!(example.exists(), "{} has no example", resource.type_name());
             check_descriptions(&resource.schema().block, resource.type_name());
         }

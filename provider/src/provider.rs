@@ -10,7 +10,7 @@ use crate::protocol::diagnostics::{AttributePath, Diagnostics};
 use crate::protocol::schema::{Attribute, Schema, Validator};
 use crate::protocol::types::Type;
 use crate::protocol::value::Value;
-use crate::resources::validators::{AwsRegion, RoleArn};
+use crate::resources::validators::{AwsRegion, RoleArn, WholeNumber};
 use crate::resources::{self, Resource};
 
 /// The provider: its configuration and the resources it serves.
@@ -53,27 +53,6 @@ struct EndpointsModel {
     iam: Option<String>,
     sts: Option<String>,
     kms: Option<String>,
-}
-
-/// `max_retries` within 0..=100.
-struct RetryCount;
-
-impl Validator for RetryCount {
-    fn validate(&self, value: &Value, path: &AttributePath, diags: &mut Diagnostics) {
-        if let Value::Number(n) = value
-            && (n.fract() != 0.0 || !(0.0..=100.0).contains(n))
-        {
-            diags.attribute_error(
-                path,
-                "Invalid max_retries",
-                format!("{path}: {n} is not a retry count: use a whole number from 0 to 100."),
-            );
-        }
-    }
-
-    fn describe(&self) -> String {
-        "be a whole number from 0 to 100".into()
-    }
 }
 
 /// An endpoint override URL.
@@ -154,7 +133,7 @@ impl FleetProvider {
                     &format!("How many times an AWS call is retried on throttling and transient errors (default {DEFAULT_MAX_RETRIES})."),
                 )
                 .optional()
-                .validate(RetryCount),
+                .validate(WholeNumber { min: 0, max: 100 }),
             ],
         )
     }
@@ -177,15 +156,13 @@ impl FleetProvider {
                 return diags;
             }
         };
-        let endpoints = model
-            .endpoints
-            .map_or_else(Endpoints::default, |e| Endpoints {
-                ec2: e.ec2,
-                eks: e.eks,
-                iam: e.iam,
-                sts: e.sts,
-                kms: e.kms,
-            });
+        let endpoints = model.endpoints.map_or_else(Endpoints::default, |e| Endpoints {
+            ec2: e.ec2,
+            eks: e.eks,
+            iam: e.iam,
+            sts: e.sts,
+            kms: e.kms,
+        });
         self.aws.configure(Aws::new(AwsSettings {
             region: model.region,
             profile: model.profile,

@@ -59,18 +59,11 @@ fn launch(client_pem: &str) -> Plugin {
         "core version 1, protocol 6, tcp: {line}"
     );
     assert_eq!(fields[4], "grpc");
-    assert!(
-        !fields[5].ends_with('='),
-        "certificate base64 must be unpadded"
-    );
+    assert!(!fields[5].ends_with('='), "certificate base64 must be unpadded");
     let server_cert = base64::engine::general_purpose::STANDARD_NO_PAD
         .decode(fields[5])
         .unwrap();
-    let port: u16 = fields[3]
-        .strip_prefix("127.0.0.1:")
-        .unwrap()
-        .parse()
-        .unwrap();
+    let port: u16 = fields[3].strip_prefix("127.0.0.1:").unwrap().parse().unwrap();
     assert!((30000..=30999).contains(&port));
     Plugin {
         child,
@@ -96,9 +89,7 @@ impl ServerCertVerifier for PinnedServer {
         if end_entity.as_ref() == self.0.as_slice() {
             Ok(ServerCertVerified::assertion())
         } else {
-            Err(rustls::Error::General(
-                "not the announced certificate".into(),
-            ))
+            Err(rustls::Error::General("not the announced certificate".into()))
         }
     }
     fn verify_tls12_signature(
@@ -133,10 +124,7 @@ async fn tls_connect(
         .with_safe_default_protocol_versions()
         .unwrap()
         .dangerous()
-        .with_custom_certificate_verifier(Arc::new(PinnedServer(
-            plugin.server_cert.clone(),
-            provider,
-        )))
+        .with_custom_certificate_verifier(Arc::new(PinnedServer(plugin.server_cert.clone(), provider)))
         .with_client_auth_cert(
             vec![cert.der().clone()],
             PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key.serialize_der())),
@@ -165,10 +153,7 @@ fn refuses_to_run_without_the_magic_cookie() {
     assert_eq!(out.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("This binary is a plugin"), "{stderr}");
-    assert!(
-        out.stdout.is_empty(),
-        "no handshake line without the cookie"
-    );
+    assert!(out.stdout.is_empty(), "no handshake line without the cookie");
 }
 
 #[tokio::test]
@@ -183,9 +168,7 @@ async fn serves_mutual_tls_with_h2_to_terraforms_certificate_only() {
 
     let (stranger, stranger_key) = terraform_client_cert();
     assert!(
-        tls_connect(&plugin, &stranger, &stranger_key)
-            .await
-            .is_err(),
+        tls_connect(&plugin, &stranger, &stranger_key).await.is_err(),
         "any other client certificate is refused"
     );
 }

@@ -23,10 +23,7 @@ async fn fixture() -> Result<Fixture> {
 }
 
 fn quoted(ids: &[String]) -> String {
-    ids.iter()
-        .map(|id| format!("\"{id}\""))
-        .collect::<Vec<_>>()
-        .join(", ")
+    ids.iter().map(|id| format!("\"{id}\"")).collect::<Vec<_>>().join(", ")
 }
 
 /// A peering from the edge VPC (requester) to the hub (accepter).
@@ -71,8 +68,7 @@ output "peering" {{
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn apply_peers_two_regions_with_dns_and_routes_then_replans_clean_and_destroys_everything()
--> Result<()> {
+async fn apply_peers_two_regions_with_dns_and_routes_then_replans_clean_and_destroys_everything() -> Result<()> {
     let f = fixture().await?;
     let ws = Workspace::new(
         &f.moto,
@@ -141,20 +137,12 @@ async fn apply_peers_two_regions_with_dns_and_routes_then_replans_clean_and_dest
 
     // Re-plan: nothing to do.
     let plan = ws.plan_exit_code()?;
-    assert_eq!(
-        plan.code,
-        0,
-        "plan after apply must be clean:\n{}",
-        plan.output()
-    );
+    assert_eq!(plan.code, 0, "plan after apply must be clean:\n{}", plan.output());
 
     ws.destroy()?;
     for ec2 in [&edge_ec2, &hub_ec2] {
         assert!(live_peerings(ec2).await?.is_empty(), "no peering left");
-        assert!(
-            peering_routes_in_region(ec2).await?.is_empty(),
-            "no peering route left"
-        );
+        assert!(peering_routes_in_region(ec2).await?.is_empty(), "no peering route left");
     }
     Ok(())
 }
@@ -162,15 +150,9 @@ async fn apply_peers_two_regions_with_dns_and_routes_then_replans_clean_and_dest
 #[tokio::test(flavor = "multi_thread")]
 async fn route_tables_change_in_place() -> Result<()> {
     let f = fixture().await?;
-    let (edge_a, edge_b) = (
-        f.edge.route_table_ids[0].clone(),
-        f.edge.route_table_ids[1].clone(),
-    );
+    let (edge_a, edge_b) = (f.edge.route_table_ids[0].clone(), f.edge.route_table_ids[1].clone());
     let hub_a = f.hub.route_table_ids[0].clone();
-    let ws = Workspace::new(
-        &f.moto,
-        &peering_config(&f, std::slice::from_ref(&edge_a), &[]),
-    )?;
+    let ws = Workspace::new(&f.moto, &peering_config(&f, std::slice::from_ref(&edge_a), &[]))?;
     ws.apply()?;
     let id = ws.output("peering")?["id"].as_str().unwrap().to_string();
     let (edge_ec2, hub_ec2) = (f.moto.ec2(EDGE).await, f.moto.ec2(HUB).await);
@@ -182,11 +164,7 @@ async fn route_tables_change_in_place() -> Result<()> {
     // Swap the requester table and add one on the accepter side.
     ws.write(
         "main.tf",
-        &peering_config(
-            &f,
-            std::slice::from_ref(&edge_b),
-            std::slice::from_ref(&hub_a),
-        ),
+        &peering_config(&f, std::slice::from_ref(&edge_b), std::slice::from_ref(&hub_a)),
     )?;
     let plan = ws.terraform(&["plan", "-no-color"])?.ok()?;
     assert!(
@@ -230,11 +208,7 @@ async fn route_deleted_out_of_band_is_repaired_in_place() -> Result<()> {
 
     let plan = ws.plan_exit_code()?;
     assert_eq!(plan.code, 2, "drift must show:\n{}", plan.output());
-    assert!(
-        plan.stdout.contains("1 to change, 0 to destroy"),
-        "{}",
-        plan.stdout
-    );
+    assert!(plan.stdout.contains("1 to change, 0 to destroy"), "{}", plan.stdout);
     ws.apply()?;
     let mut expected = f.hub.route_table_ids.clone();
     expected.sort();
@@ -360,14 +334,11 @@ async fn import_block_adopts_an_existing_peering_and_plans_clean() -> Result<()>
     let f = fixture().await?;
     let id = existing_peering(&f).await?;
     let config = peering_config(&f, &f.edge.route_table_ids, &f.hub.route_table_ids)
-        + &format!(
-            "\nimport {{\n  to = fleet_vpc_cross_region_peering.edge_to_hub\n  id = \"{EDGE}/{id}\"\n}}\n"
-        );
+        + &format!("\nimport {{\n  to = fleet_vpc_cross_region_peering.edge_to_hub\n  id = \"{EDGE}/{id}\"\n}}\n");
     let ws = Workspace::new(&f.moto, &config)?;
     let plan = ws.terraform(&["plan", "-no-color"])?.ok()?;
     assert!(
-        plan.stdout
-            .contains("1 to import, 0 to add, 0 to change, 0 to destroy"),
+        plan.stdout.contains("1 to import, 0 to add, 0 to change, 0 to destroy"),
         "{}",
         plan.stdout
     );
@@ -382,11 +353,7 @@ async fn import_block_adopts_an_existing_peering_and_plans_clean() -> Result<()>
     let edge_ec2 = f.moto.ec2(EDGE).await;
     assert!(live_peerings(&edge_ec2).await?.is_empty());
     assert!(peering_routes_in_region(&edge_ec2).await?.is_empty());
-    assert!(
-        peering_routes_in_region(&f.moto.ec2(HUB).await)
-            .await?
-            .is_empty()
-    );
+    assert!(peering_routes_in_region(&f.moto.ec2(HUB).await).await?.is_empty());
     Ok(())
 }
 
@@ -399,13 +366,8 @@ async fn terraform_import_command_takes_a_bare_peering_id() -> Result<()> {
         &peering_config(&f, &f.edge.route_table_ids, &f.hub.route_table_ids),
     )?;
     // A bare id is looked up in the provider's region (the hub, the accepter side here).
-    ws.terraform(&[
-        "import",
-        "-no-color",
-        "fleet_vpc_cross_region_peering.edge_to_hub",
-        &id,
-    ])?
-    .ok()?;
+    ws.terraform(&["import", "-no-color", "fleet_vpc_cross_region_peering.edge_to_hub", &id])?
+        .ok()?;
     let plan = ws.plan_exit_code()?;
     assert_eq!(plan.code, 0, "{}", plan.output());
     let bad = ws.terraform(&[
@@ -419,7 +381,7 @@ async fn terraform_import_command_takes_a_bare_peering_id() -> Result<()> {
 }
 
 /// Plans a configuration that must fail validation; returns Terraform's output.
-async fn plan_error(f: &Fixture, resource_body: &str) -> Result<String> {
+async fn plan_error(f: &Fixture, resource_body: &str) -> Result<Run> {
     let config = format!(
         "terraform {{\n  required_providers {{\n    fleet = {{ source = \"eksfleet/fleet\" }}\n  }}\n}}\n\
          provider \"fleet\" {{\n  region = \"{HUB}\"\n}}\n\
@@ -428,7 +390,7 @@ async fn plan_error(f: &Fixture, resource_body: &str) -> Result<String> {
     let ws = Workspace::new(&f.moto, &config)?;
     let run = ws.terraform(&["plan", "-no-color"])?;
     assert_eq!(run.code, 1, "plan must fail:\n{}", run.output());
-    Ok(run.output())
+    Ok(run)
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -442,11 +404,7 @@ async fn bad_input_fails_at_plan_naming_the_attribute_and_creates_nothing() -> R
             format!(
                 "requester = {{ region = \"us-wset-2\", vpc_id = \"{edge}\" }}\naccepter = {{ vpc_id = \"{hub}\" }}"
             ),
-            vec![
-                "Unknown AWS region",
-                "requester.region",
-                "Did you mean \"us-west-2\"?",
-            ],
+            vec!["Unknown AWS region", "requester.region", "Did you mean \"us-west-2\"?"],
         ),
         (
             format!(
@@ -482,11 +440,7 @@ async fn bad_input_fails_at_plan_naming_the_attribute_and_creates_nothing() -> R
             format!(
                 "requester = {{ region = \"{EDGE}\", vpc_id = \"{edge}\", route_table_ids = [\"rt-1\"] }}\naccepter = {{ vpc_id = \"{hub}\" }}"
             ),
-            vec![
-                "Malformed route table id",
-                "requester.route_table_ids",
-                "\"rt-1\"",
-            ],
+            vec!["Malformed route table id", "requester.route_table_ids", "\"rt-1\""],
         ),
         (
             format!(
@@ -513,10 +467,7 @@ async fn bad_input_fails_at_plan_naming_the_attribute_and_creates_nothing() -> R
             format!(
                 "auto_accept = false\nrequester = {{ region = \"{EDGE}\", vpc_id = \"{edge}\" }}\naccepter = {{ vpc_id = \"{hub}\", allow_remote_vpc_dns_resolution = true }}"
             ),
-            vec![
-                "Accepter DNS option needs auto_accept",
-                "fleet_vpc_peering_accepter",
-            ],
+            vec!["Accepter DNS option needs auto_accept", "fleet_vpc_peering_accepter"],
         ),
         (
             format!(
@@ -526,11 +477,12 @@ async fn bad_input_fails_at_plan_naming_the_attribute_and_creates_nothing() -> R
         ),
     ];
     for (body, expected) in cases {
-        let output = plan_error(&f, &body).await?;
+        let run = plan_error(&f, &body).await?;
         for needle in expected {
             assert!(
-                output.contains(needle),
-                "expected {needle:?} for:\n{body}\n--- output ---\n{output}"
+                run.says(needle),
+                "expected {needle:?} for:\n{body}\n--- output ---\n{}",
+                run.output()
             );
         }
     }
@@ -659,12 +611,7 @@ async fn provider_schema_lists_both_resources_with_described_attributes() -> Res
         );
     }
     let requester = &peering["attributes"]["requester"]["nested_type"]["attributes"];
-    for name in [
-        "region",
-        "vpc_id",
-        "route_table_ids",
-        "allow_remote_vpc_dns_resolution",
-    ] {
+    for name in ["region", "vpc_id", "route_table_ids", "allow_remote_vpc_dns_resolution"] {
         assert!(requester[name].is_object(), "requester.{name}");
     }
     assert_eq!(
@@ -672,8 +619,7 @@ async fn provider_schema_lists_both_resources_with_described_attributes() -> Res
         serde_json::json!(["set", "string"])
     );
     assert!(peering["block_types"]["timeouts"].is_object());
-    let accepter =
-        &provider["resource_schemas"]["fleet_vpc_peering_accepter"]["block"]["attributes"];
+    let accepter = &provider["resource_schemas"]["fleet_vpc_peering_accepter"]["block"]["attributes"];
     for name in [
         "peering_id",
         "region",
@@ -737,14 +683,8 @@ output "peering" {{
         .await?
         .expect("visible to the accepter account");
     assert_eq!(peering_status(&p), "active");
-    assert_eq!(
-        p.accepter_vpc_info().and_then(|i| i.owner_id()),
-        Some(PEER_ACCOUNT)
-    );
-    assert_eq!(
-        p.requester_vpc_info().and_then(|i| i.owner_id()),
-        Some(ACCOUNT_ID)
-    );
+    assert_eq!(p.accepter_vpc_info().and_then(|i| i.owner_id()), Some(PEER_ACCOUNT));
+    assert_eq!(p.requester_vpc_info().and_then(|i| i.owner_id()), Some(ACCOUNT_ID));
     let dns = p
         .accepter_vpc_info()
         .and_then(|i| i.peering_options())
@@ -859,15 +799,14 @@ resource "fleet_vpc_peering_accepter" "a" {
     let ws = Workspace::new(&moto, config)?;
     let run = ws.terraform(&["plan", "-no-color"])?;
     assert_eq!(run.code, 1);
-    let output = run.output();
     for needle in [
         "Did you mean \"eu-west-1\"?",
-        "max_retries: -1 is not a retry count",
+        "max_retries: -1 is not allowed: use a whole number from 0 to 100",
         "endpoints.ec2: \"localhost:4566\" is not an endpoint URL",
         "assume_role.role_arn",
         "Malformed IAM role ARN",
     ] {
-        assert!(output.contains(needle), "expected {needle:?} in:\n{output}");
+        assert!(run.says(needle), "expected {needle:?} in:\n{}", run.output());
     }
     Ok(())
 }

@@ -54,14 +54,16 @@ pub struct Moto {
 impl Moto {
     pub fn start() -> Result<Self> {
         let port = free_port()?;
-        let moto = venv_bin("moto_server");
-        let child = Command::new(&moto)
+        // moto plus the project's extension for the EKS operations moto lacks.
+        let launcher = project_root().join("tools").join("moto_fleet.py");
+        let child = Command::new(venv_bin("python"))
+            .arg(&launcher)
             .args(["-H", "127.0.0.1", "-p", &port.to_string()])
             .env("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
-            .with_context(|| format!("starting {} (run `make venv` first)", moto.display()))?;
+            .with_context(|| format!("starting {} (run `make venv` first)", launcher.display()))?;
         let moto = Self { child, port };
         let deadline = Instant::now() + Duration::from_secs(60);
         while Instant::now() < deadline {
@@ -90,8 +92,7 @@ impl Moto {
     }
 
     pub async fn ec2(&self, region: &str) -> aws_sdk_ec2::Client {
-        self.ec2_with_keys(region, ACCESS_KEY, SECRET_KEY, None)
-            .await
+        self.ec2_with_keys(region, ACCESS_KEY, SECRET_KEY, None).await
     }
 
     pub async fn ec2_with_keys(
@@ -101,13 +102,7 @@ impl Moto {
         secret: &str,
         token: Option<&str>,
     ) -> aws_sdk_ec2::Client {
-        let creds = aws_sdk_ec2::config::Credentials::new(
-            key,
-            secret,
-            token.map(str::to_string),
-            None,
-            "tests",
-        );
+        let creds = aws_sdk_ec2::config::Credentials::new(key, secret, token.map(str::to_string), None, "tests");
         let config = aws_sdk_ec2::Config::builder()
             .behavior_version(aws_sdk_ec2::config::BehaviorVersion::latest())
             .region(aws_sdk_ec2::config::Region::new(region.to_string()))
@@ -125,6 +120,10 @@ impl Drop for Moto {
     }
 }
 
+fn collapse_whitespace(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
 fn free_port() -> Result<u16> {
     Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
 }
@@ -140,12 +139,7 @@ pub struct Run {
 impl Run {
     pub fn ok(self) -> Result<Self> {
         if self.code != 0 {
-            bail!(
-                "terraform failed ({}):\n{}\n{}",
-                self.code,
-                self.stdout,
-                self.stderr
-            );
+            bail!("terraform failed ({}):\n{}\n{}", self.code, self.stdout, self.stderr);
         }
         Ok(self)
     }
@@ -153,6 +147,11 @@ impl Run {
     /// stdout and stderr together, for matching messages wherever Terraform put them.
     pub fn output(&self) -> String {
         format!("{}\n{}", self.stdout, self.stderr)
+    }
+
+    /// Whether Terraform's output says `text`, ignoring how it wrapped lines.
+    pub fn says(&self, text: &str) -> bool {
+        collapse_whitespace(&self.output()).contains(&collapse_whitespace(text))
     }
 }
 
@@ -238,13 +237,11 @@ impl Workspace {
     }
 
     pub fn apply(&self) -> Result<Run> {
-        self.terraform(&["apply", "-auto-approve", "-no-color"])?
-            .ok()
+        self.terraform(&["apply", "-auto-approve", "-no-color"])?.ok()
     }
 
     pub fn destroy(&self) -> Result<Run> {
-        self.terraform(&["destroy", "-auto-approve", "-no-color"])?
-            .ok()
+        self.terraform(&["destroy", "-auto-approve", "-no-color"])?.ok()
     }
 
     /// `plan -detailed-exitcode`: 0 no changes, 2 changes, 1 error.
@@ -273,18 +270,9 @@ pub struct TestVpc {
     pub route_table_ids: Vec<String>,
 }
 
-pub async fn create_vpc(
-    ec2: &aws_sdk_ec2::Client,
-    region: &str,
-    cidr: &str,
-    route_tables: usize,
-) -> Result<TestVpc> {
+pub async fn create_vpc(ec2: &aws_sdk_ec2::Client, region: &str, cidr: &str, route_tables: usize) -> Result<TestVpc> {
     let vpc = ec2.create_vpc().cidr_block(cidr).send().await?;
-    let vpc_id = vpc
-        .vpc()
-        .and_then(|v| v.vpc_id())
-        .context("vpc id")?
-        .to_string();
+    let vpc_id = vpc.vpc().and_then(|v| v.vpc_id()).context("vpc id")?.to_string();
     let mut route_table_ids = Vec::new();
     for _ in 0..route_tables {
         let rt = ec2.create_route_table().vpc_id(&vpc_id).send().await?;
@@ -304,9 +292,7 @@ pub async fn create_vpc(
 }
 
 /// Peerings visible in a region whose status is not deleted/rejected/failed.
-pub async fn live_peerings(
-    ec2: &aws_sdk_ec2::Client,
-) -> Result<Vec<aws_sdk_ec2::types::VpcPeeringConnection>> {
+pub async fn live_peerings(ec2: &aws_sdk_ec2::Client) -> Result<Vec<aws_sdk_ec2::types::VpcPeeringConnection>> {
     let out = ec2.describe_vpc_peering_connections().send().await?;
     Ok(out
         .vpc_peering_connections()
@@ -362,10 +348,9 @@ pub async fn tables_routing(
         .route_tables()
         .iter()
         .filter(|t| {
-            t.routes().iter().any(|r| {
-                r.destination_cidr_block() == Some(cidr)
-                    && r.vpc_peering_connection_id() == Some(peering_id)
-            })
+            t.routes()
+                .iter()
+                .any(|r| r.destination_cidr_block() == Some(cidr) && r.vpc_peering_connection_id() == Some(peering_id))
         })
         .filter_map(|t| t.route_table_id().map(str::to_string))
         .collect();
@@ -394,8 +379,7 @@ impl Moto {
     /// Credentials of `role_arn` from moto's STS: moto maps them to the
     /// role's account, which gives tests a second, isolated AWS account.
     pub async fn assume_role(&self, role_arn: &str) -> Result<(String, String, String)> {
-        let creds =
-            aws_sdk_sts::config::Credentials::new(ACCESS_KEY, SECRET_KEY, None, None, "tests");
+        let creds = aws_sdk_sts::config::Credentials::new(ACCESS_KEY, SECRET_KEY, None, None, "tests");
         let config = aws_sdk_sts::Config::builder()
             .behavior_version(aws_sdk_sts::config::BehaviorVersion::latest())
             .region(aws_sdk_sts::config::Region::new("us-east-1"))
@@ -419,8 +403,30 @@ impl Moto {
     /// An EC2 client acting in the account of `role_arn`.
     pub async fn ec2_as(&self, region: &str, role_arn: &str) -> Result<aws_sdk_ec2::Client> {
         let (key, secret, token) = self.assume_role(role_arn).await?;
-        Ok(self
-            .ec2_with_keys(region, &key, &secret, Some(&token))
-            .await)
+        Ok(self.ec2_with_keys(region, &key, &secret, Some(&token)).await)
+    }
+}
+
+impl Moto {
+    pub async fn eks(&self, region: &str) -> aws_sdk_eks::Client {
+        let creds = aws_sdk_eks::config::Credentials::new(ACCESS_KEY, SECRET_KEY, None, None, "tests");
+        let config = aws_sdk_eks::Config::builder()
+            .behavior_version(aws_sdk_eks::config::BehaviorVersion::latest())
+            .region(aws_sdk_eks::config::Region::new(region.to_string()))
+            .credentials_provider(creds)
+            .endpoint_url(self.url())
+            .build();
+        aws_sdk_eks::Client::from_conf(config)
+    }
+
+    pub async fn iam(&self) -> aws_sdk_iam::Client {
+        let creds = aws_sdk_iam::config::Credentials::new(ACCESS_KEY, SECRET_KEY, None, None, "tests");
+        let config = aws_sdk_iam::Config::builder()
+            .behavior_version(aws_sdk_iam::config::BehaviorVersion::latest())
+            .region(aws_sdk_iam::config::Region::new("us-east-1"))
+            .credentials_provider(creds)
+            .endpoint_url(self.url())
+            .build();
+        aws_sdk_iam::Client::from_conf(config)
     }
 }

@@ -6,8 +6,7 @@ use std::time::Duration;
 
 use aws_sdk_ec2::Client;
 use aws_sdk_ec2::types::{
-    Filter, PeeringConnectionOptionsRequest, ResourceType, RouteTable, Tag, TagSpecification, Vpc,
-    VpcPeeringConnection,
+    Filter, PeeringConnectionOptionsRequest, ResourceType, RouteTable, Tag, TagSpecification, Vpc, VpcPeeringConnection,
 };
 use ipnet::IpNet;
 
@@ -64,10 +63,7 @@ impl Peering {
             .unwrap_or_default()
         };
         Self {
-            id: pcx
-                .vpc_peering_connection_id()
-                .unwrap_or_default()
-                .to_string(),
+            id: pcx.vpc_peering_connection_id().unwrap_or_default().to_string(),
             status: pcx
                 .status()
                 .and_then(|s| s.code())
@@ -89,12 +85,7 @@ pub enum Side {
 
 pub fn tag_map(tags: &[Tag]) -> BTreeMap<String, String> {
     tags.iter()
-        .filter_map(|t| {
-            Some((
-                t.key()?.to_string(),
-                t.value().unwrap_or_default().to_string(),
-            ))
-        })
+        .filter_map(|t| Some((t.key()?.to_string(), t.value().unwrap_or_default().to_string())))
         .collect()
 }
 
@@ -119,11 +110,7 @@ impl Ec2 {
             Ok(out) => Ok(out.vpcs().first().cloned()),
             Err(err) => {
                 let err = AwsError::from_sdk("DescribeVpcs", &self.region, err);
-                if err.is_not_found() {
-                    Ok(None)
-                } else {
-                    Err(err)
-                }
+                if err.is_not_found() { Ok(None) } else { Err(err) }
             }
         }
     }
@@ -139,20 +126,13 @@ impl Ec2 {
             Ok(out) => Ok(out.vpc_peering_connections().first().map(Peering::from_sdk)),
             Err(err) => {
                 let err = AwsError::from_sdk("DescribeVpcPeeringConnections", &self.region, err);
-                if err.is_not_found() {
-                    Ok(None)
-                } else {
-                    Err(err)
-                }
+                if err.is_not_found() { Ok(None) } else { Err(err) }
             }
         }
     }
 
     /// Route tables by id (one call); ids that don't exist are simply absent.
-    pub async fn find_route_tables(
-        &self,
-        ids: &BTreeSet<String>,
-    ) -> Result<Vec<RouteTable>, AwsError> {
+    pub async fn find_route_tables(&self, ids: &BTreeSet<String>) -> Result<Vec<RouteTable>, AwsError> {
         if ids.is_empty() {
             return Ok(Vec::new());
         }
@@ -165,10 +145,7 @@ impl Ec2 {
     }
 
     /// Every route table of a VPC.
-    pub async fn find_route_tables_of_vpc(
-        &self,
-        vpc_id: &str,
-    ) -> Result<Vec<RouteTable>, AwsError> {
+    pub async fn find_route_tables_of_vpc(&self, vpc_id: &str) -> Result<Vec<RouteTable>, AwsError> {
         self.describe_route_tables(Filter::builder().name("vpc-id").values(vpc_id).build())
             .await
     }
@@ -262,12 +239,7 @@ impl Ec2 {
 
     /// Sets "allow DNS resolution from the remote VPC" for one side. Must be
     /// called in that side's region and account, on an active peering.
-    pub async fn set_remote_dns_resolution(
-        &self,
-        peering_id: &str,
-        side: Side,
-        allow: bool,
-    ) -> Result<(), AwsError> {
+    pub async fn set_remote_dns_resolution(&self, peering_id: &str, side: Side, allow: bool) -> Result<(), AwsError> {
         let options = PeeringConnectionOptionsRequest::builder()
             .allow_dns_resolution_from_remote_vpc(allow)
             .build();
@@ -354,8 +326,7 @@ impl Ec2 {
                 if err.code != "RouteAlreadyExists" {
                     return Err(err);
                 }
-                self.take_over_route(route_table_id, cidr, peering_id, err)
-                    .await
+                self.take_over_route(route_table_id, cidr, peering_id, err).await
             }
         }
     }
@@ -412,12 +383,7 @@ impl Ec2 {
         Ok(())
     }
 
-    async fn has_peering_route(
-        &self,
-        route_table_id: &str,
-        cidr: &str,
-        peering_id: &str,
-    ) -> Result<bool, AwsError> {
+    async fn has_peering_route(&self, route_table_id: &str, cidr: &str, peering_id: &str) -> Result<bool, AwsError> {
         let tables = self
             .find_route_tables(&BTreeSet::from([route_table_id.to_string()]))
             .await?;
@@ -432,10 +398,7 @@ impl Ec2 {
         cidr: &str,
         peering_id: &str,
     ) -> Result<(), AwsError> {
-        if !self
-            .has_peering_route(route_table_id, cidr, peering_id)
-            .await?
-        {
+        if !self.has_peering_route(route_table_id, cidr, peering_id).await? {
             return Ok(());
         }
         match self
@@ -496,8 +459,7 @@ impl Ec2 {
 /// Does the table route `cidr` through `peering_id`?
 pub fn routes_via(table: &RouteTable, cidr: &str, peering_id: &str) -> bool {
     table.routes().iter().any(|route| {
-        route.destination_cidr_block() == Some(cidr)
-            && route.vpc_peering_connection_id() == Some(peering_id)
+        route.destination_cidr_block() == Some(cidr) && route.vpc_peering_connection_id() == Some(peering_id)
     })
 }
 
@@ -541,13 +503,7 @@ mod tests {
     fn overlap_is_found_in_either_direction() {
         assert!(first_overlap(&nets(&["10.0.0.0/16"]), &nets(&["10.0.128.0/20"])).is_some());
         assert!(first_overlap(&nets(&["10.0.128.0/20"]), &nets(&["10.0.0.0/8"])).is_some());
-        assert!(
-            first_overlap(
-                &nets(&["10.0.0.0/16"]),
-                &nets(&["10.1.0.0/16", "172.16.0.0/12"])
-            )
-            .is_none()
-        );
+        assert!(first_overlap(&nets(&["10.0.0.0/16"]), &nets(&["10.1.0.0/16", "172.16.0.0/12"])).is_none());
     }
 
     #[test]

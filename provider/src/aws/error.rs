@@ -17,9 +17,7 @@ pub struct AwsError {
 
 impl AwsError {
     pub fn is_not_found(&self) -> bool {
-        self.code.ends_with(".NotFound")
-            || self.code == "NoSuchEntity"
-            || self.code == "ResourceNotFoundException"
+        self.code.ends_with(".NotFound") || self.code == "NoSuchEntity" || self.code == "ResourceNotFoundException"
     }
 
     /// Wraps an SDK error with the operation and region it came from.
@@ -34,10 +32,9 @@ impl AwsError {
                 service.err().message().unwrap_or_default().to_string(),
             ),
             SdkError::TimeoutError(_) => ("TimeoutError".into(), "request timed out".into()),
-            SdkError::DispatchFailure(failure) => (
-                "DispatchFailure".into(),
-                format!("{:?}", failure.as_connector_error()),
-            ),
+            SdkError::DispatchFailure(failure) => {
+                ("DispatchFailure".into(), format!("{:?}", failure.as_connector_error()))
+            }
             SdkError::ResponseError(_) => ("ResponseError".into(), "malformed response".into()),
             SdkError::ConstructionFailure(_) => ("ConstructionFailure".into(), format!("{err}")),
             _ => ("Unknown".into(), format!("{err}")),
@@ -64,10 +61,7 @@ impl fmt::Display for AwsError {
 impl std::error::Error for AwsError {}
 
 /// `result.map_err(aws_err("CreateRoute", region))`.
-pub fn aws_err<'a, E, R>(
-    operation: &'static str,
-    region: &'a str,
-) -> impl FnOnce(SdkError<E, R>) -> AwsError + 'a
+pub fn aws_err<'a, E, R>(operation: &'static str, region: &'a str) -> impl FnOnce(SdkError<E, R>) -> AwsError + 'a
 where
     E: ProvideErrorMetadata + std::error::Error + 'static,
     R: fmt::Debug,

@@ -3,7 +3,10 @@
 //! waiters.
 
 pub mod ec2;
+pub mod ec2_network;
+pub mod eks;
 pub mod error;
+pub mod iam;
 pub mod regions;
 pub mod waiters;
 
@@ -60,6 +63,8 @@ pub struct Aws {
     settings: AwsSettings,
     base: OnceCell<SdkConfig>,
     ec2_clients: Mutex<HashMap<ClientKey, aws_sdk_ec2::Client>>,
+    eks_clients: Mutex<HashMap<ClientKey, aws_sdk_eks::Client>>,
+    iam_clients: Mutex<HashMap<ClientKey, aws_sdk_iam::Client>>,
     role_configs: Mutex<HashMap<String, SdkConfig>>,
 }
 
@@ -69,6 +74,8 @@ impl Aws {
             settings,
             base: OnceCell::new(),
             ec2_clients: Mutex::new(HashMap::new()),
+            eks_clients: Mutex::new(HashMap::new()),
+            iam_clients: Mutex::new(HashMap::new()),
             role_configs: Mutex::new(HashMap::new()),
         }
     }
@@ -90,9 +97,8 @@ impl Aws {
     async fn base_config(&self) -> &SdkConfig {
         self.base
             .get_or_init(|| async {
-                let mut loader = aws_config::defaults(BehaviorVersion::latest()).retry_config(
-                    RetryConfig::standard().with_max_attempts(self.settings.max_retries + 1),
-                );
+                let mut loader = aws_config::defaults(BehaviorVersion::latest())
+                    .retry_config(RetryConfig::standard().with_max_attempts(self.settings.max_retries + 1));
                 if let Some(profile) = &self.settings.profile {
                     loader = loader.profile_name(profile);
                 }
@@ -115,11 +121,7 @@ impl Aws {
             sts_config.set_endpoint_url(Some(url.clone()));
         }
         let mut provider = AssumeRoleProvider::builder(role.role_arn.clone())
-            .session_name(
-                role.session_name
-                    .clone()
-                    .unwrap_or_else(|| SESSION_NAME.to_string()),
-            )
+            .session_name(role.session_name.clone().unwrap_or_else(|| SESSION_NAME.to_string()))
             .configure(&sts_config.build());
         if let Some(external_id) = &role.external_id {
             provider = provider.external_id(external_id.clone());
@@ -127,9 +129,7 @@ impl Aws {
         let provider = provider.build().await;
         config
             .to_builder()
-            .credentials_provider(
-                aws_credential_types::provider::SharedCredentialsProvider::new(provider),
-            )
+            .credentials_provider(aws_credential_types::provider::SharedCredentialsProvider::new(provider))
             .build()
     }
 
@@ -156,26 +156,75 @@ impl Aws {
 
     /// The EC2 client for `region` (and `role_arn`, when acting in another account).
     pub async fn ec2(&self, region: &str, role_arn: Option<&str>) -> aws_sdk_ec2::Client {
+        let endpoint = self.settings.endpoints.ec2.clone();
+        self.client(&self.ec2_clients, region, role_arn, |config| {
+            let mut builder = aws_sdk_ec2::config::Builder::from(config).region(Region::new(region.to_string()));
+            // Only an explicit override replaces AWS_ENDPOINT_URL* from the shared config.
+            if endpoint.is_some() {
+                builder.set_endpoint_url(endpoint);
+            }
+            aws_sdk_ec2::Client::from_conf(builder.build())
+        })
+        .await
+    }
+
+    pub async fn eks(&self, region: &str) -> aws_sdk_eks::Client {
+        let endpoint = self.settings.endpoints.eks.clone();
+        self.client(&self.eks_clients, region, None, |config| {
+            let mut builder = aws_sdk_eks::config::Builder::from(config).region(Region::new(region.to_string()));
+            // Only an explicit override replaces AWS_ENDPOINT_URL* from the shared config.
+            if endpoint.is_some() {
+                builder.set_endpoint_url(endpoint);
+            }
+            aws_sdk_eks::Client::from_conf(builder.build())
+        })
+        .await
+    }
+
+    /// IAM is global; `region` only picks the partition's signing region.
+    pub async fn iam(&self, region: &str) -> aws_sdk_iam::Client {
+        let endpoint = self.settings.endpoints.iam.clone();
+        let signing_region = iam_region(region);
+        self.client(&self.iam_clients, signing_region, None, |config| {
+            let mut builder = aws_sdk_iam::config::Builder::from(config).region(Region::new(signing_region));
+            // Only an explicit override replaces AWS_ENDPOINT_URL* from the shared config.
+            if endpoint.is_some() {
+                builder.set_endpoint_url(endpoint);
+            }
+            aws_sdk_iam::Client::from_conf(builder.build())
+        })
+        .await
+    }
+
+    /// One client per (region, role) in `cache`, built by `build` on first use.
+    async fn client<C: Clone>(
+        &self,
+        cache: &Mutex<HashMap<ClientKey, C>>,
+        region: &str,
+        role_arn: Option<&str>,
+        build: impl FnOnce(&SdkConfig) -> C,
+    ) -> C {
         let key = ClientKey {
             region: region.to_string(),
             role_arn: role_arn.map(str::to_string),
         };
-        if let Some(client) = self.ec2_clients.lock().await.get(&key) {
+        if let Some(client) = cache.lock().await.get(&key) {
             return client.clone();
         }
         let config = self.config_for(role_arn).await;
-        let mut builder =
-            aws_sdk_ec2::config::Builder::from(&config).region(Region::new(region.to_string()));
-        if let Some(url) = &self.settings.endpoints.ec2 {
-            builder = builder.endpoint_url(url);
-        }
-        let client = aws_sdk_ec2::Client::from_conf(builder.build());
-        self.ec2_clients
-            .lock()
-            .await
-            .entry(key)
-            .or_insert(client)
-            .clone()
+        let client = build(&config);
+        cache.lock().await.entry(key).or_insert(client).clone()
+    }
+}
+
+/// IAM's signing region for the partition a region belongs to.
+fn iam_region(region: &str) -> &'static str {
+    if region.starts_with("cn-") {
+        "cn-north-1"
+    } else if region.starts_with("us-gov-") {
+        "us-gov-west-1"
+    } else {
+        "us-east-1"
     }
 }
 

@@ -82,10 +82,7 @@ impl Backoff {
     /// Delay before poll number `attempt` (0-based): doubling, capped, with
     /// ±25 % jitter so many waits don't poll in lockstep.
     pub fn delay(&self, attempt: u32) -> Duration {
-        let base = self
-            .first
-            .saturating_mul(1u32 << attempt.min(16))
-            .min(self.max);
+        let base = self.first.saturating_mul(1u32 << attempt.min(16)).min(self.max);
         let jitter = 0.75 + fastrand::f64() * 0.5;
         base.mul_f64(jitter)
     }
@@ -107,9 +104,7 @@ where
     let mut attempt = 0;
     loop {
         if stop.is_stopped() {
-            return Err(WaitError::Stopped {
-                what: what.to_string(),
-            });
+            return Err(WaitError::Stopped { what: what.to_string() });
         }
         let last_state = match check().await? {
             Poll::Ready(value) => return Ok(value),
@@ -167,13 +162,9 @@ mod tests {
     #[tokio::test]
     async fn gives_up_at_the_timeout_with_the_last_state() {
         let stop = StopSignal::default();
-        let err = wait_until::<(), _, _>(
-            "peering",
-            Duration::from_millis(30),
-            FAST,
-            &stop,
-            || async { Ok(Poll::Pending("pending-acceptance".into())) },
-        )
+        let err = wait_until::<(), _, _>("peering", Duration::from_millis(30), FAST, &stop, || async {
+            Ok(Poll::Pending("pending-acceptance".into()))
+        })
         .await
         .unwrap_err();
         assert!(
@@ -195,12 +186,11 @@ mod tests {
             max: Duration::from_secs(30),
         };
         let started = Instant::now();
-        let err =
-            wait_until::<(), _, _>("cluster", Duration::from_secs(600), slow, &stop, || async {
-                Ok(Poll::Pending("CREATING".into()))
-            })
-            .await
-            .unwrap_err();
+        let err = wait_until::<(), _, _>("cluster", Duration::from_secs(600), slow, &stop, || async {
+            Ok(Poll::Pending("CREATING".into()))
+        })
+        .await
+        .unwrap_err();
         assert!(matches!(err, WaitError::Stopped { .. }));
         assert!(started.elapsed() < Duration::from_secs(5));
     }

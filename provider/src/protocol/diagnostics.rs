@@ -105,12 +105,7 @@ impl Diagnostics {
     }
 
     /// An error pointing at an attribute of the configuration.
-    pub fn attribute_error(
-        &mut self,
-        path: &AttributePath,
-        summary: impl Into<String>,
-        detail: impl Into<String>,
-    ) {
+    pub fn attribute_error(&mut self, path: &AttributePath, summary: impl Into<String>, detail: impl Into<String>) {
         self.0.push(Diagnostic {
             severity: Severity::Error,
             summary: summary.into(),
@@ -178,14 +173,9 @@ mod tests {
 
     #[test]
     fn paths_render_like_terraform_addresses() {
-        let path = AttributePath::attr("accepter")
-            .then("route_table_ids")
-            .index(2);
+        let path = AttributePath::attr("accepter").then("route_table_ids").index(2);
         assert_eq!(path.to_string(), "accepter.route_table_ids[2]");
-        assert_eq!(
-            AttributePath::attr("tags").key("team").to_string(),
-            "tags[\"team\"]"
-        );
+        assert_eq!(AttributePath::attr("tags").key("team").to_string(), "tags[\"team\"]");
     }
 
     #[test]

@@ -8,8 +8,7 @@ use base64::Engine;
 use tokio::net::TcpListener;
 
 pub const MAGIC_COOKIE_KEY: &str = "TF_PLUGIN_MAGIC_COOKIE";
-pub const MAGIC_COOKIE_VALUE: &str =
-    "d602bf8f470bc67ca7faa0386276bbdd4330efaf76d1a219cb4d6991ca9872b2";
+pub const MAGIC_COOKIE_VALUE: &str = "d602bf8f470bc67ca7faa0386276bbdd4330efaf76d1a219cb4d6991ca9872b2";
 /// go-plugin's own protocol version.
 pub const CORE_PROTOCOL_VERSION: u32 = 1;
 /// The tfplugin major version we speak.
@@ -23,9 +22,7 @@ pub enum HandshakeError {
          load any plugins automatically"
     )]
     NotLaunchedByTerraform,
-    #[error(
-        "Terraform offers plugin protocol versions {offered:?}, this provider needs 6 (Terraform 1.0 or later)"
-    )]
+    #[error("Terraform offers plugin protocol versions {offered:?}, this provider needs 6 (Terraform 1.0 or later)")]
     UnsupportedProtocol { offered: String },
     #[error("no free port between PLUGIN_MIN_PORT={min} and PLUGIN_MAX_PORT={max}")]
     NoFreePort { min: u16, max: u16 },
@@ -55,11 +52,7 @@ impl LaunchEnvironment {
                 });
             }
         }
-        let port = |name: &str, default: u16| {
-            vars.get(name)
-                .and_then(|v| v.parse::<u16>().ok())
-                .unwrap_or(default)
-        };
+        let port = |name: &str, default: u16| vars.get(name).and_then(|v| v.parse::<u16>().ok()).unwrap_or(default);
         Ok(Self {
             client_cert_pem: vars
                 .get("PLUGIN_CLIENT_CERT")
@@ -103,10 +96,7 @@ mod tests {
     use super::*;
 
     fn vars(pairs: &[(&str, &str)]) -> HashMap<String, String> {
-        pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect()
+        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
     }
 
     #[test]

@@ -38,10 +38,7 @@ struct Controller {
 
 #[tonic::async_trait]
 impl GrpcController for Controller {
-    async fn shutdown(
-        &self,
-        _: Request<proto::plugin::Empty>,
-    ) -> Result<Response<proto::plugin::Empty>, Status> {
+    async fn shutdown(&self, _: Request<proto::plugin::Empty>) -> Result<Response<proto::plugin::Empty>, Status> {
         self.shutdown.notify_one();
         Ok(Response::new(proto::plugin::Empty {}))
     }
@@ -53,9 +50,7 @@ pub async fn serve(provider: FleetProvider) -> anyhow::Result<()> {
     let vars: HashMap<String, String> = std::env::vars().collect();
     let env = LaunchEnvironment::from_vars(&vars)?;
     let listener = env.listen().await?;
-    let addr = listener
-        .local_addr()
-        .context("reading the listener address")?;
+    let addr = listener.local_addr().context("reading the listener address")?;
 
     let (health_reporter, health_service) = tonic_health::server::health_reporter();
     health_reporter
@@ -109,9 +104,7 @@ pub async fn serve(provider: FleetProvider) -> anyhow::Result<()> {
         None => {
             announce(&handshake_line(addr, None))?;
             let incoming = tokio_stream::wrappers::TcpListenerStream::new(listener);
-            router
-                .serve_with_incoming_shutdown(incoming, stopped)
-                .await?;
+            router.serve_with_incoming_shutdown(incoming, stopped).await?;
         }
     }
     Ok(())

@@ -20,6 +20,8 @@ pub trait Validator: Send + Sync {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Nesting {
     Single,
+    /// A map of objects: `node_groups = { name = { … } }`.
+    Map,
 }
 
 #[derive(Clone)]
@@ -76,16 +78,12 @@ impl Attribute {
         Self::new(name, AttributeType::Primitive(ty), description)
     }
 
-    pub fn single_nested(
-        name: &'static str,
-        attributes: Vec<Attribute>,
-        description: &str,
-    ) -> Self {
-        Self::new(
-            name,
-            AttributeType::Nested(Nesting::Single, attributes),
-            description,
-        )
+    pub fn single_nested(name: &'static str, attributes: Vec<Attribute>, description: &str) -> Self {
+        Self::new(name, AttributeType::Nested(Nesting::Single, attributes), description)
+    }
+
+    pub fn map_nested(name: &'static str, attributes: Vec<Attribute>, description: &str) -> Self {
+        Self::new(name, AttributeType::Nested(Nesting::Map, attributes), description)
     }
 
     pub fn required(mut self) -> Self {
@@ -130,6 +128,7 @@ impl Attribute {
         match &self.ty {
             AttributeType::Primitive(ty) => ty.clone(),
             AttributeType::Nested(Nesting::Single, attrs) => object_type(attrs, &[]),
+            AttributeType::Nested(Nesting::Map, attrs) => Type::map(object_type(attrs, &[])),
         }
     }
 
@@ -142,6 +141,7 @@ impl Attribute {
                     attributes: attrs.iter().map(Attribute::to_proto).collect(),
                     nesting: match nesting {
                         Nesting::Single => pb::schema::object::NestingMode::Single as i32,
+                        Nesting::Map => pb::schema::object::NestingMode::Map as i32,
                     },
                 }),
             ),
@@ -310,21 +310,11 @@ impl Schema {
 fn validate_block(block: &Block, config: &Value, path: &AttributePath, diags: &mut Diagnostics) {
     validate_attributes(&block.attributes, config, path, diags);
     for nested in &block.blocks {
-        validate_block(
-            &nested.block,
-            config.attr(nested.name),
-            &path.then(nested.name),
-            diags,
-        );
+        validate_block(&nested.block, config.attr(nested.name), &path.then(nested.name), diags);
     }
 }
 
-fn validate_attributes(
-    attributes: &[Attribute],
-    config: &Value,
-    path: &AttributePath,
-    diags: &mut Diagnostics,
-) {
+fn validate_attributes(attributes: &[Attribute], config: &Value, path: &AttributePath, diags: &mut Diagnostics) {
     if !matches!(config, Value::Object(_)) {
         return;
     }
@@ -337,8 +327,16 @@ fn validate_attributes(
         for validator in &attribute.validators {
             validator.validate(value, &attr_path, diags);
         }
-        if let AttributeType::Nested(Nesting::Single, nested) = &attribute.ty {
-            validate_attributes(nested, value, &attr_path, diags);
+        match (&attribute.ty, value) {
+            (AttributeType::Nested(Nesting::Single, nested), _) => {
+                validate_attributes(nested, value, &attr_path, diags)
+            }
+            (AttributeType::Nested(Nesting::Map, nested), Value::Map(elements)) => {
+                for (key, element) in elements {
+                    validate_attributes(nested, element, &attr_path.key(key), diags);
+                }
+            }
+            _ => {}
         }
     }
 }
@@ -353,16 +351,27 @@ fn plan_attributes(attributes: &[Attribute], prior: &Value, planned: &mut Value,
         if configured.is_null() {
             if let Some(default) = &attribute.default {
                 *value = default.clone();
-            } else if attribute.computed && (creating || value.is_null()) {
+            } else if attribute.computed && creating {
                 *value = Value::Unknown;
             }
             // On update Terraform's proposal already carries the prior value
             // of an unset computed attribute; keeping it avoids noisy plans.
         }
-        if let AttributeType::Nested(Nesting::Single, nested) = &attribute.ty
-            && matches!(value, Value::Object(_))
-        {
-            plan_attributes(nested, prior.attr(attribute.name), value, configured);
+        match (&attribute.ty, value) {
+            (AttributeType::Nested(Nesting::Single, nested), value @ Value::Object(_)) => {
+                plan_attributes(nested, prior.attr(attribute.name), value, configured);
+            }
+            (AttributeType::Nested(Nesting::Map, nested), Value::Map(elements)) => {
+                for (key, element) in elements.iter_mut() {
+                    plan_attributes(
+                        nested,
+                        prior.attr(attribute.name).entry(key),
+                        element,
+                        configured.entry(key),
+                    );
+                }
+            }
+            _ => {}
         }
     }
 }
@@ -381,6 +390,13 @@ fn replacement_paths(
             paths.push(attr_path);
         } else if let AttributeType::Nested(Nesting::Single, nested) = &attribute.ty {
             replacement_paths(nested, before, after, &attr_path, paths);
+        } else if let (AttributeType::Nested(Nesting::Map, nested), Value::Map(elements)) = (&attribute.ty, after) {
+            // Only elements that exist on both sides can be "changed".
+            for (key, element) in elements {
+                if !before.entry(key).is_null() {
+                    replacement_paths(nested, before.entry(key), element, &attr_path.key(key), paths);
+                }
+            }
         }
     }
 }
@@ -394,9 +410,7 @@ mod tests {
             "test",
             vec![
                 Attribute::string("id", "Identifier.").computed(),
-                Attribute::string("name", "Name.")
-                    .required()
-                    .requires_replace(),
+                Attribute::string("name", "Name.").required().requires_replace(),
                 Attribute::bool("flag", "A flag.").default(Value::Bool(true)),
                 Attribute::single_nested(
                     "side",
@@ -414,12 +428,7 @@ mod tests {
     }
 
     fn obj(entries: &[(&str, Value)]) -> Value {
-        Value::Object(
-            entries
-                .iter()
-                .map(|(k, v)| (k.to_string(), v.clone()))
-                .collect(),
-        )
+        Value::Object(entries.iter().map(|(k, v)| (k.to_string(), v.clone())).collect())
     }
 
     #[test]
@@ -434,11 +443,7 @@ mod tests {
         assert_eq!(planned.attr("id"), &Value::Unknown);
         assert_eq!(planned.attr("flag"), &Value::Bool(true));
         assert_eq!(planned.at(&["side", "region"]), &Value::Unknown);
-        assert!(
-            schema()
-                .replacement_paths(&Value::Null, &planned)
-                .is_empty()
-        );
+        assert!(schema().replacement_paths(&Value::Null, &planned).is_empty());
     }
 
     #[test]
@@ -478,13 +483,7 @@ mod tests {
             },
         );
         let json = schema.value_type().to_json().to_string();
-        assert!(
-            json.contains(r#""side":["object",{"region":"string"}]"#),
-            "{json}"
-        );
-        assert!(
-            json.contains(r#""timeouts":["object",{"create":"string"}]"#),
-            "{json}"
-        );
+        assert!(json.contains(r#""side":["object",{"region":"string"}]"#), "{json}");
+        assert!(json.contains(r#""timeouts":["object",{"create":"string"}]"#), "{json}");
     }
 }

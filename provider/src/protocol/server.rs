@@ -25,11 +25,7 @@ pub struct ProviderService {
 
 impl ProviderService {
     pub fn new(provider: Arc<FleetProvider>) -> Self {
-        let resource_schemas = provider
-            .resources
-            .iter()
-            .map(|r| (r.type_name(), r.schema()))
-            .collect();
+        let resource_schemas = provider.resources.iter().map(|r| (r.type_name(), r.schema())).collect();
         Self {
             provider_schema: provider.schema(),
             provider,
@@ -38,10 +34,7 @@ impl ProviderService {
     }
 
     fn resource(&self, type_name: &str) -> Result<(&Arc<dyn Resource>, &Schema), Diagnostics> {
-        match (
-            self.provider.resource(type_name),
-            self.resource_schemas.get(type_name),
-        ) {
+        match (self.provider.resource(type_name), self.resource_schemas.get(type_name)) {
             (Some(resource), Some(schema)) => Ok((resource, schema)),
             _ => {
                 let mut diags = Diagnostics::new();
@@ -68,9 +61,7 @@ impl ProviderService {
 /// Decodes an optional DynamicValue; an absent or empty one is null.
 fn decode(value: Option<&pb::DynamicValue>, schema: &Schema) -> Result<Value, Diagnostics> {
     match value {
-        Some(dv) if !dv.msgpack.is_empty() => {
-            Value::from_msgpack(&dv.msgpack, &schema.value_type())
-        }
+        Some(dv) if !dv.msgpack.is_empty() => Value::from_msgpack(&dv.msgpack, &schema.value_type()),
         Some(dv) if !dv.json.is_empty() => serde_json::from_slice(&dv.json)
             .map_err(|e| super::value::ValueError::Msgpack(e.to_string()))
             .and_then(|json| Value::from_json(&json, &schema.value_type())),
@@ -92,10 +83,7 @@ fn encode(value: &Value) -> Option<pb::DynamicValue> {
 
 #[tonic::async_trait]
 impl Provider for ProviderService {
-    async fn get_metadata(
-        &self,
-        _: Request<pb::get_metadata::Request>,
-    ) -> RpcResult<pb::get_metadata::Response> {
+    async fn get_metadata(&self, _: Request<pb::get_metadata::Request>) -> RpcResult<pb::get_metadata::Response> {
         Ok(Response::new(pb::get_metadata::Response {
             server_capabilities: Some(Self::capabilities()),
             resources: self
@@ -130,9 +118,7 @@ impl Provider for ProviderService {
         &self,
         _: Request<pb::get_resource_identity_schemas::Request>,
     ) -> RpcResult<pb::get_resource_identity_schemas::Response> {
-        Ok(Response::new(
-            pb::get_resource_identity_schemas::Response::default(),
-        ))
+        Ok(Response::new(pb::get_resource_identity_schemas::Response::default()))
     }
 
     async fn validate_provider_config(
@@ -245,9 +231,7 @@ impl Provider for ProviderService {
         &self,
         _: Request<pb::upgrade_resource_identity::Request>,
     ) -> RpcResult<pb::upgrade_resource_identity::Response> {
-        Err(Status::unimplemented(
-            "fleet resources have no identity schema",
-        ))
+        Err(Status::unimplemented("fleet resources have no identity schema"))
     }
 
     async fn configure_provider(
@@ -309,9 +293,7 @@ impl Provider for ProviderService {
             }
             let mut planned = schema.plan(&prior, &proposed, &config);
             let mut diags = Diagnostics::new();
-            resource
-                .modify_plan(&prior, &config, &mut planned, &mut diags)
-                .await;
+            resource.modify_plan(&prior, &config, &mut planned, &mut diags).await;
             let replace = schema.replacement_paths(&prior, &planned);
             Ok::<_, Diagnostics>((planned, replace, diags))
         }
@@ -344,14 +326,7 @@ impl Provider for ProviderService {
             Ok::<_, Diagnostics>(if planned.is_null() {
                 let diags = resource.delete(&prior).await;
                 // A failed delete keeps the object in state so it can be retried.
-                (
-                    if diags.has_errors() {
-                        prior
-                    } else {
-                        Value::Null
-                    },
-                    diags,
-                )
+                (if diags.has_errors() { prior } else { Value::Null }, diags)
             } else if prior.is_null() {
                 let applied = resource.create(&planned).await;
                 (applied.state.unwrap_or(Value::Null), applied.diags)
@@ -414,10 +389,7 @@ impl Provider for ProviderService {
         }))
     }
 
-    async fn stop_provider(
-        &self,
-        _: Request<pb::stop_provider::Request>,
-    ) -> RpcResult<pb::stop_provider::Response> {
+    async fn stop_provider(&self, _: Request<pb::stop_provider::Request>) -> RpcResult<pb::stop_provider::Response> {
         tracing::info!("StopProvider: ending in-flight waits");
         self.provider.aws.stop.stop();
         Ok(Response::new(pb::stop_provider::Response::default()))

@@ -15,9 +15,7 @@ use rustls::crypto::{CryptoProvider, WebPkiSupportedAlgorithms};
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer, UnixTime};
 use rustls::server::danger::{ClientCertVerified, ClientCertVerifier};
-use rustls::{
-    CertificateError, DigitallySignedStruct, DistinguishedName, ServerConfig, SignatureScheme,
-};
+use rustls::{CertificateError, DigitallySignedStruct, DistinguishedName, ServerConfig, SignatureScheme};
 
 #[derive(Debug, thiserror::Error)]
 pub enum TlsError {
@@ -42,9 +40,7 @@ impl ServerIdentity {
         params
             .distinguished_name
             .push(rcgen::DnType::OrganizationName, "eksfleet");
-        params
-            .distinguished_name
-            .push(rcgen::DnType::CommonName, "localhost");
+        params.distinguished_name.push(rcgen::DnType::CommonName, "localhost");
         // Terraform trusts exactly this certificate as its root.
         params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
         params.key_usages = vec![
@@ -75,10 +71,7 @@ impl ServerIdentity {
         let mut config = ServerConfig::builder_with_provider(provider)
             .with_protocol_versions(&[&rustls::version::TLS13, &rustls::version::TLS12])?
             .with_client_cert_verifier(verifier)
-            .with_single_cert(
-                vec![self.cert.clone()],
-                PrivateKeyDer::Pkcs8(self.key.clone_key()),
-            )?;
+            .with_single_cert(vec![self.cert.clone()], PrivateKeyDer::Pkcs8(self.key.clone_key()))?;
         // Terraform's gRPC client drops a connection that doesn't negotiate h2.
         config.alpn_protocols = vec![b"h2".to_vec()];
         Ok(config)
@@ -115,9 +108,7 @@ impl ClientCertVerifier for PinnedClientCert {
         if end_entity.as_ref() == self.pinned.as_ref() {
             Ok(ClientCertVerified::assertion())
         } else {
-            Err(rustls::Error::InvalidCertificate(
-                CertificateError::UnknownIssuer,
-            ))
+            Err(rustls::Error::InvalidCertificate(CertificateError::UnknownIssuer))
         }
     }
 
@@ -148,9 +139,7 @@ impl ClientCertVerifier for PinnedClientCert {
 mod tests {
     use super::*;
 
-    fn client_cert(
-        alg: &'static rcgen::SignatureAlgorithm,
-    ) -> (rcgen::Certificate, rcgen::KeyPair) {
+    fn client_cert(alg: &'static rcgen::SignatureAlgorithm) -> (rcgen::Certificate, rcgen::KeyPair) {
         // Shaped like go-plugin's: self-signed, IsCA, client and server auth.
         let key = rcgen::KeyPair::generate_for(alg).unwrap();
         let mut params = rcgen::CertificateParams::new(vec!["localhost".into()]).unwrap();
@@ -165,16 +154,8 @@ mod tests {
         let provider = rustls::crypto::aws_lc_rs::default_provider();
         let verifier = PinnedClientCert::new(terraform_cert.der().clone(), &provider);
         let now = UnixTime::now();
-        assert!(
-            verifier
-                .verify_client_cert(terraform_cert.der(), &[], now)
-                .is_ok()
-        );
-        assert!(
-            verifier
-                .verify_client_cert(stranger.der(), &[], now)
-                .is_err()
-        );
+        assert!(verifier.verify_client_cert(terraform_cert.der(), &[], now).is_ok());
+        assert!(verifier.verify_client_cert(stranger.der(), &[], now).is_err());
     }
 
     #[test]

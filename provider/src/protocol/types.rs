@@ -39,10 +39,8 @@ impl Type {
             Type::Set(e) => json!(["set", e.to_json()]),
             Type::Map(e) => json!(["map", e.to_json()]),
             Type::Object(attrs) => {
-                let attrs: serde_json::Map<String, Json> = attrs
-                    .iter()
-                    .map(|(name, ty)| (name.clone(), ty.to_json()))
-                    .collect();
+                let attrs: serde_json::Map<String, Json> =
+                    attrs.iter().map(|(name, ty)| (name.clone(), ty.to_json())).collect();
                 json!(["object", attrs])
             }
         }
@@ -67,10 +65,7 @@ mod tests {
 
     #[test]
     fn collection_types_encode_as_kind_and_element() {
-        assert_eq!(
-            Type::set(Type::String).to_json_bytes(),
-            br#"["set","string"]"#
-        );
+        assert_eq!(Type::set(Type::String).to_json_bytes(), br#"["set","string"]"#);
         assert_eq!(
             Type::map(Type::list(Type::Number)).to_json_bytes(),
             br#"["map",["list","number"]]"#
@@ -83,9 +78,6 @@ mod tests {
             ("zone".to_string(), Type::String),
             ("count".to_string(), Type::Number),
         ]));
-        assert_eq!(
-            ty.to_json_bytes(),
-            br#"["object",{"count":"number","zone":"string"}]"#
-        );
+        assert_eq!(ty.to_json_bytes(), br#"["object",{"count":"number","zone":"string"}]"#);
     }
 }

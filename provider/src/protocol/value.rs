@@ -63,9 +63,7 @@ impl PartialEq for Value {
             (List(a), List(b)) => a == b,
             // Sets compare regardless of order; Terraform does not keep one.
             (Set(a), Set(b)) => {
-                a.len() == b.len()
-                    && a.iter().all(|x| b.contains(x))
-                    && b.iter().all(|x| a.contains(x))
+                a.len() == b.len() && a.iter().all(|x| b.contains(x)) && b.iter().all(|x| a.contains(x))
             }
             (Map(a), Map(b)) | (Object(a), Object(b)) => a == b,
             _ => false,
@@ -101,6 +99,15 @@ impl Value {
     pub fn attr(&self, name: &str) -> &Value {
         match self {
             Value::Object(attrs) => attrs.get(name).unwrap_or(&Value::Null),
+            Value::Unknown => &Value::Unknown,
+            _ => &Value::Null,
+        }
+    }
+
+    /// The element `key` of a map; `Null` when absent, `Unknown` in an unknown map.
+    pub fn entry(&self, key: &str) -> &Value {
+        match self {
+            Value::Map(entries) => entries.get(key).unwrap_or(&Value::Null),
             Value::Unknown => &Value::Unknown,
             _ => &Value::Null,
         }
@@ -155,16 +162,8 @@ impl Value {
             Value::Unknown => Value::Null,
             Value::List(items) => Value::List(items.iter().map(Value::unknowns_as_null).collect()),
             Value::Set(items) => Value::Set(items.iter().map(Value::unknowns_as_null).collect()),
-            Value::Map(m) => Value::Map(
-                m.iter()
-                    .map(|(k, v)| (k.clone(), v.unknowns_as_null()))
-                    .collect(),
-            ),
-            Value::Object(m) => Value::Object(
-                m.iter()
-                    .map(|(k, v)| (k.clone(), v.unknowns_as_null()))
-                    .collect(),
-            ),
+            Value::Map(m) => Value::Map(m.iter().map(|(k, v)| (k.clone(), v.unknowns_as_null())).collect()),
+            Value::Object(m) => Value::Object(m.iter().map(|(k, v)| (k.clone(), v.unknowns_as_null())).collect()),
             other => other.clone(),
         }
     }
@@ -174,8 +173,7 @@ impl Value {
     /// Decodes a msgpack `DynamicValue` of type `ty`.
     pub fn from_msgpack(bytes: &[u8], ty: &Type) -> Result<Value, ValueError> {
         let mut cursor = Cursor::new(bytes);
-        let raw = rmpv::decode::read_value(&mut cursor)
-            .map_err(|e| ValueError::Msgpack(e.to_string()))?;
+        let raw = rmpv::decode::read_value(&mut cursor).map_err(|e| ValueError::Msgpack(e.to_string()))?;
         if (cursor.position() as usize) != bytes.len() {
             return Err(ValueError::Msgpack("trailing bytes after value".into()));
         }
@@ -187,11 +185,7 @@ impl Value {
             return if kind == UNKNOWN_EXT || kind == REFINED_UNKNOWN_EXT {
                 Ok(Value::Unknown)
             } else {
-                Err(mismatch(
-                    path,
-                    "a value",
-                    &format!("msgpack extension {kind}"),
-                ))
+                Err(mismatch(path, "a value", &format!("msgpack extension {kind}")))
             };
         }
         if raw.is_nil() {
@@ -215,12 +209,8 @@ impl Value {
                 .and_then(|s| s.parse::<f64>().ok())
                 .map(Value::Number)
                 .ok_or_else(|| mismatch(path, "number", "a non-numeric string")),
-            (Type::List(elem), Msgpack::Array(items)) => {
-                Ok(Value::List(Self::decode_elements(items, elem, path)?))
-            }
-            (Type::Set(elem), Msgpack::Array(items)) => {
-                Ok(Value::Set(Self::decode_elements(items, elem, path)?))
-            }
+            (Type::List(elem), Msgpack::Array(items)) => Ok(Value::List(Self::decode_elements(items, elem, path)?)),
+            (Type::Set(elem), Msgpack::Array(items)) => Ok(Value::Set(Self::decode_elements(items, elem, path)?)),
             (Type::Map(elem), Msgpack::Map(entries)) => {
                 let mut out = BTreeMap::new();
                 for (key, value) in entries {
@@ -255,11 +245,7 @@ impl Value {
         }
     }
 
-    fn decode_elements(
-        items: Vec<Msgpack>,
-        elem: &Type,
-        path: &mut String,
-    ) -> Result<Vec<Value>, ValueError> {
+    fn decode_elements(items: Vec<Msgpack>, elem: &Type, path: &mut String) -> Result<Vec<Value>, ValueError> {
         items
             .into_iter()
             .enumerate()
@@ -294,9 +280,7 @@ impl Value {
                 }
             }
             Value::String(s) => Msgpack::from(s.as_str()),
-            Value::List(items) | Value::Set(items) => {
-                Msgpack::Array(items.iter().map(Value::to_rmpv).collect())
-            }
+            Value::List(items) | Value::Set(items) => Msgpack::Array(items.iter().map(Value::to_rmpv).collect()),
             Value::Map(entries) | Value::Object(entries) => Msgpack::Map(
                 entries
                     .iter()
@@ -387,9 +371,7 @@ impl Value {
                 if n.fract() == 0.0 && n.abs() < 9.0e15 {
                     Json::from(*n as i64)
                 } else {
-                    serde_json::Number::from_f64(*n)
-                        .map(Json::Number)
-                        .unwrap_or(Json::Null)
+                    serde_json::Number::from_f64(*n).map(Json::Number).unwrap_or(Json::Null)
                 }
             }
             Value::String(s) => Json::String(s.clone()),
@@ -422,11 +404,7 @@ impl Value {
         let json = self.to_json()?;
         serde_json::from_value(json).map_err(|e| ValueError::Mismatch {
             path: "$".into(),
-            expected: std::any::type_name::<T>()
-                .rsplit("::")
-                .next()
-                .unwrap_or("model")
-                .into(),
+            expected: std::any::type_name::<T>().rsplit("::").next().unwrap_or("model").into(),
             found: e.to_string(),
         })
     }
@@ -483,19 +461,13 @@ mod tests {
     fn unknown_is_extension_zero_both_ways() {
         let bytes = Value::Unknown.to_msgpack();
         assert_eq!(bytes, vec![0xd4, 0x00, 0x00], "fixext1, type 0, payload 0");
-        assert_eq!(
-            Value::from_msgpack(&bytes, &Type::String).unwrap(),
-            Value::Unknown
-        );
+        assert_eq!(Value::from_msgpack(&bytes, &Type::String).unwrap(), Value::Unknown);
     }
 
     #[test]
     fn refined_unknown_decodes_as_unknown() {
         let bytes = msgpack(Msgpack::Ext(12, vec![0x80]));
-        assert_eq!(
-            Value::from_msgpack(&bytes, &Type::String).unwrap(),
-            Value::Unknown
-        );
+        assert_eq!(Value::from_msgpack(&bytes, &Type::String).unwrap(), Value::Unknown);
     }
 
     #[test]
@@ -510,10 +482,7 @@ mod tests {
             ("name".into(), Value::string("hub")),
             ("size".into(), Value::Number(3.0)),
             ("on".into(), Value::Null),
-            (
-                "ids".into(),
-                Value::Set(vec![Value::string("a"), Value::Unknown]),
-            ),
+            ("ids".into(), Value::Set(vec![Value::string("a"), Value::Unknown])),
             ("tags".into(), Value::Unknown),
         ]));
         let decoded = Value::from_msgpack(&value.to_msgpack(), &object_type()).unwrap();
@@ -523,10 +492,7 @@ mod tests {
 
     #[test]
     fn missing_object_attributes_decode_as_null() {
-        let bytes = msgpack(Msgpack::Map(vec![(
-            Msgpack::from("name"),
-            Msgpack::from("x"),
-        )]));
+        let bytes = msgpack(Msgpack::Map(vec![(Msgpack::from("name"), Msgpack::from("x"))]));
         let value = Value::from_msgpack(&bytes, &object_type()).unwrap();
         assert_eq!(value.attr("size"), &Value::Null);
         assert_eq!(value.attr("name"), &Value::string("x"));
@@ -555,10 +521,7 @@ mod tests {
 
     #[test]
     fn type_mismatch_names_the_path() {
-        let bytes = msgpack(Msgpack::Map(vec![(
-            Msgpack::from("size"),
-            Msgpack::from("big"),
-        )]));
+        let bytes = msgpack(Msgpack::Map(vec![(Msgpack::from("size"), Msgpack::from("big"))]));
         let err = Value::from_msgpack(&bytes, &object_type()).unwrap_err();
         assert!(err.to_string().contains("$.size"), "{err}");
     }
@@ -576,10 +539,7 @@ mod tests {
         let a = Value::Set(vec![Value::string("x"), Value::string("y")]);
         let b = Value::Set(vec![Value::string("y"), Value::string("x")]);
         assert_eq!(a, b);
-        assert_ne!(
-            Value::List(a.elements().to_vec()),
-            Value::List(b.elements().to_vec())
-        );
+        assert_ne!(Value::List(a.elements().to_vec()), Value::List(b.elements().to_vec()));
     }
 
     #[test]
@@ -591,11 +551,7 @@ mod tests {
             &Value::Set(vec![Value::string("a"), Value::string("b")])
         );
         assert_eq!(value.attr("tags"), &Value::Null);
-        assert_eq!(
-            value.attr("extra"),
-            &Value::Null,
-            "unknown attributes are dropped"
-        );
+        assert_eq!(value.attr("extra"), &Value::Null, "unknown attributes are dropped");
         assert_eq!(value.to_json().unwrap()["size"], serde_json::json!(2));
     }
 
@@ -604,9 +560,7 @@ mod tests {
         let value = Value::Object(BTreeMap::from([("name".into(), Value::Unknown)]));
         assert_eq!(
             value.to_json().unwrap_err(),
-            ValueError::Unknown {
-                path: "$.name".into()
-            }
+            ValueError::Unknown { path: "$.name".into() }
         );
     }
 }

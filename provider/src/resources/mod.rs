@@ -3,6 +3,7 @@
 //! protocol layer does the generic work (decoding, schema validation,
 //! defaults, replacement) around them.
 
+pub mod eks_regional_cluster;
 pub mod timeouts;
 pub mod validators;
 pub mod vpc_cross_region_peering;
@@ -48,14 +49,7 @@ pub trait Resource: Send + Sync {
 
     /// Resource-specific planning after the schema's generic plan: computed
     /// values that can be known now, checks that need AWS.
-    async fn modify_plan(
-        &self,
-        _prior: &Value,
-        _config: &Value,
-        _planned: &mut Value,
-        _diags: &mut Diagnostics,
-    ) {
-    }
+    async fn modify_plan(&self, _prior: &Value, _config: &Value, _planned: &mut Value, _diags: &mut Diagnostics) {}
 
     async fn create(&self, planned: &Value) -> Applied;
 
@@ -73,9 +67,8 @@ pub trait Resource: Send + Sync {
 /// Every resource this provider serves, sharing one AWS handle.
 pub fn all(aws: &Arc<AwsHandle>) -> Vec<Arc<dyn Resource>> {
     vec![
-        Arc::new(vpc_cross_region_peering::VpcCrossRegionPeering::new(
-            aws.clone(),
-        )),
+        Arc::new(eks_regional_cluster::EksRegionalCluster::new(aws.clone())),
+        Arc::new(vpc_cross_region_peering::VpcCrossRegionPeering::new(aws.clone())),
         Arc::new(vpc_peering_accepter::VpcPeeringAccepter::new(aws.clone())),
     ]
 }
@@ -99,11 +92,7 @@ pub(crate) fn state_value<M: serde::Serialize>(model: &M, ty: &Type) -> Result<V
 }
 
 /// The outcome of Create or Update: whatever exists (`state`), plus any error.
-pub(crate) fn finish<M: serde::Serialize>(
-    ty: &Type,
-    state: Option<M>,
-    result: Result<(), Diagnostics>,
-) -> Applied {
+pub(crate) fn finish<M: serde::Serialize>(ty: &Type, state: Option<M>, result: Result<(), Diagnostics>) -> Applied {
     let mut diags = result.err().unwrap_or_default();
     let state = match state.map(|m| state_value(&m, ty)).transpose() {
         Ok(state) => state,

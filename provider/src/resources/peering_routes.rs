@@ -16,11 +16,7 @@ pub struct SideRoutes<'a> {
 impl SideRoutes<'_> {
     /// Adds the route to each table, recording each success in `present` so a
     /// failure half-way still leaves an exact record of what exists.
-    pub async fn add(
-        &self,
-        tables: &BTreeSet<String>,
-        present: &mut BTreeSet<String>,
-    ) -> Result<(), AwsError> {
+    pub async fn add(&self, tables: &BTreeSet<String>, present: &mut BTreeSet<String>) -> Result<(), AwsError> {
         for table in tables {
             if present.contains(table) {
                 continue;
@@ -34,11 +30,7 @@ impl SideRoutes<'_> {
     }
 
     /// Removes the route from each table, dropping each from `present` once gone.
-    pub async fn remove(
-        &self,
-        tables: &BTreeSet<String>,
-        present: &mut BTreeSet<String>,
-    ) -> Result<(), AwsError> {
+    pub async fn remove(&self, tables: &BTreeSet<String>, present: &mut BTreeSet<String>) -> Result<(), AwsError> {
         for table in tables {
             self.ec2
                 .delete_peering_route(table, self.remote_cidr, self.peering_id)
@@ -49,10 +41,7 @@ impl SideRoutes<'_> {
     }
 
     /// Of `tables`, those that still hold the route (one API call).
-    pub async fn still_routed(
-        &self,
-        tables: &BTreeSet<String>,
-    ) -> Result<BTreeSet<String>, AwsError> {
+    pub async fn still_routed(&self, tables: &BTreeSet<String>) -> Result<BTreeSet<String>, AwsError> {
         Ok(self
             .ec2
             .find_route_tables(tables)

@@ -27,17 +27,13 @@ pub fn block(defaults: TimeoutDefaults) -> Block {
     let attr = |name: &'static str, default: Duration| {
         Attribute::string(
             name,
-            &format!(
-                "How long to wait for {name} (default `{}`).",
-                human(default)
-            ),
+            &format!("How long to wait for {name} (default `{}`).", human(default)),
         )
         .optional()
         .validate(GoDuration)
     };
     Block {
-        description: "Time limits for each operation, as durations such as `30s`, `10m` or `1h`."
-            .into(),
+        description: "Time limits for each operation, as durations such as `30s`, `10m` or `1h`.".into(),
         attributes: vec![
             attr("create", defaults.create),
             attr("update", defaults.update),
@@ -49,31 +45,19 @@ pub fn block(defaults: TimeoutDefaults) -> Block {
 
 impl Timeouts {
     fn pick(value: &Option<String>, default: Duration) -> Duration {
-        value
-            .as_deref()
-            .and_then(GoDuration::parse)
-            .unwrap_or(default)
+        value.as_deref().and_then(GoDuration::parse).unwrap_or(default)
     }
 
     pub fn create(timeouts: &Option<Self>, defaults: TimeoutDefaults) -> Duration {
-        Self::pick(
-            &timeouts.as_ref().and_then(|t| t.create.clone()),
-            defaults.create,
-        )
+        Self::pick(&timeouts.as_ref().and_then(|t| t.create.clone()), defaults.create)
     }
 
     pub fn update(timeouts: &Option<Self>, defaults: TimeoutDefaults) -> Duration {
-        Self::pick(
-            &timeouts.as_ref().and_then(|t| t.update.clone()),
-            defaults.update,
-        )
+        Self::pick(&timeouts.as_ref().and_then(|t| t.update.clone()), defaults.update)
     }
 
     pub fn delete(timeouts: &Option<Self>, defaults: TimeoutDefaults) -> Duration {
-        Self::pick(
-            &timeouts.as_ref().and_then(|t| t.delete.clone()),
-            defaults.delete,
-        )
+        Self::pick(&timeouts.as_ref().and_then(|t| t.delete.clone()), defaults.delete)
     }
 }
 

@@ -57,10 +57,7 @@ impl Ec2Id {
         id.strip_prefix(self.prefix)
             .and_then(|rest| rest.strip_prefix('-'))
             .is_some_and(|hex| {
-                matches!(hex.len(), 8 | 17)
-                    && hex
-                        .chars()
-                        .all(|c| c.is_ascii_digit() || ('a'..='f').contains(&c))
+                matches!(hex.len(), 8 | 17) && hex.chars().all(|c| c.is_ascii_digit() || ('a'..='f').contains(&c))
             })
     }
 }
@@ -107,10 +104,7 @@ impl<V: Validator> Validator for Each<V> {
     fn describe(&self) -> String {
         format!(
             "have elements that {}",
-            self.0
-                .describe()
-                .trim_start_matches("be ")
-                .replace("be a", "are a")
+            self.0.describe().trim_start_matches("be ").replace("be a", "are a")
         )
     }
 }
@@ -148,9 +142,7 @@ impl RoleArn {
             && parts[3].is_empty()
             && parts[4].len() == 12
             && parts[4].chars().all(|c| c.is_ascii_digit())
-            && parts[5]
-                .strip_prefix("role/")
-                .is_some_and(|name| !name.is_empty())
+            && parts[5].strip_prefix("role/").is_some_and(|name| !name.is_empty())
     }
 }
 
@@ -199,8 +191,7 @@ impl GoDuration {
             number.clear();
             seen_unit = true;
         }
-        (seen_unit && number.is_empty() && total.is_finite())
-            .then(|| Duration::from_secs_f64(total))
+        (seen_unit && number.is_empty() && total.is_finite()).then(|| Duration::from_secs_f64(total))
     }
 }
 
@@ -218,6 +209,85 @@ impl Validator for GoDuration {
 
     fn describe(&self) -> String {
         "be a duration such as `30s`, `10m` or `1h30m`".into()
+    }
+}
+
+/// One of a fixed set of strings.
+pub struct OneOf(pub &'static [&'static str]);
+
+impl Validator for OneOf {
+    fn validate(&self, value: &Value, path: &AttributePath, diags: &mut Diagnostics) {
+        let Some(text) = value.as_str() else { return };
+        if !self.0.contains(&text) {
+            diags.attribute_error(
+                path,
+                "Invalid value",
+                format!("{path}: {text:?} is not allowed: use one of {}.", quoted_list(self.0)),
+            );
+        }
+    }
+
+    fn describe(&self) -> String {
+        format!(
+            "be one of {}",
+            self.0.iter().map(|v| format!("`{v}`")).collect::<Vec<_>>().join(", ")
+        )
+    }
+}
+
+fn quoted_list(values: &[&str]) -> String {
+    values.iter().map(|v| format!("{v:?}")).collect::<Vec<_>>().join(", ")
+}
+
+/// A whole number within `min..=max`.
+pub struct WholeNumber {
+    pub min: i64,
+    pub max: i64,
+}
+
+impl Validator for WholeNumber {
+    fn validate(&self, value: &Value, path: &AttributePath, diags: &mut Diagnostics) {
+        let Value::Number(n) = value else { return };
+        if n.fract() != 0.0 || *n < self.min as f64 || *n > self.max as f64 {
+            diags.attribute_error(
+                path,
+                "Number out of range",
+                format!(
+                    "{path}: {n} is not allowed: use a whole number from {} to {}.",
+                    self.min, self.max
+                ),
+            );
+        }
+    }
+
+    fn describe(&self) -> String {
+        format!("be a whole number from {} to {}", self.min, self.max)
+    }
+}
+
+/// An IPv4 CIDR block in canonical form (`10.0.0.0/16`).
+pub struct Cidr;
+
+impl Validator for Cidr {
+    fn validate(&self, value: &Value, path: &AttributePath, diags: &mut Diagnostics) {
+        let Some(text) = value.as_str() else { return };
+        match text.parse::<ipnet::Ipv4Net>() {
+            Ok(net) if net.trunc() == net => {}
+            Ok(net) => diags.attribute_error(
+                path,
+                "CIDR has host bits set",
+                format!("{path}: {text:?} has host bits set: did you mean \"{}\"?", net.trunc()),
+            ),
+            Err(_) => diags.attribute_error(
+                path,
+                "Malformed CIDR",
+                format!("{path}: {text:?} is not an IPv4 CIDR block such as \"10.0.0.0/16\"."),
+            ),
+        }
+    }
+
+    fn describe(&self) -> String {
+        "be an IPv4 CIDR block such as `10.0.0.0/16`".into()
     }
 }
 
@@ -256,13 +326,19 @@ mod tests {
 
     #[test]
     fn role_arns_and_accounts() {
-        assert!(RoleArn::matches(
-            "arn:aws:iam::111111111111:role/peering-accepter"
-        ));
+        assert!(RoleArn::matches("arn:aws:iam::111111111111:role/peering-accepter"));
         assert!(!RoleArn::matches("arn:aws:iam::111111111111:user/bob"));
         assert!(!RoleArn::matches("arn:aws:iam::1111:role/x"));
         assert!(errors(&AccountId, "12345").len() == 1);
         assert!(errors(&AccountId, "123456789012").is_empty());
+    }
+
+    #[test]
+    fn cidrs_must_be_canonical_ipv4() {
+        assert!(errors(&Cidr, "10.0.0.0/16").is_empty());
+        assert!(errors(&Cidr, "10.0.0.1/16")[0].contains("did you mean \"10.0.0.0/16\""));
+        assert!(errors(&Cidr, "10.0.0.0/33")[0].contains("not an IPv4 CIDR"));
+        assert!(errors(&OneOf(&["a", "b"]), "c")[0].contains("use one of \"a\", \"b\""));
     }
 
     #[test]
@@ -283,10 +359,7 @@ mod tests {
         Each(ROUTE_TABLE_ID).validate(&list, &AttributePath::attr("route_table_ids"), &mut diags);
         let set = Value::Set(list.elements().to_vec());
         Each(ROUTE_TABLE_ID).validate(&set, &AttributePath::attr("route_table_ids"), &mut diags);
-        let paths: Vec<_> = diags
-            .iter()
-            .map(|d| d.path.clone().unwrap().to_string())
-            .collect();
+        let paths: Vec<_> = diags.iter().map(|d| d.path.clone().unwrap().to_string()).collect();
         assert_eq!(paths, vec!["route_table_ids[1]", "route_table_ids"]);
     }
 }

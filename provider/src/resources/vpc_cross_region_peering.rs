@@ -103,17 +103,16 @@ fn required_region<'a>(region: &'a Option<String>, side: &str) -> Result<&'a str
 }
 
 fn side_attributes(side: &str) -> Vec<Attribute> {
-    let other = if side == "requester" {
-        "accepter"
-    } else {
-        "requester"
-    };
+    let other = if side == "requester" { "accepter" } else { "requester" };
     vec![
-        Attribute::string("region", &format!("Region of the {side} VPC. Defaults to the provider's `region`."))
-            .optional()
-            .computed()
-            .requires_replace()
-            .validate(AwsRegion),
+        Attribute::string(
+            "region",
+            &format!("Region of the {side} VPC. Defaults to the provider's `region`."),
+        )
+        .optional()
+        .computed()
+        .requires_replace()
+        .validate(AwsRegion),
         Attribute::string("vpc_id", &format!("Id of the {side} VPC."))
             .required()
             .requires_replace()
@@ -157,10 +156,7 @@ impl VpcCrossRegionPeering {
         model: &PeeringModel,
         diags: &mut Diagnostics,
     ) -> Option<(Option<String>, Option<String>)> {
-        let sides = Sides::new(aws, model)
-            .await
-            .map_err(|d| diags.extend(d))
-            .ok()?;
+        let sides = Sides::new(aws, model).await.map_err(|d| diags.extend(d)).ok()?;
         let requester_vpc = match sides.requester.find_vpc(&model.requester.vpc_id).await {
             Ok(Some(vpc)) => vpc,
             Ok(None) => {
@@ -182,12 +178,7 @@ impl VpcCrossRegionPeering {
         let accepter_vpc = match sides.accepter.find_vpc(&model.accepter.vpc_id).await {
             Ok(Some(vpc)) => Some(vpc),
             // Another account's VPC is invisible without its role: AWS checks at request time.
-            Ok(None)
-                if model.accepter.account_id.is_some()
-                    && model.accepter.assume_role_arn.is_none() =>
-            {
-                None
-            }
+            Ok(None) if model.accepter.account_id.is_some() && model.accepter.assume_role_arn.is_none() => None,
             Ok(None) => {
                 diags.attribute_error(
                     &AttributePath::attr("accepter").then("vpc_id"),
@@ -210,14 +201,14 @@ impl VpcCrossRegionPeering {
             && let Some((a, b)) = first_overlap(&requester_cidrs, &vpc_cidrs(accepter_vpc))
         {
             diags.attribute_error(
-                    &AttributePath::attr("accepter").then("vpc_id"),
-                    "Overlapping VPC CIDR blocks",
-                    format!(
-                        "accepter.vpc_id: VPC {} ({b}) overlaps requester VPC {} ({a}). AWS cannot peer VPCs whose \
+                &AttributePath::attr("accepter").then("vpc_id"),
+                "Overlapping VPC CIDR blocks",
+                format!(
+                    "accepter.vpc_id: VPC {} ({b}) overlaps requester VPC {} ({a}). AWS cannot peer VPCs whose \
                          CIDR blocks overlap: peer VPCs with disjoint CIDR blocks.",
-                        model.accepter.vpc_id, model.requester.vpc_id
-                    ),
-                );
+                    model.accepter.vpc_id, model.requester.vpc_id
+                ),
+            );
             return None;
         }
         Some((
@@ -226,11 +217,7 @@ impl VpcCrossRegionPeering {
         ))
     }
 
-    async fn create_inner(
-        &self,
-        model: &PeeringModel,
-        state: &mut Option<PeeringModel>,
-    ) -> Result<(), Diagnostics> {
+    async fn create_inner(&self, model: &PeeringModel, state: &mut Option<PeeringModel>) -> Result<(), Diagnostics> {
         let aws = configured(&self.aws)?;
         let stop = &self.aws.stop;
         let sides = Sides::new(&aws, model).await?;
@@ -253,20 +240,12 @@ impl VpcCrossRegionPeering {
             id: Some(id.clone()),
             status: Some("initiating-request".into()),
             requester: RequesterModel {
-                route_table_ids: model
-                    .requester
-                    .route_table_ids
-                    .as_ref()
-                    .map(|_| BTreeSet::new()),
+                route_table_ids: model.requester.route_table_ids.as_ref().map(|_| BTreeSet::new()),
                 allow_remote_vpc_dns_resolution: Some(false),
                 ..model.requester.clone()
             },
             accepter: AccepterModel {
-                route_table_ids: model
-                    .accepter
-                    .route_table_ids
-                    .as_ref()
-                    .map(|_| BTreeSet::new()),
+                route_table_ids: model.accepter.route_table_ids.as_ref().map(|_| BTreeSet::new()),
                 allow_remote_vpc_dns_resolution: Some(false),
                 ..model.accepter.clone()
             },
@@ -275,12 +254,7 @@ impl VpcCrossRegionPeering {
 
         let mut peering = sides
             .requester
-            .wait_for_peering(
-                &id,
-                &["pending-acceptance", "active"],
-                deadline.left(),
-                stop,
-            )
+            .wait_for_peering(&id, &["pending-acceptance", "active"], deadline.left(), stop)
             .await
             .map_err(|e| fail("VPC peering request did not reach pending-acceptance", &e))?;
         created.status = Some(peering.status.clone());
@@ -289,12 +263,7 @@ impl VpcCrossRegionPeering {
             // The request reaches the accepter's region asynchronously.
             sides
                 .accepter
-                .wait_for_peering(
-                    &id,
-                    &["pending-acceptance", "active"],
-                    deadline.left(),
-                    stop,
-                )
+                .wait_for_peering(&id, &["pending-acceptance", "active"], deadline.left(), stop)
                 .await
                 .map_err(|e| fail("VPC peering request did not reach the accepter region", &e))?;
             sides
@@ -324,8 +293,7 @@ impl VpcCrossRegionPeering {
         apply_dns(&sides, &id, active, model, created).await?;
         if !active {
             // Applied by the first apply after the accepter accepts (see Read).
-            created.requester.allow_remote_vpc_dns_resolution =
-                model.requester.allow_remote_vpc_dns_resolution;
+            created.requester.allow_remote_vpc_dns_resolution = model.requester.allow_remote_vpc_dns_resolution;
         }
         add_routes(&sides, &id, model, created).await?;
         Ok(())
@@ -361,12 +329,8 @@ impl VpcCrossRegionPeering {
         if active {
             // Options only exist on an active peering; before that we keep
             // what was configured so the plan stays quiet until acceptance.
-            state.requester.allow_remote_vpc_dns_resolution = Some(
-                peering
-                    .requester
-                    .allow_remote_vpc_dns_resolution
-                    .unwrap_or(false),
-            );
+            state.requester.allow_remote_vpc_dns_resolution =
+                Some(peering.requester.allow_remote_vpc_dns_resolution.unwrap_or(false));
         }
         if prior.auto_accept() && active {
             // Each side's options as seen from that side's region and account.
@@ -376,27 +340,21 @@ impl VpcCrossRegionPeering {
                 .unwrap_or(peering.accepter.allow_remote_vpc_dns_resolution);
             state.accepter.allow_remote_vpc_dns_resolution = Some(allow.unwrap_or(false));
         }
-        if let (Some(tables), Some(cidr)) =
-            (&prior.requester.route_table_ids, &state.accepter_cidr_block)
-        {
+        if let (Some(tables), Some(cidr)) = (&prior.requester.route_table_ids, &state.accepter_cidr_block) {
             let routes = SideRoutes {
                 ec2: &sides.requester,
                 peering_id: &id,
                 remote_cidr: cidr,
             };
-            state.requester.route_table_ids =
-                Some(routes.still_routed(tables).await.map_err(read_err)?);
+            state.requester.route_table_ids = Some(routes.still_routed(tables).await.map_err(read_err)?);
         }
-        if let (Some(tables), Some(cidr)) =
-            (&prior.accepter.route_table_ids, &state.requester_cidr_block)
-        {
+        if let (Some(tables), Some(cidr)) = (&prior.accepter.route_table_ids, &state.requester_cidr_block) {
             let routes = SideRoutes {
                 ec2: &sides.accepter,
                 peering_id: &id,
                 remote_cidr: cidr,
             };
-            state.accepter.route_table_ids =
-                Some(routes.still_routed(tables).await.map_err(read_err)?);
+            state.accepter.route_table_ids = Some(routes.still_routed(tables).await.map_err(read_err)?);
         }
         Ok(Some(state))
     }
@@ -436,8 +394,7 @@ impl VpcCrossRegionPeering {
         let active = state.status.as_deref() == Some("active");
         apply_dns(&sides, &id, active, planned, state).await?;
         if !active {
-            state.requester.allow_remote_vpc_dns_resolution =
-                planned.requester.allow_remote_vpc_dns_resolution;
+            state.requester.allow_remote_vpc_dns_resolution = planned.requester.allow_remote_vpc_dns_resolution;
         }
 
         if planned.tags_all != prior.tags_all {
@@ -455,16 +412,8 @@ impl VpcCrossRegionPeering {
 
         // Routes: remove from tables no longer listed, then add to new ones.
         for (side, ec2, remote_cidr) in [
-            (
-                Side::Requester,
-                &sides.requester,
-                prior.accepter_cidr_block.clone(),
-            ),
-            (
-                Side::Accepter,
-                &sides.accepter,
-                prior.requester_cidr_block.clone(),
-            ),
+            (Side::Requester, &sides.requester, prior.accepter_cidr_block.clone()),
+            (Side::Accepter, &sides.accepter, prior.requester_cidr_block.clone()),
         ] {
             let Some(remote_cidr) = remote_cidr else {
                 continue;
@@ -491,10 +440,7 @@ impl VpcCrossRegionPeering {
             let mut present = before.clone();
             let result = async {
                 routes
-                    .remove(
-                        &before.difference(&after_set).cloned().collect(),
-                        &mut present,
-                    )
+                    .remove(&before.difference(&after_set).cloned().collect(), &mut present)
                     .await?;
                 routes.add(&after_set, &mut present).await
             }
@@ -522,10 +468,7 @@ async fn apply_dns(
     if !active {
         return Ok(());
     }
-    let want_requester = wanted
-        .requester
-        .allow_remote_vpc_dns_resolution
-        .unwrap_or(false);
+    let want_requester = wanted.requester.allow_remote_vpc_dns_resolution.unwrap_or(false);
     if state.requester.allow_remote_vpc_dns_resolution != Some(want_requester) {
         sides
             .requester
@@ -535,10 +478,7 @@ async fn apply_dns(
         state.requester.allow_remote_vpc_dns_resolution = Some(want_requester);
     }
     if wanted.auto_accept() {
-        let want_accepter = wanted
-            .accepter
-            .allow_remote_vpc_dns_resolution
-            .unwrap_or(false);
+        let want_accepter = wanted.accepter.allow_remote_vpc_dns_resolution.unwrap_or(false);
         if state.accepter.allow_remote_vpc_dns_resolution != Some(want_accepter) {
             sides
                 .accepter
@@ -558,12 +498,8 @@ async fn add_routes(
     wanted: &PeeringModel,
     state: &mut PeeringModel,
 ) -> Result<(), Diagnostics> {
-    let route_err =
-        |e: crate::aws::AwsError| error("Could not add a route through the VPC peering", e);
-    if let (Some(tables), Some(cidr)) = (
-        &wanted.requester.route_table_ids,
-        state.accepter_cidr_block.clone(),
-    ) {
+    let route_err = |e: crate::aws::AwsError| error("Could not add a route through the VPC peering", e);
+    if let (Some(tables), Some(cidr)) = (&wanted.requester.route_table_ids, state.accepter_cidr_block.clone()) {
         let mut present = BTreeSet::new();
         let routes = SideRoutes {
             ec2: &sides.requester,
@@ -574,10 +510,7 @@ async fn add_routes(
         state.requester.route_table_ids = Some(present);
         result.map_err(route_err)?;
     }
-    if let (Some(tables), Some(cidr)) = (
-        &wanted.accepter.route_table_ids,
-        state.requester_cidr_block.clone(),
-    ) {
+    if let (Some(tables), Some(cidr)) = (&wanted.accepter.route_table_ids, state.requester_cidr_block.clone()) {
         let mut present = BTreeSet::new();
         let routes = SideRoutes {
             ec2: &sides.accepter,
@@ -635,8 +568,12 @@ impl Resource for VpcCrossRegionPeering {
              DNS resolution options and the routes on both sides, as one resource.",
             vec![
                 Attribute::string("id", "Id of the VPC peering connection (`pcx-…`).").computed(),
-                Attribute::single_nested("requester", side_attributes("requester"), "The side that requests the peering.")
-                    .required(),
+                Attribute::single_nested(
+                    "requester",
+                    side_attributes("requester"),
+                    "The side that requests the peering.",
+                )
+                .required(),
                 Attribute::single_nested("accepter", accepter, "The side that accepts the peering.").required(),
                 Attribute::bool(
                     "auto_accept",
@@ -686,11 +623,7 @@ impl Resource for VpcCrossRegionPeering {
                      side. Set route_table_ids on the fleet_vpc_peering_accepter resource instead, or set auto_accept = true.",
                 );
             }
-            if config
-                .at(&["accepter", "allow_remote_vpc_dns_resolution"])
-                .as_bool()
-                == Some(true)
-            {
+            if config.at(&["accepter", "allow_remote_vpc_dns_resolution"]).as_bool() == Some(true) {
                 diags.attribute_error(
                     &AttributePath::attr("accepter").then("allow_remote_vpc_dns_resolution"),
                     "Accepter DNS option needs auto_accept",
@@ -701,13 +634,7 @@ impl Resource for VpcCrossRegionPeering {
         }
     }
 
-    async fn modify_plan(
-        &self,
-        prior: &Value,
-        config: &Value,
-        planned: &mut Value,
-        diags: &mut Diagnostics,
-    ) {
+    async fn modify_plan(&self, prior: &Value, config: &Value, planned: &mut Value, diags: &mut Diagnostics) {
         if planned.is_null() {
             return;
         }
@@ -741,16 +668,11 @@ impl Resource for VpcCrossRegionPeering {
         let vpcs_changed = prior.is_null()
             || prior.at(&["requester", "vpc_id"]) != planned.at(&["requester", "vpc_id"])
             || prior.at(&["accepter", "vpc_id"]) != planned.at(&["accepter", "vpc_id"]);
-        if vpcs_changed
-            && planned.attr("requester").is_wholly_known()
-            && planned.attr("accepter").is_wholly_known()
-        {
+        if vpcs_changed && planned.attr("requester").is_wholly_known() && planned.attr("accepter").is_wholly_known() {
             let Ok(model) = planned_sides(planned) else {
                 return;
             };
-            if let Some((requester_cidr, accepter_cidr)) =
-                self.check_vpcs(&aws, &model, diags).await
-            {
+            if let Some((requester_cidr, accepter_cidr)) = self.check_vpcs(&aws, &model, diags).await {
                 if let Some(cidr) = requester_cidr {
                     planned.set_attr("requester_cidr_block", Value::string(cidr));
                 }
@@ -759,12 +681,7 @@ impl Resource for VpcCrossRegionPeering {
                 }
             }
         } else if vpcs_changed {
-            for computed in [
-                "id",
-                "status",
-                "requester_cidr_block",
-                "accepter_cidr_block",
-            ] {
+            for computed in ["id", "status", "requester_cidr_block", "accepter_cidr_block"] {
                 planned.set_attr(computed, Value::Unknown);
             }
         }
@@ -786,9 +703,7 @@ impl Resource for VpcCrossRegionPeering {
     }
 
     async fn read(&self, state: &Value) -> Result<Option<Value>, Diagnostics> {
-        let prior: PeeringModel = state
-            .to_model()
-            .map_err(|e| error("Invalid stored state", e))?;
+        let prior: PeeringModel = state.to_model().map_err(|e| error("Invalid stored state", e))?;
         match self.read_inner(prior).await? {
             Some(model) => Ok(Some(state_value(&model, &self.value_type)?)),
             None => Ok(None),
@@ -796,16 +711,15 @@ impl Resource for VpcCrossRegionPeering {
     }
 
     async fn update(&self, prior: &Value, planned: &Value) -> Applied {
-        let (prior, planned): (PeeringModel, PeeringModel) =
-            match (prior.to_model(), planned.to_model()) {
-                (Ok(a), Ok(b)) => (a, b),
-                (Err(e), _) | (_, Err(e)) => {
-                    return Applied {
-                        state: None,
-                        diags: error("Invalid state", e),
-                    };
-                }
-            };
+        let (prior, planned): (PeeringModel, PeeringModel) = match (prior.to_model(), planned.to_model()) {
+            (Ok(a), Ok(b)) => (a, b),
+            (Err(e), _) | (_, Err(e)) => {
+                return Applied {
+                    state: None,
+                    diags: error("Invalid state", e),
+                };
+            }
+        };
         let mut state = prior.clone();
         let result = self.update_inner(&prior, &planned, &mut state).await;
         finish(&self.value_type, Some(state), result)
@@ -827,12 +741,9 @@ impl Resource for VpcCrossRegionPeering {
         let (region, peering_id) = match id.split_once('/') {
             Some((region, peering_id)) => (region.to_string(), peering_id),
             None => (
-                aws.default_region().await.ok_or_else(|| {
-                    error(
-                        "No region",
-                        "Import as REGION/pcx-… or set the provider's region.",
-                    )
-                })?,
+                aws.default_region()
+                    .await
+                    .ok_or_else(|| error("No region", "Import as REGION/pcx-… or set the provider's region."))?,
                 id,
             ),
         };
@@ -872,33 +783,22 @@ impl VpcCrossRegionPeering {
             return Ok(());
         };
         let deadline = Deadline::after(Timeouts::delete(&model.timeouts, TIMEOUTS));
-        let route_err =
-            |e: crate::aws::AwsError| error("Could not remove a route through the VPC peering", e);
-        if let (Some(tables), Some(cidr)) =
-            (&model.requester.route_table_ids, &model.accepter_cidr_block)
-        {
+        let route_err = |e: crate::aws::AwsError| error("Could not remove a route through the VPC peering", e);
+        if let (Some(tables), Some(cidr)) = (&model.requester.route_table_ids, &model.accepter_cidr_block) {
             let routes = SideRoutes {
                 ec2: &sides.requester,
                 peering_id: &id,
                 remote_cidr: cidr,
             };
-            routes
-                .remove(tables, &mut tables.clone())
-                .await
-                .map_err(route_err)?;
+            routes.remove(tables, &mut tables.clone()).await.map_err(route_err)?;
         }
-        if let (Some(tables), Some(cidr)) =
-            (&model.accepter.route_table_ids, &model.requester_cidr_block)
-        {
+        if let (Some(tables), Some(cidr)) = (&model.accepter.route_table_ids, &model.requester_cidr_block) {
             let routes = SideRoutes {
                 ec2: &sides.accepter,
                 peering_id: &id,
                 remote_cidr: cidr,
             };
-            routes
-                .remove(tables, &mut tables.clone())
-                .await
-                .map_err(route_err)?;
+            routes.remove(tables, &mut tables.clone()).await.map_err(route_err)?;
         }
         sides
             .requester
@@ -939,34 +839,19 @@ async fn imported_model(
         requester_cidr_block: peering.requester.cidr_block.clone(),
         accepter_cidr_block: peering.accepter.cidr_block.clone(),
         tags_all: Some(peering.tags.clone()),
-        tags: non_empty_map(without_defaults(
-            &peering.tags,
-            &aws.settings().default_tags,
-        )),
+        tags: non_empty_map(without_defaults(&peering.tags, &aws.settings().default_tags)),
         requester: RequesterModel {
             region: Some(requester_region),
             vpc_id: peering.requester.vpc_id.clone(),
             route_table_ids: None,
-            allow_remote_vpc_dns_resolution: Some(
-                peering
-                    .requester
-                    .allow_remote_vpc_dns_resolution
-                    .unwrap_or(false),
-            ),
+            allow_remote_vpc_dns_resolution: Some(peering.requester.allow_remote_vpc_dns_resolution.unwrap_or(false)),
         },
         accepter: AccepterModel {
             region: Some(accepter_region.clone()),
             vpc_id: peering.accepter.vpc_id.clone(),
             route_table_ids: None,
-            allow_remote_vpc_dns_resolution: Some(
-                peering
-                    .accepter
-                    .allow_remote_vpc_dns_resolution
-                    .unwrap_or(false),
-            ),
-            account_id: (!same_account)
-                .then(|| peering.accepter.owner_id.clone())
-                .flatten(),
+            allow_remote_vpc_dns_resolution: Some(peering.accepter.allow_remote_vpc_dns_resolution.unwrap_or(false)),
+            account_id: (!same_account).then(|| peering.accepter.owner_id.clone()).flatten(),
             assume_role_arn: None,
         },
         timeouts: None,
@@ -977,8 +862,7 @@ async fn imported_model(
             peering_id: &peering.id,
             remote_cidr: cidr,
         };
-        model.requester.route_table_ids =
-            non_empty(routes.discover(&peering.requester.vpc_id).await?);
+        model.requester.route_table_ids = non_empty(routes.discover(&peering.requester.vpc_id).await?);
     }
     if let (true, Some(cidr)) = (same_account, &peering.requester.cidr_block) {
         let accepter = Ec2::new(aws.ec2(&accepter_region, None).await, &accepter_region);
@@ -987,17 +871,13 @@ async fn imported_model(
             peering_id: &peering.id,
             remote_cidr: cidr,
         };
-        model.accepter.route_table_ids =
-            non_empty(routes.discover(&peering.accepter.vpc_id).await?);
+        model.accepter.route_table_ids = non_empty(routes.discover(&peering.accepter.vpc_id).await?);
     }
     Ok(model)
 }
 
 /// Tags minus those the provider's `default_tags` set to the same value.
-fn without_defaults(
-    tags: &BTreeMap<String, String>,
-    defaults: &BTreeMap<String, String>,
-) -> BTreeMap<String, String> {
+fn without_defaults(tags: &BTreeMap<String, String>, defaults: &BTreeMap<String, String>) -> BTreeMap<String, String> {
     tags.iter()
         .filter(|(k, v)| defaults.get(*k) != Some(v))
         .map(|(k, v)| (k.clone(), v.clone()))
@@ -1022,11 +902,7 @@ pub(crate) fn plan_tags_all(aws: &Aws, planned: &mut Value) {
                 }
             }
         }
-        Value::Map(
-            all.into_iter()
-                .map(|(k, v)| (k, Value::String(v)))
-                .collect(),
-        )
+        Value::Map(all.into_iter().map(|(k, v)| (k, Value::String(v))).collect())
     };
     planned.set_attr("tags_all", tags_all);
 }

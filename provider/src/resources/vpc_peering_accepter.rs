@@ -66,12 +66,10 @@ impl VpcPeeringAccepter {
 
     async fn ec2(&self, model: &AccepterModel) -> Result<Ec2, Diagnostics> {
         let aws = configured(&self.aws)?;
-        let region = model.region.clone().ok_or_else(|| {
-            error(
-                "Missing region",
-                "region is not set and could not be defaulted.",
-            )
-        })?;
+        let region = model
+            .region
+            .clone()
+            .ok_or_else(|| error("Missing region", "region is not set and could not be defaulted."))?;
         Ok(Ec2::new(
             aws.ec2(&region, model.assume_role_arn.as_deref()).await,
             &region,
@@ -111,19 +109,12 @@ impl VpcPeeringAccepter {
             peer_region: peering.requester.region.clone(),
             peer_owner_id: peering.requester.owner_id.clone(),
             peer_cidr_block: peering.requester.cidr_block.clone(),
-            allow_remote_vpc_dns_resolution: Some(
-                peering
-                    .accepter
-                    .allow_remote_vpc_dns_resolution
-                    .unwrap_or(false),
-            ),
+            allow_remote_vpc_dns_resolution: Some(peering.accepter.allow_remote_vpc_dns_resolution.unwrap_or(false)),
             route_table_ids: planned.route_table_ids.as_ref().map(|_| BTreeSet::new()),
             ..planned.clone()
         });
         sync_dns(&ec2, planned, accepted).await?;
-        if let (Some(tables), Some(cidr)) =
-            (&planned.route_table_ids, accepted.peer_cidr_block.clone())
-        {
+        if let (Some(tables), Some(cidr)) = (&planned.route_table_ids, accepted.peer_cidr_block.clone()) {
             let routes = SideRoutes {
                 ec2: &ec2,
                 peering_id: &id,
@@ -138,11 +129,7 @@ impl VpcPeeringAccepter {
     }
 }
 
-async fn sync_dns(
-    ec2: &Ec2,
-    wanted: &AccepterModel,
-    state: &mut AccepterModel,
-) -> Result<(), Diagnostics> {
+async fn sync_dns(ec2: &Ec2, wanted: &AccepterModel, state: &mut AccepterModel) -> Result<(), Diagnostics> {
     let want = wanted.allow_remote_vpc_dns_resolution.unwrap_or(false);
     if state.allow_remote_vpc_dns_resolution != Some(want) {
         ec2.set_remote_dns_resolution(&wanted.peering_id, Side::Accepter, want)
@@ -205,13 +192,7 @@ impl Resource for VpcPeeringAccepter {
         .with_block("timeouts", timeouts::block(TIMEOUTS))
     }
 
-    async fn modify_plan(
-        &self,
-        _prior: &Value,
-        config: &Value,
-        planned: &mut Value,
-        diags: &mut Diagnostics,
-    ) {
+    async fn modify_plan(&self, _prior: &Value, config: &Value, planned: &mut Value, diags: &mut Diagnostics) {
         if planned.is_null() || !config.attr("region").is_null() {
             return;
         }
@@ -244,16 +225,10 @@ impl Resource for VpcPeeringAccepter {
     }
 
     async fn read(&self, state: &Value) -> Result<Option<Value>, Diagnostics> {
-        let prior: AccepterModel = state
-            .to_model()
-            .map_err(|e| error("Invalid stored state", e))?;
+        let prior: AccepterModel = state.to_model().map_err(|e| error("Invalid stored state", e))?;
         let ec2 = self.ec2(&prior).await?;
         let read_err = |e: AwsError| error("Could not read the VPC peering", e);
-        let Some(peering) = ec2
-            .find_peering(&prior.peering_id)
-            .await
-            .map_err(read_err)?
-        else {
+        let Some(peering) = ec2.find_peering(&prior.peering_id).await.map_err(read_err)? else {
             return Ok(None);
         };
         if peering.is_gone() {
@@ -262,12 +237,8 @@ impl Resource for VpcPeeringAccepter {
         let mut model = prior.clone();
         model.status = Some(peering.status.clone());
         if peering.status == "active" {
-            model.allow_remote_vpc_dns_resolution = Some(
-                peering
-                    .accepter
-                    .allow_remote_vpc_dns_resolution
-                    .unwrap_or(false),
-            );
+            model.allow_remote_vpc_dns_resolution =
+                Some(peering.accepter.allow_remote_vpc_dns_resolution.unwrap_or(false));
         }
         if let (Some(tables), Some(cidr)) = (&prior.route_table_ids, &prior.peer_cidr_block) {
             let routes = SideRoutes {
@@ -281,16 +252,15 @@ impl Resource for VpcPeeringAccepter {
     }
 
     async fn update(&self, prior: &Value, planned: &Value) -> Applied {
-        let (prior, planned): (AccepterModel, AccepterModel) =
-            match (prior.to_model(), planned.to_model()) {
-                (Ok(a), Ok(b)) => (a, b),
-                (Err(e), _) | (_, Err(e)) => {
-                    return Applied {
-                        state: None,
-                        diags: error("Invalid state", e),
-                    };
-                }
-            };
+        let (prior, planned): (AccepterModel, AccepterModel) = match (prior.to_model(), planned.to_model()) {
+            (Ok(a), Ok(b)) => (a, b),
+            (Err(e), _) | (_, Err(e)) => {
+                return Applied {
+                    state: None,
+                    diags: error("Invalid state", e),
+                };
+            }
+        };
         let mut state = AccepterModel {
             timeouts: planned.timeouts.clone(),
             assume_role_arn: planned.assume_role_arn.clone(),
@@ -330,9 +300,7 @@ impl Resource for VpcPeeringAccepter {
 
     async fn delete(&self, prior: &Value) -> Diagnostics {
         let result = async {
-            let model: AccepterModel = prior
-                .to_model()
-                .map_err(|e| error("Invalid stored state", e))?;
+            let model: AccepterModel = prior.to_model().map_err(|e| error("Invalid stored state", e))?;
             let ec2 = self.ec2(&model).await?;
             if let (Some(tables), Some(cidr)) = (&model.route_table_ids, &model.peer_cidr_block) {
                 let routes = SideRoutes {
@@ -390,12 +358,7 @@ impl Resource for VpcPeeringAccepter {
             peer_region: peering.requester.region.clone(),
             peer_owner_id: peering.requester.owner_id.clone(),
             peer_cidr_block: peering.requester.cidr_block.clone(),
-            allow_remote_vpc_dns_resolution: Some(
-                peering
-                    .accepter
-                    .allow_remote_vpc_dns_resolution
-                    .unwrap_or(false),
-            ),
+            allow_remote_vpc_dns_resolution: Some(peering.accepter.allow_remote_vpc_dns_resolution.unwrap_or(false)),
             ..model
         };
         if let Some(cidr) = &peering.requester.cidr_block {

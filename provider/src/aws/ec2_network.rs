@@ -1,0 +1,453 @@
+//! EC2 networking for a regional cluster: VPC, subnets, internet and NAT
+//! gateways, route tables and a security group. Creates tag what they make
+//! (so an interrupted create can be found); deletes accept "already gone".
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use aws_sdk_ec2::types::{
+    AttributeBooleanValue, DomainType, Filter, IpPermission, IpRange, ResourceType, Subnet, Tag, TagSpecification,
+};
+
+use super::AwsError;
+use super::ec2::Ec2;
+use super::error::aws_err;
+use super::waiters::{Backoff, Poll, StopSignal, WaitError, wait_until};
+
+fn tag_spec(kind: ResourceType, tags: &BTreeMap<String, String>) -> TagSpecification {
+    TagSpecification::builder()
+        .resource_type(kind)
+        .set_tags(Some(
+            tags.iter()
+                .map(|(k, v)| Tag::builder().key(k).value(v).build())
+                .collect(),
+        ))
+        .build()
+}
+
+/// Runs a delete, treating "not found" (and "already disassociated") as done.
+async fn gone_ok<T, E, R>(
+    operation: &'static str,
+    region: &str,
+    result: Result<T, aws_sdk_ec2::error::SdkError<E, R>>,
+) -> Result<(), AwsError>
+where
+    E: aws_sdk_ec2::error::ProvideErrorMetadata + std::error::Error + 'static,
+    R: std::fmt::Debug,
+{
+    match result {
+        Ok(_) => Ok(()),
+        Err(err) => {
+            let err = AwsError::from_sdk(operation, region, err);
+            if err.is_not_found() || err.code == "Gateway.NotAttached" {
+                Ok(())
+            } else {
+                Err(err)
+            }
+        }
+    }
+}
+
+impl Ec2 {
+    pub async fn create_vpc(&self, cidr: &str, tags: &BTreeMap<String, String>) -> Result<String, AwsError> {
+        let out = self
+            .client
+            .create_vpc()
+            .cidr_block(cidr)
+            .tag_specifications(tag_spec(ResourceType::Vpc, tags))
+            .send()
+            .await
+            .map_err(aws_err("CreateVpc", &self.region))?;
+        let id = out.vpc().and_then(|v| v.vpc_id()).unwrap_or_default().to_string();
+        // EKS needs both: the private endpoint resolves through VPC DNS, and
+        // nodes register by their DNS hostnames.
+        let on = || AttributeBooleanValue::builder().value(true).build();
+        let modify = || self.client.modify_vpc_attribute().vpc_id(&id);
+        modify()
+            .enable_dns_support(on())
+            .send()
+            .await
+            .map_err(aws_err("ModifyVpcAttribute", &self.region))?;
+        modify()
+            .enable_dns_hostnames(on())
+            .send()
+            .await
+            .map_err(aws_err("ModifyVpcAttribute", &self.region))?;
+        Ok(id)
+    }
+
+    pub async fn delete_vpc(&self, vpc_id: &str) -> Result<(), AwsError> {
+        gone_ok(
+            "DeleteVpc",
+            &self.region,
+            self.client.delete_vpc().vpc_id(vpc_id).send().await,
+        )
+        .await
+    }
+
+    /// DNS support and DNS hostnames of a VPC.
+    pub async fn vpc_dns(&self, vpc_id: &str) -> Result<(bool, bool), AwsError> {
+        use aws_sdk_ec2::types::VpcAttributeName;
+        let describe = |attribute| {
+            self.client
+                .describe_vpc_attribute()
+                .vpc_id(vpc_id)
+                .attribute(attribute)
+                .send()
+        };
+        let support = describe(VpcAttributeName::EnableDnsSupport)
+            .await
+            .map_err(aws_err("DescribeVpcAttribute", &self.region))?;
+        let hostnames = describe(VpcAttributeName::EnableDnsHostnames)
+            .await
+            .map_err(aws_err("DescribeVpcAttribute", &self.region))?;
+        Ok((
+            support.enable_dns_support().and_then(|v| v.value()).unwrap_or(false),
+            hostnames
+                .enable_dns_hostnames()
+                .and_then(|v| v.value())
+                .unwrap_or(false),
+        ))
+    }
+
+    /// Names of the region's available zones, sorted.
+    pub async fn availability_zones(&self) -> Result<Vec<String>, AwsError> {
+        let out = self
+            .client
+            .describe_availability_zones()
+            .filters(Filter::builder().name("state").values("available").build())
+            .send()
+            .await
+            .map_err(aws_err("DescribeAvailabilityZones", &self.region))?;
+        let mut zones: Vec<String> = out
+            .availability_zones()
+            .iter()
+            .filter_map(|z| z.zone_name().map(str::to_string))
+            .collect();
+        zones.sort();
+        Ok(zones)
+    }
+
+    pub async fn create_subnet(
+        &self,
+        vpc_id: &str,
+        cidr: &str,
+        zone: &str,
+        tags: &BTreeMap<String, String>,
+    ) -> Result<String, AwsError> {
+        let out = self
+            .client
+            .create_subnet()
+            .vpc_id(vpc_id)
+            .cidr_block(cidr)
+            .availability_zone(zone)
+            .tag_specifications(tag_spec(ResourceType::Subnet, tags))
+            .send()
+            .await
+            .map_err(aws_err("CreateSubnet", &self.region))?;
+        Ok(out.subnet().and_then(|s| s.subnet_id()).unwrap_or_default().to_string())
+    }
+
+    pub async fn find_subnets(&self, ids: &[String]) -> Result<Vec<Subnet>, AwsError> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let filter = Filter::builder()
+            .name("subnet-id")
+            .set_values(Some(ids.to_vec()))
+            .build();
+        let out = self
+            .client
+            .describe_subnets()
+            .filters(filter)
+            .send()
+            .await
+            .map_err(aws_err("DescribeSubnets", &self.region))?;
+        Ok(out.subnets().to_vec())
+    }
+
+    pub async fn delete_subnet(&self, id: &str) -> Result<(), AwsError> {
+        gone_ok(
+            "DeleteSubnet",
+            &self.region,
+            self.client.delete_subnet().subnet_id(id).send().await,
+        )
+        .await
+    }
+
+    pub async fn create_internet_gateway(
+        &self,
+        vpc_id: &str,
+        tags: &BTreeMap<String, String>,
+    ) -> Result<String, AwsError> {
+        let out = self
+            .client
+            .create_internet_gateway()
+            .tag_specifications(tag_spec(ResourceType::InternetGateway, tags))
+            .send()
+            .await
+            .map_err(aws_err("CreateInternetGateway", &self.region))?;
+        let id = out
+            .internet_gateway()
+            .and_then(|g| g.internet_gateway_id())
+            .unwrap_or_default()
+            .to_string();
+        self.client
+            .attach_internet_gateway()
+            .internet_gateway_id(&id)
+            .vpc_id(vpc_id)
+            .send()
+            .await
+            .map_err(aws_err("AttachInternetGateway", &self.region))?;
+        Ok(id)
+    }
+
+    pub async fn delete_internet_gateway(&self, id: &str, vpc_id: &str) -> Result<(), AwsError> {
+        let detach = self
+            .client
+            .detach_internet_gateway()
+            .internet_gateway_id(id)
+            .vpc_id(vpc_id)
+            .send()
+            .await;
+        gone_ok("DetachInternetGateway", &self.region, detach).await?;
+        let delete = self
+            .client
+            .delete_internet_gateway()
+            .internet_gateway_id(id)
+            .send()
+            .await;
+        gone_ok("DeleteInternetGateway", &self.region, delete).await
+    }
+
+    /// A route table with a default route (to an internet or NAT gateway),
+    /// associated with `subnet_ids`.
+    pub async fn create_route_table(
+        &self,
+        vpc_id: &str,
+        default_route: Option<DefaultRoute<'_>>,
+        subnet_ids: &[String],
+        tags: &BTreeMap<String, String>,
+    ) -> Result<String, AwsError> {
+        let out = self
+            .client
+            .create_route_table()
+            .vpc_id(vpc_id)
+            .tag_specifications(tag_spec(ResourceType::RouteTable, tags))
+            .send()
+            .await
+            .map_err(aws_err("CreateRouteTable", &self.region))?;
+        let id = out
+            .route_table()
+            .and_then(|t| t.route_table_id())
+            .unwrap_or_default()
+            .to_string();
+        if let Some(route) = default_route {
+            let request = self
+                .client
+                .create_route()
+                .route_table_id(&id)
+                .destination_cidr_block("0.0.0.0/0");
+            let request = match route {
+                DefaultRoute::InternetGateway(gateway) => request.gateway_id(gateway),
+                DefaultRoute::NatGateway(nat) => request.nat_gateway_id(nat),
+            };
+            request.send().await.map_err(aws_err("CreateRoute", &self.region))?;
+        }
+        for subnet in subnet_ids {
+            self.client
+                .associate_route_table()
+                .route_table_id(&id)
+                .subnet_id(subnet)
+                .send()
+                .await
+                .map_err(aws_err("AssociateRouteTable", &self.region))?;
+        }
+        Ok(id)
+    }
+
+    /// Removes a route table's subnet associations, then the table.
+    pub async fn delete_route_table(&self, id: &str) -> Result<(), AwsError> {
+        let tables = self
+            .find_route_tables(&std::collections::BTreeSet::from([id.to_string()]))
+            .await?;
+        for association in tables.iter().flat_map(|t| t.associations()) {
+            if association.main() == Some(true) {
+                continue;
+            }
+            if let Some(association_id) = association.route_table_association_id() {
+                let result = self
+                    .client
+                    .disassociate_route_table()
+                    .association_id(association_id)
+                    .send()
+                    .await;
+                gone_ok("DisassociateRouteTable", &self.region, result).await?;
+            }
+        }
+        gone_ok(
+            "DeleteRouteTable",
+            &self.region,
+            self.client.delete_route_table().route_table_id(id).send().await,
+        )
+        .await
+    }
+
+    pub async fn allocate_eip(&self, tags: &BTreeMap<String, String>) -> Result<String, AwsError> {
+        let out = self
+            .client
+            .allocate_address()
+            .domain(DomainType::Vpc)
+            .tag_specifications(tag_spec(ResourceType::ElasticIp, tags))
+            .send()
+            .await
+            .map_err(aws_err("AllocateAddress", &self.region))?;
+        Ok(out.allocation_id().unwrap_or_default().to_string())
+    }
+
+    pub async fn release_eip(&self, allocation_id: &str) -> Result<(), AwsError> {
+        let result = self.client.release_address().allocation_id(allocation_id).send().await;
+        gone_ok("ReleaseAddress", &self.region, result).await
+    }
+
+    pub async fn create_nat_gateway(
+        &self,
+        subnet_id: &str,
+        allocation_id: &str,
+        tags: &BTreeMap<String, String>,
+    ) -> Result<String, AwsError> {
+        let out = self
+            .client
+            .create_nat_gateway()
+            .subnet_id(subnet_id)
+            .allocation_id(allocation_id)
+            .tag_specifications(tag_spec(ResourceType::Natgateway, tags))
+            .send()
+            .await
+            .map_err(aws_err("CreateNatGateway", &self.region))?;
+        Ok(out
+            .nat_gateway()
+            .and_then(|n| n.nat_gateway_id())
+            .unwrap_or_default()
+            .to_string())
+    }
+
+    /// The NAT gateway's state (`pending`, `available`, `deleting`, `deleted`, `failed`), if it exists.
+    pub async fn nat_gateway_state(&self, id: &str) -> Result<Option<String>, AwsError> {
+        match self.client.describe_nat_gateways().nat_gateway_ids(id).send().await {
+            Ok(out) => Ok(out
+                .nat_gateways()
+                .first()
+                .and_then(|n| n.state())
+                .map(|s| s.as_str().to_string())),
+            Err(err) => {
+                let err = AwsError::from_sdk("DescribeNatGateways", &self.region, err);
+                if err.is_not_found() { Ok(None) } else { Err(err) }
+            }
+        }
+    }
+
+    pub async fn wait_for_nat_gateway(
+        &self,
+        id: &str,
+        wanted: &'static str,
+        timeout: Duration,
+        stop: &StopSignal,
+    ) -> Result<(), WaitError> {
+        let what = format!("NAT gateway {id} in {} to be {wanted}", self.region);
+        wait_until(&what, timeout, Backoff::default(), stop, || async {
+            Ok(match self.nat_gateway_state(id).await? {
+                Some(state) if state == wanted => Poll::Ready(()),
+                None if wanted == "deleted" => Poll::Ready(()),
+                Some(state) if state == "failed" => Poll::Failed(state),
+                Some(state) => Poll::Pending(state),
+                None => Poll::Pending("not yet visible".into()),
+            })
+        })
+        .await
+    }
+
+    pub async fn delete_nat_gateway(&self, id: &str) -> Result<(), AwsError> {
+        let result = self.client.delete_nat_gateway().nat_gateway_id(id).send().await;
+        gone_ok("DeleteNatGateway", &self.region, result).await
+    }
+
+    /// A security group allowing HTTPS (the Kubernetes API) from `cidrs`.
+    pub async fn create_api_security_group(
+        &self,
+        vpc_id: &str,
+        name: &str,
+        cidrs: &[String],
+        tags: &BTreeMap<String, String>,
+    ) -> Result<String, AwsError> {
+        let out = self
+            .client
+            .create_security_group()
+            .vpc_id(vpc_id)
+            .group_name(name)
+            .description("Kubernetes API access for peered networks (terraform-provider-fleet)")
+            .tag_specifications(tag_spec(ResourceType::SecurityGroup, tags))
+            .send()
+            .await
+            .map_err(aws_err("CreateSecurityGroup", &self.region))?;
+        let id = out.group_id().unwrap_or_default().to_string();
+        self.authorize_api_cidrs(&id, cidrs).await?;
+        Ok(id)
+    }
+
+    pub async fn authorize_api_cidrs(&self, group_id: &str, cidrs: &[String]) -> Result<(), AwsError> {
+        if cidrs.is_empty() {
+            return Ok(());
+        }
+        let permission = IpPermission::builder()
+            .ip_protocol("tcp")
+            .from_port(443)
+            .to_port(443)
+            .set_ip_ranges(Some(
+                cidrs.iter().map(|c| IpRange::builder().cidr_ip(c).build()).collect(),
+            ))
+            .build();
+        self.client
+            .authorize_security_group_ingress()
+            .group_id(group_id)
+            .ip_permissions(permission)
+            .send()
+            .await
+            .map_err(aws_err("AuthorizeSecurityGroupIngress", &self.region))?;
+        Ok(())
+    }
+
+    pub async fn revoke_api_cidrs(&self, group_id: &str, cidrs: &[String]) -> Result<(), AwsError> {
+        if cidrs.is_empty() {
+            return Ok(());
+        }
+        let permission = IpPermission::builder()
+            .ip_protocol("tcp")
+            .from_port(443)
+            .to_port(443)
+            .set_ip_ranges(Some(
+                cidrs.iter().map(|c| IpRange::builder().cidr_ip(c).build()).collect(),
+            ))
+            .build();
+        let result = self
+            .client
+            .revoke_security_group_ingress()
+            .group_id(group_id)
+            .ip_permissions(permission)
+            .send()
+            .await;
+        gone_ok("RevokeSecurityGroupIngress", &self.region, result).await
+    }
+
+    pub async fn delete_security_group(&self, id: &str) -> Result<(), AwsError> {
+        let result = self.client.delete_security_group().group_id(id).send().await;
+        gone_ok("DeleteSecurityGroup", &self.region, result).await
+    }
+}
+
+/// Where a route table's `0.0.0.0/0` goes.
+#[derive(Debug, Clone, Copy)]
+pub enum DefaultRoute<'a> {
+    InternetGateway(&'a str),
+    NatGateway(&'a str),
+}

@@ -1,0 +1,473 @@
+//! EKS: finders (`None` when absent), waiters and the mutations the cluster
+//! resource makes on clusters and managed node groups.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use aws_sdk_eks::Client;
+use aws_sdk_eks::types::{
+    AuthenticationMode, CapacityTypes, Cluster, CreateAccessConfigRequest, EncryptionConfig, LogSetup, LogType,
+    Logging, Nodegroup, NodegroupScalingConfig, Provider, Taint, TaintEffect, UpdateLabelsPayload, UpdateTaintsPayload,
+    VpcConfigRequest,
+};
+
+use super::AwsError;
+use super::error::aws_err;
+use super::waiters::{Backoff, Poll, StopSignal, WaitError, wait_until};
+
+#[derive(Clone)]
+pub struct Eks {
+    pub client: Client,
+    pub region: String,
+}
+
+/// What the resource asks of a cluster.
+pub struct ClusterSpec<'a> {
+    pub name: &'a str,
+    pub version: &'a str,
+    pub role_arn: &'a str,
+    pub subnet_ids: Vec<String>,
+    pub security_group_ids: Vec<String>,
+    pub endpoint_private_access: bool,
+    pub endpoint_public_access: bool,
+    pub public_access_cidrs: Vec<String>,
+    pub secrets_kms_key_arn: Option<&'a str>,
+    pub enabled_log_types: Vec<String>,
+    pub tags: &'a BTreeMap<String, String>,
+}
+
+/// What the resource asks of a managed node group.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NodegroupSpec {
+    pub name: String,
+    pub instance_types: Vec<String>,
+    pub capacity_type: String,
+    pub min_size: i32,
+    pub max_size: i32,
+    pub desired_size: i32,
+    pub disk_size: i32,
+    pub ami_type: Option<String>,
+    pub labels: BTreeMap<String, String>,
+    pub taints: Vec<TaintSpec>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct TaintSpec {
+    pub key: String,
+    pub value: Option<String>,
+    pub effect: String,
+}
+
+impl TaintSpec {
+    fn to_sdk(&self) -> Taint {
+        Taint::builder()
+            .key(&self.key)
+            .set_value(self.value.clone())
+            .effect(TaintEffect::from(self.effect.as_str()))
+            .build()
+    }
+}
+
+const GONE: &str = "gone";
+
+impl Eks {
+    pub async fn find_cluster(&self, name: &str) -> Result<Option<Cluster>, AwsError> {
+        match self.client.describe_cluster().name(name).send().await {
+            Ok(out) => Ok(out.cluster().cloned()),
+            Err(err) => {
+                let err = AwsError::from_sdk("DescribeCluster", &self.region, err);
+                if err.is_not_found() { Ok(None) } else { Err(err) }
+            }
+        }
+    }
+
+    pub async fn create_cluster(&self, spec: &ClusterSpec<'_>) -> Result<(), AwsError> {
+        let vpc = VpcConfigRequest::builder()
+            .set_subnet_ids(Some(spec.subnet_ids.clone()))
+            .set_security_group_ids(Some(spec.security_group_ids.clone()))
+            .endpoint_private_access(spec.endpoint_private_access)
+            .endpoint_public_access(spec.endpoint_public_access)
+            .set_public_access_cidrs(
+                (spec.endpoint_public_access && !spec.public_access_cidrs.is_empty())
+                    .then(|| spec.public_access_cidrs.clone()),
+            )
+            .build();
+        let mut request = self
+            .client
+            .create_cluster()
+            .name(spec.name)
+            .version(spec.version)
+            .role_arn(spec.role_arn)
+            .resources_vpc_config(vpc)
+            .access_config(
+                CreateAccessConfigRequest::builder()
+                    .authentication_mode(AuthenticationMode::Api)
+                    .build(),
+            )
+            .set_tags(Some(spec.tags.clone().into_iter().collect()))
+            .logging(logging(&spec.enabled_log_types));
+        if let Some(key) = spec.secrets_kms_key_arn {
+            request = request.encryption_config(
+                EncryptionConfig::builder()
+                    .resources("secrets")
+                    .provider(Provider::builder().key_arn(key).build())
+                    .build(),
+            );
+        }
+        match request.send().await {
+            Ok(_) => Ok(()),
+            Err(err) => {
+                let err = AwsError::from_sdk("CreateCluster", &self.region, err);
+                // An earlier, interrupted create of ours: adopt it.
+                if err.code == "ResourceInUseException" {
+                    Ok(())
+                } else {
+                    Err(err)
+                }
+            }
+        }
+    }
+
+    pub async fn wait_for_cluster(
+        &self,
+        name: &str,
+        timeout: Duration,
+        stop: &StopSignal,
+    ) -> Result<Cluster, WaitError> {
+        let what = format!("EKS cluster {name} in {} to be ACTIVE", self.region);
+        wait_until(&what, timeout, Backoff::default(), stop, || async {
+            Ok(match self.find_cluster(name).await? {
+                Some(c) if c.status().map(|s| s.as_str()) == Some("ACTIVE") => Poll::Ready(c),
+                Some(c) if c.status().map(|s| s.as_str()) == Some("FAILED") => Poll::Failed("FAILED".into()),
+                Some(c) => Poll::Pending(c.status().map(|s| s.as_str().to_string()).unwrap_or_default()),
+                None => Poll::Pending("not yet visible".into()),
+            })
+        })
+        .await
+    }
+
+    pub async fn delete_cluster(&self, name: &str, timeout: Duration, stop: &StopSignal) -> Result<(), WaitError> {
+        if let Err(err) = self.client.delete_cluster().name(name).send().await {
+            let err = AwsError::from_sdk("DeleteCluster", &self.region, err);
+            if !err.is_not_found() {
+                return Err(err.into());
+            }
+        }
+        let what = format!("EKS cluster {name} in {} to be deleted", self.region);
+        wait_until(&what, timeout, Backoff::default(), stop, || async {
+            Ok(match self.find_cluster(name).await? {
+                None => Poll::Ready(()),
+                Some(c) => Poll::Pending(c.status().map(|s| s.as_str().to_string()).unwrap_or(GONE.into())),
+            })
+        })
+        .await
+    }
+
+    pub async fn update_cluster_logging(&self, name: &str, enabled: &[String]) -> Result<(), AwsError> {
+        self.client
+            .update_cluster_config()
+            .name(name)
+            .logging(logging(enabled))
+            .send()
+            .await
+            .map_err(aws_err("UpdateClusterConfig", &self.region))?;
+        Ok(())
+    }
+
+    pub async fn update_cluster_endpoint(
+        &self,
+        name: &str,
+        private_access: bool,
+        public_access: bool,
+        public_access_cidrs: &[String],
+    ) -> Result<(), AwsError> {
+        let vpc = VpcConfigRequest::builder()
+            .endpoint_private_access(private_access)
+            .endpoint_public_access(public_access)
+            .set_public_access_cidrs(
+                (public_access && !public_access_cidrs.is_empty()).then(|| public_access_cidrs.to_vec()),
+            )
+            .build();
+        self.client
+            .update_cluster_config()
+            .name(name)
+            .resources_vpc_config(vpc)
+            .send()
+            .await
+            .map_err(aws_err("UpdateClusterConfig", &self.region))?;
+        Ok(())
+    }
+
+    /// Makes the cluster's tags exactly `wanted`.
+    pub async fn sync_tags(
+        &self,
+        arn: &str,
+        current: &BTreeMap<String, String>,
+        wanted: &BTreeMap<String, String>,
+    ) -> Result<(), AwsError> {
+        let stale: Vec<String> = current.keys().filter(|k| !wanted.contains_key(*k)).cloned().collect();
+        if !stale.is_empty() {
+            self.client
+                .untag_resource()
+                .resource_arn(arn)
+                .set_tag_keys(Some(stale))
+                .send()
+                .await
+                .map_err(aws_err("UntagResource", &self.region))?;
+        }
+        let changed: std::collections::HashMap<String, String> = wanted
+            .iter()
+            .filter(|(k, v)| current.get(*k) != Some(v))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        if !changed.is_empty() {
+            self.client
+                .tag_resource()
+                .resource_arn(arn)
+                .set_tags(Some(changed))
+                .send()
+                .await
+                .map_err(aws_err("TagResource", &self.region))?;
+        }
+        Ok(())
+    }
+
+    pub async fn update_cluster_version(&self, name: &str, version: &str) -> Result<(), AwsError> {
+        self.client
+            .update_cluster_version()
+            .name(name)
+            .version(version)
+            .send()
+            .await
+            .map_err(aws_err("UpdateClusterVersion", &self.region))?;
+        Ok(())
+    }
+
+    // ----- node groups -----
+
+    pub async fn find_nodegroup(&self, cluster: &str, name: &str) -> Result<Option<Nodegroup>, AwsError> {
+        match self
+            .client
+            .describe_nodegroup()
+            .cluster_name(cluster)
+            .nodegroup_name(name)
+            .send()
+            .await
+        {
+            Ok(out) => Ok(out.nodegroup().cloned()),
+            Err(err) => {
+                let err = AwsError::from_sdk("DescribeNodegroup", &self.region, err);
+                if err.is_not_found() { Ok(None) } else { Err(err) }
+            }
+        }
+    }
+
+    pub async fn list_nodegroups(&self, cluster: &str) -> Result<Vec<String>, AwsError> {
+        let out = self
+            .client
+            .list_nodegroups()
+            .cluster_name(cluster)
+            .send()
+            .await
+            .map_err(aws_err("ListNodegroups", &self.region))?;
+        Ok(out.nodegroups().to_vec())
+    }
+
+    pub async fn create_nodegroup(
+        &self,
+        cluster: &str,
+        spec: &NodegroupSpec,
+        node_role_arn: &str,
+        subnet_ids: &[String],
+        tags: &BTreeMap<String, String>,
+    ) -> Result<(), AwsError> {
+        let result = self
+            .client
+            .create_nodegroup()
+            .cluster_name(cluster)
+            .nodegroup_name(&spec.name)
+            .node_role(node_role_arn)
+            .set_subnets(Some(subnet_ids.to_vec()))
+            .set_instance_types(Some(spec.instance_types.clone()))
+            .capacity_type(CapacityTypes::from(spec.capacity_type.as_str()))
+            .disk_size(spec.disk_size)
+            .set_ami_type(spec.ami_type.as_deref().map(aws_sdk_eks::types::AmiTypes::from))
+            .scaling_config(scaling(spec))
+            .set_labels((!spec.labels.is_empty()).then(|| spec.labels.clone().into_iter().collect()))
+            .set_taints((!spec.taints.is_empty()).then(|| spec.taints.iter().map(TaintSpec::to_sdk).collect()))
+            .set_tags(Some(tags.clone().into_iter().collect()))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(err) => {
+                let err = AwsError::from_sdk("CreateNodegroup", &self.region, err);
+                if err.code == "ResourceInUseException" {
+                    Ok(())
+                } else {
+                    Err(err)
+                }
+            }
+        }
+    }
+
+    pub async fn wait_for_nodegroup(
+        &self,
+        cluster: &str,
+        name: &str,
+        timeout: Duration,
+        stop: &StopSignal,
+    ) -> Result<Nodegroup, WaitError> {
+        let what = format!("node group {name} of {cluster} in {} to be ACTIVE", self.region);
+        wait_until(&what, timeout, Backoff::default(), stop, || async {
+            Ok(match self.find_nodegroup(cluster, name).await? {
+                Some(n) if n.status().map(|s| s.as_str()) == Some("ACTIVE") => Poll::Ready(n),
+                Some(n) if matches!(n.status().map(|s| s.as_str()), Some("CREATE_FAILED" | "DEGRADED")) => {
+                    Poll::Failed(n.status().map(|s| s.as_str().to_string()).unwrap_or_default())
+                }
+                Some(n) => Poll::Pending(n.status().map(|s| s.as_str().to_string()).unwrap_or_default()),
+                None => Poll::Pending("not yet visible".into()),
+            })
+        })
+        .await
+    }
+
+    /// Scaling, labels and taints in place: the changes from `before` to `after`.
+    pub async fn update_nodegroup_config(
+        &self,
+        cluster: &str,
+        before: &NodegroupSpec,
+        after: &NodegroupSpec,
+    ) -> Result<(), AwsError> {
+        let mut request = self
+            .client
+            .update_nodegroup_config()
+            .cluster_name(cluster)
+            .nodegroup_name(&after.name);
+        if (before.min_size, before.max_size, before.desired_size)
+            != (after.min_size, after.max_size, after.desired_size)
+        {
+            request = request.scaling_config(scaling(after));
+        }
+        if before.labels != after.labels {
+            let removed: Vec<String> = before
+                .labels
+                .keys()
+                .filter(|k| !after.labels.contains_key(*k))
+                .cloned()
+                .collect();
+            request = request.labels(
+                UpdateLabelsPayload::builder()
+                    .set_add_or_update_labels(Some(after.labels.clone().into_iter().collect()))
+                    .set_remove_labels((!removed.is_empty()).then_some(removed))
+                    .build(),
+            );
+        }
+        if before.taints != after.taints {
+            // A taint is identified by key and effect: one whose value changes is
+            // updated, not removed.
+            let kept = |t: &TaintSpec| after.taints.iter().any(|a| a.key == t.key && a.effect == t.effect);
+            let removed: Vec<Taint> = before
+                .taints
+                .iter()
+                .filter(|t| !kept(t))
+                .map(TaintSpec::to_sdk)
+                .collect();
+            request = request.taints(
+                UpdateTaintsPayload::builder()
+                    .set_add_or_update_taints(Some(after.taints.iter().map(TaintSpec::to_sdk).collect()))
+                    .set_remove_taints((!removed.is_empty()).then_some(removed))
+                    .build(),
+            );
+        }
+        request
+            .send()
+            .await
+            .map_err(aws_err("UpdateNodegroupConfig", &self.region))?;
+        Ok(())
+    }
+
+    pub async fn delete_nodegroup(
+        &self,
+        cluster: &str,
+        name: &str,
+        timeout: Duration,
+        stop: &StopSignal,
+    ) -> Result<(), WaitError> {
+        if let Err(err) = self
+            .client
+            .delete_nodegroup()
+            .cluster_name(cluster)
+            .nodegroup_name(name)
+            .send()
+            .await
+        {
+            let err = AwsError::from_sdk("DeleteNodegroup", &self.region, err);
+            if !err.is_not_found() {
+                return Err(err.into());
+            }
+        }
+        let what = format!("node group {name} of {cluster} in {} to be deleted", self.region);
+        wait_until(&what, timeout, Backoff::default(), stop, || async {
+            Ok(match self.find_nodegroup(cluster, name).await? {
+                None => Poll::Ready(()),
+                Some(n) => Poll::Pending(n.status().map(|s| s.as_str().to_string()).unwrap_or(GONE.into())),
+            })
+        })
+        .await
+    }
+}
+
+fn scaling(spec: &NodegroupSpec) -> NodegroupScalingConfig {
+    NodegroupScalingConfig::builder()
+        .min_size(spec.min_size)
+        .max_size(spec.max_size)
+        .desired_size(spec.desired_size)
+        .build()
+}
+
+/// Every log type, each switched on or off: types dropped from the
+/// configuration must be turned off explicitly.
+fn logging(enabled: &[String]) -> Logging {
+    let (on, off): (Vec<LogType>, Vec<LogType>) = LogType::values()
+        .iter()
+        .map(|t| LogType::from(*t))
+        .partition(|t| enabled.iter().any(|e| e == t.as_str()));
+    let mut builder = Logging::builder();
+    for (types, state) in [(on, true), (off, false)] {
+        if !types.is_empty() {
+            builder = builder.cluster_logging(LogSetup::builder().set_types(Some(types)).enabled(state).build());
+        }
+    }
+    builder.build()
+}
+
+/// The spec a node group has in AWS, for drift detection.
+pub fn nodegroup_spec(n: &Nodegroup) -> NodegroupSpec {
+    let scaling = n.scaling_config();
+    let mut taints: Vec<TaintSpec> = n
+        .taints()
+        .iter()
+        .map(|t| TaintSpec {
+            key: t.key().unwrap_or_default().to_string(),
+            value: t.value().map(str::to_string),
+            effect: t.effect().map(|e| e.as_str().to_string()).unwrap_or_default(),
+        })
+        .collect();
+    taints.sort();
+    NodegroupSpec {
+        name: n.nodegroup_name().unwrap_or_default().to_string(),
+        instance_types: n.instance_types().to_vec(),
+        capacity_type: n
+            .capacity_type()
+            .map(|c| c.as_str().to_string())
+            .unwrap_or_else(|| "ON_DEMAND".into()),
+        min_size: scaling.and_then(|s| s.min_size()).unwrap_or_default(),
+        max_size: scaling.and_then(|s| s.max_size()).unwrap_or_default(),
+        desired_size: scaling.and_then(|s| s.desired_size()).unwrap_or_default(),
+        disk_size: n.disk_size().unwrap_or_default(),
+        ami_type: n.ami_type().map(|a| a.as_str().to_string()),
+        labels: n.labels().map(|l| l.clone().into_iter().collect()).unwrap_or_default(),
+        taints,
+    }
+}

@@ -1,0 +1,176 @@
+//! IAM roles the cluster resource creates when the user brings none: the
+//! cluster role and the node role, each with exactly the AWS managed
+//! policies EKS documents for it.
+
+use std::collections::BTreeMap;
+
+use aws_sdk_iam::Client;
+use aws_sdk_iam::types::Tag;
+
+use super::AwsError;
+use super::error::aws_err;
+
+/// Who may assume a role, and which AWS managed policies it gets.
+pub struct RoleSpec {
+    pub service_principal: &'static str,
+    pub managed_policies: &'static [&'static str],
+}
+
+pub const CLUSTER_ROLE: RoleSpec = RoleSpec {
+    service_principal: "eks.amazonaws.com",
+    managed_policies: &["AmazonEKSClusterPolicy"],
+};
+
+pub const NODE_ROLE: RoleSpec = RoleSpec {
+    service_principal: "ec2.amazonaws.com",
+    managed_policies: &[
+        "AmazonEKSWorkerNodePolicy",
+        "AmazonEKS_CNI_Policy",
+        "AmazonEC2ContainerRegistryReadOnly",
+    ],
+};
+
+pub struct Iam {
+    pub client: Client,
+    /// For errors only: IAM is global.
+    pub region: String,
+}
+
+fn trust_policy(service: &str) -> String {
+    serde_json::json!({
+        "Version": "2012-10-17",
+        "Statement": [{
+            "Effect": "Allow",
+            "Principal": { "Service": service },
+            "Action": "sts:AssumeRole"
+        }]
+    })
+    .to_string()
+}
+
+fn policy_arn(partition: &str, name: &str) -> String {
+    format!("arn:{partition}:iam::aws:policy/{name}")
+}
+
+/// The partition of an ARN (`aws`, `aws-cn`, `aws-us-gov`).
+pub fn partition_of(arn: &str) -> &str {
+    arn.split(':').nth(1).unwrap_or("aws")
+}
+
+impl Iam {
+    /// ARN of the role `name`, if it exists.
+    pub async fn find_role_arn(&self, name: &str) -> Result<Option<String>, AwsError> {
+        match self.client.get_role().role_name(name).send().await {
+            Ok(out) => Ok(out.role().map(|r| r.arn().to_string())),
+            Err(err) => {
+                let err = AwsError::from_sdk("GetRole", &self.region, err);
+                if err.is_not_found() { Ok(None) } else { Err(err) }
+            }
+        }
+    }
+
+    /// Creates the role with its trust policy and managed policies. A role of
+    /// that name left by an interrupted earlier attempt is adopted.
+    pub async fn ensure_role(
+        &self,
+        name: &str,
+        spec: &RoleSpec,
+        tags: &BTreeMap<String, String>,
+    ) -> Result<String, AwsError> {
+        let arn = match self.find_role_arn(name).await? {
+            Some(arn) => arn,
+            None => {
+                let out = self
+                    .client
+                    .create_role()
+                    .role_name(name)
+                    .assume_role_policy_document(trust_policy(spec.service_principal))
+                    .description("Created by terraform-provider-fleet")
+                    .set_tags(Some(
+                        tags.iter()
+                            .filter_map(|(k, v)| Tag::builder().key(k).value(v).build().ok())
+                            .collect(),
+                    ))
+                    .send()
+                    .await
+                    .map_err(aws_err("CreateRole", &self.region))?;
+                out.role().map(|r| r.arn().to_string()).unwrap_or_default()
+            }
+        };
+        let partition = partition_of(&arn).to_string();
+        for policy in spec.managed_policies {
+            self.client
+                .attach_role_policy()
+                .role_name(name)
+                .policy_arn(policy_arn(&partition, policy))
+                .send()
+                .await
+                .map_err(aws_err("AttachRolePolicy", &self.region))?;
+        }
+        Ok(arn)
+    }
+
+    /// Detaches every managed policy and deletes the role; gone is fine.
+    pub async fn delete_role(&self, name: &str) -> Result<(), AwsError> {
+        let attached = match self.client.list_attached_role_policies().role_name(name).send().await {
+            Ok(out) => out.attached_policies().to_vec(),
+            Err(err) => {
+                let err = AwsError::from_sdk("ListAttachedRolePolicies", &self.region, err);
+                return if err.is_not_found() { Ok(()) } else { Err(err) };
+            }
+        };
+        for policy in attached {
+            if let Some(arn) = policy.policy_arn() {
+                let result = self
+                    .client
+                    .detach_role_policy()
+                    .role_name(name)
+                    .policy_arn(arn)
+                    .send()
+                    .await;
+                if let Err(err) = result {
+                    let err = AwsError::from_sdk("DetachRolePolicy", &self.region, err);
+                    if !err.is_not_found() {
+                        return Err(err);
+                    }
+                }
+            }
+        }
+        match self.client.delete_role().role_name(name).send().await {
+            Ok(_) => Ok(()),
+            Err(err) => {
+                let err = AwsError::from_sdk("DeleteRole", &self.region, err);
+                if err.is_not_found() { Ok(()) } else { Err(err) }
+            }
+        }
+    }
+}
+
+/// The role name part of a role ARN.
+pub fn role_name(arn: &str) -> &str {
+    arn.rsplit('/').next().unwrap_or(arn)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn trust_policy_names_the_service() {
+        let doc: serde_json::Value = serde_json::from_str(&trust_policy("eks.amazonaws.com")).unwrap();
+        assert_eq!(doc["Statement"][0]["Principal"]["Service"], "eks.amazonaws.com");
+        assert_eq!(doc["Statement"][0]["Action"], "sts:AssumeRole");
+    }
+
+    #[test]
+    fn managed_policy_arns_follow_the_partition() {
+        assert_eq!(
+            policy_arn(
+                partition_of("arn:aws-cn:iam::123456789012:role/x"),
+                "AmazonEKSClusterPolicy"
+            ),
+            "arn:aws-cn:iam::aws:policy/AmazonEKSClusterPolicy"
+        );
+        assert_eq!(role_name("arn:aws:iam::123456789012:role/path/hub-node"), "hub-node");
+    }
+}

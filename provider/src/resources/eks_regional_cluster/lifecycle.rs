@@ -1,0 +1,700 @@
+//! Create, read, update and delete of one region's EKS stack. Each step
+//! records what it made in the state being built, so a failure at any point
+//! returns an exact inventory: the tainted resource destroys completely and a
+//! retry never duplicates.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::time::{Duration, Instant};
+
+use aws_sdk_eks::types::Cluster;
+use futures::future::join_all;
+
+use super::kubeconfig::{kubeconfig, update_kubeconfig_command};
+use super::model::{ClusterModel, NodeGroupModel};
+use super::network::plan_subnets;
+use crate::aws::ec2::Ec2;
+use crate::aws::ec2_network::DefaultRoute;
+use crate::aws::eks::{ClusterSpec, Eks, nodegroup_spec};
+use crate::aws::iam::{CLUSTER_ROLE, Iam, NODE_ROLE, RoleSpec, role_name};
+use crate::aws::waiters::StopSignal;
+use crate::aws::{Aws, AwsError};
+use crate::protocol::diagnostics::Diagnostics;
+use crate::resources::error;
+
+/// The clients of one region.
+pub struct Clients {
+    pub region: String,
+    pub ec2: Ec2,
+    pub eks: Eks,
+    pub iam: Iam,
+}
+
+impl Clients {
+    pub async fn new(aws: &Aws, region: &str) -> Self {
+        Self {
+            region: region.to_string(),
+            ec2: Ec2::new(aws.ec2(region, None).await, region),
+            eks: Eks {
+                client: aws.eks(region).await,
+                region: region.to_string(),
+            },
+            iam: Iam {
+                client: aws.iam(region).await,
+                region: "global".to_string(),
+            },
+        }
+    }
+}
+
+/// One time budget for a whole operation, shared by its waits.
+pub struct Deadline(Instant);
+
+impl Deadline {
+    pub fn after(timeout: Duration) -> Self {
+        Self(Instant::now() + timeout)
+    }
+
+    pub fn left(&self) -> Duration {
+        self.0.saturating_duration_since(Instant::now())
+    }
+}
+
+fn fail(summary: &str) -> impl Fn(AwsError) -> Diagnostics + '_ {
+    move |e| error(summary.to_string(), e)
+}
+
+fn wait_fail(summary: &str) -> impl Fn(crate::aws::waiters::WaitError) -> Diagnostics + '_ {
+    move |e| error(summary.to_string(), e)
+}
+
+/// Tags for one object: the resource's tags, a Name, and extras.
+fn object_tags(model: &ClusterModel, name: String, extra: &[(&str, &str)]) -> BTreeMap<String, String> {
+    let mut tags = model.tags_all.clone().unwrap_or_default();
+    tags.insert("Name".into(), name);
+    for (k, v) in extra {
+        tags.insert(k.to_string(), v.to_string());
+    }
+    tags
+}
+
+fn role_names(model: &ClusterModel, region: &str) -> (String, String) {
+    (
+        format!("{}-{region}-cluster", model.name),
+        format!("{}-{region}-node", model.name),
+    )
+}
+
+/// Fills the computed attributes that come from the cluster itself.
+pub fn apply_cluster_facts(state: &mut ClusterModel, cluster: &Cluster, region: &str) {
+    state.arn = cluster.arn().map(str::to_string);
+    state.endpoint = cluster.endpoint().map(str::to_string);
+    state.certificate_authority_data = cluster
+        .certificate_authority()
+        .and_then(|c| c.data())
+        .map(str::to_string);
+    state.oidc_issuer_url = cluster
+        .identity()
+        .and_then(|i| i.oidc())
+        .and_then(|o| o.issuer())
+        .map(str::to_string);
+    state.platform_version = cluster.platform_version().map(str::to_string);
+    state.status = cluster.status().map(|s| s.as_str().to_string());
+    state.kubernetes_version = cluster
+        .version()
+        .map(str::to_string)
+        .or(state.kubernetes_version.clone());
+    state.cluster_security_group_id = cluster
+        .resources_vpc_config()
+        .and_then(|v| v.cluster_security_group_id())
+        .map(str::to_string);
+    state.kubeconfig = Some(kubeconfig(
+        &state.name,
+        region,
+        state.arn.as_deref().unwrap_or_default(),
+        state.endpoint.as_deref().unwrap_or_default(),
+        state.certificate_authority_data.as_deref().unwrap_or_default(),
+    ));
+    state.update_kubeconfig_command = Some(update_kubeconfig_command(&state.name, region));
+}
+
+async fn ensure_owned_role(
+    iam: &Iam,
+    name: &str,
+    spec: &RoleSpec,
+    tags: &BTreeMap<String, String>,
+) -> Result<String, AwsError> {
+    iam.ensure_role(name, spec, tags).await
+}
+
+pub async fn create(
+    clients: &Clients,
+    model: &ClusterModel,
+    state: &mut ClusterModel,
+    timeout: Duration,
+    stop: &StopSignal,
+) -> Result<(), Diagnostics> {
+    let deadline = Deadline::after(timeout);
+    let region = clients.region.as_str();
+    let name = model.name.as_str();
+    let base_tags = object_tags(model, name.to_string(), &[]);
+    *state = ClusterModel {
+        id: Some(format!("{region}/{name}")),
+        status: Some("CREATING".into()),
+        created_iam_role_names: Some(Vec::new()),
+        ..model.clone()
+    };
+
+    // Roles and the VPC don't depend on each other: make them together.
+    let (cluster_role_name, node_role_name) = role_names(model, region);
+    let roles = async {
+        let cluster = match &model.cluster_role_arn {
+            Some(arn) => Ok((arn.clone(), false)),
+            None => ensure_owned_role(&clients.iam, &cluster_role_name, &CLUSTER_ROLE, &base_tags)
+                .await
+                .map(|a| (a, true)),
+        };
+        let node = match &model.node_role_arn {
+            Some(arn) => Ok((arn.clone(), false)),
+            None => ensure_owned_role(&clients.iam, &node_role_name, &NODE_ROLE, &base_tags)
+                .await
+                .map(|a| (a, true)),
+        };
+        (cluster, node)
+    };
+    let vpc = clients.ec2.create_vpc(&model.vpc_cidr, &base_tags);
+    let ((cluster_role, node_role), vpc) = tokio::join!(roles, vpc);
+    let mut first_error = None;
+    for (role, slot) in [
+        (cluster_role, &mut state.cluster_role_arn),
+        (node_role, &mut state.node_role_arn),
+    ] {
+        match role {
+            Ok((arn, owned)) => {
+                if owned {
+                    state
+                        .created_iam_role_names
+                        .get_or_insert_default()
+                        .push(role_name(&arn).to_string());
+                }
+                *slot = Some(arn);
+            }
+            Err(e) => first_error = first_error.or(Some(e)),
+        }
+    }
+    match vpc {
+        Ok(id) => state.vpc_id = Some(id),
+        Err(e) => first_error = first_error.or(Some(e)),
+    }
+    if let Some(e) = first_error {
+        return Err(fail("Could not create the cluster's roles or VPC")(e));
+    }
+    let vpc_id = state.vpc_id.clone().unwrap_or_default();
+
+    // Zones and subnets.
+    let zones = match &model.availability_zones {
+        Some(zones) if !zones.is_empty() => zones.clone(),
+        _ => {
+            let available = clients
+                .ec2
+                .availability_zones()
+                .await
+                .map_err(fail("Could not list availability zones"))?;
+            let wanted = model.zone_count();
+            if available.len() < wanted {
+                return Err(error(
+                    "Not enough availability zones",
+                    format!(
+                        "{region} has {} availability zones; availability_zone_count is {wanted}.",
+                        available.len()
+                    ),
+                ));
+            }
+            available.into_iter().take(wanted).collect()
+        }
+    };
+    state.availability_zones = Some(zones.clone());
+    let vpc_net = model.vpc_cidr.parse().map_err(|e| error("Invalid vpc_cidr", e))?;
+    let plan = plan_subnets(vpc_net, zones.len()).map_err(|e| error("vpc_cidr too small", e))?;
+    let cluster_tag = format!("kubernetes.io/cluster/{name}");
+    state.private_subnet_ids = Some(Vec::new());
+    state.public_subnet_ids = Some(Vec::new());
+    for (i, zone) in zones.iter().enumerate() {
+        let private_tags = object_tags(
+            model,
+            format!("{name}-private-{zone}"),
+            &[(&cluster_tag, "shared"), ("kubernetes.io/role/internal-elb", "1")],
+        );
+        let id = clients
+            .ec2
+            .create_subnet(&vpc_id, &plan.private[i].to_string(), zone, &private_tags)
+            .await
+            .map_err(fail("Could not create a private subnet"))?;
+        state.private_subnet_ids.get_or_insert_default().push(id);
+        let public_tags = object_tags(
+            model,
+            format!("{name}-public-{zone}"),
+            &[(&cluster_tag, "shared"), ("kubernetes.io/role/elb", "1")],
+        );
+        let id = clients
+            .ec2
+            .create_subnet(&vpc_id, &plan.public[i].to_string(), zone, &public_tags)
+            .await
+            .map_err(fail("Could not create a public subnet"))?;
+        state.public_subnet_ids.get_or_insert_default().push(id);
+    }
+    let public_subnets = state.public_subnet_ids.clone().unwrap_or_default();
+    let private_subnets = state.private_subnet_ids.clone().unwrap_or_default();
+
+    // Internet gateway and the public route table.
+    let igw = clients
+        .ec2
+        .create_internet_gateway(&vpc_id, &base_tags)
+        .await
+        .map_err(fail("Could not create the internet gateway"))?;
+    state.internet_gateway_id = Some(igw.clone());
+    let public_rt = clients
+        .ec2
+        .create_route_table(
+            &vpc_id,
+            Some(DefaultRoute::InternetGateway(&igw)),
+            &public_subnets,
+            &object_tags(model, format!("{name}-public"), &[]),
+        )
+        .await
+        .map_err(fail("Could not create the public route table"))?;
+    state.public_route_table_ids = Some(vec![public_rt]);
+
+    // NAT gateways per mode, each with its Elastic IP.
+    let nat_count = match model.nat_mode() {
+        "none" => 0,
+        "one_per_az" => zones.len(),
+        _ => 1,
+    };
+    state.nat_gateway_ids = Some(Vec::new());
+    state.eip_allocation_ids = Some(Vec::new());
+    for i in 0..nat_count {
+        let nat_tags = object_tags(model, format!("{name}-nat-{}", zones[i]), &[]);
+        let eip = clients
+            .ec2
+            .allocate_eip(&nat_tags)
+            .await
+            .map_err(fail("Could not allocate an Elastic IP"))?;
+        state.eip_allocation_ids.get_or_insert_default().push(eip.clone());
+        let nat = clients
+            .ec2
+            .create_nat_gateway(&public_subnets[i], &eip, &nat_tags)
+            .await
+            .map_err(fail("Could not create a NAT gateway"))?;
+        state.nat_gateway_ids.get_or_insert_default().push(nat);
+    }
+    let nats = state.nat_gateway_ids.clone().unwrap_or_default();
+    let waits = nats.iter().map(|nat| {
+        clients
+            .ec2
+            .wait_for_nat_gateway(nat, "available", deadline.left(), stop)
+    });
+    for result in join_all(waits).await {
+        result.map_err(wait_fail("NAT gateway did not become available"))?;
+    }
+
+    // One private route table per zone, through that zone's NAT (or the only one).
+    state.private_route_table_ids = Some(Vec::new());
+    for (i, zone) in zones.iter().enumerate() {
+        let default_route = nats.get(i).or(nats.first()).map(|nat| DefaultRoute::NatGateway(nat));
+        let rt = clients
+            .ec2
+            .create_route_table(
+                &vpc_id,
+                default_route,
+                std::slice::from_ref(&private_subnets[i]),
+                &object_tags(model, format!("{name}-private-{zone}"), &[]),
+            )
+            .await
+            .map_err(fail("Could not create a private route table"))?;
+        state.private_route_table_ids.get_or_insert_default().push(rt);
+    }
+
+    // The API security group (its rules follow api_allowed_cidrs).
+    let api_cidrs: Vec<String> = model.api_allowed_cidrs.iter().flatten().cloned().collect();
+    let sg = clients
+        .ec2
+        .create_api_security_group(&vpc_id, &format!("{name}-api"), &api_cidrs, &base_tags)
+        .await
+        .map_err(fail("Could not create the API security group"))?;
+    state.api_security_group_id = Some(sg.clone());
+
+    // The cluster.
+    let cluster_tags = model.tags_all.clone().unwrap_or_default();
+    let spec = ClusterSpec {
+        name,
+        version: model
+            .kubernetes_version
+            .as_deref()
+            .unwrap_or(super::schema::DEFAULT_VERSION),
+        role_arn: state.cluster_role_arn.as_deref().unwrap_or_default(),
+        subnet_ids: private_subnets.clone(),
+        security_group_ids: vec![sg],
+        endpoint_private_access: model.endpoint_private_access.unwrap_or(true),
+        endpoint_public_access: model.endpoint_public_access.unwrap_or(false),
+        public_access_cidrs: model.public_access_cidrs.iter().flatten().cloned().collect(),
+        secrets_kms_key_arn: model.secrets_kms_key_arn.as_deref(),
+        enabled_log_types: model.enabled_log_types.iter().flatten().cloned().collect(),
+        tags: &cluster_tags,
+    };
+    clients
+        .eks
+        .create_cluster(&spec)
+        .await
+        .map_err(fail("Could not create the EKS cluster"))?;
+    let cluster = clients
+        .eks
+        .wait_for_cluster(name, deadline.left(), stop)
+        .await
+        .map_err(wait_fail("EKS cluster did not become active"))?;
+    apply_cluster_facts(state, &cluster, region);
+
+    // Node groups, in parallel.
+    state.node_groups = model.node_groups.as_ref().map(|_| BTreeMap::new());
+    let groups = model.node_groups.clone().unwrap_or_default();
+    create_node_groups(clients, model, state, &groups, &deadline, stop).await
+}
+
+/// Creates node groups concurrently; each one EKS accepted is recorded in
+/// `state` before waiting, so a failed wait still leaves it in state.
+async fn create_node_groups(
+    clients: &Clients,
+    model: &ClusterModel,
+    state: &mut ClusterModel,
+    groups: &BTreeMap<String, NodeGroupModel>,
+    deadline: &Deadline,
+    stop: &StopSignal,
+) -> Result<(), Diagnostics> {
+    let node_role = state.node_role_arn.clone().unwrap_or_default();
+    let subnets = state.private_subnet_ids.clone().unwrap_or_default();
+    let tags = model.tags_all.clone().unwrap_or_default();
+    let creates = groups.iter().map(|(group, config)| {
+        let spec = config.spec(group);
+        let (node_role, subnets, tags) = (&node_role, &subnets, &tags);
+        async move {
+            clients
+                .eks
+                .create_nodegroup(&model.name, &spec, node_role, subnets, tags)
+                .await?;
+            Ok::<_, AwsError>(group.clone())
+        }
+    });
+    let mut first_error = None;
+    let mut created = Vec::new();
+    for result in join_all(creates).await {
+        match result {
+            Ok(group) => created.push(group),
+            Err(e) => first_error = first_error.or(Some(fail("Could not create a node group")(e))),
+        }
+    }
+    for group in &created {
+        state
+            .node_groups
+            .get_or_insert_default()
+            .insert(group.clone(), groups[group].clone());
+    }
+    let waits = created.iter().map(|group| {
+        clients
+            .eks
+            .wait_for_nodegroup(&model.name, group, deadline.left(), stop)
+    });
+    for result in join_all(waits).await {
+        if let Err(e) = result {
+            first_error = first_error.or(Some(wait_fail("Node group did not become active")(e)));
+        }
+    }
+    first_error.map_or(Ok(()), Err)
+}
+
+/// Refreshes the cluster and its node groups. A cluster gone out of band
+/// comes back with status `DELETED`, which plans a replacement that first
+/// removes the network objects still recorded.
+pub async fn read(clients: &Clients, prior: &ClusterModel) -> Result<ClusterModel, Diagnostics> {
+    let read_err = fail("Could not read the EKS cluster");
+    let mut state = prior.clone();
+    let Some(cluster) = clients.eks.find_cluster(&prior.name).await.map_err(&read_err)? else {
+        state.status = Some("DELETED".into());
+        return Ok(state);
+    };
+    apply_cluster_facts(&mut state, &cluster, &clients.region);
+    state.tags_all = cluster.tags().map(|t| t.clone().into_iter().collect());
+    if let Some(vpc) = cluster.resources_vpc_config() {
+        state.endpoint_private_access = Some(vpc.endpoint_private_access());
+        state.endpoint_public_access = Some(vpc.endpoint_public_access());
+    }
+    let enabled: BTreeSet<String> = cluster
+        .logging()
+        .map(|l| l.cluster_logging())
+        .unwrap_or_default()
+        .iter()
+        .filter(|setup| setup.enabled() == Some(true))
+        .flat_map(|setup| setup.types().iter().map(|t| t.as_str().to_string()))
+        .collect();
+    if prior.enabled_log_types.is_some() || !enabled.is_empty() {
+        state.enabled_log_types = Some(enabled);
+    }
+    if let Some(groups) = &prior.node_groups {
+        let mut refreshed = BTreeMap::new();
+        for (group, config) in groups {
+            // A node group deleted out of band drops out: the plan recreates it.
+            if let Some(actual) = clients
+                .eks
+                .find_nodegroup(&prior.name, group)
+                .await
+                .map_err(&read_err)?
+            {
+                refreshed.insert(group.clone(), config.refreshed(&nodegroup_spec(&actual)));
+            }
+        }
+        state.node_groups = Some(refreshed);
+    }
+    Ok(state)
+}
+
+pub async fn update(
+    clients: &Clients,
+    prior: &ClusterModel,
+    planned: &ClusterModel,
+    state: &mut ClusterModel,
+    timeout: Duration,
+    stop: &StopSignal,
+) -> Result<(), Diagnostics> {
+    let deadline = Deadline::after(timeout);
+    let name = planned.name.as_str();
+    state.timeouts = planned.timeouts.clone();
+    state.tags = planned.tags.clone();
+
+    // Control plane version first, then the node groups follow it.
+    if planned.kubernetes_version != prior.kubernetes_version {
+        let version = planned.kubernetes_version.clone().unwrap_or_default();
+        clients
+            .eks
+            .update_cluster_version(name, &version)
+            .await
+            .map_err(fail("Could not upgrade the cluster"))?;
+        let cluster = clients
+            .eks
+            .wait_for_cluster(name, deadline.left(), stop)
+            .await
+            .map_err(wait_fail("Cluster upgrade did not finish"))?;
+        apply_cluster_facts(state, &cluster, &clients.region);
+    }
+    let endpoint = |m: &ClusterModel| {
+        (
+            m.endpoint_private_access,
+            m.endpoint_public_access,
+            m.public_access_cidrs.clone(),
+        )
+    };
+    if endpoint(planned) != endpoint(prior) {
+        let cidrs: Vec<String> = planned.public_access_cidrs.iter().flatten().cloned().collect();
+        clients
+            .eks
+            .update_cluster_endpoint(
+                name,
+                planned.endpoint_private_access.unwrap_or(true),
+                planned.endpoint_public_access.unwrap_or(false),
+                &cidrs,
+            )
+            .await
+            .map_err(fail("Could not update the cluster endpoint"))?;
+        let cluster = clients
+            .eks
+            .wait_for_cluster(name, deadline.left(), stop)
+            .await
+            .map_err(wait_fail("Cluster update did not finish"))?;
+        apply_cluster_facts(state, &cluster, &clients.region);
+        (
+            state.endpoint_private_access,
+            state.endpoint_public_access,
+            state.public_access_cidrs,
+        ) = endpoint(planned);
+    }
+    if planned.tags_all != prior.tags_all {
+        let arn = state.arn.clone().unwrap_or_default();
+        let (current, wanted) = (
+            prior.tags_all.clone().unwrap_or_default(),
+            planned.tags_all.clone().unwrap_or_default(),
+        );
+        clients
+            .eks
+            .sync_tags(&arn, &current, &wanted)
+            .await
+            .map_err(fail("Could not update the cluster's tags"))?;
+        state.tags_all = planned.tags_all.clone();
+    }
+    if planned.enabled_log_types != prior.enabled_log_types {
+        let enabled: Vec<String> = planned.enabled_log_types.iter().flatten().cloned().collect();
+        clients
+            .eks
+            .update_cluster_logging(name, &enabled)
+            .await
+            .map_err(fail("Could not update cluster logging"))?;
+        let cluster = clients
+            .eks
+            .wait_for_cluster(name, deadline.left(), stop)
+            .await
+            .map_err(wait_fail("Cluster update did not finish"))?;
+        apply_cluster_facts(state, &cluster, &clients.region);
+        state.enabled_log_types = planned.enabled_log_types.clone();
+    }
+    if planned.api_allowed_cidrs != prior.api_allowed_cidrs {
+        let before: BTreeSet<String> = prior.api_allowed_cidrs.clone().unwrap_or_default();
+        let after: BTreeSet<String> = planned.api_allowed_cidrs.clone().unwrap_or_default();
+        let sg = prior.api_security_group_id.clone().unwrap_or_default();
+        let added: Vec<String> = after.difference(&before).cloned().collect();
+        let removed: Vec<String> = before.difference(&after).cloned().collect();
+        clients
+            .ec2
+            .authorize_api_cidrs(&sg, &added)
+            .await
+            .map_err(fail("Could not allow API access"))?;
+        clients
+            .ec2
+            .revoke_api_cidrs(&sg, &removed)
+            .await
+            .map_err(fail("Could not revoke API access"))?;
+        state.api_allowed_cidrs = planned.api_allowed_cidrs.clone();
+    }
+
+    // Node groups: remove, replace, scale/relabel in place, add.
+    let before = prior.node_groups.clone().unwrap_or_default();
+    let after = planned.node_groups.clone().unwrap_or_default();
+    let mut to_create = BTreeMap::new();
+    for (group, old) in &before {
+        match after.get(group) {
+            Some(new) if !old.needs_new_nodegroup(new) => {
+                if old != new {
+                    clients
+                        .eks
+                        .update_nodegroup_config(name, &old.spec(group), &new.spec(group))
+                        .await
+                        .map_err(fail("Could not update a node group"))?;
+                    clients
+                        .eks
+                        .wait_for_nodegroup(name, group, deadline.left(), stop)
+                        .await
+                        .map_err(wait_fail("Node group update did not finish"))?;
+                    state
+                        .node_groups
+                        .get_or_insert_default()
+                        .insert(group.clone(), new.clone());
+                }
+            }
+            replaced => {
+                clients
+                    .eks
+                    .delete_nodegroup(name, group, deadline.left(), stop)
+                    .await
+                    .map_err(wait_fail("Could not delete a node group"))?;
+                if let Some(groups) = state.node_groups.as_mut() {
+                    groups.remove(group);
+                }
+                if let Some(new) = replaced {
+                    to_create.insert(group.clone(), new.clone());
+                }
+            }
+        }
+    }
+    for (group, new) in &after {
+        if !before.contains_key(group) {
+            to_create.insert(group.clone(), new.clone());
+        }
+    }
+    if planned.node_groups.is_some() && state.node_groups.is_none() {
+        state.node_groups = Some(BTreeMap::new());
+    }
+    create_node_groups(clients, planned, state, &to_create, &deadline, stop).await?;
+    if planned.node_groups.is_none() && state.node_groups.as_ref().is_some_and(BTreeMap::is_empty) {
+        state.node_groups = None;
+    }
+    Ok(())
+}
+
+/// Deletes in reverse dependency order, each step waited for and tolerant of
+/// objects already gone.
+pub async fn delete(
+    clients: &Clients,
+    model: &ClusterModel,
+    timeout: Duration,
+    stop: &StopSignal,
+) -> Result<(), Diagnostics> {
+    let deadline = Deadline::after(timeout);
+    let name = model.name.as_str();
+    let groups: Vec<String> = model.node_groups.iter().flat_map(|g| g.keys().cloned()).collect();
+    let deletes = groups
+        .iter()
+        .map(|group| clients.eks.delete_nodegroup(name, group, deadline.left(), stop));
+    for result in join_all(deletes).await {
+        result.map_err(wait_fail("Could not delete a node group"))?;
+    }
+    clients
+        .eks
+        .delete_cluster(name, deadline.left(), stop)
+        .await
+        .map_err(wait_fail("Could not delete the EKS cluster"))?;
+    let ec2 = &clients.ec2;
+    if let Some(sg) = &model.api_security_group_id {
+        ec2.delete_security_group(sg)
+            .await
+            .map_err(fail("Could not delete the API security group"))?;
+    }
+    for nat in model.nat_gateway_ids.iter().flatten() {
+        ec2.delete_nat_gateway(nat)
+            .await
+            .map_err(fail("Could not delete a NAT gateway"))?;
+    }
+    let waits = model
+        .nat_gateway_ids
+        .iter()
+        .flatten()
+        .map(|nat| ec2.wait_for_nat_gateway(nat, "deleted", deadline.left(), stop));
+    for result in join_all(waits).await {
+        result.map_err(wait_fail("NAT gateway was not deleted"))?;
+    }
+    for eip in model.eip_allocation_ids.iter().flatten() {
+        ec2.release_eip(eip)
+            .await
+            .map_err(fail("Could not release an Elastic IP"))?;
+    }
+    for table in model
+        .private_route_table_ids
+        .iter()
+        .flatten()
+        .chain(model.public_route_table_ids.iter().flatten())
+    {
+        ec2.delete_route_table(table)
+            .await
+            .map_err(fail("Could not delete a route table"))?;
+    }
+    for subnet in model
+        .private_subnet_ids
+        .iter()
+        .flatten()
+        .chain(model.public_subnet_ids.iter().flatten())
+    {
+        ec2.delete_subnet(subnet)
+            .await
+            .map_err(fail("Could not delete a subnet"))?;
+    }
+    if let (Some(igw), Some(vpc)) = (&model.internet_gateway_id, &model.vpc_id) {
+        ec2.delete_internet_gateway(igw, vpc)
+            .await
+            .map_err(fail("Could not delete the internet gateway"))?;
+    }
+    if let Some(vpc) = &model.vpc_id {
+        ec2.delete_vpc(vpc).await.map_err(fail("Could not delete the VPC"))?;
+    }
+    for role in model.created_iam_role_names.iter().flatten() {
+        clients
+            .iam
+            .delete_role(role)
+            .await
+            .map_err(fail("Could not delete an IAM role"))?;
+    }
+    Ok(())
+}

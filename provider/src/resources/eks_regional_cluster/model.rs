@@ -1,0 +1,163 @@
+//! The resource's state as Rust data (attribute names are the field names).
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::{Deserialize, Serialize};
+
+use crate::aws::eks::{NodegroupSpec, TaintSpec};
+use crate::resources::timeouts::Timeouts;
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ClusterModel {
+    // ----- arguments -----
+    pub name: String,
+    pub region: Option<String>,
+    pub kubernetes_version: Option<String>,
+    pub vpc_cidr: String,
+    pub availability_zone_count: Option<f64>,
+    pub availability_zones: Option<Vec<String>>,
+    pub nat_gateway_mode: Option<String>,
+    pub endpoint_private_access: Option<bool>,
+    pub endpoint_public_access: Option<bool>,
+    pub public_access_cidrs: Option<BTreeSet<String>>,
+    pub api_allowed_cidrs: Option<BTreeSet<String>>,
+    pub node_groups: Option<BTreeMap<String, NodeGroupModel>>,
+    pub secrets_kms_key_arn: Option<String>,
+    pub enabled_log_types: Option<BTreeSet<String>>,
+    pub cluster_role_arn: Option<String>,
+    pub node_role_arn: Option<String>,
+    pub tags: Option<BTreeMap<String, String>>,
+    pub timeouts: Option<Timeouts>,
+
+    // ----- computed -----
+    pub id: Option<String>,
+    pub tags_all: Option<BTreeMap<String, String>>,
+    pub arn: Option<String>,
+    pub endpoint: Option<String>,
+    pub certificate_authority_data: Option<String>,
+    pub oidc_issuer_url: Option<String>,
+    pub platform_version: Option<String>,
+    pub status: Option<String>,
+    pub vpc_id: Option<String>,
+    pub private_subnet_ids: Option<Vec<String>>,
+    pub public_subnet_ids: Option<Vec<String>>,
+    pub private_route_table_ids: Option<Vec<String>>,
+    pub public_route_table_ids: Option<Vec<String>>,
+    pub cluster_security_group_id: Option<String>,
+    pub kubeconfig: Option<String>,
+    pub update_kubeconfig_command: Option<String>,
+    /// What this resource created and must delete; kept so a failed create
+    /// leaves an exact record (nothing is lost from state).
+    pub internet_gateway_id: Option<String>,
+    pub nat_gateway_ids: Option<Vec<String>>,
+    pub eip_allocation_ids: Option<Vec<String>>,
+    pub api_security_group_id: Option<String>,
+    pub created_iam_role_names: Option<Vec<String>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct NodeGroupModel {
+    pub instance_types: Option<Vec<String>>,
+    pub capacity_type: Option<String>,
+    pub min_size: Option<f64>,
+    pub max_size: Option<f64>,
+    pub desired_size: Option<f64>,
+    pub disk_size: Option<f64>,
+    pub ami_type: Option<String>,
+    pub labels: Option<BTreeMap<String, String>>,
+    pub taints: Option<Vec<TaintModel>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct TaintModel {
+    pub key: String,
+    pub value: Option<String>,
+    pub effect: String,
+}
+
+pub const DEFAULT_INSTANCE_TYPE: &str = "m6i.large";
+pub const DEFAULT_AMI_TYPE: &str = "AL2023_x86_64_STANDARD";
+
+impl NodeGroupModel {
+    /// The node group as EKS is asked for it (defaults already planned).
+    pub fn spec(&self, name: &str) -> NodegroupSpec {
+        let mut taints: Vec<TaintSpec> = self
+            .taints
+            .iter()
+            .flatten()
+            .map(|t| TaintSpec {
+                key: t.key.clone(),
+                value: t.value.clone(),
+                effect: t.effect.clone(),
+            })
+            .collect();
+        taints.sort();
+        NodegroupSpec {
+            name: name.to_string(),
+            instance_types: self
+                .instance_types
+                .clone()
+                .unwrap_or_else(|| vec![DEFAULT_INSTANCE_TYPE.into()]),
+            capacity_type: self.capacity_type.clone().unwrap_or_else(|| "ON_DEMAND".into()),
+            min_size: self.min_size.unwrap_or(1.0) as i32,
+            max_size: self.max_size.unwrap_or(3.0) as i32,
+            desired_size: self.desired_size.unwrap_or(2.0) as i32,
+            disk_size: self.disk_size.unwrap_or(20.0) as i32,
+            ami_type: self.ami_type.clone(),
+            labels: self.labels.clone().unwrap_or_default(),
+            taints,
+        }
+    }
+
+    /// What AWS reports, in the shape of the configuration: values the
+    /// configuration left unset stay unset (AWS defaults aren't drift).
+    pub fn refreshed(&self, actual: &NodegroupSpec) -> Self {
+        Self {
+            min_size: Some(actual.min_size as f64),
+            max_size: Some(actual.max_size as f64),
+            desired_size: Some(actual.desired_size as f64),
+            labels: if self.labels.is_none() && actual.labels.is_empty() {
+                None
+            } else {
+                Some(actual.labels.clone())
+            },
+            taints: if self.taints.is_none() && actual.taints.is_empty() {
+                None
+            } else {
+                Some(
+                    actual
+                        .taints
+                        .iter()
+                        .map(|t| TaintModel {
+                            key: t.key.clone(),
+                            value: t.value.clone(),
+                            effect: t.effect.clone(),
+                        })
+                        .collect(),
+                )
+            },
+            ..self.clone()
+        }
+    }
+
+    /// Changes EKS can't make to a live node group (it is replaced instead).
+    pub fn needs_new_nodegroup(&self, other: &Self) -> bool {
+        self.instance_types != other.instance_types
+            || self.capacity_type != other.capacity_type
+            || self.disk_size != other.disk_size
+            || self.ami_type != other.ami_type
+    }
+}
+
+impl ClusterModel {
+    pub fn nat_mode(&self) -> &str {
+        self.nat_gateway_mode.as_deref().unwrap_or("single")
+    }
+
+    pub fn zone_count(&self) -> usize {
+        match &self.availability_zones {
+            Some(zones) if !zones.is_empty() => zones.len(),
+            _ => self.availability_zone_count.unwrap_or(3.0) as usize,
+        }
+    }
+}

@@ -1,0 +1,210 @@
+//! Schema of `fleet_eks_regional_cluster`.
+
+use std::time::Duration;
+
+use super::model::{DEFAULT_AMI_TYPE, DEFAULT_INSTANCE_TYPE};
+use super::validators::{ClusterName, KubernetesVersion, NodeGroupName, TaintEffects};
+use crate::protocol::schema::{Attribute, Schema};
+use crate::protocol::types::Type;
+use crate::protocol::value::Value;
+use crate::resources::timeouts::{self, TimeoutDefaults};
+use crate::resources::validators::{AwsRegion, Each, RoleArn};
+use crate::resources::validators::{Cidr, OneOf, WholeNumber};
+
+pub const TIMEOUTS: TimeoutDefaults = TimeoutDefaults {
+    create: Duration::from_secs(30 * 60),
+    update: Duration::from_secs(60 * 60),
+    delete: Duration::from_secs(15 * 60),
+};
+
+pub const SUPPORTED_VERSIONS: &[&str] = &["1.30", "1.31", "1.32", "1.33", "1.34", "1.35"];
+pub const DEFAULT_VERSION: &str = "1.34";
+pub const LOG_TYPES: &[&str] = &["api", "audit", "authenticator", "controllerManager", "scheduler"];
+
+fn strings(values: &[&str]) -> Value {
+    Value::List(values.iter().map(|v| Value::string(*v)).collect())
+}
+
+fn node_group_attributes() -> Vec<Attribute> {
+    vec![
+        Attribute::typed(
+            "instance_types",
+            Type::list(Type::String),
+            "EC2 instance types of the nodes; changing them replaces the node group.",
+        )
+        .default(strings(&[DEFAULT_INSTANCE_TYPE])),
+        Attribute::string(
+            "capacity_type",
+            "`ON_DEMAND` or `SPOT`; changing it replaces the node group.",
+        )
+        .default(Value::string("ON_DEMAND"))
+        .validate(OneOf(&["ON_DEMAND", "SPOT"])),
+        Attribute::number("min_size", "Minimum number of nodes (updates in place).")
+            .default(Value::Number(1.0))
+            .validate(WholeNumber { min: 0, max: 1000 }),
+        Attribute::number("max_size", "Maximum number of nodes (updates in place).")
+            .default(Value::Number(3.0))
+            .validate(WholeNumber { min: 1, max: 1000 }),
+        Attribute::number("desired_size", "Desired number of nodes (updates in place).")
+            .default(Value::Number(2.0))
+            .validate(WholeNumber { min: 0, max: 1000 }),
+        Attribute::number(
+            "disk_size",
+            "Root volume size in GiB; changing it replaces the node group.",
+        )
+        .default(Value::Number(20.0))
+        .validate(WholeNumber { min: 1, max: 16384 }),
+        Attribute::string("ami_type", "EKS AMI type; changing it replaces the node group.")
+            .default(Value::string(DEFAULT_AMI_TYPE)),
+        Attribute::typed(
+            "labels",
+            Type::map(Type::String),
+            "Kubernetes labels of the nodes (updates in place).",
+        )
+        .optional(),
+        Attribute::typed(
+            "taints",
+            Type::list(Type::Object(
+                [("key", Type::String), ("value", Type::String), ("effect", Type::String)]
+                    .into_iter()
+                    .map(|(k, t)| (k.to_string(), t))
+                    .collect(),
+            )),
+            "Kubernetes taints of the nodes, `{ key, value, effect }` with effect `NO_SCHEDULE`, `NO_EXECUTE` or \
+             `PREFER_NO_SCHEDULE` (updates in place).",
+        )
+        .optional()
+        .validate(TaintEffects),
+    ]
+}
+
+pub fn schema() -> Schema {
+    let computed = |name: &'static str, description: &str| Attribute::string(name, description).computed();
+    let computed_list = |name: &'static str, description: &str| {
+        Attribute::typed(name, Type::list(Type::String), description).computed()
+    };
+    Schema::new(
+        "One region's whole EKS stack: VPC with private and public subnets in each availability zone, internet and \
+         NAT gateways, route tables, least-privilege IAM roles (unless given), the EKS cluster (private endpoint by \
+         default, API authentication mode) and its managed node groups. `region` is an argument, so one provider \
+         block and `for_each` over regions build a fleet.",
+        vec![
+            Attribute::string("name", "Cluster name (also used to name the VPC, subnets and roles).")
+                .required()
+                .requires_replace()
+                .validate(ClusterName),
+            Attribute::string("region", "Region of the cluster. Defaults to the provider's `region`.")
+                .optional()
+                .computed()
+                .requires_replace()
+                .validate(AwsRegion),
+            Attribute::string(
+                "kubernetes_version",
+                "Kubernetes version (`major.minor`). Raising it by one minor version upgrades the control plane \
+                 then the node groups in place.",
+            )
+            .default(Value::string(DEFAULT_VERSION))
+            .validate(KubernetesVersion),
+            Attribute::string(
+                "vpc_cidr",
+                "IPv4 CIDR of the VPC. Subnets are derived from it: private subnets take most of it, public ones a \
+                 small slice (a /16 over 3 zones gives /19 private and /22 public subnets).",
+            )
+            .required()
+            .requires_replace()
+            .validate(Cidr),
+            Attribute::number("availability_zone_count", "How many availability zones to spread over (1–6), when `availability_zones` is not given.")
+                .default(Value::Number(3.0))
+                .requires_replace()
+                .validate(WholeNumber { min: 1, max: 6 }),
+            Attribute::typed(
+                "availability_zones",
+                Type::list(Type::String),
+                "Availability zones to use, in order. Defaults to the region's first `availability_zone_count` zones.",
+            )
+            .optional()
+            .computed()
+            .requires_replace(),
+            Attribute::string(
+                "nat_gateway_mode",
+                "`single` (one NAT gateway for the VPC), `one_per_az` (one per zone, survives a zone outage) or \
+                 `none` (private subnets without internet egress).",
+            )
+            .default(Value::string("single"))
+            .requires_replace()
+            .validate(OneOf(&["single", "one_per_az", "none"])),
+            Attribute::bool("endpoint_private_access", "Whether the Kubernetes API is reachable from inside the VPC.")
+                .default(Value::Bool(true)),
+            Attribute::bool("endpoint_public_access", "Whether the Kubernetes API is reachable from the internet.")
+                .default(Value::Bool(false)),
+            Attribute::typed(
+                "public_access_cidrs",
+                Type::set(Type::String),
+                "CIDRs allowed to reach the public endpoint (only with `endpoint_public_access`).",
+            )
+            .optional()
+            .validate(Each(Cidr)),
+            Attribute::typed(
+                "api_allowed_cidrs",
+                Type::set(Type::String),
+                "Extra CIDRs allowed to reach the private endpoint on 443, such as a peered hub VPC.",
+            )
+            .optional()
+            .validate(Each(Cidr)),
+            Attribute::map_nested(
+                "node_groups",
+                node_group_attributes(),
+                "Managed node groups by name. Scaling, labels and taints update in place; other changes replace the \
+                 node group, never the cluster.",
+            )
+            .optional()
+            .validate(NodeGroupName),
+            Attribute::string("secrets_kms_key_arn", "KMS key (in the cluster's region) for envelope encryption of Kubernetes secrets.")
+                .optional()
+                .requires_replace(),
+            Attribute::typed("enabled_log_types", Type::set(Type::String), "Control plane log types sent to CloudWatch: `api`, `audit`, `authenticator`, `controllerManager`, `scheduler`.")
+                .optional()
+                .validate(Each(OneOf(LOG_TYPES))),
+            Attribute::string(
+                "cluster_role_arn",
+                "IAM role of the cluster. When not given, the resource creates one with `AmazonEKSClusterPolicy` and deletes it on destroy.",
+            )
+            .optional()
+            .computed()
+            .requires_replace()
+            .validate(RoleArn),
+            Attribute::string(
+                "node_role_arn",
+                "IAM role of the nodes. When not given, the resource creates one with `AmazonEKSWorkerNodePolicy`, \
+                 `AmazonEKS_CNI_Policy` and `AmazonEC2ContainerRegistryReadOnly`, and deletes it on destroy.",
+            )
+            .optional()
+            .computed()
+            .requires_replace()
+            .validate(RoleArn),
+            Attribute::typed("tags", Type::map(Type::String), "Tags for every object the resource creates.").optional(),
+            Attribute::typed("tags_all", Type::map(Type::String), "The provider's `default_tags` merged with `tags`.").computed(),
+            computed("id", "`REGION/NAME`, also the import id."),
+            computed("arn", "ARN of the cluster."),
+            computed("endpoint", "URL of the Kubernetes API."),
+            computed("certificate_authority_data", "Base64 certificate of the cluster's certificate authority."),
+            computed("oidc_issuer_url", "OIDC issuer URL of the cluster (for IAM roles for service accounts)."),
+            computed("platform_version", "EKS platform version."),
+            computed("status", "Status of the cluster (`ACTIVE`)."),
+            computed("vpc_id", "Id of the VPC."),
+            computed_list("private_subnet_ids", "Private subnets, one per availability zone, in zone order."),
+            computed_list("public_subnet_ids", "Public subnets, one per availability zone, in zone order."),
+            computed_list("private_route_table_ids", "Route tables of the private subnets (for peering routes)."),
+            computed_list("public_route_table_ids", "Route table of the public subnets."),
+            computed("cluster_security_group_id", "Security group EKS made for the cluster."),
+            computed("kubeconfig", "A kubeconfig for the cluster using `aws eks get-token` (exec-based, holds no secret)."),
+            computed("update_kubeconfig_command", "The `aws eks update-kubeconfig` command for this cluster."),
+            computed("internet_gateway_id", "Internet gateway of the VPC."),
+            computed_list("nat_gateway_ids", "NAT gateways the resource created."),
+            computed_list("eip_allocation_ids", "Elastic IPs of the NAT gateways."),
+            computed("api_security_group_id", "Security group admitting `api_allowed_cidrs` to the API on 443."),
+            computed_list("created_iam_role_names", "IAM roles this resource created (and deletes on destroy)."),
+        ],
+    )
+    .with_block("timeouts", timeouts::block(TIMEOUTS))
+}

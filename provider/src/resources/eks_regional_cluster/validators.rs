@@ -1,0 +1,115 @@
+//! Validators specific to EKS clusters.
+
+use crate::protocol::diagnostics::{AttributePath, Diagnostics};
+use crate::protocol::schema::Validator;
+use crate::protocol::value::Value;
+
+use super::schema::SUPPORTED_VERSIONS;
+
+/// EKS cluster names: 1–100 characters, letters, digits, `-` and `_`,
+/// starting with a letter or digit. We also name IAM roles
+/// `NAME-REGION-cluster`, whose 64-character limit caps names at 38.
+pub struct ClusterName;
+
+pub const MAX_NAME_LEN: usize = 38;
+
+impl Validator for ClusterName {
+    fn validate(&self, value: &Value, path: &AttributePath, diags: &mut Diagnostics) {
+        let Some(name) = value.as_str() else { return };
+        let valid_chars = name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+        let starts_well = name.chars().next().is_some_and(|c| c.is_ascii_alphanumeric());
+        if name.is_empty() || name.len() > MAX_NAME_LEN || !valid_chars || !starts_well {
+            diags.attribute_error(
+                path,
+                "Invalid cluster name",
+                format!(
+                    "{path}: {name:?} is not a valid cluster name: use 1 to {MAX_NAME_LEN} ASCII letters, digits, \
+                     '-' or '_', starting with a letter or digit."
+                ),
+            );
+        }
+    }
+
+    fn describe(&self) -> String {
+        format!("be 1 to {MAX_NAME_LEN} letters, digits, `-` or `_`")
+    }
+}
+
+/// A Kubernetes version EKS supports.
+pub struct KubernetesVersion;
+
+impl Validator for KubernetesVersion {
+    fn validate(&self, value: &Value, path: &AttributePath, diags: &mut Diagnostics) {
+        let Some(version) = value.as_str() else { return };
+        if !SUPPORTED_VERSIONS.contains(&version) {
+            diags.attribute_error(
+                path,
+                "Unsupported Kubernetes version",
+                format!(
+                    "{path}: {version:?} is not a supported EKS version: use one of {}.",
+                    SUPPORTED_VERSIONS.join(", ")
+                ),
+            );
+        }
+    }
+
+    fn describe(&self) -> String {
+        format!("be a supported EKS version ({})", SUPPORTED_VERSIONS.join(", "))
+    }
+}
+
+/// Node group names (the map keys): 1–63 letters, digits, `-`, `_`.
+pub struct NodeGroupName;
+
+impl Validator for NodeGroupName {
+    fn validate(&self, value: &Value, path: &AttributePath, diags: &mut Diagnostics) {
+        let Value::Map(groups) = value else { return };
+        for name in groups.keys() {
+            let ok = !name.is_empty()
+                && name.len() <= 63
+                && name.chars().next().is_some_and(|c| c.is_ascii_alphanumeric())
+                && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+            if !ok {
+                diags.attribute_error(
+                    &path.key(name),
+                    "Invalid node group name",
+                    format!(
+                        "{path}: {name:?} is not a valid node group name: use 1 to 63 letters, digits, '-' or '_'."
+                    ),
+                );
+            }
+        }
+    }
+
+    fn describe(&self) -> String {
+        "have keys of 1 to 63 letters, digits, `-` or `_`".into()
+    }
+}
+
+pub const TAINT_EFFECTS: &[&str] = &["NO_SCHEDULE", "NO_EXECUTE", "PREFER_NO_SCHEDULE"];
+
+/// Every taint's effect is one EKS knows.
+pub struct TaintEffects;
+
+impl Validator for TaintEffects {
+    fn validate(&self, value: &Value, path: &AttributePath, diags: &mut Diagnostics) {
+        for (i, taint) in value.elements().iter().enumerate() {
+            let Some(effect) = taint.attr("effect").as_str() else {
+                continue;
+            };
+            if !TAINT_EFFECTS.contains(&effect) {
+                diags.attribute_error(
+                    &path.index(i).then("effect"),
+                    "Invalid taint effect",
+                    format!(
+                        "{path}[{i}].effect: {effect:?} is not a taint effect: use NO_SCHEDULE, NO_EXECUTE or PREFER_NO_SCHEDULE."
+                    ),
+                );
+            }
+        }
+    }
+
+    fn describe(&self) -> String {
+        "have taint effects `NO_SCHEDULE`, `NO_EXECUTE` or `PREFER_NO_SCHEDULE`".into()
+    }
+}

@@ -1,0 +1,416 @@
+//! `fleet_eks_regional_cluster` end to end: real Terraform, moto (with the
+//! project's EKS extension), assertions made by reading moto through the SDK.
+
+use anyhow::Result;
+use aws_sdk_ec2::types::Filter;
+use eksfleet_tests::*;
+
+const REGIONS: [(&str, &str); 2] = [("us-east-1", "10.10.0.0/16"), ("eu-west-1", "10.20.0.0/16")];
+
+fn fleet_config(nat_mode: &str, desired: u32, extra_group: bool) -> String {
+    let regions = REGIONS
+        .iter()
+        .map(|(r, c)| format!("    \"{r}\" = \"{c}\""))
+        .collect::<Vec<_>>()
+        .join("\n");
+    let extra = if extra_group {
+        "\n    batch = {\n      capacity_type = \"SPOT\"\n      instance_types = [\"m6i.xlarge\"]\n      min_size = 0\n      max_size = 2\n      desired_size = 0\n    }"
+    } else {
+        ""
+    };
+    format!(
+        r#"
+terraform {{
+  required_providers {{
+    fleet = {{ source = "eksfleet/fleet" }}
+  }}
+}}
+
+provider "fleet" {{
+  region       = "us-east-1"
+  default_tags = {{ ManagedBy = "eksfleet-tests" }}
+}}
+
+locals {{
+  regions = {{
+{regions}
+  }}
+}}
+
+resource "fleet_eks_regional_cluster" "edge" {{
+  for_each = local.regions
+
+  name             = "edge"
+  region           = each.key
+  vpc_cidr         = each.value
+  nat_gateway_mode = "{nat_mode}"
+
+  node_groups = {{
+    system = {{
+      min_size     = 1
+      max_size     = 4
+      desired_size = {desired}
+      labels       = {{ role = "system" }}
+    }}{extra}
+  }}
+}}
+
+output "clusters" {{
+  value = fleet_eks_regional_cluster.edge
+}}
+"#
+    )
+}
+
+async fn tagged_count(ec2: &aws_sdk_ec2::Client, kind: &str) -> Result<usize> {
+    let filter = Filter::builder().name("tag:ManagedBy").values("eksfleet-tests").build();
+    Ok(match kind {
+        "vpc" => ec2.describe_vpcs().filters(filter).send().await?.vpcs().len(),
+        "subnet" => ec2.describe_subnets().filters(filter).send().await?.subnets().len(),
+        "nat" => ec2
+            .describe_nat_gateways()
+            .filter(filter)
+            .send()
+            .await?
+            .nat_gateways()
+            .iter()
+            .filter(|n| n.state().map(|s| s.as_str()) != Some("deleted"))
+            .count(),
+        "igw" => ec2
+            .describe_internet_gateways()
+            .filters(filter)
+            .send()
+            .await?
+            .internet_gateways()
+            .len(),
+        "eip" => ec2.describe_addresses().filters(filter).send().await?.addresses().len(),
+        "rtb" => ec2
+            .describe_route_tables()
+            .filters(filter)
+            .send()
+            .await?
+            .route_tables()
+            .len(),
+        other => anyhow::bail!("unknown kind {other}"),
+    })
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn two_regions_apply_replan_clean_scale_in_place_and_destroy_without_leaks() -> Result<()> {
+    let moto = Moto::start()?;
+    let ws = Workspace::new(&moto, &fleet_config("one_per_az", 2, false))?;
+    ws.apply()?;
+    let out = ws.output("clusters")?;
+
+    for (region, cidr) in REGIONS {
+        let c = &out[region];
+        assert_eq!(c["status"], "ACTIVE", "{c}");
+        assert_eq!(c["id"], format!("{region}/edge"));
+        assert_eq!(c["vpc_cidr"], cidr);
+        let ec2 = moto.ec2(region).await;
+        let eks = moto.eks(region).await;
+
+        // VPC with DNS on, 3 + 3 subnets with the Kubernetes tags.
+        let vpc_id = c["vpc_id"].as_str().unwrap();
+        let vpc = ec2.describe_vpcs().vpc_ids(vpc_id).send().await?;
+        assert_eq!(vpc.vpcs()[0].cidr_block(), Some(cidr));
+        for attribute in [
+            aws_sdk_ec2::types::VpcAttributeName::EnableDnsSupport,
+            aws_sdk_ec2::types::VpcAttributeName::EnableDnsHostnames,
+        ] {
+            let a = ec2
+                .describe_vpc_attribute()
+                .vpc_id(vpc_id)
+                .attribute(attribute.clone())
+                .send()
+                .await?;
+            let on = a
+                .enable_dns_support()
+                .or(a.enable_dns_hostnames())
+                .and_then(|v| v.value());
+            assert_eq!(on, Some(true), "{attribute:?}");
+        }
+        let subnets = ec2
+            .describe_subnets()
+            .filters(Filter::builder().name("vpc-id").values(vpc_id).build())
+            .send()
+            .await?;
+        let tag = |s: &aws_sdk_ec2::types::Subnet, key: &str| {
+            s.tags()
+                .iter()
+                .find(|t| t.key() == Some(key))
+                .and_then(|t| t.value())
+                .map(str::to_string)
+        };
+        let private: Vec<_> = subnets
+            .subnets()
+            .iter()
+            .filter(|s| tag(s, "kubernetes.io/role/internal-elb").as_deref() == Some("1"))
+            .collect();
+        let public: Vec<_> = subnets
+            .subnets()
+            .iter()
+            .filter(|s| tag(s, "kubernetes.io/role/elb").as_deref() == Some("1"))
+            .collect();
+        assert_eq!((private.len(), public.len()), (3, 3));
+        for s in private.iter().chain(&public) {
+            assert_eq!(tag(s, "kubernetes.io/cluster/edge").as_deref(), Some("shared"));
+        }
+        let zones: std::collections::BTreeSet<_> = private.iter().filter_map(|s| s.availability_zone()).collect();
+        assert_eq!(zones.len(), 3, "one private subnet per zone");
+
+        // IGW, one NAT per zone, and private default routes through them.
+        assert_eq!(tagged_count(&ec2, "igw").await?, 1);
+        assert_eq!(tagged_count(&ec2, "nat").await?, 3);
+        assert_eq!(tagged_count(&ec2, "eip").await?, 3);
+        for table in c["private_route_table_ids"].as_array().unwrap() {
+            let t = ec2
+                .describe_route_tables()
+                .route_table_ids(table.as_str().unwrap())
+                .send()
+                .await?;
+            let default = t.route_tables()[0]
+                .routes()
+                .iter()
+                .find(|r| r.destination_cidr_block() == Some("0.0.0.0/0"))
+                .cloned();
+            assert!(
+                default.and_then(|r| r.nat_gateway_id().map(str::to_string)).is_some(),
+                "private default route via NAT"
+            );
+        }
+
+        // The cluster: private endpoint only, API authentication, our role.
+        let cluster = eks
+            .describe_cluster()
+            .name("edge")
+            .send()
+            .await?
+            .cluster()
+            .cloned()
+            .unwrap();
+        assert_eq!(cluster.status().map(|s| s.as_str()), Some("ACTIVE"));
+        let vpc_config = cluster.resources_vpc_config().unwrap();
+        assert!(vpc_config.endpoint_private_access() && !vpc_config.endpoint_public_access());
+        assert_eq!(
+            cluster
+                .access_config()
+                .and_then(|a| a.authentication_mode())
+                .map(|m| m.as_str()),
+            Some("API")
+        );
+        assert_eq!(cluster.role_arn(), c["cluster_role_arn"].as_str());
+        let ng = eks
+            .describe_nodegroup()
+            .cluster_name("edge")
+            .nodegroup_name("system")
+            .send()
+            .await?
+            .nodegroup()
+            .cloned()
+            .unwrap();
+        let scaling = ng.scaling_config().unwrap();
+        assert_eq!(
+            (scaling.min_size(), scaling.max_size(), scaling.desired_size()),
+            (Some(1), Some(4), Some(2))
+        );
+        assert_eq!(
+            ng.labels().and_then(|l| l.get("role")).map(String::as_str),
+            Some("system")
+        );
+        assert!(c["kubeconfig"].as_str().unwrap().contains("get-token"));
+    }
+    // Roles are global: one cluster and one node role per region.
+    let roles = moto.iam().await.list_roles().send().await?;
+    let ours: Vec<_> = roles
+        .roles()
+        .iter()
+        .map(|r| r.role_name().to_string())
+        .filter(|n| n.starts_with("edge-"))
+        .collect();
+    assert_eq!(ours.len(), 4, "{ours:?}");
+
+    let plan = ws.plan_exit_code()?;
+    assert_eq!(plan.code, 0, "plan after apply must be clean:\n{}", plan.output());
+
+    // Scaling and a new node group update in place.
+    ws.write("main.tf", &fleet_config("one_per_az", 3, true))?;
+    let plan = ws.terraform(&["plan", "-no-color"])?.ok()?;
+    assert!(
+        plan.stdout.contains("0 to add, 2 to change, 0 to destroy"),
+        "{}",
+        plan.stdout
+    );
+    ws.apply()?;
+    for (region, _) in REGIONS {
+        let eks = moto.eks(region).await;
+        let ng = eks
+            .describe_nodegroup()
+            .cluster_name("edge")
+            .nodegroup_name("system")
+            .send()
+            .await?
+            .nodegroup()
+            .cloned()
+            .unwrap();
+        assert_eq!(ng.scaling_config().and_then(|s| s.desired_size()), Some(3));
+        let batch = eks
+            .describe_nodegroup()
+            .cluster_name("edge")
+            .nodegroup_name("batch")
+            .send()
+            .await?
+            .nodegroup()
+            .cloned()
+            .unwrap();
+        assert_eq!(batch.capacity_type().map(|c| c.as_str()), Some("SPOT"));
+    }
+    assert_eq!(ws.plan_exit_code()?.code, 0);
+
+    ws.destroy()?;
+    for (region, _) in REGIONS {
+        let ec2 = moto.ec2(region).await;
+        for kind in ["vpc", "subnet", "nat", "igw", "eip", "rtb"] {
+            assert_eq!(tagged_count(&ec2, kind).await?, 0, "{kind} left in {region}");
+        }
+        let clusters = moto.eks(region).await.list_clusters().send().await?;
+        assert!(clusters.clusters().is_empty(), "cluster left in {region}");
+    }
+    let roles = moto.iam().await.list_roles().send().await?;
+    assert!(
+        roles.roles().iter().all(|r| !r.role_name().starts_with("edge-")),
+        "roles left"
+    );
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn node_group_deleted_out_of_band_is_recreated_in_place() -> Result<()> {
+    let moto = Moto::start()?;
+    let config = fleet_config("single", 2, false).replace("    \"eu-west-1\" = \"10.20.0.0/16\"\n", "");
+    let ws = Workspace::new(&moto, &config)?;
+    ws.apply()?;
+    let eks = moto.eks("us-east-1").await;
+    eks.delete_nodegroup()
+        .cluster_name("edge")
+        .nodegroup_name("system")
+        .send()
+        .await?;
+    let plan = ws.plan_exit_code()?;
+    assert_eq!(plan.code, 2, "{}", plan.output());
+    assert!(
+        plan.stdout.contains("0 to add, 1 to change, 0 to destroy"),
+        "{}",
+        plan.stdout
+    );
+    ws.apply()?;
+    assert!(
+        eks.describe_nodegroup()
+            .cluster_name("edge")
+            .nodegroup_name("system")
+            .send()
+            .await
+            .is_ok()
+    );
+    assert_eq!(ws.plan_exit_code()?.code, 0);
+    ws.destroy()?;
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn bad_cluster_input_fails_at_plan_naming_the_attribute() -> Result<()> {
+    let moto = Moto::start()?;
+    let cases: Vec<(&str, Vec<&str>)> = vec![
+        (
+            r#"name = "edge"
+vpc_cidr = "10.0.0.0/24""#,
+            vec!["vpc_cidr", "too small", "/22"],
+        ),
+        (
+            r#"name = "edge"
+vpc_cidr = "10.0.0.1/16""#,
+            vec!["vpc_cidr", "host bits", "10.0.0.0/16"],
+        ),
+        (
+            r#"name = "edge"
+region = "eu-wset-1"
+vpc_cidr = "10.0.0.0/16""#,
+            vec!["region", "Did you mean \"eu-west-1\"?"],
+        ),
+        (
+            r#"name = "edge"
+vpc_cidr = "10.0.0.0/16"
+kubernetes_version = "1.12""#,
+            vec!["kubernetes_version", "not a supported EKS version"],
+        ),
+        (
+            r#"name = "edge"
+vpc_cidr = "10.0.0.0/16"
+node_groups = { a = { min_size = 3, max_size = 2 } }"#,
+            vec!["node_groups[\"a\"].min_size", "above max_size"],
+        ),
+        (
+            r#"name = "edge"
+vpc_cidr = "10.0.0.0/16"
+node_groups = { a = { desired_size = 9 } }"#,
+            vec!["node_groups[\"a\"].desired_size", "outside min_size"],
+        ),
+        (
+            r#"name = "edge"
+vpc_cidr = "10.0.0.0/16"
+node_groups = { a = { instance_types = ["large"] } }"#,
+            vec!["instance_types", "not an EC2 instance type"],
+        ),
+        (
+            r#"name = "edge"
+vpc_cidr = "10.0.0.0/16"
+node_groups = { a = { taints = [{ key = "k", value = "v", effect = "NoSchedule" }] } }"#,
+            vec!["effect", "not a taint effect"],
+        ),
+        (
+            r#"name = "edge"
+vpc_cidr = "10.0.0.0/16"
+nat_gateway_mode = "double""#,
+            vec!["nat_gateway_mode", "one of \"single\", \"one_per_az\", \"none\""],
+        ),
+        (
+            r#"name = "edge"
+region = "us-east-1"
+vpc_cidr = "10.0.0.0/16"
+secrets_kms_key_arn = "arn:aws:kms:eu-west-1:123456789012:key/abc""#,
+            vec!["secrets_kms_key_arn", "in eu-west-1 but the cluster is in us-east-1"],
+        ),
+        (
+            r#"name = "edge cluster!"
+vpc_cidr = "10.0.0.0/16""#,
+            vec!["name", "not a valid cluster name"],
+        ),
+        (
+            r#"name = "edge"
+vpc_cidr = "10.0.0.0/16"
+availability_zones = ["us-east-1a", "us-east-1a"]"#,
+            vec!["availability_zones", "list each zone once"],
+        ),
+    ];
+    for (body, expected) in cases {
+        let config = format!(
+            "terraform {{\n  required_providers {{\n    fleet = {{ source = \"eksfleet/fleet\" }}\n  }}\n}}\nprovider \"fleet\" {{\n  region = \"us-east-1\"\n}}\nresource \"fleet_eks_regional_cluster\" \"c\" {{\n{body}\n}}\n"
+        );
+        let ws = Workspace::new(&moto, &config)?;
+        let run = ws.terraform(&["plan", "-no-color"])?;
+        assert_eq!(run.code, 1, "plan must fail for:\n{body}\n{}", run.output());
+        for needle in expected {
+            assert!(
+                run.says(needle),
+                "expected {needle:?} for:\n{body}\n--- output ---\n{}",
+                run.output()
+            );
+        }
+    }
+    let vpcs = moto.ec2("us-east-1").await.describe_vpcs().send().await?;
+    assert!(
+        vpcs.vpcs().iter().all(|v| v.is_default() == Some(true)),
+        "validation created nothing"
+    );
+    Ok(())
+}
