@@ -471,3 +471,335 @@ pub fn nodegroup_spec(n: &Nodegroup) -> NodegroupSpec {
         taints,
     }
 }
+
+/// An access policy association: `cluster`-wide or for some namespaces.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PolicyScope {
+    pub scope: String,
+    pub namespaces: Vec<String>,
+}
+
+impl Eks {
+    // ----- add-ons -----
+
+    /// Version and configuration of an add-on, if installed.
+    pub async fn find_addon(&self, cluster: &str, addon: &str) -> Result<Option<(String, Option<String>)>, AwsError> {
+        match self
+            .client
+            .describe_addon()
+            .cluster_name(cluster)
+            .addon_name(addon)
+            .send()
+            .await
+        {
+            Ok(out) => Ok(out.addon().map(|a| {
+                (
+                    a.addon_version().unwrap_or_default().to_string(),
+                    a.configuration_values().filter(|c| !c.is_empty()).map(str::to_string),
+                )
+            })),
+            Err(err) => {
+                let err = AwsError::from_sdk("DescribeAddon", &self.region, err);
+                if err.is_not_found() { Ok(None) } else { Err(err) }
+            }
+        }
+    }
+
+    pub async fn create_addon(
+        &self,
+        cluster: &str,
+        addon: &str,
+        version: Option<&str>,
+        configuration: Option<&str>,
+        tags: &BTreeMap<String, String>,
+    ) -> Result<(), AwsError> {
+        let result = self
+            .client
+            .create_addon()
+            .cluster_name(cluster)
+            .addon_name(addon)
+            .set_addon_version(version.map(str::to_string))
+            .set_configuration_values(configuration.map(str::to_string))
+            .resolve_conflicts(aws_sdk_eks::types::ResolveConflicts::Overwrite)
+            .set_tags(Some(tags.clone().into_iter().collect()))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(err) => {
+                let err = AwsError::from_sdk("CreateAddon", &self.region, err);
+                if err.code == "ResourceInUseException" {
+                    Ok(())
+                } else {
+                    Err(err)
+                }
+            }
+        }
+    }
+
+    pub async fn update_addon(
+        &self,
+        cluster: &str,
+        addon: &str,
+        version: Option<&str>,
+        configuration: Option<&str>,
+    ) -> Result<(), AwsError> {
+        self.client
+            .update_addon()
+            .cluster_name(cluster)
+            .addon_name(addon)
+            .set_addon_version(version.map(str::to_string))
+            .configuration_values(configuration.unwrap_or_default())
+            .resolve_conflicts(aws_sdk_eks::types::ResolveConflicts::Overwrite)
+            .send()
+            .await
+            .map_err(aws_err("UpdateAddon", &self.region))?;
+        Ok(())
+    }
+
+    pub async fn wait_for_addon(
+        &self,
+        cluster: &str,
+        addon: &str,
+        timeout: Duration,
+        stop: &StopSignal,
+    ) -> Result<(), WaitError> {
+        let what = format!("add-on {addon} of {cluster} in {} to be ACTIVE", self.region);
+        wait_until(&what, timeout, Backoff::default(), stop, || async {
+            let out = self
+                .client
+                .describe_addon()
+                .cluster_name(cluster)
+                .addon_name(addon)
+                .send()
+                .await;
+            let status = match out {
+                Ok(out) => out
+                    .addon()
+                    .and_then(|a| a.status())
+                    .map(|s| s.as_str().to_string())
+                    .unwrap_or_default(),
+                Err(err) => {
+                    let err = AwsError::from_sdk("DescribeAddon", &self.region, err);
+                    if err.is_not_found() {
+                        "not yet visible".into()
+                    } else {
+                        return Err(err);
+                    }
+                }
+            };
+            Ok(match status.as_str() {
+                "ACTIVE" => Poll::Ready(()),
+                "CREATE_FAILED" | "UPDATE_FAILED" => Poll::Failed(status),
+                _ => Poll::Pending(status),
+            })
+        })
+        .await
+    }
+
+    pub async fn delete_addon(
+        &self,
+        cluster: &str,
+        addon: &str,
+        timeout: Duration,
+        stop: &StopSignal,
+    ) -> Result<(), WaitError> {
+        if let Err(err) = self
+            .client
+            .delete_addon()
+            .cluster_name(cluster)
+            .addon_name(addon)
+            .send()
+            .await
+        {
+            let err = AwsError::from_sdk("DeleteAddon", &self.region, err);
+            if !err.is_not_found() {
+                return Err(err.into());
+            }
+        }
+        let what = format!("add-on {addon} of {cluster} in {} to be deleted", self.region);
+        wait_until(&what, timeout, Backoff::default(), stop, || async {
+            Ok(match self.find_addon(cluster, addon).await? {
+                None => Poll::Ready(()),
+                Some(_) => Poll::Pending("DELETING".into()),
+            })
+        })
+        .await
+    }
+
+    // ----- access entries -----
+
+    /// Kubernetes groups of an access entry, if it exists.
+    pub async fn find_access_entry(&self, cluster: &str, principal: &str) -> Result<Option<Vec<String>>, AwsError> {
+        match self
+            .client
+            .describe_access_entry()
+            .cluster_name(cluster)
+            .principal_arn(principal)
+            .send()
+            .await
+        {
+            Ok(out) => Ok(out.access_entry().map(|e| {
+                let mut groups = e.kubernetes_groups().to_vec();
+                groups.sort();
+                groups
+            })),
+            Err(err) => {
+                let err = AwsError::from_sdk("DescribeAccessEntry", &self.region, err);
+                if err.is_not_found() { Ok(None) } else { Err(err) }
+            }
+        }
+    }
+
+    pub async fn create_access_entry(
+        &self,
+        cluster: &str,
+        principal: &str,
+        groups: &[String],
+        tags: &BTreeMap<String, String>,
+    ) -> Result<(), AwsError> {
+        let result = self
+            .client
+            .create_access_entry()
+            .cluster_name(cluster)
+            .principal_arn(principal)
+            .set_kubernetes_groups((!groups.is_empty()).then(|| groups.to_vec()))
+            .set_tags(Some(tags.clone().into_iter().collect()))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(err) => {
+                let err = AwsError::from_sdk("CreateAccessEntry", &self.region, err);
+                if err.code == "ResourceInUseException" {
+                    Ok(())
+                } else {
+                    Err(err)
+                }
+            }
+        }
+    }
+
+    pub async fn update_access_entry(&self, cluster: &str, principal: &str, groups: &[String]) -> Result<(), AwsError> {
+        self.client
+            .update_access_entry()
+            .cluster_name(cluster)
+            .principal_arn(principal)
+            .set_kubernetes_groups(Some(groups.to_vec()))
+            .send()
+            .await
+            .map_err(aws_err("UpdateAccessEntry", &self.region))?;
+        Ok(())
+    }
+
+    pub async fn delete_access_entry(&self, cluster: &str, principal: &str) -> Result<(), AwsError> {
+        match self
+            .client
+            .delete_access_entry()
+            .cluster_name(cluster)
+            .principal_arn(principal)
+            .send()
+            .await
+        {
+            Ok(_) => Ok(()),
+            Err(err) => {
+                let err = AwsError::from_sdk("DeleteAccessEntry", &self.region, err);
+                if err.is_not_found() { Ok(()) } else { Err(err) }
+            }
+        }
+    }
+
+    /// Access policies associated with a principal, by policy ARN.
+    pub async fn associated_policies(
+        &self,
+        cluster: &str,
+        principal: &str,
+    ) -> Result<BTreeMap<String, PolicyScope>, AwsError> {
+        let out = self
+            .client
+            .list_associated_access_policies()
+            .cluster_name(cluster)
+            .principal_arn(principal)
+            .send()
+            .await
+            .map_err(aws_err("ListAssociatedAccessPolicies", &self.region))?;
+        Ok(out
+            .associated_access_policies()
+            .iter()
+            .filter_map(|p| {
+                let scope = p.access_scope();
+                let mut namespaces = scope.map(|s| s.namespaces().to_vec()).unwrap_or_default();
+                namespaces.sort();
+                Some((
+                    p.policy_arn()?.to_string(),
+                    PolicyScope {
+                        scope: scope
+                            .and_then(|s| s.r#type())
+                            .map(|t| t.as_str().to_string())
+                            .unwrap_or_else(|| "cluster".into()),
+                        namespaces,
+                    },
+                ))
+            })
+            .collect())
+    }
+
+    pub async fn associate_policy(
+        &self,
+        cluster: &str,
+        principal: &str,
+        policy: &str,
+        scope: &PolicyScope,
+    ) -> Result<(), AwsError> {
+        let access_scope = aws_sdk_eks::types::AccessScope::builder()
+            .r#type(aws_sdk_eks::types::AccessScopeType::from(scope.scope.as_str()))
+            .set_namespaces((!scope.namespaces.is_empty()).then(|| scope.namespaces.clone()))
+            .build();
+        self.client
+            .associate_access_policy()
+            .cluster_name(cluster)
+            .principal_arn(principal)
+            .policy_arn(policy)
+            .access_scope(access_scope)
+            .send()
+            .await
+            .map_err(aws_err("AssociateAccessPolicy", &self.region))?;
+        Ok(())
+    }
+
+    pub async fn disassociate_policy(&self, cluster: &str, principal: &str, policy: &str) -> Result<(), AwsError> {
+        match self
+            .client
+            .disassociate_access_policy()
+            .cluster_name(cluster)
+            .principal_arn(principal)
+            .policy_arn(policy)
+            .send()
+            .await
+        {
+            Ok(_) => Ok(()),
+            Err(err) => {
+                let err = AwsError::from_sdk("DisassociateAccessPolicy", &self.region, err);
+                if err.is_not_found() { Ok(()) } else { Err(err) }
+            }
+        }
+    }
+
+    /// Brings a node group to the cluster's Kubernetes version.
+    pub async fn update_nodegroup_version(
+        &self,
+        cluster: &str,
+        nodegroup: &str,
+        version: &str,
+    ) -> Result<(), AwsError> {
+        self.client
+            .update_nodegroup_version()
+            .cluster_name(cluster)
+            .nodegroup_name(nodegroup)
+            .version(version)
+            .send()
+            .await
+            .map_err(aws_err("UpdateNodegroupVersion", &self.region))?;
+        Ok(())
+    }
+}

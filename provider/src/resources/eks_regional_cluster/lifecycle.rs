@@ -10,7 +10,7 @@ use aws_sdk_eks::types::Cluster;
 use futures::future::join_all;
 
 use super::kubeconfig::{kubeconfig, update_kubeconfig_command};
-use super::model::{ClusterModel, NodeGroupModel};
+use super::model::{AccessEntryModel, AddonModel, ClusterModel, NodeGroupModel, PolicyModel, same_json};
 use super::network::plan_subnets;
 use crate::aws::ec2::Ec2;
 use crate::aws::ec2_network::DefaultRoute;
@@ -353,10 +353,112 @@ pub async fn create(
         .map_err(wait_fail("EKS cluster did not become active"))?;
     apply_cluster_facts(state, &cluster, region);
 
-    // Node groups, in parallel.
+    // Access entries, then add-ons (not waited for yet: some, like coredns,
+    // only become ACTIVE once nodes exist), then node groups in parallel.
+    state.access_entries = model.access_entries.as_ref().map(|_| BTreeMap::new());
+    for (principal, entry) in model.access_entries.iter().flatten() {
+        create_access_entry(clients, model, state, principal, entry).await?;
+    }
+    state.addons = model.addons.as_ref().map(|_| BTreeMap::new());
+    let addons = model.addons.clone().unwrap_or_default();
+    create_addons(clients, model, state, &addons).await?;
     state.node_groups = model.node_groups.as_ref().map(|_| BTreeMap::new());
     let groups = model.node_groups.clone().unwrap_or_default();
-    create_node_groups(clients, model, state, &groups, &deadline, stop).await
+    create_node_groups(clients, model, state, &groups, &deadline, stop).await?;
+    wait_for_addons(clients, model, state, &addons, &deadline, stop).await
+}
+
+async fn create_access_entry(
+    clients: &Clients,
+    model: &ClusterModel,
+    state: &mut ClusterModel,
+    principal: &str,
+    entry: &AccessEntryModel,
+) -> Result<(), Diagnostics> {
+    let groups: Vec<String> = entry.kubernetes_groups.iter().flatten().cloned().collect();
+    let tags = model.tags_all.clone().unwrap_or_default();
+    clients
+        .eks
+        .create_access_entry(&model.name, principal, &groups, &tags)
+        .await
+        .map_err(fail("Could not create an access entry"))?;
+    let recorded = state
+        .access_entries
+        .get_or_insert_default()
+        .entry(principal.to_string())
+        .or_insert(AccessEntryModel {
+            kubernetes_groups: entry.kubernetes_groups.clone(),
+            policies: entry.policies.as_ref().map(|_| BTreeMap::new()),
+        });
+    for (policy, scope) in entry.policies.iter().flatten() {
+        clients
+            .eks
+            .associate_policy(&model.name, principal, policy, &scope.scope())
+            .await
+            .map_err(fail("Could not associate an access policy"))?;
+        recorded
+            .policies
+            .get_or_insert_default()
+            .insert(policy.clone(), scope.clone());
+    }
+    Ok(())
+}
+
+/// Starts installing add-ons; each accepted is recorded in state.
+async fn create_addons(
+    clients: &Clients,
+    model: &ClusterModel,
+    state: &mut ClusterModel,
+    addons: &BTreeMap<String, AddonModel>,
+) -> Result<(), Diagnostics> {
+    let tags = model.tags_all.clone().unwrap_or_default();
+    for (addon, config) in addons {
+        clients
+            .eks
+            .create_addon(
+                &model.name,
+                addon,
+                config.version.as_deref(),
+                config.configuration_values.as_deref(),
+                &tags,
+            )
+            .await
+            .map_err(fail("Could not create an add-on"))?;
+        state
+            .addons
+            .get_or_insert_default()
+            .insert(addon.clone(), config.clone());
+    }
+    Ok(())
+}
+
+/// Waits for add-ons to be ACTIVE and records the versions EKS chose.
+async fn wait_for_addons(
+    clients: &Clients,
+    model: &ClusterModel,
+    state: &mut ClusterModel,
+    addons: &BTreeMap<String, AddonModel>,
+    deadline: &Deadline,
+    stop: &StopSignal,
+) -> Result<(), Diagnostics> {
+    for addon in addons.keys() {
+        clients
+            .eks
+            .wait_for_addon(&model.name, addon, deadline.left(), stop)
+            .await
+            .map_err(wait_fail("Add-on did not become active"))?;
+        if let Some((version, _)) = clients
+            .eks
+            .find_addon(&model.name, addon)
+            .await
+            .map_err(fail("Could not read an add-on"))?
+        {
+            if let Some(recorded) = state.addons.get_or_insert_default().get_mut(addon) {
+                recorded.version = Some(version);
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Creates node groups concurrently; each one EKS accepted is recorded in
@@ -437,6 +539,73 @@ pub async fn read(clients: &Clients, prior: &ClusterModel) -> Result<ClusterMode
     if prior.enabled_log_types.is_some() || !enabled.is_empty() {
         state.enabled_log_types = Some(enabled);
     }
+    if let Some(addons) = &prior.addons {
+        let mut refreshed = BTreeMap::new();
+        for (addon, config) in addons {
+            // An add-on removed out of band drops out: the plan reinstalls it.
+            if let Some((version, values)) = clients.eks.find_addon(&prior.name, addon).await.map_err(&read_err)? {
+                let configuration_values = match (&config.configuration_values, values) {
+                    (Some(mine), Some(actual)) if same_json(mine, &actual) => Some(mine.clone()),
+                    (_, actual) => actual,
+                };
+                refreshed.insert(
+                    addon.clone(),
+                    AddonModel {
+                        version: Some(version),
+                        configuration_values,
+                    },
+                );
+            }
+        }
+        state.addons = Some(refreshed);
+    }
+    if let Some(entries) = &prior.access_entries {
+        let mut refreshed = BTreeMap::new();
+        for (principal, entry) in entries {
+            let Some(groups) = clients
+                .eks
+                .find_access_entry(&prior.name, principal)
+                .await
+                .map_err(&read_err)?
+            else {
+                continue;
+            };
+            let policies = clients
+                .eks
+                .associated_policies(&prior.name, principal)
+                .await
+                .map_err(&read_err)?;
+            let policies: BTreeMap<String, PolicyModel> = policies
+                .into_iter()
+                .map(|(arn, scope)| {
+                    let namespaces = (!scope.namespaces.is_empty()).then(|| scope.namespaces.into_iter().collect());
+                    (
+                        arn,
+                        PolicyModel {
+                            scope: Some(scope.scope),
+                            namespaces,
+                        },
+                    )
+                })
+                .collect();
+            refreshed.insert(
+                principal.clone(),
+                AccessEntryModel {
+                    kubernetes_groups: if entry.kubernetes_groups.is_none() && groups.is_empty() {
+                        None
+                    } else {
+                        Some(groups.into_iter().collect())
+                    },
+                    policies: if entry.policies.is_none() && policies.is_empty() {
+                        None
+                    } else {
+                        Some(policies)
+                    },
+                },
+            );
+        }
+        state.access_entries = Some(refreshed);
+    }
     if let Some(groups) = &prior.node_groups {
         let mut refreshed = BTreeMap::new();
         for (group, config) in groups {
@@ -482,6 +651,21 @@ pub async fn update(
             .await
             .map_err(wait_fail("Cluster upgrade did not finish"))?;
         apply_cluster_facts(state, &cluster, &clients.region);
+        // Then every node group that stays, to the new version.
+        for group in prior.node_groups.iter().flatten().map(|(g, _)| g) {
+            if planned.node_groups.as_ref().is_some_and(|p| p.contains_key(group)) {
+                clients
+                    .eks
+                    .update_nodegroup_version(name, group, &version)
+                    .await
+                    .map_err(fail("Could not upgrade a node group"))?;
+                clients
+                    .eks
+                    .wait_for_nodegroup(name, group, deadline.left(), stop)
+                    .await
+                    .map_err(wait_fail("Node group upgrade did not finish"))?;
+            }
+        }
     }
     let endpoint = |m: &ClusterModel| {
         (
@@ -561,6 +745,9 @@ pub async fn update(
         state.api_allowed_cidrs = planned.api_allowed_cidrs.clone();
     }
 
+    update_access_entries(clients, prior, planned, state).await?;
+    update_addons(clients, prior, planned, state, &deadline, stop).await?;
+
     // Node groups: remove, replace, scale/relabel in place, add.
     let before = prior.node_groups.clone().unwrap_or_default();
     let after = planned.node_groups.clone().unwrap_or_default();
@@ -615,6 +802,127 @@ pub async fn update(
     Ok(())
 }
 
+async fn update_access_entries(
+    clients: &Clients,
+    prior: &ClusterModel,
+    planned: &ClusterModel,
+    state: &mut ClusterModel,
+) -> Result<(), Diagnostics> {
+    let name = planned.name.as_str();
+    let before = prior.access_entries.clone().unwrap_or_default();
+    let after = planned.access_entries.clone().unwrap_or_default();
+    for principal in before.keys().filter(|p| !after.contains_key(*p)) {
+        clients
+            .eks
+            .delete_access_entry(name, principal)
+            .await
+            .map_err(fail("Could not delete an access entry"))?;
+        if let Some(entries) = state.access_entries.as_mut() {
+            entries.remove(principal);
+        }
+    }
+    for (principal, wanted) in &after {
+        let Some(current) = before.get(principal) else {
+            create_access_entry(clients, planned, state, principal, wanted).await?;
+            continue;
+        };
+        if current.kubernetes_groups != wanted.kubernetes_groups {
+            let groups: Vec<String> = wanted.kubernetes_groups.iter().flatten().cloned().collect();
+            clients
+                .eks
+                .update_access_entry(name, principal, &groups)
+                .await
+                .map_err(fail("Could not update an access entry"))?;
+        }
+        let (old, new) = (
+            current.policies.clone().unwrap_or_default(),
+            wanted.policies.clone().unwrap_or_default(),
+        );
+        for policy in old.keys().filter(|p| !new.contains_key(*p)) {
+            clients
+                .eks
+                .disassociate_policy(name, principal, policy)
+                .await
+                .map_err(fail("Could not disassociate an access policy"))?;
+        }
+        for (policy, scope) in new.iter().filter(|(p, s)| old.get(*p) != Some(s)) {
+            clients
+                .eks
+                .associate_policy(name, principal, policy, &scope.scope())
+                .await
+                .map_err(fail("Could not associate an access policy"))?;
+        }
+        state
+            .access_entries
+            .get_or_insert_default()
+            .insert(principal.clone(), wanted.clone());
+    }
+    if planned.access_entries.is_none() && state.access_entries.as_ref().is_some_and(BTreeMap::is_empty) {
+        state.access_entries = None;
+    }
+    Ok(())
+}
+
+async fn update_addons(
+    clients: &Clients,
+    prior: &ClusterModel,
+    planned: &ClusterModel,
+    state: &mut ClusterModel,
+    deadline: &Deadline,
+    stop: &StopSignal,
+) -> Result<(), Diagnostics> {
+    let name = planned.name.as_str();
+    let before = prior.addons.clone().unwrap_or_default();
+    let after = planned.addons.clone().unwrap_or_default();
+    for addon in before.keys().filter(|a| !after.contains_key(*a)) {
+        clients
+            .eks
+            .delete_addon(name, addon, deadline.left(), stop)
+            .await
+            .map_err(wait_fail("Could not delete an add-on"))?;
+        if let Some(addons) = state.addons.as_mut() {
+            addons.remove(addon);
+        }
+    }
+    let mut changed = BTreeMap::new();
+    for (addon, wanted) in &after {
+        match before.get(addon) {
+            None => {
+                create_addons(
+                    clients,
+                    planned,
+                    state,
+                    &BTreeMap::from([(addon.clone(), wanted.clone())]),
+                )
+                .await?;
+            }
+            Some(current) if current != wanted => {
+                clients
+                    .eks
+                    .update_addon(
+                        name,
+                        addon,
+                        wanted.version.as_deref(),
+                        wanted.configuration_values.as_deref(),
+                    )
+                    .await
+                    .map_err(fail("Could not update an add-on"))?;
+                state
+                    .addons
+                    .get_or_insert_default()
+                    .insert(addon.clone(), wanted.clone());
+            }
+            Some(_) => continue,
+        }
+        changed.insert(addon.clone(), wanted.clone());
+    }
+    wait_for_addons(clients, planned, state, &changed, deadline, stop).await?;
+    if planned.addons.is_none() && state.addons.as_ref().is_some_and(BTreeMap::is_empty) {
+        state.addons = None;
+    }
+    Ok(())
+}
+
 /// Deletes in reverse dependency order, each step waited for and tolerant of
 /// objects already gone.
 pub async fn delete(
@@ -632,6 +940,15 @@ pub async fn delete(
     for result in join_all(deletes).await {
         result.map_err(wait_fail("Could not delete a node group"))?;
     }
+    let addons: Vec<String> = model.addons.iter().flat_map(|a| a.keys().cloned()).collect();
+    for addon in &addons {
+        clients
+            .eks
+            .delete_addon(name, addon, deadline.left(), stop)
+            .await
+            .map_err(wait_fail("Could not delete an add-on"))?;
+    }
+    // Access entries go with the cluster.
     clients
         .eks
         .delete_cluster(name, deadline.left(), stop)

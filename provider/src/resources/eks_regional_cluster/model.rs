@@ -22,6 +22,8 @@ pub struct ClusterModel {
     pub public_access_cidrs: Option<BTreeSet<String>>,
     pub api_allowed_cidrs: Option<BTreeSet<String>>,
     pub node_groups: Option<BTreeMap<String, NodeGroupModel>>,
+    pub addons: Option<BTreeMap<String, AddonModel>>,
+    pub access_entries: Option<BTreeMap<String, AccessEntryModel>>,
     pub secrets_kms_key_arn: Option<String>,
     pub enabled_log_types: Option<BTreeSet<String>>,
     pub cluster_role_arn: Option<String>,
@@ -73,6 +75,44 @@ pub struct TaintModel {
     pub key: String,
     pub value: Option<String>,
     pub effect: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct AddonModel {
+    pub version: Option<String>,
+    pub configuration_values: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct AccessEntryModel {
+    pub kubernetes_groups: Option<BTreeSet<String>>,
+    pub policies: Option<BTreeMap<String, PolicyModel>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct PolicyModel {
+    pub scope: Option<String>,
+    pub namespaces: Option<BTreeSet<String>>,
+}
+
+impl PolicyModel {
+    pub fn scope(&self) -> crate::aws::eks::PolicyScope {
+        crate::aws::eks::PolicyScope {
+            scope: self.scope.clone().unwrap_or_else(|| "cluster".into()),
+            namespaces: self.namespaces.iter().flatten().cloned().collect(),
+        }
+    }
+}
+
+/// Two JSON documents with the same meaning (add-on configuration values).
+pub fn same_json(a: &str, b: &str) -> bool {
+    match (
+        serde_json::from_str::<serde_json::Value>(a),
+        serde_json::from_str::<serde_json::Value>(b),
+    ) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => a == b,
+    }
 }
 
 pub const DEFAULT_INSTANCE_TYPE: &str = "m6i.large";

@@ -3,7 +3,9 @@
 use std::time::Duration;
 
 use super::model::{DEFAULT_AMI_TYPE, DEFAULT_INSTANCE_TYPE};
-use super::validators::{ClusterName, KubernetesVersion, NodeGroupName, TaintEffects};
+use super::validators::{
+    AccessPolicyArns, ClusterName, JsonDocument, KubernetesVersion, NodeGroupName, PrincipalArns, TaintEffects,
+};
 use crate::protocol::schema::{Attribute, Schema};
 use crate::protocol::types::Type;
 use crate::protocol::value::Value;
@@ -75,6 +77,34 @@ fn node_group_attributes() -> Vec<Attribute> {
         )
         .optional()
         .validate(TaintEffects),
+    ]
+}
+
+fn addon_attributes() -> Vec<Attribute> {
+    vec![
+        Attribute::string("version", "Add-on version, such as `v1.19.0-eksbuild.1`. Defaults to EKS's default for the cluster's Kubernetes version.")
+            .optional()
+            .computed(),
+        Attribute::string("configuration_values", "Add-on configuration as a JSON document (see `aws eks describe-addon-configuration`).")
+            .optional()
+            .validate(JsonDocument),
+    ]
+}
+
+fn access_entry_attributes() -> Vec<Attribute> {
+    vec![
+        Attribute::typed("kubernetes_groups", Type::set(Type::String), "Kubernetes groups the principal belongs to (for RBAC bindings).")
+            .optional(),
+        Attribute::map_nested(
+            "policies",
+            vec![
+                Attribute::string("scope", "`cluster` or `namespace`.").default(Value::string("cluster")).validate(OneOf(&["cluster", "namespace"])),
+                Attribute::typed("namespaces", Type::set(Type::String), "Namespaces the policy applies to, with scope `namespace`.").optional(),
+            ],
+            "EKS access policies by ARN (e.g. `arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy`) and their scope.",
+        )
+        .optional()
+        .validate(AccessPolicyArns),
     ]
 }
 
@@ -159,6 +189,19 @@ pub fn schema() -> Schema {
             )
             .optional()
             .validate(NodeGroupName),
+            Attribute::map_nested(
+                "addons",
+                addon_attributes(),
+                "EKS add-ons by name (`vpc-cni`, `coredns`, `kube-proxy`, `aws-ebs-csi-driver`, …); version and configuration update in place.",
+            )
+            .optional(),
+            Attribute::map_nested(
+                "access_entries",
+                access_entry_attributes(),
+                "Cluster access by IAM principal ARN (authentication mode API): Kubernetes groups and EKS access policies.",
+            )
+            .optional()
+            .validate(PrincipalArns),
             Attribute::string("secrets_kms_key_arn", "KMS key (in the cluster's region) for envelope encryption of Kubernetes secrets.")
                 .optional()
                 .requires_replace(),

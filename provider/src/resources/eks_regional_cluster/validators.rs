@@ -113,3 +113,86 @@ impl Validator for TaintEffects {
         "have taint effects `NO_SCHEDULE`, `NO_EXECUTE` or `PREFER_NO_SCHEDULE`".into()
     }
 }
+
+/// A JSON document (add-on configuration values).
+pub struct JsonDocument;
+
+impl Validator for JsonDocument {
+    fn validate(&self, value: &Value, path: &AttributePath, diags: &mut Diagnostics) {
+        let Some(text) = value.as_str() else { return };
+        if let Err(e) = serde_json::from_str::<serde_json::Value>(text) {
+            diags.attribute_error(
+                path,
+                "Invalid JSON",
+                format!("{path}: not a JSON document ({e}): use jsonencode({{ … }})."),
+            );
+        }
+    }
+
+    fn describe(&self) -> String {
+        "be a JSON document (use `jsonencode`)".into()
+    }
+}
+
+/// Access entry keys are IAM principal ARNs (roles or users).
+pub struct PrincipalArns;
+
+impl Validator for PrincipalArns {
+    fn validate(&self, value: &Value, path: &AttributePath, diags: &mut Diagnostics) {
+        let Value::Map(entries) = value else { return };
+        for arn in entries.keys() {
+            let parts: Vec<&str> = arn.splitn(6, ':').collect();
+            let ok = parts.len() == 6
+                && parts[0] == "arn"
+                && parts[2] == "iam"
+                && parts[4].len() == 12
+                && (parts[5].starts_with("role/") || parts[5].starts_with("user/"));
+            if !ok {
+                diags.attribute_error(
+                    &path.key(arn),
+                    "Invalid access entry principal",
+                    format!("{path}: {arn:?} is not an IAM role or user ARN (arn:aws:iam::ACCOUNT_ID:role/NAME)."),
+                );
+            }
+        }
+    }
+
+    fn describe(&self) -> String {
+        "have IAM role or user ARNs as keys".into()
+    }
+}
+
+/// Access policy keys are EKS access policy ARNs; namespace scope needs namespaces.
+pub struct AccessPolicyArns;
+
+impl Validator for AccessPolicyArns {
+    fn validate(&self, value: &Value, path: &AttributePath, diags: &mut Diagnostics) {
+        let Value::Map(policies) = value else { return };
+        for (arn, policy) in policies {
+            if !(arn.starts_with("arn:aws") && arn.contains(":eks::aws:cluster-access-policy/")) {
+                diags.attribute_error(
+                    &path.key(arn),
+                    "Invalid access policy",
+                    format!(
+                        "{path}: {arn:?} is not an EKS access policy ARN (arn:aws:eks::aws:cluster-access-policy/NAME)."
+                    ),
+                );
+            }
+            let namespaced = policy.attr("scope").as_str() == Some("namespace");
+            if namespaced
+                && policy.attr("namespaces").elements().is_empty()
+                && policy.attr("namespaces").is_wholly_known()
+            {
+                diags.attribute_error(
+                    &path.key(arn).then("namespaces"),
+                    "Namespace scope without namespaces",
+                    format!("{path}[{arn:?}].namespaces: scope \"namespace\" needs at least one namespace."),
+                );
+            }
+        }
+    }
+
+    fn describe(&self) -> String {
+        "have EKS access policy ARNs as keys".into()
+    }
+}
