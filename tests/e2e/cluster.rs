@@ -455,13 +455,42 @@ async fn addons_access_entries_and_a_version_upgrade_update_in_place() -> Result
     let ws = Workspace::new(&moto, &addons_config("1.33", "{}", false))?;
     ws.apply()?;
     let eks = moto.eks("us-east-1").await;
-    let coredns = eks.describe_addon().cluster_name("hub").addon_name("coredns").send().await?;
-    let values = coredns.addon().and_then(|a| a.configuration_values()).unwrap_or_default().to_string();
-    assert_eq!(serde_json::from_str::<serde_json::Value>(&values)?, serde_json::json!({"replicaCount": 3}));
-    assert!(eks.describe_addon().cluster_name("hub").addon_name("vpc-cni").send().await.is_ok());
-    let entry = eks.describe_access_entry().cluster_name("hub").principal_arn(ADMIN).send().await?;
+    let coredns = eks
+        .describe_addon()
+        .cluster_name("hub")
+        .addon_name("coredns")
+        .send()
+        .await?;
+    let values = coredns
+        .addon()
+        .and_then(|a| a.configuration_values())
+        .unwrap_or_default()
+        .to_string();
+    assert_eq!(
+        serde_json::from_str::<serde_json::Value>(&values)?,
+        serde_json::json!({"replicaCount": 3})
+    );
+    assert!(
+        eks.describe_addon()
+            .cluster_name("hub")
+            .addon_name("vpc-cni")
+            .send()
+            .await
+            .is_ok()
+    );
+    let entry = eks
+        .describe_access_entry()
+        .cluster_name("hub")
+        .principal_arn(ADMIN)
+        .send()
+        .await?;
     assert_eq!(entry.access_entry().unwrap().kubernetes_groups(), ["platform"]);
-    let policies = eks.list_associated_access_policies().cluster_name("hub").principal_arn(ADMIN).send().await?;
+    let policies = eks
+        .list_associated_access_policies()
+        .cluster_name("hub")
+        .principal_arn(ADMIN)
+        .send()
+        .await?;
     assert_eq!(policies.associated_access_policies().len(), 2);
     assert_eq!(ws.plan_exit_code()?.code, 0, "clean after apply");
 
@@ -472,18 +501,59 @@ async fn addons_access_entries_and_a_version_upgrade_update_in_place() -> Result
     assert!(refused.says("one minor version at a time"), "{}", refused.output());
 
     // One minor up, a new add-on and a namespace-scoped policy: all in place.
-    ws.write("main.tf", &addons_config("1.34", r#"{ scope = "namespace", namespaces = ["apps"] }"#, true))?;
+    ws.write(
+        "main.tf",
+        &addons_config("1.34", r#"{ scope = "namespace", namespaces = ["apps"] }"#, true),
+    )?;
     let plan = ws.terraform(&["plan", "-no-color"])?.ok()?;
-    assert!(plan.stdout.contains("0 to add, 1 to change, 0 to destroy"), "{}", plan.stdout);
+    assert!(
+        plan.stdout.contains("0 to add, 1 to change, 0 to destroy"),
+        "{}",
+        plan.stdout
+    );
     ws.apply()?;
-    let cluster = eks.describe_cluster().name("hub").send().await?.cluster().cloned().unwrap();
+    let cluster = eks
+        .describe_cluster()
+        .name("hub")
+        .send()
+        .await?
+        .cluster()
+        .cloned()
+        .unwrap();
     assert_eq!(cluster.version(), Some("1.34"));
-    let ng = eks.describe_nodegroup().cluster_name("hub").nodegroup_name("system").send().await?.nodegroup().cloned().unwrap();
+    let ng = eks
+        .describe_nodegroup()
+        .cluster_name("hub")
+        .nodegroup_name("system")
+        .send()
+        .await?
+        .nodegroup()
+        .cloned()
+        .unwrap();
     assert_eq!(ng.version(), Some("1.34"), "node groups follow the control plane");
-    assert!(eks.describe_addon().cluster_name("hub").addon_name("kube-proxy").send().await.is_ok());
-    let policies = eks.list_associated_access_policies().cluster_name("hub").principal_arn(ADMIN).send().await?;
-    let view = policies.associated_access_policies().iter().find(|p| p.policy_arn() == Some(VIEW_POLICY)).unwrap();
-    assert_eq!(view.access_scope().and_then(|s| s.r#type()).map(|t| t.as_str()), Some("namespace"));
+    assert!(
+        eks.describe_addon()
+            .cluster_name("hub")
+            .addon_name("kube-proxy")
+            .send()
+            .await
+            .is_ok()
+    );
+    let policies = eks
+        .list_associated_access_policies()
+        .cluster_name("hub")
+        .principal_arn(ADMIN)
+        .send()
+        .await?;
+    let view = policies
+        .associated_access_policies()
+        .iter()
+        .find(|p| p.policy_arn() == Some(VIEW_POLICY))
+        .unwrap();
+    assert_eq!(
+        view.access_scope().and_then(|s| s.r#type()).map(|t| t.as_str()),
+        Some("namespace")
+    );
     assert_eq!(view.access_scope().unwrap().namespaces(), ["apps"]);
     let plan = ws.plan_exit_code()?;
     assert_eq!(plan.code, 0, "clean after update:\n{}", plan.output());
@@ -498,9 +568,16 @@ async fn changing_vpc_cidr_plans_a_replacement() -> Result<()> {
     let moto = Moto::start()?;
     let ws = Workspace::new(&moto, &single_cluster("  nat_gateway_mode = \"none\""))?;
     ws.apply()?;
-    ws.write("main.tf", &single_cluster("  nat_gateway_mode = \"none\"").replace("10.0.0.0/16", "10.9.0.0/16"))?;
+    ws.write(
+        "main.tf",
+        &single_cluster("  nat_gateway_mode = \"none\"").replace("10.0.0.0/16", "10.9.0.0/16"),
+    )?;
     let plan = ws.terraform(&["plan", "-no-color"])?.ok()?;
-    assert!(plan.stdout.contains("1 to add, 0 to change, 1 to destroy"), "{}", plan.stdout);
+    assert!(
+        plan.stdout.contains("1 to add, 0 to change, 1 to destroy"),
+        "{}",
+        plan.stdout
+    );
     assert!(plan.says("# forces replacement"), "{}", plan.stdout);
     ws.destroy()?;
     Ok(())
@@ -511,7 +588,10 @@ async fn failure_half_way_leaves_a_tainted_resource_that_destroy_removes_complet
     let moto = Moto::start()?;
     // The second zone doesn't exist: roles, VPC and the first zone's subnets
     // are made before CreateSubnet fails.
-    let ws = Workspace::new(&moto, &single_cluster("  availability_zones = [\"us-east-1a\", \"us-east-1z\"]"))?;
+    let ws = Workspace::new(
+        &moto,
+        &single_cluster("  availability_zones = [\"us-east-1a\", \"us-east-1z\"]"),
+    )?;
     let failed = ws.terraform(&["apply", "-auto-approve", "-no-color"])?;
     assert_eq!(failed.code, 1, "{}", failed.output());
     assert!(failed.says("Could not create a private subnet"), "{}", failed.output());
@@ -521,9 +601,20 @@ async fn failure_half_way_leaves_a_tainted_resource_that_destroy_removes_complet
     assert_eq!(tagged_count(&ec2, "subnet").await?, 2, "the first zone's subnets exist");
     let state = ws.state_json()?;
     let values = &state["values"]["root_module"]["resources"][0]["values"];
-    assert!(values["vpc_id"].as_str().is_some_and(|v| v.starts_with("vpc-")), "state records the VPC: {values}");
-    assert_eq!(values["private_subnet_ids"].as_array().map(Vec::len), Some(1), "{values}");
-    assert_eq!(values["created_iam_role_names"].as_array().map(Vec::len), Some(2), "{values}");
+    assert!(
+        values["vpc_id"].as_str().is_some_and(|v| v.starts_with("vpc-")),
+        "state records the VPC: {values}"
+    );
+    assert_eq!(
+        values["private_subnet_ids"].as_array().map(Vec::len),
+        Some(1),
+        "{values}"
+    );
+    assert_eq!(
+        values["created_iam_role_names"].as_array().map(Vec::len),
+        Some(2),
+        "{values}"
+    );
     let plan = ws.terraform(&["plan", "-no-color"])?;
     assert!(plan.says("is tainted, so must be replaced"), "{}", plan.output());
 
@@ -532,6 +623,9 @@ async fn failure_half_way_leaves_a_tainted_resource_that_destroy_removes_complet
         assert_eq!(tagged_count(&ec2, kind).await?, 0, "{kind} left after destroy");
     }
     let roles = moto.iam().await.list_roles().send().await?;
-    assert!(roles.roles().iter().all(|r| !r.role_name().starts_with("hub-")), "roles left");
+    assert!(
+        roles.roles().iter().all(|r| !r.role_name().starts_with("hub-")),
+        "roles left"
+    );
     Ok(())
 }

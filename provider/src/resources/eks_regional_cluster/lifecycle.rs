@@ -452,10 +452,9 @@ async fn wait_for_addons(
             .find_addon(&model.name, addon)
             .await
             .map_err(fail("Could not read an add-on"))?
+            && let Some(recorded) = state.addons.get_or_insert_default().get_mut(addon)
         {
-            if let Some(recorded) = state.addons.get_or_insert_default().get_mut(addon) {
-                recorded.version = Some(version);
-            }
+            recorded.version = Some(version);
         }
     }
     Ok(())
