@@ -629,3 +629,72 @@ async fn failure_half_way_leaves_a_tainted_resource_that_destroy_removes_complet
     );
     Ok(())
 }
+
+/// `examples/terraform/fleet` as shipped: hub + two edges, each peered with
+/// the hub, one provider block, for_each over regions.
+#[tokio::test(flavor = "multi_thread")]
+async fn example_fleet_applies_replans_clean_and_destroys_clean() -> Result<()> {
+    let moto = Moto::start()?;
+    let example = project_root().join("examples/terraform/fleet");
+    let ws = Workspace::new(&moto, &std::fs::read_to_string(example.join("main.tf"))?)?;
+    for file in ["variables.tf", "outputs.tf"] {
+        ws.write(file, &std::fs::read_to_string(example.join(file))?)?;
+    }
+    ws.apply()?;
+    let edges = ws.output("edges")?;
+    let hub_ec2 = moto.ec2("us-east-1").await;
+    for (region, cidr) in [("us-west-2", "10.1.0.0/16"), ("eu-west-1", "10.2.0.0/16")] {
+        let edge = &edges[region];
+        assert_eq!(edge["peering_status"], "active", "{edge}");
+        let id = edge["peering_id"].as_str().unwrap();
+        // Every hub private route table routes to the edge, and back.
+        let hub_vpc = moto
+            .eks("us-east-1")
+            .await
+            .describe_cluster()
+            .name("demo-hub")
+            .send()
+            .await?;
+        let hub_vpc_id = hub_vpc
+            .cluster()
+            .and_then(|c| c.resources_vpc_config())
+            .and_then(|v| v.vpc_id())
+            .map(str::to_string);
+        let hub_vpc_id = hub_vpc_id.unwrap_or_default();
+        assert_eq!(
+            tables_routing(&hub_ec2, &hub_vpc_id, cidr, id).await?.len(),
+            3,
+            "hub → {region}"
+        );
+        let edge_ec2 = moto.ec2(region).await;
+        assert_eq!(
+            tables_routing(&edge_ec2, edge["vpc_id"].as_str().unwrap(), "10.0.0.0/16", id)
+                .await?
+                .len(),
+            3,
+            "{region} → hub"
+        );
+    }
+    let plan = ws.plan_exit_code()?;
+    assert_eq!(plan.code, 0, "fleet re-plans clean:\n{}", plan.output());
+    ws.destroy()?;
+    for region in ["us-east-1", "us-west-2", "eu-west-1"] {
+        let ec2 = moto.ec2(region).await;
+        let vpcs = ec2.describe_vpcs().send().await?;
+        assert!(
+            vpcs.vpcs().iter().all(|v| v.is_default() == Some(true)),
+            "only default VPCs left in {region}"
+        );
+        assert!(live_peerings(&ec2).await?.is_empty());
+        assert!(
+            moto.eks(region)
+                .await
+                .list_clusters()
+                .send()
+                .await?
+                .clusters()
+                .is_empty()
+        );
+    }
+    Ok(())
+}
