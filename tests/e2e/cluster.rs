@@ -698,3 +698,52 @@ async fn example_fleet_applies_replans_clean_and_destroys_clean() -> Result<()> 
     }
     Ok(())
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn import_by_region_and_name_adopts_the_cluster_and_its_vpc() -> Result<()> {
+    let moto = Moto::start()?;
+    let body = r#"  nat_gateway_mode  = "one_per_az"
+  api_allowed_cidrs = ["10.50.0.0/16"]
+  node_groups       = { system = { desired_size = 3, max_size = 5, labels = { role = "system" } } }
+  addons            = { vpc-cni = {} }
+  tags              = { Team = "platform" }"#;
+    let config = single_cluster(body);
+    // Made by one state...
+    let original = Workspace::new(&moto, &config)?;
+    original.apply()?;
+    // ...adopted by another, with an import block.
+    let adopter = Workspace::new(
+        &moto,
+        &(config + "\nimport {\n  to = fleet_eks_regional_cluster.hub\n  id = \"us-east-1/hub\"\n}\n"),
+    )?;
+    let plan = adopter.terraform(&["plan", "-no-color"])?.ok()?;
+    assert!(
+        plan.stdout.contains("1 to import, 0 to add, 0 to change, 0 to destroy"),
+        "{}",
+        plan.stdout
+    );
+    adopter.apply()?;
+    assert_eq!(adopter.plan_exit_code()?.code, 0);
+    let imported = adopter.output("hub")?;
+    assert_eq!(imported["vpc_id"], original.output("hub")?["vpc_id"]);
+    assert_eq!(imported["nat_gateway_ids"].as_array().map(Vec::len), Some(3));
+
+    // The adopter owns it now: its destroy removes everything.
+    adopter.destroy()?;
+    let ec2 = moto.ec2("us-east-1").await;
+    for kind in ["vpc", "subnet", "nat", "igw", "eip", "rtb"] {
+        assert_eq!(tagged_count(&ec2, kind).await?, 0, "{kind} left");
+    }
+    let bad = adopter.terraform(&[
+        "import",
+        "-no-color",
+        "fleet_eks_regional_cluster.hub",
+        "us-east-1/nope",
+    ])?;
+    assert!(
+        bad.says("There is no EKS cluster \"nope\" in us-east-1"),
+        "{}",
+        bad.output()
+    );
+    Ok(())
+}

@@ -451,3 +451,80 @@ pub enum DefaultRoute<'a> {
     InternetGateway(&'a str),
     NatGateway(&'a str),
 }
+
+/// Finders by VPC, for adopting an existing cluster's network on import.
+impl Ec2 {
+    fn vpc_filter(name: &str, vpc_id: &str) -> Filter {
+        Filter::builder().name(name).values(vpc_id).build()
+    }
+
+    pub async fn subnets_of_vpc(&self, vpc_id: &str) -> Result<Vec<Subnet>, AwsError> {
+        let out = self
+            .client
+            .describe_subnets()
+            .filters(Self::vpc_filter("vpc-id", vpc_id))
+            .send()
+            .await
+            .map_err(aws_err("DescribeSubnets", &self.region))?;
+        Ok(out.subnets().to_vec())
+    }
+
+    pub async fn internet_gateway_of_vpc(&self, vpc_id: &str) -> Result<Option<String>, AwsError> {
+        let out = self
+            .client
+            .describe_internet_gateways()
+            .filters(Self::vpc_filter("attachment.vpc-id", vpc_id))
+            .send()
+            .await
+            .map_err(aws_err("DescribeInternetGateways", &self.region))?;
+        Ok(out
+            .internet_gateways()
+            .first()
+            .and_then(|g| g.internet_gateway_id())
+            .map(str::to_string))
+    }
+
+    /// Live NAT gateways of a VPC with their Elastic IP allocations, by subnet.
+    pub async fn nat_gateways_of_vpc(&self, vpc_id: &str) -> Result<Vec<(String, String, Option<String>)>, AwsError> {
+        let out = self
+            .client
+            .describe_nat_gateways()
+            .filter(Self::vpc_filter("vpc-id", vpc_id))
+            .send()
+            .await
+            .map_err(aws_err("DescribeNatGateways", &self.region))?;
+        Ok(out
+            .nat_gateways()
+            .iter()
+            .filter(|n| matches!(n.state().map(|s| s.as_str()), Some("available" | "pending")))
+            .filter_map(|n| {
+                let id = n.nat_gateway_id()?.to_string();
+                let subnet = n.subnet_id().unwrap_or_default().to_string();
+                let allocation = n
+                    .nat_gateway_addresses()
+                    .first()
+                    .and_then(|a| a.allocation_id())
+                    .map(str::to_string);
+                Some((id, subnet, allocation))
+            })
+            .collect())
+    }
+
+    /// CIDRs a security group admits on 443.
+    pub async fn https_cidrs(&self, group_id: &str) -> Result<Vec<String>, AwsError> {
+        let out = self
+            .client
+            .describe_security_groups()
+            .group_ids(group_id)
+            .send()
+            .await
+            .map_err(aws_err("DescribeSecurityGroups", &self.region))?;
+        Ok(out
+            .security_groups()
+            .iter()
+            .flat_map(|g| g.ip_permissions())
+            .filter(|p| p.from_port() == Some(443))
+            .flat_map(|p| p.ip_ranges().iter().filter_map(|r| r.cidr_ip().map(str::to_string)))
+            .collect())
+    }
+}

@@ -803,3 +803,17 @@ impl Eks {
         Ok(())
     }
 }
+
+/// Listings, for adopting an existing cluster on import.
+impl Eks {
+    pub async fn list_addons(&self, cluster: &str) -> Result<Vec<String>, AwsError> {
+        let out = self
+            .client
+            .list_addons()
+            .cluster_name(cluster)
+            .send()
+            .await
+            .map_err(aws_err("ListAddons", &self.region))?;
+        Ok(out.addons().to_vec())
+    }
+}

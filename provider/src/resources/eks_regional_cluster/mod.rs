@@ -283,11 +283,28 @@ impl Resource for EksRegionalCluster {
     }
 
     async fn import(&self, id: &str) -> Result<Value, Diagnostics> {
-        Err(error(
-            "Import not supported yet",
-            format!(
-                "fleet_eks_regional_cluster cannot import {id:?} yet: adopting an existing cluster and its VPC is planned."
-            ),
-        ))
+        let aws = configured(&self.aws)?;
+        let (region, name) = match id.split_once('/') {
+            Some((region, name)) => (region.to_string(), name.to_string()),
+            None => match aws.default_region().await {
+                Some(region) => (region, id.to_string()),
+                None => {
+                    return Err(error(
+                        "No region",
+                        format!("Import {id:?} as REGION/NAME, or set the provider's region."),
+                    ));
+                }
+            },
+        };
+        if !crate::aws::regions::is_known(&region) {
+            return Err(error(
+                "Unknown region",
+                format!("{region:?} in import id {id:?} is not an AWS region: import as REGION/NAME."),
+            ));
+        }
+        let clients = Clients::new(&aws, &region).await;
+        let mut model = lifecycle::import(&clients, &name, &aws.settings().default_tags).await?;
+        model = lifecycle::read(&clients, &model).await?;
+        state_value(&model, &self.value_type)
     }
 }

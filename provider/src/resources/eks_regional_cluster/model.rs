@@ -180,6 +180,17 @@ impl NodeGroupModel {
         }
     }
 
+    /// A node group as AWS reports it, every attribute set (for import).
+    pub fn from_spec(spec: &NodegroupSpec) -> Self {
+        Self {
+            instance_types: Some(spec.instance_types.clone()),
+            capacity_type: Some(spec.capacity_type.clone()),
+            disk_size: Some(spec.disk_size as f64),
+            ami_type: spec.ami_type.clone().or_else(|| Some(DEFAULT_AMI_TYPE.to_string())),
+            ..Self::default().refreshed(spec)
+        }
+    }
+
     /// Changes EKS can't make to a live node group (it is replaced instead).
     pub fn needs_new_nodegroup(&self, other: &Self) -> bool {
         self.instance_types != other.instance_types
