@@ -747,3 +747,87 @@ async fn import_by_region_and_name_adopts_the_cluster_and_its_vpc() -> Result<()
     );
     Ok(())
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn nat_gateway_deleted_out_of_band_is_repaired_in_place() -> Result<()> {
+    let moto = Moto::start()?;
+    let ws = Workspace::new(&moto, &single_cluster("  nat_gateway_mode = \"single\""))?;
+    ws.apply()?;
+    let old_nat = ws.output("hub")?["nat_gateway_ids"][0].as_str().unwrap().to_string();
+    let ec2 = moto.ec2("us-east-1").await;
+    ec2.delete_nat_gateway().nat_gateway_id(&old_nat).send().await?;
+
+    let plan = ws.plan_exit_code()?;
+    assert_eq!(plan.code, 2, "{}", plan.output());
+    assert!(
+        plan.stdout.contains("0 to add, 1 to change, 0 to destroy"),
+        "repaired in place:\n{}",
+        plan.stdout
+    );
+    ws.apply()?;
+    let hub = ws.output("hub")?;
+    let new_nat = hub["nat_gateway_ids"][0].as_str().unwrap().to_string();
+    assert_ne!(new_nat, old_nat);
+    for table in hub["private_route_table_ids"].as_array().unwrap() {
+        let t = ec2
+            .describe_route_tables()
+            .route_table_ids(table.as_str().unwrap())
+            .send()
+            .await?;
+        let default = t.route_tables()[0]
+            .routes()
+            .iter()
+            .find(|r| r.destination_cidr_block() == Some("0.0.0.0/0"))
+            .cloned();
+        assert_eq!(
+            default.and_then(|r| r.nat_gateway_id().map(str::to_string)),
+            Some(new_nat.clone())
+        );
+    }
+    assert_eq!(ws.plan_exit_code()?.code, 0);
+    ws.destroy()?;
+    for kind in ["vpc", "subnet", "nat", "eip"] {
+        assert_eq!(tagged_count(&ec2, kind).await?, 0, "{kind} left");
+    }
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn cluster_deleted_out_of_band_plans_a_replacement_that_leaks_nothing() -> Result<()> {
+    let moto = Moto::start()?;
+    let ws = Workspace::new(
+        &moto,
+        &single_cluster("  nat_gateway_mode = \"none\"\n  node_groups = { system = {} }"),
+    )?;
+    ws.apply()?;
+    let old_vpc = ws.output("hub")?["vpc_id"].as_str().unwrap().to_string();
+    let eks = moto.eks("us-east-1").await;
+    eks.delete_nodegroup()
+        .cluster_name("hub")
+        .nodegroup_name("system")
+        .send()
+        .await?;
+    eks.delete_cluster().name("hub").send().await?;
+
+    let plan = ws.plan_exit_code()?;
+    assert_eq!(plan.code, 2);
+    assert!(
+        plan.stdout.contains("1 to add, 0 to change, 1 to destroy"),
+        "{}",
+        plan.stdout
+    );
+    assert!(plan.says("# forces replacement"), "{}", plan.stdout);
+    ws.apply()?;
+    let new_vpc = ws.output("hub")?["vpc_id"].as_str().unwrap().to_string();
+    assert_ne!(new_vpc, old_vpc);
+    let ec2 = moto.ec2("us-east-1").await;
+    assert_eq!(
+        tagged_count(&ec2, "vpc").await?,
+        1,
+        "the old VPC was removed, not leaked"
+    );
+    assert_eq!(ws.plan_exit_code()?.code, 0);
+    ws.destroy()?;
+    assert_eq!(tagged_count(&ec2, "vpc").await?, 0);
+    Ok(())
+}

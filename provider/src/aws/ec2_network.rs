@@ -367,6 +367,37 @@ impl Ec2 {
         .await
     }
 
+    /// Points a route table's `0.0.0.0/0` at a NAT gateway (replacing a
+    /// blackhole route left by a deleted one, or adding it).
+    pub async fn set_default_route_to_nat(&self, route_table_id: &str, nat_id: &str) -> Result<(), AwsError> {
+        let replaced = self
+            .client
+            .replace_route()
+            .route_table_id(route_table_id)
+            .destination_cidr_block("0.0.0.0/0")
+            .nat_gateway_id(nat_id)
+            .send()
+            .await;
+        match replaced {
+            Ok(_) => Ok(()),
+            Err(err) => {
+                let err = AwsError::from_sdk("ReplaceRoute", &self.region, err);
+                if !err.is_not_found() {
+                    return Err(err);
+                }
+                self.client
+                    .create_route()
+                    .route_table_id(route_table_id)
+                    .destination_cidr_block("0.0.0.0/0")
+                    .nat_gateway_id(nat_id)
+                    .send()
+                    .await
+                    .map_err(aws_err("CreateRoute", &self.region))?;
+                Ok(())
+            }
+        }
+    }
+
     pub async fn delete_nat_gateway(&self, id: &str) -> Result<(), AwsError> {
         let result = self.client.delete_nat_gateway().nat_gateway_id(id).send().await;
         gone_ok("DeleteNatGateway", &self.region, result).await

@@ -265,14 +265,10 @@ pub async fn create(
     state.public_route_table_ids = Some(vec![public_rt]);
 
     // NAT gateways per mode, each with its Elastic IP.
-    let nat_count = match model.nat_mode() {
-        "none" => 0,
-        "one_per_az" => zones.len(),
-        _ => 1,
-    };
+    let nats_wanted = nat_count(state);
     state.nat_gateway_ids = Some(Vec::new());
     state.eip_allocation_ids = Some(Vec::new());
-    for i in 0..nat_count {
+    for i in 0..nats_wanted {
         let nat_tags = object_tags(model, format!("{name}-nat-{}", zones[i]), &[]);
         let eip = clients
             .ec2
@@ -511,16 +507,83 @@ async fn create_node_groups(
     first_error.map_or(Ok(()), Err)
 }
 
-/// Refreshes the cluster and its node groups. A cluster gone out of band
-/// comes back with status `DELETED`, which plans a replacement that first
-/// removes the network objects still recorded.
+/// Status set by Read when the cluster is gone (plans a replacement).
+pub const DELETED: &str = "DELETED";
+/// Status set by Read when a network object the cluster needs is gone.
+pub const NETWORK_DRIFT: &str = "NETWORK_DRIFT";
+
+/// How many NAT gateways the configuration calls for.
+pub fn nat_count(model: &ClusterModel) -> usize {
+    match model.nat_mode() {
+        "none" => 0,
+        "one_per_az" => model.private_subnet_ids.as_ref().map_or(0, Vec::len),
+        _ => 1,
+    }
+}
+
+/// Whether the VPC, subnets, route tables and internet gateway recorded in
+/// state all still exist (one call per kind).
+async fn network_intact(clients: &Clients, state: &ClusterModel) -> Result<bool, AwsError> {
+    let ec2 = &clients.ec2;
+    let Some(vpc_id) = &state.vpc_id else { return Ok(true) };
+    if ec2.find_vpc(vpc_id).await?.is_none() {
+        return Ok(false);
+    }
+    let subnets: Vec<String> = state
+        .private_subnet_ids
+        .iter()
+        .flatten()
+        .chain(state.public_subnet_ids.iter().flatten())
+        .cloned()
+        .collect();
+    if ec2.find_subnets(&subnets).await?.len() != subnets.len() {
+        return Ok(false);
+    }
+    let tables: BTreeSet<String> = state
+        .private_route_table_ids
+        .iter()
+        .flatten()
+        .chain(state.public_route_table_ids.iter().flatten())
+        .cloned()
+        .collect();
+    if ec2.find_route_tables(&tables).await?.len() != tables.len() {
+        return Ok(false);
+    }
+    Ok(state.internet_gateway_id.is_none() || ec2.internet_gateway_of_vpc(vpc_id).await? == state.internet_gateway_id)
+}
+
+/// Refreshes every managed object. A cluster or network object gone out of
+/// band comes back as status `DELETED` / `NETWORK_DRIFT`, which plans a
+/// replacement that first removes what is left; NAT gateways gone out of band
+/// drop out of state, which plans an in-place repair.
 pub async fn read(clients: &Clients, prior: &ClusterModel) -> Result<ClusterModel, Diagnostics> {
     let read_err = fail("Could not read the EKS cluster");
     let mut state = prior.clone();
     let Some(cluster) = clients.eks.find_cluster(&prior.name).await.map_err(&read_err)? else {
-        state.status = Some("DELETED".into());
+        state.status = Some(DELETED.into());
         return Ok(state);
     };
+    if !network_intact(clients, prior)
+        .await
+        .map_err(fail("Could not read the cluster's network"))?
+    {
+        state.status = Some(NETWORK_DRIFT.into());
+        return Ok(state);
+    }
+    if let Some(nats) = &prior.nat_gateway_ids {
+        let mut live = Vec::new();
+        for nat in nats {
+            let nat_state = clients
+                .ec2
+                .nat_gateway_state(nat)
+                .await
+                .map_err(fail("Could not read a NAT gateway"))?;
+            if matches!(nat_state.as_deref(), Some("available" | "pending")) {
+                live.push(nat.clone());
+            }
+        }
+        state.nat_gateway_ids = Some(live);
+    }
     apply_cluster_facts(&mut state, &cluster, &clients.region);
     state.tags_all = cluster.tags().map(|t| t.clone().into_iter().collect());
     if let Some(vpc) = cluster.resources_vpc_config() {
@@ -635,6 +698,8 @@ pub async fn update(
     let name = planned.name.as_str();
     state.timeouts = planned.timeouts.clone();
     state.tags = planned.tags.clone();
+
+    repair_nat_gateways(clients, planned, state, &deadline, stop).await?;
 
     // Control plane version first, then the node groups follow it.
     if planned.kubernetes_version != prior.kubernetes_version {
@@ -798,6 +863,75 @@ pub async fn update(
     if planned.node_groups.is_none() && state.node_groups.as_ref().is_some_and(BTreeMap::is_empty) {
         state.node_groups = None;
     }
+    Ok(())
+}
+
+/// Recreates NAT gateways lost out of band and points the private default
+/// routes at them again.
+async fn repair_nat_gateways(
+    clients: &Clients,
+    planned: &ClusterModel,
+    state: &mut ClusterModel,
+    deadline: &Deadline,
+    stop: &StopSignal,
+) -> Result<(), Diagnostics> {
+    let wanted = nat_count(state);
+    let live = state.nat_gateway_ids.clone().unwrap_or_default();
+    if live.len() >= wanted {
+        return Ok(());
+    }
+    let public = state.public_subnet_ids.clone().unwrap_or_default();
+    let zones = state.availability_zones.clone().unwrap_or_default();
+    // Rebuild the whole set in zone order so NAT i serves zone i.
+    let mut nats = Vec::new();
+    for (i, subnet) in public.iter().enumerate().take(wanted) {
+        let tags = object_tags(
+            planned,
+            format!("{}-nat-{}", planned.name, zones.get(i).map_or("", String::as_str)),
+            &[],
+        );
+        let eip = clients
+            .ec2
+            .allocate_eip(&tags)
+            .await
+            .map_err(fail("Could not allocate an Elastic IP"))?;
+        state.eip_allocation_ids.get_or_insert_default().push(eip.clone());
+        let nat = clients
+            .ec2
+            .create_nat_gateway(subnet, &eip, &tags)
+            .await
+            .map_err(fail("Could not create a NAT gateway"))?;
+        state.nat_gateway_ids.get_or_insert_default().push(nat.clone());
+        clients
+            .ec2
+            .wait_for_nat_gateway(&nat, "available", deadline.left(), stop)
+            .await
+            .map_err(wait_fail("NAT gateway did not become available"))?;
+        nats.push(nat);
+    }
+    for (i, table) in state
+        .private_route_table_ids
+        .clone()
+        .unwrap_or_default()
+        .iter()
+        .enumerate()
+    {
+        let nat = nats.get(i).or(nats.first()).cloned().unwrap_or_default();
+        clients
+            .ec2
+            .set_default_route_to_nat(table, &nat)
+            .await
+            .map_err(fail("Could not repair a private route"))?;
+    }
+    // The old NAT gateways (some may still be live) and their addresses go.
+    for old in &live {
+        clients
+            .ec2
+            .delete_nat_gateway(old)
+            .await
+            .map_err(fail("Could not delete a NAT gateway"))?;
+    }
+    state.nat_gateway_ids = Some(nats);
     Ok(())
 }
 

@@ -186,6 +186,23 @@ impl Resource for EksRegionalCluster {
             }
         }
         plan_tags_all(&aws, planned);
+        // Read marks a cluster or network lost out of band; `status` forces
+        // replacement (destroy removes whatever is left, then create).
+        if prior
+            .attr("status")
+            .as_str()
+            .is_some_and(|s| s == lifecycle::DELETED || s == lifecycle::NETWORK_DRIFT)
+        {
+            planned.set_attr("status", Value::Unknown);
+        }
+        // NAT gateways lost out of band are repaired in place.
+        if let Ok(prior_model) = prior.to_model::<ClusterModel>()
+            && !prior.is_null()
+            && prior_model.nat_gateway_ids.as_ref().map_or(0, Vec::len) < lifecycle::nat_count(&prior_model)
+        {
+            planned.set_attr("nat_gateway_ids", Value::Unknown);
+            planned.set_attr("eip_allocation_ids", Value::Unknown);
+        }
         if let (Some(region), Some(name)) = (planned.attr("region").as_str(), planned.attr("name").as_str()) {
             let (id, command) = (
                 format!("{region}/{name}"),
@@ -211,10 +228,6 @@ impl Resource for EksRegionalCluster {
                             minor_version(before).map(|(m, n)| format!("{m}.{}", n + 1)).unwrap_or_default()),
                     ),
                 }
-        }
-        // A cluster deleted out of band: replace (destroy removes what is left).
-        if prior.attr("status").as_str() == Some("DELETED") {
-            planned.set_attr("status", Value::Unknown);
         }
     }
 

@@ -233,7 +233,12 @@ pub fn schema() -> Schema {
             computed("certificate_authority_data", "Base64 certificate of the cluster's certificate authority."),
             computed("oidc_issuer_url", "OIDC issuer URL of the cluster (for IAM roles for service accounts)."),
             computed("platform_version", "EKS platform version."),
-            computed("status", "Status of the cluster (`ACTIVE`)."),
+            computed(
+                "status",
+                "Status of the cluster (`ACTIVE`). Refresh sets `DELETED` or `NETWORK_DRIFT` when the cluster or a \
+                 network object it needs was deleted out of band, which plans a replacement.",
+            )
+            .requires_replace(),
             computed("vpc_id", "Id of the VPC."),
             computed_list("private_subnet_ids", "Private subnets, one per availability zone, in zone order."),
             computed_list("public_subnet_ids", "Public subnets, one per availability zone, in zone order."),
