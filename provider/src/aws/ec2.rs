@@ -418,9 +418,11 @@ impl Ec2 {
     }
 
     /// Makes the tags of `resource_id` exactly `wanted`, given the current ones.
+    /// Moves the tags of `resource_ids` from `current` to `wanted`, leaving
+    /// keys in neither (such as `Name`) alone. Two calls for any number of ids.
     pub async fn sync_tags(
         &self,
-        resource_id: &str,
+        resource_ids: &[String],
         current: &BTreeMap<String, String>,
         wanted: &BTreeMap<String, String>,
     ) -> Result<(), AwsError> {
@@ -432,7 +434,7 @@ impl Ec2 {
         if !stale.is_empty() {
             self.client
                 .delete_tags()
-                .resources(resource_id)
+                .set_resources(Some(resource_ids.to_vec()))
                 .set_tags(Some(stale))
                 .send()
                 .await
@@ -446,7 +448,7 @@ impl Ec2 {
         if !changed.is_empty() {
             self.client
                 .create_tags()
-                .resources(resource_id)
+                .set_resources(Some(resource_ids.to_vec()))
                 .set_tags(Some(sdk_tags(&changed)))
                 .send()
                 .await

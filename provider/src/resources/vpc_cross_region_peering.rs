@@ -404,7 +404,7 @@ impl VpcCrossRegionPeering {
             );
             sides
                 .requester
-                .sync_tags(&id, &current, &wanted)
+                .sync_tags(std::slice::from_ref(&id), &current, &wanted)
                 .await
                 .map_err(|e| fail("Could not update tags", &e))?;
             state.tags_all = planned.tags_all.clone();

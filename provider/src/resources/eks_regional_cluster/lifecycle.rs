@@ -773,6 +773,31 @@ pub async fn update(
             .sync_tags(&arn, &current, &wanted)
             .await
             .map_err(fail("Could not update the cluster's tags"))?;
+        // Every EC2 object this resource made carries the same tags.
+        let ec2_ids: Vec<String> = [&state.vpc_id, &state.internet_gateway_id, &state.api_security_group_id]
+            .into_iter()
+            .flatten()
+            .cloned()
+            .chain(
+                [
+                    &state.private_subnet_ids,
+                    &state.public_subnet_ids,
+                    &state.private_route_table_ids,
+                    &state.public_route_table_ids,
+                    &state.nat_gateway_ids,
+                    &state.eip_allocation_ids,
+                ]
+                .into_iter()
+                .flatten()
+                .flatten()
+                .cloned(),
+            )
+            .collect();
+        clients
+            .ec2
+            .sync_tags(&ec2_ids, &current, &wanted)
+            .await
+            .map_err(fail("Could not update the network's tags"))?;
         state.tags_all = planned.tags_all.clone();
     }
     if planned.enabled_log_types != prior.enabled_log_types {
