@@ -835,20 +835,50 @@ async fn cluster_deleted_out_of_band_plans_a_replacement_that_leaks_nothing() ->
 #[tokio::test(flavor = "multi_thread")]
 async fn tag_changes_reach_the_cluster_and_every_network_object_in_place() -> Result<()> {
     let moto = Moto::start()?;
-    let ws = Workspace::new(&moto, &single_cluster("  nat_gateway_mode = \"single\"\n  tags = { Team = \"platform\" }"))?;
+    let ws = Workspace::new(
+        &moto,
+        &single_cluster("  nat_gateway_mode = \"single\"\n  tags = { Team = \"platform\" }"),
+    )?;
     ws.apply()?;
-    ws.write("main.tf", &single_cluster("  nat_gateway_mode = \"single\"\n  tags = { Team = \"sre\", CostCenter = \"42\" }"))?;
+    ws.write(
+        "main.tf",
+        &single_cluster("  nat_gateway_mode = \"single\"\n  tags = { Team = \"sre\", CostCenter = \"42\" }"),
+    )?;
     let plan = ws.terraform(&["plan", "-no-color"])?.ok()?;
-    assert!(plan.stdout.contains("0 to add, 1 to change, 0 to destroy"), "{}", plan.stdout);
+    assert!(
+        plan.stdout.contains("0 to add, 1 to change, 0 to destroy"),
+        "{}",
+        plan.stdout
+    );
     ws.apply()?;
     let ec2 = moto.ec2("us-east-1").await;
     let sre = Filter::builder().name("tag:Team").values("sre").build();
     let subnets = ec2.describe_subnets().filters(sre.clone()).send().await?;
     assert_eq!(subnets.subnets().len(), 6);
-    assert!(subnets.subnets().iter().all(|s| s.tags().iter().any(|t| t.key() == Some("Name"))), "Name tags kept");
+    assert!(
+        subnets
+            .subnets()
+            .iter()
+            .all(|s| s.tags().iter().any(|t| t.key() == Some("Name"))),
+        "Name tags kept"
+    );
     assert_eq!(ec2.describe_vpcs().filters(sre.clone()).send().await?.vpcs().len(), 1);
-    assert_eq!(ec2.describe_nat_gateways().filter(sre).send().await?.nat_gateways().len(), 1);
-    let cluster = moto.eks("us-east-1").await.describe_cluster().name("hub").send().await?;
+    assert_eq!(
+        ec2.describe_nat_gateways()
+            .filter(sre)
+            .send()
+            .await?
+            .nat_gateways()
+            .len(),
+        1
+    );
+    let cluster = moto
+        .eks("us-east-1")
+        .await
+        .describe_cluster()
+        .name("hub")
+        .send()
+        .await?;
     let tags = cluster.cluster().and_then(|c| c.tags()).cloned().unwrap_or_default();
     assert_eq!(tags.get("CostCenter").map(String::as_str), Some("42"));
     assert_eq!(ws.plan_exit_code()?.code, 0);

@@ -11,6 +11,7 @@ use aws_sdk_ec2::types::{
 use ipnet::IpNet;
 
 use super::AwsError;
+use super::error::AwsResultExt;
 use super::error::aws_err;
 use super::waiters::{Backoff, Poll, StopSignal, WaitError, wait_until};
 
@@ -106,13 +107,15 @@ impl Ec2 {
     // ----- finders -----
 
     pub async fn find_vpc(&self, vpc_id: &str) -> Result<Option<Vpc>, AwsError> {
-        match self.client.describe_vpcs().vpc_ids(vpc_id).send().await {
-            Ok(out) => Ok(out.vpcs().first().cloned()),
-            Err(err) => {
-                let err = AwsError::from_sdk("DescribeVpcs", &self.region, err);
-                if err.is_not_found() { Ok(None) } else { Err(err) }
-            }
-        }
+        Ok(self
+            .client
+            .describe_vpcs()
+            .vpc_ids(vpc_id)
+            .send()
+            .await
+            .map_err(aws_err("DescribeVpcs", &self.region))
+            .found()?
+            .and_then(|out| out.vpcs().first().cloned()))
     }
 
     pub async fn find_peering(&self, peering_id: &str) -> Result<Option<Peering>, AwsError> {
@@ -122,13 +125,10 @@ impl Ec2 {
             .vpc_peering_connection_ids(peering_id)
             .send()
             .await;
-        match result {
-            Ok(out) => Ok(out.vpc_peering_connections().first().map(Peering::from_sdk)),
-            Err(err) => {
-                let err = AwsError::from_sdk("DescribeVpcPeeringConnections", &self.region, err);
-                if err.is_not_found() { Ok(None) } else { Err(err) }
-            }
-        }
+        Ok(result
+            .map_err(aws_err("DescribeVpcPeeringConnections", &self.region))
+            .found()?
+            .and_then(|out| out.vpc_peering_connections().first().map(Peering::from_sdk)))
     }
 
     /// Route tables by id (one call); ids that don't exist are simply absent.
@@ -222,19 +222,13 @@ impl Ec2 {
 
     /// Deletes a peering; one that is already gone is fine.
     pub async fn delete_peering(&self, peering_id: &str) -> Result<(), AwsError> {
-        match self
-            .client
+        self.client
             .delete_vpc_peering_connection()
             .vpc_peering_connection_id(peering_id)
             .send()
             .await
-        {
-            Ok(_) => Ok(()),
-            Err(err) => {
-                let err = AwsError::from_sdk("DeleteVpcPeeringConnection", &self.region, err);
-                if err.is_not_found() { Ok(()) } else { Err(err) }
-            }
-        }
+            .map_err(aws_err("DeleteVpcPeeringConnection", &self.region))
+            .gone_ok()
     }
 
     /// Sets "allow DNS resolution from the remote VPC" for one side. Must be
@@ -401,20 +395,14 @@ impl Ec2 {
         if !self.has_peering_route(route_table_id, cidr, peering_id).await? {
             return Ok(());
         }
-        match self
-            .client
+        self.client
             .delete_route()
             .route_table_id(route_table_id)
             .destination_cidr_block(cidr)
             .send()
             .await
-        {
-            Ok(_) => Ok(()),
-            Err(err) => {
-                let err = AwsError::from_sdk("DeleteRoute", &self.region, err);
-                if err.is_not_found() { Ok(()) } else { Err(err) }
-            }
-        }
+            .map_err(aws_err("DeleteRoute", &self.region))
+            .gone_ok()
     }
 
     /// Makes the tags of `resource_id` exactly `wanted`, given the current ones.
@@ -426,30 +414,23 @@ impl Ec2 {
         current: &BTreeMap<String, String>,
         wanted: &BTreeMap<String, String>,
     ) -> Result<(), AwsError> {
-        let stale: Vec<Tag> = current
-            .keys()
-            .filter(|k| !wanted.contains_key(*k))
-            .map(|k| Tag::builder().key(k).build())
-            .collect();
-        if !stale.is_empty() {
+        let diff = super::tags::diff(current, wanted);
+        if !diff.removed.is_empty() {
             self.client
                 .delete_tags()
                 .set_resources(Some(resource_ids.to_vec()))
-                .set_tags(Some(stale))
+                .set_tags(Some(
+                    diff.removed.iter().map(|k| Tag::builder().key(k).build()).collect(),
+                ))
                 .send()
                 .await
                 .map_err(aws_err("DeleteTags", &self.region))?;
         }
-        let changed: BTreeMap<String, String> = wanted
-            .iter()
-            .filter(|(k, v)| current.get(*k) != Some(v))
-            .map(|(k, v)| (k.clone(), v.clone()))
-            .collect();
-        if !changed.is_empty() {
+        if !diff.changed.is_empty() {
             self.client
                 .create_tags()
                 .set_resources(Some(resource_ids.to_vec()))
-                .set_tags(Some(sdk_tags(&changed)))
+                .set_tags(Some(sdk_tags(&diff.changed)))
                 .send()
                 .await
                 .map_err(aws_err("CreateTags", &self.region))?;

@@ -11,6 +11,7 @@ use aws_sdk_ec2::types::{
 
 use super::AwsError;
 use super::ec2::Ec2;
+use super::error::AwsResultExt;
 use super::error::aws_err;
 use super::waiters::{Backoff, Poll, StopSignal, WaitError, wait_until};
 
@@ -25,8 +26,8 @@ fn tag_spec(kind: ResourceType, tags: &BTreeMap<String, String>) -> TagSpecifica
         .build()
 }
 
-/// Runs a delete, treating "not found" (and "already disassociated") as done.
-async fn gone_ok<T, E, R>(
+/// Runs a delete, treating "not found" (and "already detached") as done.
+fn gone_ok<T, E, R>(
     operation: &'static str,
     region: &str,
     result: Result<T, aws_sdk_ec2::error::SdkError<E, R>>,
@@ -35,16 +36,9 @@ where
     E: aws_sdk_ec2::error::ProvideErrorMetadata + std::error::Error + 'static,
     R: std::fmt::Debug,
 {
-    match result {
-        Ok(_) => Ok(()),
-        Err(err) => {
-            let err = AwsError::from_sdk(operation, region, err);
-            if err.is_not_found() || err.code == "Gateway.NotAttached" {
-                Ok(())
-            } else {
-                Err(err)
-            }
-        }
+    match result.map_err(aws_err(operation, region)) {
+        Err(err) if err.code == "Gateway.NotAttached" => Ok(()),
+        other => other.gone_ok(),
     }
 }
 
@@ -82,7 +76,6 @@ impl Ec2 {
             &self.region,
             self.client.delete_vpc().vpc_id(vpc_id).send().await,
         )
-        .await
     }
 
     /// DNS support and DNS hostnames of a VPC.
@@ -172,7 +165,6 @@ impl Ec2 {
             &self.region,
             self.client.delete_subnet().subnet_id(id).send().await,
         )
-        .await
     }
 
     pub async fn create_internet_gateway(
@@ -210,14 +202,14 @@ impl Ec2 {
             .vpc_id(vpc_id)
             .send()
             .await;
-        gone_ok("DetachInternetGateway", &self.region, detach).await?;
+        gone_ok("DetachInternetGateway", &self.region, detach)?;
         let delete = self
             .client
             .delete_internet_gateway()
             .internet_gateway_id(id)
             .send()
             .await;
-        gone_ok("DeleteInternetGateway", &self.region, delete).await
+        gone_ok("DeleteInternetGateway", &self.region, delete)
     }
 
     /// A route table with a default route (to an internet or NAT gateway),
@@ -282,7 +274,7 @@ impl Ec2 {
                     .association_id(association_id)
                     .send()
                     .await;
-                gone_ok("DisassociateRouteTable", &self.region, result).await?;
+                gone_ok("DisassociateRouteTable", &self.region, result)?;
             }
         }
         gone_ok(
@@ -290,7 +282,6 @@ impl Ec2 {
             &self.region,
             self.client.delete_route_table().route_table_id(id).send().await,
         )
-        .await
     }
 
     pub async fn allocate_eip(&self, tags: &BTreeMap<String, String>) -> Result<String, AwsError> {
@@ -307,7 +298,7 @@ impl Ec2 {
 
     pub async fn release_eip(&self, allocation_id: &str) -> Result<(), AwsError> {
         let result = self.client.release_address().allocation_id(allocation_id).send().await;
-        gone_ok("ReleaseAddress", &self.region, result).await
+        gone_ok("ReleaseAddress", &self.region, result)
     }
 
     pub async fn create_nat_gateway(
@@ -334,17 +325,20 @@ impl Ec2 {
 
     /// The NAT gateway's state (`pending`, `available`, `deleting`, `deleted`, `failed`), if it exists.
     pub async fn nat_gateway_state(&self, id: &str) -> Result<Option<String>, AwsError> {
-        match self.client.describe_nat_gateways().nat_gateway_ids(id).send().await {
-            Ok(out) => Ok(out
-                .nat_gateways()
-                .first()
-                .and_then(|n| n.state())
-                .map(|s| s.as_str().to_string())),
-            Err(err) => {
-                let err = AwsError::from_sdk("DescribeNatGateways", &self.region, err);
-                if err.is_not_found() { Ok(None) } else { Err(err) }
-            }
-        }
+        Ok(self
+            .client
+            .describe_nat_gateways()
+            .nat_gateway_ids(id)
+            .send()
+            .await
+            .map_err(aws_err("DescribeNatGateways", &self.region))
+            .found()?
+            .and_then(|out| {
+                out.nat_gateways()
+                    .first()
+                    .and_then(|n| n.state())
+                    .map(|s| s.as_str().to_string())
+            }))
     }
 
     pub async fn wait_for_nat_gateway(
@@ -378,29 +372,27 @@ impl Ec2 {
             .nat_gateway_id(nat_id)
             .send()
             .await;
-        match replaced {
-            Ok(_) => Ok(()),
-            Err(err) => {
-                let err = AwsError::from_sdk("ReplaceRoute", &self.region, err);
-                if !err.is_not_found() {
-                    return Err(err);
-                }
-                self.client
-                    .create_route()
-                    .route_table_id(route_table_id)
-                    .destination_cidr_block("0.0.0.0/0")
-                    .nat_gateway_id(nat_id)
-                    .send()
-                    .await
-                    .map_err(aws_err("CreateRoute", &self.region))?;
-                Ok(())
-            }
+        // No default route to replace (it was removed): add one.
+        if replaced
+            .map_err(aws_err("ReplaceRoute", &self.region))
+            .found()?
+            .is_none()
+        {
+            self.client
+                .create_route()
+                .route_table_id(route_table_id)
+                .destination_cidr_block("0.0.0.0/0")
+                .nat_gateway_id(nat_id)
+                .send()
+                .await
+                .map_err(aws_err("CreateRoute", &self.region))?;
         }
+        Ok(())
     }
 
     pub async fn delete_nat_gateway(&self, id: &str) -> Result<(), AwsError> {
         let result = self.client.delete_nat_gateway().nat_gateway_id(id).send().await;
-        gone_ok("DeleteNatGateway", &self.region, result).await
+        gone_ok("DeleteNatGateway", &self.region, result)
     }
 
     /// A security group allowing HTTPS (the Kubernetes API) from `cidrs`.
@@ -430,14 +422,7 @@ impl Ec2 {
         if cidrs.is_empty() {
             return Ok(());
         }
-        let permission = IpPermission::builder()
-            .ip_protocol("tcp")
-            .from_port(443)
-            .to_port(443)
-            .set_ip_ranges(Some(
-                cidrs.iter().map(|c| IpRange::builder().cidr_ip(c).build()).collect(),
-            ))
-            .build();
+        let permission = https_from(cidrs);
         self.client
             .authorize_security_group_ingress()
             .group_id(group_id)
@@ -452,14 +437,7 @@ impl Ec2 {
         if cidrs.is_empty() {
             return Ok(());
         }
-        let permission = IpPermission::builder()
-            .ip_protocol("tcp")
-            .from_port(443)
-            .to_port(443)
-            .set_ip_ranges(Some(
-                cidrs.iter().map(|c| IpRange::builder().cidr_ip(c).build()).collect(),
-            ))
-            .build();
+        let permission = https_from(cidrs);
         let result = self
             .client
             .revoke_security_group_ingress()
@@ -467,13 +445,25 @@ impl Ec2 {
             .ip_permissions(permission)
             .send()
             .await;
-        gone_ok("RevokeSecurityGroupIngress", &self.region, result).await
+        gone_ok("RevokeSecurityGroupIngress", &self.region, result)
     }
 
     pub async fn delete_security_group(&self, id: &str) -> Result<(), AwsError> {
         let result = self.client.delete_security_group().group_id(id).send().await;
-        gone_ok("DeleteSecurityGroup", &self.region, result).await
+        gone_ok("DeleteSecurityGroup", &self.region, result)
     }
+}
+
+/// TCP 443 (the Kubernetes API) from `cidrs`.
+fn https_from(cidrs: &[String]) -> IpPermission {
+    IpPermission::builder()
+        .ip_protocol("tcp")
+        .from_port(443)
+        .to_port(443)
+        .set_ip_ranges(Some(
+            cidrs.iter().map(|c| IpRange::builder().cidr_ip(c).build()).collect(),
+        ))
+        .build()
 }
 
 /// Where a route table's `0.0.0.0/0` goes.

@@ -12,6 +12,7 @@ use aws_sdk_eks::types::{
 };
 
 use super::AwsError;
+use super::error::AwsResultExt;
 use super::error::aws_err;
 use super::waiters::{Backoff, Poll, StopSignal, WaitError, wait_until};
 
@@ -72,13 +73,15 @@ const GONE: &str = "gone";
 
 impl Eks {
     pub async fn find_cluster(&self, name: &str) -> Result<Option<Cluster>, AwsError> {
-        match self.client.describe_cluster().name(name).send().await {
-            Ok(out) => Ok(out.cluster().cloned()),
-            Err(err) => {
-                let err = AwsError::from_sdk("DescribeCluster", &self.region, err);
-                if err.is_not_found() { Ok(None) } else { Err(err) }
-            }
-        }
+        Ok(self
+            .client
+            .describe_cluster()
+            .name(name)
+            .send()
+            .await
+            .map_err(aws_err("DescribeCluster", &self.region))
+            .found()?
+            .and_then(|out| out.cluster().cloned()))
     }
 
     pub async fn create_cluster(&self, spec: &ClusterSpec<'_>) -> Result<(), AwsError> {
@@ -114,18 +117,11 @@ impl Eks {
                     .build(),
             );
         }
-        match request.send().await {
-            Ok(_) => Ok(()),
-            Err(err) => {
-                let err = AwsError::from_sdk("CreateCluster", &self.region, err);
-                // An earlier, interrupted create of ours: adopt it.
-                if err.code == "ResourceInUseException" {
-                    Ok(())
-                } else {
-                    Err(err)
-                }
-            }
-        }
+        request
+            .send()
+            .await
+            .map_err(aws_err("CreateCluster", &self.region))
+            .adopt_existing()
     }
 
     pub async fn wait_for_cluster(
@@ -147,12 +143,13 @@ impl Eks {
     }
 
     pub async fn delete_cluster(&self, name: &str, timeout: Duration, stop: &StopSignal) -> Result<(), WaitError> {
-        if let Err(err) = self.client.delete_cluster().name(name).send().await {
-            let err = AwsError::from_sdk("DeleteCluster", &self.region, err);
-            if !err.is_not_found() {
-                return Err(err.into());
-            }
-        }
+        self.client
+            .delete_cluster()
+            .name(name)
+            .send()
+            .await
+            .map_err(aws_err("DeleteCluster", &self.region))
+            .gone_ok()?;
         let what = format!("EKS cluster {name} in {} to be deleted", self.region);
         wait_until(&what, timeout, Backoff::default(), stop, || async {
             Ok(match self.find_cluster(name).await? {
@@ -205,26 +202,21 @@ impl Eks {
         current: &BTreeMap<String, String>,
         wanted: &BTreeMap<String, String>,
     ) -> Result<(), AwsError> {
-        let stale: Vec<String> = current.keys().filter(|k| !wanted.contains_key(*k)).cloned().collect();
-        if !stale.is_empty() {
+        let diff = super::tags::diff(current, wanted);
+        if !diff.removed.is_empty() {
             self.client
                 .untag_resource()
                 .resource_arn(arn)
-                .set_tag_keys(Some(stale))
+                .set_tag_keys(Some(diff.removed))
                 .send()
                 .await
                 .map_err(aws_err("UntagResource", &self.region))?;
         }
-        let changed: std::collections::HashMap<String, String> = wanted
-            .iter()
-            .filter(|(k, v)| current.get(*k) != Some(v))
-            .map(|(k, v)| (k.clone(), v.clone()))
-            .collect();
-        if !changed.is_empty() {
+        if !diff.changed.is_empty() {
             self.client
                 .tag_resource()
                 .resource_arn(arn)
-                .set_tags(Some(changed))
+                .set_tags(Some(diff.changed.into_iter().collect()))
                 .send()
                 .await
                 .map_err(aws_err("TagResource", &self.region))?;
@@ -246,20 +238,16 @@ impl Eks {
     // ----- node groups -----
 
     pub async fn find_nodegroup(&self, cluster: &str, name: &str) -> Result<Option<Nodegroup>, AwsError> {
-        match self
+        Ok(self
             .client
             .describe_nodegroup()
             .cluster_name(cluster)
             .nodegroup_name(name)
             .send()
             .await
-        {
-            Ok(out) => Ok(out.nodegroup().cloned()),
-            Err(err) => {
-                let err = AwsError::from_sdk("DescribeNodegroup", &self.region, err);
-                if err.is_not_found() { Ok(None) } else { Err(err) }
-            }
-        }
+            .map_err(aws_err("DescribeNodegroup", &self.region))
+            .found()?
+            .and_then(|out| out.nodegroup().cloned()))
     }
 
     pub async fn list_nodegroups(&self, cluster: &str) -> Result<Vec<String>, AwsError> {
@@ -298,17 +286,9 @@ impl Eks {
             .set_tags(Some(tags.clone().into_iter().collect()))
             .send()
             .await;
-        match result {
-            Ok(_) => Ok(()),
-            Err(err) => {
-                let err = AwsError::from_sdk("CreateNodegroup", &self.region, err);
-                if err.code == "ResourceInUseException" {
-                    Ok(())
-                } else {
-                    Err(err)
-                }
-            }
-        }
+        result
+            .map_err(aws_err("CreateNodegroup", &self.region))
+            .adopt_existing()
     }
 
     pub async fn wait_for_nodegroup(
@@ -394,19 +374,14 @@ impl Eks {
         timeout: Duration,
         stop: &StopSignal,
     ) -> Result<(), WaitError> {
-        if let Err(err) = self
-            .client
+        self.client
             .delete_nodegroup()
             .cluster_name(cluster)
             .nodegroup_name(name)
             .send()
             .await
-        {
-            let err = AwsError::from_sdk("DeleteNodegroup", &self.region, err);
-            if !err.is_not_found() {
-                return Err(err.into());
-            }
-        }
+            .map_err(aws_err("DeleteNodegroup", &self.region))
+            .gone_ok()?;
         let what = format!("node group {name} of {cluster} in {} to be deleted", self.region);
         wait_until(&what, timeout, Backoff::default(), stop, || async {
             Ok(match self.find_nodegroup(cluster, name).await? {
@@ -484,25 +459,23 @@ impl Eks {
 
     /// Version and configuration of an add-on, if installed.
     pub async fn find_addon(&self, cluster: &str, addon: &str) -> Result<Option<(String, Option<String>)>, AwsError> {
-        match self
+        Ok(self
             .client
             .describe_addon()
             .cluster_name(cluster)
             .addon_name(addon)
             .send()
             .await
-        {
-            Ok(out) => Ok(out.addon().map(|a| {
-                (
-                    a.addon_version().unwrap_or_default().to_string(),
-                    a.configuration_values().filter(|c| !c.is_empty()).map(str::to_string),
-                )
-            })),
-            Err(err) => {
-                let err = AwsError::from_sdk("DescribeAddon", &self.region, err);
-                if err.is_not_found() { Ok(None) } else { Err(err) }
-            }
-        }
+            .map_err(aws_err("DescribeAddon", &self.region))
+            .found()?
+            .and_then(|out| {
+                out.addon().map(|a| {
+                    (
+                        a.addon_version().unwrap_or_default().to_string(),
+                        a.configuration_values().filter(|c| !c.is_empty()).map(str::to_string),
+                    )
+                })
+            }))
     }
 
     pub async fn create_addon(
@@ -524,17 +497,7 @@ impl Eks {
             .set_tags(Some(tags.clone().into_iter().collect()))
             .send()
             .await;
-        match result {
-            Ok(_) => Ok(()),
-            Err(err) => {
-                let err = AwsError::from_sdk("CreateAddon", &self.region, err);
-                if err.code == "ResourceInUseException" {
-                    Ok(())
-                } else {
-                    Err(err)
-                }
-            }
-        }
+        result.map_err(aws_err("CreateAddon", &self.region)).adopt_existing()
     }
 
     pub async fn update_addon(
@@ -573,20 +536,13 @@ impl Eks {
                 .addon_name(addon)
                 .send()
                 .await;
-            let status = match out {
-                Ok(out) => out
+            let status = match out.map_err(aws_err("DescribeAddon", &self.region)).found()? {
+                Some(out) => out
                     .addon()
                     .and_then(|a| a.status())
                     .map(|s| s.as_str().to_string())
                     .unwrap_or_default(),
-                Err(err) => {
-                    let err = AwsError::from_sdk("DescribeAddon", &self.region, err);
-                    if err.is_not_found() {
-                        "not yet visible".into()
-                    } else {
-                        return Err(err);
-                    }
-                }
+                None => "not yet visible".into(),
             };
             Ok(match status.as_str() {
                 "ACTIVE" => Poll::Ready(()),
@@ -604,19 +560,14 @@ impl Eks {
         timeout: Duration,
         stop: &StopSignal,
     ) -> Result<(), WaitError> {
-        if let Err(err) = self
-            .client
+        self.client
             .delete_addon()
             .cluster_name(cluster)
             .addon_name(addon)
             .send()
             .await
-        {
-            let err = AwsError::from_sdk("DeleteAddon", &self.region, err);
-            if !err.is_not_found() {
-                return Err(err.into());
-            }
-        }
+            .map_err(aws_err("DeleteAddon", &self.region))
+            .gone_ok()?;
         let what = format!("add-on {addon} of {cluster} in {} to be deleted", self.region);
         wait_until(&what, timeout, Backoff::default(), stop, || async {
             Ok(match self.find_addon(cluster, addon).await? {
@@ -631,24 +582,22 @@ impl Eks {
 
     /// Kubernetes groups of an access entry, if it exists.
     pub async fn find_access_entry(&self, cluster: &str, principal: &str) -> Result<Option<Vec<String>>, AwsError> {
-        match self
+        Ok(self
             .client
             .describe_access_entry()
             .cluster_name(cluster)
             .principal_arn(principal)
             .send()
             .await
-        {
-            Ok(out) => Ok(out.access_entry().map(|e| {
-                let mut groups = e.kubernetes_groups().to_vec();
-                groups.sort();
-                groups
-            })),
-            Err(err) => {
-                let err = AwsError::from_sdk("DescribeAccessEntry", &self.region, err);
-                if err.is_not_found() { Ok(None) } else { Err(err) }
-            }
-        }
+            .map_err(aws_err("DescribeAccessEntry", &self.region))
+            .found()?
+            .and_then(|out| {
+                out.access_entry().map(|e| {
+                    let mut groups = e.kubernetes_groups().to_vec();
+                    groups.sort();
+                    groups
+                })
+            }))
     }
 
     pub async fn create_access_entry(
@@ -667,17 +616,9 @@ impl Eks {
             .set_tags(Some(tags.clone().into_iter().collect()))
             .send()
             .await;
-        match result {
-            Ok(_) => Ok(()),
-            Err(err) => {
-                let err = AwsError::from_sdk("CreateAccessEntry", &self.region, err);
-                if err.code == "ResourceInUseException" {
-                    Ok(())
-                } else {
-                    Err(err)
-                }
-            }
-        }
+        result
+            .map_err(aws_err("CreateAccessEntry", &self.region))
+            .adopt_existing()
     }
 
     pub async fn update_access_entry(&self, cluster: &str, principal: &str, groups: &[String]) -> Result<(), AwsError> {
@@ -693,20 +634,14 @@ impl Eks {
     }
 
     pub async fn delete_access_entry(&self, cluster: &str, principal: &str) -> Result<(), AwsError> {
-        match self
-            .client
+        self.client
             .delete_access_entry()
             .cluster_name(cluster)
             .principal_arn(principal)
             .send()
             .await
-        {
-            Ok(_) => Ok(()),
-            Err(err) => {
-                let err = AwsError::from_sdk("DeleteAccessEntry", &self.region, err);
-                if err.is_not_found() { Ok(()) } else { Err(err) }
-            }
-        }
+            .map_err(aws_err("DeleteAccessEntry", &self.region))
+            .gone_ok()
     }
 
     /// Access policies associated with a principal, by policy ARN.
@@ -768,21 +703,15 @@ impl Eks {
     }
 
     pub async fn disassociate_policy(&self, cluster: &str, principal: &str, policy: &str) -> Result<(), AwsError> {
-        match self
-            .client
+        self.client
             .disassociate_access_policy()
             .cluster_name(cluster)
             .principal_arn(principal)
             .policy_arn(policy)
             .send()
             .await
-        {
-            Ok(_) => Ok(()),
-            Err(err) => {
-                let err = AwsError::from_sdk("DisassociateAccessPolicy", &self.region, err);
-                if err.is_not_found() { Ok(()) } else { Err(err) }
-            }
-        }
+            .map_err(aws_err("DisassociateAccessPolicy", &self.region))
+            .gone_ok()
     }
 
     /// Brings a node group to the cluster's Kubernetes version.

@@ -68,3 +68,35 @@ where
 {
     move |err| AwsError::from_sdk(operation, region, err)
 }
+
+/// Reading a result the way finders and deletes need it.
+pub trait AwsResultExt<T> {
+    /// `Ok(None)` when the object doesn't exist.
+    fn found(self) -> Result<Option<T>, AwsError>;
+    /// `Ok(())` when the object is already gone (deletes are idempotent).
+    fn gone_ok(self) -> Result<(), AwsError>;
+    /// `Ok(())` when the object already exists: an earlier, interrupted
+    /// attempt of ours made it, and we adopt it.
+    fn adopt_existing(self) -> Result<(), AwsError>;
+}
+
+impl<T> AwsResultExt<T> for Result<T, AwsError> {
+    fn found(self) -> Result<Option<T>, AwsError> {
+        match self {
+            Ok(value) => Ok(Some(value)),
+            Err(err) if err.is_not_found() => Ok(None),
+            Err(err) => Err(err),
+        }
+    }
+
+    fn gone_ok(self) -> Result<(), AwsError> {
+        self.found().map(|_| ())
+    }
+
+    fn adopt_existing(self) -> Result<(), AwsError> {
+        match self {
+            Err(err) if err.code == "ResourceInUseException" || err.code == "EntityAlreadyExists" => Ok(()),
+            other => other.map(|_| ()),
+        }
+    }
+}

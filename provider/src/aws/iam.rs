@@ -8,6 +8,7 @@ use aws_sdk_iam::Client;
 use aws_sdk_iam::types::Tag;
 
 use super::AwsError;
+use super::error::AwsResultExt;
 use super::error::aws_err;
 
 /// Who may assume a role, and which AWS managed policies it gets.
@@ -60,13 +61,15 @@ pub fn partition_of(arn: &str) -> &str {
 impl Iam {
     /// ARN of the role `name`, if it exists.
     pub async fn find_role_arn(&self, name: &str) -> Result<Option<String>, AwsError> {
-        match self.client.get_role().role_name(name).send().await {
-            Ok(out) => Ok(out.role().map(|r| r.arn().to_string())),
-            Err(err) => {
-                let err = AwsError::from_sdk("GetRole", &self.region, err);
-                if err.is_not_found() { Ok(None) } else { Err(err) }
-            }
-        }
+        Ok(self
+            .client
+            .get_role()
+            .role_name(name)
+            .send()
+            .await
+            .map_err(aws_err("GetRole", &self.region))
+            .found()?
+            .and_then(|out| out.role().map(|r| r.arn().to_string())))
     }
 
     /// Creates the role with its trust policy and managed policies. A role of
@@ -112,13 +115,14 @@ impl Iam {
 
     /// Detaches every managed policy and deletes the role; gone is fine.
     pub async fn delete_role(&self, name: &str) -> Result<(), AwsError> {
-        let attached = match self.client.list_attached_role_policies().role_name(name).send().await {
-            Ok(out) => out.attached_policies().to_vec(),
-            Err(err) => {
-                let err = AwsError::from_sdk("ListAttachedRolePolicies", &self.region, err);
-                return if err.is_not_found() { Ok(()) } else { Err(err) };
-            }
+        let listed = self.client.list_attached_role_policies().role_name(name).send().await;
+        let Some(listed) = listed
+            .map_err(aws_err("ListAttachedRolePolicies", &self.region))
+            .found()?
+        else {
+            return Ok(());
         };
+        let attached = listed.attached_policies().to_vec();
         for policy in attached {
             if let Some(arn) = policy.policy_arn() {
                 let result = self
@@ -128,21 +132,16 @@ impl Iam {
                     .policy_arn(arn)
                     .send()
                     .await;
-                if let Err(err) = result {
-                    let err = AwsError::from_sdk("DetachRolePolicy", &self.region, err);
-                    if !err.is_not_found() {
-                        return Err(err);
-                    }
-                }
+                result.map_err(aws_err("DetachRolePolicy", &self.region)).gone_ok()?;
             }
         }
-        match self.client.delete_role().role_name(name).send().await {
-            Ok(_) => Ok(()),
-            Err(err) => {
-                let err = AwsError::from_sdk("DeleteRole", &self.region, err);
-                if err.is_not_found() { Ok(()) } else { Err(err) }
-            }
-        }
+        self.client
+            .delete_role()
+            .role_name(name)
+            .send()
+            .await
+            .map_err(aws_err("DeleteRole", &self.region))
+            .gone_ok()
     }
 }
 

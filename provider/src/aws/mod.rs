@@ -8,6 +8,7 @@ pub mod eks;
 pub mod error;
 pub mod iam;
 pub mod regions;
+pub mod tags;
 pub mod waiters;
 
 use std::collections::{BTreeMap, HashMap};

@@ -63,6 +63,19 @@ pub enum WaitError {
     Aws(#[from] AwsError),
 }
 
+/// One time budget for a whole operation, shared by its waits.
+pub struct Deadline(Instant);
+
+impl Deadline {
+    pub fn after(timeout: Duration) -> Self {
+        Self(Instant::now() + timeout)
+    }
+
+    pub fn left(&self) -> Duration {
+        self.0.saturating_duration_since(Instant::now())
+    }
+}
+
 #[derive(Debug, Clone, Copy)]
 pub struct Backoff {
     pub first: Duration,

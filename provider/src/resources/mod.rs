@@ -16,7 +16,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 
 use crate::aws::{Aws, AwsHandle};
-use crate::protocol::diagnostics::Diagnostics;
+use crate::protocol::diagnostics::{AttributePath, Diagnostics};
 use crate::protocol::schema::Schema;
 use crate::protocol::types::Type;
 use crate::protocol::value::Value;
@@ -84,6 +84,39 @@ pub(crate) fn configured(handle: &AwsHandle) -> Result<Arc<Aws>, Diagnostics> {
         );
         diags
     })
+}
+
+/// The provider's region for a `region` attribute the configuration leaves
+/// unset, or an error at `path` saying how to set one.
+pub(crate) async fn default_region(aws: &Aws, path: &AttributePath, diags: &mut Diagnostics) -> Option<String> {
+    let region = aws.default_region().await;
+    if region.is_none() {
+        diags.attribute_error(
+            path,
+            "No region",
+            format!("{path}: not set here, and the provider has no region. Set {path}, or region in the provider block (or AWS_REGION)."),
+        );
+    }
+    region
+}
+
+/// `tags_all` = provider `default_tags` overlaid with `tags`, known when `tags` is.
+pub(crate) fn plan_tags_all(aws: &Aws, planned: &mut Value) {
+    let tags = planned.attr("tags").clone();
+    let tags_all = if !tags.is_wholly_known() {
+        Value::Unknown
+    } else {
+        let mut all = aws.settings().default_tags.clone();
+        if let Value::Map(entries) = &tags {
+            for (k, v) in entries {
+                if let Some(v) = v.as_str() {
+                    all.insert(k.clone(), v.to_string());
+                }
+            }
+        }
+        Value::Map(all.into_iter().map(|(k, v)| (k, Value::String(v))).collect())
+    };
+    planned.set_attr("tags_all", tags_all);
 }
 
 /// A model as a state value of the resource's type.

@@ -5,7 +5,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
@@ -13,8 +13,9 @@ use serde::{Deserialize, Serialize};
 use super::peering_routes::{SideRoutes, non_empty};
 use super::timeouts::{self, TimeoutDefaults, Timeouts};
 use super::validators::{AccountId, AwsRegion, Each, PEERING_ID, ROUTE_TABLE_ID, RoleArn, VPC_ID};
-use super::{Applied, Resource, configured, error, finish, state_value};
+use super::{Applied, Resource, configured, default_region, error, finish, plan_tags_all, state_value};
 use crate::aws::ec2::{Ec2, Peering, Side, first_overlap, vpc_cidrs};
+use crate::aws::waiters::Deadline;
 use crate::aws::{Aws, AwsHandle};
 use crate::protocol::diagnostics::{AttributePath, Diagnostics};
 use crate::protocol::schema::{Attribute, Schema};
@@ -524,19 +525,6 @@ async fn add_routes(
     Ok(())
 }
 
-/// One time budget for a whole operation, shared by its waits.
-struct Deadline(Instant);
-
-impl Deadline {
-    fn after(timeout: Duration) -> Self {
-        Self(Instant::now() + timeout)
-    }
-
-    fn left(&self) -> Duration {
-        self.0.saturating_duration_since(Instant::now())
-    }
-}
-
 #[async_trait]
 impl Resource for VpcCrossRegionPeering {
     fn type_name(&self) -> &'static str {
@@ -644,15 +632,11 @@ impl Resource for VpcCrossRegionPeering {
         };
         // Regions left unset follow the provider's region, on every plan.
         for side in ["requester", "accepter"] {
-            if config.at(&[side, "region"]).is_null() {
-                match aws.default_region().await {
-                    Some(region) => planned.attr_mut(side).into_iter().for_each(|s| s.set_attr("region", Value::string(region.clone()))),
-                    None => diags.attribute_error(
-                        &AttributePath::attr(side).then("region"),
-                        "No region",
-                        format!("{side}.region: not set here, and the provider has no region. Set {side}.region, or region in the provider block (or AWS_REGION)."),
-                    ),
-                }
+            if config.at(&[side, "region"]).is_null()
+                && let Some(region) = default_region(&aws, &AttributePath::attr(side).then("region"), diags).await
+                && let Some(side_value) = planned.attr_mut(side)
+            {
+                side_value.set_attr("region", Value::string(region));
             }
         }
         plan_tags_all(&aws, planned);
@@ -886,25 +870,6 @@ fn without_defaults(tags: &BTreeMap<String, String>, defaults: &BTreeMap<String,
 
 fn non_empty_map(map: BTreeMap<String, String>) -> Option<BTreeMap<String, String>> {
     (!map.is_empty()).then_some(map)
-}
-
-/// `tags_all` = provider `default_tags` overlaid with `tags`, known when `tags` is.
-pub(crate) fn plan_tags_all(aws: &Aws, planned: &mut Value) {
-    let tags = planned.attr("tags").clone();
-    let tags_all = if !tags.is_wholly_known() {
-        Value::Unknown
-    } else {
-        let mut all = aws.settings().default_tags.clone();
-        if let Value::Map(entries) = &tags {
-            for (k, v) in entries {
-                if let Some(v) = v.as_str() {
-                    all.insert(k.clone(), v.to_string());
-                }
-            }
-        }
-        Value::Map(all.into_iter().map(|(k, v)| (k, Value::String(v))).collect())
-    };
-    planned.set_attr("tags_all", tags_all);
 }
 
 /// The sides of a planned value whose sides are wholly known.

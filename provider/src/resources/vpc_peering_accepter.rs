@@ -7,7 +7,7 @@
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
@@ -15,8 +15,9 @@ use serde::{Deserialize, Serialize};
 use super::peering_routes::{SideRoutes, non_empty};
 use super::timeouts::{self, TimeoutDefaults, Timeouts};
 use super::validators::{AwsRegion, Each, PEERING_ID, ROUTE_TABLE_ID, RoleArn};
-use super::{Applied, Resource, configured, error, finish, state_value};
+use super::{Applied, Resource, configured, default_region, error, finish, state_value};
 use crate::aws::ec2::{Ec2, Side};
+use crate::aws::waiters::Deadline;
 use crate::aws::{AwsError, AwsHandle};
 use crate::protocol::diagnostics::{AttributePath, Diagnostics};
 use crate::protocol::schema::{Attribute, Schema};
@@ -83,8 +84,8 @@ impl VpcPeeringAccepter {
     ) -> Result<(), Diagnostics> {
         let ec2 = self.ec2(planned).await?;
         let id = planned.peering_id.clone();
-        let deadline = Instant::now() + Timeouts::create(&planned.timeouts, TIMEOUTS);
-        let left = || deadline.saturating_duration_since(Instant::now());
+        let deadline = Deadline::after(Timeouts::create(&planned.timeouts, TIMEOUTS));
+        let left = || deadline.left();
         let stop = &self.aws.stop;
         let peering = ec2
             .wait_for_peering(&id, &["pending-acceptance", "active"], left(), stop)
@@ -197,14 +198,11 @@ impl Resource for VpcPeeringAccepter {
             return;
         }
         match configured(&self.aws) {
-            Ok(aws) => match aws.default_region().await {
-                Some(region) => planned.set_attr("region", Value::string(region)),
-                None => diags.attribute_error(
-                    &AttributePath::attr("region"),
-                    "No region",
-                    "region: not set here, and the provider has no region. Set region here or in the provider block (or AWS_REGION).",
-                ),
-            },
+            Ok(aws) => {
+                if let Some(region) = default_region(&aws, &AttributePath::attr("region"), diags).await {
+                    planned.set_attr("region", Value::string(region));
+                }
+            }
             Err(d) => diags.extend(d),
         }
     }

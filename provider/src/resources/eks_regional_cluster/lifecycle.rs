@@ -4,7 +4,7 @@
 //! retry never duplicates.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use aws_sdk_eks::types::Cluster;
 use futures::future::join_all;
@@ -16,7 +16,7 @@ use crate::aws::ec2::Ec2;
 use crate::aws::ec2_network::DefaultRoute;
 use crate::aws::eks::{ClusterSpec, Eks, nodegroup_spec};
 use crate::aws::iam::{CLUSTER_ROLE, Iam, NODE_ROLE, RoleSpec, role_name};
-use crate::aws::waiters::StopSignal;
+use crate::aws::waiters::{Deadline, StopSignal};
 use crate::aws::{Aws, AwsError};
 use crate::protocol::diagnostics::Diagnostics;
 use crate::resources::error;
@@ -43,19 +43,6 @@ impl Clients {
                 region: "global".to_string(),
             },
         }
-    }
-}
-
-/// One time budget for a whole operation, shared by its waits.
-pub struct Deadline(Instant);
-
-impl Deadline {
-    pub fn after(timeout: Duration) -> Self {
-        Self(Instant::now() + timeout)
-    }
-
-    pub fn left(&self) -> Duration {
-        self.0.saturating_duration_since(Instant::now())
     }
 }
 

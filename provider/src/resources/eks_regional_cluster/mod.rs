@@ -13,8 +13,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 
 use super::timeouts::Timeouts;
-use super::vpc_cross_region_peering::plan_tags_all;
-use super::{Applied, Resource, configured, error, finish, state_value};
+use super::{Applied, Resource, configured, default_region, error, finish, plan_tags_all, state_value};
 use crate::aws::AwsHandle;
 use crate::protocol::diagnostics::{AttributePath, Diagnostics};
 use crate::protocol::schema::Schema;
@@ -175,15 +174,10 @@ impl Resource for EksRegionalCluster {
             Ok(aws) => aws,
             Err(d) => return diags.extend(d),
         };
-        if config.attr("region").is_null() {
-            match aws.default_region().await {
-                Some(region) => planned.set_attr("region", Value::string(region)),
-                None => diags.attribute_error(
-                    &AttributePath::attr("region"),
-                    "No region",
-                    "region: not set here, and the provider has no region. Set region here or in the provider block (or AWS_REGION).",
-                ),
-            }
+        if config.attr("region").is_null()
+            && let Some(region) = default_region(&aws, &AttributePath::attr("region"), diags).await
+        {
+            planned.set_attr("region", Value::string(region));
         }
         plan_tags_all(&aws, planned);
         // Read marks a cluster or network lost out of band; `status` forces
