@@ -102,9 +102,12 @@ impl Eks {
             .version(spec.version)
             .role_arn(spec.role_arn)
             .resources_vpc_config(vpc)
+            // Access is exactly what `access_entries` grants: no implicit admin
+            // entry for whoever runs Terraform.
             .access_config(
                 CreateAccessConfigRequest::builder()
                     .authentication_mode(AuthenticationMode::Api)
+                    .bootstrap_cluster_creator_admin_permissions(false)
                     .build(),
             )
             .set_tags(Some(spec.tags.clone().into_iter().collect()))
@@ -160,15 +163,16 @@ impl Eks {
         .await
     }
 
-    pub async fn update_cluster_logging(&self, name: &str, enabled: &[String]) -> Result<(), AwsError> {
-        self.client
+    pub async fn update_cluster_logging(&self, name: &str, enabled: &[String]) -> Result<String, AwsError> {
+        let out = self
+            .client
             .update_cluster_config()
             .name(name)
             .logging(logging(enabled))
             .send()
             .await
             .map_err(aws_err("UpdateClusterConfig", &self.region))?;
-        Ok(())
+        Ok(update_id(out.update()))
     }
 
     pub async fn update_cluster_endpoint(
@@ -177,7 +181,7 @@ impl Eks {
         private_access: bool,
         public_access: bool,
         public_access_cidrs: &[String],
-    ) -> Result<(), AwsError> {
+    ) -> Result<String, AwsError> {
         let vpc = VpcConfigRequest::builder()
             .endpoint_private_access(private_access)
             .endpoint_public_access(public_access)
@@ -185,14 +189,15 @@ impl Eks {
                 (public_access && !public_access_cidrs.is_empty()).then(|| public_access_cidrs.to_vec()),
             )
             .build();
-        self.client
+        let out = self
+            .client
             .update_cluster_config()
             .name(name)
             .resources_vpc_config(vpc)
             .send()
             .await
             .map_err(aws_err("UpdateClusterConfig", &self.region))?;
-        Ok(())
+        Ok(update_id(out.update()))
     }
 
     /// Makes the cluster's tags exactly `wanted`.
@@ -224,15 +229,16 @@ impl Eks {
         Ok(())
     }
 
-    pub async fn update_cluster_version(&self, name: &str, version: &str) -> Result<(), AwsError> {
-        self.client
+    pub async fn update_cluster_version(&self, name: &str, version: &str) -> Result<String, AwsError> {
+        let out = self
+            .client
             .update_cluster_version()
             .name(name)
             .version(version)
             .send()
             .await
             .map_err(aws_err("UpdateClusterVersion", &self.region))?;
-        Ok(())
+        Ok(update_id(out.update()))
     }
 
     // ----- node groups -----
@@ -318,7 +324,7 @@ impl Eks {
         cluster: &str,
         before: &NodegroupSpec,
         after: &NodegroupSpec,
-    ) -> Result<(), AwsError> {
+    ) -> Result<String, AwsError> {
         let mut request = self
             .client
             .update_nodegroup_config()
@@ -360,11 +366,11 @@ impl Eks {
                     .build(),
             );
         }
-        request
+        let out = request
             .send()
             .await
             .map_err(aws_err("UpdateNodegroupConfig", &self.region))?;
-        Ok(())
+        Ok(update_id(out.update()))
     }
 
     pub async fn delete_nodegroup(
@@ -445,6 +451,58 @@ pub fn nodegroup_spec(n: &Nodegroup) -> NodegroupSpec {
         labels: n.labels().map(|l| l.clone().into_iter().collect()).unwrap_or_default(),
         taints,
     }
+}
+
+impl Eks {
+    /// Waits for an update (of the cluster, or of `nodegroup`) to succeed.
+    pub async fn wait_for_update(
+        &self,
+        cluster: &str,
+        update_id: &str,
+        nodegroup: Option<&str>,
+        timeout: Duration,
+        stop: &StopSignal,
+    ) -> Result<(), WaitError> {
+        let what = format!("EKS update {update_id} of {cluster} in {}", self.region);
+        wait_until(&what, timeout, Backoff::default(), stop, || async {
+            let out = self
+                .client
+                .describe_update()
+                .name(cluster)
+                .update_id(update_id)
+                .set_nodegroup_name(nodegroup.map(str::to_string))
+                .send()
+                .await
+                .map_err(aws_err("DescribeUpdate", &self.region))?;
+            let status = out
+                .update()
+                .and_then(|u| u.status())
+                .map(|s| s.as_str().to_string())
+                .unwrap_or_default();
+            Ok(match status.as_str() {
+                "Successful" => Poll::Ready(()),
+                "Failed" | "Cancelled" => {
+                    let errors: Vec<String> = out
+                        .update()
+                        .map(|u| {
+                            u.errors()
+                                .iter()
+                                .filter_map(|e| e.error_message().map(str::to_string))
+                                .collect()
+                        })
+                        .unwrap_or_default();
+                    Poll::Failed(format!("{status}: {}", errors.join("; ")))
+                }
+                _ => Poll::Pending(status),
+            })
+        })
+        .await
+    }
+}
+
+/// The id of an EKS update, for DescribeUpdate.
+fn update_id(update: Option<&aws_sdk_eks::types::Update>) -> String {
+    update.and_then(|u| u.id()).unwrap_or_default().to_string()
 }
 
 /// An access policy association: `cluster`-wide or for some namespaces.
@@ -720,8 +778,9 @@ impl Eks {
         cluster: &str,
         nodegroup: &str,
         version: &str,
-    ) -> Result<(), AwsError> {
-        self.client
+    ) -> Result<String, AwsError> {
+        let out = self
+            .client
             .update_nodegroup_version()
             .cluster_name(cluster)
             .nodegroup_name(nodegroup)
@@ -729,7 +788,7 @@ impl Eks {
             .send()
             .await
             .map_err(aws_err("UpdateNodegroupVersion", &self.region))?;
-        Ok(())
+        Ok(update_id(out.update()))
     }
 }
 

@@ -17,7 +17,11 @@ pub struct AwsError {
 
 impl AwsError {
     pub fn is_not_found(&self) -> bool {
-        self.code.ends_with(".NotFound") || self.code == "NoSuchEntity" || self.code == "ResourceNotFoundException"
+        self.code.ends_with(".NotFound")
+            || self.code == "NoSuchEntity"
+            || self.code == "ResourceNotFoundException"
+            // EC2's code for NAT gateways purged some time after deletion.
+            || self.code == "NatGatewayNotFound"
     }
 
     /// Wraps an SDK error with the operation and region it came from.

@@ -294,7 +294,10 @@ impl Provider for ProviderService {
             let mut planned = schema.plan(&prior, &proposed, &config);
             let mut diags = Diagnostics::new();
             resource.modify_plan(&prior, &config, &mut planned, &mut diags).await;
-            let replace = schema.replacement_paths(&prior, &planned);
+            let mut replace = schema.replacement_paths(&prior, &planned);
+            if !prior.is_null() {
+                replace.extend(resource.forces_replacement(&prior));
+            }
             Ok::<_, Diagnostics>((planned, replace, diags))
         }
         .await;
@@ -318,7 +321,7 @@ impl Provider for ProviderService {
         request: Request<pb::apply_resource_change::Request>,
     ) -> RpcResult<pb::apply_resource_change::Response> {
         let request = request.into_inner();
-        let (new_state, diags) = async {
+        let outcome = async {
             let (resource, schema) = self.resource(&request.type_name)?;
             let prior = decode(request.prior_state.as_ref(), schema)?;
             // Unknowns in a plan are the computed values apply fills in.
@@ -335,10 +338,15 @@ impl Provider for ProviderService {
                 (applied.state.unwrap_or(prior), applied.diags)
             })
         }
-        .await
-        .unwrap_or_else(|diags| (Value::Null, diags));
+        .await;
+        // If the request itself can't be read, nothing was done: hand the
+        // prior state back unchanged so no object drops out of state.
+        let (new_state, diags) = match outcome {
+            Ok((state, diags)) => (encode(&state), diags),
+            Err(diags) => (request.prior_state.clone(), diags),
+        };
         Ok(Response::new(pb::apply_resource_change::Response {
-            new_state: encode(&new_state),
+            new_state,
             private: request.planned_private,
             diagnostics: diags.to_proto(),
             ..Default::default()

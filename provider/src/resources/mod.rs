@@ -51,6 +51,12 @@ pub trait Resource: Send + Sync {
     /// values that can be known now, checks that need AWS.
     async fn modify_plan(&self, _prior: &Value, _config: &Value, _planned: &mut Value, _diags: &mut Diagnostics) {}
 
+    /// Paths that force replacement because of what refresh found (an object
+    /// gone out of band), beyond the schema's `requires_replace` attributes.
+    fn forces_replacement(&self, _prior: &Value) -> Vec<AttributePath> {
+        Vec::new()
+    }
+
     async fn create(&self, planned: &Value) -> Applied;
 
     /// The object's current state; `None` when it no longer exists.

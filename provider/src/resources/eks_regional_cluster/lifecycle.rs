@@ -572,7 +572,12 @@ pub async fn read(clients: &Clients, prior: &ClusterModel) -> Result<ClusterMode
         state.nat_gateway_ids = Some(live);
     }
     apply_cluster_facts(&mut state, &cluster, &clients.region);
-    state.tags_all = cluster.tags().map(|t| t.clone().into_iter().collect());
+    state.tags_all = Some(
+        cluster
+            .tags()
+            .map(|t| t.clone().into_iter().collect())
+            .unwrap_or_default(),
+    );
     if let Some(vpc) = cluster.resources_vpc_config() {
         state.endpoint_private_access = Some(vpc.endpoint_private_access());
         state.endpoint_public_access = Some(vpc.endpoint_public_access());
@@ -691,64 +696,71 @@ pub async fn update(
     // Control plane version first, then the node groups follow it.
     if planned.kubernetes_version != prior.kubernetes_version {
         let version = planned.kubernetes_version.clone().unwrap_or_default();
-        clients
-            .eks
-            .update_cluster_version(name, &version)
-            .await
-            .map_err(fail("Could not upgrade the cluster"))?;
-        let cluster = clients
-            .eks
-            .wait_for_cluster(name, deadline.left(), stop)
-            .await
-            .map_err(wait_fail("Cluster upgrade did not finish"))?;
-        apply_cluster_facts(state, &cluster, &clients.region);
-        // Then every node group that stays, to the new version.
+        let started = clients.eks.update_cluster_version(name, &version).await;
+        await_update(
+            clients,
+            name,
+            None,
+            started,
+            "Could not upgrade the cluster",
+            &deadline,
+            stop,
+        )
+        .await?;
+        state.kubernetes_version = planned.kubernetes_version.clone();
         for group in prior.node_groups.iter().flatten().map(|(g, _)| g) {
             if planned.node_groups.as_ref().is_some_and(|p| p.contains_key(group)) {
-                clients
-                    .eks
-                    .update_nodegroup_version(name, group, &version)
-                    .await
-                    .map_err(fail("Could not upgrade a node group"))?;
-                clients
-                    .eks
-                    .wait_for_nodegroup(name, group, deadline.left(), stop)
-                    .await
-                    .map_err(wait_fail("Node group upgrade did not finish"))?;
+                let started = clients.eks.update_nodegroup_version(name, group, &version).await;
+                await_update(
+                    clients,
+                    name,
+                    Some(group),
+                    started,
+                    "Could not upgrade a node group",
+                    &deadline,
+                    stop,
+                )
+                .await?;
             }
         }
+        refresh_cluster_facts(clients, state).await?;
     }
+    // Compared as EKS sees them, so null and empty are the same and public
+    // CIDRs only matter with a public endpoint.
     let endpoint = |m: &ClusterModel| {
-        (
-            m.endpoint_private_access,
-            m.endpoint_public_access,
-            m.public_access_cidrs.clone(),
-        )
+        let public = m.endpoint_public_access.unwrap_or(false);
+        let cidrs: BTreeSet<String> = if public {
+            m.public_access_cidrs.clone().unwrap_or_default()
+        } else {
+            BTreeSet::new()
+        };
+        (m.endpoint_private_access.unwrap_or(true), public, cidrs)
     };
     if endpoint(planned) != endpoint(prior) {
-        let cidrs: Vec<String> = planned.public_access_cidrs.iter().flatten().cloned().collect();
-        clients
-            .eks
-            .update_cluster_endpoint(
-                name,
-                planned.endpoint_private_access.unwrap_or(true),
-                planned.endpoint_public_access.unwrap_or(false),
-                &cidrs,
-            )
-            .await
-            .map_err(fail("Could not update the cluster endpoint"))?;
-        let cluster = clients
-            .eks
-            .wait_for_cluster(name, deadline.left(), stop)
-            .await
-            .map_err(wait_fail("Cluster update did not finish"))?;
-        apply_cluster_facts(state, &cluster, &clients.region);
-        (
-            state.endpoint_private_access,
-            state.endpoint_public_access,
-            state.public_access_cidrs,
-        ) = endpoint(planned);
+        let (private, public, cidrs) = endpoint(planned);
+        let cidrs: Vec<String> = cidrs.into_iter().collect();
+        let started = clients.eks.update_cluster_endpoint(name, private, public, &cidrs).await;
+        await_update(
+            clients,
+            name,
+            None,
+            started,
+            "Could not update the cluster endpoint",
+            &deadline,
+            stop,
+        )
+        .await?;
+        refresh_cluster_facts(clients, state).await?;
     }
+    (
+        state.endpoint_private_access,
+        state.endpoint_public_access,
+        state.public_access_cidrs,
+    ) = (
+        planned.endpoint_private_access,
+        planned.endpoint_public_access,
+        planned.public_access_cidrs.clone(),
+    );
     if planned.tags_all != prior.tags_all {
         let arn = state.arn.clone().unwrap_or_default();
         let (current, wanted) = (
@@ -787,21 +799,22 @@ pub async fn update(
             .map_err(fail("Could not update the network's tags"))?;
         state.tags_all = planned.tags_all.clone();
     }
-    if planned.enabled_log_types != prior.enabled_log_types {
+    if planned.enabled_log_types.clone().unwrap_or_default() != prior.enabled_log_types.clone().unwrap_or_default() {
         let enabled: Vec<String> = planned.enabled_log_types.iter().flatten().cloned().collect();
-        clients
-            .eks
-            .update_cluster_logging(name, &enabled)
-            .await
-            .map_err(fail("Could not update cluster logging"))?;
-        let cluster = clients
-            .eks
-            .wait_for_cluster(name, deadline.left(), stop)
-            .await
-            .map_err(wait_fail("Cluster update did not finish"))?;
-        apply_cluster_facts(state, &cluster, &clients.region);
-        state.enabled_log_types = planned.enabled_log_types.clone();
+        let started = clients.eks.update_cluster_logging(name, &enabled).await;
+        await_update(
+            clients,
+            name,
+            None,
+            started,
+            "Could not update cluster logging",
+            &deadline,
+            stop,
+        )
+        .await?;
+        refresh_cluster_facts(clients, state).await?;
     }
+    state.enabled_log_types = planned.enabled_log_types.clone();
     if planned.api_allowed_cidrs != prior.api_allowed_cidrs {
         let before: BTreeSet<String> = prior.api_allowed_cidrs.clone().unwrap_or_default();
         let after: BTreeSet<String> = planned.api_allowed_cidrs.clone().unwrap_or_default();
@@ -822,7 +835,8 @@ pub async fn update(
     }
 
     update_access_entries(clients, prior, planned, state).await?;
-    update_addons(clients, prior, planned, state, &deadline, stop).await?;
+    // Waited for after the node groups: some add-ons need nodes to be ACTIVE.
+    let changed_addons = update_addons(clients, prior, planned, state, &deadline, stop).await?;
 
     // Node groups: remove, replace, scale/relabel in place, add.
     let before = prior.node_groups.clone().unwrap_or_default();
@@ -832,16 +846,20 @@ pub async fn update(
         match after.get(group) {
             Some(new) if !old.needs_new_nodegroup(new) => {
                 if old != new {
-                    clients
+                    let started = clients
                         .eks
                         .update_nodegroup_config(name, &old.spec(group), &new.spec(group))
-                        .await
-                        .map_err(fail("Could not update a node group"))?;
-                    clients
-                        .eks
-                        .wait_for_nodegroup(name, group, deadline.left(), stop)
-                        .await
-                        .map_err(wait_fail("Node group update did not finish"))?;
+                        .await;
+                    await_update(
+                        clients,
+                        name,
+                        Some(group),
+                        started,
+                        "Could not update a node group",
+                        &deadline,
+                        stop,
+                    )
+                    .await?;
                     state
                         .node_groups
                         .get_or_insert_default()
@@ -875,6 +893,40 @@ pub async fn update(
     if planned.node_groups.is_none() && state.node_groups.as_ref().is_some_and(BTreeMap::is_empty) {
         state.node_groups = None;
     }
+    wait_for_addons(clients, planned, state, &changed_addons, &deadline, stop).await
+}
+
+/// Waits for an EKS update just started (by its id), so the next update
+/// doesn't race it and the state reflects the finished change.
+async fn await_update(
+    clients: &Clients,
+    cluster: &str,
+    nodegroup: Option<&str>,
+    started: Result<String, AwsError>,
+    summary: &str,
+    deadline: &Deadline,
+    stop: &StopSignal,
+) -> Result<(), Diagnostics> {
+    let update_id = started.map_err(fail(summary))?;
+    clients
+        .eks
+        .wait_for_update(cluster, &update_id, nodegroup, deadline.left(), stop)
+        .await
+        .map_err(wait_fail(summary))
+}
+
+/// Re-reads the cluster's computed facts after an update.
+async fn refresh_cluster_facts(clients: &Clients, state: &mut ClusterModel) -> Result<(), Diagnostics> {
+    let version = state.kubernetes_version.clone();
+    if let Some(cluster) = clients
+        .eks
+        .find_cluster(&state.name)
+        .await
+        .map_err(fail("Could not read the EKS cluster"))?
+    {
+        apply_cluster_facts(state, &cluster, &clients.region);
+    }
+    state.kubernetes_version = version;
     Ok(())
 }
 
@@ -1002,8 +1054,10 @@ async fn update_access_entries(
             .get_or_insert_default()
             .insert(principal.clone(), wanted.clone());
     }
-    if planned.access_entries.is_none() && state.access_entries.as_ref().is_some_and(BTreeMap::is_empty) {
-        state.access_entries = None;
+    match (&planned.access_entries, &state.access_entries) {
+        (None, Some(entries)) if entries.is_empty() => state.access_entries = None,
+        (Some(_), None) => state.access_entries = Some(BTreeMap::new()),
+        _ => {}
     }
     Ok(())
 }
@@ -1015,7 +1069,7 @@ async fn update_addons(
     state: &mut ClusterModel,
     deadline: &Deadline,
     stop: &StopSignal,
-) -> Result<(), Diagnostics> {
+) -> Result<BTreeMap<String, AddonModel>, Diagnostics> {
     let name = planned.name.as_str();
     let before = prior.addons.clone().unwrap_or_default();
     let after = planned.addons.clone().unwrap_or_default();
@@ -1061,11 +1115,12 @@ async fn update_addons(
         }
         changed.insert(addon.clone(), wanted.clone());
     }
-    wait_for_addons(clients, planned, state, &changed, deadline, stop).await?;
-    if planned.addons.is_none() && state.addons.as_ref().is_some_and(BTreeMap::is_empty) {
-        state.addons = None;
+    match (&planned.addons, &state.addons) {
+        (None, Some(addons)) if addons.is_empty() => state.addons = None,
+        (Some(_), None) => state.addons = Some(BTreeMap::new()),
+        _ => {}
     }
-    Ok(())
+    Ok(changed)
 }
 
 /// Deletes in reverse dependency order, each step waited for and tolerant of

@@ -48,6 +48,16 @@ impl EksRegionalCluster {
     }
 }
 
+impl EksRegionalCluster {
+    /// Whether refresh found the cluster or its network gone.
+    fn lost(&self, prior: &Value) -> bool {
+        prior
+            .attr("status")
+            .as_str()
+            .is_some_and(|s| s == lifecycle::DELETED || s == lifecycle::NETWORK_DRIFT)
+    }
+}
+
 /// `major.minor` as numbers.
 fn minor_version(version: &str) -> Option<(u32, u32)> {
     let (major, minor) = version.split_once('.')?;
@@ -180,13 +190,19 @@ impl Resource for EksRegionalCluster {
             planned.set_attr("region", Value::string(region));
         }
         plan_tags_all(&aws, planned);
-        // Read marks a cluster or network lost out of band; `status` forces
-        // replacement (destroy removes whatever is left, then create).
-        if prior
-            .attr("status")
-            .as_str()
-            .is_some_and(|s| s == lifecycle::DELETED || s == lifecycle::NETWORK_DRIFT)
-        {
+        // The zone count follows an explicit zone list, else defaults to 3;
+        // an existing (or imported) cluster keeps the count it has.
+        if planned.attr("availability_zone_count").is_unknown() {
+            let count = match config.attr("availability_zones") {
+                Value::List(zones) => Value::Number(zones.len() as f64),
+                Value::Unknown => Value::Unknown,
+                _ => Value::Number(3.0),
+            };
+            planned.set_attr("availability_zone_count", count);
+        }
+        // Any change may pass through UPDATING; a lost cluster or network
+        // (marked by refresh) is replaced, see forces_replacement.
+        if !prior.is_null() && (prior != &*planned || self.lost(prior)) {
             planned.set_attr("status", Value::Unknown);
         }
         // NAT gateways lost out of band are repaired in place.
@@ -222,6 +238,14 @@ impl Resource for EksRegionalCluster {
                             minor_version(before).map(|(m, n)| format!("{m}.{}", n + 1)).unwrap_or_default()),
                     ),
                 }
+        }
+    }
+
+    fn forces_replacement(&self, prior: &Value) -> Vec<AttributePath> {
+        if self.lost(prior) {
+            vec![AttributePath::attr("status")]
+        } else {
+            Vec::new()
         }
     }
 

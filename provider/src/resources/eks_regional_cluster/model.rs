@@ -163,6 +163,9 @@ impl NodeGroupModel {
             },
             taints: if self.taints.is_none() && actual.taints.is_empty() {
                 None
+            } else if self.spec("").taints == actual.taints {
+                // Same taints: keep the order the configuration wrote them in.
+                self.taints.clone()
             } else {
                 Some(
                     actual

@@ -143,9 +143,14 @@ pub fn schema() -> Schema {
             .required()
             .requires_replace()
             .validate(Cidr),
-            Attribute::number("availability_zone_count", "How many availability zones to spread over (1–6), when `availability_zones` is not given.")
-                .default(Value::Number(3.0))
-                .requires_replace()
+            Attribute::number(
+                "availability_zone_count",
+                "How many availability zones to spread over (1–6). Defaults to the length of `availability_zones` \
+                 when that is given, else 3.",
+            )
+            .optional()
+            .computed()
+            .requires_replace()
                 .validate(WholeNumber { min: 1, max: 6 }),
             Attribute::typed(
                 "availability_zones",
@@ -238,7 +243,7 @@ pub fn schema() -> Schema {
                 "Status of the cluster (`ACTIVE`). Refresh sets `DELETED` or `NETWORK_DRIFT` when the cluster or a \
                  network object it needs was deleted out of band, which plans a replacement.",
             )
-            .requires_replace(),
+            ,
             computed("vpc_id", "Id of the VPC."),
             computed_list("private_subnet_ids", "Private subnets, one per availability zone, in zone order."),
             computed_list("public_subnet_ids", "Public subnets, one per availability zone, in zone order."),
