@@ -728,6 +728,35 @@ async fn import_by_region_and_name_adopts_the_cluster_and_its_vpc() -> Result<()
     assert_eq!(imported["vpc_id"], original.output("hub")?["vpc_id"]);
     assert_eq!(imported["nat_gateway_ids"].as_array().map(Vec::len), Some(3));
 
+    // A third state with the same name takes nothing over: its apply fails on
+    // the existing role, and its destroy removes only what it made.
+    let intruder = Workspace::new(&moto, &single_cluster("  nat_gateway_mode = \"none\""))?;
+    let refused = intruder.terraform(&["apply", "-auto-approve", "-no-color"])?;
+    assert_eq!(refused.code, 1);
+    assert!(
+        refused.says("IAM role hub-us-east-1-cluster already exists and this resource did not create it"),
+        "{}",
+        refused.output()
+    );
+    intruder.destroy()?;
+    let eks = moto.eks("us-east-1").await;
+    let survivor = eks.describe_cluster().name("hub").send().await?;
+    assert_eq!(
+        survivor.cluster().and_then(|c| c.status()).map(|s| s.as_str()),
+        Some("ACTIVE")
+    );
+    assert!(
+        moto.iam()
+            .await
+            .get_role()
+            .role_name("hub-us-east-1-cluster")
+            .send()
+            .await
+            .is_ok(),
+        "role kept"
+    );
+    assert_eq!(adopter.plan_exit_code()?.code, 0, "the adopter's cluster is intact");
+
     // The adopter owns it now: its destroy removes everything.
     adopter.destroy()?;
     let ec2 = moto.ec2("us-east-1").await;

@@ -53,10 +53,14 @@ impl Ec2 {
             .await
             .map_err(aws_err("CreateVpc", &self.region))?;
         let id = out.vpc().and_then(|v| v.vpc_id()).unwrap_or_default().to_string();
-        // EKS needs both: the private endpoint resolves through VPC DNS, and
-        // nodes register by their DNS hostnames.
+        Ok(id)
+    }
+
+    /// DNS support and hostnames on: the private endpoint resolves through
+    /// VPC DNS, and nodes register by their DNS hostnames.
+    pub async fn enable_vpc_dns(&self, vpc_id: &str) -> Result<(), AwsError> {
         let on = || AttributeBooleanValue::builder().value(true).build();
-        let modify = || self.client.modify_vpc_attribute().vpc_id(&id);
+        let modify = || self.client.modify_vpc_attribute().vpc_id(vpc_id);
         modify()
             .enable_dns_support(on())
             .send()
@@ -67,7 +71,7 @@ impl Ec2 {
             .send()
             .await
             .map_err(aws_err("ModifyVpcAttribute", &self.region))?;
-        Ok(id)
+        Ok(())
     }
 
     pub async fn delete_vpc(&self, vpc_id: &str) -> Result<(), AwsError> {
@@ -167,11 +171,7 @@ impl Ec2 {
         )
     }
 
-    pub async fn create_internet_gateway(
-        &self,
-        vpc_id: &str,
-        tags: &BTreeMap<String, String>,
-    ) -> Result<String, AwsError> {
+    pub async fn create_internet_gateway(&self, tags: &BTreeMap<String, String>) -> Result<String, AwsError> {
         let out = self
             .client
             .create_internet_gateway()
@@ -184,14 +184,18 @@ impl Ec2 {
             .and_then(|g| g.internet_gateway_id())
             .unwrap_or_default()
             .to_string();
+        Ok(id)
+    }
+
+    pub async fn attach_internet_gateway(&self, id: &str, vpc_id: &str) -> Result<(), AwsError> {
         self.client
             .attach_internet_gateway()
-            .internet_gateway_id(&id)
+            .internet_gateway_id(id)
             .vpc_id(vpc_id)
             .send()
             .await
             .map_err(aws_err("AttachInternetGateway", &self.region))?;
-        Ok(id)
+        Ok(())
     }
 
     pub async fn delete_internet_gateway(&self, id: &str, vpc_id: &str) -> Result<(), AwsError> {
@@ -214,13 +218,7 @@ impl Ec2 {
 
     /// A route table with a default route (to an internet or NAT gateway),
     /// associated with `subnet_ids`.
-    pub async fn create_route_table(
-        &self,
-        vpc_id: &str,
-        default_route: Option<DefaultRoute<'_>>,
-        subnet_ids: &[String],
-        tags: &BTreeMap<String, String>,
-    ) -> Result<String, AwsError> {
+    pub async fn create_route_table(&self, vpc_id: &str, tags: &BTreeMap<String, String>) -> Result<String, AwsError> {
         let out = self
             .client
             .create_route_table()
@@ -234,11 +232,22 @@ impl Ec2 {
             .and_then(|t| t.route_table_id())
             .unwrap_or_default()
             .to_string();
+        Ok(id)
+    }
+
+    /// Gives a route table its default route (to an internet or NAT
+    /// gateway) and associates it with `subnet_ids`.
+    pub async fn configure_route_table(
+        &self,
+        id: &str,
+        default_route: Option<DefaultRoute<'_>>,
+        subnet_ids: &[String],
+    ) -> Result<(), AwsError> {
         if let Some(route) = default_route {
             let request = self
                 .client
                 .create_route()
-                .route_table_id(&id)
+                .route_table_id(id)
                 .destination_cidr_block("0.0.0.0/0");
             let request = match route {
                 DefaultRoute::InternetGateway(gateway) => request.gateway_id(gateway),
@@ -249,13 +258,13 @@ impl Ec2 {
         for subnet in subnet_ids {
             self.client
                 .associate_route_table()
-                .route_table_id(&id)
+                .route_table_id(id)
                 .subnet_id(subnet)
                 .send()
                 .await
                 .map_err(aws_err("AssociateRouteTable", &self.region))?;
         }
-        Ok(id)
+        Ok(())
     }
 
     /// Removes a route table's subnet associations, then the table.
@@ -395,12 +404,12 @@ impl Ec2 {
         gone_ok("DeleteNatGateway", &self.region, result)
     }
 
-    /// A security group allowing HTTPS (the Kubernetes API) from `cidrs`.
+    /// The security group that admits `api_allowed_cidrs` to the API (rules
+    /// are added with `authorize_api_cidrs`).
     pub async fn create_api_security_group(
         &self,
         vpc_id: &str,
         name: &str,
-        cidrs: &[String],
         tags: &BTreeMap<String, String>,
     ) -> Result<String, AwsError> {
         let out = self
@@ -414,7 +423,6 @@ impl Ec2 {
             .await
             .map_err(aws_err("CreateSecurityGroup", &self.region))?;
         let id = out.group_id().unwrap_or_default().to_string();
-        self.authorize_api_cidrs(&id, cidrs).await?;
         Ok(id)
     }
 

@@ -84,7 +84,8 @@ impl Eks {
             .and_then(|out| out.cluster().cloned()))
     }
 
-    pub async fn create_cluster(&self, spec: &ClusterSpec<'_>) -> Result<(), AwsError> {
+    /// Creates the cluster; returns its ARN.
+    pub async fn create_cluster(&self, spec: &ClusterSpec<'_>) -> Result<String, AwsError> {
         let vpc = VpcConfigRequest::builder()
             .set_subnet_ids(Some(spec.subnet_ids.clone()))
             .set_security_group_ids(Some(spec.security_group_ids.clone()))
@@ -120,11 +121,18 @@ impl Eks {
                     .build(),
             );
         }
-        request
-            .send()
-            .await
-            .map_err(aws_err("CreateCluster", &self.region))
-            .adopt_existing()
+        // A cluster of that name is never adopted: it isn't ours (ours would
+        // be in state). Plan checks first; this is the race with another writer.
+        match request.send().await.map_err(aws_err("CreateCluster", &self.region)) {
+            Err(err) if err.code == "ResourceInUseException" => Err(AwsError {
+                message: format!(
+                    "an EKS cluster named {} already exists in {}: import it with `terraform import` as {}/{}, or choose another name",
+                    spec.name, self.region, self.region, spec.name
+                ),
+                ..err
+            }),
+            other => other.map(|out| out.cluster().and_then(|c| c.arn()).unwrap_or_default().to_string()),
+        }
     }
 
     pub async fn wait_for_cluster(

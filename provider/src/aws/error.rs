@@ -79,8 +79,9 @@ pub trait AwsResultExt<T> {
     fn found(self) -> Result<Option<T>, AwsError>;
     /// `Ok(())` when the object is already gone (deletes are idempotent).
     fn gone_ok(self) -> Result<(), AwsError>;
-    /// `Ok(())` when the object already exists: an earlier, interrupted
-    /// attempt of ours made it, and we adopt it.
+    /// `Ok(())` when the object already exists. Only for objects inside a
+    /// cluster this resource owns (node groups, add-ons, access entries),
+    /// where an existing one can only come from an earlier attempt of ours.
     fn adopt_existing(self) -> Result<(), AwsError>;
 }
 
@@ -99,7 +100,7 @@ impl<T> AwsResultExt<T> for Result<T, AwsError> {
 
     fn adopt_existing(self) -> Result<(), AwsError> {
         match self {
-            Err(err) if err.code == "ResourceInUseException" || err.code == "EntityAlreadyExists" => Ok(()),
+            Err(err) if err.code == "ResourceInUseException" => Ok(()),
             other => other.map(|_| ()),
         }
     }

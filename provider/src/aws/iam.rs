@@ -59,36 +59,53 @@ pub fn partition_of(arn: &str) -> &str {
 }
 
 impl Iam {
-    /// ARN of the role `name`, if it exists.
-    pub async fn find_role_arn(&self, name: &str) -> Result<Option<String>, AwsError> {
-        Ok(self
+    /// ARN and description of the role `name`, if it exists.
+    pub async fn find_role(&self, name: &str) -> Result<Option<(String, Option<String>)>, AwsError> {
+        let found = self
             .client
             .get_role()
             .role_name(name)
             .send()
             .await
             .map_err(aws_err("GetRole", &self.region))
-            .found()?
-            .and_then(|out| out.role().map(|r| r.arn().to_string())))
+            .found()?;
+        Ok(found.and_then(|out| {
+            out.role()
+                .map(|r| (r.arn().to_string(), r.description().map(str::to_string)))
+        }))
     }
 
     /// Creates the role with its trust policy and managed policies. A role of
-    /// that name left by an interrupted earlier attempt is adopted.
+    /// that name is never adopted: nothing tells whose it is (another state
+    /// may manage a cluster of the same name), and destroy would delete it.
     pub async fn ensure_role(
         &self,
         name: &str,
+        owner: &str,
         spec: &RoleSpec,
         tags: &BTreeMap<String, String>,
     ) -> Result<String, AwsError> {
-        let arn = match self.find_role_arn(name).await? {
-            Some(arn) => arn,
+        let description = format!("Created by terraform-provider-fleet for {owner}");
+        let arn = match self.find_role(name).await? {
+            Some(_) => {
+                return Err(AwsError {
+                    operation: "CreateRole",
+                    region: self.region.clone(),
+                    code: "EntityAlreadyExists".into(),
+                    message: format!(
+                        "IAM role {name} already exists and this resource did not create it (another state, or an \
+                         interrupted apply whose state was lost): pass its ARN as cluster_role_arn / node_role_arn to \
+                         use it, or delete it"
+                    ),
+                });
+            }
             None => {
                 let out = self
                     .client
                     .create_role()
                     .role_name(name)
                     .assume_role_policy_document(trust_policy(spec.service_principal))
-                    .description("Created by terraform-provider-fleet")
+                    .description(description)
                     .set_tags(Some(
                         tags.iter()
                             .filter_map(|(k, v)| Tag::builder().key(k).value(v).build().ok())

@@ -15,7 +15,7 @@ use super::network::plan_subnets;
 use crate::aws::ec2::Ec2;
 use crate::aws::ec2_network::DefaultRoute;
 use crate::aws::eks::{ClusterSpec, Eks, nodegroup_spec};
-use crate::aws::iam::{CLUSTER_ROLE, Iam, NODE_ROLE, RoleSpec, role_name};
+use crate::aws::iam::{CLUSTER_ROLE, Iam, NODE_ROLE, role_name};
 use crate::aws::waiters::{Deadline, StopSignal};
 use crate::aws::{Aws, AwsError};
 use crate::protocol::diagnostics::Diagnostics;
@@ -104,15 +104,6 @@ pub fn apply_cluster_facts(state: &mut ClusterModel, cluster: &Cluster, region: 
     state.update_kubeconfig_command = Some(update_kubeconfig_command(&state.name, region));
 }
 
-async fn ensure_owned_role(
-    iam: &Iam,
-    name: &str,
-    spec: &RoleSpec,
-    tags: &BTreeMap<String, String>,
-) -> Result<String, AwsError> {
-    iam.ensure_role(name, spec, tags).await
-}
-
 pub async fn create(
     clients: &Clients,
     model: &ClusterModel,
@@ -132,17 +123,22 @@ pub async fn create(
     };
 
     // Roles and the VPC don't depend on each other: make them together.
+    let owner = format!("{region}/{name}");
     let (cluster_role_name, node_role_name) = role_names(model, region);
     let roles = async {
         let cluster = match &model.cluster_role_arn {
             Some(arn) => Ok((arn.clone(), false)),
-            None => ensure_owned_role(&clients.iam, &cluster_role_name, &CLUSTER_ROLE, &base_tags)
+            None => clients
+                .iam
+                .ensure_role(&cluster_role_name, &owner, &CLUSTER_ROLE, &base_tags)
                 .await
                 .map(|a| (a, true)),
         };
         let node = match &model.node_role_arn {
             Some(arn) => Ok((arn.clone(), false)),
-            None => ensure_owned_role(&clients.iam, &node_role_name, &NODE_ROLE, &base_tags)
+            None => clients
+                .iam
+                .ensure_role(&node_role_name, &owner, &NODE_ROLE, &base_tags)
                 .await
                 .map(|a| (a, true)),
         };
@@ -176,6 +172,11 @@ pub async fn create(
         return Err(fail("Could not create the cluster's roles or VPC")(e));
     }
     let vpc_id = state.vpc_id.clone().unwrap_or_default();
+    clients
+        .ec2
+        .enable_vpc_dns(&vpc_id)
+        .await
+        .map_err(fail("Could not enable DNS in the VPC"))?;
 
     // Zones and subnets.
     let zones = match &model.availability_zones {
@@ -233,23 +234,30 @@ pub async fn create(
     let private_subnets = state.private_subnet_ids.clone().unwrap_or_default();
 
     // Internet gateway and the public route table.
+    // Each object is recorded the moment it exists, before it is configured.
     let igw = clients
         .ec2
-        .create_internet_gateway(&vpc_id, &base_tags)
+        .create_internet_gateway(&base_tags)
         .await
         .map_err(fail("Could not create the internet gateway"))?;
     state.internet_gateway_id = Some(igw.clone());
+    clients
+        .ec2
+        .attach_internet_gateway(&igw, &vpc_id)
+        .await
+        .map_err(fail("Could not attach the internet gateway"))?;
+    let public_tags = object_tags(model, format!("{name}-public"), &[]);
     let public_rt = clients
         .ec2
-        .create_route_table(
-            &vpc_id,
-            Some(DefaultRoute::InternetGateway(&igw)),
-            &public_subnets,
-            &object_tags(model, format!("{name}-public"), &[]),
-        )
+        .create_route_table(&vpc_id, &public_tags)
         .await
         .map_err(fail("Could not create the public route table"))?;
-    state.public_route_table_ids = Some(vec![public_rt]);
+    state.public_route_table_ids = Some(vec![public_rt.clone()]);
+    clients
+        .ec2
+        .configure_route_table(&public_rt, Some(DefaultRoute::InternetGateway(&igw)), &public_subnets)
+        .await
+        .map_err(fail("Could not route the public subnets"))?;
 
     // NAT gateways per mode, each with its Elastic IP.
     let nats_wanted = nat_count(state);
@@ -284,27 +292,33 @@ pub async fn create(
     state.private_route_table_ids = Some(Vec::new());
     for (i, zone) in zones.iter().enumerate() {
         let default_route = nats.get(i).or(nats.first()).map(|nat| DefaultRoute::NatGateway(nat));
+        let tags = object_tags(model, format!("{name}-private-{zone}"), &[]);
         let rt = clients
             .ec2
-            .create_route_table(
-                &vpc_id,
-                default_route,
-                std::slice::from_ref(&private_subnets[i]),
-                &object_tags(model, format!("{name}-private-{zone}"), &[]),
-            )
+            .create_route_table(&vpc_id, &tags)
             .await
             .map_err(fail("Could not create a private route table"))?;
-        state.private_route_table_ids.get_or_insert_default().push(rt);
+        state.private_route_table_ids.get_or_insert_default().push(rt.clone());
+        clients
+            .ec2
+            .configure_route_table(&rt, default_route, std::slice::from_ref(&private_subnets[i]))
+            .await
+            .map_err(fail("Could not route a private subnet"))?;
     }
 
     // The API security group (its rules follow api_allowed_cidrs).
     let api_cidrs: Vec<String> = model.api_allowed_cidrs.iter().flatten().cloned().collect();
     let sg = clients
         .ec2
-        .create_api_security_group(&vpc_id, &format!("{name}-api"), &api_cidrs, &base_tags)
+        .create_api_security_group(&vpc_id, &format!("{name}-api"), &base_tags)
         .await
         .map_err(fail("Could not create the API security group"))?;
     state.api_security_group_id = Some(sg.clone());
+    clients
+        .ec2
+        .authorize_api_cidrs(&sg, &api_cidrs)
+        .await
+        .map_err(fail("Could not allow API access"))?;
 
     // The cluster.
     let cluster_tags = model.tags_all.clone().unwrap_or_default();
@@ -324,11 +338,13 @@ pub async fn create(
         enabled_log_types: model.enabled_log_types.iter().flatten().cloned().collect(),
         tags: &cluster_tags,
     };
-    clients
+    let arn = clients
         .eks
         .create_cluster(&spec)
         .await
         .map_err(fail("Could not create the EKS cluster"))?;
+    // From here the cluster is ours: recorded before waiting for it.
+    state.arn = Some(arn);
     let cluster = clients
         .eks
         .wait_for_cluster(name, deadline.left(), stop)
@@ -546,7 +562,13 @@ async fn network_intact(clients: &Clients, state: &ClusterModel) -> Result<bool,
 pub async fn read(clients: &Clients, prior: &ClusterModel) -> Result<ClusterModel, Diagnostics> {
     let read_err = fail("Could not read the EKS cluster");
     let mut state = prior.clone();
-    let Some(cluster) = clients.eks.find_cluster(&prior.name).await.map_err(&read_err)? else {
+    // Only our cluster (its ARN is in state) is read; a create that never got
+    // that far has none, and a same-name cluster is someone else's.
+    let Some(our_arn) = prior.arn.as_deref() else {
+        return Ok(state);
+    };
+    let cluster = clients.eks.find_cluster(&prior.name).await.map_err(&read_err)?;
+    let Some(cluster) = cluster.filter(|c| c.arn() == Some(our_arn)) else {
         state.status = Some(DELETED.into());
         return Ok(state);
     };
@@ -930,8 +952,9 @@ async fn refresh_cluster_facts(clients: &Clients, state: &mut ClusterModel) -> R
     Ok(())
 }
 
-/// Recreates NAT gateways lost out of band and points the private default
-/// routes at them again.
+/// Recreates NAT gateways lost out of band, points the private default
+/// routes at the NAT of their zone again, and releases the Elastic IPs the
+/// lost gateways held.
 async fn repair_nat_gateways(
     clients: &Clients,
     planned: &ClusterModel,
@@ -940,20 +963,28 @@ async fn repair_nat_gateways(
     stop: &StopSignal,
 ) -> Result<(), Diagnostics> {
     let wanted = nat_count(state);
-    let live = state.nat_gateway_ids.clone().unwrap_or_default();
-    if live.len() >= wanted {
+    if state.nat_gateway_ids.as_ref().map_or(0, Vec::len) >= wanted {
         return Ok(());
     }
+    let vpc_id = state.vpc_id.clone().unwrap_or_default();
     let public = state.public_subnet_ids.clone().unwrap_or_default();
     let zones = state.availability_zones.clone().unwrap_or_default();
-    // Rebuild the whole set in zone order so NAT i serves zone i.
+    let live = clients
+        .ec2
+        .nat_gateways_of_vpc(&vpc_id)
+        .await
+        .map_err(fail("Could not read the NAT gateways"))?;
+    // The NAT of each public subnet that needs one: the live one, or a new one.
     let mut nats = Vec::new();
+    let mut eips = Vec::new();
     for (i, subnet) in public.iter().enumerate().take(wanted) {
-        let tags = object_tags(
-            planned,
-            format!("{}-nat-{}", planned.name, zones.get(i).map_or("", String::as_str)),
-            &[],
-        );
+        if let Some((id, _, eip)) = live.iter().find(|(_, s, _)| s == subnet) {
+            nats.push(id.clone());
+            eips.extend(eip.clone());
+            continue;
+        }
+        let zone = zones.get(i).map_or("", String::as_str);
+        let tags = object_tags(planned, format!("{}-nat-{zone}", planned.name), &[]);
         let eip = clients
             .ec2
             .allocate_eip(&tags)
@@ -972,6 +1003,7 @@ async fn repair_nat_gateways(
             .await
             .map_err(wait_fail("NAT gateway did not become available"))?;
         nats.push(nat);
+        eips.push(eip);
     }
     for (i, table) in state
         .private_route_table_ids
@@ -987,15 +1019,16 @@ async fn repair_nat_gateways(
             .await
             .map_err(fail("Could not repair a private route"))?;
     }
-    // The old NAT gateways (some may still be live) and their addresses go.
-    for old in &live {
-        clients
-            .ec2
-            .delete_nat_gateway(old)
-            .await
-            .map_err(fail("Could not delete a NAT gateway"))?;
+    // Addresses of lost gateways: release them; one still busy stays recorded
+    // (and is released on destroy).
+    let mut kept = eips.clone();
+    for eip in state.eip_allocation_ids.clone().unwrap_or_default() {
+        if !eips.contains(&eip) && clients.ec2.release_eip(&eip).await.is_err() {
+            kept.push(eip);
+        }
     }
     state.nat_gateway_ids = Some(nats);
+    state.eip_allocation_ids = Some(kept);
     Ok(())
 }
 
@@ -1148,12 +1181,16 @@ pub async fn delete(
             .await
             .map_err(wait_fail("Could not delete an add-on"))?;
     }
-    // Access entries go with the cluster.
-    clients
-        .eks
-        .delete_cluster(name, deadline.left(), stop)
-        .await
-        .map_err(wait_fail("Could not delete the EKS cluster"))?;
+    // Access entries go with the cluster. Only a cluster this resource
+    // created or imported (its ARN is in state) is deleted, never another
+    // state's cluster of the same name.
+    if model.arn.is_some() {
+        clients
+            .eks
+            .delete_cluster(name, deadline.left(), stop)
+            .await
+            .map_err(wait_fail("Could not delete the EKS cluster"))?;
+    }
     let ec2 = &clients.ec2;
     if let Some(sg) = &model.api_security_group_id {
         ec2.delete_security_group(sg)
