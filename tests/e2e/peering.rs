@@ -475,6 +475,17 @@ async fn bad_input_fails_at_plan_naming_the_attribute_and_creates_nothing() -> R
             ),
             vec!["Malformed duration", "timeouts.create"],
         ),
+        (
+            format!(
+                "requester = {{ region = \"{EDGE}\", vpc_id = \"{edge}\", route_table_ids = [\"{}\"] }}\naccepter = {{ vpc_id = \"vpc-0123456789abcdef0\", account_id = \"111111111111\" }}",
+                f.edge.route_table_ids[0]
+            ),
+            vec![
+                "Accepter CIDR unknown",
+                "requester.route_table_ids",
+                "accepter.assume_role_arn",
+            ],
+        ),
     ];
     for (body, expected) in cases {
         let run = plan_error(&f, &body).await?;

@@ -1,6 +1,7 @@
 //! EC2 networking for a regional cluster: VPC, subnets, internet and NAT
-//! gateways, route tables and a security group. Creates tag what they make
-//! (so an interrupted create can be found); deletes accept "already gone".
+//! gateways, route tables and a security group. Creates return the new id
+//! before anything else is done to the object (so the caller records it
+//! first); deletes accept "already gone".
 
 use std::collections::BTreeMap;
 use std::time::Duration;

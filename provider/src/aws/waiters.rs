@@ -146,6 +146,32 @@ where
     }
 }
 
+/// Retries a delete that AWS refuses with `DependencyViolation` while
+/// dependents are still going away (say, network interfaces of a cluster
+/// just deleted), within `timeout`.
+pub async fn retry_while_dependents_remain<F, Fut>(
+    what: &str,
+    timeout: Duration,
+    stop: &StopSignal,
+    mut delete: F,
+) -> Result<(), WaitError>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<(), AwsError>>,
+{
+    wait_until(what, timeout, Backoff::default(), stop, || {
+        let attempt = delete();
+        async move {
+            match attempt.await {
+                Ok(()) => Ok(Poll::Ready(())),
+                Err(err) if err.code == "DependencyViolation" => Ok(Poll::Pending(err.message)),
+                Err(err) => Err(err),
+            }
+        }
+    })
+    .await
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -206,6 +232,27 @@ mod tests {
         .unwrap_err();
         assert!(matches!(err, WaitError::Stopped { .. }));
         assert!(started.elapsed() < Duration::from_secs(5));
+    }
+
+    #[tokio::test]
+    async fn deletes_are_retried_while_dependents_remain() {
+        let attempts = AtomicU32::new(0);
+        let stop = StopSignal::default();
+        let result = retry_while_dependents_remain("subnet", Duration::from_secs(5), &stop, || async {
+            if attempts.fetch_add(1, Ordering::SeqCst) < 2 {
+                Err(AwsError {
+                    operation: "DeleteSubnet",
+                    region: "us-east-1".into(),
+                    code: "DependencyViolation".into(),
+                    message: "has dependencies".into(),
+                })
+            } else {
+                Ok(())
+            }
+        })
+        .await;
+        assert!(result.is_ok());
+        assert_eq!(attempts.load(Ordering::SeqCst), 3);
     }
 
     #[test]

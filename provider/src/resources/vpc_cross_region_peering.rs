@@ -178,8 +178,20 @@ impl VpcCrossRegionPeering {
         };
         let accepter_vpc = match sides.accepter.find_vpc(&model.accepter.vpc_id).await {
             Ok(Some(vpc)) => Some(vpc),
-            // Another account's VPC is invisible without its role: AWS checks at request time.
-            Ok(None) if model.accepter.account_id.is_some() && model.accepter.assume_role_arn.is_none() => None,
+            // Another account's VPC is invisible without its role: AWS checks at
+            // request time. Requester routes, though, need its CIDR.
+            Ok(None) if model.accepter.account_id.is_some() && model.accepter.assume_role_arn.is_none() => {
+                if model.requester.route_table_ids.as_ref().is_some_and(|t| !t.is_empty()) {
+                    diags.attribute_error(
+                        &AttributePath::attr("requester").then("route_table_ids"),
+                        "Accepter CIDR unknown",
+                        "requester.route_table_ids: routes go to the accepter VPC's CIDR, which another account's VPC \
+                         doesn't reveal without its role. Set accepter.assume_role_arn, or add these routes once the \
+                         peering is accepted.",
+                    );
+                }
+                None
+            }
             Ok(None) => {
                 diags.attribute_error(
                     &AttributePath::attr("accepter").then("vpc_id"),
@@ -500,6 +512,27 @@ async fn add_routes(
     state: &mut PeeringModel,
 ) -> Result<(), Diagnostics> {
     let route_err = |e: crate::aws::AwsError| error("Could not add a route through the VPC peering", e);
+    for (tables, cidr, side) in [
+        (
+            &wanted.requester.route_table_ids,
+            &state.accepter_cidr_block,
+            "requester",
+        ),
+        (
+            &wanted.accepter.route_table_ids,
+            &state.requester_cidr_block,
+            "accepter",
+        ),
+    ] {
+        if tables.as_ref().is_some_and(|t| !t.is_empty()) && cidr.is_none() {
+            return Err(error(
+                "Peer CIDR unknown",
+                format!(
+                    "{side}.route_table_ids: AWS did not report the other VPC's CIDR block, so no route can be added yet."
+                ),
+            ));
+        }
+    }
     if let (Some(tables), Some(cidr)) = (&wanted.requester.route_table_ids, state.accepter_cidr_block.clone()) {
         let mut present = BTreeSet::new();
         let routes = SideRoutes {

@@ -1,7 +1,8 @@
 //! Create, read, update and delete of one region's EKS stack. Each step
-//! records what it made in the state being built, so a failure at any point
-//! returns an exact inventory: the tainted resource destroys completely and a
-//! retry never duplicates.
+//! records what it made in the state being built, the moment it exists, so a
+//! failure at any point returns an exact inventory: the tainted resource
+//! destroys completely, and only what it records (never a same-name object of
+//! someone else's) is read or deleted.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
@@ -16,7 +17,7 @@ use crate::aws::ec2::Ec2;
 use crate::aws::ec2_network::DefaultRoute;
 use crate::aws::eks::{ClusterSpec, Eks, nodegroup_spec};
 use crate::aws::iam::{CLUSTER_ROLE, Iam, NODE_ROLE, role_name};
-use crate::aws::waiters::{Deadline, StopSignal};
+use crate::aws::waiters::{Deadline, StopSignal, retry_while_dependents_remain};
 use crate::aws::{Aws, AwsError};
 use crate::protocol::diagnostics::Diagnostics;
 use crate::resources::error;
@@ -1193,9 +1194,11 @@ pub async fn delete(
     }
     let ec2 = &clients.ec2;
     if let Some(sg) = &model.api_security_group_id {
-        ec2.delete_security_group(sg)
-            .await
-            .map_err(fail("Could not delete the API security group"))?;
+        retry_while_dependents_remain("the API security group to be deleted", deadline.left(), stop, || {
+            ec2.delete_security_group(sg)
+        })
+        .await
+        .map_err(wait_fail("Could not delete the API security group"))?;
     }
     for nat in model.nat_gateway_ids.iter().flatten() {
         ec2.delete_nat_gateway(nat)
@@ -1231,17 +1234,23 @@ pub async fn delete(
         .flatten()
         .chain(model.public_subnet_ids.iter().flatten())
     {
-        ec2.delete_subnet(subnet)
-            .await
-            .map_err(fail("Could not delete a subnet"))?;
+        retry_while_dependents_remain("a subnet to be deleted", deadline.left(), stop, || {
+            ec2.delete_subnet(subnet)
+        })
+        .await
+        .map_err(wait_fail("Could not delete a subnet"))?;
     }
     if let (Some(igw), Some(vpc)) = (&model.internet_gateway_id, &model.vpc_id) {
-        ec2.delete_internet_gateway(igw, vpc)
-            .await
-            .map_err(fail("Could not delete the internet gateway"))?;
+        retry_while_dependents_remain("the internet gateway to be deleted", deadline.left(), stop, || {
+            ec2.delete_internet_gateway(igw, vpc)
+        })
+        .await
+        .map_err(wait_fail("Could not delete the internet gateway"))?;
     }
     if let Some(vpc) = &model.vpc_id {
-        ec2.delete_vpc(vpc).await.map_err(fail("Could not delete the VPC"))?;
+        retry_while_dependents_remain("the VPC to be deleted", deadline.left(), stop, || ec2.delete_vpc(vpc))
+            .await
+            .map_err(wait_fail("Could not delete the VPC"))?;
     }
     for role in model.created_iam_role_names.iter().flatten() {
         clients

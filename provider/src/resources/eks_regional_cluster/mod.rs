@@ -91,7 +91,7 @@ impl Resource for EksRegionalCluster {
             {
                 diags.attribute_error(
                     &AttributePath::attr("vpc_cidr"),
-                    "VPC CIDR too small",
+                    "VPC CIDR does not fit the zones",
                     format!("vpc_cidr: {e}."),
                 );
             }

@@ -48,8 +48,8 @@ pub struct ClusterModel {
     pub cluster_security_group_id: Option<String>,
     pub kubeconfig: Option<String>,
     pub update_kubeconfig_command: Option<String>,
-    /// What this resource created and must delete; kept so a failed create
-    /// leaves an exact record (nothing is lost from state).
+    // What this resource created and must delete, beyond the ids above; kept
+    // so a failed create leaves an exact record (nothing is lost from state).
     pub internet_gateway_id: Option<String>,
     pub nat_gateway_ids: Option<Vec<String>>,
     pub eip_allocation_ids: Option<Vec<String>>,
