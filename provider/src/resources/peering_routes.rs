@@ -16,7 +16,7 @@ pub struct SideRoutes<'a> {
 impl SideRoutes<'_> {
     /// Adds the route to each table, recording each success in `present` so a
     /// failure half-way still leaves an exact record of what exists.
-    pub async fn add(&self, tables: &BTreeSet<String>, present: &mut BTreeSet<String>) -> Result<(), AwsError> {
+    async fn add(&self, tables: &BTreeSet<String>, present: &mut BTreeSet<String>) -> Result<(), AwsError> {
         for table in tables {
             if present.contains(table) {
                 continue;
@@ -30,7 +30,7 @@ impl SideRoutes<'_> {
     }
 
     /// Removes the route from each table, dropping each from `present` once gone.
-    pub async fn remove(&self, tables: &BTreeSet<String>, present: &mut BTreeSet<String>) -> Result<(), AwsError> {
+    async fn remove(&self, tables: &BTreeSet<String>, present: &mut BTreeSet<String>) -> Result<(), AwsError> {
         for table in tables {
             self.ec2
                 .delete_peering_route(table, self.remote_cidr, self.peering_id)
@@ -38,6 +38,32 @@ impl SideRoutes<'_> {
             present.remove(table);
         }
         Ok(())
+    }
+
+    /// Moves the routes from the tables in `before` to those in `after`
+    /// (create: from none; delete: to none). Returns the tables that hold the
+    /// route afterwards, as state records them (null stays null when nothing
+    /// is routed), even when a call failed part-way, plus that failure.
+    pub async fn sync(
+        &self,
+        before: &Option<BTreeSet<String>>,
+        after: &Option<BTreeSet<String>>,
+    ) -> (Option<BTreeSet<String>>, Result<(), AwsError>) {
+        let old = before.clone().unwrap_or_default();
+        let new = after.clone().unwrap_or_default();
+        let mut present = old.clone();
+        let result = async {
+            self.remove(&old.difference(&new).cloned().collect(), &mut present)
+                .await?;
+            self.add(&new, &mut present).await
+        }
+        .await;
+        let recorded = if after.is_none() && present.is_empty() {
+            None
+        } else {
+            Some(present)
+        };
+        (recorded, result)
     }
 
     /// Of `tables`, those that still hold the route (one API call).

@@ -443,26 +443,13 @@ impl VpcCrossRegionPeering {
                     &mut state.accepter.route_table_ids,
                 ),
             };
-            let before = before.clone().unwrap_or_default();
-            let after_set = after.clone().unwrap_or_default();
             let routes = SideRoutes {
                 ec2,
                 peering_id: &id,
                 remote_cidr: &remote_cidr,
             };
-            let mut present = before.clone();
-            let result = async {
-                routes
-                    .remove(&before.difference(&after_set).cloned().collect(), &mut present)
-                    .await?;
-                routes.add(&after_set, &mut present).await
-            }
-            .await;
-            *current = if after.is_none() && present.is_empty() {
-                None
-            } else {
-                Some(present)
-            };
+            let (recorded, result) = routes.sync(before, after).await;
+            *current = recorded;
             result.map_err(|e| fail("Could not update peering routes", &e))?;
         }
         Ok(())
@@ -533,26 +520,24 @@ async fn add_routes(
             ));
         }
     }
-    if let (Some(tables), Some(cidr)) = (&wanted.requester.route_table_ids, state.accepter_cidr_block.clone()) {
-        let mut present = BTreeSet::new();
+    if let Some(cidr) = state.accepter_cidr_block.clone() {
         let routes = SideRoutes {
             ec2: &sides.requester,
             peering_id: id,
             remote_cidr: &cidr,
         };
-        let result = routes.add(tables, &mut present).await;
-        state.requester.route_table_ids = Some(present);
+        let (recorded, result) = routes.sync(&None, &wanted.requester.route_table_ids).await;
+        state.requester.route_table_ids = recorded;
         result.map_err(route_err)?;
     }
-    if let (Some(tables), Some(cidr)) = (&wanted.accepter.route_table_ids, state.requester_cidr_block.clone()) {
-        let mut present = BTreeSet::new();
+    if let Some(cidr) = state.requester_cidr_block.clone() {
         let routes = SideRoutes {
             ec2: &sides.accepter,
             peering_id: id,
             remote_cidr: &cidr,
         };
-        let result = routes.add(tables, &mut present).await;
-        state.accepter.route_table_ids = Some(present);
+        let (recorded, result) = routes.sync(&None, &wanted.accepter.route_table_ids).await;
+        state.accepter.route_table_ids = recorded;
         result.map_err(route_err)?;
     }
     Ok(())
@@ -801,21 +786,26 @@ impl VpcCrossRegionPeering {
         };
         let deadline = Deadline::after(Timeouts::delete(&model.timeouts, TIMEOUTS));
         let route_err = |e: crate::aws::AwsError| error("Could not remove a route through the VPC peering", e);
-        if let (Some(tables), Some(cidr)) = (&model.requester.route_table_ids, &model.accepter_cidr_block) {
-            let routes = SideRoutes {
-                ec2: &sides.requester,
-                peering_id: &id,
-                remote_cidr: cidr,
-            };
-            routes.remove(tables, &mut tables.clone()).await.map_err(route_err)?;
-        }
-        if let (Some(tables), Some(cidr)) = (&model.accepter.route_table_ids, &model.requester_cidr_block) {
-            let routes = SideRoutes {
-                ec2: &sides.accepter,
-                peering_id: &id,
-                remote_cidr: cidr,
-            };
-            routes.remove(tables, &mut tables.clone()).await.map_err(route_err)?;
+        for (ec2, tables, cidr) in [
+            (
+                &sides.requester,
+                &model.requester.route_table_ids,
+                &model.accepter_cidr_block,
+            ),
+            (
+                &sides.accepter,
+                &model.accepter.route_table_ids,
+                &model.requester_cidr_block,
+            ),
+        ] {
+            if let Some(cidr) = cidr {
+                let routes = SideRoutes {
+                    ec2,
+                    peering_id: &id,
+                    remote_cidr: cidr,
+                };
+                routes.sync(tables, &None).await.1.map_err(route_err)?;
+            }
         }
         sides
             .requester

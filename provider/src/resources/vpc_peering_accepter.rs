@@ -115,15 +115,14 @@ impl VpcPeeringAccepter {
             ..planned.clone()
         });
         sync_dns(&ec2, planned, accepted).await?;
-        if let (Some(tables), Some(cidr)) = (&planned.route_table_ids, accepted.peer_cidr_block.clone()) {
+        if let Some(cidr) = accepted.peer_cidr_block.clone() {
             let routes = SideRoutes {
                 ec2: &ec2,
                 peering_id: &id,
                 remote_cidr: &cidr,
             };
-            let mut present = BTreeSet::new();
-            let result = routes.add(tables, &mut present).await;
-            accepted.route_table_ids = Some(present);
+            let (recorded, result) = routes.sync(&None, &planned.route_table_ids).await;
+            accepted.route_table_ids = recorded;
             result.map_err(|e| error("Could not add a route through the VPC peering", e))?;
         }
         Ok(())
@@ -275,21 +274,8 @@ impl Resource for VpcPeeringAccepter {
                 peering_id: &prior.peering_id,
                 remote_cidr: &cidr,
             };
-            let before = prior.route_table_ids.clone().unwrap_or_default();
-            let after = planned.route_table_ids.clone().unwrap_or_default();
-            let mut present = before.clone();
-            let result = async {
-                routes
-                    .remove(&before.difference(&after).cloned().collect(), &mut present)
-                    .await?;
-                routes.add(&after, &mut present).await
-            }
-            .await;
-            state.route_table_ids = if planned.route_table_ids.is_none() && present.is_empty() {
-                None
-            } else {
-                Some(present)
-            };
+            let (recorded, result) = routes.sync(&prior.route_table_ids, &planned.route_table_ids).await;
+            state.route_table_ids = recorded;
             result.map_err(|e| error("Could not update peering routes", e))
         }
         .await;
@@ -307,8 +293,9 @@ impl Resource for VpcPeeringAccepter {
                     remote_cidr: cidr,
                 };
                 routes
-                    .remove(tables, &mut tables.clone())
+                    .sync(&Some(tables.clone()), &None)
                     .await
+                    .1
                     .map_err(|e| error("Could not remove a route through the VPC peering", e))?;
             }
             Ok::<(), Diagnostics>(())
