@@ -391,6 +391,13 @@ vpc_cidr = "10.0.0.0/16"
 availability_zones = ["us-east-1a", "us-east-1a"]"#,
             vec!["availability_zones", "list each zone once"],
         ),
+        (
+            r#"name = "edge"
+vpc_cidr = "10.0.0.0/16"
+availability_zone_count = 2
+availability_zones = ["us-east-1a", "us-east-1b", "us-east-1c"]"#,
+            vec!["availability_zone_count", "set only one of them"],
+        ),
     ];
     for (body, expected) in cases {
         let config = format!(

@@ -96,6 +96,20 @@ impl Resource for EksRegionalCluster {
                 );
             }
         }
+        if let (Value::List(zones), Value::Number(count)) = (
+            config.attr("availability_zones"),
+            config.attr("availability_zone_count"),
+        ) && zones.len() as f64 != *count
+        {
+            diags.attribute_error(
+                &AttributePath::attr("availability_zone_count"),
+                "Zone count disagrees with the zone list",
+                format!(
+                    "availability_zone_count: {count} but availability_zones lists {}: set only one of them.",
+                    zones.len()
+                ),
+            );
+        }
         if let Value::List(zones) = config.attr("availability_zones") {
             let names: Vec<&str> = zones.iter().filter_map(Value::as_str).collect();
             let unique: std::collections::BTreeSet<&str> = names.iter().copied().collect();
