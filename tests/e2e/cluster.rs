@@ -921,3 +921,40 @@ async fn tag_changes_reach_the_cluster_and_every_network_object_in_place() -> Re
     ws.destroy()?;
     Ok(())
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn credentials_never_reach_state_plans_logs_or_outputs() -> Result<()> {
+    let moto = Moto::start()?;
+    let mut ws = Workspace::new(
+        &moto,
+        &single_cluster("  nat_gateway_mode = \"none\"\n  node_groups = { system = {} }"),
+    )?;
+    let log = ws.path().join("terraform-trace.log");
+    ws.set_env("TF_LOG", "trace");
+    ws.set_env("TF_LOG_PATH", log.to_str().unwrap());
+    let apply = ws.apply()?;
+    let plan = ws.terraform(&["plan", "-no-color"])?.ok()?;
+    let state = std::fs::read_to_string(ws.path().join("terraform.tfstate"))?;
+    let outputs = ws.terraform(&["output", "-json"])?.ok()?;
+    let trace = std::fs::read_to_string(&log)?;
+    assert!(
+        trace.contains("PlanResourceChange"),
+        "the trace log really holds the provider conversation"
+    );
+    for (what, text) in [
+        ("apply output", apply.output()),
+        ("plan output", plan.output()),
+        ("state", state),
+        ("outputs", outputs.stdout.clone()),
+        ("TF_LOG=trace log", trace),
+    ] {
+        assert!(!text.contains(SECRET_KEY), "the secret key leaked into the {what}");
+    }
+    let kubeconfig = ws.output("hub")?["kubeconfig"].as_str().unwrap_or_default().to_string();
+    assert!(
+        kubeconfig.contains("get-token") && !kubeconfig.contains("token:"),
+        "exec-based kubeconfig, no token"
+    );
+    ws.destroy()?;
+    Ok(())
+}

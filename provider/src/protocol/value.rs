@@ -201,12 +201,14 @@ impl Value {
                 .as_f64()
                 .map(Value::Number)
                 .ok_or_else(|| mismatch(path, "number", "integer out of range")),
-            (Type::Number, Msgpack::F32(f)) => Ok(Value::Number(f64::from(f))),
-            (Type::Number, Msgpack::F64(f)) => Ok(Value::Number(f)),
+            // cty numbers have no NaN.
+            (Type::Number, Msgpack::F32(f)) if !f.is_nan() => Ok(Value::Number(f64::from(f))),
+            (Type::Number, Msgpack::F64(f)) if !f.is_nan() => Ok(Value::Number(f)),
             // cty sends numbers that don't fit a float64 exactly as decimal strings.
             (Type::Number, Msgpack::String(s)) => s
                 .as_str()
                 .and_then(|s| s.parse::<f64>().ok())
+                .filter(|n| !n.is_nan())
                 .map(Value::Number)
                 .ok_or_else(|| mismatch(path, "number", "a non-numeric string")),
             (Type::List(elem), Msgpack::Array(items)) => Ok(Value::List(Self::decode_elements(items, elem, path)?)),
@@ -562,5 +564,62 @@ mod tests {
             value.to_json().unwrap_err(),
             ValueError::Unknown { path: "$.name".into() }
         );
+    }
+
+    mod properties {
+        //! Whatever bytes arrive, decoding returns a value or an error, never
+        //! a panic; and what decodes, re-encodes to the same value.
+        use super::*;
+        use proptest::prelude::*;
+
+        fn any_type() -> impl Strategy<Value = Type> {
+            let leaf = prop_oneof![Just(Type::String), Just(Type::Number), Just(Type::Bool)];
+            leaf.prop_recursive(3, 16, 4, |inner| {
+                prop_oneof![
+                    inner.clone().prop_map(Type::list),
+                    inner.clone().prop_map(Type::set),
+                    inner.clone().prop_map(Type::map),
+                    proptest::collection::btree_map("[a-c]", inner, 0..4).prop_map(Type::Object),
+                ]
+            })
+        }
+
+        fn any_msgpack() -> impl Strategy<Value = Msgpack> {
+            let leaf = prop_oneof![
+                Just(Msgpack::Nil),
+                any::<bool>().prop_map(Msgpack::Boolean),
+                any::<i64>().prop_map(Msgpack::from),
+                any::<u64>().prop_map(Msgpack::from),
+                any::<f64>().prop_map(Msgpack::F64),
+                any::<f32>().prop_map(Msgpack::F32),
+                "[a-c0-9.]{0,4}".prop_map(|s| Msgpack::from(s.as_str())),
+                (any::<i8>(), proptest::collection::vec(any::<u8>(), 0..4)).prop_map(|(k, d)| Msgpack::Ext(k, d)),
+            ];
+            leaf.prop_recursive(3, 24, 4, |inner| {
+                prop_oneof![
+                    proptest::collection::vec(inner.clone(), 0..4).prop_map(Msgpack::Array),
+                    proptest::collection::vec(("[a-c]".prop_map(|k| Msgpack::from(k.as_str())), inner), 0..4)
+                        .prop_map(Msgpack::Map),
+                ]
+            })
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(2000))]
+
+            #[test]
+            fn arbitrary_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..256), ty in any_type()) {
+                let _ = Value::from_msgpack(&bytes, &ty);
+            }
+
+            #[test]
+            fn decoded_values_round_trip(raw in any_msgpack(), ty in any_type()) {
+                let bytes = msgpack(raw);
+                if let Ok(value) = Value::from_msgpack(&bytes, &ty) {
+                    let again = Value::from_msgpack(&value.to_msgpack(), &ty);
+                    prop_assert_eq!(again, Ok(value));
+                }
+            }
+        }
     }
 }
