@@ -106,6 +106,31 @@ pub(crate) async fn default_region(aws: &Aws, path: &AttributePath, diags: &mut 
     region
 }
 
+/// Splits an import id `REGION/ID` into its region and id; a bare `ID` is
+/// looked up in the provider's region. `form` shows the id in messages
+/// (`REGION/pcx-…`).
+pub(crate) async fn import_target(aws: &Aws, id: &str, form: &str) -> Result<(String, String), Diagnostics> {
+    let (region, rest) = match id.split_once('/') {
+        Some((region, rest)) => (region.to_string(), rest.to_string()),
+        None => match aws.default_region().await {
+            Some(region) => (region, id.to_string()),
+            None => {
+                return Err(error(
+                    "No region",
+                    format!("Import {id:?} as {form}, or set the provider's region."),
+                ));
+            }
+        },
+    };
+    if !crate::aws::regions::is_known(&region) {
+        return Err(error(
+            "Unknown region",
+            format!("{region:?} in import id {id:?} is not an AWS region: import as {form}."),
+        ));
+    }
+    Ok((region, rest))
+}
+
 /// `tags_all` = provider `default_tags` overlaid with `tags`, known when `tags` is.
 pub(crate) fn plan_tags_all(aws: &Aws, planned: &mut Value) {
     let tags = planned.attr("tags").clone();

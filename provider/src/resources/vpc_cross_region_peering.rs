@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 use super::peering_routes::{SideRoutes, non_empty};
 use super::timeouts::{self, TimeoutDefaults, Timeouts};
 use super::validators::{AccountId, AwsRegion, Each, PEERING_ID, ROUTE_TABLE_ID, RoleArn, VPC_ID};
-use super::{Applied, Resource, configured, default_region, error, finish, plan_tags_all, state_value};
+use super::{Applied, Resource, configured, default_region, error, finish, import_target, plan_tags_all, state_value};
 use crate::aws::ec2::{Ec2, Peering, Side, first_overlap, vpc_cidrs};
 use crate::aws::waiters::Deadline;
 use crate::aws::{Aws, AwsHandle};
@@ -740,15 +740,8 @@ impl Resource for VpcCrossRegionPeering {
 
     async fn import(&self, id: &str) -> Result<Value, Diagnostics> {
         let aws = configured(&self.aws)?;
-        let (region, peering_id) = match id.split_once('/') {
-            Some((region, peering_id)) => (region.to_string(), peering_id),
-            None => (
-                aws.default_region()
-                    .await
-                    .ok_or_else(|| error("No region", "Import as REGION/pcx-… or set the provider's region."))?,
-                id,
-            ),
-        };
+        let (region, peering_id) = import_target(&aws, id, "REGION/pcx-…").await?;
+        let peering_id = peering_id.as_str();
         if !PEERING_ID.matches(peering_id) {
             return Err(error(
                 "Malformed import id",

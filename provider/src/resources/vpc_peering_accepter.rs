@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 use super::peering_routes::{SideRoutes, non_empty};
 use super::timeouts::{self, TimeoutDefaults, Timeouts};
 use super::validators::{AwsRegion, Each, PEERING_ID, ROUTE_TABLE_ID, RoleArn};
-use super::{Applied, Resource, configured, default_region, error, finish, state_value};
+use super::{Applied, Resource, configured, default_region, error, finish, import_target, state_value};
 use crate::aws::ec2::{Ec2, Side};
 use crate::aws::waiters::Deadline;
 use crate::aws::{AwsError, AwsHandle};
@@ -306,10 +306,7 @@ impl Resource for VpcPeeringAccepter {
 
     async fn import(&self, id: &str) -> Result<Value, Diagnostics> {
         let aws = configured(&self.aws)?;
-        let (region, peering_id) = match id.split_once('/') {
-            Some((region, peering_id)) => (Some(region.to_string()), peering_id.to_string()),
-            None => (aws.default_region().await, id.to_string()),
-        };
+        let (region, peering_id) = import_target(&aws, id, "REGION/pcx-…").await?;
         if !PEERING_ID.matches(&peering_id) {
             return Err(error(
                 "Malformed import id",
@@ -320,7 +317,7 @@ impl Resource for VpcPeeringAccepter {
         }
         let model = AccepterModel {
             peering_id: peering_id.clone(),
-            region,
+            region: Some(region),
             ..Default::default()
         };
         let ec2 = self.ec2(&model).await?;

@@ -13,7 +13,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 
 use super::timeouts::Timeouts;
-use super::{Applied, Resource, configured, default_region, error, finish, plan_tags_all, state_value};
+use super::{Applied, Resource, configured, default_region, error, finish, import_target, plan_tags_all, state_value};
 use crate::aws::AwsHandle;
 use crate::protocol::diagnostics::{AttributePath, Diagnostics};
 use crate::protocol::schema::Schema;
@@ -329,24 +329,7 @@ impl Resource for EksRegionalCluster {
 
     async fn import(&self, id: &str) -> Result<Value, Diagnostics> {
         let aws = configured(&self.aws)?;
-        let (region, name) = match id.split_once('/') {
-            Some((region, name)) => (region.to_string(), name.to_string()),
-            None => match aws.default_region().await {
-                Some(region) => (region, id.to_string()),
-                None => {
-                    return Err(error(
-                        "No region",
-                        format!("Import {id:?} as REGION/NAME, or set the provider's region."),
-                    ));
-                }
-            },
-        };
-        if !crate::aws::regions::is_known(&region) {
-            return Err(error(
-                "Unknown region",
-                format!("{region:?} in import id {id:?} is not an AWS region: import as REGION/NAME."),
-            ));
-        }
+        let (region, name) = import_target(&aws, id, "REGION/NAME").await?;
         let clients = Clients::new(&aws, &region).await;
         let mut model = lifecycle::import(&clients, &name, &aws.settings().default_tags).await?;
         model = lifecycle::read(&clients, &model).await?;
