@@ -83,31 +83,6 @@ impl Ec2 {
         )
     }
 
-    /// DNS support and DNS hostnames of a VPC.
-    pub async fn vpc_dns(&self, vpc_id: &str) -> Result<(bool, bool), AwsError> {
-        use aws_sdk_ec2::types::VpcAttributeName;
-        let describe = |attribute| {
-            self.client
-                .describe_vpc_attribute()
-                .vpc_id(vpc_id)
-                .attribute(attribute)
-                .send()
-        };
-        let support = describe(VpcAttributeName::EnableDnsSupport)
-            .await
-            .map_err(aws_err("DescribeVpcAttribute", &self.region))?;
-        let hostnames = describe(VpcAttributeName::EnableDnsHostnames)
-            .await
-            .map_err(aws_err("DescribeVpcAttribute", &self.region))?;
-        Ok((
-            support.enable_dns_support().and_then(|v| v.value()).unwrap_or(false),
-            hostnames
-                .enable_dns_hostnames()
-                .and_then(|v| v.value())
-                .unwrap_or(false),
-        ))
-    }
-
     /// Names of the region's available zones, sorted.
     pub async fn availability_zones(&self) -> Result<Vec<String>, AwsError> {
         let out = self

@@ -59,22 +59,6 @@ pub fn partition_of(arn: &str) -> &str {
 }
 
 impl Iam {
-    /// ARN and description of the role `name`, if it exists.
-    pub async fn find_role(&self, name: &str) -> Result<Option<(String, Option<String>)>, AwsError> {
-        let found = self
-            .client
-            .get_role()
-            .role_name(name)
-            .send()
-            .await
-            .map_err(aws_err("GetRole", &self.region))
-            .found()?;
-        Ok(found.and_then(|out| {
-            out.role()
-                .map(|r| (r.arn().to_string(), r.description().map(str::to_string)))
-        }))
-    }
-
     /// Creates the role with its trust policy and managed policies. A role of
     /// that name is never adopted: nothing tells whose it is (another state
     /// may manage a cluster of the same name), and destroy would delete it.
@@ -86,36 +70,33 @@ impl Iam {
         tags: &BTreeMap<String, String>,
     ) -> Result<String, AwsError> {
         let description = format!("Created by terraform-provider-fleet for {owner}");
-        let arn = match self.find_role(name).await? {
-            Some(_) => {
+        let created = self
+            .client
+            .create_role()
+            .role_name(name)
+            .assume_role_policy_document(trust_policy(spec.service_principal))
+            .description(description)
+            .set_tags(Some(
+                tags.iter()
+                    .filter_map(|(k, v)| Tag::builder().key(k).value(v).build().ok())
+                    .collect(),
+            ))
+            .send()
+            .await
+            .map_err(aws_err("CreateRole", &self.region));
+        let arn = match created {
+            Ok(out) => out.role().map(|r| r.arn().to_string()).unwrap_or_default(),
+            Err(err) if err.code == "EntityAlreadyExists" => {
                 return Err(AwsError {
-                    operation: "CreateRole",
-                    region: self.region.clone(),
-                    code: "EntityAlreadyExists".into(),
                     message: format!(
                         "IAM role {name} already exists and this resource did not create it (another state, or an \
                          interrupted apply whose state was lost): pass its ARN as cluster_role_arn / node_role_arn to \
                          use it, or delete it"
                     ),
+                    ..err
                 });
             }
-            None => {
-                let out = self
-                    .client
-                    .create_role()
-                    .role_name(name)
-                    .assume_role_policy_document(trust_policy(spec.service_principal))
-                    .description(description)
-                    .set_tags(Some(
-                        tags.iter()
-                            .filter_map(|(k, v)| Tag::builder().key(k).value(v).build().ok())
-                            .collect(),
-                    ))
-                    .send()
-                    .await
-                    .map_err(aws_err("CreateRole", &self.region))?;
-                out.role().map(|r| r.arn().to_string()).unwrap_or_default()
-            }
+            Err(err) => return Err(err),
         };
         let partition = partition_of(&arn).to_string();
         for policy in spec.managed_policies {

@@ -331,8 +331,8 @@ impl Resource for EksRegionalCluster {
         let aws = configured(&self.aws)?;
         let (region, name) = import_target(&aws, id, "REGION/NAME").await?;
         let clients = Clients::new(&aws, &region).await;
-        let mut model = lifecycle::import(&clients, &name, &aws.settings().default_tags).await?;
-        model = lifecycle::read(&clients, &model).await?;
+        // Terraform refreshes (ReadResource) right after import: no read here.
+        let model = lifecycle::import(&clients, &name, &aws.settings().default_tags).await?;
         state_value(&model, &self.value_type)
     }
 }
