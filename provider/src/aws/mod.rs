@@ -7,7 +7,6 @@ pub mod ec2_network;
 pub mod eks;
 pub mod error;
 pub mod iam;
-pub mod regions;
 pub mod tags;
 pub mod waiters;
 

@@ -122,7 +122,7 @@ pub(crate) async fn import_target(aws: &Aws, id: &str, form: &str) -> Result<(St
             }
         },
     };
-    if !crate::aws::regions::is_known(&region) {
+    if !aws_regions::is_known(&region) {
         return Err(error(
             "Unknown region",
             format!("{region:?} in import id {id:?} is not an AWS region: import as {form}."),

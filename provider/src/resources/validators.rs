@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use crate::aws::regions;
+use aws_regions as regions;
 use crate::protocol::diagnostics::{AttributePath, Diagnostics};
 use crate::protocol::schema::Validator;
 use crate::protocol::value::Value;

@@ -1,4 +1,5 @@
-//! AWS region names, for plan-time validation (no API call needed).
+//! AWS region names, for validation without an API call (the provider at plan
+//! time, eksgen when a region is added).
 
 /// Regions of the `aws`, `aws-us-gov` and `aws-cn` partitions.
 pub const REGIONS: &[&str] = &[

@@ -1,0 +1,270 @@
+//! Static checks of a Terragrunt tree, without Terragrunt: every file parses,
+//! every include, dependency and module source resolves, the dependency graph
+//! is acyclic, inputs match the modules' variables, dependency outputs exist
+//! and are mocked for validate/plan, each unit has one provider
+//! configuration, and peered VPCs do not overlap.
+
+pub mod module;
+pub mod terragrunt;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+use ipnet::Ipv4Net;
+
+use self::module::ModuleInterface;
+use self::terragrunt::{EvalError, Unit};
+
+/// The commands dependency mocks may be used for: plans in PR checks, never applies.
+pub const MOCK_COMMANDS: [&str; 2] = ["validate", "plan"];
+
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Problem {
+    pub path: PathBuf,
+    pub message: String,
+}
+
+impl std::fmt::Display for Problem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.path.display(), self.message)
+    }
+}
+
+/// The units of a tree, by folder, with the modules they apply.
+pub struct Tree {
+    pub root: PathBuf,
+    pub units: BTreeMap<PathBuf, Unit>,
+    pub modules: BTreeMap<PathBuf, ModuleInterface>,
+}
+
+fn relative(root: &Path, path: &Path) -> PathBuf {
+    path.strip_prefix(root).map(Path::to_path_buf).unwrap_or_else(|_| path.to_path_buf())
+}
+
+/// Folders Terragrunt and Terraform own, and hidden ones, are not part of the tree.
+fn skipped(name: &str) -> bool {
+    name.starts_with('.')
+}
+
+pub fn hcl_files(dir: &Path) -> Vec<PathBuf> {
+    let mut files = Vec::new();
+    let Ok(entries) = std::fs::read_dir(dir) else { return files };
+    let mut entries: Vec<_> = entries.filter_map(Result::ok).map(|e| e.path()).collect();
+    entries.sort();
+    for path in entries {
+        let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        if skipped(&name) {
+            continue;
+        }
+        if path.is_dir() {
+            files.extend(hcl_files(&path));
+        } else if name.ends_with(".hcl") {
+            files.push(path);
+        }
+    }
+    files
+}
+
+impl Tree {
+    /// Loads every unit (a folder with a terragrunt.hcl) and its module's
+    /// interface; what cannot be loaded is reported, not skipped silently.
+    pub fn load(root: &Path) -> (Tree, Vec<Problem>) {
+        let mut problems = Vec::new();
+        // Absolute, so that paths found walking up from a unit never stop at "".
+        let root = &std::path::absolute(root).map(|r| terragrunt::normalize(&r)).unwrap_or_else(|_| root.to_path_buf());
+        let mut tree = Tree { root: root.to_path_buf(), units: BTreeMap::new(), modules: BTreeMap::new() };
+        let report = |problems: &mut Vec<Problem>, err: EvalError| {
+            problems.push(Problem { path: relative(root, &err.path), message: err.message });
+        };
+        for file in hcl_files(root) {
+            if let Err(err) = terragrunt::parse_file(&file) {
+                report(&mut problems, err);
+                continue;
+            }
+            if file.file_name().is_some_and(|n| n == "terragrunt.hcl") {
+                let dir = terragrunt::normalize(file.parent().unwrap_or(root));
+                match Unit::load(&dir) {
+                    Ok(unit) => {
+                        match tree.module_of(&unit) {
+                            Ok(interface) => {
+                                tree.modules.insert(dir.clone(), interface);
+                            }
+                            Err(err) => report(&mut problems, err),
+                        }
+                        tree.units.insert(dir, unit);
+                    }
+                    Err(err) => report(&mut problems, err),
+                }
+            }
+        }
+        (tree, problems)
+    }
+
+    fn module_of(&self, unit: &Unit) -> Result<ModuleInterface, EvalError> {
+        let config = unit.dir.join("terragrunt.hcl");
+        let Some(source) = &unit.source else {
+            return Err(EvalError { path: config, message: "no terraform { source } (in the unit or its includes)".into() });
+        };
+        match unit.local_module_dir() {
+            Some(dir) if dir.is_dir() => ModuleInterface::read_dir(&dir),
+            Some(dir) => Err(EvalError {
+                path: config,
+                message: format!("terraform.source {source}: {} is not a folder", dir.display()),
+            }),
+            None => unit.module_name().and_then(|name| ModuleInterface::embedded(&name)).ok_or_else(|| EvalError {
+                path: config,
+                message: format!("terraform.source {source}: not one of eksgen's modules, cannot check its inputs"),
+            }),
+        }
+    }
+
+    /// Units in an order where each comes after its dependencies (how
+    /// `terragrunt run --all apply` orders them), or the cycle that prevents it.
+    pub fn apply_order(&self) -> Result<Vec<PathBuf>, Problem> {
+        fn visit(
+            tree: &Tree,
+            dir: &Path,
+            visiting: &mut Vec<PathBuf>,
+            done: &mut BTreeSet<PathBuf>,
+            order: &mut Vec<PathBuf>,
+        ) -> Result<(), Problem> {
+            if done.contains(dir) {
+                return Ok(());
+            }
+            if let Some(start) = visiting.iter().position(|d| d == dir) {
+                let cycle: Vec<String> =
+                    visiting[start..].iter().chain([&dir.to_path_buf()]).map(|d| relative(&tree.root, d).display().to_string()).collect();
+                return Err(Problem {
+                    path: relative(&tree.root, dir),
+                    message: format!("dependency cycle: {}", cycle.join(" → ")),
+                });
+            }
+            visiting.push(dir.to_path_buf());
+            if let Some(unit) = tree.units.get(dir) {
+                for dependency in &unit.dependencies {
+                    if tree.units.contains_key(&dependency.config_path) {
+                        visit(tree, &dependency.config_path, visiting, done, order)?;
+                    }
+                }
+            }
+            visiting.pop();
+            done.insert(dir.to_path_buf());
+            order.push(dir.to_path_buf());
+            Ok(())
+        }
+        let (mut visiting, mut done, mut order) = (Vec::new(), BTreeSet::new(), Vec::new());
+        for dir in self.units.keys() {
+            visit(self, dir, &mut visiting, &mut done, &mut order)?;
+        }
+        Ok(order)
+    }
+}
+
+/// Runs every static check on the tree at `root`.
+pub fn run(root: &Path) -> Vec<Problem> {
+    let (tree, mut problems) = Tree::load(root);
+    if tree.units.is_empty() && problems.is_empty() {
+        problems.push(Problem { path: PathBuf::from("."), message: "no units (terragrunt.hcl files) in the tree".into() });
+    }
+    if let Err(problem) = tree.apply_order() {
+        problems.push(problem);
+    }
+    let mut mocked_inputs: BTreeMap<&PathBuf, BTreeMap<String, hcl::Value>> = BTreeMap::new();
+    for (dir, unit) in &tree.units {
+        let at = |message: String| Problem { path: relative(root, &dir.join("terragrunt.hcl")), message };
+        let providers = unit.generate.iter().filter(|g| g.contents.contains("provider \"")).count()
+            + tree.modules.get(dir).map_or(0, |m| m.provider_blocks);
+        if providers != 1 {
+            problems.push(at(format!(
+                "{providers} provider configurations (generate blocks plus the module's own); a unit needs exactly one"
+            )));
+        }
+        for dependency in &unit.dependencies {
+            let name = &dependency.name;
+            let Some(target) = tree.units.get(&dependency.config_path) else {
+                problems.push(at(format!(
+                    "dependency {name:?}: config_path {} is not a unit (no terragrunt.hcl there)",
+                    relative(root, &dependency.config_path).display()
+                )));
+                continue;
+            };
+            let Some(mocks) = &dependency.mock_outputs else {
+                problems.push(at(format!("dependency {name:?} has no mock_outputs, so `plan` fails on a fresh tree")));
+                continue;
+            };
+            let commands_ok = !dependency.mock_commands.is_empty()
+                && dependency.mock_commands.iter().all(|c| MOCK_COMMANDS.contains(&c.as_str()));
+            if !commands_ok {
+                problems.push(at(format!(
+                    "dependency {name:?}: mock_outputs_allowed_terraform_commands must be [\"validate\", \"plan\"] \
+                     (mocks must never reach an apply), found {:?}",
+                    dependency.mock_commands
+                )));
+            }
+            if let Some(outputs) = tree.modules.get(&target.dir).map(|m| &m.outputs) {
+                for key in mocks.keys().filter(|k| !outputs.contains(*k)) {
+                    problems.push(at(format!(
+                        "dependency {name:?}: mock output {key:?} is not an output of {}'s module (outputs: {})",
+                        relative(root, &target.dir).display(),
+                        outputs.iter().cloned().collect::<Vec<_>>().join(", ")
+                    )));
+                }
+            }
+        }
+        match unit.inputs_with_mocks() {
+            Ok(inputs) => {
+                if let Some(module) = tree.modules.get(dir) {
+                    for key in inputs.keys().filter(|k| !module.variables.contains_key(*k)) {
+                        problems.push(at(format!("input {key:?} is not a variable of the module {}", unit.source.clone().unwrap_or_default())));
+                    }
+                    for (variable, _) in module.variables.iter().filter(|(v, required)| **required && !inputs.contains_key(*v)) {
+                        problems.push(at(format!("required variable {variable:?} of the module is not given in inputs")));
+                    }
+                }
+                mocked_inputs.insert(dir, inputs.into_iter().collect());
+            }
+            Err(err) => problems.push(Problem {
+                path: relative(root, &err.path),
+                message: format!("{} (for unit {}; a dependency output used here needs a mock_outputs entry)", err.message, relative(root, dir).display()),
+            }),
+        }
+    }
+    problems.extend(peered_cidr_overlaps(&tree, &mocked_inputs));
+    problems.sort();
+    problems.dedup();
+    problems
+}
+
+/// A unit that depends on two or more units with a `vpc_cidr` input peers
+/// those VPCs (the requester: edge and hub); their CIDRs must not overlap.
+fn peered_cidr_overlaps(tree: &Tree, inputs: &BTreeMap<&PathBuf, BTreeMap<String, hcl::Value>>) -> Vec<Problem> {
+    let mut problems = Vec::new();
+    for (dir, unit) in &tree.units {
+        if unit.module_name().as_deref() != Some(crate::render::REQUESTER) {
+            continue;
+        }
+        let cidrs: Vec<(Ipv4Net, &PathBuf)> = unit
+            .dependencies
+            .iter()
+            .filter_map(|d| {
+                let cidr = inputs.get(&d.config_path)?.get("vpc_cidr")?.as_str()?.parse().ok()?;
+                Some((cidr, &d.config_path))
+            })
+            .collect();
+        for (i, (a, a_dir)) in cidrs.iter().enumerate() {
+            for (b, b_dir) in &cidrs[i + 1..] {
+                if a.contains(&b.network()) || b.contains(&a.network()) {
+                    problems.push(Problem {
+                        path: relative(&tree.root, &dir.join("terragrunt.hcl")),
+                        message: format!(
+                            "peers {} ({a}) with {} ({b}), and the CIDRs overlap; give one of them another CIDR in eksgen.toml",
+                            relative(&tree.root, a_dir).display(),
+                            relative(&tree.root, b_dir).display()
+                        ),
+                    });
+                }
+            }
+        }
+    }
+    problems
+}

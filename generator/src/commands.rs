@@ -1,0 +1,254 @@
+//! The commands. Every writing command works out the new manifest and the
+//! whole tree first, then either prints the diff (--dry-run), refuses (bad
+//! input, hand edits), or writes: nothing is touched before all checks pass.
+
+use std::path::{Path, PathBuf};
+
+use crate::check;
+use crate::error::{Error, IoContext, Result};
+use crate::manifest::{self, Manifest, Role, cidr, edit};
+use crate::render::{InitManifest, Templates};
+use crate::tree::ChangeSet;
+
+pub struct Options {
+    /// Where the command was started (-C DIR or the current folder).
+    pub base: PathBuf,
+    pub templates: Option<PathBuf>,
+    pub dry_run: bool,
+    pub force: bool,
+}
+
+pub struct Init<'a> {
+    pub env: &'a str,
+    pub hub_region: &'a str,
+    pub cidr_pool: &'a str,
+    pub vpc_prefix_length: u8,
+    pub state: Option<(&'a str, &'a str)>,
+    pub account_id: Option<&'a str>,
+    pub modules_source: Option<&'a str>,
+}
+
+fn default_modules_source() -> String {
+    format!("git::https://github.com/eksfleet/eksfleet.git//modules?ref=v{}", env!("CARGO_PKG_VERSION"))
+}
+
+fn region_arg(region: &str) -> Result<()> {
+    manifest::check_region(region).map_err(|message| Error::UnknownRegion { message })
+}
+
+fn cidr_arg(what: &'static str, text: &str) -> Result<ipnet::Ipv4Net> {
+    manifest::parse_cidr(text).map_err(|reason| Error::BadCidr { what, cidr: text.to_string(), reason })
+}
+
+pub fn init(options: &Options, args: &Init<'_>) -> Result<i32> {
+    let root = &std::path::absolute(&options.base).at(&options.base)?;
+    let path = root.join(manifest::FILE_NAME);
+    if path.exists() {
+        return Err(Error::AlreadyInitialised { path });
+    }
+    manifest::check_env_name(args.env).map_err(|message| Error::ManifestValue {
+        path: path.clone(),
+        key: "--env".into(),
+        message,
+    })?;
+    region_arg(args.hub_region)?;
+    if let Some((_, state_region)) = args.state {
+        region_arg(state_region)?;
+    }
+    let pool = cidr_arg("--cidr-pool", args.cidr_pool)?;
+    let hub_cidr = cidr::allocate(pool, args.vpc_prefix_length, &[])?;
+    let modules_source = args.modules_source.map_or_else(default_modules_source, str::to_string);
+    let templates = Templates::load(options.templates.as_deref())?;
+    let text = templates.render_manifest(&InitManifest {
+        env: args.env,
+        hub_region: args.hub_region,
+        hub_cidr: hub_cidr.to_string(),
+        cidr_pool: pool.to_string(),
+        vpc_prefix_length: args.vpc_prefix_length,
+        modules_source: &modules_source,
+        kubernetes_version: manifest::DEFAULT_KUBERNETES_VERSION,
+        account_id: args.account_id,
+        state: args.state.map(|(bucket, region)| serde_json::json!({ "bucket": bucket, "region": region })),
+    })?;
+    let manifest = Manifest::parse(&path, &text)?;
+    write_tree(options, &templates, root, None, &text, &manifest)
+}
+
+pub fn new_region(options: &Options, region: &str, env: Option<&str>, given: Option<&str>) -> Result<i32> {
+    let (root, path, text, manifest) = open(&options.base)?;
+    region_arg(region)?;
+    let env = manifest.pick_env(env)?;
+    let environment = manifest.env(&env)?;
+    if environment.regions.contains_key(region) {
+        return Err(Error::RegionExists { env, region: region.to_string() });
+    }
+    if environment.hub.region == region {
+        return Err(Error::RegionIsHub { env, region: region.to_string() });
+    }
+    let vpcs = manifest.vpcs();
+    let vpc_cidr = match given {
+        Some(text) => {
+            let net = cidr_arg("--cidr", text)?;
+            check_vpc_size(net)?;
+            cidr::check_fits(net, manifest.pool(), &vpcs)?;
+            net
+        }
+        None => cidr::allocate(manifest.pool(), manifest.vpc_prefix_length, &vpcs)?,
+    };
+    let new_text = edit::add_region(&path, &text, &env, region, vpc_cidr)?;
+    let new_manifest = Manifest::parse(&path, &new_text)?;
+    let templates = Templates::load(options.templates.as_deref())?;
+    let code = write_tree(options, &templates, &root, Some(text), &new_text, &new_manifest)?;
+    if !options.dry_run {
+        println!("{region}: VPC {vpc_cidr} in environment {env}");
+    }
+    Ok(code)
+}
+
+pub fn new_env(options: &Options, name: &str, hub_region: &str, given: Option<&str>, account_id: Option<&str>) -> Result<i32> {
+    let (root, path, text, manifest) = open(&options.base)?;
+    manifest::check_env_name(name).map_err(|message| Error::ManifestValue { path: path.clone(), key: "NAME".into(), message })?;
+    if manifest.environments.contains_key(name) {
+        return Err(Error::EnvExists { env: name.to_string() });
+    }
+    region_arg(hub_region)?;
+    let vpcs = manifest.vpcs();
+    let hub_cidr = match given {
+        Some(text) => {
+            let net = cidr_arg("--cidr", text)?;
+            check_vpc_size(net)?;
+            cidr::check_fits(net, manifest.pool(), &vpcs)?;
+            net
+        }
+        None => cidr::allocate(manifest.pool(), manifest.vpc_prefix_length, &vpcs)?,
+    };
+    let new_text = edit::add_env(&path, &text, &edit::NewEnv { name, hub_region, hub_cidr, account_id })?;
+    let new_manifest = Manifest::parse(&path, &new_text)?;
+    let templates = Templates::load(options.templates.as_deref())?;
+    write_tree(options, &templates, &root, Some(text), &new_text, &new_manifest)
+}
+
+pub fn remove_region(options: &Options, region: &str, env: Option<&str>) -> Result<i32> {
+    let (root, path, text, manifest) = open(&options.base)?;
+    let env = manifest.pick_env(env)?;
+    if !manifest.env(&env)?.regions.contains_key(region) {
+        return Err(Error::RegionNotFound { env, region: region.to_string() });
+    }
+    let new_text = edit::remove_region(&path, &text, &env, region)?;
+    let new_manifest = Manifest::parse(&path, &new_text)?;
+    let templates = Templates::load(options.templates.as_deref())?;
+    let code = write_tree(options, &templates, &root, Some(text), &new_text, &new_manifest)?;
+    let region_dir = root.join("environments").join(&env).join("regions").join(region);
+    if !options.dry_run && region_dir.exists() {
+        println!("kept files eksgen did not write, under {}", region_dir.display());
+    }
+    Ok(code)
+}
+
+pub fn render(options: &Options) -> Result<i32> {
+    let (root, _, text, manifest) = open(&options.base)?;
+    let templates = Templates::load(options.templates.as_deref())?;
+    write_tree(options, &templates, &root, Some(text.clone()), &text, &manifest)
+}
+
+pub fn list(base: &Path) -> Result<i32> {
+    let (_, _, _, manifest) = open(base)?;
+    let rows: Vec<[String; 5]> = manifest
+        .clusters()
+        .into_iter()
+        .map(|c| {
+            let role = match c.role {
+                Role::Hub => "hub",
+                Role::Edge => "edge",
+            };
+            [c.env, c.region, role.to_string(), c.cidr.to_string(), c.account_id.unwrap_or_else(|| "-".into())]
+        })
+        .collect();
+    let header = ["ENV", "REGION", "ROLE", "CIDR", "ACCOUNT"].map(str::to_string);
+    let mut widths = header.clone().map(|h| h.len());
+    for row in &rows {
+        for (width, cell) in widths.iter_mut().zip(row) {
+            *width = (*width).max(cell.len());
+        }
+    }
+    for row in std::iter::once(&header).chain(&rows) {
+        let line: Vec<String> = row.iter().zip(widths).map(|(cell, width)| format!("{cell:width$}")).collect();
+        println!("{}", line.join("  ").trim_end());
+    }
+    Ok(0)
+}
+
+/// For PR checks: exit 1 with a diff when the tree differs from the
+/// manifest's rendering, or with the problems the static checks find.
+pub fn check(base: &Path, templates: Option<&Path>) -> Result<i32> {
+    let (root, _, _, manifest) = open(base)?;
+    let templates = Templates::load(templates)?;
+    let files = templates.render_tree(&manifest, &root)?;
+    let changes = ChangeSet::between(&root, &files)?;
+    let mut failed = false;
+    if !changes.is_empty() {
+        print!("{}", ChangeSet::diff(&changes.changes));
+        println!(
+            "eksgen check: {} file(s) differ from what {} renders; run `eksgen render` (hand edits belong in eksgen.toml or a unit's extra.hcl)",
+            changes.changes.len(),
+            manifest::FILE_NAME
+        );
+        failed = true;
+    }
+    let problems = check::run(&root);
+    for problem in &problems {
+        println!("{problem}");
+    }
+    if problems.is_empty() && !failed {
+        let units = check::Tree::load(&root).0.units.len();
+        println!("eksgen check: the tree matches {} and its {units} units pass every check", manifest::FILE_NAME);
+        Ok(0)
+    } else {
+        if !problems.is_empty() {
+            println!("eksgen check: {} problem(s)", problems.len());
+        }
+        Ok(1)
+    }
+}
+
+/// The tree's root, the manifest's path and text, and the parsed manifest.
+fn open(base: &Path) -> Result<(PathBuf, PathBuf, String, Manifest)> {
+    let root = manifest::find(base)?;
+    let path = root.join(manifest::FILE_NAME);
+    let text = std::fs::read_to_string(&path).at(&path)?;
+    let manifest = Manifest::parse(&path, &text)?;
+    Ok((root, path, text, manifest))
+}
+
+fn check_vpc_size(net: ipnet::Ipv4Net) -> Result<()> {
+    manifest::check_vpc_size(net).map_err(|reason| Error::BadCidr { what: "--cidr", cidr: net.to_string(), reason })
+}
+
+fn write_tree(
+    options: &Options,
+    templates: &Templates,
+    root: &Path,
+    old_manifest: Option<String>,
+    new_manifest: &str,
+    manifest: &Manifest,
+) -> Result<i32> {
+    let files = templates.render_tree(manifest, root)?;
+    let mut changes = ChangeSet::between(root, &files)?;
+    changes.push_user_file(Path::new(manifest::FILE_NAME), old_manifest, new_manifest.to_string());
+    if options.dry_run {
+        print!("{}", ChangeSet::diff(&changes.changes));
+        println!("dry run: {} file(s) would change, nothing written", changes.changes.len());
+        return Ok(0);
+    }
+    if !options.force && !changes.hand_edited().is_empty() {
+        eprint!("{}", ChangeSet::diff(changes.hand_edited()));
+        changes.refuse_hand_edits()?;
+    }
+    changes.write(root)?;
+    if changes.is_empty() {
+        println!("up to date: the tree already matches {}", manifest::FILE_NAME);
+    } else {
+        print!("{}", changes.summary());
+    }
+    Ok(0)
+}

@@ -1,0 +1,215 @@
+//! The manifest rendered into the Terragrunt tree, file by file, with tera
+//! templates embedded in the binary (or overridden with `--templates DIR`).
+
+pub mod hcl;
+pub mod header;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+use serde_json::json;
+use tera::{Context, Kwargs, State, Tera, TeraResult, Value};
+
+use crate::error::{Error, IoContext, Result};
+use crate::manifest::{Cluster, Manifest, Role};
+
+/// The kinds of unit, named as the modules they apply.
+pub const GITOPS_CLUSTER: &str = "gitops-cluster";
+pub const EDGE_CLUSTER: &str = "edge-cluster";
+pub const REQUESTER: &str = "vpc-peering-requester";
+pub const ACCEPTER: &str = "vpc-peering-accepter";
+pub const UNIT_KINDS: [&str; 4] = [EDGE_CLUSTER, GITOPS_CLUSTER, REQUESTER, ACCEPTER];
+/// The units of one edge region.
+pub const EDGE_UNITS: [&str; 3] = [EDGE_CLUSTER, REQUESTER, ACCEPTER];
+
+/// Templates by name; `--templates DIR` replaces any of them by a file of the same name.
+const EMBEDDED: &[(&str, &str)] = &[
+    ("eksgen.toml", include_str!("../../templates/eksgen.toml")),
+    ("root.hcl", include_str!("../../templates/root.hcl")),
+    ("env.hcl", include_str!("../../templates/env.hcl")),
+    ("region.hcl", include_str!("../../templates/region.hcl")),
+    ("unit.hcl", include_str!("../../templates/unit.hcl")),
+    ("_env/source.hcl", include_str!("../../templates/_env/source.hcl")),
+    ("_env/gitops-cluster.hcl", include_str!("../../templates/_env/gitops-cluster.hcl")),
+    ("_env/edge-cluster.hcl", include_str!("../../templates/_env/edge-cluster.hcl")),
+    ("_env/vpc-peering-requester.hcl", include_str!("../../templates/_env/vpc-peering-requester.hcl")),
+    ("_env/vpc-peering-accepter.hcl", include_str!("../../templates/_env/vpc-peering-accepter.hcl")),
+];
+
+pub struct Templates {
+    tera: Tera,
+}
+
+impl Templates {
+    pub fn load(override_dir: Option<&Path>) -> Result<Templates> {
+        let mut sources: BTreeMap<String, String> =
+            EMBEDDED.iter().map(|(name, text)| (name.to_string(), text.to_string())).collect();
+        if let Some(dir) = override_dir {
+            for name in override_names(dir, dir)? {
+                if !sources.contains_key(&name) {
+                    let known: Vec<&str> = EMBEDDED.iter().map(|(n, _)| *n).collect();
+                    return Err(Error::TemplateDir {
+                        dir: dir.to_path_buf(),
+                        message: format!("{name} is not an eksgen template; templates are {}", known.join(", ")),
+                    });
+                }
+                let path = dir.join(&name);
+                sources.insert(name, std::fs::read_to_string(&path).at(&path)?);
+            }
+        }
+        let mut tera = Tera::default();
+        // Tera would HTML-escape only .html/.xml names; say so explicitly: values
+        // reach the files through the `hcl` and `toml` filters, which escape for the target syntax.
+        tera.autoescape_on(Vec::<&str>::new());
+        tera.register_filter("hcl", hcl_filter);
+        tera.register_filter("hcl_escape", hcl_escape_filter);
+        tera.register_filter("toml", toml_filter);
+        tera.add_raw_templates(sources.iter().map(|(n, t)| (n.as_str(), t.as_str()))).map_err(|err| {
+            Error::Template { name: "(loading)".into(), message: one_line(&err) }
+        })?;
+        Ok(Templates { tera })
+    }
+
+    fn render(&self, name: &str, context: &Context) -> Result<String> {
+        self.tera.render(name, context).map_err(|err| Error::Template { name: name.into(), message: one_line(&err) })
+    }
+
+    pub fn render_manifest(&self, init: &InitManifest<'_>) -> Result<String> {
+        let context = Context::from_serialize(init)
+            .map_err(|err| Error::Template { name: "eksgen.toml".into(), message: one_line(&err) })?;
+        self.render("eksgen.toml", &context)
+    }
+
+    /// Every file of the tree, by path relative to the manifest's folder,
+    /// each starting with the generated-file header.
+    pub fn render_tree(&self, manifest: &Manifest, manifest_dir: &Path) -> Result<BTreeMap<PathBuf, String>> {
+        let mut files = BTreeMap::new();
+        let mut add = |path: PathBuf, body: String| {
+            files.insert(path, header::stamp(&body));
+        };
+        let mut context = Context::new();
+        context.insert("state", &manifest.state);
+        add("root.hcl".into(), self.render("root.hcl", &context)?);
+
+        let env_dir = PathBuf::from("environments");
+        for kind in UNIT_KINDS {
+            let mut context = Context::new();
+            context.insert("kind", kind);
+            context.insert("modules", &module_source(&manifest.modules_source, manifest_dir, kind));
+            let template = format!("_env/{kind}.hcl");
+            add(env_dir.join(&template), self.render(&template, &context)?);
+        }
+
+        let clusters = manifest.clusters();
+        for cluster in &clusters {
+            let dir = env_dir.join(&cluster.env);
+            let hub = clusters.iter().find(|c| c.env == cluster.env && c.role == Role::Hub).unwrap_or(cluster);
+            let (region_dir, units): (PathBuf, &[&str]) = match cluster.role {
+                Role::Hub => {
+                    let mut context = Context::new();
+                    context.insert("env", &cluster.env);
+                    context.insert("hub", &json!({ "region": cluster.region, "cidr": cluster.cidr }));
+                    add(dir.join("env.hcl"), self.render("env.hcl", &context)?);
+                    (dir.join("shared"), &[GITOPS_CLUSTER])
+                }
+                Role::Edge => (dir.join("regions").join(&cluster.region), &EDGE_UNITS),
+            };
+            add(region_dir.join("region.hcl"), self.render("region.hcl", &region_context(cluster, hub))?);
+            for kind in units {
+                let mut context = Context::new();
+                context.insert("kind", kind);
+                add(region_dir.join(kind).join("terragrunt.hcl"), self.render("unit.hcl", &context)?);
+            }
+        }
+        Ok(files)
+    }
+}
+
+/// What `eksgen init` writes into a new manifest.
+#[derive(Serialize)]
+pub struct InitManifest<'a> {
+    pub env: &'a str,
+    pub hub_region: &'a str,
+    pub hub_cidr: String,
+    pub cidr_pool: String,
+    pub vpc_prefix_length: u8,
+    pub modules_source: &'a str,
+    pub kubernetes_version: &'a str,
+    pub account_id: Option<&'a str>,
+    pub state: Option<serde_json::Value>,
+}
+
+fn region_context(cluster: &Cluster, hub: &Cluster) -> Context {
+    let mut context = Context::new();
+    context.insert("cluster", cluster);
+    context.insert("provider_assume_role", &cluster.deploy_role_arn.as_ref().map(|arn| json!({ "role_arn": arn })));
+    let cross_account = !cluster.is_same_account(hub);
+    context.insert(
+        "peering",
+        &json!({
+            "hub_account_id": if cross_account { hub.account_id.clone() } else { None },
+            "hub_assume_role_arn": if cross_account { hub.deploy_role_arn.clone() } else { None },
+            "auto_accept": !cross_account,
+        }),
+    );
+    context
+}
+
+/// Local module folders are found from root.hcl's folder, so the tree can be
+/// moved or cloned anywhere; remote sources name the module's subfolder.
+fn module_source(source: &str, manifest_dir: &Path, kind: &str) -> serde_json::Value {
+    if is_remote(source) {
+        let (base, query) = source.split_once('?').map_or((source, None), |(b, q)| (b, Some(q)));
+        let separator = if base.split_once("://").map_or(base, |(_, rest)| rest).contains("//") { "/" } else { "//" };
+        let mut full = format!("{}{separator}{kind}", base.trim_end_matches('/'));
+        if let Some(query) = query {
+            full = format!("{full}?{query}");
+        }
+        json!({ "source": full })
+    } else if Path::new(source).is_absolute() {
+        json!({ "source": format!("{}//{kind}", source.trim_end_matches('/')) })
+    } else {
+        let _ = manifest_dir;
+        json!({ "relative": source.trim_end_matches('/') })
+    }
+}
+
+pub fn is_remote(source: &str) -> bool {
+    source.contains("::") || source.contains("://") || source.starts_with("git@") || source.starts_with("github.com/")
+}
+
+fn override_names(root: &Path, dir: &Path) -> Result<Vec<String>> {
+    let mut names = Vec::new();
+    for entry in std::fs::read_dir(dir).at(dir)? {
+        let path = entry.at(dir)?.path();
+        if path.is_dir() {
+            names.extend(override_names(root, &path)?);
+        } else if let Ok(relative) = path.strip_prefix(root) {
+            names.push(relative.to_string_lossy().replace('\\', "/"));
+        }
+    }
+    Ok(names)
+}
+
+fn one_line(err: &dyn std::fmt::Display) -> String {
+    err.to_string().split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+fn hcl_filter(value: Value, kwargs: Kwargs, _: &State) -> TeraResult<Value> {
+    let indent = kwargs.get::<usize>("indent")?.unwrap_or(0);
+    let json = serde_json::to_value(&value).map_err(|err| tera::Error::message(err.to_string()))?;
+    Ok(Value::safe_string(&hcl::value(&json, indent)))
+}
+
+fn hcl_escape_filter(text: &str, _: Kwargs, _: &State) -> Value {
+    Value::safe_string(&hcl::escape(text))
+}
+
+fn toml_filter(value: Value, _: Kwargs, _: &State) -> TeraResult<Value> {
+    let rendered = match value.as_str() {
+        Some(text) => toml_edit::Value::from(text).to_string(),
+        None => return Err(tera::Error::message("the toml filter takes strings only")),
+    };
+    Ok(Value::safe_string(rendered.trim()))
+}

@@ -1,0 +1,25 @@
+# The hub side of the edge-to-hub peering, in the hub region: acceptance (a
+# no-op when the request was auto-accepted), the hub's routes and DNS option.
+{% include "_env/source.hcl" %}
+dependency "vpc_peering_requester" {
+  config_path = "../vpc-peering-requester"
+  mock_outputs = {
+    peering_id = "pcx-00000000000000001"
+  }
+  mock_outputs_allowed_terraform_commands = ["validate", "plan"]
+}
+
+dependency "gitops_cluster" {
+  config_path = "../../../shared/gitops-cluster"
+  mock_outputs = {
+    private_route_table_ids = ["rtb-00000000000000002"]
+  }
+  mock_outputs_allowed_terraform_commands = ["validate", "plan"]
+}
+
+inputs = {
+  peering_id      = dependency.vpc_peering_requester.outputs.peering_id
+  region          = local.env.locals.hub_region
+  route_table_ids = dependency.gitops_cluster.outputs.private_route_table_ids
+  assume_role_arn = local.region.locals.hub_assume_role_arn
+}

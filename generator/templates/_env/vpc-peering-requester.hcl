@@ -1,0 +1,30 @@
+# The edge side of the edge-to-hub peering: the request and the edge's routes.
+# Same-account peerings are accepted at once; vpc-peering-accepter does the hub side.
+{% include "_env/source.hcl" %}
+dependency "edge_cluster" {
+  config_path = "../edge-cluster"
+  mock_outputs = {
+    vpc_id                  = "vpc-00000000000000001"
+    private_route_table_ids = ["rtb-00000000000000001"]
+  }
+  mock_outputs_allowed_terraform_commands = ["validate", "plan"]
+}
+
+dependency "gitops_cluster" {
+  config_path = "../../../shared/gitops-cluster"
+  mock_outputs = {
+    vpc_id = "vpc-00000000000000002"
+  }
+  mock_outputs_allowed_terraform_commands = ["validate", "plan"]
+}
+
+inputs = {
+  region          = local.region.locals.region
+  vpc_id          = dependency.edge_cluster.outputs.vpc_id
+  route_table_ids = dependency.edge_cluster.outputs.private_route_table_ids
+  peer_region     = local.env.locals.hub_region
+  peer_vpc_id     = dependency.gitops_cluster.outputs.vpc_id
+  peer_account_id = local.region.locals.hub_account_id
+  auto_accept     = local.region.locals.peering_auto_accept
+  tags            = local.region.locals.tags
+}
