@@ -18,7 +18,7 @@ export TERRAFORM ?= $(CURDIR)/$(VENV)/bin/terraform
 export RUST_LIB_BACKTRACE := 0
 export RUST_BACKTRACE := 0
 
-.PHONY: all build venv demo test unit e2e lint fmt docs check-docs clean
+.PHONY: all build venv demo test unit e2e lint fmt docs check-docs examples clean
 
 all: build
 
@@ -51,6 +51,16 @@ lint:
 
 fmt:
 	$(CARGO) fmt --all
+
+## examples/terragrunt: the tree eksgen generates for one env (hub us-east-1,
+## edges us-west-2 and eu-west-1), checked in; a test fails when it drifts.
+EKSGEN := $(CARGO_TARGET)/debug/eksgen
+examples: build
+	rm -rf examples/terragrunt
+	$(EKSGEN) init examples/terragrunt --env development --hub-region us-east-1 --modules-source ../../modules
+	$(EKSGEN) -C examples/terragrunt new-region us-west-2
+	$(EKSGEN) -C examples/terragrunt new-region eu-west-1
+	$(EKSGEN) -C examples/terragrunt check
 
 ## Registry docs are generated from the schemas; a unit test fails when they drift.
 docs:

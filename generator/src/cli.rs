@@ -140,7 +140,11 @@ pub fn run(cli: Cli) -> Result<i32> {
         } => {
             let mut options = options(write);
             if let Some(path) = path {
-                options.base = if path.is_absolute() { path.clone() } else { base.join(path) };
+                options.base = if path.is_absolute() {
+                    path.clone()
+                } else {
+                    base.join(path)
+                };
             }
             commands::init(
                 &options,
@@ -155,13 +159,28 @@ pub fn run(cli: Cli) -> Result<i32> {
                 },
             )
         }
-        Command::NewRegion { region, env, cidr, write } => {
-            commands::new_region(&options(write), region, env.as_deref(), cidr.as_deref())
+        Command::NewRegion {
+            region,
+            env,
+            cidr,
+            write,
+        } => commands::new_region(&options(write), region, env.as_deref(), cidr.as_deref()),
+        Command::NewEnv {
+            name,
+            hub_region,
+            cidr,
+            account_id,
+            write,
+        } => commands::new_env(
+            &options(write),
+            name,
+            hub_region,
+            cidr.as_deref(),
+            account_id.as_deref(),
+        ),
+        Command::RemoveRegion { region, env, write } => {
+            commands::remove_region(&options(write), region, env.as_deref())
         }
-        Command::NewEnv { name, hub_region, cidr, account_id, write } => {
-            commands::new_env(&options(write), name, hub_region, cidr.as_deref(), account_id.as_deref())
-        }
-        Command::RemoveRegion { region, env, write } => commands::remove_region(&options(write), region, env.as_deref()),
         Command::List => commands::list(&base),
         Command::Render { write } => commands::render(&options(write)),
         Command::Check => commands::check(&base, cli.templates.as_deref()),

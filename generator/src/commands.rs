@@ -29,7 +29,10 @@ pub struct Init<'a> {
 }
 
 fn default_modules_source() -> String {
-    format!("git::https://github.com/eksfleet/eksfleet.git//modules?ref=v{}", env!("CARGO_PKG_VERSION"))
+    format!(
+        "git::https://github.com/eksfleet/eksfleet.git//modules?ref=v{}",
+        env!("CARGO_PKG_VERSION")
+    )
 }
 
 fn region_arg(region: &str) -> Result<()> {
@@ -37,7 +40,11 @@ fn region_arg(region: &str) -> Result<()> {
 }
 
 fn cidr_arg(what: &'static str, text: &str) -> Result<ipnet::Ipv4Net> {
-    manifest::parse_cidr(text).map_err(|reason| Error::BadCidr { what, cidr: text.to_string(), reason })
+    manifest::parse_cidr(text).map_err(|reason| Error::BadCidr {
+        what,
+        cidr: text.to_string(),
+        reason,
+    })
 }
 
 pub fn init(options: &Options, args: &Init<'_>) -> Result<i32> {
@@ -68,7 +75,9 @@ pub fn init(options: &Options, args: &Init<'_>) -> Result<i32> {
         modules_source: &modules_source,
         kubernetes_version: manifest::DEFAULT_KUBERNETES_VERSION,
         account_id: args.account_id,
-        state: args.state.map(|(bucket, region)| serde_json::json!({ "bucket": bucket, "region": region })),
+        state: args
+            .state
+            .map(|(bucket, region)| serde_json::json!({ "bucket": bucket, "region": region })),
     })?;
     let manifest = Manifest::parse(&path, &text)?;
     write_tree(options, &templates, root, None, &text, &manifest)
@@ -80,10 +89,16 @@ pub fn new_region(options: &Options, region: &str, env: Option<&str>, given: Opt
     let env = manifest.pick_env(env)?;
     let environment = manifest.env(&env)?;
     if environment.regions.contains_key(region) {
-        return Err(Error::RegionExists { env, region: region.to_string() });
+        return Err(Error::RegionExists {
+            env,
+            region: region.to_string(),
+        });
     }
     if environment.hub.region == region {
-        return Err(Error::RegionIsHub { env, region: region.to_string() });
+        return Err(Error::RegionIsHub {
+            env,
+            region: region.to_string(),
+        });
     }
     let vpcs = manifest.vpcs();
     let vpc_cidr = match given {
@@ -105,9 +120,19 @@ pub fn new_region(options: &Options, region: &str, env: Option<&str>, given: Opt
     Ok(code)
 }
 
-pub fn new_env(options: &Options, name: &str, hub_region: &str, given: Option<&str>, account_id: Option<&str>) -> Result<i32> {
+pub fn new_env(
+    options: &Options,
+    name: &str,
+    hub_region: &str,
+    given: Option<&str>,
+    account_id: Option<&str>,
+) -> Result<i32> {
     let (root, path, text, manifest) = open(&options.base)?;
-    manifest::check_env_name(name).map_err(|message| Error::ManifestValue { path: path.clone(), key: "NAME".into(), message })?;
+    manifest::check_env_name(name).map_err(|message| Error::ManifestValue {
+        path: path.clone(),
+        key: "NAME".into(),
+        message,
+    })?;
     if manifest.environments.contains_key(name) {
         return Err(Error::EnvExists { env: name.to_string() });
     }
@@ -122,7 +147,16 @@ pub fn new_env(options: &Options, name: &str, hub_region: &str, given: Option<&s
         }
         None => cidr::allocate(manifest.pool(), manifest.vpc_prefix_length, &vpcs)?,
     };
-    let new_text = edit::add_env(&path, &text, &edit::NewEnv { name, hub_region, hub_cidr, account_id })?;
+    let new_text = edit::add_env(
+        &path,
+        &text,
+        &edit::NewEnv {
+            name,
+            hub_region,
+            hub_cidr,
+            account_id,
+        },
+    )?;
     let new_manifest = Manifest::parse(&path, &new_text)?;
     let templates = Templates::load(options.templates.as_deref())?;
     write_tree(options, &templates, &root, Some(text), &new_text, &new_manifest)
@@ -132,7 +166,10 @@ pub fn remove_region(options: &Options, region: &str, env: Option<&str>) -> Resu
     let (root, path, text, manifest) = open(&options.base)?;
     let env = manifest.pick_env(env)?;
     if !manifest.env(&env)?.regions.contains_key(region) {
-        return Err(Error::RegionNotFound { env, region: region.to_string() });
+        return Err(Error::RegionNotFound {
+            env,
+            region: region.to_string(),
+        });
     }
     let new_text = edit::remove_region(&path, &text, &env, region)?;
     let new_manifest = Manifest::parse(&path, &new_text)?;
@@ -161,7 +198,13 @@ pub fn list(base: &Path) -> Result<i32> {
                 Role::Hub => "hub",
                 Role::Edge => "edge",
             };
-            [c.env, c.region, role.to_string(), c.cidr.to_string(), c.account_id.unwrap_or_else(|| "-".into())]
+            [
+                c.env,
+                c.region,
+                role.to_string(),
+                c.cidr.to_string(),
+                c.account_id.unwrap_or_else(|| "-".into()),
+            ]
         })
         .collect();
     let header = ["ENV", "REGION", "ROLE", "CIDR", "ACCOUNT"].map(str::to_string);
@@ -172,7 +215,11 @@ pub fn list(base: &Path) -> Result<i32> {
         }
     }
     for row in std::iter::once(&header).chain(&rows) {
-        let line: Vec<String> = row.iter().zip(widths).map(|(cell, width)| format!("{cell:width$}")).collect();
+        let line: Vec<String> = row
+            .iter()
+            .zip(widths)
+            .map(|(cell, width)| format!("{cell:width$}"))
+            .collect();
         println!("{}", line.join("  ").trim_end());
     }
     Ok(0)
@@ -183,7 +230,7 @@ pub fn list(base: &Path) -> Result<i32> {
 pub fn check(base: &Path, templates: Option<&Path>) -> Result<i32> {
     let (root, _, _, manifest) = open(base)?;
     let templates = Templates::load(templates)?;
-    let files = templates.render_tree(&manifest, &root)?;
+    let files = templates.render_tree(&manifest)?;
     let changes = ChangeSet::between(&root, &files)?;
     let mut failed = false;
     if !changes.is_empty() {
@@ -201,7 +248,10 @@ pub fn check(base: &Path, templates: Option<&Path>) -> Result<i32> {
     }
     if problems.is_empty() && !failed {
         let units = check::Tree::load(&root).0.units.len();
-        println!("eksgen check: the tree matches {} and its {units} units pass every check", manifest::FILE_NAME);
+        println!(
+            "eksgen check: the tree matches {} and its {units} units pass every check",
+            manifest::FILE_NAME
+        );
         Ok(0)
     } else {
         if !problems.is_empty() {
@@ -221,7 +271,11 @@ fn open(base: &Path) -> Result<(PathBuf, PathBuf, String, Manifest)> {
 }
 
 fn check_vpc_size(net: ipnet::Ipv4Net) -> Result<()> {
-    manifest::check_vpc_size(net).map_err(|reason| Error::BadCidr { what: "--cidr", cidr: net.to_string(), reason })
+    manifest::check_vpc_size(net).map_err(|reason| Error::BadCidr {
+        what: "--cidr",
+        cidr: net.to_string(),
+        reason,
+    })
 }
 
 fn write_tree(
@@ -232,12 +286,15 @@ fn write_tree(
     new_manifest: &str,
     manifest: &Manifest,
 ) -> Result<i32> {
-    let files = templates.render_tree(manifest, root)?;
+    let files = templates.render_tree(manifest)?;
     let mut changes = ChangeSet::between(root, &files)?;
     changes.push_user_file(Path::new(manifest::FILE_NAME), old_manifest, new_manifest.to_string());
     if options.dry_run {
         print!("{}", ChangeSet::diff(&changes.changes));
-        println!("dry run: {} file(s) would change, nothing written", changes.changes.len());
+        println!(
+            "dry run: {} file(s) would change, nothing written",
+            changes.changes.len()
+        );
         return Ok(0);
     }
     if !options.force && !changes.hand_edited().is_empty() {

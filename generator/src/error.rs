@@ -23,12 +23,18 @@ pub enum Error {
     },
 
     #[error("{path}: {key}: {message}")]
-    ManifestValue { path: PathBuf, key: String, message: String },
+    ManifestValue {
+        path: PathBuf,
+        key: String,
+        message: String,
+    },
 
     #[error("{message}")]
     UnknownRegion { message: String },
 
-    #[error("environment {env:?} not found; the manifest has {known}, or create it with `eksgen new-env {env} --hub-region REGION`")]
+    #[error(
+        "environment {env:?} not found; the manifest has {known}, or create it with `eksgen new-env {env} --hub-region REGION`"
+    )]
     EnvNotFound { env: String, known: String },
 
     #[error("environment {env:?} already exists; pick another name")]
@@ -40,25 +46,35 @@ pub enum Error {
     #[error("region {region} is already in environment {env:?}; edit its entry in eksgen.toml instead")]
     RegionExists { env: String, region: String },
 
-    #[error("region {region} is the hub of environment {env:?}; an edge cluster there would peer the hub VPC with its own region, pick another region")]
+    #[error(
+        "region {region} is the hub of environment {env:?}; an edge cluster there would peer the hub VPC with its own region, pick another region"
+    )]
     RegionIsHub { env: String, region: String },
 
     #[error("region {region} is not in environment {env:?}; `eksgen list` shows the regions")]
     RegionNotFound { env: String, region: String },
 
     #[error("{what} {cidr}: {reason}")]
-    BadCidr { what: &'static str, cidr: String, reason: String },
+    BadCidr {
+        what: &'static str,
+        cidr: String,
+        reason: String,
+    },
 
     #[error("VPC CIDR {cidr} is outside the pool {pool}; pick one inside it or widen cidr_pool in eksgen.toml")]
     CidrOutsidePool { cidr: String, pool: String },
 
-    #[error("VPC CIDR {cidr} overlaps {other} ({owner}); pick a CIDR that overlaps no VPC in the manifest, or omit --cidr to allocate one")]
+    #[error(
+        "VPC CIDR {cidr} overlaps {other} ({owner}); pick a CIDR that overlaps no VPC in the manifest, or omit --cidr to allocate one"
+    )]
     CidrOverlap { cidr: String, other: String, owner: String },
 
     #[error("CIDR pool {pool} has no free /{prefix} left; widen cidr_pool in eksgen.toml or lower vpc_prefix_length")]
     PoolExhausted { pool: String, prefix: u8 },
 
-    #[error("{count} generated file(s) were edited by hand: {paths}; move the change into eksgen.toml or the unit's extra.hcl, or pass --force to overwrite")]
+    #[error(
+        "{count} generated file(s) were edited by hand: {paths}; move the change into eksgen.toml or the unit's extra.hcl, or pass --force to overwrite"
+    )]
     HandEdited { count: usize, paths: String },
 
     #[error("template {name}: {message}")]
@@ -81,6 +97,9 @@ pub trait IoContext<T> {
 
 impl<T> IoContext<T> for std::io::Result<T> {
     fn at(self, path: impl Into<PathBuf>) -> Result<T> {
-        self.map_err(|source| Error::Io { path: path.into(), source })
+        self.map_err(|source| Error::Io {
+            path: path.into(),
+            source,
+        })
     }
 }

@@ -44,17 +44,32 @@ impl ChangeSet {
         for (path, new) in desired {
             let full = root.join(path);
             if !full.exists() {
-                changes.push(Change { path: path.clone(), action: Action::Create, old: String::new(), new: new.clone(), hand_edited: false });
+                changes.push(Change {
+                    path: path.clone(),
+                    action: Action::Create,
+                    old: String::new(),
+                    new: new.clone(),
+                    hand_edited: false,
+                });
                 continue;
             }
             let old = std::fs::read_to_string(&full).at(&full)?;
             if old != *new {
                 let hand_edited = header::origin(&old) != Origin::Pristine;
-                changes.push(Change { path: path.clone(), action: Action::Update, old, new: new.clone(), hand_edited });
+                changes.push(Change {
+                    path: path.clone(),
+                    action: Action::Update,
+                    old,
+                    new: new.clone(),
+                    hand_edited,
+                });
             }
         }
         for full in hcl_files(root) {
-            let path = full.strip_prefix(root).map(Path::to_path_buf).unwrap_or_else(|_| full.clone());
+            let path = full
+                .strip_prefix(root)
+                .map(Path::to_path_buf)
+                .unwrap_or_else(|_| full.clone());
             if desired.contains_key(&path) {
                 continue;
             }
@@ -78,7 +93,16 @@ impl ChangeSet {
         let action = if old.is_some() { Action::Update } else { Action::Create };
         let old = old.unwrap_or_default();
         if old != new {
-            self.changes.insert(0, Change { path: path.to_path_buf(), action, old, new, hand_edited: false });
+            self.changes.insert(
+                0,
+                Change {
+                    path: path.to_path_buf(),
+                    action,
+                    old,
+                    new,
+                    hand_edited: false,
+                },
+            );
         }
     }
 
@@ -128,7 +152,11 @@ impl ChangeSet {
         }
         Err(Error::HandEdited {
             count: edited.len(),
-            paths: edited.iter().map(|c| c.path.display().to_string()).collect::<Vec<_>>().join(", "),
+            paths: edited
+                .iter()
+                .map(|c| c.path.display().to_string())
+                .collect::<Vec<_>>()
+                .join(", "),
         })
     }
 
@@ -143,7 +171,9 @@ impl ChangeSet {
                     std::fs::create_dir_all(dir).at(dir)?;
                     let temporary = dir.join(format!(
                         ".{}.eksgen-tmp",
-                        full.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default()
+                        full.file_name()
+                            .map(|n| n.to_string_lossy().into_owned())
+                            .unwrap_or_default()
                     ));
                     std::fs::write(&temporary, &change.new).at(&temporary)?;
                     std::fs::rename(&temporary, &full).at(&full)?;

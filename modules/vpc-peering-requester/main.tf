@@ -13,6 +13,9 @@ resource "fleet_vpc_cross_region_peering" "this" {
     region     = var.peer_region
     vpc_id     = var.peer_vpc_id
     account_id = var.peer_account_id
+    # An auto-accepted peering's hub-side options are this resource's too;
+    # it must agree with vpc-peering-accepter, which also sets this one.
+    allow_remote_vpc_dns_resolution = var.auto_accept ? var.peer_allow_remote_vpc_dns_resolution : false
   }
   tags = var.tags
 }

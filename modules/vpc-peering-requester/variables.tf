@@ -37,8 +37,14 @@ variable "peer_account_id" {
 
 variable "auto_accept" {
   type        = bool
-  description = "Accept in the same apply (hub and edge share an account). Hub-side routes and DNS are the vpc-peering-accepter module's either way."
+  description = "Accept in the same apply (hub and edge share an account). Hub-side routes are the vpc-peering-accepter module's either way."
   default     = false
+}
+
+variable "peer_allow_remote_vpc_dns_resolution" {
+  type        = bool
+  description = "With auto_accept, the hub-side DNS option this resource sets on acceptance. Keep it equal to the vpc-peering-accepter module's allow_remote_vpc_dns_resolution (default true there too), which sets the same option; ignored without auto_accept."
+  default     = true
 }
 
 variable "tags" {

@@ -430,3 +430,25 @@ impl Moto {
         aws_sdk_iam::Client::from_conf(config)
     }
 }
+
+pub mod terragrunt;
+
+/// The built `eksgen`, next to the provider.
+pub fn eksgen_bin() -> PathBuf {
+    provider_dir().join("eksgen")
+}
+
+/// Runs `eksgen ARGS` in `dir`.
+pub fn eksgen(dir: &Path, args: &[&str]) -> Result<Run> {
+    let output = Command::new(eksgen_bin())
+        .args(args)
+        .current_dir(dir)
+        .stdin(Stdio::null())
+        .output()
+        .with_context(|| format!("running {} (make build builds it)", eksgen_bin().display()))?;
+    Ok(Run {
+        code: output.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+    })
+}

@@ -38,7 +38,9 @@ pub struct Tree {
 }
 
 fn relative(root: &Path, path: &Path) -> PathBuf {
-    path.strip_prefix(root).map(Path::to_path_buf).unwrap_or_else(|_| path.to_path_buf())
+    path.strip_prefix(root)
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|_| path.to_path_buf())
 }
 
 /// Folders Terragrunt and Terraform own, and hidden ones, are not part of the tree.
@@ -48,11 +50,16 @@ fn skipped(name: &str) -> bool {
 
 pub fn hcl_files(dir: &Path) -> Vec<PathBuf> {
     let mut files = Vec::new();
-    let Ok(entries) = std::fs::read_dir(dir) else { return files };
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return files;
+    };
     let mut entries: Vec<_> = entries.filter_map(Result::ok).map(|e| e.path()).collect();
     entries.sort();
     for path in entries {
-        let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
         if skipped(&name) {
             continue;
         }
@@ -71,10 +78,19 @@ impl Tree {
     pub fn load(root: &Path) -> (Tree, Vec<Problem>) {
         let mut problems = Vec::new();
         // Absolute, so that paths found walking up from a unit never stop at "".
-        let root = &std::path::absolute(root).map(|r| terragrunt::normalize(&r)).unwrap_or_else(|_| root.to_path_buf());
-        let mut tree = Tree { root: root.to_path_buf(), units: BTreeMap::new(), modules: BTreeMap::new() };
+        let root = &std::path::absolute(root)
+            .map(|r| terragrunt::normalize(&r))
+            .unwrap_or_else(|_| root.to_path_buf());
+        let mut tree = Tree {
+            root: root.to_path_buf(),
+            units: BTreeMap::new(),
+            modules: BTreeMap::new(),
+        };
         let report = |problems: &mut Vec<Problem>, err: EvalError| {
-            problems.push(Problem { path: relative(root, &err.path), message: err.message });
+            problems.push(Problem {
+                path: relative(root, &err.path),
+                message: err.message,
+            });
         };
         for file in hcl_files(root) {
             if let Err(err) = terragrunt::parse_file(&file) {
@@ -103,7 +119,10 @@ impl Tree {
     fn module_of(&self, unit: &Unit) -> Result<ModuleInterface, EvalError> {
         let config = unit.dir.join("terragrunt.hcl");
         let Some(source) = &unit.source else {
-            return Err(EvalError { path: config, message: "no terraform { source } (in the unit or its includes)".into() });
+            return Err(EvalError {
+                path: config,
+                message: "no terraform { source } (in the unit or its includes)".into(),
+            });
         };
         match unit.local_module_dir() {
             Some(dir) if dir.is_dir() => ModuleInterface::read_dir(&dir),
@@ -111,10 +130,13 @@ impl Tree {
                 path: config,
                 message: format!("terraform.source {source}: {} is not a folder", dir.display()),
             }),
-            None => unit.module_name().and_then(|name| ModuleInterface::embedded(&name)).ok_or_else(|| EvalError {
-                path: config,
-                message: format!("terraform.source {source}: not one of eksgen's modules, cannot check its inputs"),
-            }),
+            None => unit
+                .module_name()
+                .and_then(|name| ModuleInterface::embedded(&name))
+                .ok_or_else(|| EvalError {
+                    path: config,
+                    message: format!("terraform.source {source}: not one of eksgen's modules, cannot check its inputs"),
+                }),
         }
     }
 
@@ -132,8 +154,11 @@ impl Tree {
                 return Ok(());
             }
             if let Some(start) = visiting.iter().position(|d| d == dir) {
-                let cycle: Vec<String> =
-                    visiting[start..].iter().chain([&dir.to_path_buf()]).map(|d| relative(&tree.root, d).display().to_string()).collect();
+                let cycle: Vec<String> = visiting[start..]
+                    .iter()
+                    .chain([&dir.to_path_buf()])
+                    .map(|d| relative(&tree.root, d).display().to_string())
+                    .collect();
                 return Err(Problem {
                     path: relative(&tree.root, dir),
                     message: format!("dependency cycle: {}", cycle.join(" → ")),
@@ -164,15 +189,25 @@ impl Tree {
 pub fn run(root: &Path) -> Vec<Problem> {
     let (tree, mut problems) = Tree::load(root);
     if tree.units.is_empty() && problems.is_empty() {
-        problems.push(Problem { path: PathBuf::from("."), message: "no units (terragrunt.hcl files) in the tree".into() });
+        problems.push(Problem {
+            path: PathBuf::from("."),
+            message: "no units (terragrunt.hcl files) in the tree".into(),
+        });
     }
     if let Err(problem) = tree.apply_order() {
         problems.push(problem);
     }
     let mut mocked_inputs: BTreeMap<&PathBuf, BTreeMap<String, hcl::Value>> = BTreeMap::new();
     for (dir, unit) in &tree.units {
-        let at = |message: String| Problem { path: relative(root, &dir.join("terragrunt.hcl")), message };
-        let providers = unit.generate.iter().filter(|g| g.contents.contains("provider \"")).count()
+        let at = |message: String| Problem {
+            path: relative(root, &dir.join("terragrunt.hcl")),
+            message,
+        };
+        let providers = unit
+            .generate
+            .iter()
+            .filter(|g| g.contents.contains("provider \""))
+            .count()
             + tree.modules.get(dir).map_or(0, |m| m.provider_blocks);
         if providers != 1 {
             problems.push(at(format!(
@@ -189,11 +224,16 @@ pub fn run(root: &Path) -> Vec<Problem> {
                 continue;
             };
             let Some(mocks) = &dependency.mock_outputs else {
-                problems.push(at(format!("dependency {name:?} has no mock_outputs, so `plan` fails on a fresh tree")));
+                problems.push(at(format!(
+                    "dependency {name:?} has no mock_outputs, so `plan` fails on a fresh tree"
+                )));
                 continue;
             };
             let commands_ok = !dependency.mock_commands.is_empty()
-                && dependency.mock_commands.iter().all(|c| MOCK_COMMANDS.contains(&c.as_str()));
+                && dependency
+                    .mock_commands
+                    .iter()
+                    .all(|c| MOCK_COMMANDS.contains(&c.as_str()));
             if !commands_ok {
                 problems.push(at(format!(
                     "dependency {name:?}: mock_outputs_allowed_terraform_commands must be [\"validate\", \"plan\"] \
@@ -215,17 +255,30 @@ pub fn run(root: &Path) -> Vec<Problem> {
             Ok(inputs) => {
                 if let Some(module) = tree.modules.get(dir) {
                     for key in inputs.keys().filter(|k| !module.variables.contains_key(*k)) {
-                        problems.push(at(format!("input {key:?} is not a variable of the module {}", unit.source.clone().unwrap_or_default())));
+                        problems.push(at(format!(
+                            "input {key:?} is not a variable of the module {}",
+                            unit.source.clone().unwrap_or_default()
+                        )));
                     }
-                    for (variable, _) in module.variables.iter().filter(|(v, required)| **required && !inputs.contains_key(*v)) {
-                        problems.push(at(format!("required variable {variable:?} of the module is not given in inputs")));
+                    for (variable, _) in module
+                        .variables
+                        .iter()
+                        .filter(|(v, required)| **required && !inputs.contains_key(*v))
+                    {
+                        problems.push(at(format!(
+                            "required variable {variable:?} of the module is not given in inputs"
+                        )));
                     }
                 }
                 mocked_inputs.insert(dir, inputs.into_iter().collect());
             }
             Err(err) => problems.push(Problem {
                 path: relative(root, &err.path),
-                message: format!("{} (for unit {}; a dependency output used here needs a mock_outputs entry)", err.message, relative(root, dir).display()),
+                message: format!(
+                    "{} (for unit {}; a dependency output used here needs a mock_outputs entry)",
+                    err.message,
+                    relative(root, dir).display()
+                ),
             }),
         }
     }

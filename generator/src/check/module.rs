@@ -54,20 +54,27 @@ const EMBEDDED: &[(&str, &[&str])] = &[
 
 impl ModuleInterface {
     pub fn read_dir(dir: &Path) -> Result<ModuleInterface, EvalError> {
-        let entries = std::fs::read_dir(dir)
-            .map_err(|e| EvalError { path: dir.to_path_buf(), message: format!("module folder: {e}") })?;
+        let entries = std::fs::read_dir(dir).map_err(|e| EvalError {
+            path: dir.to_path_buf(),
+            message: format!("module folder: {e}"),
+        })?;
         let mut paths: Vec<_> = entries
             .filter_map(|e| e.ok().map(|e| e.path()))
             .filter(|p| p.extension().is_some_and(|x| x == "tf"))
             .collect();
         paths.sort();
         if paths.is_empty() {
-            return Err(EvalError { path: dir.to_path_buf(), message: "module folder holds no .tf files".into() });
+            return Err(EvalError {
+                path: dir.to_path_buf(),
+                message: "module folder holds no .tf files".into(),
+            });
         }
         let mut interface = ModuleInterface::default();
         for path in paths {
-            let text = std::fs::read_to_string(&path)
-                .map_err(|e| EvalError { path: path.clone(), message: e.to_string() })?;
+            let text = std::fs::read_to_string(&path).map_err(|e| EvalError {
+                path: path.clone(),
+                message: e.to_string(),
+            })?;
             interface.add(&path, &text)?;
         }
         Ok(interface)
@@ -83,9 +90,16 @@ impl ModuleInterface {
     }
 
     fn add(&mut self, path: &Path, text: &str) -> Result<(), EvalError> {
-        let body: hcl::Body = hcl::parse(text).map_err(|e| EvalError { path: path.to_path_buf(), message: e.to_string() })?;
+        let body: hcl::Body = hcl::parse(text).map_err(|e| EvalError {
+            path: path.to_path_buf(),
+            message: e.to_string(),
+        })?;
         for block in body.blocks() {
-            let name = block.labels().first().map(|l| l.as_str().to_string()).unwrap_or_default();
+            let name = block
+                .labels()
+                .first()
+                .map(|l| l.as_str().to_string())
+                .unwrap_or_default();
             match block.identifier() {
                 "variable" => {
                     let has_default = block.body().attributes().any(|a| a.key() == "default");

@@ -26,7 +26,10 @@ pub struct EvalError {
 type Result<T> = std::result::Result<T, EvalError>;
 
 fn fail(path: &Path, message: impl Into<String>) -> EvalError {
-    EvalError { path: path.to_path_buf(), message: message.into() }
+    EvalError {
+        path: path.to_path_buf(),
+        message: message.into(),
+    }
 }
 
 /// One `dependency` block, its path resolved against the unit.
@@ -96,7 +99,9 @@ impl Drop for ScopeGuard {
 }
 
 fn current_scope() -> std::result::Result<Scope, String> {
-    SCOPES.with(|s| s.borrow().last().cloned()).ok_or_else(|| "function called outside a Terragrunt file".to_string())
+    SCOPES
+        .with(|s| s.borrow().last().cloned())
+        .ok_or_else(|| "function called outside a Terragrunt file".to_string())
 }
 
 fn dir_of(path: &Path) -> PathBuf {
@@ -121,7 +126,10 @@ pub fn normalize(path: &Path) -> PathBuf {
 }
 
 fn arg_str(args: &FuncArgs, index: usize) -> std::result::Result<String, String> {
-    args.get(index).and_then(Value::as_str).map(str::to_string).ok_or_else(|| format!("argument {index} must be a string"))
+    args.get(index)
+        .and_then(Value::as_str)
+        .map(str::to_string)
+        .ok_or_else(|| format!("argument {index} must be a string"))
 }
 
 fn find_in_parent_folders(args: FuncArgs) -> std::result::Result<Value, String> {
@@ -136,11 +144,16 @@ fn find_in_parent_folders(args: FuncArgs) -> std::result::Result<Value, String> 
         }
         dir = current.parent().map(Path::to_path_buf);
     }
-    Err(format!("find_in_parent_folders: no {name} in any folder above {}", scope.config.display()))
+    Err(format!(
+        "find_in_parent_folders: no {name} in any folder above {}",
+        scope.config.display()
+    ))
 }
 
 fn get_terragrunt_dir(_: FuncArgs) -> std::result::Result<Value, String> {
-    Ok(Value::from(dir_of(&current_scope()?.config).to_string_lossy().into_owned()))
+    Ok(Value::from(
+        dir_of(&current_scope()?.config).to_string_lossy().into_owned(),
+    ))
 }
 
 fn get_parent_terragrunt_dir(_: FuncArgs) -> std::result::Result<Value, String> {
@@ -152,25 +165,40 @@ fn get_parent_terragrunt_dir(_: FuncArgs) -> std::result::Result<Value, String> 
 fn path_relative_to_include(_: FuncArgs) -> std::result::Result<Value, String> {
     let scope = current_scope()?;
     let unit_dir = dir_of(&scope.config);
-    let include_dir = scope.included.as_deref().map(dir_of).unwrap_or_else(|| unit_dir.clone());
-    let relative = unit_dir.strip_prefix(&include_dir).map(Path::to_path_buf).unwrap_or(unit_dir);
+    let include_dir = scope
+        .included
+        .as_deref()
+        .map(dir_of)
+        .unwrap_or_else(|| unit_dir.clone());
+    let relative = unit_dir
+        .strip_prefix(&include_dir)
+        .map(Path::to_path_buf)
+        .unwrap_or(unit_dir);
     let text = relative.to_string_lossy().into_owned();
     Ok(Value::from(if text.is_empty() { ".".to_string() } else { text }))
 }
 
 fn dirname(args: FuncArgs) -> std::result::Result<Value, String> {
-    Ok(Value::from(dir_of(Path::new(&arg_str(&args, 0)?)).to_string_lossy().into_owned()))
+    Ok(Value::from(
+        dir_of(Path::new(&arg_str(&args, 0)?)).to_string_lossy().into_owned(),
+    ))
 }
 
 fn jsonencode(args: FuncArgs) -> std::result::Result<Value, String> {
     let value = args.first().cloned().unwrap_or(Value::Null);
-    serde_json::to_string(&value).map(Value::from).map_err(|e| e.to_string())
+    serde_json::to_string(&value)
+        .map(Value::from)
+        .map_err(|e| e.to_string())
 }
 
 fn read_terragrunt_config(args: FuncArgs) -> std::result::Result<Value, String> {
     let scope = current_scope()?;
     let path = Path::new(&arg_str(&args, 0)?).to_path_buf();
-    let path = if path.is_absolute() { path } else { dir_of(&scope.config).join(path) };
+    let path = if path.is_absolute() {
+        path
+    } else {
+        dir_of(&scope.config).join(path)
+    };
     if !path.is_file() {
         return match args.get(1) {
             Some(default) => Ok(default.clone()),
@@ -184,12 +212,23 @@ fn read_terragrunt_config(args: FuncArgs) -> std::result::Result<Value, String> 
 /// in its own context.
 fn read_config(path: &Path) -> Result<Value> {
     let body = parse_file(path)?;
-    let _scope = ScopeGuard::enter(Scope { config: path.to_path_buf(), included: None });
+    let _scope = ScopeGuard::enter(Scope {
+        config: path.to_path_buf(),
+        included: None,
+    });
     for structure in body.iter() {
         match structure {
             hcl::Structure::Block(block) if block.identifier() == "locals" => {}
             hcl::Structure::Attribute(attr) if attr.key() == "inputs" => {}
-            other => return Err(fail(path, format!("{} is not supported in a file read by read_terragrunt_config", describe(other)))),
+            other => {
+                return Err(fail(
+                    path,
+                    format!(
+                        "{} is not supported in a file read by read_terragrunt_config",
+                        describe(other)
+                    ),
+                ));
+            }
         }
     }
     let locals = eval_locals(path, &body)?;
@@ -219,10 +258,19 @@ fn function(func: hcl::eval::Func, params: &[ParamType], optional: Option<ParamT
 /// The functions eksgen's files call; any other is an "unknown function" error.
 fn base_context() -> Context<'static> {
     let mut ctx = Context::new();
-    ctx.declare_func("find_in_parent_folders", function(find_in_parent_folders, &[ParamType::String], None));
+    ctx.declare_func(
+        "find_in_parent_folders",
+        function(find_in_parent_folders, &[ParamType::String], None),
+    );
     ctx.declare_func("get_terragrunt_dir", function(get_terragrunt_dir, &[], None));
-    ctx.declare_func("get_parent_terragrunt_dir", function(get_parent_terragrunt_dir, &[], None));
-    ctx.declare_func("path_relative_to_include", function(path_relative_to_include, &[], None));
+    ctx.declare_func(
+        "get_parent_terragrunt_dir",
+        function(get_parent_terragrunt_dir, &[], None),
+    );
+    ctx.declare_func(
+        "path_relative_to_include",
+        function(path_relative_to_include, &[], None),
+    );
     ctx.declare_func("dirname", function(dirname, &[ParamType::String], None));
     ctx.declare_func("jsonencode", function(jsonencode, &[ParamType::Any], None));
     ctx.declare_func(
@@ -245,7 +293,15 @@ fn describe(structure: &hcl::Structure) -> String {
 }
 
 fn evaluate(path: &Path, what: &str, expr: &Expression, ctx: &Context) -> Result<Value> {
-    expr.evaluate(ctx).map_err(|e| fail(path, format!("{what}: {}", e.to_string().split_whitespace().collect::<Vec<_>>().join(" "))))
+    expr.evaluate(ctx).map_err(|e| {
+        fail(
+            path,
+            format!(
+                "{what}: {}",
+                e.to_string().split_whitespace().collect::<Vec<_>>().join(" ")
+            ),
+        )
+    })
 }
 
 /// `locals { … }`, where a local may use the ones before or after it.
@@ -273,7 +329,10 @@ fn eval_locals(path: &Path, body: &Body) -> Result<Value> {
                     progress = true;
                 }
                 Err(err) => {
-                    last_error = Some(format!("local.{name}: {}", err.to_string().split_whitespace().collect::<Vec<_>>().join(" ")));
+                    last_error = Some(format!(
+                        "local.{name}: {}",
+                        err.to_string().split_whitespace().collect::<Vec<_>>().join(" ")
+                    ));
                     still.push((name, expr));
                 }
             }
@@ -294,7 +353,10 @@ fn attrs_of<'a>(path: &Path, block: &'a hcl::Block, allowed: &[&str]) -> Result<
                 attrs.insert(attr.key(), attr.expr());
             }
             other => {
-                return Err(fail(path, format!("{} block: {} is not supported", block.identifier(), describe(other))));
+                return Err(fail(
+                    path,
+                    format!("{} block: {} is not supported", block.identifier(), describe(other)),
+                ));
             }
         }
     }
@@ -302,7 +364,11 @@ fn attrs_of<'a>(path: &Path, block: &'a hcl::Block, allowed: &[&str]) -> Result<
 }
 
 fn label(block: &hcl::Block) -> String {
-    block.labels().first().map(|l| l.as_str().to_string()).unwrap_or_default()
+    block
+        .labels()
+        .first()
+        .map(|l| l.as_str().to_string())
+        .unwrap_or_default()
 }
 
 impl Unit {
@@ -311,7 +377,10 @@ impl Unit {
     pub fn load(dir: &Path) -> Result<Unit> {
         let config = dir.join("terragrunt.hcl");
         let body = parse_file(&config)?;
-        let _scope = ScopeGuard::enter(Scope { config: config.clone(), included: None });
+        let _scope = ScopeGuard::enter(Scope {
+            config: config.clone(),
+            included: None,
+        });
         let mut unit = Unit {
             dir: dir.to_path_buf(),
             source: None,
@@ -325,15 +394,24 @@ impl Unit {
             match structure {
                 hcl::Structure::Block(block) if block.identifier() == "include" => {
                     let attrs = attrs_of(&config, block, &["path", "expose"])?;
-                    let path_expr = attrs.get("path").ok_or_else(|| fail(&config, "include block without path"))?;
+                    let path_expr = attrs
+                        .get("path")
+                        .ok_or_else(|| fail(&config, "include block without path"))?;
                     let path = evaluate(&config, "include.path", path_expr, &base_context())?;
-                    let path = path.as_str().ok_or_else(|| fail(&config, "include.path is not a string"))?;
+                    let path = path
+                        .as_str()
+                        .ok_or_else(|| fail(&config, "include.path is not a string"))?;
                     let included = normalize(&dir.join(path));
                     if !included.is_file() {
-                        return Err(fail(&config, format!("include {:?}: {} does not exist", label(block), included.display())));
+                        return Err(fail(
+                            &config,
+                            format!("include {:?}: {} does not exist", label(block), included.display()),
+                        ));
                     }
                     let expose = match attrs.get("expose") {
-                        Some(expr) => evaluate(&config, "include.expose", expr, &base_context())?.as_bool().unwrap_or(false),
+                        Some(expr) => evaluate(&config, "include.expose", expr, &base_context())?
+                            .as_bool()
+                            .unwrap_or(false),
                         None => false,
                     };
                     let layer = unit.load_layer(&config, Some(&included))?;
@@ -344,9 +422,18 @@ impl Unit {
                     }
                     unit.layers.push(layer);
                 }
-                hcl::Structure::Block(block) if matches!(block.identifier(), "locals" | "terraform" | "dependency" | "generate" | "remote_state") => {}
+                hcl::Structure::Block(block)
+                    if matches!(
+                        block.identifier(),
+                        "locals" | "terraform" | "dependency" | "generate" | "remote_state"
+                    ) => {}
                 hcl::Structure::Attribute(attr) if attr.key() == "inputs" => {}
-                other => return Err(fail(&config, format!("{} is not supported by eksgen's checks", describe(other)))),
+                other => {
+                    return Err(fail(
+                        &config,
+                        format!("{} is not supported by eksgen's checks", describe(other)),
+                    ));
+                }
             }
         }
         let own = unit.load_layer(&config, None)?;
@@ -358,7 +445,10 @@ impl Unit {
     fn load_layer(&mut self, config: &Path, included: Option<&Path>) -> Result<Layer> {
         let file = included.unwrap_or(config).to_path_buf();
         let body = parse_file(&file)?;
-        let _scope = ScopeGuard::enter(Scope { config: config.to_path_buf(), included: included.map(Path::to_path_buf) });
+        let _scope = ScopeGuard::enter(Scope {
+            config: config.to_path_buf(),
+            included: included.map(Path::to_path_buf),
+        });
         let locals = eval_locals(&file, &body)?;
         let mut ctx = base_context();
         ctx.declare_var("local", locals.clone());
@@ -373,16 +463,29 @@ impl Unit {
                         let attrs = attrs_of(&file, block, &["source"])?;
                         if let Some(expr) = attrs.get("source") {
                             let source = evaluate(&file, "terraform.source", expr, &ctx)?;
-                            self.source = Some(source.as_str().ok_or_else(|| fail(&file, "terraform.source is not a string"))?.to_string());
+                            self.source = Some(
+                                source
+                                    .as_str()
+                                    .ok_or_else(|| fail(&file, "terraform.source is not a string"))?
+                                    .to_string(),
+                            );
                         }
                     }
                     "dependency" => {
-                        let attrs = attrs_of(&file, block, &["config_path", "mock_outputs", "mock_outputs_allowed_terraform_commands"])?;
+                        let attrs = attrs_of(
+                            &file,
+                            block,
+                            &["config_path", "mock_outputs", "mock_outputs_allowed_terraform_commands"],
+                        )?;
                         let name = label(block);
                         let what = |attr: &str| format!("dependency.{name}.{attr}");
-                        let config_path = attrs.get("config_path").ok_or_else(|| fail(&file, format!("{} is missing", what("config_path"))))?;
+                        let config_path = attrs
+                            .get("config_path")
+                            .ok_or_else(|| fail(&file, format!("{} is missing", what("config_path"))))?;
                         let config_path = evaluate(&file, &what("config_path"), config_path, &ctx)?;
-                        let config_path = config_path.as_str().ok_or_else(|| fail(&file, format!("{} is not a string", what("config_path"))))?;
+                        let config_path = config_path
+                            .as_str()
+                            .ok_or_else(|| fail(&file, format!("{} is not a string", what("config_path"))))?;
                         let mock_outputs = match attrs.get("mock_outputs") {
                             Some(expr) => match evaluate(&file, &what("mock_outputs"), expr, &ctx)? {
                                 Value::Object(map) => Some(map),
@@ -391,10 +494,22 @@ impl Unit {
                             None => None,
                         };
                         let mock_commands = match attrs.get("mock_outputs_allowed_terraform_commands") {
-                            Some(expr) => match evaluate(&file, &what("mock_outputs_allowed_terraform_commands"), expr, &ctx)? {
-                                Value::Array(items) => items.iter().filter_map(Value::as_str).map(str::to_string).collect(),
-                                _ => return Err(fail(&file, format!("{} is not a list", what("mock_outputs_allowed_terraform_commands")))),
-                            },
+                            Some(expr) => {
+                                match evaluate(&file, &what("mock_outputs_allowed_terraform_commands"), expr, &ctx)? {
+                                    Value::Array(items) => {
+                                        items.iter().filter_map(Value::as_str).map(str::to_string).collect()
+                                    }
+                                    _ => {
+                                        return Err(fail(
+                                            &file,
+                                            format!(
+                                                "{} is not a list",
+                                                what("mock_outputs_allowed_terraform_commands")
+                                            ),
+                                        ));
+                                    }
+                                }
+                            }
                             None => Vec::new(),
                         };
                         self.dependencies.retain(|d| d.name != name);
@@ -408,12 +523,21 @@ impl Unit {
                     "generate" => {
                         let attrs = attrs_of(&file, block, &["path", "if_exists", "contents"])?;
                         let get = |attr: &str| -> Result<String> {
-                            let expr = attrs.get(attr).ok_or_else(|| fail(&file, format!("generate.{attr} is missing")))?;
+                            let expr = attrs
+                                .get(attr)
+                                .ok_or_else(|| fail(&file, format!("generate.{attr} is missing")))?;
                             let value = evaluate(&file, &format!("generate.{attr}"), expr, &ctx)?;
-                            value.as_str().map(str::to_string).ok_or_else(|| fail(&file, format!("generate.{attr} is not a string")))
+                            value
+                                .as_str()
+                                .map(str::to_string)
+                                .ok_or_else(|| fail(&file, format!("generate.{attr} is not a string")))
                         };
                         let name = label(block);
-                        let generate = Generate { path: get("path")?, contents: get("contents")?, name: name.clone() };
+                        let generate = Generate {
+                            path: get("path")?,
+                            contents: get("contents")?,
+                            name: name.clone(),
+                        };
                         self.generate.retain(|g| g.name != name);
                         self.generate.push(generate);
                     }
@@ -421,13 +545,26 @@ impl Unit {
                         let attrs = attrs_of(&file, block, &["backend", "generate", "config"])?;
                         let mut state = Map::new();
                         for (key, expr) in attrs {
-                            state.insert(key.to_string(), evaluate(&file, &format!("remote_state.{key}"), expr, &ctx)?);
+                            state.insert(
+                                key.to_string(),
+                                evaluate(&file, &format!("remote_state.{key}"), expr, &ctx)?,
+                            );
                         }
                         self.remote_state = Some(Value::Object(state));
                     }
-                    other => return Err(fail(&file, format!("block `{other}` is not supported by eksgen's checks"))),
+                    other => {
+                        return Err(fail(
+                            &file,
+                            format!("block `{other}` is not supported by eksgen's checks"),
+                        ));
+                    }
                 },
-                other => return Err(fail(&file, format!("{} is not supported by eksgen's checks", describe(other)))),
+                other => {
+                    return Err(fail(
+                        &file,
+                        format!("{} is not supported by eksgen's checks", describe(other)),
+                    ));
+                }
             }
         }
         Ok(Layer { file, locals, inputs })
@@ -447,7 +584,10 @@ impl Unit {
         for layer in &self.layers {
             let Some(expr) = &layer.inputs else { continue };
             let included = (layer.file != config).then(|| layer.file.clone());
-            let _scope = ScopeGuard::enter(Scope { config: config.clone(), included });
+            let _scope = ScopeGuard::enter(Scope {
+                config: config.clone(),
+                included,
+            });
             let mut ctx = base_context();
             ctx.declare_var("local", layer.locals.clone());
             ctx.declare_var("include", Value::Object(self.exposed.clone()));

@@ -83,7 +83,10 @@ mod tests {
         let path = Path::new("eksgen.toml");
         let added = add_region(path, TEXT, "dev", "us-west-2", "10.1.0.0/16".parse().unwrap()).unwrap();
         assert!(added.starts_with(TEXT), "{added}");
-        assert!(added.contains("[environments.dev.regions.us-west-2]\ncidr = \"10.1.0.0/16\"\n"), "{added}");
+        assert!(
+            added.contains("[environments.dev.regions.us-west-2]\ncidr = \"10.1.0.0/16\"\n"),
+            "{added}"
+        );
         assert_eq!(remove_region(path, &added, "dev", "us-west-2").unwrap(), TEXT);
     }
 }

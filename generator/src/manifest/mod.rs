@@ -232,25 +232,41 @@ impl Manifest {
                 env: "(none)".into(),
                 known: "no environments".into(),
             }),
-            None => Err(Error::EnvAmbiguous { known: self.env_names() }),
+            None => Err(Error::EnvAmbiguous {
+                known: self.env_names(),
+            }),
         }
     }
 
     fn env_names(&self) -> String {
         let names: Vec<&str> = self.environments.keys().map(String::as_str).collect();
-        if names.is_empty() { "no environments".into() } else { names.join(", ") }
+        if names.is_empty() {
+            "no environments".into()
+        } else {
+            names.join(", ")
+        }
     }
 
     /// Every VPC in the manifest with a label saying whose it is.
     pub fn vpcs(&self) -> Vec<(Ipv4Net, String)> {
-        self.clusters().into_iter().map(|c| (c.cidr, format!("{} {} of {}", c.role_name(), c.region, c.env))).collect()
+        self.clusters()
+            .into_iter()
+            .map(|c| (c.cidr, format!("{} {} of {}", c.role_name(), c.region, c.env)))
+            .collect()
     }
 
     /// All clusters, resolved, sorted by env, then hub before edges, then region.
     pub fn clusters(&self) -> Vec<Cluster> {
         let mut clusters = Vec::new();
         for (env_name, env) in &self.environments {
-            clusters.push(self.resolve(env_name, env, &env.hub.region, Role::Hub, &env.hub.cidr, env.hub.overrides()));
+            clusters.push(self.resolve(
+                env_name,
+                env,
+                &env.hub.region,
+                Role::Hub,
+                &env.hub.cidr,
+                env.hub.overrides(),
+            ));
             for (region, entry) in &env.regions {
                 clusters.push(self.resolve(env_name, env, region, Role::Edge, &entry.cidr, entry.overrides()));
             }
@@ -303,15 +319,21 @@ impl Manifest {
     }
 
     fn validate(&self, path: &Path) -> Result<()> {
-        let fail = |key: String, message: String| Error::ManifestValue { path: path.to_path_buf(), key, message };
+        let fail = |key: String, message: String| Error::ManifestValue {
+            path: path.to_path_buf(),
+            key,
+            message,
+        };
         if self.version != 1 {
             return Err(fail(
                 "version".into(),
-                format!("version {} is not known to this eksgen (it writes version 1); use the eksgen that wrote it", self.version),
+                format!(
+                    "version {} is not known to this eksgen (it writes version 1); use the eksgen that wrote it",
+                    self.version
+                ),
             ));
         }
-        let pool: Ipv4Net = parse_cidr(&self.cidr_pool)
-            .map_err(|reason| fail("cidr_pool".into(), reason))?;
+        let pool: Ipv4Net = parse_cidr(&self.cidr_pool).map_err(|reason| fail("cidr_pool".into(), reason))?;
         if !(pool.prefix_len()..=SMALLEST_VPC_PREFIX_LENGTH).contains(&self.vpc_prefix_length) {
             return Err(fail(
                 "vpc_prefix_length".into(),
@@ -323,11 +345,17 @@ impl Manifest {
             ));
         }
         if self.modules_source.trim().is_empty() {
-            return Err(fail("modules_source".into(), "is empty; give a local path or a git:: URL".into()));
+            return Err(fail(
+                "modules_source".into(),
+                "is empty; give a local path or a git:: URL".into(),
+            ));
         }
         if let Some(state) = &self.state {
             if state.bucket.trim().is_empty() {
-                return Err(fail("state.bucket".into(), "is empty; name the S3 bucket for state".into()));
+                return Err(fail(
+                    "state.bucket".into(),
+                    "is empty; name the S3 bucket for state".into(),
+                ));
             }
             check_region(&state.region).map_err(|e| fail("state.region".into(), e))?;
         }
@@ -387,7 +415,9 @@ impl Cluster {
 }
 
 pub fn parse_cidr(text: &str) -> std::result::Result<Ipv4Net, String> {
-    let net: Ipv4Net = text.parse().map_err(|_| format!("{text:?} is not an IPv4 CIDR block; write it like 10.1.0.0/16"))?;
+    let net: Ipv4Net = text
+        .parse()
+        .map_err(|_| format!("{text:?} is not an IPv4 CIDR block; write it like 10.1.0.0/16"))?;
     if net.trunc() != net {
         return Err(format!("{text} has host bits set; the network is {}", net.trunc()));
     }
@@ -399,7 +429,10 @@ pub fn check_vpc_size(net: Ipv4Net) -> std::result::Result<(), String> {
     if (16..=SMALLEST_VPC_PREFIX_LENGTH).contains(&net.prefix_len()) {
         Ok(())
     } else {
-        Err(format!("a cluster VPC must be /16 to /{SMALLEST_VPC_PREFIX_LENGTH} (AWS allows /16 at most; 3 zones of subnets need /{SMALLEST_VPC_PREFIX_LENGTH} at least), {net} is /{}", net.prefix_len()))
+        Err(format!(
+            "a cluster VPC must be /16 to /{SMALLEST_VPC_PREFIX_LENGTH} (AWS allows /16 at most; 3 zones of subnets need /{SMALLEST_VPC_PREFIX_LENGTH} at least), {net} is /{}",
+            net.prefix_len()
+        ))
     }
 }
 
@@ -418,7 +451,9 @@ pub fn check_region(region: &str) -> std::result::Result<(), String> {
 pub fn check_env_name(name: &str) -> std::result::Result<(), String> {
     let valid = name.len() <= 20
         && name.starts_with(|c: char| c.is_ascii_lowercase())
-        && name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
     if valid {
         Ok(())
     } else {
@@ -436,15 +471,17 @@ fn check_role_name(name: &str) -> std::result::Result<(), String> {
     if valid {
         Ok(())
     } else {
-        Err(format!("{name:?} is not an IAM role name (1 to 64 of letters, digits and +=,.@_-)"))
+        Err(format!(
+            "{name:?} is not an IAM role name (1 to 64 of letters, digits and +=,.@_-)"
+        ))
     }
 }
 
 fn check_settings(settings: &Settings) -> std::result::Result<(), (String, String)> {
     if let Some(version) = &settings.kubernetes_version {
-        let valid = version
-            .split_once('.')
-            .is_some_and(|(major, minor)| major == "1" && !minor.is_empty() && minor.chars().all(|c| c.is_ascii_digit()));
+        let valid = version.split_once('.').is_some_and(|(major, minor)| {
+            major == "1" && !minor.is_empty() && minor.chars().all(|c| c.is_ascii_digit())
+        });
         if !valid {
             return Err((
                 ".kubernetes_version".into(),
@@ -455,7 +492,10 @@ fn check_settings(settings: &Settings) -> std::result::Result<(), (String, Strin
     if let Some(account) = &settings.account_id
         && !(account.len() == 12 && account.chars().all(|c| c.is_ascii_digit()))
     {
-        return Err((".account_id".into(), format!("{account:?} is not an AWS account id (12 digits)")));
+        return Err((
+            ".account_id".into(),
+            format!("{account:?} is not an AWS account id (12 digits)"),
+        ));
     }
     if let Some(tags) = &settings.tags {
         for (key, value) in tags {
@@ -466,7 +506,10 @@ fn check_settings(settings: &Settings) -> std::result::Result<(), (String, Strin
                 ));
             }
             if value.chars().count() > 256 {
-                return Err((format!(".tags.{key}"), "tag values must be at most 256 characters".into()));
+                return Err((
+                    format!(".tags.{key}"),
+                    "tag values must be at most 256 characters".into(),
+                ));
             }
         }
     }
@@ -489,10 +532,16 @@ fn check_settings(settings: &Settings) -> std::result::Result<(), (String, Strin
                 && capacity != "ON_DEMAND"
                 && capacity != "SPOT"
             {
-                return Err((format!("{key}.capacity_type"), format!("{capacity:?} must be ON_DEMAND or SPOT")));
+                return Err((
+                    format!("{key}.capacity_type"),
+                    format!("{capacity:?} must be ON_DEMAND or SPOT"),
+                ));
             }
             if group.instance_types.as_ref().is_some_and(Vec::is_empty) {
-                return Err((format!("{key}.instance_types"), "is empty; name at least one instance type".into()));
+                return Err((
+                    format!("{key}.instance_types"),
+                    "is empty; name at least one instance type".into(),
+                ));
             }
             let (min, desired, max) = (group.min_size, group.desired_size, group.max_size);
             if let (Some(min), Some(max)) = (min, max)
@@ -503,7 +552,10 @@ fn check_settings(settings: &Settings) -> std::result::Result<(), (String, Strin
             if let Some(desired) = desired
                 && (min.is_some_and(|min| desired < min) || max.is_some_and(|max| desired > max))
             {
-                return Err((key, format!("desired_size {desired} must lie between min_size and max_size")));
+                return Err((
+                    key,
+                    format!("desired_size {desired} must lie between min_size and max_size"),
+                ));
             }
             if max == Some(0) {
                 return Err((format!("{key}.max_size"), "must be at least 1".into()));
@@ -582,17 +634,24 @@ kubernetes_version = "1.32"
 
     #[test]
     fn syntax_errors_carry_the_line_number() {
-        let err = parse("version = 1\nmodules_source = \"m\"\ncidr_pool = \n").unwrap_err().to_string();
+        let err = parse("version = 1\nmodules_source = \"m\"\ncidr_pool = \n")
+            .unwrap_err()
+            .to_string();
         assert!(err.starts_with("eksgen.toml:3:"), "{err}");
         let err = parse(&MINIMAL.replace("kubernetes_version = \"1.33\"", "kubernetes_versio = \"1.33\""))
             .unwrap_err()
             .to_string();
-        assert!(err.contains("eksgen.toml:7:") && err.contains("kubernetes_versio"), "{err}");
+        assert!(
+            err.contains("eksgen.toml:7:") && err.contains("kubernetes_versio"),
+            "{err}"
+        );
     }
 
     #[test]
     fn overlapping_vpcs_are_refused_with_both_owners() {
-        let err = parse(&MINIMAL.replace("10.2.0.0/16", "10.1.128.0/17")).unwrap_err().to_string();
+        let err = parse(&MINIMAL.replace("10.2.0.0/16", "10.1.128.0/17"))
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("environments.dev.regions.us-west-2.cidr"), "{err}");
         assert!(err.contains("overlaps"), "{err}");
     }
@@ -602,8 +661,16 @@ kubernetes_version = "1.32"
         for (from, to, key) in [
             ("\"1.33\"", "\"133\"", "environments.dev.kubernetes_version"),
             ("us-east-1", "us-east-7", "environments.dev.hub.region"),
-            ("cidr = \"10.1.0.0/16\"", "cidr = \"10.1.0.1/16\"", "environments.dev.regions.us-west-2.cidr"),
-            ("cidr = \"10.1.0.0/16\"", "cidr = \"11.1.0.0/16\"", "environments.dev.regions.us-west-2.cidr"),
+            (
+                "cidr = \"10.1.0.0/16\"",
+                "cidr = \"10.1.0.1/16\"",
+                "environments.dev.regions.us-west-2.cidr",
+            ),
+            (
+                "cidr = \"10.1.0.0/16\"",
+                "cidr = \"11.1.0.0/16\"",
+                "environments.dev.regions.us-west-2.cidr",
+            ),
         ] {
             let err = parse(&MINIMAL.replace(from, to)).unwrap_err().to_string();
             assert!(err.contains(key), "{from} → {to}: {err}");

@@ -44,7 +44,11 @@ fn is_identifier(key: &str) -> bool {
 }
 
 fn key(text: &str) -> String {
-    if is_identifier(text) { text.to_string() } else { string(text) }
+    if is_identifier(text) {
+        text.to_string()
+    } else {
+        string(text)
+    }
 }
 
 /// `value` as an HCL expression; objects and lists of objects span lines,
@@ -120,7 +124,13 @@ mod tests {
 
     #[test]
     fn hcl_breaking_strings_stay_literal() {
-        for text in ["say \"hi\"", "${file(\"/etc/passwd\")}", "%{ if true }x%{ endif }", "back\\slash", "two\nlines"] {
+        for text in [
+            "say \"hi\"",
+            "${file(\"/etc/passwd\")}",
+            "%{ if true }x%{ endif }",
+            "back\\slash",
+            "two\nlines",
+        ] {
             let rendered = string(text);
             assert_eq!(read_back(&rendered), hcl::Value::from(text), "{rendered}");
         }

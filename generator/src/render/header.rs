@@ -50,7 +50,10 @@ mod tests {
         let file = stamp("locals {\n  region = \"us-west-2\"\n}\n");
         assert_eq!(origin(&file), Origin::Pristine);
         assert_eq!(origin(&file.replace("us-west-2", "us-west-1")), Origin::HandEdited);
-        assert_eq!(origin(&file.replacen("checksum: ", "checksum: 0", 1)), Origin::HandEdited);
+        assert_eq!(
+            origin(&file.replacen("checksum: ", "checksum: 0", 1)),
+            Origin::HandEdited
+        );
         assert_eq!(origin("inputs = {}\n"), Origin::User);
         assert_eq!(origin(""), Origin::User);
     }

@@ -31,10 +31,22 @@ const EMBEDDED: &[(&str, &str)] = &[
     ("region.hcl", include_str!("../../templates/region.hcl")),
     ("unit.hcl", include_str!("../../templates/unit.hcl")),
     ("_env/source.hcl", include_str!("../../templates/_env/source.hcl")),
-    ("_env/gitops-cluster.hcl", include_str!("../../templates/_env/gitops-cluster.hcl")),
-    ("_env/edge-cluster.hcl", include_str!("../../templates/_env/edge-cluster.hcl")),
-    ("_env/vpc-peering-requester.hcl", include_str!("../../templates/_env/vpc-peering-requester.hcl")),
-    ("_env/vpc-peering-accepter.hcl", include_str!("../../templates/_env/vpc-peering-accepter.hcl")),
+    (
+        "_env/gitops-cluster.hcl",
+        include_str!("../../templates/_env/gitops-cluster.hcl"),
+    ),
+    (
+        "_env/edge-cluster.hcl",
+        include_str!("../../templates/_env/edge-cluster.hcl"),
+    ),
+    (
+        "_env/vpc-peering-requester.hcl",
+        include_str!("../../templates/_env/vpc-peering-requester.hcl"),
+    ),
+    (
+        "_env/vpc-peering-accepter.hcl",
+        include_str!("../../templates/_env/vpc-peering-accepter.hcl"),
+    ),
 ];
 
 pub struct Templates {
@@ -43,9 +55,17 @@ pub struct Templates {
 
 impl Templates {
     pub fn load(override_dir: Option<&Path>) -> Result<Templates> {
-        let mut sources: BTreeMap<String, String> =
-            EMBEDDED.iter().map(|(name, text)| (name.to_string(), text.to_string())).collect();
+        let mut sources: BTreeMap<String, String> = EMBEDDED
+            .iter()
+            .map(|(name, text)| (name.to_string(), text.to_string()))
+            .collect();
         if let Some(dir) = override_dir {
+            if !dir.is_dir() {
+                return Err(Error::TemplateDir {
+                    dir: dir.to_path_buf(),
+                    message: "is not a folder; give the folder holding the templates to override".into(),
+                });
+            }
             for name in override_names(dir, dir)? {
                 if !sources.contains_key(&name) {
                     let known: Vec<&str> = EMBEDDED.iter().map(|(n, _)| *n).collect();
@@ -65,25 +85,32 @@ impl Templates {
         tera.register_filter("hcl", hcl_filter);
         tera.register_filter("hcl_escape", hcl_escape_filter);
         tera.register_filter("toml", toml_filter);
-        tera.add_raw_templates(sources.iter().map(|(n, t)| (n.as_str(), t.as_str()))).map_err(|err| {
-            Error::Template { name: "(loading)".into(), message: one_line(&err) }
-        })?;
+        tera.add_raw_templates(sources.iter().map(|(n, t)| (n.as_str(), t.as_str())))
+            .map_err(|err| Error::Template {
+                name: "(loading)".into(),
+                message: one_line(&err),
+            })?;
         Ok(Templates { tera })
     }
 
     fn render(&self, name: &str, context: &Context) -> Result<String> {
-        self.tera.render(name, context).map_err(|err| Error::Template { name: name.into(), message: one_line(&err) })
+        self.tera.render(name, context).map_err(|err| Error::Template {
+            name: name.into(),
+            message: one_line(&err),
+        })
     }
 
     pub fn render_manifest(&self, init: &InitManifest<'_>) -> Result<String> {
-        let context = Context::from_serialize(init)
-            .map_err(|err| Error::Template { name: "eksgen.toml".into(), message: one_line(&err) })?;
+        let context = Context::from_serialize(init).map_err(|err| Error::Template {
+            name: "eksgen.toml".into(),
+            message: one_line(&err),
+        })?;
         self.render("eksgen.toml", &context)
     }
 
     /// Every file of the tree, by path relative to the manifest's folder,
     /// each starting with the generated-file header.
-    pub fn render_tree(&self, manifest: &Manifest, manifest_dir: &Path) -> Result<BTreeMap<PathBuf, String>> {
+    pub fn render_tree(&self, manifest: &Manifest) -> Result<BTreeMap<PathBuf, String>> {
         let mut files = BTreeMap::new();
         let mut add = |path: PathBuf, body: String| {
             files.insert(path, header::stamp(&body));
@@ -96,7 +123,7 @@ impl Templates {
         for kind in UNIT_KINDS {
             let mut context = Context::new();
             context.insert("kind", kind);
-            context.insert("modules", &module_source(&manifest.modules_source, manifest_dir, kind));
+            context.insert("modules", &module_source(&manifest.modules_source, kind));
             let template = format!("_env/{kind}.hcl");
             add(env_dir.join(&template), self.render(&template, &context)?);
         }
@@ -104,7 +131,10 @@ impl Templates {
         let clusters = manifest.clusters();
         for cluster in &clusters {
             let dir = env_dir.join(&cluster.env);
-            let hub = clusters.iter().find(|c| c.env == cluster.env && c.role == Role::Hub).unwrap_or(cluster);
+            let hub = clusters
+                .iter()
+                .find(|c| c.env == cluster.env && c.role == Role::Hub)
+                .unwrap_or(cluster);
             let (region_dir, units): (PathBuf, &[&str]) = match cluster.role {
                 Role::Hub => {
                     let mut context = Context::new();
@@ -115,11 +145,17 @@ impl Templates {
                 }
                 Role::Edge => (dir.join("regions").join(&cluster.region), &EDGE_UNITS),
             };
-            add(region_dir.join("region.hcl"), self.render("region.hcl", &region_context(cluster, hub))?);
+            add(
+                region_dir.join("region.hcl"),
+                self.render("region.hcl", &region_context(cluster, hub))?,
+            );
             for kind in units {
                 let mut context = Context::new();
                 context.insert("kind", kind);
-                add(region_dir.join(kind).join("terragrunt.hcl"), self.render("unit.hcl", &context)?);
+                add(
+                    region_dir.join(kind).join("terragrunt.hcl"),
+                    self.render("unit.hcl", &context)?,
+                );
             }
         }
         Ok(files)
@@ -143,7 +179,10 @@ pub struct InitManifest<'a> {
 fn region_context(cluster: &Cluster, hub: &Cluster) -> Context {
     let mut context = Context::new();
     context.insert("cluster", cluster);
-    context.insert("provider_assume_role", &cluster.deploy_role_arn.as_ref().map(|arn| json!({ "role_arn": arn })));
+    context.insert(
+        "provider_assume_role",
+        &cluster.deploy_role_arn.as_ref().map(|arn| json!({ "role_arn": arn })),
+    );
     let cross_account = !cluster.is_same_account(hub);
     context.insert(
         "peering",
@@ -158,10 +197,14 @@ fn region_context(cluster: &Cluster, hub: &Cluster) -> Context {
 
 /// Local module folders are found from root.hcl's folder, so the tree can be
 /// moved or cloned anywhere; remote sources name the module's subfolder.
-fn module_source(source: &str, manifest_dir: &Path, kind: &str) -> serde_json::Value {
+fn module_source(source: &str, kind: &str) -> serde_json::Value {
     if is_remote(source) {
         let (base, query) = source.split_once('?').map_or((source, None), |(b, q)| (b, Some(q)));
-        let separator = if base.split_once("://").map_or(base, |(_, rest)| rest).contains("//") { "/" } else { "//" };
+        let separator = if base.split_once("://").map_or(base, |(_, rest)| rest).contains("//") {
+            "/"
+        } else {
+            "//"
+        };
         let mut full = format!("{}{separator}{kind}", base.trim_end_matches('/'));
         if let Some(query) = query {
             full = format!("{full}?{query}");
@@ -170,7 +213,6 @@ fn module_source(source: &str, manifest_dir: &Path, kind: &str) -> serde_json::V
     } else if Path::new(source).is_absolute() {
         json!({ "source": format!("{}//{kind}", source.trim_end_matches('/')) })
     } else {
-        let _ = manifest_dir;
         json!({ "relative": source.trim_end_matches('/') })
     }
 }
