@@ -27,6 +27,8 @@ A RULE matches requests and says what to do with them:
   service      "ec2" | "eks" | "iam" | "sts" (default: any)
   action       regex matched against the whole action name (default: any)
   region       exact region (default: any)
+  body         regex searched in the request body (say, only the CreateRoute
+               calls that target a peering: "VpcPeeringConnectionId")
   kind         one kind, or a list to pick from at random (seeded):
                  throttle   the service's throttling error
                  http429    429 TooManyRequestsException
@@ -166,6 +168,7 @@ class Schedule:
         for raw in spec.get("rules", []):
             rule = dict(raw)
             rule["_action"] = re.compile(rule["action"]) if rule.get("action") else None
+            rule["_body"] = re.compile(rule["body"]) if rule.get("body") else None
             nth = rule.get("nth")
             rule["_nth"] = None if nth is None else set(nth if isinstance(nth, list) else [nth])
             rule["_seen"] = 0
@@ -186,7 +189,7 @@ class Schedule:
                 return rule
         return None
 
-    def decide(self, service, action, region):
+    def decide(self, service, action, region, body=""):
         """The fault kind for this call, or None to forward it."""
         with self.lock:
             for rule in self.rules:
@@ -198,6 +201,8 @@ class Schedule:
                 if rule["_action"] and not rule["_action"].fullmatch(action):
                     continue
                 if rule.get("region") and rule["region"] != region:
+                    continue
+                if rule["_body"] and not rule["_body"].search(body):
                     continue
                 rule["_seen"] += 1
                 if rule["_nth"] is not None and rule["_seen"] not in rule["_nth"]:
@@ -314,7 +319,7 @@ class Handler(BaseHTTPRequestHandler):
             early = self.emulate_before(schedule, service, action, params)
             if early:
                 return self.reply(*early)
-            kind, rule = schedule.decide(service, action, region)
+            kind, rule = schedule.decide(service, action, region, body.decode("utf-8", "replace"))
             if kind == "reset":
                 return self.reset()
             if kind and kind != "slow":

@@ -129,6 +129,10 @@ def check_reset_slow_nth_and_probability(url):
     ec2.describe_subnets()
     client(url, "ec2", "us-east-1").describe_subnets()  # other regions untouched
 
+    schedule(url, {"action": "DescribeSubnets", "body": "SubnetId.1=subnet-nope", "kind": "deny"})
+    ec2.describe_subnets()
+    expect(ec2.describe_subnets, "UnauthorizedOperation", 403, SubnetIds=["subnet-nope"])
+
     # Seeded: the same seed hits the same calls.
     hits = []
     for _ in range(2):

@@ -291,6 +291,54 @@ impl Validator for Cidr {
     }
 }
 
+/// Tag maps (`tags`, `default_tags`), by the rules EC2, EKS and IAM share:
+/// keys of 1 to 128 and values of up to 256 characters, made of letters and
+/// digits (any script), spaces and `_ . : / = + - @`. Keys starting `aws:`
+/// are AWS's and `eksfleet:` the provider's own. Checked at plan time, so a
+/// tag AWS would refuse never fails an apply half-way.
+pub struct Tags;
+
+fn tag_text_ok(text: &str) -> bool {
+    text.chars()
+        .all(|c| c.is_alphanumeric() || c == ' ' || "_.:/=+-@".contains(c))
+}
+
+impl Validator for Tags {
+    fn validate(&self, value: &Value, path: &AttributePath, diags: &mut Diagnostics) {
+        let Value::Map(tags) = value else { return };
+        for (key, tag_value) in tags {
+            let reserved = ["aws:", "eksfleet:"]
+                .into_iter()
+                .find(|prefix| key.to_ascii_lowercase().starts_with(prefix));
+            let problem = if key.is_empty() || key.chars().count() > 128 {
+                Some("a tag key must be 1 to 128 characters".to_string())
+            } else if !tag_text_ok(key) {
+                Some("a tag key may hold only letters, digits, spaces and _ . : / = + - @".to_string())
+            } else if let Some(prefix) = reserved {
+                Some(format!("tag keys starting with {prefix:?} are reserved"))
+            } else {
+                match tag_value.as_str() {
+                    Some(text) if text.chars().count() > 256 => {
+                        Some("a tag value must be at most 256 characters".to_string())
+                    }
+                    Some(text) if !tag_text_ok(text) => {
+                        Some("a tag value may hold only letters, digits, spaces and _ . : / = + - @".to_string())
+                    }
+                    _ => None,
+                }
+            };
+            if let Some(problem) = problem {
+                diags.attribute_error(&path.key(key), "Invalid tag", format!("{path}[{key:?}]: {problem}."));
+            }
+        }
+    }
+
+    fn describe(&self) -> String {
+        "have AWS tag keys (1 to 128 characters) and values (up to 256) of letters, digits, spaces and `_ . : / = + - @`"
+            .into()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
