@@ -22,6 +22,8 @@ Control endpoints (not forwarded):
                                action, and every "service:Action" forwarded
   POST /fault-proxy/clear      no rules, counters cleared
 
+FAULT_PROXY_LOG=FILE appends every error moto itself answered to FILE.
+
 A RULE matches requests and says what to do with them:
 
   service      "ec2" | "eks" | "iam" | "sts" (default: any)
@@ -54,6 +56,7 @@ reached moto: like a throttled or rejected call against AWS, it had no effect.
 import argparse
 import http.client
 import json
+import os
 import random
 import re
 import socket
@@ -327,6 +330,10 @@ class Handler(BaseHTTPRequestHandler):
             if kind == "slow":
                 time.sleep(float(rule.get("delay", 1)))
         status, headers, data = self.forward(body)
+        if status >= 400 and os.environ.get("FAULT_PROXY_LOG"):
+            # Debugging aid: moto's own error answers, one line each.
+            with open(os.environ["FAULT_PROXY_LOG"], "a", encoding="utf-8") as log:
+                log.write(f"{status} {service}:{action} {data[:400]!r}\n")
         if service:
             schedule.count(schedule.forwarded, service)
             schedule.count(schedule.seen, f"{service}:{action}")

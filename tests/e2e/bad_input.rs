@@ -321,6 +321,12 @@ fn catalogue() -> Vec<Case> {
             "in eu-west-1 but the cluster is in us-east-1",
         ),
         c(
+            "malformed KMS key",
+            cluster("  secrets_kms_key_arn = \"alias/my-key\""),
+            "secrets_kms_key_arn",
+            "is not a KMS key ARN (arn:aws:kms:REGION:ACCOUNT:key/ID)",
+        ),
+        c(
             "path traversal as an add-on name",
             cluster("  addons = { \"../../clusters\" = {} }"),
             "addons",
@@ -431,10 +437,10 @@ fn catalogue() -> Vec<Case> {
             "accepter role without a name",
             peering(
                 &rq("vpc-0a1b2c3d"),
-                "vpc_id = \"vpc-0d3c2b1a\", role_arn = \"arn:aws:iam::123456789012:role\"",
+                "vpc_id = \"vpc-0d3c2b1a\", assume_role_arn = \"arn:aws:iam::123456789012:role\"",
                 "",
             ),
-            "accepter.role_arn",
+            "accepter.assume_role_arn",
             "expected \"arn:aws:iam::ACCOUNT_ID:role/NAME\"",
         ),
         c(
