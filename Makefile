@@ -49,10 +49,10 @@ test: build venv
 
 ## Long fault runs (ten regions in parallel under throttling), then a bounded
 ## fuzz of the value decoder: FUZZ_CASES cases per property (make test runs 2,000).
-FUZZ_CASES ?= 100000
+FUZZ_CASES ?= 1000000
 test-faults: build venv
 	PROPTEST_CASES=$(FUZZ_CASES) $(CARGO) test -p terraform-provider-fleet --lib protocol::value::tests::properties
-	$(CARGO) test -p eksfleet-tests --test faults -- --ignored
+	$(CARGO) test -p eksfleet-tests --test faults -- --ignored --nocapture
 
 lint:
 	$(CARGO) fmt --all -- --check
