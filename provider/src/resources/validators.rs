@@ -354,6 +354,46 @@ mod tests {
         assert!(errors(&AwsRegion, "us-west-2").is_empty());
         let e = errors(&AwsRegion, "us-wset-2");
         assert!(e[0].contains("Did you mean \"us-west-2\""), "{e:?}");
+        let e = errors(&AwsRegion, "EU-WEST-1");
+        assert!(e[0].contains("Did you mean \"eu-west-1\""), "{e:?}");
+    }
+
+    fn tag_errors(key: &str, value: &str) -> Vec<String> {
+        let mut diags = Diagnostics::new();
+        let tags = Value::Map([(key.to_string(), Value::string(value))].into_iter().collect());
+        Tags.validate(&tags, &AttributePath::attr("tags"), &mut diags);
+        diags.iter().map(|d| d.detail.clone()).collect()
+    }
+
+    #[test]
+    fn tags_follow_the_aws_rules() {
+        for (key, value) in [
+            ("Team", "platform"),
+            ("kubernetes.io/cluster/edge", "shared"),
+            ("Équipe", "Données clients"),
+            ("cost-center", "a:b/c=d+e@f_g.h"),
+            ("Empty", ""),
+        ] {
+            assert!(tag_errors(key, value).is_empty(), "{key}={value}");
+        }
+        let long_key = "k".repeat(129);
+        let long_value = "v".repeat(257);
+        for (key, value, needle) in [
+            ("aws:createdBy", "x", "reserved"),
+            ("AWS:x", "x", "reserved"),
+            ("eksfleet:owner", "x", "reserved"),
+            ("", "x", "1 to 128"),
+            (long_key.as_str(), "x", "1 to 128"),
+            ("Team", long_value.as_str(), "at most 256"),
+            ("Team", "ops\nInjected: yes", "may hold only"),
+            ("<script>", "x", "may hold only"),
+            ("🔥", "x", "may hold only"),
+            ("Team", "$(reboot)", "may hold only"),
+        ] {
+            let e = tag_errors(key, value);
+            assert!(e.len() == 1 && e[0].contains(needle), "{key:?}={value:?}: {e:?}");
+            assert!(e[0].starts_with("tags["), "names the key: {e:?}");
+        }
     }
 
     #[test]

@@ -232,3 +232,24 @@ impl Validator for AccessPolicyArns {
         "have EKS access policy ARNs as keys".into()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn addon_names_are_refused_unless_they_look_like_eks_addons() {
+        let check = |name: &str| {
+            let mut diags = Diagnostics::new();
+            let addons = Value::Map([(name.to_string(), Value::Null)].into_iter().collect());
+            AddonName.validate(&addons, &AttributePath::attr("addons"), &mut diags);
+            diags.iter().count()
+        };
+        for good in ["vpc-cni", "coredns", "aws-ebs-csi-driver", "kubecost_kubecost"] {
+            assert_eq!(check(good), 0, "{good}");
+        }
+        for bad in ["", "../../clusters", "VPC-CNI", "-cni", "a b", "x%2Fy"] {
+            assert_eq!(check(bad), 1, "{bad}");
+        }
+    }
+}
