@@ -1,6 +1,7 @@
 # eksfleet — one command to see it work, one to test it.
 #   make demo   build, then peer two VPCs in two regions against a local moto with real Terraform
 #   make test   everything the project tests (unit + end-to-end with real Terraform and moto)
+#   make test-faults   the long fault runs and a longer fuzz of the value decoder (CI runs it too)
 
 SHELL         := /bin/bash
 PYTHON        ?= python3
@@ -18,7 +19,7 @@ export TERRAFORM ?= $(CURDIR)/$(VENV)/bin/terraform
 export RUST_LIB_BACKTRACE := 0
 export RUST_BACKTRACE := 0
 
-.PHONY: all build venv demo test unit e2e lint fmt docs check-docs examples clean
+.PHONY: all build venv demo test test-faults unit e2e lint fmt docs check-docs examples clean
 
 all: build
 
@@ -43,7 +44,17 @@ demo: build venv
 ## end-to-end tests (real Terraform + moto).
 test: build venv
 	$(VENV)/bin/python tools/test_moto_fleet.py
+	$(VENV)/bin/python tools/test_fault_proxy.py
 	$(CARGO) test --workspace --no-fail-fast
+
+## Long fault runs (ten regions in parallel under throttling), then a bounded
+## fuzz of the value decoder: FUZZ_CASES cases per property (make test runs 2,000).
+## --workspace everywhere: selecting one package would unify features differently
+## and rebuild the AWS SDK.
+FUZZ_CASES ?= 1000000
+test-faults: build venv
+	PROPTEST_CASES=$(FUZZ_CASES) $(CARGO) test --workspace --lib protocol::value::tests::properties
+	$(CARGO) test --workspace --test faults -- --ignored --nocapture
 
 lint:
 	$(CARGO) fmt --all -- --check

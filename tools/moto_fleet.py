@@ -24,6 +24,18 @@ Extension state lives on moto's own EKS Cluster objects (attribute `_fleet`),
 so it is per account and region exactly like moto's, disappears with
 DeleteCluster and is wiped by POST /moto-api/reset.
 
+IAM authorization (INITIAL_NO_AUTH_ACTION_COUNT, POST /moto-api/reset-auth):
+moto 5.2.5 rejects every correctly signed EKS request with
+SignatureDoesNotMatch once it enforces IAM, so for EKS this middleware does
+the check itself, with moto's own policy evaluation: the caller's policies
+must allow `eks:<Operation>` or the answer is EKS's 403
+AccessDeniedException. moto also recomputes query-protocol signatures (EC2,
+IAM) from the form it re-encodes with Python's rules, not from the bytes
+sent, so requests from SDKs that percent-encode differently (the Rust SDK,
+for JSON policy documents) fail as SignatureDoesNotMatch. Signatures are
+therefore not verified here; the access key must still exist and the
+caller's policies must allow the action: permissions are what is tested.
+
 MOTO_FLEET_DELAY_SECONDS (default 0): how long clusters and node groups stay
 CREATING, updates InProgress and add-ons CREATING/UPDATING/DELETING. With 0
 everything settles at once (moto's style); with a delay, pending changes are
@@ -46,7 +58,12 @@ from urllib.parse import parse_qs, unquote
 
 from werkzeug.serving import run_simple
 
+from moto import settings as moto_settings
+from moto.core.authorization import ActionAuthenticatorMixin
+from moto.core.exceptions import AccessDeniedError
 from moto.core.responses import BaseResponse
+from moto.eks.responses import EKSResponse
+from moto.iam.access_control import IAMRequest
 from moto.eks import models as eks_models
 from moto.eks.models import eks_backends
 from moto.moto_server.werkzeug_app import (
@@ -896,6 +913,63 @@ def match(method, raw_path):
     return None
 
 
+# EKS operations by (method, path pattern), for IAM authorization.
+EKS_OPERATIONS = [(m, re.compile(p + "/?"), op) for m, p, op in [
+    ("POST", r"/clusters", "CreateCluster"), ("GET", r"/clusters", "ListClusters"),
+    ("GET", r"/clusters/[^/]+", "DescribeCluster"), ("DELETE", r"/clusters/[^/]+", "DeleteCluster"),
+    ("POST", r"/clusters/[^/]+/update-config", "UpdateClusterConfig"),
+    ("POST", r"/clusters/[^/]+/updates", "UpdateClusterVersion"),
+    ("GET", r"/clusters/[^/]+/updates", "ListUpdates"),
+    ("GET", r"/clusters/[^/]+/updates/[^/]+", "DescribeUpdate"),
+    ("POST", r"/clusters/[^/]+/node-groups", "CreateNodegroup"),
+    ("GET", r"/clusters/[^/]+/node-groups", "ListNodegroups"),
+    ("GET", r"/clusters/[^/]+/node-groups/[^/]+", "DescribeNodegroup"),
+    ("DELETE", r"/clusters/[^/]+/node-groups/[^/]+", "DeleteNodegroup"),
+    ("POST", r"/clusters/[^/]+/node-groups/[^/]+/update-config", "UpdateNodegroupConfig"),
+    ("POST", r"/clusters/[^/]+/node-groups/[^/]+/update-version", "UpdateNodegroupVersion"),
+    ("POST", r"/clusters/[^/]+/addons", "CreateAddon"), ("GET", r"/clusters/[^/]+/addons", "ListAddons"),
+    ("GET", r"/clusters/[^/]+/addons/[^/]+", "DescribeAddon"),
+    ("DELETE", r"/clusters/[^/]+/addons/[^/]+", "DeleteAddon"),
+    ("POST", r"/clusters/[^/]+/addons/[^/]+/update", "UpdateAddon"),
+    ("GET", r"/addons/supported-versions", "DescribeAddonVersions"),
+    ("POST", r"/clusters/[^/]+/access-entries", "CreateAccessEntry"),
+    ("GET", r"/clusters/[^/]+/access-entries", "ListAccessEntries"),
+    ("GET", r"/clusters/[^/]+/access-entries/[^/]+", "DescribeAccessEntry"),
+    ("POST", r"/clusters/[^/]+/access-entries/[^/]+", "UpdateAccessEntry"),
+    ("DELETE", r"/clusters/[^/]+/access-entries/[^/]+", "DeleteAccessEntry"),
+    ("POST", r"/clusters/[^/]+/access-entries/[^/]+/access-policies", "AssociateAccessPolicy"),
+    ("GET", r"/clusters/[^/]+/access-entries/[^/]+/access-policies", "ListAssociatedAccessPolicies"),
+    ("DELETE", r"/clusters/[^/]+/access-entries/[^/]+/access-policies/[^/]+", "DisassociateAccessPolicy"),
+    ("POST", r"/tags/.+", "TagResource"), ("DELETE", r"/tags/.+", "UntagResource"),
+    ("GET", r"/tags/.+", "ListTagsForResource"),
+]]
+
+# moto's own EKS check fails every signature; eks_authorize() replaces it.
+EKSResponse._authenticate_and_authorize_normal_action = lambda self, resource="*": None
+# See the module docstring: moto's signature recomputation is Python-specific.
+IAMRequest.check_signature = lambda self: None
+
+
+def eks_authorize(environ, raw_path, account):
+    """None if the caller may make this EKS call, else the EksError to answer."""
+    if ActionAuthenticatorMixin.request_count < moto_settings.INITIAL_NO_AUTH_ACTION_COUNT:
+        ActionAuthenticatorMixin.request_count += 1
+        return None
+    method = environ["REQUEST_METHOD"]
+    operation = next((op for m, rx, op in EKS_OPERATIONS if m == method and rx.fullmatch(raw_path)), None)
+    if operation is None:
+        return bad_request(f"unknown EKS operation {method} {raw_path}")
+    headers = {key[5:].replace("_", "-").title(): value for key, value in environ.items() if key.startswith("HTTP_")}
+    try:
+        IAMRequest(account_id=account, method=method, path=raw_path, data={}, body=b"", headers=headers,
+                   action=operation).check_action_permitted("*")
+    except AccessDeniedError as err:
+        return EksError(403, "AccessDeniedException", err.message)
+    except Exception as err:  # unknown access key and the like
+        return EksError(403, "UnrecognizedClientException", str(err))
+    return None
+
+
 class FleetMiddleware:
     def __init__(self, app):
         self.app = app
@@ -912,9 +986,12 @@ class FleetMiddleware:
             except KeyError:  # a region moto has no EKS backend for: moto's answer
                 return self.app(environ, start_response)
             settle(call.backend)
-            if not found:  # an EKS operation moto serves as it is
+            denied = eks_authorize(environ, raw, call.account)
+            if not found and not denied:  # an EKS operation moto serves as it is
                 return self.app(environ, start_response)
             try:
+                if denied:
+                    raise denied
                 result = found[0](call)
                 if isinstance(result, dict):
                     result = ("200 OK", [("Content-Type", "application/json")], json.dumps(result).encode())

@@ -335,6 +335,38 @@ def check_delays():
         proc.wait(10)
 
 
+def check_iam_authorization():
+    """With IAM enforced, EKS calls are allowed or denied by the caller's policies."""
+    proc, url = start()
+    try:
+        iam = client(url, "iam", "us-east-1")
+        iam.create_user(UserName="lister")
+        iam.put_user_policy(UserName="lister", PolicyName="p", PolicyDocument=json.dumps({
+            "Version": "2012-10-17",
+            "Statement": [{"Effect": "Allow", "Action": ["eks:ListClusters", "iam:CreateRole"], "Resource": "*"}]}))
+        key = iam.create_access_key(UserName="lister")["AccessKey"]
+        request = urllib.request.Request(url + "/moto-api/reset-auth", data=b"0", method="POST",
+                                         headers={"Content-Type": "text/plain"})
+        assert json.load(urllib.request.urlopen(request))["status"] == "ok"
+        as_lister = {"aws_access_key_id": key["AccessKeyId"], "aws_secret_access_key": key["SecretAccessKey"]}
+        eks = boto3.client("eks", endpoint_url=url, region_name="eu-west-1", **as_lister)
+        assert eks.list_clusters()["clusters"] == []
+        message = error(eks.describe_cluster, "AccessDeniedException", 403, name="x")
+        assert "user/lister is not authorized to perform: eks:DescribeCluster" in message, message
+        iam = boto3.client("iam", endpoint_url=url, region_name="us-east-1", **as_lister)
+        # A policy document with JSON punctuation in the form body: allowed (moto's
+        # own signature check would refuse it from any SDK encoding unlike Python's).
+        iam.create_role(RoleName="r", AssumeRolePolicyDocument=json.dumps({"Statement": []}))
+        try:
+            iam.list_roles()
+            raise AssertionError("iam:ListRoles is not in the policy")
+        except ClientError as err:
+            assert err.response["Error"]["Code"] == "AccessDenied", err.response
+    finally:
+        proc.terminate()
+        proc.wait(10)
+
+
 def main():
     proc, url = start()
     try:
@@ -352,6 +384,7 @@ def main():
         proc.terminate()
         proc.wait(10)
     check_delays()
+    check_iam_authorization()
     print("moto_fleet self-check: OK")
 
 

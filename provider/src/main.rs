@@ -14,6 +14,7 @@ async fn main() -> ExitCode {
         .with_ansi(false)
         .init();
 
+    ignore_interrupts();
     match protocol::serve(FleetProvider::default()).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) if protocol::is_not_a_plugin(&err) => {
@@ -24,5 +25,23 @@ async fn main() -> ExitCode {
             eprintln!("terraform-provider-fleet: {err:#}");
             ExitCode::from(1)
         }
+    }
+}
+
+/// Ctrl-C in a terminal reaches the whole foreground process group, the
+/// provider included. Terraform handles it: it calls StopProvider, which ends
+/// waits early and returns state for what exists. Dying on the signal instead
+/// would lose the ids of objects being created, so, like go-plugin providers,
+/// the provider only notes interrupts.
+fn ignore_interrupts() {
+    match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt()) {
+        Ok(mut interrupts) => {
+            tokio::spawn(async move {
+                while interrupts.recv().await.is_some() {
+                    tracing::info!("interrupt received; waiting for Terraform's StopProvider");
+                }
+            });
+        }
+        Err(err) => tracing::warn!("could not handle SIGINT: {err}"),
     }
 }

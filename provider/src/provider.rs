@@ -10,7 +10,7 @@ use crate::protocol::diagnostics::{AttributePath, Diagnostics};
 use crate::protocol::schema::{Attribute, Schema, Validator};
 use crate::protocol::types::Type;
 use crate::protocol::value::Value;
-use crate::resources::validators::{AwsRegion, RoleArn, WholeNumber};
+use crate::resources::validators::{AwsRegion, RoleArn, Tags, WholeNumber};
 use crate::resources::{self, Resource};
 
 /// The provider: its configuration and the resources it serves.
@@ -127,7 +127,8 @@ impl FleetProvider {
                     Type::map(Type::String),
                     "Tags applied to every taggable object the provider creates; a resource's `tags` override them key by key.",
                 )
-                .optional(),
+                .optional()
+                .validate(Tags),
                 Attribute::number(
                     "max_retries",
                     &format!("How many times an AWS call is retried on throttling and transient errors (default {DEFAULT_MAX_RETRIES})."),

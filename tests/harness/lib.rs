@@ -49,10 +49,18 @@ pub fn terraform_bin() -> PathBuf {
 pub struct Moto {
     child: Child,
     pub port: u16,
+    /// Keys the test's own SDK clients use (see `use_keys`).
+    keys: (String, String),
 }
 
 impl Moto {
     pub fn start() -> Result<Self> {
+        Self::start_with_env(&[])
+    }
+
+    /// moto with extra environment, e.g. `INITIAL_NO_AUTH_ACTION_COUNT` to
+    /// enforce IAM policies after the first N requests.
+    pub fn start_with_env(env: &[(&str, &str)]) -> Result<Self> {
         let port = free_port()?;
         // moto plus the project's extension for the EKS operations moto lacks.
         let launcher = project_root().join("tools").join("moto_fleet.py");
@@ -60,11 +68,16 @@ impl Moto {
             .arg(&launcher)
             .args(["-H", "127.0.0.1", "-p", &port.to_string()])
             .env("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")
+            .envs(env.iter().copied())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
             .with_context(|| format!("starting {} (run `make venv` first)", launcher.display()))?;
-        let moto = Self { child, port };
+        let moto = Self {
+            child,
+            port,
+            keys: (ACCESS_KEY.to_string(), SECRET_KEY.to_string()),
+        };
         let deadline = Instant::now() + Duration::from_secs(60);
         while Instant::now() < deadline {
             if moto.get("/moto-api/").is_ok() {
@@ -91,8 +104,30 @@ impl Moto {
         Ok(response)
     }
 
+    /// The test's own clients sign with these keys from now on (once moto
+    /// enforces IAM, the default keys belong to nobody).
+    pub fn use_keys(&mut self, key: &str, secret: &str) {
+        self.keys = (key.to_string(), secret.to_string());
+    }
+
+    /// From now on moto checks every request's signature and IAM policy
+    /// (`POST /moto-api/reset-auth` with 0 unauthenticated requests left).
+    pub fn enforce_iam(&self) -> Result<()> {
+        let mut stream = TcpStream::connect(("127.0.0.1", self.port))?;
+        write!(
+            stream,
+            "POST /moto-api/reset-auth HTTP/1.0\r\nHost: 127.0.0.1\r\nContent-Length: 1\r\n\r\n0"
+        )?;
+        let mut response = String::new();
+        stream.read_to_string(&mut response)?;
+        if !response.contains("\"status\": \"ok\"") && !response.contains("\"status\":\"ok\"") {
+            bail!("moto refused reset-auth: {response}");
+        }
+        Ok(())
+    }
+
     pub async fn ec2(&self, region: &str) -> aws_sdk_ec2::Client {
-        self.ec2_with_keys(region, ACCESS_KEY, SECRET_KEY, None).await
+        self.ec2_with_keys(region, &self.keys.0, &self.keys.1, None).await
     }
 
     pub async fn ec2_with_keys(
@@ -195,6 +230,11 @@ impl Workspace {
         self.extra_env.push((key.to_string(), value.to_string()));
     }
 
+    /// Points the provider at `url` (a fault proxy) instead of moto.
+    pub fn use_endpoint(&mut self, url: &str) {
+        self.moto_url = url.to_string();
+    }
+
     /// Runs terraform without `key` in its environment.
     pub fn unset_env(&mut self, key: &str) {
         self.removed_env.push(key.to_string());
@@ -207,6 +247,42 @@ impl Workspace {
 
     /// Runs `terraform ARGS` in the workspace (no -input, no colour).
     pub fn terraform(&self, args: &[&str]) -> Result<Run> {
+        let output = self
+            .command(args)
+            .output()
+            .with_context(|| format!("running {}", terraform_bin().display()))?;
+        Ok(Run {
+            code: output.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+        })
+    }
+
+    /// Starts `terraform ARGS` in a process group of its own (Terraform and
+    /// the provider it launches), with output captured to files, so a test
+    /// can signal the group the way a terminal's Ctrl-C or a CI kill does.
+    pub fn spawn(&self, args: &[&str]) -> Result<Child> {
+        use std::os::unix::process::CommandExt;
+        let stdout = std::fs::File::create(self.path().join("spawned.stdout"))?;
+        let stderr = std::fs::File::create(self.path().join("spawned.stderr"))?;
+        self.command(args)
+            .process_group(0)
+            .stdout(stdout)
+            .stderr(stderr)
+            .spawn()
+            .with_context(|| format!("starting {}", terraform_bin().display()))
+    }
+
+    /// What a `spawn`ed terraform printed, once it has exited.
+    pub fn spawned_run(&self, status: std::process::ExitStatus) -> Result<Run> {
+        Ok(Run {
+            code: status.code().unwrap_or(-1),
+            stdout: std::fs::read_to_string(self.path().join("spawned.stdout"))?,
+            stderr: std::fs::read_to_string(self.path().join("spawned.stderr"))?,
+        })
+    }
+
+    fn command(&self, args: &[&str]) -> Command {
         let mut command = Command::new(terraform_bin());
         command
             .args(args)
@@ -226,14 +302,7 @@ impl Workspace {
         for key in &self.removed_env {
             command.env_remove(key);
         }
-        let output = command
-            .output()
-            .with_context(|| format!("running {}", terraform_bin().display()))?;
-        Ok(Run {
-            code: output.status.code().unwrap_or(-1),
-            stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-        })
+        command
     }
 
     pub fn apply(&self) -> Result<Run> {
@@ -409,7 +478,7 @@ impl Moto {
 
 impl Moto {
     pub async fn eks(&self, region: &str) -> aws_sdk_eks::Client {
-        let creds = aws_sdk_eks::config::Credentials::new(ACCESS_KEY, SECRET_KEY, None, None, "tests");
+        let creds = aws_sdk_eks::config::Credentials::new(&self.keys.0, &self.keys.1, None, None, "tests");
         let config = aws_sdk_eks::Config::builder()
             .behavior_version(aws_sdk_eks::config::BehaviorVersion::latest())
             .region(aws_sdk_eks::config::Region::new(region.to_string()))
@@ -420,7 +489,7 @@ impl Moto {
     }
 
     pub async fn iam(&self) -> aws_sdk_iam::Client {
-        let creds = aws_sdk_iam::config::Credentials::new(ACCESS_KEY, SECRET_KEY, None, None, "tests");
+        let creds = aws_sdk_iam::config::Credentials::new(&self.keys.0, &self.keys.1, None, None, "tests");
         let config = aws_sdk_iam::Config::builder()
             .behavior_version(aws_sdk_iam::config::BehaviorVersion::latest())
             .region(aws_sdk_iam::config::Region::new("us-east-1"))
@@ -429,6 +498,162 @@ impl Moto {
             .build();
         aws_sdk_iam::Client::from_conf(config)
     }
+}
+
+/// `tools/fault_proxy.py` in front of a moto: the provider talks to the
+/// proxy (`Workspace::use_endpoint`), the test's own checks talk to moto.
+pub struct FaultProxy {
+    child: Child,
+    pub port: u16,
+}
+
+impl FaultProxy {
+    pub fn start(moto: &Moto) -> Result<Self> {
+        let port = free_port()?;
+        let script = project_root().join("tools").join("fault_proxy.py");
+        let child = Command::new(venv_bin("python"))
+            .arg(&script)
+            .args(["--target", &moto.url(), "-H", "127.0.0.1", "-p", &port.to_string()])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .with_context(|| format!("starting {}", script.display()))?;
+        let proxy = Self { child, port };
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while Instant::now() < deadline {
+            if proxy.stats().is_ok() {
+                return Ok(proxy);
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        bail!("the fault proxy did not answer on port {port} within 30 s")
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    fn request(&self, method: &str, path: &str, body: &str) -> Result<String> {
+        let mut stream = TcpStream::connect(("127.0.0.1", self.port))?;
+        write!(
+            stream,
+            "{method} {path} HTTP/1.0\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+            body.len()
+        )?;
+        let mut response = String::new();
+        stream.read_to_string(&mut response)?;
+        let (head, body) = response.split_once("\r\n\r\n").context("not an HTTP response")?;
+        if !head.starts_with("HTTP/1.1 200") && !head.starts_with("HTTP/1.0 200") {
+            bail!("fault proxy answered {head}");
+        }
+        Ok(body.to_string())
+    }
+
+    /// Replaces the schedule (and clears the counters): `{"seed": N, "rules": [...]}`.
+    pub fn schedule(&self, schedule: serde_json::Value) -> Result<()> {
+        self.request("POST", "/fault-proxy/schedule", &schedule.to_string())
+            .map(|_| ())
+    }
+
+    /// No more faults; counters cleared.
+    pub fn clear(&self) -> Result<()> {
+        self.request("POST", "/fault-proxy/clear", "{}").map(|_| ())
+    }
+
+    /// `{"forwarded", "injected": {kind: n}, "injected_total", "injected_actions", "actions": {"svc:Action": n}}`.
+    pub fn stats(&self) -> Result<serde_json::Value> {
+        Ok(serde_json::from_str(&self.request("GET", "/fault-proxy/stats", "")?)?)
+    }
+}
+
+impl Drop for FaultProxy {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Everything moto holds that a fleet could leave behind, in `regions` (and
+/// IAM), as "kind id" strings: compare a snapshot before and after to find
+/// orphans. Default VPCs and what belongs to them are left out.
+pub async fn inventory(moto: &Moto, regions: &[&str]) -> Result<std::collections::BTreeSet<String>> {
+    let mut found = std::collections::BTreeSet::new();
+    for region in regions {
+        let ec2 = moto.ec2(region).await;
+        let vpcs = ec2.describe_vpcs().send().await?;
+        let default_vpcs: Vec<String> = vpcs
+            .vpcs()
+            .iter()
+            .filter(|v| v.is_default() == Some(true))
+            .filter_map(|v| v.vpc_id().map(str::to_string))
+            .collect();
+        let ours = |vpc: Option<&str>| vpc.is_some_and(|v| !default_vpcs.iter().any(|d| d == v));
+        for v in vpcs.vpcs() {
+            if ours(v.vpc_id()) {
+                found.insert(format!("{region} vpc {}", v.vpc_id().unwrap_or_default()));
+            }
+        }
+        for s in ec2.describe_subnets().send().await?.subnets() {
+            if ours(s.vpc_id()) {
+                found.insert(format!("{region} subnet {}", s.subnet_id().unwrap_or_default()));
+            }
+        }
+        for t in ec2.describe_route_tables().send().await?.route_tables() {
+            if ours(t.vpc_id()) {
+                found.insert(format!(
+                    "{region} route-table {}",
+                    t.route_table_id().unwrap_or_default()
+                ));
+            }
+        }
+        for g in ec2.describe_security_groups().send().await?.security_groups() {
+            if ours(g.vpc_id()) && g.group_name() != Some("default") {
+                found.insert(format!("{region} security-group {}", g.group_id().unwrap_or_default()));
+            }
+        }
+        for g in ec2.describe_internet_gateways().send().await?.internet_gateways() {
+            let attached_to_default = g.attachments().iter().any(|a| !ours(a.vpc_id()));
+            if !attached_to_default {
+                found.insert(format!(
+                    "{region} internet-gateway {}",
+                    g.internet_gateway_id().unwrap_or_default()
+                ));
+            }
+        }
+        for n in ec2.describe_nat_gateways().send().await?.nat_gateways() {
+            if !matches!(n.state().map(|s| s.as_str()), Some("deleted" | "deleting")) {
+                found.insert(format!(
+                    "{region} nat-gateway {}",
+                    n.nat_gateway_id().unwrap_or_default()
+                ));
+            }
+        }
+        for a in ec2.describe_addresses().send().await?.addresses() {
+            found.insert(format!("{region} eip {}", a.allocation_id().unwrap_or_default()));
+        }
+        for p in live_peerings(&ec2).await? {
+            found.insert(format!("peering {}", p.vpc_peering_connection_id().unwrap_or_default()));
+        }
+        let eks = moto.eks(region).await;
+        for c in eks.list_clusters().send().await?.clusters() {
+            found.insert(format!("{region} eks-cluster {c}"));
+            for g in eks.list_nodegroups().cluster_name(c).send().await?.nodegroups() {
+                found.insert(format!("{region} eks-nodegroup {c}/{g}"));
+            }
+        }
+    }
+    for r in moto.iam().await.list_roles().send().await?.roles() {
+        // moto's own service-linked roles are not ours.
+        if !r.path().starts_with("/aws-service-role/") {
+            found.insert(format!("iam role {}", r.role_name()));
+        }
+    }
+    Ok(found)
+}
+
+/// What `after` holds that `before` didn't.
+pub fn orphans(before: &std::collections::BTreeSet<String>, after: &std::collections::BTreeSet<String>) -> Vec<String> {
+    after.difference(before).cloned().collect()
 }
 
 pub mod terragrunt;

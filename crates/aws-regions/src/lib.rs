@@ -49,6 +49,9 @@ pub fn is_known(region: &str) -> bool {
 
 /// The known region closest to a misspelt one, if any is close.
 pub fn suggest(region: &str) -> Option<&'static str> {
+    // Case is a typo too ("US-EAST-1"), but costs no edits.
+    let region = region.to_ascii_lowercase();
+    let region = region.as_str();
     REGIONS
         .iter()
         .map(|known| (edit_distance(region, known), *known))

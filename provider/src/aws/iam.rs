@@ -10,6 +10,7 @@ use aws_sdk_iam::types::Tag;
 use super::AwsError;
 use super::error::AwsResultExt;
 use super::error::aws_err;
+use super::tags::OWNER_TAG;
 
 /// Who may assume a role, and which AWS managed policies it gets.
 pub struct RoleSpec {
@@ -59,10 +60,11 @@ pub fn partition_of(arn: &str) -> &str {
 }
 
 impl Iam {
-    /// Creates the role with its trust policy and managed policies. A role of
-    /// that name is never adopted: nothing tells whose it is (another state
+    /// Creates the role with its trust policy (the managed policies follow
+    /// with `attach_policies`, once the caller has recorded the role). A role
+    /// of that name is never adopted: nothing tells whose it is (another state
     /// may manage a cluster of the same name), and destroy would delete it.
-    pub async fn ensure_role(
+    pub async fn create_role(
         &self,
         name: &str,
         owner: &str,
@@ -84,21 +86,40 @@ impl Iam {
             .send()
             .await
             .map_err(aws_err("CreateRole", &self.region));
-        let arn = match created {
-            Ok(out) => out.role().map(|r| r.arn().to_string()).unwrap_or_default(),
-            Err(err) if err.code == "EntityAlreadyExists" => {
-                return Err(AwsError {
-                    message: format!(
-                        "IAM role {name} already exists and this resource did not create it (another state, or an \
-                         interrupted apply whose state was lost): pass its ARN as cluster_role_arn / node_role_arn to \
-                         use it, or delete it"
-                    ),
-                    ..err
-                });
-            }
-            Err(err) => return Err(err),
-        };
-        let partition = partition_of(&arn).to_string();
+        match created {
+            Ok(out) => Ok(out.role().map(|r| r.arn().to_string()).unwrap_or_default()),
+            Err(err) if err.code == "EntityAlreadyExists" => Err(AwsError {
+                message: format!(
+                    "IAM role {name} already exists and this resource did not create it (another state, or an \
+                     interrupted apply whose state was lost): pass its ARN as cluster_role_arn / node_role_arn to \
+                     use it, or delete it"
+                ),
+                ..err
+            }),
+            Err(err) => Err(err),
+        }
+    }
+
+    /// The ARN of role `name` if it exists and carries the owner tag
+    /// `owner`, i.e. this provider made it for that cluster.
+    pub async fn find_owned_role(&self, name: &str, owner: &str) -> Result<Option<String>, AwsError> {
+        let found = self
+            .client
+            .get_role()
+            .role_name(name)
+            .send()
+            .await
+            .map_err(aws_err("GetRole", &self.region))
+            .found()?;
+        Ok(found.and_then(|out| out.role().cloned()).and_then(|role| {
+            let owned = role.tags().iter().any(|t| t.key() == OWNER_TAG && t.value() == owner);
+            owned.then(|| role.arn().to_string())
+        }))
+    }
+
+    /// Attaches the AWS managed policies of `spec` to the role `arn`.
+    pub async fn attach_policies(&self, name: &str, arn: &str, spec: &RoleSpec) -> Result<(), AwsError> {
+        let partition = partition_of(arn).to_string();
         for policy in spec.managed_policies {
             self.client
                 .attach_role_policy()
@@ -108,7 +129,7 @@ impl Iam {
                 .await
                 .map_err(aws_err("AttachRolePolicy", &self.region))?;
         }
-        Ok(arn)
+        Ok(())
     }
 
     /// Detaches every managed policy and deletes the role; gone is fine.

@@ -16,6 +16,7 @@ use std::sync::Arc;
 use aws_config::retry::RetryConfig;
 use aws_config::sts::AssumeRoleProvider;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_sdk_ec2::config::retry::{RetryPartition, TokenBucket};
 use tokio::sync::{Mutex, OnceCell};
 
 pub use error::AwsError;
@@ -97,6 +98,9 @@ impl Aws {
     async fn base_config(&self) -> &SdkConfig {
         self.base
             .get_or_init(|| async {
+                // Standard mode: throttling and transient errors (5xx, resets,
+                // timeouts) are retried with exponential backoff and jitter,
+                // `max_retries` times (25 by default, as in hashicorp/aws).
                 let mut loader = aws_config::defaults(BehaviorVersion::latest())
                     .retry_config(RetryConfig::standard().with_max_attempts(self.settings.max_retries + 1));
                 if let Some(profile) = &self.settings.profile {
@@ -158,7 +162,9 @@ impl Aws {
     pub async fn ec2(&self, region: &str, role_arn: Option<&str>) -> aws_sdk_ec2::Client {
         let endpoint = self.settings.endpoints.ec2.clone();
         self.client(&self.ec2_clients, region, role_arn, |config| {
-            let mut builder = aws_sdk_ec2::config::Builder::from(config).region(Region::new(region.to_string()));
+            let mut builder = aws_sdk_ec2::config::Builder::from(config)
+                .region(Region::new(region.to_string()))
+                .retry_partition(retry_partition("ec2", region));
             // Only an explicit override replaces AWS_ENDPOINT_URL* from the shared config.
             if endpoint.is_some() {
                 builder.set_endpoint_url(endpoint);
@@ -171,7 +177,9 @@ impl Aws {
     pub async fn eks(&self, region: &str) -> aws_sdk_eks::Client {
         let endpoint = self.settings.endpoints.eks.clone();
         self.client(&self.eks_clients, region, None, |config| {
-            let mut builder = aws_sdk_eks::config::Builder::from(config).region(Region::new(region.to_string()));
+            let mut builder = aws_sdk_eks::config::Builder::from(config)
+                .region(Region::new(region.to_string()))
+                .retry_partition(retry_partition("eks", region));
             // Only an explicit override replaces AWS_ENDPOINT_URL* from the shared config.
             if endpoint.is_some() {
                 builder.set_endpoint_url(endpoint);
@@ -186,7 +194,9 @@ impl Aws {
         let endpoint = self.settings.endpoints.iam.clone();
         let signing_region = iam_region(region);
         self.client(&self.iam_clients, signing_region, None, |config| {
-            let mut builder = aws_sdk_iam::config::Builder::from(config).region(Region::new(signing_region));
+            let mut builder = aws_sdk_iam::config::Builder::from(config)
+                .region(Region::new(signing_region))
+                .retry_partition(retry_partition("iam", signing_region));
             // Only an explicit override replaces AWS_ENDPOINT_URL* from the shared config.
             if endpoint.is_some() {
                 builder.set_endpoint_url(endpoint);
@@ -215,6 +225,19 @@ impl Aws {
         let client = build(&config);
         cache.lock().await.entry(key).or_insert(client).clone()
     }
+}
+
+/// A retry partition without the SDK's retry quota. The standard strategy
+/// otherwise stops retrying once a shared token bucket (500 tokens, 5 per
+/// throttled retry) runs dry, which a fleet apply hits under sustained
+/// throttling: one call then fails half-way through a create although its own
+/// attempts (`max_retries`) are not used up. hashicorp/aws turns the quota off
+/// for the same reason. Attempts stay bounded by `max_retries`, and the
+/// backoff (exponential with jitter, up to 20 s) still spaces them out.
+fn retry_partition(service: &str, region: &str) -> RetryPartition {
+    RetryPartition::custom(format!("fleet-{service}-{region}"))
+        .token_bucket(TokenBucket::unlimited())
+        .build()
 }
 
 /// IAM's signing region for the partition a region belongs to.

@@ -2,6 +2,12 @@
 
 use std::collections::BTreeMap;
 
+/// The tag every EC2 object and IAM role of a cluster carries, valued
+/// `REGION/NAME`: what finds them when Terraform was killed before it could
+/// save their ids (see the README's Reliability section). It is not part of
+/// `tags_all`, so tag updates never touch it.
+pub const OWNER_TAG: &str = "eksfleet:owner";
+
 /// Keys to remove, and keys to add or change.
 #[derive(Debug, Default, PartialEq)]
 pub struct TagDiff {

@@ -604,12 +604,31 @@ mod tests {
             })
         }
 
+        /// 2,000 cases in `make test`; `make test-faults` (and CI) runs a
+        /// bounded longer fuzz by setting PROPTEST_CASES.
+        fn cases() -> u32 {
+            std::env::var("PROPTEST_CASES")
+                .ok()
+                .and_then(|n| n.parse().ok())
+                .unwrap_or(2000)
+        }
+
         proptest! {
-            #![proptest_config(ProptestConfig::with_cases(2000))]
+            #![proptest_config(ProptestConfig::with_cases(cases()))]
 
             #[test]
             fn arbitrary_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..256), ty in any_type()) {
                 let _ = Value::from_msgpack(&bytes, &ty);
+            }
+
+            /// Raw state (upgraded or imported) arrives as JSON bytes.
+            #[test]
+            fn arbitrary_json_never_panics(bytes in proptest::collection::vec(any::<u8>(), 0..256), text in "[\\[\\]{}\":,0-9a-c.eE+-]{0,64}", ty in any_type()) {
+                for input in [bytes.as_slice(), text.as_bytes()] {
+                    if let Ok(json) = serde_json::from_slice::<serde_json::Value>(input) {
+                        let _ = Value::from_json(&json, &ty);
+                    }
+                }
             }
 
             #[test]

@@ -291,6 +291,54 @@ impl Validator for Cidr {
     }
 }
 
+/// Tag maps (`tags`, `default_tags`), by the rules EC2, EKS and IAM share:
+/// keys of 1 to 128 and values of up to 256 characters, made of letters and
+/// digits (any script), spaces and `_ . : / = + - @`. Keys starting `aws:`
+/// are AWS's and `eksfleet:` the provider's own. Checked at plan time, so a
+/// tag AWS would refuse never fails an apply half-way.
+pub struct Tags;
+
+fn tag_text_ok(text: &str) -> bool {
+    text.chars()
+        .all(|c| c.is_alphanumeric() || c == ' ' || "_.:/=+-@".contains(c))
+}
+
+impl Validator for Tags {
+    fn validate(&self, value: &Value, path: &AttributePath, diags: &mut Diagnostics) {
+        let Value::Map(tags) = value else { return };
+        for (key, tag_value) in tags {
+            let reserved = ["aws:", "eksfleet:"]
+                .into_iter()
+                .find(|prefix| key.to_ascii_lowercase().starts_with(prefix));
+            let problem = if key.is_empty() || key.chars().count() > 128 {
+                Some("a tag key must be 1 to 128 characters".to_string())
+            } else if !tag_text_ok(key) {
+                Some("a tag key may hold only letters, digits, spaces and _ . : / = + - @".to_string())
+            } else if let Some(prefix) = reserved {
+                Some(format!("tag keys starting with {prefix:?} are reserved"))
+            } else {
+                match tag_value.as_str() {
+                    Some(text) if text.chars().count() > 256 => {
+                        Some("a tag value must be at most 256 characters".to_string())
+                    }
+                    Some(text) if !tag_text_ok(text) => {
+                        Some("a tag value may hold only letters, digits, spaces and _ . : / = + - @".to_string())
+                    }
+                    _ => None,
+                }
+            };
+            if let Some(problem) = problem {
+                diags.attribute_error(&path.key(key), "Invalid tag", format!("{path}[{key:?}]: {problem}."));
+            }
+        }
+    }
+
+    fn describe(&self) -> String {
+        "have AWS tag keys (1 to 128 characters) and values (up to 256) of letters, digits, spaces and `_ . : / = + - @`"
+            .into()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -306,6 +354,46 @@ mod tests {
         assert!(errors(&AwsRegion, "us-west-2").is_empty());
         let e = errors(&AwsRegion, "us-wset-2");
         assert!(e[0].contains("Did you mean \"us-west-2\""), "{e:?}");
+        let e = errors(&AwsRegion, "EU-WEST-1");
+        assert!(e[0].contains("Did you mean \"eu-west-1\""), "{e:?}");
+    }
+
+    fn tag_errors(key: &str, value: &str) -> Vec<String> {
+        let mut diags = Diagnostics::new();
+        let tags = Value::Map([(key.to_string(), Value::string(value))].into_iter().collect());
+        Tags.validate(&tags, &AttributePath::attr("tags"), &mut diags);
+        diags.iter().map(|d| d.detail.clone()).collect()
+    }
+
+    #[test]
+    fn tags_follow_the_aws_rules() {
+        for (key, value) in [
+            ("Team", "platform"),
+            ("kubernetes.io/cluster/edge", "shared"),
+            ("Équipe", "Données clients"),
+            ("cost-center", "a:b/c=d+e@f_g.h"),
+            ("Empty", ""),
+        ] {
+            assert!(tag_errors(key, value).is_empty(), "{key}={value}");
+        }
+        let long_key = "k".repeat(129);
+        let long_value = "v".repeat(257);
+        for (key, value, needle) in [
+            ("aws:createdBy", "x", "reserved"),
+            ("AWS:x", "x", "reserved"),
+            ("eksfleet:owner", "x", "reserved"),
+            ("", "x", "1 to 128"),
+            (long_key.as_str(), "x", "1 to 128"),
+            ("Team", long_value.as_str(), "at most 256"),
+            ("Team", "ops\nInjected: yes", "may hold only"),
+            ("<script>", "x", "may hold only"),
+            ("🔥", "x", "may hold only"),
+            ("Team", "$(reboot)", "may hold only"),
+        ] {
+            let e = tag_errors(key, value);
+            assert!(e.len() == 1 && e[0].contains(needle), "{key:?}={value:?}: {e:?}");
+            assert!(e[0].starts_with("tags["), "names the key: {e:?}");
+        }
     }
 
     #[test]

@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 
 use super::peering_routes::{SideRoutes, non_empty};
 use super::timeouts::{self, TimeoutDefaults, Timeouts};
-use super::validators::{AccountId, AwsRegion, Each, PEERING_ID, ROUTE_TABLE_ID, RoleArn, VPC_ID};
+use super::validators::{AccountId, AwsRegion, Each, PEERING_ID, ROUTE_TABLE_ID, RoleArn, Tags, VPC_ID};
 use super::{Applied, Resource, configured, default_region, error, finish, import_target, plan_tags_all, state_value};
 use crate::aws::ec2::{Ec2, Peering, Side, first_overlap, vpc_cidrs};
 use crate::aws::waiters::Deadline;
@@ -588,7 +588,9 @@ impl Resource for VpcCrossRegionPeering {
                      account); the accepter's `route_table_ids` and DNS option must then stay unset here.",
                 )
                 .default(Value::Bool(true)),
-                Attribute::typed("tags", Type::map(Type::String), "Tags for the peering connection.").optional(),
+                Attribute::typed("tags", Type::map(Type::String), "Tags for the peering connection.")
+                    .optional()
+                    .validate(Tags),
                 Attribute::typed(
                     "tags_all",
                     Type::map(Type::String),

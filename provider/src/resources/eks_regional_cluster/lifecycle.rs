@@ -16,7 +16,8 @@ use super::network::plan_subnets;
 use crate::aws::ec2::Ec2;
 use crate::aws::ec2_network::DefaultRoute;
 use crate::aws::eks::{ClusterSpec, Eks, nodegroup_spec};
-use crate::aws::iam::{CLUSTER_ROLE, Iam, NODE_ROLE, role_name};
+use crate::aws::iam::{CLUSTER_ROLE, Iam, NODE_ROLE, RoleSpec, role_name};
+use crate::aws::tags::OWNER_TAG;
 use crate::aws::waiters::{Deadline, StopSignal, retry_while_dependents_remain};
 use crate::aws::{Aws, AwsError};
 use crate::protocol::diagnostics::Diagnostics;
@@ -55,10 +56,11 @@ fn wait_fail(summary: &str) -> impl Fn(crate::aws::waiters::WaitError) -> Diagno
     move |e| error(summary.to_string(), e)
 }
 
-/// Tags for one object: the resource's tags, a Name, and extras.
-fn object_tags(model: &ClusterModel, name: String, extra: &[(&str, &str)]) -> BTreeMap<String, String> {
+/// Tags for one object: the resource's tags, a Name, the owner tag, and extras.
+fn object_tags(model: &ClusterModel, region: &str, name: String, extra: &[(&str, &str)]) -> BTreeMap<String, String> {
     let mut tags = model.tags_all.clone().unwrap_or_default();
     tags.insert("Name".into(), name);
+    tags.insert(OWNER_TAG.into(), format!("{region}/{}", model.name));
     for (k, v) in extra {
         tags.insert(k.to_string(), v.to_string());
     }
@@ -70,6 +72,15 @@ fn role_names(model: &ClusterModel, region: &str) -> (String, String) {
         format!("{}-{region}-cluster", model.name),
         format!("{}-{region}-node", model.name),
     )
+}
+
+/// What became of one of the cluster's roles.
+enum RoleOutcome {
+    /// The configuration gave its ARN.
+    Given(String),
+    /// Created by this resource; the error is from attaching its policies.
+    Created(String, Option<AwsError>),
+    Failed(AwsError),
 }
 
 /// Fills the computed attributes that come from the cluster itself.
@@ -115,7 +126,7 @@ pub async fn create(
     let deadline = Deadline::after(timeout);
     let region = clients.region.as_str();
     let name = model.name.as_str();
-    let base_tags = object_tags(model, name.to_string(), &[]);
+    let base_tags = object_tags(model, region, name.to_string(), &[]);
     *state = ClusterModel {
         id: Some(format!("{region}/{name}")),
         status: Some("CREATING".into()),
@@ -126,24 +137,38 @@ pub async fn create(
     // Roles and the VPC don't depend on each other: make them together.
     let owner = format!("{region}/{name}");
     let (cluster_role_name, node_role_name) = role_names(model, region);
+    // A role is recorded the moment CreateRole succeeds, even when attaching
+    // its policies then fails, so destroy deletes it.
+    let make_role = |role_name: String, spec: &'static RoleSpec| {
+        let (owner, base_tags) = (&owner, &base_tags);
+        async move {
+            let arn = clients
+                .iam
+                .create_role(&role_name, owner, spec, base_tags)
+                .await
+                .map_err(|e| (None, e))?;
+            match clients.iam.attach_policies(&role_name, &arn, spec).await {
+                Ok(()) => Ok(arn),
+                Err(e) => Err((Some(arn), e)),
+            }
+        }
+    };
+    let make_role = &make_role;
+    let role = |given: Option<String>, role_name: String, spec: &'static RoleSpec| async move {
+        if let Some(arn) = given {
+            return RoleOutcome::Given(arn);
+        }
+        match make_role(role_name, spec).await {
+            Ok(arn) => RoleOutcome::Created(arn, None),
+            Err((Some(arn), e)) => RoleOutcome::Created(arn, Some(e)),
+            Err((None, e)) => RoleOutcome::Failed(e),
+        }
+    };
     let roles = async {
-        let cluster = match &model.cluster_role_arn {
-            Some(arn) => Ok((arn.clone(), false)),
-            None => clients
-                .iam
-                .ensure_role(&cluster_role_name, &owner, &CLUSTER_ROLE, &base_tags)
-                .await
-                .map(|a| (a, true)),
-        };
-        let node = match &model.node_role_arn {
-            Some(arn) => Ok((arn.clone(), false)),
-            None => clients
-                .iam
-                .ensure_role(&node_role_name, &owner, &NODE_ROLE, &base_tags)
-                .await
-                .map(|a| (a, true)),
-        };
-        (cluster, node)
+        tokio::join!(
+            role(model.cluster_role_arn.clone(), cluster_role_name.clone(), &CLUSTER_ROLE),
+            role(model.node_role_arn.clone(), node_role_name.clone(), &NODE_ROLE)
+        )
     };
     let vpc = clients.ec2.create_vpc(&model.vpc_cidr, &base_tags);
     let ((cluster_role, node_role), vpc) = tokio::join!(roles, vpc);
@@ -153,16 +178,16 @@ pub async fn create(
         (node_role, &mut state.node_role_arn),
     ] {
         match role {
-            Ok((arn, owned)) => {
-                if owned {
-                    state
-                        .created_iam_role_names
-                        .get_or_insert_default()
-                        .push(role_name(&arn).to_string());
-                }
+            RoleOutcome::Given(arn) => *slot = Some(arn),
+            RoleOutcome::Created(arn, err) => {
+                state
+                    .created_iam_role_names
+                    .get_or_insert_default()
+                    .push(role_name(&arn).to_string());
                 *slot = Some(arn);
+                first_error = first_error.or(err);
             }
-            Err(e) => first_error = first_error.or(Some(e)),
+            RoleOutcome::Failed(e) => first_error = first_error.or(Some(e)),
         }
     }
     match vpc {
@@ -210,6 +235,7 @@ pub async fn create(
     for (i, zone) in zones.iter().enumerate() {
         let private_tags = object_tags(
             model,
+            region,
             format!("{name}-private-{zone}"),
             &[(&cluster_tag, "shared"), ("kubernetes.io/role/internal-elb", "1")],
         );
@@ -221,6 +247,7 @@ pub async fn create(
         state.private_subnet_ids.get_or_insert_default().push(id);
         let public_tags = object_tags(
             model,
+            region,
             format!("{name}-public-{zone}"),
             &[(&cluster_tag, "shared"), ("kubernetes.io/role/elb", "1")],
         );
@@ -247,7 +274,7 @@ pub async fn create(
         .attach_internet_gateway(&igw, &vpc_id)
         .await
         .map_err(fail("Could not attach the internet gateway"))?;
-    let public_tags = object_tags(model, format!("{name}-public"), &[]);
+    let public_tags = object_tags(model, region, format!("{name}-public"), &[]);
     let public_rt = clients
         .ec2
         .create_route_table(&vpc_id, &public_tags)
@@ -265,7 +292,7 @@ pub async fn create(
     state.nat_gateway_ids = Some(Vec::new());
     state.eip_allocation_ids = Some(Vec::new());
     for i in 0..nats_wanted {
-        let nat_tags = object_tags(model, format!("{name}-nat-{}", zones[i]), &[]);
+        let nat_tags = object_tags(model, region, format!("{name}-nat-{}", zones[i]), &[]);
         let eip = clients
             .ec2
             .allocate_eip(&nat_tags)
@@ -293,7 +320,7 @@ pub async fn create(
     state.private_route_table_ids = Some(Vec::new());
     for (i, zone) in zones.iter().enumerate() {
         let default_route = nats.get(i).or(nats.first()).map(|nat| DefaultRoute::NatGateway(nat));
-        let tags = object_tags(model, format!("{name}-private-{zone}"), &[]);
+        let tags = object_tags(model, region, format!("{name}-private-{zone}"), &[]);
         let rt = clients
             .ec2
             .create_route_table(&vpc_id, &tags)
@@ -985,7 +1012,7 @@ async fn repair_nat_gateways(
             continue;
         }
         let zone = zones.get(i).map_or("", String::as_str);
-        let tags = object_tags(planned, format!("{}-nat-{zone}", planned.name), &[]);
+        let tags = object_tags(planned, &clients.region, format!("{}-nat-{zone}", planned.name), &[]);
         let eip = clients
             .ec2
             .allocate_eip(&tags)
@@ -1372,6 +1399,16 @@ pub async fn import(
         },
         region,
     );
+    // No node group yet (an apply killed before it got there): the node role
+    // made for this cluster, found by name and owner tag, is adopted too, or
+    // destroy would leave it behind.
+    if node_role.is_none() {
+        node_role = clients
+            .iam
+            .find_owned_role(&own_node_role, &format!("{region}/{name}"))
+            .await
+            .map_err(&read_err)?;
+    }
     let created_roles: Vec<String> = [&cluster_role, &node_role]
         .into_iter()
         .flatten()

@@ -59,6 +59,34 @@ impl EksRegionalCluster {
 }
 
 /// `major.minor` as numbers.
+/// A KMS key ARN, in the cluster's region when that is known: EKS refuses a
+/// key from another region, which would fail the create after the network.
+fn check_kms_key(key: &str, region: Option<&str>, diags: &mut Diagnostics) {
+    let path = AttributePath::attr("secrets_kms_key_arn");
+    let key_region = key
+        .split(':')
+        .nth(3)
+        .filter(|r| key.starts_with("arn:") && !r.is_empty());
+    let Some(key_region) = key_region else {
+        diags.attribute_error(
+            &path,
+            "Malformed KMS key ARN",
+            format!("secrets_kms_key_arn: {key:?} is not a KMS key ARN (arn:aws:kms:REGION:ACCOUNT:key/ID)."),
+        );
+        return;
+    };
+    if let Some(region) = region.filter(|r| *r != key_region) {
+        diags.attribute_error(
+            &path,
+            "KMS key in another region",
+            format!(
+                "secrets_kms_key_arn: the key is in {key_region} but the cluster is in {region}: use a key \
+                 (or a multi-Region replica) in {region}."
+            ),
+        );
+    }
+}
+
 fn minor_version(version: &str) -> Option<(u32, u32)> {
     let (major, minor) = version.split_once('.')?;
     Some((major.parse().ok()?, minor.parse().ok()?))
@@ -170,23 +198,8 @@ impl Resource for EksRegionalCluster {
                 }
             }
         }
-        if let (Some(key), Some(region)) = (
-            config.attr("secrets_kms_key_arn").as_str(),
-            config.attr("region").as_str(),
-        ) {
-            match key.split(':').nth(3) {
-                Some(key_region) if key_region == region => {}
-                Some(key_region) if key.starts_with("arn:") => diags.attribute_error(
-                    &AttributePath::attr("secrets_kms_key_arn"),
-                    "KMS key in another region",
-                    format!("secrets_kms_key_arn: the key is in {key_region} but the cluster is in {region}: use a key (or a multi-Region replica) in {region}."),
-                ),
-                _ => diags.attribute_error(
-                    &AttributePath::attr("secrets_kms_key_arn"),
-                    "Malformed KMS key ARN",
-                    format!("secrets_kms_key_arn: {key:?} is not a KMS key ARN (arn:aws:kms:REGION:ACCOUNT:key/ID)."),
-                ),
-            }
+        if let Some(key) = config.attr("secrets_kms_key_arn").as_str() {
+            check_kms_key(key, config.attr("region").as_str(), diags);
         }
     }
 
@@ -201,6 +214,11 @@ impl Resource for EksRegionalCluster {
         if config.attr("region").is_null()
             && let Some(region) = default_region(&aws, &AttributePath::attr("region"), diags).await
         {
+            // The key's region could only be checked against an explicit
+            // `region` in ValidateResourceConfig; now the default is known.
+            if let Some(key) = config.attr("secrets_kms_key_arn").as_str() {
+                check_kms_key(key, Some(&region), diags);
+            }
             planned.set_attr("region", Value::string(region));
         }
         plan_tags_all(&aws, planned);

@@ -4,13 +4,14 @@ use std::time::Duration;
 
 use super::model::{DEFAULT_AMI_TYPE, DEFAULT_INSTANCE_TYPE};
 use super::validators::{
-    AccessPolicyArns, ClusterName, JsonDocument, KubernetesVersion, NodeGroupName, PrincipalArns, TaintEffects,
+    AccessPolicyArns, AddonName, ClusterName, JsonDocument, KubernetesVersion, NodeGroupName, PrincipalArns,
+    TaintEffects,
 };
 use crate::protocol::schema::{Attribute, Schema};
 use crate::protocol::types::Type;
 use crate::protocol::value::Value;
 use crate::resources::timeouts::{self, TimeoutDefaults};
-use crate::resources::validators::{AwsRegion, Each, RoleArn};
+use crate::resources::validators::{AwsRegion, Each, RoleArn, Tags};
 use crate::resources::validators::{Cidr, OneOf, WholeNumber};
 
 pub const TIMEOUTS: TimeoutDefaults = TimeoutDefaults {
@@ -199,7 +200,8 @@ pub fn schema() -> Schema {
                 addon_attributes(),
                 "EKS add-ons by name (`vpc-cni`, `coredns`, `kube-proxy`, `aws-ebs-csi-driver`, …); version and configuration update in place.",
             )
-            .optional(),
+            .optional()
+            .validate(AddonName),
             Attribute::map_nested(
                 "access_entries",
                 access_entry_attributes(),
@@ -230,7 +232,9 @@ pub fn schema() -> Schema {
             .computed()
             .requires_replace()
             .validate(RoleArn),
-            Attribute::typed("tags", Type::map(Type::String), "Tags for every object the resource creates.").optional(),
+            Attribute::typed("tags", Type::map(Type::String), "Tags for every object the resource creates.")
+                .optional()
+                .validate(Tags),
             Attribute::typed("tags_all", Type::map(Type::String), "The provider's `default_tags` merged with `tags`.").computed(),
             computed("id", "`REGION/NAME`, also the import id."),
             computed("arn", "ARN of the cluster."),

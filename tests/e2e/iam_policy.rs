@@ -1,0 +1,224 @@
+//! `docs/iam-policy.json` is exactly what the provider needs: the full
+//! lifecycle of a cluster and a peering (create, read, import, every kind of
+//! in-place update, drift repair, destroy) runs as an IAM user holding only
+//! that policy, with moto enforcing IAM. A missing action fails the run
+//! (access denied); an action the provider never called fails it too (the
+//! fault proxy, without faults, records every call).
+
+use std::collections::BTreeSet;
+
+use anyhow::{Context, Result};
+use eksfleet_tests::*;
+
+/// Permissions that are checked without an API call of their own: passing
+/// the cluster and node roles to EKS in CreateCluster / CreateNodegroup.
+const NOT_CALLS: [&str; 1] = ["iam:PassRole"];
+
+const ADMIN: &str = "arn:aws:iam::123456789012:role/platform-admins";
+const DEV: &str = "arn:aws:iam::123456789012:role/developers";
+const ADMIN_POLICY: &str = "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy";
+const VIEW_POLICY: &str = "arn:aws:eks::aws:cluster-access-policy/AmazonEKSViewPolicy";
+
+fn policy_actions() -> Result<BTreeSet<String>> {
+    let text = std::fs::read_to_string(project_root().join("docs/iam-policy.json"))?;
+    let doc: serde_json::Value = serde_json::from_str(&text)?;
+    let mut actions = BTreeSet::new();
+    for statement in doc["Statement"].as_array().context("Statement list")? {
+        match &statement["Action"] {
+            serde_json::Value::String(a) => {
+                actions.insert(a.clone());
+            }
+            serde_json::Value::Array(list) => actions.extend(list.iter().filter_map(|a| a.as_str()).map(String::from)),
+            other => anyhow::bail!("unexpected Action {other}"),
+        }
+    }
+    Ok(actions)
+}
+
+/// Stage 1 creates; stage 2 changes everything that updates in place;
+/// stage 3 removes entries and node groups.
+fn lifecycle(stage: u32) -> String {
+    let (version, tags, logs, cidrs, public) = match stage {
+        1 => (
+            "1.33",
+            "{ Team = \"a\", Old = \"x\" }",
+            "[\"api\"]",
+            "[\"10.50.0.0/16\"]",
+            false,
+        ),
+        _ => ("1.34", "{ Team = \"b\" }", "[\"audit\"]", "[\"10.60.0.0/16\"]", true),
+    };
+    let groups = match stage {
+        1 => "{ system = { desired_size = 2 } }",
+        2 => {
+            "{ system = { desired_size = 3, labels = { role = \"system\" } }, batch = { min_size = 0, desired_size = 0 } }"
+        }
+        _ => "{ system = { desired_size = 3, labels = { role = \"system\" } } }",
+    };
+    let addons = match stage {
+        1 => "{ vpc-cni = {}, coredns = {} }",
+        _ => "{ coredns = { configuration_values = jsonencode({ replicaCount = 3 }) } }",
+    };
+    let entries = match stage {
+        1 => format!(
+            "{{ \"{ADMIN}\" = {{ kubernetes_groups = [\"platform\"], policies = {{ \"{ADMIN_POLICY}\" = {{}}, \"{VIEW_POLICY}\" = {{}} }} }} }}"
+        ),
+        2 => format!(
+            "{{ \"{ADMIN}\" = {{ kubernetes_groups = [\"ops\"], policies = {{ \"{ADMIN_POLICY}\" = {{}} }} }}, \"{DEV}\" = {{}} }}"
+        ),
+        _ => "{}".to_string(),
+    };
+    let edge_tables = match stage {
+        1 => "fleet_eks_regional_cluster.edge.private_route_table_ids",
+        _ => "slice(fleet_eks_regional_cluster.edge.private_route_table_ids, 0, 1)",
+    };
+    format!(
+        r#"
+terraform {{
+  required_providers {{
+    fleet = {{ source = "eksfleet/fleet" }}
+  }}
+}}
+
+provider "fleet" {{
+  region       = "us-east-1"
+  default_tags = {{ ManagedBy = "eksfleet-iam" }}
+}}
+
+resource "fleet_eks_regional_cluster" "hub" {{
+  name                    = "hub"
+  vpc_cidr                = "10.0.0.0/16"
+  availability_zone_count = 2
+  nat_gateway_mode        = "single"
+  kubernetes_version      = "{version}"
+  endpoint_public_access  = {public}
+  api_allowed_cidrs       = {cidrs}
+  enabled_log_types       = {logs}
+  tags                    = {tags}
+  node_groups             = {groups}
+  addons                  = {addons}
+  access_entries          = {entries}
+}}
+
+resource "fleet_eks_regional_cluster" "edge" {{
+  name                    = "edge"
+  region                  = "us-west-2"
+  vpc_cidr                = "10.1.0.0/16"
+  availability_zone_count = 2
+  nat_gateway_mode        = "none"
+}}
+
+resource "fleet_vpc_cross_region_peering" "edge_to_hub" {{
+  requester = {{
+    region                          = "us-west-2"
+    vpc_id                          = fleet_eks_regional_cluster.edge.vpc_id
+    route_table_ids                 = {edge_tables}
+    allow_remote_vpc_dns_resolution = true
+  }}
+  accepter = {{
+    vpc_id                          = fleet_eks_regional_cluster.hub.vpc_id
+    route_table_ids                 = fleet_eks_regional_cluster.hub.private_route_table_ids
+    allow_remote_vpc_dns_resolution = {public}
+  }}
+  tags = {tags}
+}}
+
+output "hub_nat" {{
+  value = fleet_eks_regional_cluster.hub.nat_gateway_ids
+}}
+"#
+    )
+}
+
+/// Creates a user with `policy` (a JSON document) and returns its keys.
+async fn user_with_policy(iam: &aws_sdk_iam::Client, name: &str, policy: &str) -> Result<(String, String)> {
+    iam.create_user().user_name(name).send().await?;
+    iam.put_user_policy()
+        .user_name(name)
+        .policy_name(format!("{name}-policy"))
+        .policy_document(policy)
+        .send()
+        .await?;
+    let key = iam.create_access_key().user_name(name).send().await?;
+    let key = key.access_key().context("access key")?;
+    Ok((key.access_key_id().to_string(), key.secret_access_key().to_string()))
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn full_lifecycle_runs_with_exactly_the_documented_iam_policy() -> Result<()> {
+    let mut moto = Moto::start()?;
+    let policy = std::fs::read_to_string(project_root().join("docs/iam-policy.json"))?;
+    let iam = moto.iam().await;
+    let (provider_key, provider_secret) = user_with_policy(&iam, "fleet-provider", &policy).await?;
+    let everything = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}"#;
+    let (inspector_key, inspector_secret) = user_with_policy(&iam, "inspector", everything).await?;
+    // From here moto checks every request's signature and policy.
+    moto.enforce_iam()?;
+    moto.use_keys(&inspector_key, &inspector_secret);
+    let regions = ["us-east-1", "us-west-2"];
+    let before = inventory(&moto, &regions).await?;
+
+    let proxy = FaultProxy::start(&moto)?;
+    let mut ws = Workspace::new(&moto, &lifecycle(1))?;
+    ws.use_endpoint(&proxy.url());
+    ws.set_env("AWS_ACCESS_KEY_ID", &provider_key);
+    ws.set_env("AWS_SECRET_ACCESS_KEY", &provider_secret);
+
+    ws.apply()?;
+    assert_eq!(ws.plan_exit_code()?.code, 0, "clean after create");
+    ws.write("main.tf", &lifecycle(2))?;
+    ws.apply()?;
+
+    // Drift: a NAT gateway deleted out of band is repaired in place.
+    let nat = ws.output("hub_nat")?[0].as_str().unwrap_or_default().to_string();
+    moto.ec2("us-east-1")
+        .await
+        .delete_nat_gateway()
+        .nat_gateway_id(&nat)
+        .send()
+        .await?;
+    ws.apply()?;
+    ws.write("main.tf", &lifecycle(3))?;
+    ws.apply()?;
+    assert_eq!(ws.plan_exit_code()?.code, 0, "clean after updates");
+
+    // Import, in a second state (the edge has no node group, so its node
+    // role is found by name and owner tag).
+    let mut importer = Workspace::new(&moto, &lifecycle(3))?;
+    importer.use_endpoint(&proxy.url());
+    importer.set_env("AWS_ACCESS_KEY_ID", &provider_key);
+    importer.set_env("AWS_SECRET_ACCESS_KEY", &provider_secret);
+    for (address, id) in [
+        ("fleet_eks_regional_cluster.hub", "us-east-1/hub"),
+        ("fleet_eks_regional_cluster.edge", "us-west-2/edge"),
+    ] {
+        importer.terraform(&["import", "-no-color", address, id])?.ok()?;
+    }
+
+    ws.destroy()?;
+    let left = orphans(&before, &inventory(&moto, &regions).await?);
+    assert!(left.is_empty(), "orphans: {left:#?}");
+
+    let seen: BTreeSet<String> = proxy.stats()?["actions"]
+        .as_object()
+        .context("actions")?
+        .keys()
+        .cloned()
+        .collect();
+    let documented = policy_actions()?;
+    let missing: Vec<_> = seen.difference(&documented).collect();
+    let unused: Vec<_> = documented
+        .iter()
+        .filter(|a| !seen.contains(*a) && !NOT_CALLS.contains(&a.as_str()))
+        .collect();
+    eprintln!("FAULT-FIGURES iam-actions={}", documented.len());
+    assert!(
+        missing.is_empty(),
+        "called but not in docs/iam-policy.json: {missing:?}"
+    );
+    assert!(
+        unused.is_empty(),
+        "in docs/iam-policy.json but never called: {unused:?}"
+    );
+    Ok(())
+}
