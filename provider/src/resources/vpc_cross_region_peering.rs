@@ -139,6 +139,25 @@ fn side_attributes(side: &str) -> Vec<Attribute> {
     ]
 }
 
+/// Of one side's `tables`, those that still route `remote_cidr` through the
+/// peering (one call); `None` when the side has no tables or the CIDR is unknown.
+async fn still_routed(
+    ec2: &Ec2,
+    peering_id: &str,
+    tables: Option<&BTreeSet<String>>,
+    remote_cidr: Option<&str>,
+) -> Result<Option<BTreeSet<String>>, crate::aws::AwsError> {
+    let (Some(tables), Some(remote_cidr)) = (tables, remote_cidr) else {
+        return Ok(None);
+    };
+    let routes = SideRoutes {
+        ec2,
+        peering_id,
+        remote_cidr,
+    };
+    routes.still_routed(tables).await.map(Some)
+}
+
 impl VpcCrossRegionPeering {
     pub fn new(aws: Arc<AwsHandle>) -> Self {
         let mut resource = Self {
@@ -345,29 +364,42 @@ impl VpcCrossRegionPeering {
             state.requester.allow_remote_vpc_dns_resolution =
                 Some(peering.requester.allow_remote_vpc_dns_resolution.unwrap_or(false));
         }
-        if prior.auto_accept() && active {
+        // The accepter's view and both sides' routes are independent reads:
+        // made at once, judged in the order they used to be made.
+        let accepter_view = async {
+            if prior.auto_accept() && active {
+                sides.accepter.find_peering(&id).await.map(Some)
+            } else {
+                Ok(None)
+            }
+        };
+        let (accepter_view, requester_routes, accepter_routes) = tokio::join!(
+            accepter_view,
+            still_routed(
+                &sides.requester,
+                &id,
+                prior.requester.route_table_ids.as_ref(),
+                state.accepter_cidr_block.as_deref()
+            ),
+            still_routed(
+                &sides.accepter,
+                &id,
+                prior.accepter.route_table_ids.as_ref(),
+                state.requester_cidr_block.as_deref()
+            )
+        );
+        if let Some(accepter_view) = accepter_view.map_err(read_err)? {
             // Each side's options as seen from that side's region and account.
-            let accepter_view = sides.accepter.find_peering(&id).await.map_err(read_err)?;
             let allow = accepter_view
                 .map(|p| p.accepter.allow_remote_vpc_dns_resolution)
                 .unwrap_or(peering.accepter.allow_remote_vpc_dns_resolution);
             state.accepter.allow_remote_vpc_dns_resolution = Some(allow.unwrap_or(false));
         }
-        if let (Some(tables), Some(cidr)) = (&prior.requester.route_table_ids, &state.accepter_cidr_block) {
-            let routes = SideRoutes {
-                ec2: &sides.requester,
-                peering_id: &id,
-                remote_cidr: cidr,
-            };
-            state.requester.route_table_ids = Some(routes.still_routed(tables).await.map_err(read_err)?);
+        if let Some(tables) = requester_routes.map_err(read_err)? {
+            state.requester.route_table_ids = Some(tables);
         }
-        if let (Some(tables), Some(cidr)) = (&prior.accepter.route_table_ids, &state.requester_cidr_block) {
-            let routes = SideRoutes {
-                ec2: &sides.accepter,
-                peering_id: &id,
-                remote_cidr: cidr,
-            };
-            state.accepter.route_table_ids = Some(routes.still_routed(tables).await.map_err(read_err)?);
+        if let Some(tables) = accepter_routes.map_err(read_err)? {
+            state.accepter.route_table_ids = Some(tables);
         }
         Ok(Some(state))
     }

@@ -553,13 +553,10 @@ pub fn nat_count(model: &ClusterModel) -> usize {
 }
 
 /// Whether the VPC, subnets, route tables and internet gateway recorded in
-/// state all still exist (one call per kind).
+/// state all still exist: one call per kind, all four at once.
 async fn network_intact(clients: &Clients, state: &ClusterModel) -> Result<bool, AwsError> {
     let ec2 = &clients.ec2;
     let Some(vpc_id) = &state.vpc_id else { return Ok(true) };
-    if ec2.find_vpc(vpc_id).await?.is_none() {
-        return Ok(false);
-    }
     let subnets: Vec<String> = state
         .private_subnet_ids
         .iter()
@@ -567,9 +564,6 @@ async fn network_intact(clients: &Clients, state: &ClusterModel) -> Result<bool,
         .chain(state.public_subnet_ids.iter().flatten())
         .cloned()
         .collect();
-    if ec2.find_subnets(&subnets).await?.len() != subnets.len() {
-        return Ok(false);
-    }
     let tables: BTreeSet<String> = state
         .private_route_table_ids
         .iter()
@@ -577,16 +571,36 @@ async fn network_intact(clients: &Clients, state: &ClusterModel) -> Result<bool,
         .chain(state.public_route_table_ids.iter().flatten())
         .cloned()
         .collect();
-    if ec2.find_route_tables(&tables).await?.len() != tables.len() {
+    let igw = async {
+        match state.internet_gateway_id {
+            Some(_) => ec2.internet_gateway_of_vpc(vpc_id).await.map(Some),
+            None => Ok(None),
+        }
+    };
+    let (vpc, found_subnets, found_tables, igw) = tokio::join!(
+        ec2.find_vpc(vpc_id),
+        ec2.find_subnets(&subnets),
+        ec2.find_route_tables(&tables),
+        igw
+    );
+    // Judged in the order the calls used to be made one after another, so
+    // the outcome (and the error reported) is the same as then.
+    if vpc?.is_none() || found_subnets?.len() != subnets.len() || found_tables?.len() != tables.len() {
         return Ok(false);
     }
-    Ok(state.internet_gateway_id.is_none() || ec2.internet_gateway_of_vpc(vpc_id).await? == state.internet_gateway_id)
+    Ok(igw?.is_none_or(|attached| attached == state.internet_gateway_id))
 }
 
 /// Refreshes every managed object. A cluster or network object gone out of
 /// band comes back as status `DELETED` / `NETWORK_DRIFT`, which plans a
 /// replacement that first removes what is left; NAT gateways gone out of band
 /// drop out of state, which plans an in-place repair.
+///
+/// Independent reads run concurrently: the cluster, the network and the NAT
+/// gateways (EC2 and EKS, each kind in one batched call) first, then the
+/// add-ons, access entries and node groups of a cluster known to be ours.
+/// Results are judged in a fixed order, so what a refresh concludes doesn't
+/// depend on which answer comes first.
 pub async fn read(clients: &Clients, prior: &ClusterModel) -> Result<ClusterModel, Diagnostics> {
     let read_err = fail("Could not read the EKS cluster");
     let mut state = prior.clone();
@@ -595,31 +609,24 @@ pub async fn read(clients: &Clients, prior: &ClusterModel) -> Result<ClusterMode
     let Some(our_arn) = prior.arn.as_deref() else {
         return Ok(state);
     };
-    let cluster = clients.eks.find_cluster(&prior.name).await.map_err(&read_err)?;
+    let nat_ids = prior.nat_gateway_ids.clone().unwrap_or_default();
+    let (cluster, intact, live_nats) = tokio::join!(
+        clients.eks.find_cluster(&prior.name),
+        network_intact(clients, prior),
+        clients.ec2.live_nat_gateways(&nat_ids)
+    );
+    let cluster = cluster.map_err(&read_err)?;
     let Some(cluster) = cluster.filter(|c| c.arn() == Some(our_arn)) else {
         state.status = Some(DELETED.into());
         return Ok(state);
     };
-    if !network_intact(clients, prior)
-        .await
-        .map_err(fail("Could not read the cluster's network"))?
-    {
+    if !intact.map_err(fail("Could not read the cluster's network"))? {
         state.status = Some(NETWORK_DRIFT.into());
         return Ok(state);
     }
-    if let Some(nats) = &prior.nat_gateway_ids {
-        let mut live = Vec::new();
-        for nat in nats {
-            let nat_state = clients
-                .ec2
-                .nat_gateway_state(nat)
-                .await
-                .map_err(fail("Could not read a NAT gateway"))?;
-            if matches!(nat_state.as_deref(), Some("available" | "pending")) {
-                live.push(nat.clone());
-            }
-        }
-        state.nat_gateway_ids = Some(live);
+    if prior.nat_gateway_ids.is_some() {
+        let live = live_nats.map_err(fail("Could not read a NAT gateway"))?;
+        state.nat_gateway_ids = Some(nat_ids.into_iter().filter(|nat| live.contains(nat)).collect());
     }
     apply_cluster_facts(&mut state, &cluster, &clients.region);
     state.tags_all = Some(
@@ -643,89 +650,135 @@ pub async fn read(clients: &Clients, prior: &ClusterModel) -> Result<ClusterMode
     if prior.enabled_log_types.is_some() || !enabled.is_empty() {
         state.enabled_log_types = Some(enabled);
     }
-    if let Some(addons) = &prior.addons {
-        let mut refreshed = BTreeMap::new();
-        for (addon, config) in addons {
-            // An add-on removed out of band drops out: the plan reinstalls it.
-            if let Some((version, values)) = clients.eks.find_addon(&prior.name, addon).await.map_err(&read_err)? {
-                let configuration_values = match (&config.configuration_values, values) {
-                    (Some(mine), Some(actual)) if same_json(mine, &actual) => Some(mine.clone()),
-                    (_, actual) => actual,
-                };
-                refreshed.insert(
-                    addon.clone(),
-                    AddonModel {
-                        version: Some(version),
-                        configuration_values,
-                    },
-                );
-            }
-        }
-        state.addons = Some(refreshed);
+    let (addons, entries, groups) = tokio::join!(
+        read_addons(clients, prior),
+        read_access_entries(clients, prior),
+        read_node_groups(clients, prior)
+    );
+    if let Some(addons) = addons.map_err(&read_err)? {
+        state.addons = Some(addons);
     }
-    if let Some(entries) = &prior.access_entries {
-        let mut refreshed = BTreeMap::new();
-        for (principal, entry) in entries {
-            let Some(groups) = clients
-                .eks
-                .find_access_entry(&prior.name, principal)
-                .await
-                .map_err(&read_err)?
-            else {
-                continue;
+    if let Some(entries) = entries.map_err(&read_err)? {
+        state.access_entries = Some(entries);
+    }
+    if let Some(groups) = groups.map_err(&read_err)? {
+        state.node_groups = Some(groups);
+    }
+    Ok(state)
+}
+
+/// The add-ons in state, as they are now; one gone out of band drops out
+/// (the plan reinstalls it). `None` when state tracks none.
+async fn read_addons(
+    clients: &Clients,
+    prior: &ClusterModel,
+) -> Result<Option<BTreeMap<String, AddonModel>>, AwsError> {
+    let Some(addons) = &prior.addons else { return Ok(None) };
+    let found = join_all(addons.keys().map(|addon| clients.eks.find_addon(&prior.name, addon))).await;
+    let mut refreshed = BTreeMap::new();
+    for ((addon, config), found) in addons.iter().zip(found) {
+        if let Some((version, values)) = found? {
+            let configuration_values = match (&config.configuration_values, values) {
+                (Some(mine), Some(actual)) if same_json(mine, &actual) => Some(mine.clone()),
+                (_, actual) => actual,
             };
-            let policies = clients
-                .eks
-                .associated_policies(&prior.name, principal)
-                .await
-                .map_err(&read_err)?;
-            let policies: BTreeMap<String, PolicyModel> = policies
-                .into_iter()
-                .map(|(arn, scope)| {
-                    let namespaces = (!scope.namespaces.is_empty()).then(|| scope.namespaces.into_iter().collect());
-                    (
-                        arn,
-                        PolicyModel {
-                            scope: Some(scope.scope),
-                            namespaces,
-                        },
-                    )
-                })
-                .collect();
             refreshed.insert(
-                principal.clone(),
-                AccessEntryModel {
-                    kubernetes_groups: if entry.kubernetes_groups.is_none() && groups.is_empty() {
-                        None
-                    } else {
-                        Some(groups.into_iter().collect())
-                    },
-                    policies: if entry.policies.is_none() && policies.is_empty() {
-                        None
-                    } else {
-                        Some(policies)
-                    },
+                addon.clone(),
+                AddonModel {
+                    version: Some(version),
+                    configuration_values,
                 },
             );
         }
-        state.access_entries = Some(refreshed);
     }
-    if let Some(groups) = &prior.node_groups {
-        let mut refreshed = BTreeMap::new();
-        for (group, config) in groups {
-            // A node group deleted out of band drops out: the plan recreates it.
-            if let Some(actual) = clients
-                .eks
-                .find_nodegroup(&prior.name, group)
-                .await
-                .map_err(&read_err)?
-            {
-                refreshed.insert(group.clone(), config.refreshed(&nodegroup_spec(&actual)));
-            }
+    Ok(Some(refreshed))
+}
+
+/// The access entries in state with their policies; one gone out of band
+/// drops out. `None` when state tracks none.
+async fn read_access_entries(
+    clients: &Clients,
+    prior: &ClusterModel,
+) -> Result<Option<BTreeMap<String, AccessEntryModel>>, AwsError> {
+    let Some(entries) = &prior.access_entries else {
+        return Ok(None);
+    };
+    let found = join_all(
+        entries
+            .keys()
+            .map(|principal| read_access_entry(clients, &prior.name, principal)),
+    )
+    .await;
+    let mut refreshed = BTreeMap::new();
+    for ((principal, entry), found) in entries.iter().zip(found) {
+        let Some((groups, policies)) = found? else { continue };
+        let policies: BTreeMap<String, PolicyModel> = policies
+            .into_iter()
+            .map(|(arn, scope)| {
+                let namespaces = (!scope.namespaces.is_empty()).then(|| scope.namespaces.into_iter().collect());
+                (
+                    arn,
+                    PolicyModel {
+                        scope: Some(scope.scope),
+                        namespaces,
+                    },
+                )
+            })
+            .collect();
+        refreshed.insert(
+            principal.clone(),
+            AccessEntryModel {
+                kubernetes_groups: if entry.kubernetes_groups.is_none() && groups.is_empty() {
+                    None
+                } else {
+                    Some(groups.into_iter().collect())
+                },
+                policies: if entry.policies.is_none() && policies.is_empty() {
+                    None
+                } else {
+                    Some(policies)
+                },
+            },
+        );
+    }
+    Ok(Some(refreshed))
+}
+
+/// One access entry's Kubernetes groups and associated policies, if it exists.
+async fn read_access_entry(
+    clients: &Clients,
+    cluster: &str,
+    principal: &str,
+) -> Result<Option<(Vec<String>, BTreeMap<String, crate::aws::eks::PolicyScope>)>, AwsError> {
+    let Some(groups) = clients.eks.find_access_entry(cluster, principal).await? else {
+        return Ok(None);
+    };
+    let policies = clients.eks.associated_policies(cluster, principal).await?;
+    Ok(Some((groups, policies)))
+}
+
+/// The node groups in state, as they are now; one deleted out of band drops
+/// out (the plan recreates it). `None` when state tracks none.
+async fn read_node_groups(
+    clients: &Clients,
+    prior: &ClusterModel,
+) -> Result<Option<BTreeMap<String, NodeGroupModel>>, AwsError> {
+    let Some(groups) = &prior.node_groups else {
+        return Ok(None);
+    };
+    let found = join_all(
+        groups
+            .keys()
+            .map(|group| clients.eks.find_nodegroup(&prior.name, group)),
+    )
+    .await;
+    let mut refreshed = BTreeMap::new();
+    for ((group, config), found) in groups.iter().zip(found) {
+        if let Some(actual) = found? {
+            refreshed.insert(group.clone(), config.refreshed(&nodegroup_spec(&actual)));
         }
-        state.node_groups = Some(refreshed);
     }
-    Ok(state)
+    Ok(Some(refreshed))
 }
 
 pub async fn update(
