@@ -396,6 +396,38 @@ impl Manifest {
                 seen.push((net, cidr_key));
             }
         }
+        // An edge in another account than its hub peers across accounts: the
+        // accepter must assume a role in the hub's account, so both accounts
+        // must be known and the environment must name the role.
+        let clusters = self.clusters();
+        for edge in clusters.iter().filter(|c| c.role == Role::Edge) {
+            let Some(hub) = clusters.iter().find(|c| c.env == edge.env && c.role == Role::Hub) else {
+                continue;
+            };
+            let env = &self.environments[&edge.env];
+            if edge.is_same_account(hub) {
+                continue;
+            }
+            let key = format!("environments.{}.regions.{}.account_id", edge.env, edge.region);
+            if hub.account_id.is_none() || edge.account_id.is_none() {
+                return Err(fail(
+                    key,
+                    "differs from the hub's, which is unknown; set account_id on the environment or its hub as well"
+                        .into(),
+                ));
+            }
+            if env.deploy_role_name.is_none() {
+                return Err(fail(
+                    key,
+                    format!(
+                        "differs from the hub's ({}): cross-account peering needs deploy_role_name in environments.{}, \
+                         the role the accepter assumes in the hub's account",
+                        hub.account_id.as_deref().unwrap_or_default(),
+                        edge.env
+                    ),
+                ));
+            }
+        }
         Ok(())
     }
 }
