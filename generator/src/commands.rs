@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use crate::check;
 use crate::error::{Error, IoContext, Result};
-use crate::manifest::{self, Manifest, Role, cidr, edit};
+use crate::manifest::{self, Manifest, cidr, edit};
 use crate::render::{InitManifest, Templates};
 use crate::tree::ChangeSet;
 
@@ -100,16 +100,7 @@ pub fn new_region(options: &Options, region: &str, env: Option<&str>, given: Opt
             region: region.to_string(),
         });
     }
-    let vpcs = manifest.vpcs();
-    let vpc_cidr = match given {
-        Some(text) => {
-            let net = cidr_arg("--cidr", text)?;
-            check_vpc_size(net)?;
-            cidr::check_fits(net, manifest.pool(), &vpcs)?;
-            net
-        }
-        None => cidr::allocate(manifest.pool(), manifest.vpc_prefix_length, &vpcs)?,
-    };
+    let vpc_cidr = new_vpc_cidr(&manifest, given)?;
     let new_text = edit::add_region(&path, &text, &env, region, vpc_cidr)?;
     let new_manifest = Manifest::parse(&path, &new_text)?;
     let templates = Templates::load(options.templates.as_deref())?;
@@ -137,16 +128,7 @@ pub fn new_env(
         return Err(Error::EnvExists { env: name.to_string() });
     }
     region_arg(hub_region)?;
-    let vpcs = manifest.vpcs();
-    let hub_cidr = match given {
-        Some(text) => {
-            let net = cidr_arg("--cidr", text)?;
-            check_vpc_size(net)?;
-            cidr::check_fits(net, manifest.pool(), &vpcs)?;
-            net
-        }
-        None => cidr::allocate(manifest.pool(), manifest.vpc_prefix_length, &vpcs)?,
-    };
+    let hub_cidr = new_vpc_cidr(&manifest, given)?;
     let new_text = edit::add_env(
         &path,
         &text,
@@ -194,14 +176,11 @@ pub fn list(base: &Path) -> Result<i32> {
         .clusters()
         .into_iter()
         .map(|c| {
-            let role = match c.role {
-                Role::Hub => "hub",
-                Role::Edge => "edge",
-            };
+            let role = c.role_name().to_string();
             [
                 c.env,
                 c.region,
-                role.to_string(),
+                role,
                 c.cidr.to_string(),
                 c.account_id.unwrap_or_else(|| "-".into()),
             ]
@@ -242,12 +221,11 @@ pub fn check(base: &Path, templates: Option<&Path>) -> Result<i32> {
         );
         failed = true;
     }
-    let problems = check::run(&root);
+    let (units, problems) = check::run(&root);
     for problem in &problems {
         println!("{problem}");
     }
     if problems.is_empty() && !failed {
-        let units = check::Tree::load(&root).0.units.len();
         println!(
             "eksgen check: the tree matches {} and its {units} units pass every check",
             manifest::FILE_NAME
@@ -270,12 +248,20 @@ fn open(base: &Path) -> Result<(PathBuf, PathBuf, String, Manifest)> {
     Ok((root, path, text, manifest))
 }
 
-fn check_vpc_size(net: ipnet::Ipv4Net) -> Result<()> {
+/// The CIDR of a new VPC: the one given with --cidr, checked, or the next free one of the pool.
+fn new_vpc_cidr(manifest: &Manifest, given: Option<&str>) -> Result<ipnet::Ipv4Net> {
+    let vpcs = manifest.vpcs();
+    let Some(text) = given else {
+        return cidr::allocate(manifest.pool(), manifest.vpc_prefix_length, &vpcs);
+    };
+    let net = cidr_arg("--cidr", text)?;
     manifest::check_vpc_size(net).map_err(|reason| Error::BadCidr {
         what: "--cidr",
         cidr: net.to_string(),
         reason,
-    })
+    })?;
+    cidr::check_fits(net, manifest.pool(), &vpcs)?;
+    Ok(net)
 }
 
 fn write_tree(

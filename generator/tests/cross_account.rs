@@ -45,7 +45,7 @@ fn a_cross_account_edge_gets_the_peer_account_and_roles_on_both_sides() {
     let dir = tempfile::tempdir().unwrap();
     let modules = Path::new(env!("CARGO_MANIFEST_DIR")).join("../modules");
     render(dir.path(), &MANIFEST.replace("MODULES", &modules.display().to_string()));
-    let problems = check::run(dir.path());
+    let (_, problems) = check::run(dir.path());
     assert!(problems.is_empty(), "{problems:#?}");
 
     let unit = |path: &str| Unit::load(&dir.path().join(path)).unwrap();

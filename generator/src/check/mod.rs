@@ -185,8 +185,8 @@ impl Tree {
     }
 }
 
-/// Runs every static check on the tree at `root`.
-pub fn run(root: &Path) -> Vec<Problem> {
+/// Runs every static check on the tree at `root`: how many units it has, and the problems found.
+pub fn run(root: &Path) -> (usize, Vec<Problem>) {
     let (tree, mut problems) = Tree::load(root);
     if tree.units.is_empty() && problems.is_empty() {
         problems.push(Problem {
@@ -285,7 +285,7 @@ pub fn run(root: &Path) -> Vec<Problem> {
     problems.extend(peered_cidr_overlaps(&tree, &mocked_inputs));
     problems.sort();
     problems.dedup();
-    problems
+    (tree.units.len(), problems)
 }
 
 /// A unit that depends on two or more units with a `vpc_cidr` input peers

@@ -440,7 +440,7 @@ impl Cluster {
         }
     }
 
-    /// The account the edge peers into when it differs from this one.
+    /// Whether both clusters are in one account (both unset counts as one: the caller's).
     pub fn is_same_account(&self, other: &Cluster) -> bool {
         self.account_id == other.account_id
     }
