@@ -89,10 +89,14 @@ $(BENCH_VENV)/.installed: bench/requirements.txt
 	$(BENCH_VENV)/bin/pip install --quiet --disable-pip-version-check -r bench/requirements.txt
 	touch $@
 
+## The release build's time goes into the report: "cold" when the target dir
+## had no release provider yet.
 bench: venv $(BENCH_VENV)/.installed
-	$(CARGO) build --release -p terraform-provider-fleet -p eksgen --bins
+	@kind=$$(test -e "$(CARGO_TARGET)/release/terraform-provider-fleet" && echo "incremental: an earlier release build was in the target dir" || echo "cold: no earlier release build in the target dir"); \
+	start=$$(date +%s); \
+	$(CARGO) build --release -p terraform-provider-fleet -p eksgen --bins && \
 	$(BENCH_VENV)/bin/python bench/run.py --provider "$(CARGO_TARGET)/release/terraform-provider-fleet" \
-		--eksgen "$(CARGO_TARGET)/release/eksgen" $(BENCH_ARGS)
+		--eksgen "$(CARGO_TARGET)/release/eksgen" --build-seconds $$(( $$(date +%s) - start )) --build-kind "$$kind" $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) .build .bench

@@ -261,11 +261,38 @@ class Terraform:
         }
 
 
-def prepare_workdir(side, source, terraform_bin, env):
-    work = CACHE / "work" / side
+# A top-level block of bench/peer/main.tf that belongs to one region: its
+# aliased provider ("rK") or one of its modules ("rK", "peering_rK").
+REGION_BLOCK = re.compile(
+    r'(?ms)^(?:provider "aws" \{\s*alias\s*=\s*"r(\d+)"|module "(?:peering_)?r(\d+)" \{).*?^\}\n\n?'
+)
+
+
+def peer_config_for(n, text):
+    """bench/peer/main.tf cut to the first n regions: what a hand-written
+    n-region config holds. Terraform starts a process for every provider block
+    a module refers to, even at count = 0, so left in, the unused regions'
+    blocks would add their processes to the peer's RSS and time at N < 10."""
+    def keep(block):
+        index = int(block.group(1) or block.group(2))
+        return block.group(0) if index < n else ""
+
+    cut = REGION_BLOCK.sub(keep, text)
+    kept = len(re.findall(r'(?m)^provider "aws"', cut))
+    if kept != n:
+        raise RuntimeError(f"bench/peer/main.tf: cutting to {n} regions left {kept} provider blocks")
+    return cut
+
+
+def prepare_workdir(side, source, terraform_bin, env, n=None):
+    """A copy of `source` to run in, initialised; for the peer, cut to n regions."""
+    work = CACHE / "work" / (side if n is None else f"{side}-n{n}")
     if work.exists():
         shutil.rmtree(work)
     shutil.copytree(source, work)
+    if n is not None:
+        main = work / "main.tf"
+        main.write_text(peer_config_for(n, main.read_text()))
     # Local modules need `init` even with dev_overrides (which skip provider installation).
     subprocess.run([terraform_bin, "init", "-no-color", "-input=false"], cwd=work, env=env, check=True,
                    stdout=subprocess.DEVNULL)
@@ -452,7 +479,9 @@ def write_report(results, out_md, out_png, readme):
         f"loopback. Median of {results['runs']} runs per N, sides alternating within each run; "
         f"the whole bench took {results['elapsed_s'] / 60:.1f} min"
         + (f" (1-minute load average {results['load'][0]} at the start, {results['load'][1]} at the end)."
-           if results.get("load") else "."),
+           if results.get("load") else ".")
+        + (f" Before it, `make bench` spent {results['build_s'] / 60:.1f} min in `cargo build --release`"
+           f" ({results.get('build_kind', 'target dir as found')})." if results.get("build_s") is not None else ""),
         "",
         "**The peer here is hashicorp/aws 3.39.0 (May 2021), the newest build on a reachable registry. "
         "v6 releases of the peer are ~4× larger than 3.39 (about 770–830 MB unpacked against 177 MB) and "
@@ -608,6 +637,9 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--provider", required=True, help="release build of terraform-provider-fleet")
     parser.add_argument("--eksgen", help="release build of eksgen")
+    parser.add_argument("--build-seconds", type=float,
+                        help="how long make bench's release build took (reported, not measured here)")
+    parser.add_argument("--build-kind", help="e.g. 'cold: empty target dir' (reported with --build-seconds)")
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--ns", default="1,4,10")
     parser.add_argument("--eksgen-sizes", default="10,50,200")
@@ -663,11 +695,19 @@ def main():
     moto = Moto(args.moto_python)
     results = {"fleet": {}, "static": static, "runs": args.runs}
     try:
-        tfs = {}
+        # tfs[side][n]: eksfleet runs every N from one config (for_each over
+        # var.n regions); the peer gets a config cut to N regions for each N.
+        tfs = {side: {} for side in SIDES}
         for side in SIDES:
             env = dict(os.environ, TF_CLI_CONFIG_FILE=str(configs[side]), CHECKPOINT_DISABLE="1")
-            work = prepare_workdir(side, BENCH / side, args.terraform, env)
-            tfs[side] = Terraform(side, work, configs[side], moto, args.terraform, log_dir)
+            shared = None
+            for n in ns:
+                if side == "eksfleet":
+                    shared = shared or prepare_workdir(side, BENCH / side, args.terraform, env)
+                    work = shared
+                else:
+                    work = prepare_workdir(side, BENCH / side, args.terraform, env, n=n)
+                tfs[side][n] = Terraform(side, work, configs[side], moto, args.terraform, log_dir)
         version = subprocess.run([args.terraform, "version"], capture_output=True, text=True).stdout
         results["terraform"] = (re.findall(r"Terraform v(\S+)", version) or ["?"])[0]
 
@@ -677,7 +717,7 @@ def main():
                 order = SIDES if run % 2 == 0 else SIDES[::-1]
                 per_side = {}
                 for side in order:
-                    tf = tfs[side]
+                    tf = tfs[side][n]
                     moto.reset()
                     for state in tf.workdir.glob("terraform.tfstate*"):
                         state.unlink()
@@ -717,6 +757,8 @@ def main():
     results["date"] = datetime.date.today().isoformat()
     results["machine"] = machine()
     results["elapsed_s"] = time.perf_counter() - began
+    results["build_s"] = args.build_seconds
+    results["build_kind"] = args.build_kind
     # Other work on the machine (a compile, say) slows both sides; the load says how much there was.
     results["load"] = [round(load_before[0], 2), round(os.getloadavg()[0], 2)]
     out.mkdir(parents=True, exist_ok=True)

@@ -1,8 +1,9 @@
 # The benchmark fleet with hashicorp/aws 3.39.0 (the peer), written to be
 # equivalent to ../eksfleet/main.tf: a hub in us-east-1 plus N-1 edges, each
 # edge peered with the hub. Terraform cannot loop over providers, so every
-# region has its own aliased provider block and its own module blocks; `count`
-# driven by var.n switches regions on, so N = 1, 4 and 10 share this file.
+# region has its own aliased provider block and its own module blocks. For
+# N < 10, bench/run.py runs a copy cut to the first N regions' blocks, as a
+# hand-written N-region config would be (`count` on var.n still guards them).
 # The zones are the first three moto offers in each region, as the fleet
 # provider picks them.
 

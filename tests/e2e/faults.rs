@@ -14,83 +14,7 @@ use anyhow::{Context, Result, bail};
 use eksfleet_tests::*;
 use serde_json::json;
 
-const HUB: (&str, &str) = ("us-east-1", "10.0.0.0/16");
-
-/// A hub cluster and one edge cluster per `edges` region, each edge peered
-/// with the hub, all from one provider block. Two zones and one NAT gateway
-/// per region keep the call count (and the run time) down.
-fn fleet(edges: &[(&str, &str)], hub_extra: &str) -> String {
-    let edges = edges
-        .iter()
-        .map(|(region, cidr)| format!("    \"{region}\" = \"{cidr}\""))
-        .collect::<Vec<_>>()
-        .join("\n");
-    let (hub_region, hub_cidr) = HUB;
-    format!(
-        r#"
-terraform {{
-  required_providers {{
-    fleet = {{ source = "eksfleet/fleet" }}
-  }}
-}}
-
-provider "fleet" {{
-  region       = "{hub_region}"
-  default_tags = {{ ManagedBy = "eksfleet-faults" }}
-}}
-
-locals {{
-  edges = {{
-{edges}
-  }}
-}}
-
-resource "fleet_eks_regional_cluster" "hub" {{
-  name                    = "hub"
-  vpc_cidr                = "{hub_cidr}"
-  availability_zone_count = 2
-  nat_gateway_mode        = "single"
-  node_groups             = {{ system = {{ min_size = 1, max_size = 2, desired_size = 1 }} }}
-{hub_extra}
-}}
-
-resource "fleet_eks_regional_cluster" "edge" {{
-  for_each = local.edges
-
-  name                    = "edge"
-  region                  = each.key
-  vpc_cidr                = each.value
-  availability_zone_count = 2
-  nat_gateway_mode        = "single"
-  node_groups             = {{ workloads = {{ min_size = 1, max_size = 2, desired_size = 1 }} }}
-}}
-
-resource "fleet_vpc_cross_region_peering" "edge_to_hub" {{
-  for_each = local.edges
-
-  requester = {{
-    region                          = each.key
-    vpc_id                          = fleet_eks_regional_cluster.edge[each.key].vpc_id
-    route_table_ids                 = fleet_eks_regional_cluster.edge[each.key].private_route_table_ids
-    allow_remote_vpc_dns_resolution = true
-  }}
-  accepter = {{
-    vpc_id                          = fleet_eks_regional_cluster.hub.vpc_id
-    route_table_ids                 = fleet_eks_regional_cluster.hub.private_route_table_ids
-    allow_remote_vpc_dns_resolution = true
-  }}
-}}
-
-output "hub" {{
-  value = fleet_eks_regional_cluster.hub.status
-}}
-
-output "peerings" {{
-  value = {{ for k, p in fleet_vpc_cross_region_peering.edge_to_hub : k => p.status }}
-}}
-"#
-    )
-}
+const HUB: (&str, &str) = HUB_REGION_CIDR;
 
 /// One cluster, for the tests that interrupt an apply.
 fn single_hub(extra: &str) -> String {
@@ -175,7 +99,7 @@ async fn hub_and_three_regions_apply_through_20_percent_transient_faults_replan_
     let ws = provider_via(
         &moto,
         &proxy,
-        &fleet(&edges, "  addons = { vpc-cni = {}, coredns = {} }"),
+        &hub_and_edges_config(&edges, "  addons = { vpc-cni = {}, coredns = {} }"),
     )?;
     let apply = ws.apply()?;
     let applied = figures("fleet-apply", &proxy)?;
@@ -304,7 +228,7 @@ async fn a_permanent_failure_at_each_create_step_leaves_a_tainted_resource_whose
     let proxy = FaultProxy::start(&moto)?;
     let regions = ["us-east-1", "us-west-2"];
     let before = inventory(&moto, &regions).await?;
-    let config = fleet(&[("us-west-2", "10.1.0.0/16")], "");
+    let config = hub_and_edges_config(&[("us-west-2", "10.1.0.0/16")], "");
     let points = failure_points();
     for point in &points {
         proxy.schedule(json!({"seed": 1, "rules": [point.rule]}))?;
@@ -345,7 +269,11 @@ async fn destroy_succeeds_when_objects_are_already_gone_or_half_deleted() -> Res
     let proxy = FaultProxy::start(&moto)?;
     let regions = ["us-east-1", "us-west-2"];
     let before = inventory(&moto, &regions).await?;
-    let ws = provider_via(&moto, &proxy, &fleet(&[("us-west-2", "10.1.0.0/16")], ""))?;
+    let ws = provider_via(
+        &moto,
+        &proxy,
+        &hub_and_edges_config(&[("us-west-2", "10.1.0.0/16")], ""),
+    )?;
     ws.apply()?;
 
     // Already gone: the peering, and the hub's node group and cluster.
@@ -569,7 +497,7 @@ async fn ten_regions_in_parallel_under_throttling_complete_and_destroy_without_o
     let mut rules = real_timing(2);
     rules.push(json!({"kind": ["throttle", "http429"], "probability": 0.3}));
     proxy.schedule(json!({"seed": 10, "rules": rules}))?;
-    let ws = provider_via(&moto, &proxy, &fleet(&edges, ""))?;
+    let ws = provider_via(&moto, &proxy, &hub_and_edges_config(&edges, ""))?;
     let started = Instant::now();
     let apply = ws
         .terraform(&["apply", "-auto-approve", "-no-color", "-parallelism=10"])?

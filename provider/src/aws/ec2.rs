@@ -2,17 +2,20 @@
 //! mutations the peering resources make, and the peering waiter.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 use std::time::Duration;
 
 use aws_sdk_ec2::Client;
 use aws_sdk_ec2::types::{
     Filter, PeeringConnectionOptionsRequest, ResourceType, RouteTable, Tag, TagSpecification, Vpc, VpcPeeringConnection,
 };
+use futures::FutureExt;
 use ipnet::IpNet;
 
 use super::AwsError;
 use super::error::AwsResultExt;
 use super::error::aws_err;
+use super::shared_reads::{Scope, SharedReads};
 use super::waiters::{Backoff, Poll, StopSignal, WaitError, wait_until};
 
 /// A region-bound EC2 client: every call names the region in its errors.
@@ -20,6 +23,8 @@ use super::waiters::{Backoff, Poll, StopSignal, WaitError, wait_until};
 pub struct Ec2 {
     pub client: Client,
     pub region: String,
+    /// Set for refreshes only: route tables are then read through the plan's shared reads.
+    shared_reads: Option<(Arc<SharedReads>, Scope)>,
 }
 
 /// Peering states from which a peering never becomes usable again.
@@ -84,6 +89,14 @@ pub enum Side {
     Accepter,
 }
 
+/// A filter, unlike RouteTableIds, doesn't fail the whole call when one id is gone.
+fn route_table_id_filter(ids: &BTreeSet<String>) -> Filter {
+    Filter::builder()
+        .name("route-table-id")
+        .set_values(Some(ids.iter().cloned().collect()))
+        .build()
+}
+
 pub fn tag_map(tags: &[Tag]) -> BTreeMap<String, String> {
     tags.iter()
         .filter_map(|t| Some((t.key()?.to_string(), t.value().unwrap_or_default().to_string())))
@@ -101,7 +114,19 @@ impl Ec2 {
         Self {
             client,
             region: region.to_string(),
+            shared_reads: None,
         }
+    }
+
+    /// For ReadResource only: route tables another refresh of this plan has
+    /// read (or is reading) are not described again (see `shared_reads`).
+    pub fn sharing_reads(mut self, reads: Arc<SharedReads>, role_arn: Option<&str>) -> Self {
+        let scope = Scope {
+            region: self.region.clone(),
+            role_arn: role_arn.map(str::to_string),
+        };
+        self.shared_reads = Some((reads, scope));
+        self
     }
 
     // ----- finders -----
@@ -131,17 +156,21 @@ impl Ec2 {
             .and_then(|out| out.vpc_peering_connections().first().map(Peering::from_sdk)))
     }
 
-    /// Route tables by id (one call); ids that don't exist are simply absent.
+    /// Route tables by id (at most one call); ids that don't exist are simply absent.
     pub async fn find_route_tables(&self, ids: &BTreeSet<String>) -> Result<Vec<RouteTable>, AwsError> {
         if ids.is_empty() {
             return Ok(Vec::new());
         }
-        // A filter, unlike RouteTableIds, doesn't fail the whole call when one id is gone.
-        let filter = Filter::builder()
-            .name("route-table-id")
-            .set_values(Some(ids.iter().cloned().collect()))
-            .build();
-        self.describe_route_tables(filter).await
+        match &self.shared_reads {
+            Some((reads, scope)) => {
+                let ec2 = self.clone();
+                let describe = move |missing: BTreeSet<String>| {
+                    async move { ec2.describe_route_tables(route_table_id_filter(&missing)).await }.boxed()
+                };
+                reads.route_tables(scope, ids, describe).await
+            }
+            None => self.describe_route_tables(route_table_id_filter(ids)).await,
+        }
     }
 
     /// Every route table of a VPC.

@@ -114,12 +114,12 @@ impl Eks {
             .set_tags(Some(spec.tags.clone().into_iter().collect()))
             .logging(logging(&spec.enabled_log_types));
         if let Some(key) = spec.secrets_kms_key_arn {
-            request = request.encryption_config(
-                EncryptionConfig::builder()
-                    .resources("secrets")
-                    .provider(Provider::builder().key_arn(key).build())
-                    .build(),
-            );
+            // `resources` is deprecated in the SDK model (EKS now encrypts all
+            // API data by default), but a customer key for envelope encryption
+            // is still given for "secrets", the one value the API has accepted.
+            #[allow(deprecated)]
+            let encryption = EncryptionConfig::builder().resources("secrets");
+            request = request.encryption_config(encryption.provider(Provider::builder().key_arn(key).build()).build());
         }
         // A cluster of that name is never adopted: it isn't ours (ours would
         // be in state). Plan checks first; this is the race with another writer.

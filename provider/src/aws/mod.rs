@@ -7,6 +7,7 @@ pub mod ec2_network;
 pub mod eks;
 pub mod error;
 pub mod iam;
+pub mod shared_reads;
 pub mod tags;
 pub mod waiters;
 
@@ -67,6 +68,8 @@ pub struct Aws {
     eks_clients: Mutex<HashMap<ClientKey, aws_sdk_eks::Client>>,
     iam_clients: Mutex<HashMap<ClientKey, aws_sdk_iam::Client>>,
     role_configs: Mutex<HashMap<String, SdkConfig>>,
+    /// Route tables read by this plan's refreshes (see `shared_reads`).
+    pub shared_reads: Arc<shared_reads::SharedReads>,
 }
 
 impl Aws {
@@ -78,6 +81,7 @@ impl Aws {
             eks_clients: Mutex::new(HashMap::new()),
             iam_clients: Mutex::new(HashMap::new()),
             role_configs: Mutex::new(HashMap::new()),
+            shared_reads: Arc::default(),
         }
     }
 
@@ -266,5 +270,13 @@ impl AwsHandle {
 
     pub fn get(&self) -> Option<Arc<Aws>> {
         self.aws.get().cloned()
+    }
+
+    /// Before anything changes AWS objects: no refresh may be answered from
+    /// reads made before the change.
+    pub fn forget_shared_reads(&self) {
+        if let Some(aws) = self.aws.get() {
+            aws.shared_reads.forget();
+        }
     }
 }

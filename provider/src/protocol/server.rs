@@ -321,6 +321,9 @@ impl Provider for ProviderService {
         request: Request<pb::apply_resource_change::Request>,
     ) -> RpcResult<pb::apply_resource_change::Response> {
         let request = request.into_inner();
+        // Refreshes share route tables they read (aws::shared_reads); none read
+        // before or during this change may answer a refresh after it.
+        self.provider.aws.forget_shared_reads();
         let outcome = async {
             let (resource, schema) = self.resource(&request.type_name)?;
             let prior = decode(request.prior_state.as_ref(), schema)?;
@@ -339,6 +342,7 @@ impl Provider for ProviderService {
             })
         }
         .await;
+        self.provider.aws.forget_shared_reads();
         // If the request itself can't be read, nothing was done: hand the
         // prior state back unchanged so no object drops out of state.
         let (new_state, diags) = match outcome {
@@ -358,11 +362,14 @@ impl Provider for ProviderService {
         request: Request<pb::import_resource_state::Request>,
     ) -> RpcResult<pb::import_resource_state::Response> {
         let request = request.into_inner();
+        // Import may tag what it adopts: as for apply, forget shared reads around it.
+        self.provider.aws.forget_shared_reads();
         let result = async {
             let (resource, _) = self.resource(&request.type_name)?;
             resource.import(&request.id).await
         }
         .await;
+        self.provider.aws.forget_shared_reads();
         Ok(Response::new(match result {
             Ok(state) => pb::import_resource_state::Response {
                 imported_resources: vec![pb::import_resource_state::ImportedResource {

@@ -92,6 +92,17 @@ impl Sides {
             ),
         })
     }
+
+    /// For ReadResource: route tables are read through the plan's shared reads.
+    async fn for_refresh(aws: &Aws, model: &PeeringModel) -> Result<Self, Diagnostics> {
+        let sides = Self::new(aws, model).await?;
+        Ok(Self {
+            requester: sides.requester.sharing_reads(aws.shared_reads.clone(), None),
+            accepter: sides
+                .accepter
+                .sharing_reads(aws.shared_reads.clone(), model.accepter.assume_role_arn.as_deref()),
+        })
+    }
 }
 
 fn required_region<'a>(region: &'a Option<String>, side: &str) -> Result<&'a str, Diagnostics> {
@@ -333,7 +344,7 @@ impl VpcCrossRegionPeering {
 
     async fn read_inner(&self, prior: PeeringModel) -> Result<Option<PeeringModel>, Diagnostics> {
         let aws = configured(&self.aws)?;
-        let sides = Sides::new(&aws, &prior).await?;
+        let sides = Sides::for_refresh(&aws, &prior).await?;
         let Some(id) = prior.id.clone() else {
             return Ok(None);
         };

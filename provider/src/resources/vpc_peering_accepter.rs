@@ -77,6 +77,13 @@ impl VpcPeeringAccepter {
         ))
     }
 
+    /// For ReadResource: route tables are read through the plan's shared reads.
+    async fn refresh_ec2(&self, model: &AccepterModel) -> Result<Ec2, Diagnostics> {
+        let aws = configured(&self.aws)?;
+        let ec2 = self.ec2(model).await?;
+        Ok(ec2.sharing_reads(aws.shared_reads.clone(), model.assume_role_arn.as_deref()))
+    }
+
     async fn create_inner(
         &self,
         planned: &AccepterModel,
@@ -223,7 +230,7 @@ impl Resource for VpcPeeringAccepter {
 
     async fn read(&self, state: &Value) -> Result<Option<Value>, Diagnostics> {
         let prior: AccepterModel = state.to_model().map_err(|e| error("Invalid stored state", e))?;
-        let ec2 = self.ec2(&prior).await?;
+        let ec2 = self.refresh_ec2(&prior).await?;
         let read_err = |e: AwsError| error("Could not read the VPC peering", e);
         let Some(peering) = ec2.find_peering(&prior.peering_id).await.map_err(read_err)? else {
             return Ok(None);

@@ -32,6 +32,13 @@ pub struct Clients {
 }
 
 impl Clients {
+    /// For ReadResource: route tables are read through the plan's shared reads.
+    pub async fn for_refresh(aws: &Aws, region: &str) -> Self {
+        let mut clients = Self::new(aws, region).await;
+        clients.ec2 = clients.ec2.sharing_reads(aws.shared_reads.clone(), None);
+        clients
+    }
+
     pub async fn new(aws: &Aws, region: &str) -> Self {
         Self {
             region: region.to_string(),

@@ -40,12 +40,20 @@ impl EksRegionalCluster {
 
     async fn clients(&self, model: &ClusterModel) -> Result<Clients, Diagnostics> {
         let aws = configured(&self.aws)?;
-        let region = model
-            .region
-            .clone()
-            .ok_or_else(|| error("Missing region", "region is not set and could not be defaulted."))?;
-        Ok(Clients::new(&aws, &region).await)
+        Ok(Clients::new(&aws, region_of(model)?).await)
     }
+
+    async fn refresh_clients(&self, model: &ClusterModel) -> Result<Clients, Diagnostics> {
+        let aws = configured(&self.aws)?;
+        Ok(Clients::for_refresh(&aws, region_of(model)?).await)
+    }
+}
+
+fn region_of(model: &ClusterModel) -> Result<&str, Diagnostics> {
+    model
+        .region
+        .as_deref()
+        .ok_or_else(|| error("Missing region", "region is not set and could not be defaulted."))
 }
 
 impl EksRegionalCluster {
@@ -304,7 +312,7 @@ impl Resource for EksRegionalCluster {
 
     async fn read(&self, state: &Value) -> Result<Option<Value>, Diagnostics> {
         let prior: ClusterModel = state.to_model().map_err(|e| error("Invalid stored state", e))?;
-        let clients = self.clients(&prior).await?;
+        let clients = self.refresh_clients(&prior).await?;
         let refreshed = lifecycle::read(&clients, &prior).await?;
         Ok(Some(state_value(&refreshed, &self.value_type)?))
     }
