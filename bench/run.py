@@ -577,7 +577,7 @@ def write_report(results, out_md, out_png, readme):
 
     chart(rows, ns, out_png)
     if readme:
-        update_readme(readme, rows, static, n_top, date, results["machine"])
+        update_readme(readme, rows, static, n_top, date, results)
 
 
 def chart(rows, ns, out_png):
@@ -601,7 +601,23 @@ def chart(rows, ns, out_png):
     fig.savefig(out_png, dpi=110)
 
 
-def update_readme(readme, rows, static, n, date, machine_desc):
+def readme_eksgen_and_duration(results):
+    """The README lines on eksgen's timings and on how long `make bench` took."""
+    lines = []
+    eksgen = results.get("eksgen")
+    if eksgen:
+        sizes = sorted(eksgen.items(), key=lambda x: int(x[0]))
+        ms = lambda key: ", ".join(f"{r[key] * 1000:.0f}" for _, r in sizes)  # noqa: E731
+        lines += ["", f"`eksgen` on trees of {', '.join(size for size, _ in sizes)} region entries (release build, "
+                  f"median of 3): `new-region` {ms('new_region_s')} ms, `check` {ms('check_s')} ms."]
+    if results.get("build_s") is not None:
+        lines += ["", f"This `make bench` took {results['build_s'] / 60:.1f} min to build "
+                  f"({results.get('build_kind') or 'target dir as found'}) and {results['elapsed_s'] / 60:.1f} min "
+                  "to run."]
+    return lines
+
+
+def update_readme(readme, rows, static, n, date, results):
     text = readme.read_text()
     start, end = "<!-- bench:start -->", "<!-- bench:end -->"
     if start not in text or end not in text:
@@ -609,7 +625,7 @@ def update_readme(readme, rows, static, n, date, machine_desc):
     e, p = rows[n]["eksfleet"], rows[n]["peer"]
     body = "\n".join([
         start,
-        f"Measured {date} on {machine_desc}, N={n} regions, eksfleet / hashicorp/aws 3.39.0:",
+        f"Measured {date} on {results['machine']}, N={n} regions, eksfleet / hashicorp/aws 3.39.0:",
         "",
         "| | eksfleet | aws 3.39 | ratio |",
         "|---|---|---|---|",
@@ -625,6 +641,7 @@ def update_readme(readme, rows, static, n, date, machine_desc):
         f"{static['eksfleet']['handshake_ms'] / static['peer']['handshake_ms']:.2f}× |",
         "",
         "v6 releases of the peer are ~4× larger than 3.39, so these ratios understate the gap.",
+        *readme_eksgen_and_duration(results),
         end,
     ])
     readme.write_text(text[:text.index(start)] + body + text[text.index(end) + len(end):])
