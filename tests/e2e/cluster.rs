@@ -869,17 +869,18 @@ async fn cluster_deleted_out_of_band_plans_a_replacement_that_leaks_nothing() ->
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn tag_changes_reach_the_cluster_and_every_network_object_in_place() -> Result<()> {
+async fn tag_changes_reach_the_cluster_its_network_node_groups_addons_access_entries_and_roles_in_place() -> Result<()>
+{
     let moto = Moto::start()?;
-    let ws = Workspace::new(
-        &moto,
-        &single_cluster("  nat_gateway_mode = \"single\"\n  tags = { Team = \"platform\" }"),
-    )?;
+    let config = |tags: &str| {
+        single_cluster(&format!(
+            "  nat_gateway_mode = \"single\"\n  node_groups = {{ system = {{}} }}\n  addons = {{ coredns = {{}} }}\n  \
+             access_entries = {{ \"{ADMIN}\" = {{ policies = {{ \"{VIEW_POLICY}\" = {{}} }} }} }}\n  tags = {tags}"
+        ))
+    };
+    let ws = Workspace::new(&moto, &config("{ Team = \"platform\", Old = \"x\" }"))?;
     ws.apply()?;
-    ws.write(
-        "main.tf",
-        &single_cluster("  nat_gateway_mode = \"single\"\n  tags = { Team = \"sre\", CostCenter = \"42\" }"),
-    )?;
+    ws.write("main.tf", &config("{ Team = \"sre\", CostCenter = \"42\" }"))?;
     let plan = ws.terraform(&["plan", "-no-color"])?.ok()?;
     assert!(
         plan.stdout.contains("0 to add, 1 to change, 0 to destroy"),
@@ -917,6 +918,86 @@ async fn tag_changes_reach_the_cluster_and_every_network_object_in_place() -> Re
         .await?;
     let tags = cluster.cluster().and_then(|c| c.tags()).cloned().unwrap_or_default();
     assert_eq!(tags.get("CostCenter").map(String::as_str), Some("42"));
+
+    // What lives inside the cluster, and the roles made for it, follow.
+    let eks = moto.eks("us-east-1").await;
+    let wanted = |tags: &std::collections::HashMap<String, String>, what: &str| {
+        assert_eq!(tags.get("Team").map(String::as_str), Some("sre"), "{what}: {tags:?}");
+        assert_eq!(
+            tags.get("CostCenter").map(String::as_str),
+            Some("42"),
+            "{what}: {tags:?}"
+        );
+        assert!(!tags.contains_key("Old"), "{what}: a removed tag is gone: {tags:?}");
+    };
+    let group = eks
+        .describe_nodegroup()
+        .cluster_name("hub")
+        .nodegroup_name("system")
+        .send()
+        .await?;
+    let arn = group.nodegroup().and_then(|g| g.nodegroup_arn()).unwrap_or_default();
+    wanted(
+        eks.list_tags_for_resource()
+            .resource_arn(arn)
+            .send()
+            .await?
+            .tags()
+            .unwrap(),
+        "node group",
+    );
+    let addon = eks
+        .describe_addon()
+        .cluster_name("hub")
+        .addon_name("coredns")
+        .send()
+        .await?;
+    let arn = addon.addon().and_then(|a| a.addon_arn()).unwrap_or_default();
+    wanted(
+        eks.list_tags_for_resource()
+            .resource_arn(arn)
+            .send()
+            .await?
+            .tags()
+            .unwrap(),
+        "add-on",
+    );
+    let entry = eks
+        .describe_access_entry()
+        .cluster_name("hub")
+        .principal_arn(ADMIN)
+        .send()
+        .await?;
+    let arn = entry
+        .access_entry()
+        .and_then(|e| e.access_entry_arn())
+        .unwrap_or_default();
+    wanted(
+        eks.list_tags_for_resource()
+            .resource_arn(arn)
+            .send()
+            .await?
+            .tags()
+            .unwrap(),
+        "access entry",
+    );
+    let roles = ws.output("hub")?["created_iam_role_names"].clone();
+    let roles: Vec<String> = serde_json::from_value(roles)?;
+    assert_eq!(roles.len(), 2, "cluster and node roles were created: {roles:?}");
+    let iam = moto.iam().await;
+    for role in &roles {
+        let listed = iam.list_role_tags().role_name(role).send().await?;
+        let tags = listed
+            .tags()
+            .iter()
+            .map(|t| (t.key().to_string(), t.value().to_string()))
+            .collect();
+        wanted(&tags, role);
+        assert!(
+            tags.contains_key("eksfleet:owner"),
+            "{role} keeps its owner tag: {tags:?}"
+        );
+    }
     assert_eq!(ws.plan_exit_code()?.code, 0);
     ws.destroy()?;
     Ok(())

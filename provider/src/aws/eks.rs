@@ -264,6 +264,54 @@ impl Eks {
             .and_then(|out| out.nodegroup().cloned()))
     }
 
+    /// The ARNs of those of `nodegroups`, `addons` and `access_entries`
+    /// (principals) that exist in `cluster`, described concurrently: what a
+    /// tag change on the cluster must reach too.
+    pub async fn child_arns(
+        &self,
+        cluster: &str,
+        nodegroups: &[String],
+        addons: &[String],
+        access_entries: &[String],
+    ) -> Result<Vec<String>, AwsError> {
+        let nodegroups = nodegroups.iter().map(|name| async move {
+            let found = self.find_nodegroup(cluster, name).await?;
+            Ok::<_, AwsError>(found.and_then(|g| g.nodegroup_arn().map(str::to_string)))
+        });
+        let addons = addons.iter().map(|name| async move {
+            let out = self
+                .client
+                .describe_addon()
+                .cluster_name(cluster)
+                .addon_name(name)
+                .send()
+                .await;
+            let found = out.map_err(aws_err("DescribeAddon", &self.region)).found()?;
+            Ok(found.and_then(|out| out.addon().and_then(|a| a.addon_arn()).map(str::to_string)))
+        });
+        let entries = access_entries.iter().map(|principal| async move {
+            let out = self
+                .client
+                .describe_access_entry()
+                .cluster_name(cluster)
+                .principal_arn(principal)
+                .send()
+                .await;
+            let found = out.map_err(aws_err("DescribeAccessEntry", &self.region)).found()?;
+            Ok(found.and_then(|out| {
+                out.access_entry()
+                    .and_then(|e| e.access_entry_arn())
+                    .map(str::to_string)
+            }))
+        });
+        let (nodegroups, addons, entries) = futures::try_join!(
+            futures::future::try_join_all(nodegroups),
+            futures::future::try_join_all(addons),
+            futures::future::try_join_all(entries)
+        )?;
+        Ok(nodegroups.into_iter().chain(addons).chain(entries).flatten().collect())
+    }
+
     pub async fn list_nodegroups(&self, cluster: &str) -> Result<Vec<String>, AwsError> {
         let out = self
             .client

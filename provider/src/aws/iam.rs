@@ -100,6 +100,41 @@ impl Iam {
         }
     }
 
+    /// Moves role `name`'s tags from `current` to `wanted`; keys in neither
+    /// (its Name and owner tag) stay.
+    pub async fn sync_role_tags(
+        &self,
+        name: &str,
+        current: &BTreeMap<String, String>,
+        wanted: &BTreeMap<String, String>,
+    ) -> Result<(), AwsError> {
+        let diff = super::tags::diff(current, wanted);
+        if !diff.removed.is_empty() {
+            self.client
+                .untag_role()
+                .role_name(name)
+                .set_tag_keys(Some(diff.removed))
+                .send()
+                .await
+                .map_err(aws_err("UntagRole", &self.region))?;
+        }
+        if !diff.changed.is_empty() {
+            let tags = diff
+                .changed
+                .iter()
+                .filter_map(|(k, v)| Tag::builder().key(k).value(v).build().ok())
+                .collect();
+            self.client
+                .tag_role()
+                .role_name(name)
+                .set_tags(Some(tags))
+                .send()
+                .await
+                .map_err(aws_err("TagRole", &self.region))?;
+        }
+        Ok(())
+    }
+
     /// The ARN of role `name` if it exists and carries the owner tag
     /// `owner`, i.e. this provider made it for that cluster.
     pub async fn find_owned_role(&self, name: &str, owner: &str) -> Result<Option<String>, AwsError> {

@@ -598,6 +598,43 @@ async fn network_intact(clients: &Clients, state: &ClusterModel) -> Result<bool,
     Ok(igw?.is_none_or(|attached| attached == state.internet_gateway_id))
 }
 
+/// A tag change reaches everything the resource made besides the cluster and
+/// the network: the node groups, add-ons and access entries it has now (those
+/// the same apply adds are created with the new tags) and the IAM roles it
+/// created.
+async fn retag_children_and_roles(
+    clients: &Clients,
+    prior: &ClusterModel,
+    current: &BTreeMap<String, String>,
+    wanted: &BTreeMap<String, String>,
+) -> Result<(), Diagnostics> {
+    fn keys<V>(map: &Option<BTreeMap<String, V>>) -> Vec<String> {
+        map.iter().flat_map(|m| m.keys().cloned()).collect()
+    }
+    let arns = clients
+        .eks
+        .child_arns(
+            &prior.name,
+            &keys(&prior.node_groups),
+            &keys(&prior.addons),
+            &keys(&prior.access_entries),
+        )
+        .await
+        .map_err(fail(
+            "Could not read the node groups, add-ons and access entries to tag",
+        ))?;
+    futures::future::try_join_all(arns.iter().map(|arn| clients.eks.sync_tags(arn, current, wanted)))
+        .await
+        .map_err(fail(
+            "Could not update the tags of a node group, add-on or access entry",
+        ))?;
+    let roles = prior.created_iam_role_names.iter().flatten();
+    futures::future::try_join_all(roles.map(|role| clients.iam.sync_role_tags(role, current, wanted)))
+        .await
+        .map_err(fail("Could not update the tags of an IAM role"))?;
+    Ok(())
+}
+
 /// Refreshes every managed object. A cluster or network object gone out of
 /// band comes back as status `DELETED` / `NETWORK_DRIFT`, which plans a
 /// replacement that first removes what is left; NAT gateways gone out of band
@@ -907,6 +944,7 @@ pub async fn update(
             .sync_tags(&ec2_ids, &current, &wanted)
             .await
             .map_err(fail("Could not update the network's tags"))?;
+        retag_children_and_roles(clients, prior, &current, &wanted).await?;
         state.tags_all = planned.tags_all.clone();
     }
     if planned.enabled_log_types.clone().unwrap_or_default() != prior.enabled_log_types.clone().unwrap_or_default() {
