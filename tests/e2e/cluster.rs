@@ -936,51 +936,31 @@ async fn tag_changes_reach_the_cluster_its_network_node_groups_addons_access_ent
         .nodegroup_name("system")
         .send()
         .await?;
-    let arn = group.nodegroup().and_then(|g| g.nodegroup_arn()).unwrap_or_default();
-    wanted(
-        eks.list_tags_for_resource()
-            .resource_arn(arn)
-            .send()
-            .await?
-            .tags()
-            .unwrap(),
-        "node group",
-    );
     let addon = eks
         .describe_addon()
         .cluster_name("hub")
         .addon_name("coredns")
         .send()
         .await?;
-    let arn = addon.addon().and_then(|a| a.addon_arn()).unwrap_or_default();
-    wanted(
-        eks.list_tags_for_resource()
-            .resource_arn(arn)
-            .send()
-            .await?
-            .tags()
-            .unwrap(),
-        "add-on",
-    );
     let entry = eks
         .describe_access_entry()
         .cluster_name("hub")
         .principal_arn(ADMIN)
         .send()
         .await?;
-    let arn = entry
-        .access_entry()
-        .and_then(|e| e.access_entry_arn())
-        .unwrap_or_default();
-    wanted(
-        eks.list_tags_for_resource()
-            .resource_arn(arn)
+    let children = [
+        ("node group", group.nodegroup().and_then(|g| g.nodegroup_arn())),
+        ("add-on", addon.addon().and_then(|a| a.addon_arn())),
+        ("access entry", entry.access_entry().and_then(|e| e.access_entry_arn())),
+    ];
+    for (what, arn) in children {
+        let listed = eks
+            .list_tags_for_resource()
+            .resource_arn(arn.unwrap_or_default())
             .send()
-            .await?
-            .tags()
-            .unwrap(),
-        "access entry",
-    );
+            .await?;
+        wanted(listed.tags().unwrap_or(&Default::default()), what);
+    }
     let roles = ws.output("hub")?["created_iam_role_names"].clone();
     let roles: Vec<String> = serde_json::from_value(roles)?;
     assert_eq!(roles.len(), 2, "cluster and node roles were created: {roles:?}");
