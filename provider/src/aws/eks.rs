@@ -6,9 +6,9 @@ use std::time::Duration;
 
 use aws_sdk_eks::Client;
 use aws_sdk_eks::types::{
-    AuthenticationMode, CapacityTypes, Cluster, CreateAccessConfigRequest, EncryptionConfig, LogSetup, LogType,
-    Logging, Nodegroup, NodegroupScalingConfig, Provider, Taint, TaintEffect, UpdateLabelsPayload, UpdateTaintsPayload,
-    VpcConfigRequest,
+    AccessEntry, Addon, AuthenticationMode, CapacityTypes, Cluster, CreateAccessConfigRequest, EncryptionConfig,
+    LogSetup, LogType, Logging, Nodegroup, NodegroupScalingConfig, Provider, Taint, TaintEffect, UpdateLabelsPayload,
+    UpdateTaintsPayload, VpcConfigRequest,
 };
 
 use super::AwsError;
@@ -279,30 +279,12 @@ impl Eks {
             Ok::<_, AwsError>(found.and_then(|g| g.nodegroup_arn().map(str::to_string)))
         });
         let addons = addons.iter().map(|name| async move {
-            let out = self
-                .client
-                .describe_addon()
-                .cluster_name(cluster)
-                .addon_name(name)
-                .send()
-                .await;
-            let found = out.map_err(aws_err("DescribeAddon", &self.region)).found()?;
-            Ok(found.and_then(|out| out.addon().and_then(|a| a.addon_arn()).map(str::to_string)))
+            let found = self.describe_addon(cluster, name).await?;
+            Ok(found.and_then(|a| a.addon_arn().map(str::to_string)))
         });
         let entries = access_entries.iter().map(|principal| async move {
-            let out = self
-                .client
-                .describe_access_entry()
-                .cluster_name(cluster)
-                .principal_arn(principal)
-                .send()
-                .await;
-            let found = out.map_err(aws_err("DescribeAccessEntry", &self.region)).found()?;
-            Ok(found.and_then(|out| {
-                out.access_entry()
-                    .and_then(|e| e.access_entry_arn())
-                    .map(str::to_string)
-            }))
+            let found = self.describe_access_entry(cluster, principal).await?;
+            Ok(found.and_then(|e| e.access_entry_arn().map(str::to_string)))
         });
         let (nodegroups, addons, entries) = futures::try_join!(
             futures::future::try_join_all(nodegroups),
@@ -573,6 +555,15 @@ impl Eks {
 
     /// Version and configuration of an add-on, if installed.
     pub async fn find_addon(&self, cluster: &str, addon: &str) -> Result<Option<(String, Option<String>)>, AwsError> {
+        Ok(self.describe_addon(cluster, addon).await?.map(|a| {
+            (
+                a.addon_version().unwrap_or_default().to_string(),
+                a.configuration_values().filter(|c| !c.is_empty()).map(str::to_string),
+            )
+        }))
+    }
+
+    async fn describe_addon(&self, cluster: &str, addon: &str) -> Result<Option<Addon>, AwsError> {
         Ok(self
             .client
             .describe_addon()
@@ -582,14 +573,7 @@ impl Eks {
             .await
             .map_err(aws_err("DescribeAddon", &self.region))
             .found()?
-            .and_then(|out| {
-                out.addon().map(|a| {
-                    (
-                        a.addon_version().unwrap_or_default().to_string(),
-                        a.configuration_values().filter(|c| !c.is_empty()).map(str::to_string),
-                    )
-                })
-            }))
+            .and_then(|out| out.addon().cloned()))
     }
 
     pub async fn create_addon(
@@ -696,6 +680,14 @@ impl Eks {
 
     /// Kubernetes groups of an access entry, if it exists.
     pub async fn find_access_entry(&self, cluster: &str, principal: &str) -> Result<Option<Vec<String>>, AwsError> {
+        Ok(self.describe_access_entry(cluster, principal).await?.map(|e| {
+            let mut groups = e.kubernetes_groups().to_vec();
+            groups.sort();
+            groups
+        }))
+    }
+
+    async fn describe_access_entry(&self, cluster: &str, principal: &str) -> Result<Option<AccessEntry>, AwsError> {
         Ok(self
             .client
             .describe_access_entry()
@@ -705,13 +697,7 @@ impl Eks {
             .await
             .map_err(aws_err("DescribeAccessEntry", &self.region))
             .found()?
-            .and_then(|out| {
-                out.access_entry().map(|e| {
-                    let mut groups = e.kubernetes_groups().to_vec();
-                    groups.sort();
-                    groups
-                })
-            }))
+            .and_then(|out| out.access_entry().cloned()))
     }
 
     pub async fn create_access_entry(
