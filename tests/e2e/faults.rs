@@ -14,11 +14,9 @@ use anyhow::{Context, Result, bail};
 use eksfleet_tests::*;
 use serde_json::json;
 
-const HUB: (&str, &str) = HUB_REGION_CIDR;
-
 /// One cluster, for the tests that interrupt an apply.
 fn single_hub(extra: &str) -> String {
-    let (region, cidr) = HUB;
+    let (region, cidr) = HUB_REGION_CIDR;
     format!(
         r#"
 terraform {{
@@ -491,7 +489,7 @@ async fn ten_regions_in_parallel_under_throttling_complete_and_destroy_without_o
         ("ap-southeast-2", "10.8.0.0/16"),
         ("ap-northeast-1", "10.9.0.0/16"),
     ];
-    let mut regions = vec![HUB.0];
+    let mut regions = vec![HUB_REGION_CIDR.0];
     regions.extend(edges.iter().map(|(r, _)| *r));
     let before = inventory(&moto, &regions).await?;
     let mut rules = real_timing(2);
