@@ -4,7 +4,9 @@
 
 pub mod ec2;
 pub mod ec2_network;
+pub mod ec2_reconcile;
 pub mod eks;
+pub mod eks_reconcile;
 pub mod error;
 pub mod iam;
 pub mod shared_reads;

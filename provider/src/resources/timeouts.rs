@@ -61,7 +61,7 @@ impl Timeouts {
     }
 }
 
-fn human(d: Duration) -> String {
+pub fn human(d: Duration) -> String {
     let secs = d.as_secs();
     if secs.is_multiple_of(3600) {
         format!("{}h", secs / 3600)

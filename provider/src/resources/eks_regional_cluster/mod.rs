@@ -1,27 +1,35 @@
 //! `fleet_eks_regional_cluster`: one region's whole EKS stack as one resource,
 //! with `region` as an argument so `for_each` over regions needs one provider.
 
+mod access;
+mod addons;
+mod control_plane;
+mod import;
 mod kubeconfig;
-mod lifecycle;
 pub mod model;
-pub mod network;
+mod nat;
+mod network;
+mod node_groups;
+mod reconcile;
+mod roles;
 pub mod schema;
+pub mod subnet_plan;
+mod tags;
 mod validators;
+mod zones;
 
 use std::sync::Arc;
 
 use async_trait::async_trait;
 
-use super::timeouts::Timeouts;
 use super::{Applied, Resource, configured, default_region, error, finish, import_target, plan_tags_all, state_value};
 use crate::aws::AwsHandle;
 use crate::protocol::diagnostics::{AttributePath, Diagnostics};
 use crate::protocol::schema::Schema;
 use crate::protocol::types::Type;
 use crate::protocol::value::Value;
-use lifecycle::Clients;
 use model::ClusterModel;
-use schema::TIMEOUTS;
+use reconcile::{Budgets, Clients, Operation, Run};
 
 pub const TYPE_NAME: &str = "fleet_eks_regional_cluster";
 
@@ -62,11 +70,10 @@ impl EksRegionalCluster {
         prior
             .attr("status")
             .as_str()
-            .is_some_and(|s| s == lifecycle::DELETED || s == lifecycle::NETWORK_DRIFT)
+            .is_some_and(|s| s == reconcile::DELETED)
     }
 }
 
-/// `major.minor` as numbers.
 /// A KMS key ARN, in the cluster's region when that is known: EKS refuses a
 /// key from another region, which would fail the create after the network.
 fn check_kms_key(key: &str, region: Option<&str>, diags: &mut Diagnostics) {
@@ -123,7 +130,7 @@ impl Resource for EksRegionalCluster {
                 _ => None,
             };
             if let (Ok(net), Some(count)) = (cidr.parse(), count)
-                && let Err(e) = network::plan_subnets(net, count)
+                && let Err(e) = subnet_plan::plan_subnets(net, count)
             {
                 diags.attribute_error(
                     &AttributePath::attr("vpc_cidr"),
@@ -209,6 +216,20 @@ impl Resource for EksRegionalCluster {
         if let Some(key) = config.attr("secrets_kms_key_arn").as_str() {
             check_kms_key(key, config.attr("region").as_str(), diags);
         }
+        // Nodes in private subnets with no way out cannot pull images or
+        // join: EKS ends such node groups CREATE_FAILED after ~20 minutes
+        // (https://docs.aws.amazon.com/eks/latest/userguide/private-clusters.html).
+        if config.attr("nat_gateway_mode").as_str() == Some("none")
+            && matches!(config.attr("node_groups"), Value::Map(groups) if !groups.is_empty())
+        {
+            diags.attribute_error(
+                &AttributePath::attr("nat_gateway_mode"),
+                "Node groups need a way out of the private subnets",
+                "nat_gateway_mode: \"none\" leaves the nodes no route to ECR, S3, EC2 and STS, so they cannot \
+                 pull images or join the cluster (EKS fails the node group after ~20 minutes). Set \
+                 nat_gateway_mode = \"single\" (or \"one_per_az\"), or remove node_groups.",
+            );
+        }
     }
 
     async fn modify_plan(&self, prior: &Value, config: &Value, planned: &mut Value, diags: &mut Diagnostics) {
@@ -240,18 +261,27 @@ impl Resource for EksRegionalCluster {
             };
             planned.set_attr("availability_zone_count", count);
         }
-        // Any change may pass through UPDATING; a lost cluster or network
-        // (marked by refresh) is replaced, see forces_replacement.
-        if !prior.is_null() && (prior != &*planned || self.lost(prior)) {
+        // Any change may pass through UPDATING; a stack left part-way
+        // (CREATING) or with network parts gone (NETWORK_DRIFT) is completed
+        // or repaired in place; a lost cluster or VPC is replaced, see
+        // forces_replacement.
+        let prior_status = prior.attr("status").as_str().map(str::to_string);
+        let incomplete = prior_status.as_deref().is_some_and(|s| s != reconcile::ACTIVE);
+        if !prior.is_null() && (prior != &*planned || self.lost(prior) || incomplete) {
             planned.set_attr("status", Value::Unknown);
         }
-        // NAT gateways lost out of band are repaired in place.
         if let Ok(prior_model) = prior.to_model::<ClusterModel>()
             && !prior.is_null()
-            && prior_model.nat_gateway_ids.as_ref().map_or(0, Vec::len) < lifecycle::nat_count(&prior_model)
         {
-            planned.set_attr("nat_gateway_ids", Value::Unknown);
-            planned.set_attr("eip_allocation_ids", Value::Unknown);
+            // NAT gateways lost out of band are repaired in place.
+            if prior_model.nat_gateway_ids.as_ref().map_or(0, Vec::len) < nat::wanted_count(&prior_model) {
+                planned.set_attr("nat_gateway_ids", Value::Unknown);
+                planned.set_attr("eip_allocation_ids", Value::Unknown);
+            }
+            self.plan_node_groups(&prior_model, config, planned);
+        }
+        if prior.is_null() && planned.attr("availability_zones").is_unknown() {
+            self.plan_zones(&aws, config, planned, diags).await;
         }
         if let (Some(region), Some(name)) = (planned.attr("region").as_str(), planned.attr("name").as_str()) {
             let (id, command) = (
@@ -290,7 +320,7 @@ impl Resource for EksRegionalCluster {
     }
 
     async fn create(&self, planned: &Value) -> Applied {
-        let model: ClusterModel = match planned.to_model() {
+        let desired: ClusterModel = match planned.to_model() {
             Ok(m) => m,
             Err(e) => {
                 return Applied {
@@ -299,26 +329,39 @@ impl Resource for EksRegionalCluster {
                 };
             }
         };
-        let clients = match self.clients(&model).await {
+        let clients = match self.clients(&desired).await {
             Ok(c) => c,
             Err(diags) => return Applied { state: None, diags },
         };
-        let mut state = ClusterModel::default();
-        let timeout = Timeouts::create(&model.timeouts, TIMEOUTS);
-        let result = lifecycle::create(&clients, &model, &mut state, timeout, &self.aws.stop).await;
-        let state = if state.id.is_some() { Some(state) } else { None };
-        finish(&self.value_type, state, result)
+        let region = clients.region.clone();
+        // Nothing exists yet: the record starts empty and each part fills it.
+        let mut state = ClusterModel {
+            id: Some(format!("{region}/{}", desired.name)),
+            region: Some(region),
+            status: Some(reconcile::CREATING.into()),
+            created_iam_role_names: Some(Vec::new()),
+            cluster_role_arn: None,
+            node_role_arn: None,
+            api_allowed_cidrs: None,
+            node_groups: desired.node_groups.as_ref().map(|_| Default::default()),
+            addons: desired.addons.as_ref().map(|_| Default::default()),
+            access_entries: desired.access_entries.as_ref().map(|_| Default::default()),
+            ..desired.clone()
+        };
+        let run = self.run(&clients, &desired, Operation::Create, true);
+        let result = reconcile::ensure(&run, &mut state).await;
+        self.applied(state, result.map_err(with_resume_hint), run)
     }
 
     async fn read(&self, state: &Value) -> Result<Option<Value>, Diagnostics> {
         let prior: ClusterModel = state.to_model().map_err(|e| error("Invalid stored state", e))?;
         let clients = self.refresh_clients(&prior).await?;
-        let refreshed = lifecycle::read(&clients, &prior).await?;
+        let refreshed = reconcile::observe(&clients, &prior).await?;
         Ok(Some(state_value(&refreshed, &self.value_type)?))
     }
 
     async fn update(&self, prior: &Value, planned: &Value) -> Applied {
-        let (prior, planned): (ClusterModel, ClusterModel) = match (prior.to_model(), planned.to_model()) {
+        let (prior, desired): (ClusterModel, ClusterModel) = match (prior.to_model(), planned.to_model()) {
             (Ok(a), Ok(b)) => (a, b),
             (Err(e), _) | (_, Err(e)) => {
                 return Applied {
@@ -327,27 +370,22 @@ impl Resource for EksRegionalCluster {
                 };
             }
         };
-        let clients = match self.clients(&planned).await {
+        let clients = match self.clients(&desired).await {
             Ok(c) => c,
             Err(diags) => return Applied { state: None, diags },
         };
         let mut state = prior.clone();
-        let timeout = Timeouts::update(&planned.timeouts, TIMEOUTS);
-        let result = lifecycle::update(&clients, &prior, &planned, &mut state, timeout, &self.aws.stop).await;
-        finish(&self.value_type, Some(state), result)
+        let run = self.run(&clients, &desired, Operation::Update, reconcile::needs_repair(&prior));
+        let result = reconcile::ensure(&run, &mut state).await;
+        self.applied(state, result, run)
     }
 
     async fn delete(&self, prior: &Value) -> Diagnostics {
         let result = async {
             let model: ClusterModel = prior.to_model().map_err(|e| error("Invalid stored state", e))?;
             let clients = self.clients(&model).await?;
-            lifecycle::delete(
-                &clients,
-                &model,
-                Timeouts::delete(&model.timeouts, TIMEOUTS),
-                &self.aws.stop,
-            )
-            .await
+            let run = self.run(&clients, &model, Operation::Delete, false);
+            reconcile::delete(&run, &model).await
         }
         .await;
         result.err().unwrap_or_default()
@@ -358,7 +396,112 @@ impl Resource for EksRegionalCluster {
         let (region, name) = import_target(&aws, id, "REGION/NAME").await?;
         let clients = Clients::new(&aws, &region).await;
         // Terraform refreshes (ReadResource) right after import: no read here.
-        let model = lifecycle::import(&clients, &name, &aws.settings().default_tags).await?;
+        let model = import::import(&clients, &name, &aws.settings().default_tags).await?;
         state_value(&model, &self.value_type)
+    }
+}
+
+/// A failed create returns what exists, which Terraform marks tainted and
+/// would rebuild from nothing. Untainted, the next apply continues instead.
+fn with_resume_hint(mut diags: Diagnostics) -> Diagnostics {
+    diags.warning(
+        "The stack was created part-way",
+        "Everything made so far is recorded in state, so destroy removes it. Terraform marks the resource tainted, \
+         which would delete it all and start again; to continue from what exists instead, run \
+         `terraform untaint ADDRESS` (the address is in the error above) and apply again.",
+    );
+    diags
+}
+
+impl EksRegionalCluster {
+    fn run<'a>(&'a self, clients: &'a Clients, desired: &'a ClusterModel, operation: Operation, repairing: bool) -> Run<'a> {
+        Run {
+            clients,
+            desired,
+            budgets: Budgets::new(&desired.timeouts, operation),
+            stop: &self.aws.stop,
+            repairing,
+            warnings: Default::default(),
+        }
+    }
+
+    fn applied(&self, state: ClusterModel, result: Result<(), Diagnostics>, run: Run<'_>) -> Applied {
+        let mut applied = finish(&self.value_type, Some(state), result);
+        if let Ok(warnings) = run.warnings.into_inner() {
+            applied.diags.extend(warnings);
+        }
+        applied
+    }
+
+    /// Zones are chosen at plan time, so one EKS refuses (or too many asked
+    /// for) is an error before anything exists.
+    async fn plan_zones(&self, aws: &crate::aws::Aws, config: &Value, planned: &mut Value, diags: &mut Diagnostics) {
+        let Some(region) = planned.attr("region").as_str().map(str::to_string) else {
+            return;
+        };
+        let count = match planned.attr("availability_zone_count") {
+            Value::Number(n) => *n as usize,
+            _ => return,
+        };
+        let given: Option<Vec<String>> = match config.attr("availability_zones") {
+            Value::List(zones) => zones.iter().map(|z| z.as_str().map(str::to_string)).collect(),
+            Value::Null => None,
+            _ => return,
+        };
+        let ec2 = crate::aws::ec2::Ec2::new(aws.ec2(&region, None).await, &region);
+        let zones = match ec2.find_availability_zones().await {
+            Ok(zones) => zones,
+            Err(e) => {
+                return diags.attribute_error(
+                    &AttributePath::attr("availability_zones"),
+                    "Could not list availability zones",
+                    e.to_string(),
+                );
+            }
+        };
+        match zones::pick(&zones, given.as_deref(), count, &region) {
+            Ok(picked) => planned.set_attr(
+                "availability_zones",
+                Value::List(picked.into_iter().map(Value::string).collect()),
+            ),
+            Err(message) => {
+                let attr = if given.is_some() {
+                    "availability_zones"
+                } else {
+                    "availability_zone_count"
+                };
+                diags.attribute_error(&AttributePath::attr(attr), "Availability zones EKS cannot use", message);
+            }
+        }
+    }
+
+    /// A node group whose change EKS can't make in place gets a new EKS
+    /// name (created before the old is deleted); groups behind the control
+    /// plane's version, or replaced groups not yet deleted, show as changes.
+    fn plan_node_groups(&self, prior: &ClusterModel, config: &Value, planned: &mut Value) {
+        let Ok(desired) = planned.to_model::<ClusterModel>() else { return };
+        let before = prior.node_groups.clone().unwrap_or_default();
+        let after = desired.node_groups.clone().unwrap_or_default();
+        let replaced = after
+            .iter()
+            .any(|(key, wanted)| before.get(key).is_some_and(|current| current.needs_new_nodegroup(wanted)));
+        let added_or_removed = before.keys().ne(after.keys());
+        if replaced || added_or_removed || prior.retired_node_group_names.is_some() {
+            planned.set_attr("node_group_names", Value::Unknown);
+            planned.set_attr("retired_node_group_names", Value::Unknown);
+        }
+        let version = if config.attr("kubernetes_version").is_unknown() {
+            None
+        } else {
+            desired.kubernetes_version.clone()
+        };
+        let lagging = prior
+            .node_group_versions
+            .iter()
+            .flatten()
+            .any(|(key, v)| after.contains_key(key) && Some(v) != version.as_ref());
+        if lagging || added_or_removed || replaced {
+            planned.set_attr("node_group_versions", Value::Unknown);
+        }
     }
 }

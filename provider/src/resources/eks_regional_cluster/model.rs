@@ -5,7 +5,6 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::{Deserialize, Serialize};
 
 use crate::aws::eks::{NodegroupSpec, TaintSpec};
-use crate::resources::timeouts::Timeouts;
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct ClusterModel {
@@ -29,7 +28,7 @@ pub struct ClusterModel {
     pub cluster_role_arn: Option<String>,
     pub node_role_arn: Option<String>,
     pub tags: Option<BTreeMap<String, String>>,
-    pub timeouts: Option<Timeouts>,
+    pub timeouts: Option<ClusterTimeouts>,
 
     // ----- computed -----
     pub id: Option<String>,
@@ -55,6 +54,34 @@ pub struct ClusterModel {
     pub eip_allocation_ids: Option<Vec<String>>,
     pub api_security_group_id: Option<String>,
     pub created_iam_role_names: Option<Vec<String>>,
+    /// EKS's name of each node group, by key: the key itself at first, a
+    /// derived name once the group has been replaced (create before destroy).
+    pub node_group_names: Option<BTreeMap<String, String>>,
+    /// Kubernetes version of each node group, by key, as EKS reports it.
+    pub node_group_versions: Option<BTreeMap<String, String>>,
+    /// Node groups replaced but not yet deleted (EKS names).
+    pub retired_node_group_names: Option<Vec<String>>,
+}
+
+/// The `timeouts` block: an overall cap per operation (none by default) and
+/// a budget per object kind, with terraform-provider-aws's defaults.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ClusterTimeouts {
+    pub create: Option<String>,
+    pub update: Option<String>,
+    pub delete: Option<String>,
+    pub cluster_create: Option<String>,
+    pub cluster_update: Option<String>,
+    pub cluster_delete: Option<String>,
+    pub node_group_create: Option<String>,
+    pub node_group_update: Option<String>,
+    pub node_group_delete: Option<String>,
+    pub addon_create: Option<String>,
+    pub addon_update: Option<String>,
+    pub addon_delete: Option<String>,
+    pub nat_gateway_create: Option<String>,
+    pub nat_gateway_delete: Option<String>,
+    pub network_delete: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -68,6 +95,7 @@ pub struct NodeGroupModel {
     pub ami_type: Option<String>,
     pub labels: Option<BTreeMap<String, String>>,
     pub taints: Option<Vec<TaintModel>>,
+    pub enforce_desired_size: Option<bool>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
@@ -155,7 +183,13 @@ impl NodeGroupModel {
         Self {
             min_size: Some(actual.min_size as f64),
             max_size: Some(actual.max_size as f64),
-            desired_size: Some(actual.desired_size as f64),
+            // An autoscaler owns the desired size once the group runs: what
+            // it set is not drift unless the configuration enforces its own.
+            desired_size: if self.enforce_desired_size == Some(true) || self.desired_size.is_none() {
+                Some(actual.desired_size as f64)
+            } else {
+                self.desired_size
+            },
             labels: if self.labels.is_none() && actual.labels.is_empty() {
                 None
             } else {
@@ -194,7 +228,8 @@ impl NodeGroupModel {
         }
     }
 
-    /// Changes EKS can't make to a live node group (it is replaced instead).
+    /// Changes EKS can't make to a live node group (a new group replaces it,
+    /// created and ACTIVE before the old one is deleted).
     pub fn needs_new_nodegroup(&self, other: &Self) -> bool {
         self.instance_types != other.instance_types
             || self.capacity_type != other.capacity_type

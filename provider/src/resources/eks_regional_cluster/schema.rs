@@ -7,18 +7,67 @@ use super::validators::{
     AccessPolicyArns, AddonName, ClusterName, JsonDocument, KubernetesVersion, NodeGroupName, PrincipalArns,
     TaintEffects,
 };
-use crate::protocol::schema::{Attribute, Schema};
+use crate::protocol::schema::{Attribute, Block, Schema};
 use crate::protocol::types::Type;
 use crate::protocol::value::Value;
-use crate::resources::timeouts::{self, TimeoutDefaults};
-use crate::resources::validators::{AwsRegion, Each, RoleArn, Tags};
+use crate::resources::timeouts;
+use crate::resources::validators::{AwsRegion, Each, GoDuration, RoleArn, Tags};
 use crate::resources::validators::{Cidr, OneOf, WholeNumber};
 
-pub const TIMEOUTS: TimeoutDefaults = TimeoutDefaults {
-    create: Duration::from_secs(30 * 60),
-    update: Duration::from_secs(60 * 60),
-    delete: Duration::from_secs(15 * 60),
-};
+const MINUTE: Duration = Duration::from_secs(60);
+
+/// Each object kind's wait budget, with terraform-provider-aws's defaults
+/// (`aws_eks_cluster` 30/60/15 m, `aws_eks_node_group` 60/60/60 m,
+/// `aws_eks_addon` 20/20/40 m, `aws_nat_gateway` 10/30 m, subnet and VPC
+/// deletion 20 m). The whole stack has no single budget unless `create`,
+/// `update` or `delete` sets one.
+pub const KIND_TIMEOUTS: &[(&str, Duration, &str)] = &[
+    ("cluster_create", Duration::from_secs(30 * 60), "the EKS cluster to become ACTIVE"),
+    ("cluster_update", Duration::from_secs(60 * 60), "each update of the control plane"),
+    ("cluster_delete", Duration::from_secs(15 * 60), "the EKS cluster to be deleted"),
+    ("node_group_create", Duration::from_secs(60 * 60), "a node group to become ACTIVE"),
+    ("node_group_update", Duration::from_secs(60 * 60), "each update of a node group"),
+    ("node_group_delete", Duration::from_secs(60 * 60), "a node group to be deleted"),
+    ("addon_create", Duration::from_secs(20 * 60), "an add-on to become ACTIVE"),
+    ("addon_update", Duration::from_secs(20 * 60), "each update of an add-on"),
+    ("addon_delete", Duration::from_secs(40 * 60), "an add-on to be deleted"),
+    ("nat_gateway_create", Duration::from_secs(10 * 60), "a NAT gateway to become available"),
+    ("nat_gateway_delete", Duration::from_secs(30 * 60), "a NAT gateway to be deleted and its address released"),
+    ("network_delete", Duration::from_secs(20 * 60), "each subnet, security group, gateway and the VPC to be deleted once their dependents are gone"),
+];
+
+pub fn kind_timeout(name: &str) -> Duration {
+    KIND_TIMEOUTS
+        .iter()
+        .find(|(n, _, _)| *n == name)
+        .map_or(30 * MINUTE, |(_, d, _)| *d)
+}
+
+fn timeouts_block() -> Block {
+    let mut attributes: Vec<Attribute> = ["create", "update", "delete"]
+        .into_iter()
+        .map(|op| {
+            Attribute::string(
+                op,
+                &format!("An overall limit for the whole {op} (default: none; each wait has its own budget below)."),
+            )
+            .optional()
+            .validate(GoDuration)
+        })
+        .collect();
+    attributes.extend(KIND_TIMEOUTS.iter().map(|(name, default, what)| {
+        Attribute::string(name, &format!("How long to wait for {what} (default `{}`).", timeouts::human(*default)))
+            .optional()
+            .validate(GoDuration)
+    }));
+    Block {
+        description: "Time limits, as durations such as `30s`, `10m` or `1h`: one per object kind, and optionally one \
+                      for the whole operation."
+            .into(),
+        attributes,
+        blocks: vec![],
+    }
+}
 
 pub const SUPPORTED_VERSIONS: &[&str] = &["1.30", "1.31", "1.32", "1.33", "1.34", "1.35"];
 pub const DEFAULT_VERSION: &str = "1.34";
@@ -33,12 +82,12 @@ fn node_group_attributes() -> Vec<Attribute> {
         Attribute::typed(
             "instance_types",
             Type::list(Type::String),
-            "EC2 instance types of the nodes; changing them replaces the node group.",
+            "EC2 instance types of the nodes; changing them replaces the node group: the new one is created and ACTIVE before the old one is deleted.",
         )
         .default(strings(&[DEFAULT_INSTANCE_TYPE])),
         Attribute::string(
             "capacity_type",
-            "`ON_DEMAND` or `SPOT`; changing it replaces the node group.",
+            "`ON_DEMAND` or `SPOT`; changing it replaces the node group (new before old).",
         )
         .default(Value::string("ON_DEMAND"))
         .validate(OneOf(&["ON_DEMAND", "SPOT"])),
@@ -48,17 +97,26 @@ fn node_group_attributes() -> Vec<Attribute> {
         Attribute::number("max_size", "Maximum number of nodes (updates in place).")
             .default(Value::Number(3.0))
             .validate(WholeNumber { min: 1, max: 1000 }),
-        Attribute::number("desired_size", "Desired number of nodes (updates in place).")
+        Attribute::number(
+            "desired_size",
+            "Desired number of nodes at creation. A change here is applied; a change made outside Terraform (Cluster \
+             Autoscaler, Karpenter) is kept and not reported as drift unless `enforce_desired_size` is set.",
+        )
             .default(Value::Number(2.0))
             .validate(WholeNumber { min: 0, max: 1000 }),
         Attribute::number(
             "disk_size",
-            "Root volume size in GiB; changing it replaces the node group.",
+            "Root volume size in GiB; changing it replaces the node group (new before old).",
         )
         .default(Value::Number(20.0))
         .validate(WholeNumber { min: 1, max: 16384 }),
-        Attribute::string("ami_type", "EKS AMI type; changing it replaces the node group.")
+        Attribute::string("ami_type", "EKS AMI type; changing it replaces the node group (new before old).")
             .default(Value::string(DEFAULT_AMI_TYPE)),
+        Attribute::bool(
+            "enforce_desired_size",
+            "Restore `desired_size` when it was changed outside Terraform (default: keep what an autoscaler set).",
+        )
+        .default(Value::Bool(false)),
         Attribute::typed(
             "labels",
             Type::map(Type::String),
@@ -146,17 +204,19 @@ pub fn schema() -> Schema {
             .validate(Cidr),
             Attribute::number(
                 "availability_zone_count",
-                "How many availability zones to spread over (1–6). Defaults to the length of `availability_zones` \
-                 when that is given, else 3.",
+                "How many availability zones to spread over (2–6; EKS needs two). Defaults to the length of \
+                 `availability_zones` when that is given, else 3. Zones are chosen by zone id among the region's \
+                 availability zones (never Local or Wavelength Zones, never zone ids EKS refuses), at plan time.",
             )
             .optional()
             .computed()
             .requires_replace()
-                .validate(WholeNumber { min: 1, max: 6 }),
+                .validate(WholeNumber { min: 2, max: 6 }),
             Attribute::typed(
                 "availability_zones",
                 Type::list(Type::String),
-                "Availability zones to use, in order. Defaults to the region's first `availability_zone_count` zones.",
+                "Availability zones to use, in order. Defaults to the first `availability_zone_count` zones, by name, among \
+                 the region's availability zones EKS accepts; a Local Zone or a zone EKS refuses is a plan-time error.",
             )
             .optional()
             .computed()
@@ -244,8 +304,10 @@ pub fn schema() -> Schema {
             computed("platform_version", "EKS platform version."),
             computed(
                 "status",
-                "Status of the cluster (`ACTIVE`). Refresh sets `DELETED` or `NETWORK_DRIFT` when the cluster or a \
-                 network object it needs was deleted out of band, which plans a replacement.",
+                "Status of the stack: `ACTIVE`; `CREATING` after a create that failed part-way (the next apply, once \
+                 the resource is untainted, continues from what exists); `NETWORK_DRIFT` when refresh found a subnet, \
+                 route table, gateway or NAT gateway gone (repaired in place); `DELETED` when the cluster or its VPC \
+                 is gone (plans a replacement).",
             )
             ,
             computed("vpc_id", "Id of the VPC."),
@@ -261,7 +323,23 @@ pub fn schema() -> Schema {
             computed_list("eip_allocation_ids", "Elastic IPs of the NAT gateways."),
             computed("api_security_group_id", "Security group admitting `api_allowed_cidrs` to the API on 443."),
             computed_list("created_iam_role_names", "IAM roles this resource created (and deletes on destroy)."),
+            Attribute::typed(
+                "node_group_names",
+                Type::map(Type::String),
+                "EKS's name of each node group, by key: the key, or `KEY-XXXXXXXX` once the group was replaced.",
+            )
+            .computed(),
+            Attribute::typed(
+                "node_group_versions",
+                Type::map(Type::String),
+                "Kubernetes version of each node group as EKS reports it; one behind `kubernetes_version` is upgraded.",
+            )
+            .computed(),
+            computed_list(
+                "retired_node_group_names",
+                "Node groups replaced by new ones and not yet deleted (deleted by the next apply or destroy).",
+            ),
         ],
     )
-    .with_block("timeouts", timeouts::block(TIMEOUTS))
+    .with_block("timeouts", timeouts_block())
 }

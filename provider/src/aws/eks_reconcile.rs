@@ -1,0 +1,167 @@
+//! EKS calls for a stack that ensures itself: add-on updates tracked by
+//! their update id, add-on waits that report health, node group versions.
+
+use std::time::Duration;
+
+use super::AwsError;
+use super::eks::Eks;
+use super::error::{AwsResultExt, aws_err};
+use super::waiters::{Backoff, Poll, StopSignal, WaitError, wait_until};
+
+/// An add-on's status and health as DescribeAddon reports them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AddonHealth {
+    pub status: String,
+    /// `code: message` of each health issue.
+    pub issues: Vec<String>,
+}
+
+impl AddonHealth {
+    fn describe(&self) -> String {
+        if self.issues.is_empty() {
+            self.status.clone()
+        } else {
+            format!("{} ({})", self.status, self.issues.join("; "))
+        }
+    }
+}
+
+/// How an add-on wait ends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AddonSettled {
+    Active,
+    /// DEGRADED, accepted because nothing can run it yet (no nodes).
+    Degraded,
+}
+
+impl Eks {
+    /// UpdateAddon, returning the update id to wait for with `wait_for_update`
+    /// (`DescribeUpdate --addon-name`), which reports why an update failed.
+    pub async fn start_addon_update(
+        &self,
+        cluster: &str,
+        addon: &str,
+        version: Option<&str>,
+        configuration: Option<&str>,
+    ) -> Result<String, AwsError> {
+        let out = self
+            .client
+            .update_addon()
+            .cluster_name(cluster)
+            .addon_name(addon)
+            .set_addon_version(version.map(str::to_string))
+            .configuration_values(configuration.unwrap_or_default())
+            .resolve_conflicts(aws_sdk_eks::types::ResolveConflicts::Overwrite)
+            .send()
+            .await
+            .map_err(aws_err("UpdateAddon", &self.region))?;
+        Ok(out.update().and_then(|u| u.id()).unwrap_or_default().to_string())
+    }
+
+    /// Waits for an add-on update by its id (DescribeUpdate with the add-on's name).
+    pub async fn wait_for_addon_update(
+        &self,
+        cluster: &str,
+        addon: &str,
+        update_id: &str,
+        timeout: Duration,
+        stop: &StopSignal,
+    ) -> Result<(), WaitError> {
+        let what = format!("update {update_id} of add-on {addon} of {cluster} in {}", self.region);
+        wait_until(&what, timeout, Backoff::default(), stop, || async {
+            let out = self
+                .client
+                .describe_update()
+                .name(cluster)
+                .update_id(update_id)
+                .addon_name(addon)
+                .send()
+                .await
+                .map_err(aws_err("DescribeUpdate", &self.region))?;
+            let update = out.update();
+            let status = update
+                .and_then(|u| u.status())
+                .map(|s| s.as_str().to_string())
+                .unwrap_or_default();
+            Ok(match status.as_str() {
+                "Successful" => Poll::Ready(()),
+                "Failed" | "Cancelled" => {
+                    let errors: Vec<String> = update
+                        .map(|u| {
+                            u.errors()
+                                .iter()
+                                .map(|e| {
+                                    format!(
+                                        "{}: {}",
+                                        e.error_code().map(|c| c.as_str()).unwrap_or("Error"),
+                                        e.error_message().unwrap_or_default()
+                                    )
+                                })
+                                .collect()
+                        })
+                        .unwrap_or_default();
+                    Poll::Failed(format!("{status}: {}", errors.join("; ")))
+                }
+                _ => Poll::Pending(status),
+            })
+        })
+        .await
+    }
+
+    /// Status and health of an add-on, if installed.
+    pub async fn find_addon_health(&self, cluster: &str, addon: &str) -> Result<Option<AddonHealth>, AwsError> {
+        let out = self
+            .client
+            .describe_addon()
+            .cluster_name(cluster)
+            .addon_name(addon)
+            .send()
+            .await
+            .map_err(aws_err("DescribeAddon", &self.region))
+            .found()?;
+        Ok(out.and_then(|o| o.addon().cloned()).map(|a| AddonHealth {
+            status: a.status().map(|s| s.as_str().to_string()).unwrap_or_default(),
+            issues: a
+                .health()
+                .map(|h| {
+                    h.issues()
+                        .iter()
+                        .map(|i| {
+                            format!(
+                                "{}: {}",
+                                i.code().map(|c| c.as_str()).unwrap_or("Issue"),
+                                i.message().unwrap_or_default()
+                            )
+                        })
+                        .collect()
+                })
+                .unwrap_or_default(),
+        }))
+    }
+
+    /// Waits for an add-on to be ACTIVE; with `degraded_ok` (the cluster has
+    /// no node that could run it), DEGRADED counts as settled too. Failure
+    /// states end the wait with the add-on's health issues.
+    pub async fn wait_for_addon_settled(
+        &self,
+        cluster: &str,
+        addon: &str,
+        degraded_ok: bool,
+        timeout: Duration,
+        stop: &StopSignal,
+    ) -> Result<AddonSettled, WaitError> {
+        let what = format!("add-on {addon} of {cluster} in {} to be ACTIVE", self.region);
+        wait_until(&what, timeout, Backoff::default(), stop, || async {
+            let Some(health) = self.find_addon_health(cluster, addon).await? else {
+                return Ok(Poll::Pending("not yet visible".into()));
+            };
+            Ok(match health.status.as_str() {
+                "ACTIVE" => Poll::Ready(AddonSettled::Active),
+                "DEGRADED" if degraded_ok => Poll::Ready(AddonSettled::Degraded),
+                "CREATE_FAILED" | "UPDATE_FAILED" => Poll::Failed(health.describe()),
+                _ => Poll::Pending(health.describe()),
+            })
+        })
+        .await
+    }
+}

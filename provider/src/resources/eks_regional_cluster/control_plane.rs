@@ -1,0 +1,308 @@
+//! The EKS cluster itself: created (or taken back, or recreated when EKS
+//! left it FAILED) and waited for, then kept at the configured version,
+//! endpoint access and logging.
+
+use std::collections::BTreeSet;
+
+use aws_sdk_eks::types::Cluster;
+
+use super::kubeconfig::{kubeconfig, update_kubeconfig_command};
+use super::model::ClusterModel;
+use super::node_groups;
+use super::reconcile::{Clients, Run, fail, wait_fail};
+use super::schema::DEFAULT_VERSION;
+use crate::aws::eks::ClusterSpec;
+use crate::protocol::diagnostics::Diagnostics;
+use crate::resources::error;
+
+/// The cluster exists, ACTIVE, as configured.
+pub async fn ensure(run: &Run<'_>, state: &mut ClusterModel) -> Result<(), Diagnostics> {
+    let eks = &run.clients.eks;
+    let name = run.name();
+    let found = eks
+        .find_cluster(name)
+        .await
+        .map_err(fail("Could not read the EKS cluster"))?;
+    let found = match (found, &state.arn) {
+        // Ours: the ARN in state, or (its answer lost) the cluster in our VPC.
+        (Some(c), Some(arn)) if c.arn() == Some(arn.as_str()) => Some(c),
+        (Some(c), None) if in_vpc(&c, state.vpc_id.as_deref()) => Some(c),
+        (Some(_), _) => {
+            return Err(error(
+                "Could not create the EKS cluster",
+                format!(
+                    "an EKS cluster named {name} already exists in {} and this resource did not create it: import \
+                     it with `terraform import` as {}/{name}, or choose another name",
+                    run.region(),
+                    run.region()
+                ),
+            ));
+        }
+        (None, _) => None,
+    };
+    let cluster = match found {
+        // EKS leaves a cluster it could not create FAILED: it is deleted and
+        // made again, in the same network.
+        Some(c) if status(&c) == "FAILED" => {
+            eks.delete_cluster(name, run.budgets.of("cluster_delete"), run.stop)
+                .await
+                .map_err(wait_fail("Could not delete the FAILED EKS cluster"))?;
+            state.arn = None;
+            create(run, state).await?
+        }
+        Some(c) if status(&c) == "ACTIVE" => c,
+        Some(c) => {
+            state.arn = c.arn().map(str::to_string);
+            wait_active(run).await?
+        }
+        None => {
+            state.arn = None;
+            create(run, state).await?
+        }
+    };
+    state.arn = cluster.arn().map(str::to_string);
+    apply_cluster_facts(state, &cluster, run.region());
+    ensure_version(run, state).await?;
+    ensure_endpoint_access(run, state).await?;
+    ensure_logging(run, state).await
+}
+
+fn status(cluster: &Cluster) -> &str {
+    cluster.status().map_or("", |s| s.as_str())
+}
+
+fn in_vpc(cluster: &Cluster, vpc_id: Option<&str>) -> bool {
+    vpc_id.is_some() && cluster.resources_vpc_config().and_then(|v| v.vpc_id()) == vpc_id
+}
+
+async fn create(run: &Run<'_>, state: &mut ClusterModel) -> Result<Cluster, Diagnostics> {
+    let desired = run.desired;
+    let tags = run.eks_tags();
+    let spec = ClusterSpec {
+        name: run.name(),
+        version: desired.kubernetes_version.as_deref().unwrap_or(DEFAULT_VERSION),
+        role_arn: state.cluster_role_arn.as_deref().unwrap_or_default(),
+        subnet_ids: state.private_subnet_ids.clone().unwrap_or_default(),
+        security_group_ids: state.api_security_group_id.iter().cloned().collect(),
+        endpoint_private_access: desired.endpoint_private_access.unwrap_or(true),
+        endpoint_public_access: desired.endpoint_public_access.unwrap_or(false),
+        public_access_cidrs: desired.public_access_cidrs.iter().flatten().cloned().collect(),
+        secrets_kms_key_arn: desired.secrets_kms_key_arn.as_deref(),
+        enabled_log_types: desired.enabled_log_types.iter().flatten().cloned().collect(),
+        tags: &tags,
+    };
+    let arn = run
+        .clients
+        .eks
+        .create_cluster(&spec)
+        .await
+        .map_err(fail("Could not create the EKS cluster"))?;
+    // From here the cluster is ours: recorded before waiting for it.
+    state.arn = Some(arn);
+    state.kubernetes_version = Some(spec.version.to_string());
+    state.endpoint_private_access = Some(spec.endpoint_private_access);
+    state.endpoint_public_access = Some(spec.endpoint_public_access);
+    state.public_access_cidrs = desired.public_access_cidrs.clone();
+    state.enabled_log_types = desired.enabled_log_types.clone();
+    wait_active(run).await
+}
+
+async fn wait_active(run: &Run<'_>) -> Result<Cluster, Diagnostics> {
+    run.clients
+        .eks
+        .wait_for_cluster(run.name(), run.budgets.of("cluster_create"), run.stop)
+        .await
+        .map_err(wait_fail("EKS cluster did not become active"))
+}
+
+/// One minor version up: node groups still on an older version are brought
+/// to the control plane's first (EKS refuses the upgrade otherwise), then
+/// the control plane, then the node groups follow it.
+async fn ensure_version(run: &Run<'_>, state: &mut ClusterModel) -> Result<(), Diagnostics> {
+    let Some(wanted) = run.desired.kubernetes_version.clone() else {
+        return Ok(());
+    };
+    if state.kubernetes_version.as_deref() == Some(wanted.as_str()) {
+        return Ok(());
+    }
+    let current = state.kubernetes_version.clone().unwrap_or_default();
+    node_groups::upgrade_lagging(run, state, &current).await?;
+    let summary = "Could not upgrade the cluster";
+    let update = run
+        .clients
+        .eks
+        .update_cluster_version(run.name(), &wanted)
+        .await
+        .map_err(fail(summary))?;
+    await_update(run, &update, summary).await?;
+    state.kubernetes_version = Some(wanted);
+    refresh_facts(run, state).await
+}
+
+/// Endpoint access compared as EKS sees it: public CIDRs only matter with a
+/// public endpoint. `state` holds what refresh read, so access widened out
+/// of band is put back.
+async fn ensure_endpoint_access(run: &Run<'_>, state: &mut ClusterModel) -> Result<(), Diagnostics> {
+    fn access(m: &ClusterModel) -> (bool, bool, BTreeSet<String>) {
+        let public = m.endpoint_public_access.unwrap_or(false);
+        let cidrs = if public {
+            m.public_access_cidrs.clone().unwrap_or_default()
+        } else {
+            BTreeSet::new()
+        };
+        (m.endpoint_private_access.unwrap_or(true), public, cidrs)
+    }
+    let wanted = access(run.desired);
+    if wanted != access(state) {
+        let (private, public, cidrs) = wanted;
+        let cidrs: Vec<String> = cidrs.into_iter().collect();
+        let summary = "Could not update the cluster endpoint";
+        let update = run
+            .clients
+            .eks
+            .update_cluster_endpoint(run.name(), private, public, &cidrs)
+            .await
+            .map_err(fail(summary))?;
+        await_update(run, &update, summary).await?;
+        refresh_facts(run, state).await?;
+    }
+    state.endpoint_private_access = run.desired.endpoint_private_access;
+    state.endpoint_public_access = run.desired.endpoint_public_access;
+    state.public_access_cidrs = run.desired.public_access_cidrs.clone();
+    Ok(())
+}
+
+async fn ensure_logging(run: &Run<'_>, state: &mut ClusterModel) -> Result<(), Diagnostics> {
+    let wanted = run.desired.enabled_log_types.clone().unwrap_or_default();
+    if wanted != state.enabled_log_types.clone().unwrap_or_default() {
+        let enabled: Vec<String> = wanted.into_iter().collect();
+        let summary = "Could not update cluster logging";
+        let update = run
+            .clients
+            .eks
+            .update_cluster_logging(run.name(), &enabled)
+            .await
+            .map_err(fail(summary))?;
+        await_update(run, &update, summary).await?;
+        refresh_facts(run, state).await?;
+    }
+    state.enabled_log_types = run.desired.enabled_log_types.clone();
+    Ok(())
+}
+
+/// Waits for a cluster update by its id, so the next one doesn't race it.
+async fn await_update(run: &Run<'_>, update_id: &str, summary: &str) -> Result<(), Diagnostics> {
+    run.clients
+        .eks
+        .wait_for_update(run.name(), update_id, None, run.budgets.of("cluster_update"), run.stop)
+        .await
+        .map_err(wait_fail(summary))
+}
+
+/// Re-reads the cluster's computed facts after an update.
+async fn refresh_facts(run: &Run<'_>, state: &mut ClusterModel) -> Result<(), Diagnostics> {
+    let version = state.kubernetes_version.clone();
+    if let Some(cluster) = run
+        .clients
+        .eks
+        .find_cluster(run.name())
+        .await
+        .map_err(fail("Could not read the EKS cluster"))?
+    {
+        apply_cluster_facts(state, &cluster, run.region());
+    }
+    state.kubernetes_version = version;
+    Ok(())
+}
+
+/// Our cluster (the ARN in state), if it exists.
+pub async fn observe(clients: &Clients, prior: &ClusterModel) -> Result<Option<Cluster>, Diagnostics> {
+    let cluster = clients
+        .eks
+        .find_cluster(&prior.name)
+        .await
+        .map_err(fail("Could not read the EKS cluster"))?;
+    Ok(cluster.filter(|c| c.arn() == prior.arn.as_deref()))
+}
+
+/// What refresh takes from the cluster: its facts, tags, endpoint access
+/// (public CIDRs included) and logging.
+pub fn apply_observed(state: &mut ClusterModel, cluster: &Cluster, region: &str) {
+    let prior_cidrs = state.public_access_cidrs.clone();
+    apply_cluster_facts(state, cluster, region);
+    state.tags_all = Some(
+        cluster
+            .tags()
+            .map(|t| t.clone().into_iter().collect())
+            .unwrap_or_default(),
+    );
+    if let Some(vpc) = cluster.resources_vpc_config() {
+        state.endpoint_private_access = Some(vpc.endpoint_private_access());
+        state.endpoint_public_access = Some(vpc.endpoint_public_access());
+        let cidrs: BTreeSet<String> = vpc.public_access_cidrs().iter().cloned().collect();
+        // EKS reports 0.0.0.0/0 for a public endpoint given no CIDRs.
+        let default_only = cidrs.len() == 1 && cidrs.contains("0.0.0.0/0");
+        state.public_access_cidrs = if !vpc.endpoint_public_access() || (prior_cidrs.is_none() && default_only) {
+            prior_cidrs
+        } else {
+            Some(cidrs)
+        };
+    }
+    let enabled: BTreeSet<String> = cluster
+        .logging()
+        .map(|l| l.cluster_logging())
+        .unwrap_or_default()
+        .iter()
+        .filter(|setup| setup.enabled() == Some(true))
+        .flat_map(|setup| setup.types().iter().map(|t| t.as_str().to_string()))
+        .collect();
+    if state.enabled_log_types.is_some() || !enabled.is_empty() {
+        state.enabled_log_types = Some(enabled);
+    }
+}
+
+/// Fills the computed attributes that come from the cluster itself.
+pub fn apply_cluster_facts(state: &mut ClusterModel, cluster: &Cluster, region: &str) {
+    state.arn = cluster.arn().map(str::to_string);
+    state.endpoint = cluster.endpoint().map(str::to_string);
+    state.certificate_authority_data = cluster
+        .certificate_authority()
+        .and_then(|c| c.data())
+        .map(str::to_string);
+    state.oidc_issuer_url = cluster
+        .identity()
+        .and_then(|i| i.oidc())
+        .and_then(|o| o.issuer())
+        .map(str::to_string);
+    state.platform_version = cluster.platform_version().map(str::to_string);
+    state.status = cluster.status().map(|s| s.as_str().to_string());
+    state.kubernetes_version = cluster
+        .version()
+        .map(str::to_string)
+        .or(state.kubernetes_version.clone());
+    state.cluster_security_group_id = cluster
+        .resources_vpc_config()
+        .and_then(|v| v.cluster_security_group_id())
+        .map(str::to_string);
+    state.kubeconfig = Some(kubeconfig(
+        &state.name,
+        region,
+        state.arn.as_deref().unwrap_or_default(),
+        state.endpoint.as_deref().unwrap_or_default(),
+        state.certificate_authority_data.as_deref().unwrap_or_default(),
+    ));
+    state.update_kubeconfig_command = Some(update_kubeconfig_command(&state.name, region));
+}
+
+/// Deletes our cluster (its ARN is in state), never another state's cluster
+/// of the same name. Add-ons and access entries go with it.
+pub async fn delete(run: &Run<'_>, state: &ClusterModel) -> Result<(), Diagnostics> {
+    if state.arn.is_none() {
+        return Ok(());
+    }
+    run.clients
+        .eks
+        .delete_cluster(run.name(), run.budgets.of("cluster_delete"), run.stop)
+        .await
+        .map_err(wait_fail("Could not delete the EKS cluster"))
+}

@@ -1,0 +1,368 @@
+//! Managed node groups, by key. Scaling, labels and taints update in place;
+//! a change EKS cannot make to a live group is a replacement created and
+//! ACTIVE before the old group is deleted, so the cluster never has fewer
+//! nodes. Each group follows the control plane's Kubernetes version.
+
+use std::collections::BTreeMap;
+use std::hash::{Hash, Hasher};
+
+use aws_sdk_eks::types::Nodegroup;
+use futures::future::join_all;
+
+use super::model::{ClusterModel, NodeGroupModel};
+use super::reconcile::{Clients, Run, fail, wait_fail};
+use crate::aws::AwsError;
+use crate::aws::eks::nodegroup_spec;
+use crate::protocol::diagnostics::Diagnostics;
+
+/// EKS's name of the group with `key`: the key until it was replaced.
+fn eks_name(state: &ClusterModel, key: &str) -> String {
+    state
+        .node_group_names
+        .as_ref()
+        .and_then(|names| names.get(key))
+        .cloned()
+        .unwrap_or_else(|| key.to_string())
+}
+
+/// The EKS name of a replacement: the key and a hash of what forced it, so
+/// it never collides with the group it replaces.
+pub fn replacement_name(key: &str, group: &NodeGroupModel, replaced: &str) -> String {
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    let spec = group.spec(key);
+    (spec.instance_types, spec.capacity_type, spec.disk_size, spec.ami_type, replaced).hash(&mut hasher);
+    let name = format!("{key}-{:08x}", hasher.finish() as u32);
+    if name == replaced {
+        format!("{key}-{:08x}", (hasher.finish() >> 32) as u32)
+    } else {
+        name
+    }
+}
+
+/// What refresh found of the node groups in state.
+pub struct ObservedGroups {
+    pub groups: BTreeMap<String, NodeGroupModel>,
+    pub versions: BTreeMap<String, String>,
+}
+
+/// The node groups in state, as they are now; one deleted out of band drops
+/// out (the plan recreates it). `None` when state tracks none.
+pub async fn observe(clients: &Clients, prior: &ClusterModel) -> Result<Option<ObservedGroups>, AwsError> {
+    let Some(groups) = &prior.node_groups else {
+        return Ok(None);
+    };
+    let names: Vec<String> = groups.keys().map(|key| eks_name(prior, key)).collect();
+    let found = join_all(names.iter().map(|name| clients.eks.find_nodegroup(&prior.name, name))).await;
+    let mut observed = ObservedGroups {
+        groups: BTreeMap::new(),
+        versions: BTreeMap::new(),
+    };
+    for ((key, config), found) in groups.iter().zip(found) {
+        if let Some(actual) = found? {
+            observed.groups.insert(key.clone(), config.refreshed(&nodegroup_spec(&actual)));
+            if let Some(version) = actual.version() {
+                observed.versions.insert(key.clone(), version.to_string());
+            }
+        }
+    }
+    Ok(Some(observed))
+}
+
+/// The node groups are as configured, each on the control plane's version,
+/// and no replaced group is left.
+pub async fn ensure(run: &Run<'_>, state: &mut ClusterModel) -> Result<(), Diagnostics> {
+    let eks = &run.clients.eks;
+    let cluster = run.name();
+    let before = state.node_groups.clone().unwrap_or_default();
+    let after = run.desired.node_groups.clone().unwrap_or_default();
+    let version = state.kubernetes_version.clone().unwrap_or_default();
+
+    // Groups gone from the configuration.
+    let removed: Vec<String> = before.keys().filter(|k| !after.contains_key(*k)).cloned().collect();
+    let deletes = removed.iter().map(|key| {
+        let name = eks_name(state, key);
+        async move {
+            eks.delete_nodegroup(cluster, &name, run.budgets.of("node_group_delete"), run.stop)
+                .await
+        }
+    });
+    for result in join_all(deletes).await {
+        result.map_err(wait_fail("Could not delete a node group"))?;
+    }
+    for key in &removed {
+        if let Some(groups) = state.node_groups.as_mut() {
+            groups.remove(key);
+        }
+        if let Some(names) = state.node_group_names.as_mut() {
+            names.remove(key);
+        }
+    }
+
+    // What each configured group needs.
+    let mut to_create: Vec<(String, String)> = Vec::new();
+    for (key, wanted) in &after {
+        let current_name = eks_name(state, key);
+        let Some(current) = before.get(key) else {
+            to_create.push((key.clone(), current_name));
+            continue;
+        };
+        if current.needs_new_nodegroup(wanted) {
+            to_create.push((key.clone(), replacement_name(key, wanted, &current_name)));
+            continue;
+        }
+        if run.repairing {
+            match eks
+                .find_nodegroup(cluster, &current_name)
+                .await
+                .map_err(fail("Could not read a node group"))?
+            {
+                None => {
+                    to_create.push((key.clone(), current_name));
+                    continue;
+                }
+                // EKS keeps a group it could not create: delete, then make it again.
+                Some(g) if status(&g) == "CREATE_FAILED" => {
+                    eks.delete_nodegroup(cluster, &current_name, run.budgets.of("node_group_delete"), run.stop)
+                        .await
+                        .map_err(wait_fail("Could not delete a node group that failed to create"))?;
+                    to_create.push((key.clone(), current_name));
+                    continue;
+                }
+                Some(g) if status(&g) != "ACTIVE" => {
+                    wait_active(run, &current_name).await?;
+                }
+                Some(_) => {}
+            }
+        }
+        if current != wanted {
+            update_config(run, &current_name, current, wanted).await?;
+            state
+                .node_groups
+                .get_or_insert_default()
+                .insert(key.clone(), wanted.clone());
+        }
+    }
+
+    create_all(run, state, &to_create).await?;
+    upgrade_lagging(run, state, &version).await?;
+    delete_retired(run, state).await?;
+    if run.desired.node_groups.is_none() && state.node_groups.as_ref().is_some_and(BTreeMap::is_empty) {
+        state.node_groups = None;
+    }
+    Ok(())
+}
+
+fn status(group: &Nodegroup) -> &str {
+    group.status().map_or("", |s| s.as_str())
+}
+
+/// Creates groups concurrently (each accepted one recorded before waiting,
+/// so a failed wait still leaves it in state), then waits for all. A group
+/// replacing another records the old one as retired, deleted once the new
+/// one is ACTIVE.
+async fn create_all(run: &Run<'_>, state: &mut ClusterModel, groups: &[(String, String)]) -> Result<(), Diagnostics> {
+    let eks = &run.clients.eks;
+    let node_role = state.node_role_arn.clone().unwrap_or_default();
+    let subnets = state.private_subnet_ids.clone().unwrap_or_default();
+    let tags = run.eks_tags();
+    let wanted = run.desired.node_groups.clone().unwrap_or_default();
+    let creates = groups.iter().map(|(key, name)| {
+        let spec = wanted[key].spec(name);
+        let (node_role, subnets, tags) = (&node_role, &subnets, &tags);
+        async move { eks.create_nodegroup(run.name(), &spec, node_role, subnets, tags).await }
+    });
+    let results = join_all(creates).await;
+    let mut first_error = None;
+    let mut created = Vec::new();
+    for ((key, name), result) in groups.iter().zip(results) {
+        match result {
+            Ok(()) => {
+                let old = eks_name(state, key);
+                let replacing = state.node_groups.as_ref().is_some_and(|g| g.contains_key(key)) && old != *name;
+                if replacing {
+                    state.retired_node_group_names.get_or_insert_default().push(old);
+                }
+                state
+                    .node_group_names
+                    .get_or_insert_default()
+                    .insert(key.clone(), name.clone());
+                state
+                    .node_groups
+                    .get_or_insert_default()
+                    .insert(key.clone(), wanted[key].clone());
+                created.push((key.clone(), name.clone()));
+            }
+            Err(e) => first_error = first_error.or(Some(fail("Could not create a node group")(e))),
+        }
+    }
+    let waits = created.iter().map(|(_, name)| wait_active(run, name));
+    for ((key, _), result) in created.iter().zip(join_all(waits).await) {
+        match result {
+            Ok(group) => {
+                if let Some(version) = group.version() {
+                    state
+                        .node_group_versions
+                        .get_or_insert_default()
+                        .insert(key.clone(), version.to_string());
+                }
+            }
+            Err(e) => first_error = first_error.or(Some(e)),
+        }
+    }
+    first_error.map_or(Ok(()), Err)
+}
+
+async fn wait_active(run: &Run<'_>, name: &str) -> Result<Nodegroup, Diagnostics> {
+    run.clients
+        .eks
+        .wait_for_nodegroup(run.name(), name, run.budgets.of("node_group_create"), run.stop)
+        .await
+        .map_err(wait_fail("Node group did not become active"))
+}
+
+/// Scaling, labels and taints in place. The desired size is sent only when
+/// the configuration changed it; otherwise what an autoscaler set is kept
+/// (clamped into the new bounds).
+async fn update_config(
+    run: &Run<'_>,
+    name: &str,
+    current: &NodeGroupModel,
+    wanted: &NodeGroupModel,
+) -> Result<(), Diagnostics> {
+    let eks = &run.clients.eks;
+    let before = current.spec(name);
+    let mut after = wanted.spec(name);
+    if current.desired_size == wanted.desired_size {
+        let live = eks
+            .find_nodegroup(run.name(), name)
+            .await
+            .map_err(fail("Could not read a node group"))?
+            .map(|g| nodegroup_spec(&g).desired_size)
+            .unwrap_or(before.desired_size);
+        after.desired_size = live.clamp(after.min_size, after.max_size);
+    }
+    let mut before = before;
+    before.desired_size = if current.desired_size == wanted.desired_size {
+        after.desired_size
+    } else {
+        before.desired_size
+    };
+    if before == after {
+        return Ok(());
+    }
+    let summary = "Could not update a node group";
+    let update = eks
+        .update_nodegroup_config(run.name(), &before, &after)
+        .await
+        .map_err(fail(summary))?;
+    eks.wait_for_update(run.name(), &update, Some(name), run.budgets.of("node_group_update"), run.stop)
+        .await
+        .map_err(wait_fail(summary))
+}
+
+/// Every configured group not on `version` is upgraded to it, one at a
+/// time (a failure leaves the rest for the next apply, whose plan shows them).
+pub async fn upgrade_lagging(run: &Run<'_>, state: &mut ClusterModel, version: &str) -> Result<(), Diagnostics> {
+    if version.is_empty() {
+        return Ok(());
+    }
+    let keys: Vec<String> = state.node_groups.iter().flat_map(|g| g.keys().cloned()).collect();
+    for key in keys {
+        let name = eks_name(state, &key);
+        let current = state.node_group_versions.as_ref().and_then(|v| v.get(&key)).cloned();
+        if current.as_deref() == Some(version) {
+            continue;
+        }
+        let Some(group) = run
+            .clients
+            .eks
+            .find_nodegroup(run.name(), &name)
+            .await
+            .map_err(fail("Could not read a node group"))?
+        else {
+            continue;
+        };
+        if group.version() != Some(version) {
+            let summary = "Could not upgrade a node group";
+            let update = run
+                .clients
+                .eks
+                .update_nodegroup_version(run.name(), &name, version)
+                .await
+                .map_err(fail(summary))?;
+            run.clients
+                .eks
+                .wait_for_update(run.name(), &update, Some(&name), run.budgets.of("node_group_update"), run.stop)
+                .await
+                .map_err(|e| {
+                    fail(summary)(crate::aws::AwsError {
+                        operation: "UpdateNodegroupVersion",
+                        region: run.region().to_string(),
+                        code: "UpdateFailed".into(),
+                        message: format!("node group {key} ({name}) stays on {}: {e}", group.version().unwrap_or("?")),
+                    })
+                })?;
+        }
+        state
+            .node_group_versions
+            .get_or_insert_default()
+            .insert(key.clone(), version.to_string());
+    }
+    Ok(())
+}
+
+/// Deletes groups replaced by ACTIVE new ones.
+async fn delete_retired(run: &Run<'_>, state: &mut ClusterModel) -> Result<(), Diagnostics> {
+    let retired = state.retired_node_group_names.clone().unwrap_or_default();
+    for name in retired {
+        run.clients
+            .eks
+            .delete_nodegroup(run.name(), &name, run.budgets.of("node_group_delete"), run.stop)
+            .await
+            .map_err(wait_fail("Could not delete a replaced node group"))?;
+        if let Some(list) = state.retired_node_group_names.as_mut() {
+            list.retain(|n| *n != name);
+        }
+    }
+    if state.retired_node_group_names.as_ref().is_some_and(Vec::is_empty) {
+        state.retired_node_group_names = None;
+    }
+    Ok(())
+}
+
+/// Every group of the stack, retired ones included, deleted at once.
+pub async fn delete_all(run: &Run<'_>, state: &ClusterModel) -> Result<(), Diagnostics> {
+    let names: Vec<String> = state
+        .node_groups
+        .iter()
+        .flat_map(|g| g.keys())
+        .map(|key| eks_name(state, key))
+        .chain(state.retired_node_group_names.iter().flatten().cloned())
+        .collect();
+    let deletes = names.iter().map(|name| {
+        run.clients
+            .eks
+            .delete_nodegroup(run.name(), name, run.budgets.of("node_group_delete"), run.stop)
+    });
+    for result in join_all(deletes).await {
+        result.map_err(wait_fail("Could not delete a node group"))?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_replacement_is_named_apart_from_the_group_it_replaces() {
+        let group = NodeGroupModel {
+            instance_types: Some(vec!["m6i.xlarge".into()]),
+            ..Default::default()
+        };
+        let first = replacement_name("general", &group, "general");
+        assert!(first.starts_with("general-") && first.len() == "general-".len() + 8, "{first}");
+        assert_ne!(replacement_name("general", &group, &first), first);
+        assert_eq!(replacement_name("general", &group, "general"), first, "stable for the same change");
+    }
+}

@@ -1,0 +1,115 @@
+//! The cluster role and the node role: given by the configuration, or made
+//! here with exactly the managed policies EKS documents, and deleted with
+//! the stack.
+
+use super::model::ClusterModel;
+use super::reconcile::{Run, fail};
+use crate::aws::iam::{CLUSTER_ROLE, NODE_ROLE, RoleSpec, role_name};
+use crate::protocol::diagnostics::Diagnostics;
+
+/// The names this resource gives the roles it creates.
+pub fn own_role_names(name: &str, region: &str) -> (String, String) {
+    (format!("{name}-{region}-cluster"), format!("{name}-{region}-node"))
+}
+
+/// Both roles exist with their policies. A role is recorded the moment
+/// CreateRole succeeds, before its policies are attached, so a failure
+/// leaves it in state for destroy. When resuming, the policies of the roles
+/// made here are attached again (AttachRolePolicy is idempotent).
+pub async fn ensure(run: &Run<'_>, state: &mut ClusterModel) -> Result<(), Diagnostics> {
+    let (cluster_role, node_role) = own_role_names(run.name(), run.region());
+    let (cluster_arn, node_arn) = tokio::join!(
+        ensure_role(run, state, &run.desired.cluster_role_arn, &state.cluster_role_arn, cluster_role, &CLUSTER_ROLE),
+        ensure_role(run, state, &run.desired.node_role_arn, &state.node_role_arn, node_role, &NODE_ROLE),
+    );
+    let mut first_error = None;
+    for (outcome, slot) in [
+        (cluster_arn, &mut state.cluster_role_arn),
+        (node_arn, &mut state.node_role_arn),
+    ] {
+        if let Some(arn) = outcome.arn {
+            if outcome.created {
+                let names = state.created_iam_role_names.get_or_insert_default();
+                let name = role_name(&arn).to_string();
+                if !names.contains(&name) {
+                    names.push(name);
+                }
+            }
+            *slot = Some(arn);
+        }
+        first_error = first_error.or(outcome.error);
+    }
+    match first_error {
+        Some(e) => Err(e),
+        None => Ok(()),
+    }
+}
+
+struct RoleOutcome {
+    arn: Option<String>,
+    /// Made (or adopted as made) by this resource.
+    created: bool,
+    error: Option<Diagnostics>,
+}
+
+async fn ensure_role(
+    run: &Run<'_>,
+    state: &ClusterModel,
+    given: &Option<String>,
+    recorded: &Option<String>,
+    name: String,
+    spec: &'static RoleSpec,
+) -> RoleOutcome {
+    if let Some(arn) = given {
+        return RoleOutcome {
+            arn: Some(arn.clone()),
+            created: false,
+            error: None,
+        };
+    }
+    let iam = &run.clients.iam;
+    let arn = match recorded {
+        Some(arn) if !run.repairing => {
+            return RoleOutcome {
+                arn: Some(arn.clone()),
+                created: false,
+                error: None,
+            };
+        }
+        Some(arn) => arn.clone(),
+        // CreateRole adopts a role of this name that carries this stack's
+        // owner tag: one an interrupted attempt made.
+        None => match iam.create_role(&name, &run.owner(), spec, &run.object_tags(name.clone(), &[])).await {
+            Ok(arn) => arn,
+            Err(e) => {
+                return RoleOutcome {
+                    arn: None,
+                    created: false,
+                    error: Some(fail("Could not create an IAM role")(e)),
+                };
+            }
+        },
+    };
+    let error = iam
+        .attach_policies(&name, &arn, spec)
+        .await
+        .err()
+        .map(fail("Could not attach the IAM role's policies"));
+    let created = recorded.is_none() || state.created_iam_role_names.iter().flatten().any(|n| *n == name);
+    RoleOutcome {
+        arn: Some(arn),
+        created,
+        error,
+    }
+}
+
+pub async fn delete(run: &Run<'_>, state: &ClusterModel) -> Result<(), Diagnostics> {
+    for role in state.created_iam_role_names.iter().flatten() {
+        run.clients
+            .iam
+            .delete_role(role)
+            .await
+            .map_err(fail("Could not delete an IAM role"))?;
+    }
+    Ok(())
+}
