@@ -222,13 +222,38 @@ fn catalogue() -> Vec<Case> {
             "zero zones",
             cluster("  availability_zone_count = 0"),
             "availability_zone_count",
-            "use a whole number from 1 to 6",
+            "use a whole number from 2 to 6",
+        ),
+        c(
+            // EKS needs subnets in two zones.
+            "one zone",
+            cluster("  availability_zone_count = 1"),
+            "availability_zone_count",
+            "use a whole number from 2 to 6",
         ),
         c(
             "too many zones",
             cluster("  availability_zone_count = 7"),
             "availability_zone_count",
-            "use a whole number from 1 to 6",
+            "use a whole number from 2 to 6",
+        ),
+        c(
+            "more zones than EKS accepts in the region",
+            cluster("  availability_zone_count = 6"),
+            "availability_zone_count",
+            "Lower availability_zone_count",
+        ),
+        c(
+            "an opted-in Local Zone",
+            cluster("  availability_zones = [\"us-east-1-bos-1a\", \"us-east-1a\"]"),
+            "availability_zones",
+            "local-zone",
+        ),
+        c(
+            "node groups with no way out of the private subnets",
+            cluster("  nat_gateway_mode = \"none\"\n  node_groups = { a = {} }"),
+            "nat_gateway_mode",
+            "Set nat_gateway_mode = \"single\"",
         ),
         c(
             "NAT mode",

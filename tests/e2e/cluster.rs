@@ -593,12 +593,15 @@ async fn changing_vpc_cidr_plans_a_replacement() -> Result<()> {
 #[tokio::test(flavor = "multi_thread")]
 async fn failure_half_way_leaves_a_tainted_resource_that_destroy_removes_completely() -> Result<()> {
     let moto = Moto::start()?;
-    // The second zone doesn't exist: roles, VPC and the first zone's subnets
-    // are made before CreateSubnet fails.
-    let ws = Workspace::new(
+    // The second zone's private subnet is refused: roles, VPC and the first
+    // zone's subnets are made before CreateSubnet fails.
+    let proxy = FaultProxy::start(&moto)?;
+    proxy.schedule(serde_json::json!({"rules": [{"service": "ec2", "action": "CreateSubnet", "nth": 3, "kind": "deny"}]}))?;
+    let mut ws = Workspace::new(
         &moto,
-        &single_cluster("  availability_zones = [\"us-east-1a\", \"us-east-1z\"]"),
+        &single_cluster("  availability_zones = [\"us-east-1a\", \"us-east-1b\"]"),
     )?;
+    ws.use_endpoint(&proxy.url());
     let failed = ws.terraform(&["apply", "-auto-approve", "-no-color"])?;
     assert_eq!(failed.code, 1, "{}", failed.output());
     assert!(failed.says("Could not create a private subnet"), "{}", failed.output());
@@ -638,7 +641,8 @@ async fn failure_half_way_leaves_a_tainted_resource_that_destroy_removes_complet
 }
 
 /// `examples/terraform/fleet` as shipped: hub + two edges, each peered with
-/// the hub, one provider block, for_each over regions.
+/// the hub, one provider block, for_each over regions: the first apply in a
+/// fresh account, with every AWS behaviour of the stand-in on.
 #[tokio::test(flavor = "multi_thread")]
 async fn example_fleet_applies_replans_clean_and_destroys_clean() -> Result<()> {
     let moto = Moto::start()?;
@@ -685,6 +689,14 @@ async fn example_fleet_applies_replans_clean_and_destroys_clean() -> Result<()> 
     let plan = ws.plan_exit_code()?;
     assert_eq!(plan.code, 0, "fleet re-plans clean:\n{}", plan.output());
     ws.destroy()?;
+    // What a real account does was really done, not skipped.
+    let injected = moto.injected()?;
+    for behaviour in ["iam-lag", "ec2-lag", "durations", "zones", "dependencies"] {
+        assert!(
+            injected[behaviour].as_u64().unwrap_or(0) > 0,
+            "the stand-in injected {behaviour}: {injected}"
+        );
+    }
     for region in ["us-east-1", "us-west-2", "eu-west-1"] {
         let ec2 = moto.ec2(region).await;
         let vpcs = ec2.describe_vpcs().send().await?;
@@ -833,7 +845,7 @@ async fn cluster_deleted_out_of_band_plans_a_replacement_that_leaks_nothing() ->
     let moto = Moto::start()?;
     let ws = Workspace::new(
         &moto,
-        &single_cluster("  nat_gateway_mode = \"none\"\n  node_groups = { system = {} }"),
+        &single_cluster("  nat_gateway_mode = \"single\"\n  node_groups = { system = {} }"),
     )?;
     ws.apply()?;
     let old_vpc = ws.output("hub")?["vpc_id"].as_str().unwrap().to_string();
@@ -988,7 +1000,7 @@ async fn credentials_never_reach_state_plans_logs_or_outputs() -> Result<()> {
     let moto = Moto::start()?;
     let mut ws = Workspace::new(
         &moto,
-        &single_cluster("  nat_gateway_mode = \"none\"\n  node_groups = { system = {} }"),
+        &single_cluster("  nat_gateway_mode = \"single\"\n  node_groups = { system = {} }"),
     )?;
     let log = ws.path().join("terraform-trace.log");
     ws.set_env("TF_LOG", "trace");

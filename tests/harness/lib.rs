@@ -14,6 +14,14 @@ use aws_sdk_ec2::types::Filter;
 
 pub const ACCESS_KEY: &str = "AKIAEKSFLEETTEST0001";
 pub const SECRET_KEY: &str = "eksfleet-test-secret-key-do-not-leak";
+/// The key the tests' own checks sign with: the stand-in applies its
+/// eventual-consistency lags to the provider, not to the observer.
+pub const OBSERVER_KEY: &str = "AKIAEKSFLEETOBSERVER1";
+/// Every end-to-end test meets what a real account meets
+/// (`tools/realism.py`); a test that needs a behaviour off says why.
+pub const REALISM: &str = "all";
+/// Real AWS durations x this: a 10-minute cluster creation takes 3 s.
+pub const TIME_SCALE: &str = "0.005";
 /// moto's default account.
 pub const ACCOUNT_ID: &str = "123456789012";
 
@@ -68,6 +76,8 @@ impl Moto {
             .arg(&launcher)
             .args(["-H", "127.0.0.1", "-p", &port.to_string()])
             .env("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")
+            .env("MOTO_FLEET_REALISM", REALISM)
+            .env("MOTO_FLEET_TIME_SCALE", TIME_SCALE)
             .envs(env.iter().copied())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
@@ -76,7 +86,7 @@ impl Moto {
         let moto = Self {
             child,
             port,
-            keys: (ACCESS_KEY.to_string(), SECRET_KEY.to_string()),
+            keys: (OBSERVER_KEY.to_string(), SECRET_KEY.to_string()),
         };
         let deadline = Instant::now() + Duration::from_secs(60);
         while Instant::now() < deadline {
@@ -102,6 +112,41 @@ impl Moto {
             bail!("not an HTTP response");
         }
         Ok(response)
+    }
+
+    /// A call to the stand-in's control API (`/moto-fleet/...`), JSON in and out.
+    pub fn control(&self, method: &str, path: &str, body: &serde_json::Value) -> Result<serde_json::Value> {
+        let body = body.to_string();
+        let mut stream = TcpStream::connect(("127.0.0.1", self.port))?;
+        write!(
+            stream,
+            "{method} {path} HTTP/1.0\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+            body.len()
+        )?;
+        let mut response = String::new();
+        stream.read_to_string(&mut response)?;
+        let (head, payload) = response.split_once("\r\n\r\n").unwrap_or((&response, ""));
+        if !head.starts_with("HTTP/1.0 200") && !head.starts_with("HTTP/1.1 200") {
+            bail!("{method} {path}: {head}\n{payload}");
+        }
+        serde_json::from_str(payload).with_context(|| format!("{method} {path}: {payload}"))
+    }
+
+    /// What the stand-in injected so far, per behaviour.
+    pub fn injected(&self) -> Result<serde_json::Value> {
+        Ok(self.control("GET", "/moto-fleet/realism", &serde_json::Value::Null)?["injected"].clone())
+    }
+
+    /// Objects Kubernetes would leave in a cluster's VPC (`cni-eni`,
+    /// `elb-sg`, `guardduty`, `lb-eni`); returns their ids by kind.
+    pub fn leftovers(&self, region: &str, cluster: &str, kinds: &[&str]) -> Result<serde_json::Value> {
+        let body = serde_json::json!({"region": region, "cluster_name": cluster, "kinds": kinds});
+        Ok(self.control("POST", "/moto-fleet/leftovers", &body)?["created"].clone())
+    }
+
+    /// The next matching operation ends the way AWS fails it (see moto_fleet.py).
+    pub fn fail_next(&self, failure: serde_json::Value) -> Result<()> {
+        self.control("POST", "/moto-fleet/fail-next", &failure).map(|_| ())
     }
 
     /// The test's own clients sign with these keys from now on (once moto

@@ -83,6 +83,69 @@ impl Ec2 {
         Ok(out.vpcs().iter().find_map(|v| v.vpc_id().map(str::to_string)))
     }
 
+    /// Every VPC this provider made for `owner` under `name`: more than one
+    /// when a CreateVpc whose answer was lost was retried.
+    pub async fn find_owned_vpcs(&self, owner: &str, name: &str) -> Result<Vec<String>, AwsError> {
+        let out = self
+            .client
+            .describe_vpcs()
+            .set_filters(Some(owner_filters(owner, name).to_vec()))
+            .send()
+            .await
+            .map_err(aws_err("DescribeVpcs", &self.region))?;
+        Ok(out.vpcs().iter().filter_map(|v| v.vpc_id().map(str::to_string)).collect())
+    }
+
+    /// Internet gateways this provider made for `owner` that are attached to
+    /// no VPC (left by a retried create whose first answer was lost).
+    pub async fn find_owned_detached_internet_gateways(&self, owner: &str, name: &str) -> Result<Vec<String>, AwsError> {
+        let out = self
+            .client
+            .describe_internet_gateways()
+            .set_filters(Some(owner_filters(owner, name).to_vec()))
+            .send()
+            .await
+            .map_err(aws_err("DescribeInternetGateways", &self.region))?;
+        Ok(out
+            .internet_gateways()
+            .iter()
+            .filter(|g| g.attachments().is_empty())
+            .filter_map(|g| g.internet_gateway_id().map(str::to_string))
+            .collect())
+    }
+
+    /// Deletes an internet gateway attached to nothing; gone is fine.
+    pub async fn delete_detached_internet_gateway(&self, id: &str) -> Result<(), AwsError> {
+        self.client
+            .delete_internet_gateway()
+            .internet_gateway_id(id)
+            .send()
+            .await
+            .map_err(aws_err("DeleteInternetGateway", &self.region))
+            .gone_ok()
+    }
+
+    /// Elastic IPs this provider allocated for `owner`, whatever their name.
+    pub async fn find_all_owned_addresses(&self, owner: &str) -> Result<Vec<OwnedAddress>, AwsError> {
+        let out = self
+            .client
+            .describe_addresses()
+            .filters(Filter::builder().name(format!("tag:{OWNER_TAG}")).values(owner).build())
+            .send()
+            .await
+            .map_err(aws_err("DescribeAddresses", &self.region))?;
+        Ok(out
+            .addresses()
+            .iter()
+            .filter_map(|a| {
+                Some(OwnedAddress {
+                    allocation_id: a.allocation_id()?.to_string(),
+                    associated: a.association_id().is_some(),
+                })
+            })
+            .collect())
+    }
+
     /// The internet gateway this provider made for `owner`, attached or not.
     pub async fn find_owned_internet_gateway(&self, owner: &str, name: &str) -> Result<Option<String>, AwsError> {
         let out = self

@@ -18,6 +18,7 @@ mod tags;
 mod validators;
 mod zones;
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use async_trait::async_trait;
@@ -278,9 +279,9 @@ impl Resource for EksRegionalCluster {
                 planned.set_attr("nat_gateway_ids", Value::Unknown);
                 planned.set_attr("eip_allocation_ids", Value::Unknown);
             }
-            self.plan_node_groups(&prior_model, config, planned);
+            self.plan_node_groups(&prior_model, planned);
         }
-        if prior.is_null() && planned.attr("availability_zones").is_unknown() {
+        if prior.is_null() && !config.attr("availability_zones").is_unknown() {
             self.plan_zones(&aws, config, planned, diags).await;
         }
         if let (Some(region), Some(name)) = (planned.attr("region").as_str(), planned.attr("name").as_str()) {
@@ -478,30 +479,38 @@ impl EksRegionalCluster {
     /// A node group whose change EKS can't make in place gets a new EKS
     /// name (created before the old is deleted); groups behind the control
     /// plane's version, or replaced groups not yet deleted, show as changes.
-    fn plan_node_groups(&self, prior: &ClusterModel, config: &Value, planned: &mut Value) {
-        let Ok(desired) = planned.to_model::<ClusterModel>() else { return };
+    fn plan_node_groups(&self, prior: &ClusterModel, planned: &mut Value) {
+        let unknown = |planned: &mut Value, names: &[&str]| {
+            for name in names {
+                planned.set_attr(name, Value::Unknown);
+            }
+        };
+        const ALL: [&str; 3] = ["node_group_names", "retired_node_group_names", "node_group_versions"];
+        let groups = planned.attr("node_groups").clone();
+        let after: BTreeMap<String, model::NodeGroupModel> = match &groups {
+            Value::Null => BTreeMap::new(),
+            value if value.is_wholly_known() => match value.to_model() {
+                Ok(groups) => groups,
+                Err(_) => return unknown(planned, &ALL),
+            },
+            _ => return unknown(planned, &ALL),
+        };
         let before = prior.node_groups.clone().unwrap_or_default();
-        let after = desired.node_groups.clone().unwrap_or_default();
         let replaced = after
             .iter()
             .any(|(key, wanted)| before.get(key).is_some_and(|current| current.needs_new_nodegroup(wanted)));
-        let added_or_removed = before.keys().ne(after.keys());
+        let added_or_removed = !before.keys().eq(after.keys());
         if replaced || added_or_removed || prior.retired_node_group_names.is_some() {
-            planned.set_attr("node_group_names", Value::Unknown);
-            planned.set_attr("retired_node_group_names", Value::Unknown);
+            unknown(planned, &ALL[..2]);
         }
-        let version = if config.attr("kubernetes_version").is_unknown() {
-            None
-        } else {
-            desired.kubernetes_version.clone()
-        };
+        let version = planned.attr("kubernetes_version").as_str().map(str::to_string);
         let lagging = prior
             .node_group_versions
             .iter()
             .flatten()
             .any(|(key, v)| after.contains_key(key) && Some(v) != version.as_ref());
-        if lagging || added_or_removed || replaced {
-            planned.set_attr("node_group_versions", Value::Unknown);
+        if lagging || added_or_removed || replaced || version.is_none() {
+            unknown(planned, &ALL[2..]);
         }
     }
 }

@@ -224,6 +224,7 @@ impl NodeGroupModel {
             capacity_type: Some(spec.capacity_type.clone()),
             disk_size: Some(spec.disk_size as f64),
             ami_type: spec.ami_type.clone().or_else(|| Some(DEFAULT_AMI_TYPE.to_string())),
+            enforce_desired_size: Some(false),
             ..Self::default().refreshed(spec)
         }
     }

@@ -170,8 +170,8 @@ pub async fn ensure_subnets(run: &Run<'_>, state: &mut ClusterModel) -> Result<(
                     .find_owned_subnet(&vpc_id, &cidr, &run.owner())
                     .await
                     .map_err(fail("Could not look for a subnet"))?
-                    .ok_or_else(|| fail("Could not create a subnet")(e))?,
-                Err(e) => return Err(fail("Could not create a subnet")(e)),
+                    .ok_or_else(|| error(format!("Could not create a {kind} subnet"), e))?,
+                Err(e) => return Err(error(format!("Could not create a {kind} subnet"), e)),
             };
             if i < ids.len() {
                 ids[i] = id;
@@ -358,9 +358,19 @@ pub async fn ensure_api_security_group(run: &Run<'_>, state: &mut ClusterModel) 
             }
             None => {
                 current.clear();
-                ec2.create_api_security_group(&vpc_id, &name, &run.object_tags(run.name().to_string(), &[]))
-                    .await
-                    .map_err(fail("Could not create the API security group"))?
+                let created = ec2
+                    .create_api_security_group(&vpc_id, &name, &run.object_tags(run.name().to_string(), &[]))
+                    .await;
+                match created {
+                    Ok(id) => id,
+                    // Made by a retried call whose first answer was lost.
+                    Err(e) if e.code == "InvalidGroup.Duplicate" => ec2
+                        .find_owned_security_group(&vpc_id, &name, &run.owner())
+                        .await
+                        .map_err(fail("Could not look for the API security group"))?
+                        .ok_or_else(|| fail("Could not create the API security group")(e))?,
+                    Err(e) => return Err(fail("Could not create the API security group")(e)),
+                }
             }
         };
         state.api_security_group_id = Some(id);
@@ -405,6 +415,39 @@ pub async fn delete_leftovers(run: &Run<'_>, state: &ClusterModel) -> Result<(),
             named.join("\n")
         ),
     ))
+}
+
+/// Objects a create made twice because the SDK retried a call whose answer
+/// was lost (CreateVpc, CreateInternetGateway and AllocateAddress take no
+/// client token): found by this stack's owner tag, not in state, and unused
+/// (a VPC with no subnet, a detached gateway, an unassociated address), so
+/// deleted. Run once a create or resume has completed; never on destroy,
+/// where a same-name stack of another state could be mid-create.
+pub async fn sweep_duplicates(run: &Run<'_>, state: &ClusterModel) -> Result<(), Diagnostics> {
+    let ec2 = &run.clients.ec2;
+    let owner = run.owner();
+    let recorded = own_ids(state);
+    let sweep = fail("Could not remove an object a retried create made twice");
+    for vpc in ec2.find_owned_vpcs(&owner, run.name()).await.map_err(&sweep)? {
+        if !recorded.contains(&vpc) && ec2.subnets_of_vpc(&vpc).await.map_err(&sweep)?.is_empty() {
+            ec2.delete_vpc(&vpc).await.map_err(&sweep)?;
+        }
+    }
+    for igw in ec2
+        .find_owned_detached_internet_gateways(&owner, run.name())
+        .await
+        .map_err(&sweep)?
+    {
+        if !recorded.contains(&igw) {
+            ec2.delete_detached_internet_gateway(&igw).await.map_err(&sweep)?;
+        }
+    }
+    for address in ec2.find_all_owned_addresses(&owner).await.map_err(&sweep)? {
+        if !address.associated && !recorded.contains(&address.allocation_id) {
+            ec2.release_eip(&address.allocation_id).await.map_err(&sweep)?;
+        }
+    }
+    Ok(())
 }
 
 /// Every EC2 id the state records.

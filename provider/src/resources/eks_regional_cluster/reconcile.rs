@@ -211,6 +211,9 @@ pub async fn ensure(run: &Run<'_>, state: &mut ClusterModel) -> Result<(), Diagn
     node_groups::ensure(run, state).await?;
     addons::wait_started(run, state, &started).await?;
     tags::ensure(run, state).await?;
+    if run.repairing {
+        network::sweep_duplicates(run, state).await?;
+    }
     state.status = Some(ACTIVE.into());
     Ok(())
 }
