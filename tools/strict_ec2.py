@@ -847,9 +847,9 @@ def leftovers(body):
 
 def public_subnet(b, subnet):
     for rt in b.route_tables.values():
-        if subnet.id in rt.associations.values():
-            return any(getattr(r, "gateway", None) is not None and str(getattr(r.gateway, "id", "")).startswith("igw-")
-                       for r in rt.routes.values())
+        if subnet.id in rt._associations.values():
+            return any(r.gateway is not None and str(getattr(r.gateway, "id", "")).startswith("igw-")
+                       for r in rt._routes.values())
     return False
 
 
@@ -885,4 +885,7 @@ def control(environ, start_response):
         status = "200 OK"
     except (ValueError, KeyError) as err:
         result, status = {"error": str(err)}, "400 Bad Request"
+    except Exception as err:  # a bug here: say what it was
+        import traceback
+        result, status = {"error": repr(err), "traceback": traceback.format_exc()}, "500 Internal Server Error"
     return _answer(start_response, (status, [("Content-Type", "application/json")], json.dumps(result).encode()))
