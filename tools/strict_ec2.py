@@ -195,6 +195,13 @@ def first_tag(body, tag):
 # CreateSecurityGroup)"; Describe calls may not return it yet; deletes may fail.
 # https://docs.aws.amazon.com/ec2/latest/devguide/eventual-consistency.html
 
+# The object's own id in each Describe answer (only that hides it, not a parent's id).
+DESCRIBE_ID_TAG = {"DescribeVpcs": "vpcId", "DescribeSubnets": "subnetId", "DescribeSecurityGroups": "groupId",
+                   "DescribeInternetGateways": "internetGatewayId", "DescribeRouteTables": "routeTableId",
+                   "DescribeAddresses": "allocationId", "DescribeNatGateways": "natGatewayId",
+                   "DescribeVpcPeeringConnections": "vpcPeeringConnectionId"}
+
+
 def lag_window():
     return realism.seconds(5)
 
@@ -226,15 +233,18 @@ def hide_lagging(req, body, now):
     hidden = lagging_ids(req, now)
     if not hidden or b"<item>" not in body:
         return body
-    ET.register_namespace("", EC2_NS)
+    m = re.search(rb'xmlns="([^"]+)"', body[:300])
+    if m:  # keep moto's default namespace unprefixed
+        ET.register_namespace("", m.group(1).decode())
     try:
         root = ET.fromstring(body)
     except ET.ParseError:
         return body
+    tag = DESCRIBE_ID_TAG.get(req.action, "")
     removed = 0
     for container in list(root):
         for item in list(container):
-            if any((child.text or "") in hidden for child in item):
+            if any(child.tag.rsplit("}", 1)[-1] == tag and (child.text or "") in hidden for child in item):
                 container.remove(item)
                 removed += 1
     if not removed:
@@ -322,9 +332,10 @@ def overlapping(pcx):
     return any(a.overlaps(b) for a in mine for b in theirs)
 
 
-def take_fail_next(prefix):
+def take_fail_next(prefix, req):
     for i, item in enumerate(FAIL_NEXT):
-        if item["kind"].startswith(prefix):
+        if item["kind"].startswith(prefix) and item["region"] in (None, req.region) \
+                and item["account"] in (None, req.account):
             item["count"] -= 1
             if item["count"] <= 0:
                 FAIL_NEXT.pop(i)
@@ -334,11 +345,13 @@ def take_fail_next(prefix):
 
 def fail_next(body):
     """POST /moto-fleet/fail-next for EC2 kinds: `nat-create` (optional code,
-    message) and `peering` (optional message); `count` (default 1)."""
+    message) and `peering` (optional message); `count` (default 1); optional
+    `region` and `account` limit it to requests there."""
     kind = body.get("kind", "")
     if kind not in ("nat-create", "peering"):
         raise ValueError(f"unknown EC2 fail-next kind {kind!r}; known: nat-create, peering")
-    item = {"kind": kind, "count": int(body.get("count", 1))}
+    item = {"kind": kind, "count": int(body.get("count", 1)), "region": body.get("region"),
+            "account": body.get("account")}
     if kind == "nat-create":
         item["fail"] = (body.get("code") or NAT_FAILURE[0], body.get("message") or NAT_FAILURE[1])
     else:
@@ -736,7 +749,7 @@ def process(req, now):
     if a == "CreateSubnet":
         body = create_subnet_after(req, body, zone)
         patch_subnets(req)
-    if a.startswith("Describe") and any(k.startswith("Filter.") for k, _ in req.pairs) and realism.on("ec2-lag") \
+    if a in DESCRIBE_ID_TAG and any(k.startswith("Filter.") for k, _ in req.pairs) and realism.on("ec2-lag") \
             and not req.observer:
         body = hide_lagging(req, body, now)
     return status, headers, body
@@ -746,7 +759,7 @@ def after_create_nat(req, body, nat_id, now):
     nat = req.backend.nat_gateways.get(nat_id)
     rec = {"created": now, "deleting": None, "deleted": None, "fail": None, "where": (req.account, req.region)}
     if realism.on("failures"):
-        item = take_fail_next("nat")
+        item = take_fail_next("nat", req)
         if item:
             rec["fail"] = item["fail"]
             realism.injected("failures")
@@ -761,7 +774,7 @@ def after_create_peering(req, body, pcx_id, now):
     pcx = req.backend.vpc_pcxs.get(pcx_id)
     rec = {"created": now, "accepted": None, "fail": None, "where": (req.account, req.region)}
     if realism.on("failures"):
-        item = take_fail_next("peering")
+        item = take_fail_next("peering", req)
         if item:
             rec["fail"] = item["fail"]
             realism.injected("failures")

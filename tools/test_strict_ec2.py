@@ -7,6 +7,7 @@ MOTO_FLEET_REALISM=all,-<name>, then proves each behaviour happens with it on
 and does not without it. Each check uses its own region so the quotas of one
 do not spill into another. Plain asserts; exits non-zero on the first failure.
 """
+import io
 import json
 import os
 import socket
@@ -26,7 +27,7 @@ from botocore.exceptions import ClientError
 HERE = Path(__file__).resolve().parent
 SCALE = 0.02                 # lag window 0.1 s, NAT pending 1.8 s, NAT deleting 1.2 s
 LAG = 5 * SCALE
-LAG_SCALE = 0.2              # for check_lag: a 1 s window
+LAG_SCALE = 0.4              # for check_lag: a 2 s window
 OBSERVER = "AKIAEKSFLEETOBSERVER"
 NO_RETRY = Config(retries={"max_attempts": 1, "mode": "standard"})
 
@@ -40,9 +41,10 @@ def start(realism, scale=SCALE, **env):
     proc = subprocess.Popen([sys.executable, str(HERE / "moto_fleet.py"), "-H", "127.0.0.1", "-p", str(port)],
                             env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"
-    for _ in range(300):
+    deadline = time.time() + 90  # ten servers start at once on a possibly busy machine
+    while time.time() < deadline:
         try:
-            urllib.request.urlopen(url + "/moto-api/", timeout=1)
+            urllib.request.urlopen(url + "/moto-api/", timeout=2)
             return proc, url
         except OSError:
             time.sleep(0.1)
@@ -117,16 +119,20 @@ def check_lag(url, on):
     lag = 5 * LAG_SCALE
     ec2, obs = client(url, "eu-west-1"), observer(url, "eu-west-1")
     ec2.describe_vpcs()  # warm the client: the next two calls must fall inside the window
-    for _ in range(3):
-        vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
+    conclusive = False
+    for _ in range(3):  # on a very busy machine the two calls may not fit in the window
         t = time.time()
+        vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
         listed = [v["VpcId"] for v in ec2.describe_vpcs(Filters=[{"Name": "cidr", "Values": ["10.0.0.0/16"]}])["Vpcs"]]
-        if time.time() - t < lag / 2:
+        conclusive = time.time() - t < 0.9 * lag
+        if conclusive or not on:
             break
+    if on and not conclusive:
+        print("  NOTE ec2-lag: create + filtered describe took longer than the lag window; omission not checked")
     assert obs.describe_vpcs(VpcIds=[vpc])["Vpcs"], "the observer key is exempt"
     got = code_of(ec2.modify_vpc_attribute, VpcId=vpc, EnableDnsHostnames={"Value": True})
     if on:
-        assert vpc not in listed, "a filtered describe omits the new VPC"
+        assert vpc not in listed or not conclusive, "a filtered describe omits the new VPC"
         assert got == ("InvalidVpcID.NotFound", f"The vpc ID '{vpc}' does not exist"), got
         time.sleep(lag)
         assert ec2.describe_vpcs(VpcIds=[vpc])["Vpcs"]
@@ -275,7 +281,7 @@ def check_failures(url, on):
     ec2, obs = client(url, "ca-central-1"), observer(url, "ca-central-1")
     vpc, subnet = vpc_and_subnet(ec2)
     alloc = ec2.allocate_address(Domain="vpc")["AllocationId"]
-    assert post(url, "/moto-fleet/fail-next", {"kind": "nat-create"})["armed"] == "nat-create"
+    assert post(url, "/moto-fleet/fail-next", {"kind": "nat-create", "region": "ca-central-1"})["armed"] == "nat-create"
     nat = ready(ec2.create_nat_gateway, SubnetId=subnet, AllocationId=alloc)["NatGateway"]["NatGatewayId"]
     final = wait_for("NAT settled", lambda: next(
         (n for n in obs.describe_nat_gateways(NatGatewayIds=[nat])["NatGateways"] if n["State"] != "pending"), None))
@@ -287,7 +293,8 @@ def check_failures(url, on):
     peer = ec2.create_vpc(CidrBlock="10.1.0.0/16")["Vpc"]["VpcId"]
     same = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
     time.sleep(LAG)
-    post(url, "/moto-fleet/fail-next", {"kind": "peering", "message": "The accepter VPC does not exist"})
+    post(url, "/moto-fleet/fail-next", {"kind": "peering", "region": "ca-central-1",
+                                        "message": "The accepter VPC does not exist"})
     armed = ready(ec2.create_vpc_peering_connection, VpcId=vpc, PeerVpcId=peer)["VpcPeeringConnection"]
     overlap = ready(ec2.create_vpc_peering_connection, VpcId=vpc, PeerVpcId=same)["VpcPeeringConnection"]
     for pcx, message in ((armed, "The accepter VPC does not exist"), (overlap, None)):
@@ -468,6 +475,47 @@ def check_lost_responses(url):
     assert len(obs.describe_vpcs()["Vpcs"]) == before + 1, "the lost CreateVpc still took effect"
 
 
+def check_lost_path_in_process():
+    """strict_ec2's own half of lost responses, with a stand-in for tools/lost_responses.py:
+    the action reaches moto, then drop_connection is called instead of answering."""
+    sys.path.insert(0, str(HERE))
+    os.environ.setdefault("MOTO_FLEET_REALISM", "all")
+    import strict_ec2
+    from moto.ec2.models import ec2_backends
+    from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
+
+    class Fake:
+        armed, dropped = {("ec2", "CreateVpc"): 1}, []
+
+        def take(self, service, action):
+            left = self.armed.get((service, action), 0)
+            self.armed[(service, action)] = max(0, left - 1)
+            return left > 0
+
+        def drop_connection(self, environ):
+            self.dropped.append(environ["PATH_INFO"])
+            return []
+    fake, saved = Fake(), strict_ec2.lost_responses
+    strict_ec2.lost_responses = fake
+    try:
+        app = DomainDispatcherApplication(create_backend_app)
+        region = "sa-east-1"
+        before = len(ec2_backends["123456789012"][region].vpcs)
+        body = b"Action=CreateVpc&Version=2016-11-15&CidrBlock=10.5.0.0%2F16"
+        environ = {"REQUEST_METHOD": "POST", "PATH_INFO": "/", "QUERY_STRING": "", "SERVER_NAME": "localhost",
+                   "SERVER_PORT": "80", "HTTP_HOST": "localhost", "wsgi.url_scheme": "http",
+                   "wsgi.input": io.BytesIO(body), "CONTENT_LENGTH": str(len(body)),
+                   "CONTENT_TYPE": "application/x-www-form-urlencoded; charset=utf-8",
+                   "HTTP_AUTHORIZATION": f"AWS4-HMAC-SHA256 Credential=AKIAIOSFODNN7EXAMPLE/20260101/{region}/ec2/"
+                                         "aws4_request, SignedHeaders=host, Signature=x"}
+        answered = []
+        result = strict_ec2.handle(environ, lambda status, headers: answered.append(status), app)
+        assert list(result) == [] and not answered and fake.dropped == ["/"], (answered, fake.dropped)
+        assert len(ec2_backends["123456789012"][region].vpcs) == before + 1, "the lost CreateVpc took effect"
+    finally:
+        strict_ec2.lost_responses = saved
+
+
 def main():
     t0 = time.time()
     configs = {"on": ("all", {}), "raised": ("all", {"MOTO_FLEET_QUOTAS": "vpcs=10"}),
@@ -491,6 +539,7 @@ def main():
             jobs.append(("leftovers", pool.submit(check_leftovers, url)))
             jobs.append(("lost responses", pool.submit(check_lost_responses, servers["raised"][1])))
             failed = []
+            jobs.append(("lost responses (strict_ec2 half, in process)", pool.submit(check_lost_path_in_process)))
             for label, job in jobs:
                 try:
                     job.result()
