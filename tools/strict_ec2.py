@@ -157,7 +157,7 @@ class Request:
 LAG = {}        # id -> {"code", "message", "created", "failed", "where"}
 NATS = {}       # nat id -> {"created", "deleting", "deleted", "fail", "where"}
 PEERINGS = {}   # pcx id -> {"created", "accepted", "fail", "where"}
-RELEASES = {}   # allocation id -> {"nat", "tries"}
+RELEASES = {}   # allocation id -> ReleaseAddress attempts refused so far
 FAIL_NEXT = []  # [{"kind", ...}]
 
 # The NotFound code and AWS's message for each kind of new id.
@@ -190,9 +190,10 @@ def first_tag(body, tag):
 
 
 # ----- ec2-lag ---------------------------------------------------------------------
-# "the ID of a resource that you just created ... might not yet have propagated
-# ... you might get an error ... (for example InvalidGroup.NotFound right after
-# CreateSecurityGroup)"; Describe calls may not return it yet; deletes may fail.
+# AWS: the EC2 API is eventually consistent; a resource just created may not be
+# visible to the next calls yet, which then answer with its *.NotFound code
+# (AWS's example: InvalidGroup.NotFound right after CreateSecurityGroup);
+# Describe calls may not list it yet, and deletes may fail the same way.
 # https://docs.aws.amazon.com/ec2/latest/devguide/eventual-consistency.html
 
 # The object's own id in each Describe answer (only that hides it, not a parent's id).
@@ -261,6 +262,9 @@ def hide_lagging(req, body, now):
 # Peering lifecycle initiating-request -> pending-acceptance -> provisioning ->
 # active, or failed (e.g. overlapping CIDR blocks):
 # https://docs.aws.amazon.com/vpc/latest/peering/vpc-peering-basics.html#vpc-peering-lifecycle
+# (overlapping CIDR blocks cannot be peered; the request ends `failed`, as
+# hashicorp/terraform#9038 reports for the provider's waiter). The status
+# message text below is ours: AWS does not document it verbatim.
 
 NAT_FAILURE = ("InsufficientFreeAddressesInSubnet",
                "Subnet has insufficient free addresses to create this NAT gateway")
@@ -637,6 +641,12 @@ def dependency_refusal(req, now):
                 if tries % 2 == 0:
                     return Ec2Error("AuthFailure", "You do not have permission to access the specified resource.")
                 return Ec2Error("InvalidIPAddress.InUse", f"Address {alloc} is in use.")
+    if a == "DeleteNetworkInterface":
+        # https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_DeleteNetworkInterface.html
+        # ("You must detach the network interface before you can delete it.")
+        eni = b.enis.get(p.get("NetworkInterfaceId", ""))
+        if eni is not None and eni.status == "in-use":
+            return Ec2Error("InvalidNetworkInterface.InUse", f"The network interface '{eni.id}' is currently in use.")
     if a == "DeleteVpcPeeringConnection":
         pcx = b.vpc_pcxs.get(p.get("VpcPeeringConnectionId", ""))
         if pcx is not None and pcx._status.code == "failed":
@@ -843,6 +853,7 @@ def leftovers(body):
                 for eni_id in ep.network_interface_ids:
                     eni = b.enis.get(eni_id)
                     if eni is not None:
+                        eni._group_set.append(sg)  # the endpoint's interfaces use the managed group
                         eni.description = f"VPC Endpoint Interface {ep.id}"
                         eni.interface_type = "vpc_endpoint"
                         eni.status = "in-use"

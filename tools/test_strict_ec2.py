@@ -448,6 +448,9 @@ def check_leftovers(url):
     assert ep["ServiceName"] == f"com.amazonaws.{region}.guardduty-data" and ep["VpcEndpointType"] == "Interface"
     assert obs.describe_security_groups(GroupIds=[gd_sg])["SecurityGroups"][0]["GroupName"] == \
         f"GuardDutyManagedSecurityGroup-{vpc}"
+    assert code_of(ec2.delete_security_group, GroupId=gd_sg)[0] == "DependencyViolation"  # the endpoint uses it
+    assert code_of(ec2.delete_network_interface, NetworkInterfaceId=lb["NetworkInterfaceId"])[0] == \
+        "InvalidNetworkInterface.InUse"
     assert code_of(ec2.delete_vpc, VpcId=vpc)[0] == "DependencyViolation"
     assert code_of(ec2.delete_subnet, SubnetId=s1)[0] == "DependencyViolation"
     assert cluster["resourcesVpcConfig"]["vpcId"] == vpc
