@@ -302,8 +302,8 @@ def settle(now):
             nat.failure_code, nat.failure_message = rec["fail"]
         elif nat.state == "pending":
             nat.state = "available"
-        if nat.state in ("deleted", "failed"):
-            nat_free(backend, nat)
+        if nat.state in ("deleted", "failed") and (realism.on("durations") or realism.on("dependencies")):
+            nat_free(backend, nat)  # moto keeps both; with `none`, moto's behaviour stays
     if not realism.on("durations") and not realism.on("failures"):
         return
     for pcx_id, rec in list(PEERINGS.items()):
@@ -708,23 +708,12 @@ def process(req, now):
     a = req.action
     refuse("ec2-lag", lag_refusal(req, now))
     if a == "DescribeAvailabilityZones" and realism.on("zones"):
-        return describe_zones(req)
+        answer = req.moto()  # moto decides authorization (IAM enforcement); the zones are ours
+        return answer if not answer[0].startswith("2") else describe_zones(req)
     refuse("quotas", quota_refusal(req))
     refuse("dependencies", dependency_refusal(req, now))
     refuse("durations", state_refusal(req))
     zone = create_subnet_before(req) if a == "CreateSubnet" else None
-    if a == "DeleteNatGateway" and realism.on("durations"):
-        nat = req.backend.nat_gateways.get(req.p.get("NatGatewayId", ""))
-        if nat is not None and nat.state not in ("deleted", "deleting"):
-            rec = NATS.setdefault(nat.id, {"created": 0, "deleting": None, "deleted": None, "fail": None,
-                                           "where": (req.account, req.region)})
-            rec["deleting"] = now
-            nat.state = "deleting"
-            realism.injected("durations")
-            body = (f"<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<DeleteNatGatewayResponse xmlns=\"{EC2_NS}\">"
-                    f"<requestId>{uuid.uuid4()}</requestId><natGatewayId>{nat.id}</natGatewayId>"
-                    "</DeleteNatGatewayResponse>")
-            return "200 OK", [("Content-Type", "text/xml")], body.encode()
     status, headers, body = req.moto()
     if not status.startswith("2"):
         return status, headers, body
@@ -739,13 +728,17 @@ def process(req, now):
             body = after_create_nat(req, body, new_id, now)
         if a == "CreateVpcPeeringConnection" and new_id:
             body = after_create_peering(req, body, new_id, now)
-    if a == "DeleteNatGateway":  # durations off: moto marks it deleted at once
+    if a == "DeleteNatGateway":
+        # moto marks it deleted at once (and keeps its interface and address);
+        # settle() shows `deleting` for 60 s (durations), then frees both.
         nat = req.backend.nat_gateways.get(req.p.get("NatGatewayId", ""))
         if nat is not None:
             rec = NATS.setdefault(nat.id, {"created": 0, "deleting": None, "deleted": None, "fail": None,
                                            "where": (req.account, req.region)})
             rec["deleting"] = rec["deleting"] or now
             settle(now)
+            if realism.on("durations") and nat.state == "deleting":
+                realism.injected("durations")
     if a == "AcceptVpcPeeringConnection":
         pcx_id = req.p.get("VpcPeeringConnectionId", "")
         rec = PEERINGS.get(pcx_id)
