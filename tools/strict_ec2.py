@@ -138,6 +138,7 @@ class Request:
         return out
 
     def moto(self):
+        self.forwarded = True
         out, chunks = {}, []
 
         def start_response(status, headers, exc_info=None):
@@ -689,6 +690,8 @@ def handle(environ, start_response, app):
             result = process(req, now)
         except Ec2Error as err:
             result = error_answer(err.code, err.message, err.status)
+        if not getattr(req, "forwarded", False):
+            count_for_moto_auth()
         lost = (lost_responses is not None and result[0].startswith("2")
                 and lost_responses.take("ec2", req.action))
     if lost:
@@ -704,8 +707,36 @@ def refuse(behaviour, err):
         raise err
 
 
+def count_for_moto_auth():
+    """A request answered here still counts toward INITIAL_NO_AUTH_ACTION_COUNT, as moto counts its own."""
+    from moto import settings
+    from moto.core.authorization import ActionAuthenticatorMixin
+    if ActionAuthenticatorMixin.request_count < settings.INITIAL_NO_AUTH_ACTION_COUNT:
+        ActionAuthenticatorMixin.request_count += 1
+
+
+def iam_denies(req):
+    """True when moto enforces IAM and would refuse this call: AWS checks
+    permissions before it looks at the resources, so moto answers it then."""
+    from moto import settings
+    from moto.core.authorization import ActionAuthenticatorMixin
+    from moto.iam.access_control import IAMRequest
+    if ActionAuthenticatorMixin.request_count < settings.INITIAL_NO_AUTH_ACTION_COUNT:
+        return False
+    headers = {k[5:].replace("_", "-").title(): v for k, v in req.environ.items() if k.startswith("HTTP_")}
+    try:
+        IAMRequest(account_id=req.account, method=req.environ["REQUEST_METHOD"], path="/",
+                   data={k: [v] for k, v in req.p.items()}, body=req.raw, headers=headers,
+                   action=req.action).check_action_permitted("*")
+    except Exception:  # access denied, unknown key, ...: moto's own answer says which
+        return True
+    return False
+
+
 def process(req, now):
     a = req.action
+    if iam_denies(req):
+        return req.moto()
     refuse("ec2-lag", lag_refusal(req, now))
     if a == "DescribeAvailabilityZones" and realism.on("zones"):
         answer = req.moto()  # moto decides authorization (IAM enforcement); the zones are ours
