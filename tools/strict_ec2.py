@@ -29,6 +29,18 @@ connection).
 
 Requests signed with an access key id starting with AKIAEKSFLEETOBSERVER
 (the tests' own checks) see no lag.
+
+When moto enforces IAM (INITIAL_NO_AUTH_ACTION_COUNT), a call the caller may
+not make goes straight to moto, which refuses it: AWS checks permissions
+before resources. Calls answered here still count toward that number.
+
+Control endpoints (routed by moto_fleet's `# strict_ec2 hook` lines through
+`control(environ, start_response)`):
+
+    POST /moto-fleet/fail-next   {"kind": "nat-create"|"peering", "count"?, "region"?,
+                                  "account"?, "code"?, "message"?}
+    POST /moto-fleet/leftovers   {"region", "cluster_name", "kinds": [cni-eni, elb-sg,
+                                  guardduty, lb-eni], "account"?} -> {"created": {kind: [ids]}}
 """
 import hashlib
 import io
