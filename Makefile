@@ -45,6 +45,7 @@ demo: build venv
 ## end-to-end tests (real Terraform + moto).
 test: build venv
 	$(VENV)/bin/python tools/test_moto_fleet.py
+	$(VENV)/bin/python tools/test_strict_ec2.py
 	$(VENV)/bin/python tools/test_fault_proxy.py
 	$(CARGO) test --workspace --no-fail-fast
 

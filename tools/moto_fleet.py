@@ -73,6 +73,11 @@ from moto.moto_server.werkzeug_app import (
 )
 from moto.utilities.utils import get_partition
 
+try:  # strict_ec2 hook
+    import strict_ec2  # strict_ec2 hook
+except ImportError:  # strict_ec2 hook
+    strict_ec2 = None  # strict_ec2 hook
+
 DELAY = float(os.environ.get("MOTO_FLEET_DELAY_SECONDS") or 0)
 # moto's server is threaded; one lock keeps our read-modify-write steps and
 # moto's EKS handlers from interleaving. EKS traffic in tests is light.
@@ -976,6 +981,12 @@ class FleetMiddleware:
 
     def __call__(self, environ, start_response):
         scope = SCOPE_RE.search(environ.get("HTTP_AUTHORIZATION", ""))
+        if strict_ec2 and environ.get("PATH_INFO", "").startswith("/moto-fleet/"):  # strict_ec2 hook
+            answer = strict_ec2.control(environ, start_response)  # strict_ec2 hook
+            if answer is not None:  # strict_ec2 hook
+                return answer  # strict_ec2 hook
+        if strict_ec2 and scope and scope.group(3) == "ec2":  # strict_ec2 hook
+            return strict_ec2.handle(environ, start_response, self.app)  # strict_ec2 hook
         if not scope or scope.group(3) != "eks":
             return self.app(environ, start_response)
         raw = (environ.get("REQUEST_URI") or environ.get("RAW_URI") or environ.get("PATH_INFO", "")).split("?")[0]

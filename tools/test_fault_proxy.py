@@ -42,7 +42,9 @@ def wait_for(url):
 
 def start():
     moto_port, proxy_port = free_port(), free_port()
-    env = dict(os.environ, MOTO_IAM_LOAD_MANAGED_POLICIES="true")
+    # The proxy's own emulations are checked against moto as it is; the strict
+    # stand-in's behaviours have their own self-checks (test_strict_ec2.py).
+    env = dict(os.environ, MOTO_IAM_LOAD_MANAGED_POLICIES="true", MOTO_FLEET_REALISM="none")
     moto = subprocess.Popen([sys.executable, str(HERE / "moto_fleet.py"), "-H", "127.0.0.1", "-p", str(moto_port)],
                             env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     proxy = subprocess.Popen([sys.executable, str(HERE / "fault_proxy.py"), "--target",
