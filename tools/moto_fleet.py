@@ -205,7 +205,7 @@ def role_lagging(call, arn):
     cannot see it yet, else None. The FIRST use after a change always lags
     (so the behaviour is exercised whatever the timing), later uses while the
     change is younger than IAM_LAG (compressed) do as well."""
-    if not realism.on("iam-lag") or call.access_key.startswith(OBSERVER_KEY_PREFIX):
+    if not realism.on("iam-lag") or call.signing_key.startswith(OBSERVER_KEY_PREFIX):
         return None
     change = ROLE_CHANGES.get(role_key(arn))
     if change is None:
@@ -427,6 +427,7 @@ class Call:
                 self.region = m.group("region")
                 break
         self.access_key, self.account = caller(environ)
+        self.signing_key = access_key  # as signed (moto's regex wants exactly 20 characters)
         self.partition = get_partition(self.region)
         self.backend = eks_backends[self.account][self.region]
         self.raw = read_body(environ)
