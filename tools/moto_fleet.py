@@ -191,7 +191,7 @@ OBSERVER_KEY_PREFIX = "AKIAEKSFLEETOBSERVER"  # the tests' own checks: never lag
 IAM_LAG = 10              # real seconds a role change takes to be visible to EKS
 NODE_ROLE_RELEASE = 60    # real seconds a deleted node group still holds its node role
 ROLE_CHANGES = {}         # (account, role name) -> {"at", "kind", "refused"}
-NODE_ROLES_RELEASED = {}  # (account, role name) -> time the node group using it was gone
+NODE_ROLES_RELEASED = {}  # (account, role name) -> {"at": when the node group using it was gone, "refused"}
 SLR_SEEN = set()          # (account, service-linked role name) EKS has created
 
 
@@ -268,8 +268,10 @@ def iam_refusal(account, action, form):
     # What it lacks: a managed node group's instance profile (EKS-owned) is
     # removed from the node role some time after DeleteNodegroup completes, so
     # DeleteRole keeps failing for a while (IAM eventual consistency, link above).
+    # The first DeleteRole after the release always fails (exercised whatever the timing).
     gone = NODE_ROLES_RELEASED.get((account, role))
-    if gone is not None and time.time() - gone < realism.seconds(NODE_ROLE_RELEASE):
+    if gone is not None and (not gone["refused"] or time.time() - gone["at"] < realism.seconds(NODE_ROLE_RELEASE)):
+        gone["refused"] = True
         realism.injected("dependencies")
         return 409, "DeleteConflict", "Cannot delete entity, must remove roles from instance profile first."
     return None
@@ -616,10 +618,14 @@ def create_cluster(call):
         # A deleted cluster's name stays taken a while after DescribeCluster
         # already answers ResourceNotFoundException (ResourceInUseException:
         # https://docs.aws.amazon.com/eks/latest/APIReference/API_CreateCluster.html errors).
-        until = reserved_names(call.backend).get(name, 0)
-        if time.time() < until:
+        # As with iam-lag, the first CreateCluster after the cluster is gone is
+        # always refused, so the behaviour is exercised whatever the timing.
+        held = reserved_names(call.backend).get(name)
+        if held and (not held["refused"] or time.time() < held["until"]):
+            held["refused"] = True
             realism.injected("durations")
             raise in_use(f"Cluster already exists with name: {name}", clusterName=name)
+        reserved_names(call.backend).pop(name, None)
     subnet_ids = list((call.body.get("resourcesVpcConfig") or {}).get("subnetIds") or [])
     if realism.on("zones"):
         check_zones(call, name, subnet_ids)
@@ -727,7 +733,7 @@ def delete_cluster(call):
             backend.clusters.pop(name)
             backend.cluster_count -= 1
         if realism.on("durations"):
-            reserved_names(backend)[name] = time.time() + realism.seconds(NAME_RESERVED)
+            reserved_names(backend)[name] = {"until": time.time() + realism.seconds(NAME_RESERVED), "refused": False}
         # EKS's ENIs outlive the cluster by minutes (terraform-provider-aws's
         # deleteLingeringENIs exists for this); DeleteSubnet/DeleteSecurityGroup
         # answer DependencyViolation meanwhile:
@@ -1031,7 +1037,7 @@ def delete_nodegroup(call):
             cluster.nodegroups.pop(ng.nodegroup_name)
             cluster.nodegroup_count -= 1
         if role and realism.on("dependencies"):
-            NODE_ROLES_RELEASED[(role[0] or account, role[1])] = time.time()
+            NODE_ROLES_RELEASED[(role[0] or account, role[1])] = {"at": time.time(), "refused": False}
     if duration(NODEGROUP_DELETING) > 0:
         ng.status = "DELETING"
         cluster.nodegroups[ng.nodegroup_name] = ng

@@ -388,7 +388,7 @@ def observer(url, service, region="eu-west-1"):
     return boto3.client(service, endpoint_url=url, region_name=region, **OBSERVER)
 
 
-def wait_for(fn, what, timeout=8):
+def wait_for(fn, what, timeout=30):
     deadline = time.time() + timeout
     while True:
         value = fn()
@@ -473,7 +473,7 @@ def check_iam_lag(url, lag=True):
     eks.create_access_entry(clusterName="lag1", principalArn=dev)
 
 
-def check_durations(url, on=True):
+def check_durations(url, on=True, scale=SCALE):
     eks, ec2 = client(url, "eks"), client(url, "ec2")
     _, subnets = routed_network(ec2, "10.3")
     c = eks.create_cluster(name="d1", version="1.29", roleArn=ROLE, resourcesVpcConfig={"subnetIds": subnets})
@@ -489,7 +489,7 @@ def check_durations(url, on=True):
     assert len(enis()) >= 1 and all(e["SubnetId"] in subnets for e in enis())
     started = time.time()
     wait_for(lambda: status(eks, "d1") == "ACTIVE", "d1 ACTIVE")
-    assert time.time() - started > 600 * SCALE * 0.7
+    assert time.time() - started > 600 * scale * 0.7
     ng = eks.create_nodegroup(clusterName="d1", nodegroupName="ng", subnets=subnets, nodeRole=NODE_ROLE)
     assert ng["nodegroup"]["status"] == "CREATING"
     wait_for(lambda: ng_status(eks, "d1", "ng") == "ACTIVE", "ng ACTIVE")
@@ -750,7 +750,7 @@ def check_iam_checks(url, on=True):
     iam.create_user(UserName="builder")
     allow = lambda actions: iam.put_user_policy(UserName="builder", PolicyName="p", PolicyDocument=json.dumps({
         "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": actions, "Resource": "*"}]}))
-    allow(["eks:*", "ec2:*"])
+    allow(["eks:*", "ec2:*", "iam:PutUserPolicy"])
     key = iam.create_access_key(UserName="builder")["AccessKey"]
     request = urllib.request.Request(url + "/moto-api/reset-auth", data=b"0", method="POST",
                                      headers={"Content-Type": "text/plain"})
@@ -773,7 +773,6 @@ def check_iam_checks(url, on=True):
               "kms:DescribeKey"),
              (["eks:*", "ec2:*", "iam:PassRole", "iam:CreateServiceLinkedRole", "kms:DescribeKey",
                "iam:PutUserPolicy"], "kms:CreateGrant")]
-    allow(["eks:*", "ec2:*", "iam:PutUserPolicy"])  # still free requests? no: by policy
     for actions, missing in steps:
         builder_iam.put_user_policy(UserName="builder", PolicyName="p", PolicyDocument=json.dumps({
             "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": actions, "Resource": "*"}]}))
@@ -786,34 +785,63 @@ def check_iam_checks(url, on=True):
 
 
 def check_realism():
-    """Each behaviour with realism on, and not with MOTO_FLEET_REALISM=all,-<name>."""
+    """Each behaviour with realism on, and not with MOTO_FLEET_REALISM=all,-<name>.
+
+    Every check gets its own server and they run in parallel threads (most of
+    their time is spent waiting for compressed AWS durations)."""
+    import threading
     checks = [("iam-lag", check_iam_lag), ("durations", check_durations), ("zones", check_zones),
               ("failures", check_failures), ("dependencies", check_dependencies),
               ("eks-fidelity", check_eks_fidelity), ("iam-checks", check_iam_checks)]
-    servers = {name: start(realism=f"all,-{name}", scale=SCALE) for name, _ in checks}
-    servers["all"] = start(realism="all", scale=SCALE)
-    servers["auth"] = start(realism="all", scale=SCALE)  # IAM enforced there
+    runs = []  # (label, behaviour, server, fn)
+    for name, check in checks:
+        # Durations on a slower clock: windows such as the ENIs' 180 s linger are then
+        # long enough to be observed reliably on a busy machine.
+        on = start(realism="all", scale=0.005 if name == "durations" else SCALE)
+        off = start(realism=f"all,-{name}", scale=SCALE)
+        runs.append((f"{name} on", name, on, (lambda c, n: lambda u: c(u, scale=0.005) if n == "durations"
+                                                  else c(u))(check, name)))
+        runs.append((f"{name} off", name, off, (lambda c, n: lambda u: c(u, **{
+            "lag" if n == "iam-lag" else "on": False}))(check, name)))
+    runs.append(("lost responses", None, start(realism="all", scale=SCALE), check_lost_responses))
+    failures = []
+
+    def run(label, server, fn):
+        try:
+            fn(server[1])
+        except BaseException as err:  # reported below, with the check's name
+            import traceback
+            failures.append((label, err, traceback.format_exc()))
+    threads = [threading.Thread(target=run, args=(label, server, fn)) for label, _, server, fn in runs]
     try:
-        url = servers["all"][1]
-        for name, check in checks:
-            (check if name != "iam-checks" else lambda u, **k: None)(url)
-            check(servers[name][1], **{"lag" if name == "iam-lag" else "on": False})
-        check_iam_checks(servers["auth"][1])
-        check_lost_responses(url)
-        report = json.load(urllib.request.urlopen(url + "/moto-fleet/realism"))
-        assert report["time_scale"] == SCALE and "iam-lag" in report["enabled"], report
-        for name in ("iam-lag", "durations", "zones", "failures", "dependencies", "eks-fidelity"):
-            assert report["injected"].get(name), (name, report)
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(150)
+        for label, err, trace in failures:
+            print(f"--- realism check {label} failed:\n{trace}", file=sys.stderr)
+        assert not failures, [label for label, _, _ in failures]
+        assert not any(t.is_alive() for t in threads), "a realism check hung"
+        for label, name, (_, url), _ in runs:
+            report = json.load(urllib.request.urlopen(url + "/moto-fleet/realism"))
+            if name is None:
+                continue
+            if label.endswith(" on"):
+                assert name in report["enabled"] and report["injected"].get(name), (label, report)
+            else:
+                assert name not in report["enabled"] and not report["injected"].get(name), (label, report)
+        url = runs[0][2][1]
+        assert json.load(urllib.request.urlopen(url + "/moto-fleet/realism"))["time_scale"] == SCALE
         post(url, "/moto-fleet/realism/reset", {})
         assert json.load(urllib.request.urlopen(url + "/moto-fleet/realism"))["injected"] == {}
-        off = json.load(urllib.request.urlopen(servers["iam-lag"][1] + "/moto-fleet/realism"))
-        assert "iam-lag" not in off["enabled"] and not off["injected"].get("iam-lag"), off
     finally:
-        for proc, _ in servers.values():
+        for _, _, (proc, _), _ in runs:
             proc.terminate()
-        for proc, _ in servers.values():
-            proc.wait(10)
-
+        for _, _, (proc, _), _ in runs:
+            try:
+                proc.wait(10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
 
 def main():
     proc, url = start()
