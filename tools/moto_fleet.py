@@ -701,6 +701,9 @@ def create_cluster(call):
 
 def delete_cluster(call):
     cluster = call.backend.clusters.get(call.p["name"])
+    if cluster is None and realism.on("eks-fidelity"):
+        # moto's 404 has no clusterName (API_DeleteCluster.html lists it).
+        call.cluster()
     if cluster is not None and busy(cluster, None):
         # https://docs.aws.amazon.com/eks/latest/APIReference/API_DeleteCluster.html
         # (ResourceInUseException) -- an update in progress blocks deletion.
@@ -980,6 +983,9 @@ def node_creation_failure(ng, message=None):
 
 
 def create_nodegroup(call):
+    if realism.on("eks-fidelity"):
+        # moto's 404 for a missing cluster has no clusterName (API_CreateNodegroup.html lists it).
+        call.cluster()
     lag = eks_role_error(call, call.body.get("nodeRole"), "nodegroup")
     if lag:
         raise lag
@@ -1060,6 +1066,24 @@ def list_nodegroups(call):
     # eks-fidelity: moto 5.2.5 answers ListNodegroups on a missing cluster with
     # HTTP 500 (KeyError); EKS answers 404 ResourceNotFoundException:
     # https://docs.aws.amazon.com/eks/latest/APIReference/API_ListNodegroups.html
+    if realism.on("eks-fidelity"):
+        call.cluster()
+    return call.moto()
+
+
+def list_fargate_profiles(call):
+    # eks-fidelity: moto 5.2.5 answers ListFargateProfiles on a missing cluster
+    # with HTTP 500 (KeyError); EKS: 404 ResourceNotFoundException naming the cluster
+    # (https://docs.aws.amazon.com/eks/latest/APIReference/API_ListFargateProfiles.html).
+    if realism.on("eks-fidelity"):
+        call.cluster()
+    return call.moto()
+
+
+def create_fargate_profile(call):
+    # eks-fidelity: moto's ResourceNotFoundException for a missing cluster has no
+    # clusterName; the API reference lists it
+    # (https://docs.aws.amazon.com/eks/latest/APIReference/API_CreateFargateProfile.html).
     if realism.on("eks-fidelity"):
         call.cluster()
     return call.moto()
@@ -1459,6 +1483,8 @@ ROUTES = [
     ("GET", "clusters/{name}", describe_cluster),
     ("DELETE", "clusters/{name}", delete_cluster),
     ("GET", "clusters/{name}/node-groups", list_nodegroups),
+    ("GET", "clusters/{name}/fargate-profiles", list_fargate_profiles),
+    ("POST", "clusters/{name}/fargate-profiles", create_fargate_profile),
     ("GET", "clusters/{name}/node-groups/{nodegroupName}", describe_nodegroup),
     ("DELETE", "clusters/{name}/node-groups/{nodegroupName}", delete_nodegroup),
     ("POST", "clusters/{name}/update-config", update_cluster_config),

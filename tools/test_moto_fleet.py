@@ -558,9 +558,19 @@ def check_zones(url, on=True):
                               "does not currently have sufficient capacity to support the cluster. Retry and "
                               "choose from these availability zones: "), msg
         assert refused not in msg.split(": ")[-1] and good[0] in msg, msg
-        valid = err.response.get("validZones") or err.response["Error"].get("validZones")
-        assert valid is None or (refused not in valid and good[0] in valid), err.response
+        valid = err.response["validZones"]
+        assert refused not in valid and good[0] in valid and err.response["clusterName"] == "z1", err.response
     eks.create_cluster(name="z2", roleArn=ROLE, resourcesVpcConfig={"subnetIds": [one_zone[0], bad[0]]})
+    # Local Zones, where the EC2 side offers them (tools/strict_ec2.py): refused as well.
+    ec2w, eksw = client(url, "ec2", "us-west-2"), client(url, "eks", "us-west-2")
+    local = [z["ZoneName"] for z in ec2w.describe_availability_zones(AllAvailabilityZones=True)["AvailabilityZones"]
+             if z.get("ZoneType") == "local-zone"]
+    if local:
+        vpc = ec2w.create_vpc(CidrBlock="10.4.0.0/16")["Vpc"]["VpcId"]
+        subnets = [ec2w.create_subnet(VpcId=vpc, CidrBlock=f"10.4.{i}.0/24", AvailabilityZone=zone)["Subnet"]
+                   ["SubnetId"] for i, zone in ((1, "us-west-2a"), (2, local[0]))]
+        error(eksw.create_cluster, "UnsupportedAvailabilityZoneException", 400, name="lz", roleArn=ROLE,
+              resourcesVpcConfig={"subnetIds": subnets})
 
 
 def check_failures(url, on=True):
@@ -697,8 +707,18 @@ def check_eks_fidelity(url, on=True):
         codes = {status(eks, "nope") for _ in range(10)}
         assert codes == {"ResourceNotFoundException"}, codes
         return
-    msg = error(eks.list_nodegroups, "ResourceNotFoundException", 404, clusterName="nope")
+    msg = error(eks.list_nodegroups, "ResourceNotFoundException", 404, clusterName="nope")  # moto: 500
     assert msg == "No cluster found for name: nope.", msg
+    error(eks.list_fargate_profiles, "ResourceNotFoundException", 404, clusterName="nope")  # moto: 500
+    for op, kwargs in ((eks.create_nodegroup, dict(nodegroupName="x", subnets=["subnet-1"], nodeRole=NODE_ROLE)),
+                       (eks.create_fargate_profile, dict(fargateProfileName="f", podExecutionRoleArn=ROLE)),
+                       (eks.delete_cluster, {})):
+        try:
+            op(**({"name": "nope"} if op == eks.delete_cluster else {"clusterName": "nope"}), **kwargs)
+            raise AssertionError("a missing cluster was found")
+        except ClientError as err:  # the name field the API reference lists, which moto leaves out
+            assert err.response["Error"]["Code"] == "ResourceNotFoundException", err.response
+            assert err.response["clusterName"] == "nope", err.response
     error(eks.describe_nodegroup, "ResourceNotFoundException", 404, clusterName="nope", nodegroupName="x")
     error(eks.list_addons, "ResourceNotFoundException", 404, clusterName="nope")
     codes = [status(eks, "nope") for _ in range(10)]
