@@ -1105,9 +1105,19 @@ def update_nodegroup_config(call):
     # moto applies the change and returns an Update it does not keep; keep it
     # so DescribeUpdate/ListUpdates know it.
     response = call.moto()
-    if response[0].startswith("200"):
-        state(cluster).updates.append((("nodegroup", ng.nodegroup_name), json.loads(response[2])["update"]))
-    return response
+    if not response[0].startswith("200"):
+        return response
+    update = json.loads(response[2])["update"]
+    state(cluster).updates.append((("nodegroup", ng.nodegroup_name), update))
+    if duration(NODEGROUP_UPDATING) > 0:
+        # moto has applied the change already; EKS shows the node group
+        # UPDATING and the update InProgress for minutes.
+        update["status"], ng.status = "InProgress", "UPDATING"
+
+        def done():
+            update["status"], ng.status = "Successful", "ACTIVE"
+        later(cluster, done, NODEGROUP_UPDATING)
+    return patch_json(response, lambda data: data.update(update=update))
 
 
 def update_nodegroup_version(call):

@@ -501,12 +501,16 @@ def check_durations(url, on=True, scale=SCALE):
     assert ng["nodegroup"]["status"] == "CREATING"
     wait_for(lambda: ng_status(eks, "d1", "ng") == "ACTIVE", "ng ACTIVE")
     # In-progress updates block deletion.
-    u = eks.update_nodegroup_config(clusterName="d1", nodegroupName="ng", labels={"addOrUpdateLabels": {"a": "b"}})
-    u = eks.update_nodegroup_version(clusterName="d1", nodegroupName="ng", releaseVersion="1.29.1-20250301")
-    assert u["update"]["status"] == "InProgress"
-    error(eks.delete_nodegroup, "ResourceInUseException", 409, clusterName="d1", nodegroupName="ng")
-    wait_for(lambda: eks.describe_update(name="d1", updateId=u["update"]["id"], nodegroupName="ng")
-             ["update"]["status"] == "Successful", "node group update")
+    for update in (lambda: eks.update_nodegroup_config(clusterName="d1", nodegroupName="ng",
+                                                       labels={"addOrUpdateLabels": {"a": "b"}}),
+                   lambda: eks.update_nodegroup_version(clusterName="d1", nodegroupName="ng",
+                                                        releaseVersion="1.29.1-20250301")):
+        u = update()
+        assert u["update"]["status"] == "InProgress" and ng_status(eks, "d1", "ng") == "UPDATING"
+        error(eks.delete_nodegroup, "ResourceInUseException", 409, clusterName="d1", nodegroupName="ng")
+        wait_for(lambda: eks.describe_update(name="d1", updateId=u["update"]["id"], nodegroupName="ng")
+                 ["update"]["status"] == "Successful", "node group update")
+        assert ng_status(eks, "d1", "ng") == "ACTIVE"
     eks.delete_nodegroup(clusterName="d1", nodegroupName="ng")
     assert ng_status(eks, "d1", "ng") == "DELETING"
     error(eks.delete_cluster, "ResourceInUseException", 409, name="d1")  # its node group is still deleting
