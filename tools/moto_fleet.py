@@ -36,11 +36,21 @@ for JSON policy documents) fail as SignatureDoesNotMatch. Signatures are
 therefore not verified here; the access key must still exist and the
 caller's policies must allow the action: permissions are what is tested.
 
-MOTO_FLEET_DELAY_SECONDS (default 0): how long clusters and node groups stay
-CREATING, updates InProgress and add-ons CREATING/UPDATING/DELETING. With 0
-everything settles at once (moto's style); with a delay, pending changes are
-applied by the first EKS request after it has passed, which lets waiters be
-exercised.
+Durations: with the `durations` behaviour (tools/realism.py, on by default)
+clusters, node groups, add-ons and updates stay CREATING/UPDATING/DELETING/
+InProgress for EKS's real durations times MOTO_FLEET_TIME_SCALE; without it
+everything settles at once (moto's style). MOTO_FLEET_DELAY_SECONDS, when set,
+overrides every duration with one value (0: settle at once), as it did before
+the realism switches existed. Pending changes are applied by the first request
+(any service) after they are due, which lets waiters be exercised.
+
+The other AWS behaviours (IAM propagation, zones EKS refuses, failures with
+reasons, IAM DeleteRole conflicts, PassRole/service-linked-role/KMS checks,
+EKS error shapes) are switched by MOTO_FLEET_REALISM; see realism.py and the
+`realism.on(...)` guards below. Control endpoints (not AWS-signed):
+GET /moto-fleet/realism, POST /moto-fleet/realism/reset, POST
+/moto-fleet/fail-next, POST /moto-fleet/lose-responses, POST
+/moto-fleet/leftovers (EC2, by tools/strict_ec2.py when present).
 """
 import argparse
 import io
@@ -73,12 +83,35 @@ from moto.moto_server.werkzeug_app import (
 )
 from moto.utilities.utils import get_partition
 
-try:  # strict_ec2 hook
-    import strict_ec2  # strict_ec2 hook
-except ImportError:  # strict_ec2 hook
-    strict_ec2 = None  # strict_ec2 hook
+import lost_responses
+import realism
 
-DELAY = float(os.environ.get("MOTO_FLEET_DELAY_SECONDS") or 0)
+try:  # EC2 strictness, written separately (tools/strict_ec2.py): optional
+    import strict_ec2
+except ImportError:
+    strict_ec2 = None
+
+_DELAY_ENV = os.environ.get("MOTO_FLEET_DELAY_SECONDS")
+# Backwards compatibility: one delay for everything, overriding `durations`.
+DELAY = float(_DELAY_ENV) if _DELAY_ENV not in (None, "") else None
+
+
+def duration(real_seconds):
+    """How long a state EKS holds for `real_seconds` lasts here."""
+    if DELAY is not None:
+        return DELAY
+    return realism.seconds(real_seconds) if realism.on("durations") else 0
+
+
+# EKS durations (real seconds). Cluster creation takes about 10 minutes and
+# deletion several minutes: https://docs.aws.amazon.com/eks/latest/userguide/create-cluster.html
+# Managed node groups and add-ons: minutes, see
+# https://docs.aws.amazon.com/eks/latest/userguide/create-managed-node-group.html
+CLUSTER_CREATING, CLUSTER_DELETING = 600, 240
+NODEGROUP_CREATING, NODEGROUP_DELETING, NODEGROUP_UPDATING = 240, 300, 300
+ADDON_CREATING, ADDON_UPDATING, ADDON_DELETING = 60, 60, 30
+CLUSTER_UPDATE, CLUSTER_VERSION_UPDATE = 300, 600
+NAME_RESERVED, ENI_LINGER = 60, 180
 # moto's server is threaded; one lock keeps our read-modify-write steps and
 # moto's EKS handlers from interleaving. EKS traffic in tests is light.
 LOCK = threading.RLock()
@@ -129,6 +162,128 @@ def bad_request(msg, **names):
     return EksError(400, "InvalidRequestException", msg, **names)
 
 
+# ----- failures on demand (POST /moto-fleet/fail-next) -----------------------
+
+FAIL_KINDS = ["cluster-create", "nodegroup-create", "addon-create", "addon-update",
+              "nodegroup-version", "cluster-version"]
+FAIL_NEXT = []  # {"kind", "name" (optional), "message" (optional)}
+
+
+def take_failure(kind, name):
+    """The armed failure for this operation on `name`, removed, or None."""
+    for i, f in enumerate(FAIL_NEXT):
+        if f["kind"] == kind and f.get("name") in (None, name):
+            realism.injected("failures")
+            return FAIL_NEXT.pop(i)
+    return None
+
+
+# ----- IAM propagation (iam-lag) and IAM eventual consistency --------------------
+#
+# IAM is eventually consistent: "changes that you make [...] might not be
+# immediately visible [...] we recommend that you don't include such IAM
+# changes in the critical, high-availability code paths"
+# https://docs.aws.amazon.com/IAM/latest/UserGuide/troubleshoot_general.html#troubleshoot_general_eventual-consistency
+# EKS checks the roles it is handed when CreateCluster/CreateNodegroup/
+# CreateAccessEntry arrive, so a role created a moment earlier is refused.
+
+OBSERVER_KEY_PREFIX = "AKIAEKSFLEETOBSERVER"  # the tests' own checks: never lagged
+IAM_LAG = 10              # real seconds a role change takes to be visible to EKS
+NODE_ROLE_RELEASE = 60    # real seconds a deleted node group still holds its node role
+ROLE_CHANGES = {}         # (account, role name) -> {"at", "kind", "refused"}
+NODE_ROLES_RELEASED = {}  # (account, role name) -> {"at": when the node group using it was gone, "refused"}
+SLR_SEEN = set()          # (account, service-linked role name) EKS has created
+
+
+def role_key(arn):
+    m = re.match(r"^arn:aws[a-z-]*:iam::(\d{12}):role/(?:.*/)?([^/]+)$", arn or "")
+    return (m.group(1), m.group(2)) if m else None
+
+
+def role_lagging(call, arn):
+    """The kind of the role's latest change ("create"/"attach"/"put") if EKS
+    cannot see it yet, else None. The FIRST use after a change always lags
+    (so the behaviour is exercised whatever the timing), later uses while the
+    change is younger than IAM_LAG (compressed) do as well."""
+    if not realism.on("iam-lag") or call.signing_key.startswith(OBSERVER_KEY_PREFIX):
+        return None
+    change = ROLE_CHANGES.get(role_key(arn))
+    if change is None:
+        return None
+    if not change["refused"] or time.time() - change["at"] < realism.seconds(IAM_LAG):
+        change["refused"] = True
+        realism.injected("iam-lag")
+        return change["kind"]
+    return None
+
+
+def eks_role_error(call, arn, what):
+    """EKS's refusal of a role IAM has not propagated yet, or None."""
+    kind = role_lagging(call, arn)
+    if kind is None:
+        return None
+    if what == "cluster":
+        # Both messages are the ones CreateCluster answers during propagation
+        # (terraform-provider-aws internal/service/eks/cluster.go retries on them):
+        # https://docs.aws.amazon.com/eks/latest/APIReference/API_CreateCluster.html (InvalidParameterException)
+        if kind == "create":
+            return bad_param(f"Role with arn: {arn}, could not be assumed because it does not exist "
+                             "or the trusted entity is not correct")
+        return bad_param("The provided role doesn't have the Amazon EKS Managed Policies associated with it. "
+                         "Please ensure the following policies [arn:aws:iam::aws:policy/AmazonEKSClusterPolicy] "
+                         "are attached")
+    if what == "nodegroup":
+        # https://docs.aws.amazon.com/eks/latest/APIReference/API_CreateNodegroup.html (InvalidParameterException)
+        return bad_param(f"Following required service principals [ec2.amazonaws.com] were not found in the "
+                         f"trust relationships of nodeRole {arn}",
+                         clusterName=call.p.get("name"), nodegroupName=call.body.get("nodegroupName"))
+    # https://docs.aws.amazon.com/eks/latest/APIReference/API_CreateAccessEntry.html (InvalidParameterException)
+    return bad_param("The specified principalArn is invalid: invalid principal", clusterName=call.p.get("name"))
+
+
+def record_iam(account, action, form):
+    """After moto answered an IAM request with 200: remember role changes."""
+    role = (form.get("RoleName") or [None])[0]
+    if not role:
+        return
+    kinds = {"CreateRole": "create", "AttachRolePolicy": "attach", "PutRolePolicy": "put"}
+    if action in kinds:
+        ROLE_CHANGES[(account, role)] = {"at": time.time(), "kind": kinds[action], "refused": False}
+    elif action == "DeleteRole":
+        ROLE_CHANGES.pop((account, role), None)
+        NODE_ROLES_RELEASED.pop((account, role), None)
+
+
+def iam_refusal(account, action, form):
+    """An IAM error (status, code, message) moto would not give, or None."""
+    role = (form.get("RoleName") or [None])[0]
+    if action != "DeleteRole" or not role or not realism.on("dependencies"):
+        return None
+    # moto 5.2.5 already refuses DeleteRole while the role is in an instance
+    # profile ("Cannot delete entity, must remove roles from instance profile
+    # first."), has attached managed policies ("... must detach all policies
+    # first.") or inline policies ("... must delete policies first."), as IAM
+    # does: https://docs.aws.amazon.com/IAM/latest/APIReference/API_DeleteRole.html
+    # and https://docs.aws.amazon.com/IAM/latest/UserGuide/id_roles_manage_delete.html
+    # What it lacks: a managed node group's instance profile (EKS-owned) is
+    # removed from the node role some time after DeleteNodegroup completes, so
+    # DeleteRole keeps failing for a while (IAM eventual consistency, link above).
+    # The first DeleteRole after the release always fails (exercised whatever the timing).
+    gone = NODE_ROLES_RELEASED.get((account, role))
+    if gone is not None and (not gone["refused"] or time.time() - gone["at"] < realism.seconds(NODE_ROLE_RELEASE)):
+        gone["refused"] = True
+        realism.injected("dependencies")
+        return 409, "DeleteConflict", "Cannot delete entity, must remove roles from instance profile first."
+    return None
+
+
+def iam_error(status, code, message):
+    body = ('<ErrorResponse xmlns="https://iam.amazonaws.com/doc/2010-05-08/"><Error><Type>Sender</Type>'
+            f"<Code>{code}</Code><Message>{message}</Message></Error>"
+            f"<RequestId>{uuid.uuid4()}</RequestId></ErrorResponse>").encode()
+    return (f"{status} {HTTPStatus(status).phrase}", [("Content-Type", "text/xml")], body)
+
+
 # ----- per-cluster state and the lazy clock ---------------------------------
 
 class ClusterState:
@@ -147,12 +302,37 @@ def state(cluster):
     return st
 
 
-def later(cluster, fn):
-    """Apply `fn` now (no delay) or on the first EKS request after DELAY."""
-    if DELAY <= 0:
+def later(cluster, fn, real_seconds=0):
+    """Apply `fn` now (no delay) or on the first request after its duration."""
+    wait = duration(real_seconds)
+    if wait <= 0:
         fn()
     else:
-        state(cluster).pending.append((time.time() + DELAY, fn))
+        if DELAY is None:
+            realism.injected("durations")
+        state(cluster).pending.append((time.time() + wait, fn))
+
+
+# Changes that outlive a cluster (lingering ENIs): (due, fn), settled on every request.
+GLOBAL_PENDING = []
+
+
+def after(wait, fn):
+    if wait <= 0:
+        fn()
+    else:
+        GLOBAL_PENDING.append((time.time() + wait, fn))
+
+
+def settle_global():
+    now = time.time()
+    due = [p for p in GLOBAL_PENDING if p[0] <= now]
+    GLOBAL_PENDING[:] = [p for p in GLOBAL_PENDING if p[0] > now]
+    for _, fn in due:
+        try:
+            fn()
+        except Exception:  # the backend was reset under it: nothing to do
+            pass
 
 
 def settle(backend):
@@ -164,19 +344,32 @@ def settle(backend):
             st.pending = [p for p in st.pending if p[0] > now]
             for _, fn in due:
                 fn()
+        if st:
+            refresh_coredns(cluster)
 
 
-def start_update(cluster, scope, kind, params, apply):
-    """Record an Update; `apply` makes the change when it completes."""
+def start_update(cluster, scope, kind, params, apply, real_seconds=CLUSTER_UPDATE, fail=None):
+    """Record an Update; `apply` makes the change when it completes.
+
+    `fail`: None, or (errorCode, errorMessage, resourceIds, undo): the update
+    ends Failed with those errors and `undo` runs instead of `apply`
+    (https://docs.aws.amazon.com/eks/latest/APIReference/API_Update.html,
+    API_ErrorDetail.html)."""
     update = {"id": str(uuid.uuid4()), "status": "InProgress", "type": kind,
               "params": [{"type": t, "value": v} for t, v in params],
               "createdAt": time.time(), "errors": []}
     state(cluster).updates.append((scope, update))
 
     def finish():
-        apply()
-        update["status"] = "Successful"
-    later(cluster, finish)
+        if fail:
+            code, message, ids, undo = fail
+            undo()
+            update["status"] = "Failed"
+            update["errors"] = [{"errorCode": code, "errorMessage": message, "resourceIds": ids}]
+        else:
+            apply()
+            update["status"] = "Successful"
+    later(cluster, finish, real_seconds)
     return update
 
 
@@ -197,6 +390,29 @@ def release_for(version):
 
 # ----- the request ------------------------------------------------------------
 
+def caller(environ):
+    """(access key id, account) of a request, exactly as moto's BaseResponse derives them."""
+    m = BaseResponse.access_key_regex.search(environ.get("HTTP_AUTHORIZATION", ""))
+    access_key = m.group("access_key") if m else "AKIAEXAMPLE"
+    if "MOTO_ACCOUNT_ID" in os.environ:
+        return access_key, os.environ["MOTO_ACCOUNT_ID"]
+    if environ.get("HTTP_X_MOTO_ACCOUNT_ID"):
+        return access_key, environ["HTTP_X_MOTO_ACCOUNT_ID"]
+    from moto.iam.models import get_account_id_from
+    return access_key, get_account_id_from(access_key)
+
+
+def read_body(environ):
+    """The request body, put back so moto can read it too."""
+    stream = environ["wsgi.input"]
+    if environ.get("wsgi.input_terminated"):
+        raw = stream.read()
+    else:
+        raw = stream.read(int(environ.get("CONTENT_LENGTH") or 0))
+    environ["wsgi.input"], environ["CONTENT_LENGTH"] = io.BytesIO(raw), str(len(raw))
+    return raw
+
+
 class Call:
     """One intercepted EKS request: where it goes and what it says."""
 
@@ -212,24 +428,11 @@ class Call:
             if m:
                 self.region = m.group("region")
                 break
-        m = BaseResponse.access_key_regex.search(environ.get("HTTP_AUTHORIZATION", ""))
-        self.access_key = m.group("access_key") if m else "AKIAEXAMPLE"
-        if "MOTO_ACCOUNT_ID" in os.environ:
-            self.account = os.environ["MOTO_ACCOUNT_ID"]
-        elif environ.get("HTTP_X_MOTO_ACCOUNT_ID"):
-            self.account = environ["HTTP_X_MOTO_ACCOUNT_ID"]
-        else:
-            from moto.iam.models import get_account_id_from
-            self.account = get_account_id_from(self.access_key)
+        self.access_key, self.account = caller(environ)
+        self.signing_key = access_key  # as signed (moto's regex wants exactly 20 characters)
         self.partition = get_partition(self.region)
         self.backend = eks_backends[self.account][self.region]
-        # Read the body once and put it back so moto can read it too.
-        stream = environ["wsgi.input"]
-        if environ.get("wsgi.input_terminated"):
-            self.raw = stream.read()
-        else:
-            self.raw = stream.read(int(environ.get("CONTENT_LENGTH") or 0))
-        environ["wsgi.input"], environ["CONTENT_LENGTH"] = io.BytesIO(self.raw), str(len(self.raw))
+        self.raw = read_body(environ)
 
     @cached_property
     def body(self):
@@ -268,17 +471,22 @@ class Call:
 
     def moto(self):
         """Let moto answer this request; returns (status line, headers, body)."""
-        out, chunks = {}, []
+        return forward(self.app, self.environ)
 
-        def start_response(status, headers, exc_info=None):
-            out["status"], out["headers"] = status, headers
-            return chunks.append
-        result = self.app(self.environ, start_response)
-        try:
-            chunks.extend(result)
-        finally:
-            getattr(result, "close", lambda: None)()
-        return out["status"], out["headers"], b"".join(chunks)
+
+def forward(app, environ):
+    """moto's answer to `environ`: (status line, headers, body)."""
+    out, chunks = {}, []
+
+    def start_response(status, headers, exc_info=None):
+        out["status"], out["headers"] = status, headers
+        return chunks.append
+    result = app(environ, start_response)
+    try:
+        chunks.extend(result)
+    finally:
+        getattr(result, "close", lambda: None)()
+    return out["status"], out["headers"], b"".join(chunks)
 
 
 def page(items, call, default_max=100):
@@ -308,11 +516,122 @@ def patch_json(response, fn):
 
 # ----- clusters (moto's, touched up) -----------------------------------------
 
+# Zone ids EKS does not place control planes in ("UnsupportedAvailabilityZoneException"
+# on CreateCluster): https://docs.aws.amazon.com/eks/latest/userguide/network-reqs.html
+# ("us-east-1 use1-az3, us-west-1 usw1-az2, ca-central-1 cac1-az3") and
+# https://docs.aws.amazon.com/eks/latest/APIReference/API_CreateCluster.html (errors).
+EKS_REFUSED_ZONE_IDS = {"use1-az3", "usw1-az2", "cac1-az3"}
+# Local Zones are named <region>-<location>-<n><letter>, e.g. us-west-2-lax-1a;
+# Wavelength Zones <region>-wl1-<location>-wlz-<n>. EKS control planes run in
+# availability zones only: https://docs.aws.amazon.com/eks/latest/userguide/local-zones.html
+EDGE_ZONE_RE = re.compile(r"^[a-z]{2}(-gov)?-[a-z]+-\d-([a-z]+-\d+[a-z]|wl\d+-.*)$")
+
+
+def zone_refused(zone):
+    if getattr(zone, "zone_type", "availability-zone") != "availability-zone" or EDGE_ZONE_RE.match(zone.name):
+        return True
+    return zone.zone_id in EKS_REFUSED_ZONE_IDS
+
+
+def check_zones(call, name, subnet_ids):
+    """EKS's CreateCluster checks of the subnets' zones (behaviour `zones`)."""
+    ec2 = ec2_backend(call)
+    subnets = []
+    for subnet_id in subnet_ids:
+        try:
+            subnets.append(ec2.get_subnet(subnet_id))
+        except Exception:  # unknown subnet: moto does not check, neither do we
+            continue
+    if not subnets:
+        return
+    zones = {z.name: z for z in ec2.describe_availability_zones()}
+    for subnet in subnets:
+        zone = zones.get(subnet.availability_zone)
+        zone_id = getattr(subnet, "availability_zone_id", None) or (zone.zone_id if zone else None)
+        edge = bool(EDGE_ZONE_RE.match(subnet.availability_zone)) or (
+            zone is not None and getattr(zone, "zone_type", "availability-zone") != "availability-zone")
+        if edge or zone_id in EKS_REFUSED_ZONE_IDS:
+            valid = sorted(z.name for z in zones.values() if not zone_refused(z))
+            realism.injected("zones")
+            raise EksError(400, "UnsupportedAvailabilityZoneException",
+                           f"Cannot create cluster '{name}' because {subnet.availability_zone}, the targeted "
+                           "availability zone, does not currently have sufficient capacity to support the "
+                           "cluster. Retry and choose from these availability zones: " + ", ".join(valid),
+                           clusterName=name, validZones=valid)
+    if len({s.availability_zone for s in subnets}) < 2:
+        # https://docs.aws.amazon.com/eks/latest/userguide/network-reqs.html
+        # ("subnets in at least two different Availability Zones")
+        realism.injected("zones")
+        raise bad_param("Subnets specified must be in at least two different AZs", clusterName=name)
+
+
+def reserved_names(backend):
+    return backend.__dict__.setdefault("_fleet_reserved", {})
+
+
+# EKS's account that owns the control plane's cross-account ENIs ("Amazon EKS
+# <cluster>"): https://docs.aws.amazon.com/eks/latest/userguide/network-reqs.html
+# ("Amazon EKS creates up to 4 cross-account elastic network interfaces in the
+# subnets ... the network interfaces have Amazon EKS <cluster name> in their description").
+EKS_ENI_REQUESTER = "AROAEKSCONTROLPLANE"
+
+
+def create_control_plane_enis(call, cluster, subnet_ids, sg):
+    if not (realism.on("durations") or realism.on("dependencies")):
+        return []
+    ec2 = ec2_backend(call)
+    chosen = list(subnet_ids[::2]) or list(subnet_ids)
+    if len(subnet_ids) >= 2 and len(chosen) < 2:
+        chosen = list(subnet_ids[:2])
+    enis = []
+    for subnet_id in chosen[:4]:
+        try:
+            subnet = ec2.get_subnet(subnet_id)
+            eni = ec2.create_network_interface(subnet, None, group_ids=[sg] if sg else [],
+                                               description=f"Amazon EKS {cluster.name}")
+        except Exception:
+            continue
+        eni.requester_id = EKS_ENI_REQUESTER
+        eni.requester_managed = False  # EKS's ENIs show RequesterManaged false, requester EKS
+        eni.interface_type = "interface"
+        enis.append(eni.id)
+    return enis
+
+
+def delete_enis(account, region, eni_ids):
+    from moto.ec2.models import ec2_backends
+    ec2 = ec2_backends[account][region]
+    for eni_id in eni_ids:
+        try:
+            ec2.delete_network_interface(eni_id)
+        except Exception:  # already gone
+            pass
+
+
 def create_cluster(call):
     access = call.body.get("accessConfig") or {}
     mode = access.get("authenticationMode", "CONFIG_MAP")  # the API's default
+    name = call.body.get("name")
     if mode not in AUTH_MODES:
         raise bad_param(f"Unsupported authentication mode: {mode}")
+    if name and name not in call.backend.clusters and realism.on("durations"):
+        # A deleted cluster's name stays taken a while after DescribeCluster
+        # already answers ResourceNotFoundException (ResourceInUseException:
+        # https://docs.aws.amazon.com/eks/latest/APIReference/API_CreateCluster.html errors).
+        # As with iam-lag, the first CreateCluster after the cluster is gone is
+        # always refused, so the behaviour is exercised whatever the timing.
+        held = reserved_names(call.backend).get(name)
+        if held and (not held["refused"] or time.time() < held["until"]):
+            held["refused"] = True
+            realism.injected("durations")
+            raise in_use(f"Cluster already exists with name: {name}", clusterName=name)
+        reserved_names(call.backend).pop(name, None)
+    subnet_ids = list((call.body.get("resourcesVpcConfig") or {}).get("subnetIds") or [])
+    if realism.on("zones"):
+        check_zones(call, name, subnet_ids)
+    lag = eks_role_error(call, call.body.get("roleArn"), "cluster")
+    if lag:
+        raise lag
     response = call.moto()
     if not response[0].startswith("200"):
         return response
@@ -344,6 +663,7 @@ def create_cluster(call):
             vpc_id=vpc["vpcId"],
             tags={"aws:eks:cluster-name": cluster.name, f"kubernetes.io/cluster/{cluster.name}": "owned"})
         vpc["clusterSecurityGroupId"] = sg.id
+        cluster._fleet_enis = create_control_plane_enis(call, cluster, vpc.get("subnetIds") or [], sg.id)
     cluster.resources_vpc_config = vpc
     # EKS makes the creator a cluster admin through an access entry when the
     # cluster uses access entries at all.
@@ -356,29 +676,109 @@ def create_cluster(call):
                 "associatedAt": time.time(), "modifiedAt": time.time()}}
         except EksError:  # a caller identity EKS would not accept as a principal
             pass
-    if DELAY > 0:
+    failure = take_failure("cluster-create", cluster.name)
+
+    def created():
+        if failure:
+            # https://docs.aws.amazon.com/eks/latest/APIReference/API_ClusterIssue.html
+            cluster.status = "FAILED"
+            cluster.health = {"issues": [{"code": "InternalFailure", "message": failure.get("message") or
+                                          "Cluster creation failed because of an internal failure.",
+                                          "resourceIds": [cluster.name]}]}
+        else:
+            cluster.status = "ACTIVE"
+    if duration(CLUSTER_CREATING) > 0:
         cluster.status = "CREATING"
-        later(cluster, lambda: setattr(cluster, "status", "ACTIVE"))
+    later(cluster, created, CLUSTER_CREATING)
 
     def fix(data):
         data["cluster"].update(accessConfig=cluster.access_config, resourcesVpcConfig=vpc,
                                status=cluster.status)
+        if getattr(cluster, "health", None):
+            data["cluster"]["health"] = cluster.health
     return patch_json(response, fix)
 
 
 def delete_cluster(call):
     cluster = call.backend.clusters.get(call.p["name"])
+    if cluster is None and realism.on("eks-fidelity"):
+        # moto's 404 has no clusterName (API_DeleteCluster.html lists it).
+        call.cluster()
+    if cluster is not None and busy(cluster, None):
+        # https://docs.aws.amazon.com/eks/latest/APIReference/API_DeleteCluster.html
+        # (ResourceInUseException) -- an update in progress blocks deletion.
+        raise in_use(f"Cluster {cluster.name} has an update in progress", clusterName=cluster.name)
+    if cluster is not None and cluster.status == "DELETING":
+        # Already being deleted: EKS answers with the cluster, still DELETING.
+        return call_describe(call)
     response = call.moto()
     if not response[0].startswith("200"):
         return response
+    backend, name = call.backend, cluster.name
+    account, region = call.account, call.region
     sg = (cluster.resources_vpc_config or {}).get("clusterSecurityGroupId")
-    if sg:
-        try:
-            ec2_backend(call).delete_security_group(group_id=sg)
-        except Exception:  # still referenced or already gone: leave it
-            pass
+    enis = list(getattr(cluster, "_fleet_enis", []))
+
+    def delete_sg():
+        if sg:
+            try:
+                from moto.ec2.models import ec2_backends
+                ec2_backends[account][region].delete_security_group(group_id=sg)
+            except Exception:  # still referenced or already gone: leave it
+                pass
+
+    def release():
+        delete_enis(account, region, enis)
+        delete_sg()
+
+    def gone():
+        if backend.clusters.get(name) is cluster:
+            backend.clusters.pop(name)
+            backend.cluster_count -= 1
+        if realism.on("durations"):
+            reserved_names(backend)[name] = {"until": time.time() + realism.seconds(NAME_RESERVED), "refused": False}
+        # EKS's ENIs outlive the cluster by minutes (terraform-provider-aws's
+        # deleteLingeringENIs exists for this); DeleteSubnet/DeleteSecurityGroup
+        # answer DependencyViolation meanwhile:
+        # https://docs.aws.amazon.com/vpc/latest/userguide/delete-vpc.html
+        linger = realism.seconds(ENI_LINGER) if enis and realism.on("durations") else 0
+        if linger:
+            realism.injected("durations")
+        after(linger, release)
+
+    if duration(CLUSTER_DELETING) > 0:
+        # Still there (DescribeCluster: DELETING) until EKS is done with it.
+        cluster.status = "DELETING"
+        backend.clusters[name] = cluster
+        backend.cluster_count += 1
+        later(cluster, gone, CLUSTER_DELETING)
+    else:
+        gone()
     # moto answers with the removed cluster still ACTIVE; EKS says DELETING.
     return patch_json(response, lambda data: data["cluster"].update(status="DELETING"))
+
+
+def call_describe(call):
+    """moto's DescribeCluster answer for call.p["name"]."""
+    environ = dict(call.environ, REQUEST_METHOD="GET")
+    environ["PATH_INFO"] = environ["REQUEST_URI"] = environ["RAW_URI"] = f"/clusters/{call.p['name']}"
+    environ["wsgi.input"], environ["CONTENT_LENGTH"], environ["QUERY_STRING"] = io.BytesIO(b""), "0", ""
+    return forward(call.app, environ)
+
+
+def describe_cluster(call):
+    name = call.p["name"]
+    if name not in call.backend.clusters and realism.on("eks-fidelity"):
+        # Real EKS sometimes answers a missing cluster with 400 ClientException
+        # "No cluster found for name: X." (terraform-provider-aws's
+        # internal/service/eks/cluster.go treats it as NotFound); every 5th here.
+        # The 404 carries clusterName, as API_DescribeCluster.html lists.
+        count = call.backend.__dict__["_fleet_missing"] = call.backend.__dict__.get("_fleet_missing", 0) + 1
+        if count % 5 == 0:
+            realism.injected("eks-fidelity")
+            raise EksError(400, "ClientException", f"No cluster found for name: {name}.", clusterName=name)
+        raise not_found(f"No cluster found for name: {name}.", clusterName=name)
+    return call.moto()
 
 
 def update_cluster_config(call):
@@ -465,14 +865,21 @@ def logging_update(cluster, req):
     return "LoggingUpdate", [("ClusterLogging", json.dumps(req))], lambda: setattr(cluster, "logging", logging)
 
 
-def begin_cluster_update(cluster, kind, params, apply):
+def begin_cluster_update(cluster, kind, params, apply, real_seconds=CLUSTER_UPDATE, fail=None):
     # While the update runs the cluster is UPDATING, as EKS reports it.
     def done():
         apply()
         cluster.status = "ACTIVE"
-    if DELAY > 0:
+    if fail:
+        code, message, ids, undo = fail
+
+        def failed():
+            undo()
+            cluster.status = "ACTIVE"
+        fail = (code, message, ids, failed)
+    if duration(real_seconds) > 0:
         cluster.status = "UPDATING"
-    return start_update(cluster, None, kind, params, done)
+    return start_update(cluster, None, kind, params, done, real_seconds, fail)
 
 
 def update_cluster_version(call):
@@ -485,17 +892,24 @@ def update_cluster_version(call):
     if wanted != (current[0], current[1] + 1):
         raise bad_param(f"Unsupported Kubernetes minor version update from {cluster.version} to {version}",
                         clusterName=cluster.name)
-    # EKS: every managed node group must be on the cluster's version first.
-    for ng in cluster.nodegroups.values():
-        if ng.version != cluster.version:
-            raise bad_request(f"Nodegroup {ng.nodegroup_name} must be on Kubernetes version "
-                              f"{cluster.version} before the cluster can be updated to {version}",
-                              clusterName=cluster.name, nodegroupName=ng.nodegroup_name)
+    # EKS: every managed node group must be on the cluster's version first
+    # (https://docs.aws.amazon.com/eks/latest/userguide/update-cluster.html: "the
+    # Kubernetes version of your managed node groups must be the same as the
+    # control plane's before you update"); EKS names them all in one message.
+    lagging = [ng.nodegroup_name for ng in cluster.nodegroups.values() if ng.version != cluster.version]
+    if lagging:
+        raise bad_request(f"Nodegroups {', '.join(lagging)} must be updated to match cluster version "
+                          f"{cluster.version} before updating cluster version",
+                          clusterName=cluster.name, nodegroupName=lagging[0])
 
     def apply():
         cluster.version, cluster.platformVersion = version, "eks.1"
     params = [("Version", version), ("PlatformVersion", "eks.1")]
-    return {"update": begin_cluster_update(cluster, "VersionUpdate", params, apply)}
+    failure = take_failure("cluster-version", cluster.name)
+    fail = failure and ("Unknown", failure.get("message") or "The control plane update failed.",
+                        [cluster.name], lambda: None)
+    return {"update": begin_cluster_update(cluster, "VersionUpdate", params, apply,
+                                           CLUSTER_VERSION_UPDATE, fail)}
 
 
 def describe_update(call):
@@ -524,7 +938,57 @@ def update_scope(call, cluster):
 
 # ----- node groups (moto's, touched up) --------------------------------------
 
+# Nodes in private subnets reach EKS, ECR, EC2 and STS through a route out
+# (0.0.0.0/0 to an internet or NAT gateway) or through VPC endpoints: interface
+# endpoints ecr.api, ecr.dkr, ec2, sts and the s3 gateway endpoint.
+# https://docs.aws.amazon.com/eks/latest/userguide/private-clusters.html
+PRIVATE_ENDPOINTS = {"ecr.api", "ecr.dkr", "ec2", "sts"}
+
+
+def subnets_without_way_out(call, subnet_ids):
+    """The node group subnets whose nodes could not join the cluster."""
+    ec2 = ec2_backend(call)
+    stuck = []
+    for subnet_id in subnet_ids:
+        try:
+            subnet = ec2.get_subnet(subnet_id)
+        except Exception:  # unknown subnet: moto does not check, neither do we
+            continue
+        tables = list(ec2.route_tables.values())
+        table = next((t for t in tables if subnet_id in t._associations.values()), None) or next(
+            (t for t in tables if t.vpc_id == subnet.vpc_id and t.main_association_id), None)
+        routes = table.routes if table else []
+        if any(r.destination_cidr_block == "0.0.0.0/0" and (
+                (r.gateway and str(r.gateway.id).startswith("igw-")) or r.nat_gateway) for r in routes):
+            continue
+        # "com.amazonaws.<region>.ecr.api" -> "ecr.api"
+        services = {e.service_name.split(".", 3)[-1]: getattr(e, "vpc_endpoint_type", None) or "Interface"
+                    for e in ec2.vpc_end_points.values() if e.vpc_id == subnet.vpc_id
+                    and getattr(e, "state", "available") == "available"}
+        interfaces = {k for k, t in services.items() if (t or "Interface").lower() == "interface"}
+        if PRIVATE_ENDPOINTS <= interfaces and (services.get("s3") or "").lower() == "gateway":
+            continue
+        stuck.append(subnet_id)
+    return stuck
+
+
+def node_creation_failure(ng, message=None):
+    """NodeCreationFailure health issue as DescribeNodegroup shows it:
+    https://docs.aws.amazon.com/eks/latest/APIReference/API_Issue.html"""
+    count = max(1, int((ng.scaling_config or {}).get("desiredSize") or 1))
+    ids = ["i-" + uuid.uuid4().hex[:17] for _ in range(count)]
+    return {"issues": [{"code": "NodeCreationFailure",
+                        "message": message or "Instances failed to join the kubernetes cluster",
+                        "resourceIds": ids}]}
+
+
 def create_nodegroup(call):
+    if realism.on("eks-fidelity"):
+        # moto's 404 for a missing cluster has no clusterName (API_CreateNodegroup.html lists it).
+        call.cluster()
+    lag = eks_role_error(call, call.body.get("nodeRole"), "nodegroup")
+    if lag:
+        raise lag
     response = call.moto()
     if not response[0].startswith("200"):
         return response
@@ -533,18 +997,104 @@ def create_nodegroup(call):
     # moto hands every node group created without scalingConfig the same dict
     # object, so UpdateNodegroupConfig on one would resize them all.
     ng.scaling_config = dict(ng.scaling_config)
+    ng.health = {"issues": []}  # moto's default is one dict shared by all node groups too
     # moto defaults to 1.19 and an old AMI; EKS uses the cluster's version.
     if not call.body.get("version"):
         ng.version = cluster.version
     if not call.body.get("releaseVersion"):
         ng.release_version = release_for(ng.version)
-    if DELAY > 0:
+    failure = take_failure("nodegroup-create", ng.nodegroup_name)
+    if failure is None and realism.on("failures") and subnets_without_way_out(call, ng.subnets or []):
+        realism.injected("failures")
+        failure = {}
+
+    def created():
+        if failure is not None:
+            ng.status, ng.health = "CREATE_FAILED", node_creation_failure(ng, failure.get("message"))
+        else:
+            ng.status = "ACTIVE"
+    if duration(NODEGROUP_CREATING) > 0:
         ng.status = "CREATING"
-        later(cluster, lambda: setattr(ng, "status", "ACTIVE"))
+    later(cluster, created, NODEGROUP_CREATING)
 
     def fix(data):
-        data["nodegroup"].update(version=ng.version, releaseVersion=ng.release_version, status=ng.status)
+        data["nodegroup"].update(version=ng.version, releaseVersion=ng.release_version, status=ng.status,
+                                 health=ng.health)
     return patch_json(response, fix)
+
+
+def delete_nodegroup(call):
+    cluster = call.cluster()
+    ng = call.nodegroup(cluster, call.p["nodegroupName"])
+    if busy(cluster, ("nodegroup", ng.nodegroup_name)):
+        # https://docs.aws.amazon.com/eks/latest/APIReference/API_DeleteNodegroup.html (ResourceInUseException)
+        raise in_use(f"Nodegroup {ng.nodegroup_name} has an update in progress",
+                     clusterName=cluster.name, nodegroupName=ng.nodegroup_name)
+    if ng.status == "DELETING":
+        return {"nodegroup": json.loads(describe_nodegroup_raw(call))["nodegroup"]}
+    response = call.moto()
+    if not response[0].startswith("200"):
+        return response
+    account = call.account
+    role = role_key(ng.node_role)
+
+    def gone():
+        if cluster.nodegroups.get(ng.nodegroup_name) is ng:
+            cluster.nodegroups.pop(ng.nodegroup_name)
+            cluster.nodegroup_count -= 1
+        if role and realism.on("dependencies"):
+            NODE_ROLES_RELEASED[(role[0] or account, role[1])] = {"at": time.time(), "refused": False}
+    if duration(NODEGROUP_DELETING) > 0:
+        ng.status = "DELETING"
+        cluster.nodegroups[ng.nodegroup_name] = ng
+        cluster.nodegroup_count += 1
+        later(cluster, gone, NODEGROUP_DELETING)
+    else:
+        gone()
+    return patch_json(response, lambda data: data["nodegroup"].update(status="DELETING"))
+
+
+def describe_nodegroup_raw(call):
+    environ = dict(call.environ, REQUEST_METHOD="GET")
+    path = f"/clusters/{call.p['name']}/node-groups/{call.p['nodegroupName']}"
+    environ["PATH_INFO"] = environ["REQUEST_URI"] = environ["RAW_URI"] = path
+    environ["wsgi.input"], environ["CONTENT_LENGTH"], environ["QUERY_STRING"] = io.BytesIO(b""), "0", ""
+    return forward(call.app, environ)[2]
+
+
+def list_nodegroups(call):
+    # eks-fidelity: moto 5.2.5 answers ListNodegroups on a missing cluster with
+    # HTTP 500 (KeyError); EKS answers 404 ResourceNotFoundException:
+    # https://docs.aws.amazon.com/eks/latest/APIReference/API_ListNodegroups.html
+    if realism.on("eks-fidelity"):
+        call.cluster()
+    return call.moto()
+
+
+def list_fargate_profiles(call):
+    # eks-fidelity: moto 5.2.5 answers ListFargateProfiles on a missing cluster
+    # with HTTP 500 (KeyError); EKS: 404 ResourceNotFoundException naming the cluster
+    # (https://docs.aws.amazon.com/eks/latest/APIReference/API_ListFargateProfiles.html).
+    if realism.on("eks-fidelity"):
+        call.cluster()
+    return call.moto()
+
+
+def create_fargate_profile(call):
+    # eks-fidelity: moto's ResourceNotFoundException for a missing cluster has no
+    # clusterName; the API reference lists it
+    # (https://docs.aws.amazon.com/eks/latest/APIReference/API_CreateFargateProfile.html).
+    if realism.on("eks-fidelity"):
+        call.cluster()
+    return call.moto()
+
+
+def describe_nodegroup(call):
+    # moto answers a missing cluster with clusterName null; EKS names it
+    # (https://docs.aws.amazon.com/eks/latest/APIReference/API_DescribeNodegroup.html).
+    if realism.on("eks-fidelity"):
+        call.nodegroup(call.cluster(), call.p["nodegroupName"])
+    return call.moto()
 
 
 def update_nodegroup_config(call):
@@ -555,9 +1105,19 @@ def update_nodegroup_config(call):
     # moto applies the change and returns an Update it does not keep; keep it
     # so DescribeUpdate/ListUpdates know it.
     response = call.moto()
-    if response[0].startswith("200"):
-        state(cluster).updates.append((("nodegroup", ng.nodegroup_name), json.loads(response[2])["update"]))
-    return response
+    if not response[0].startswith("200"):
+        return response
+    update = json.loads(response[2])["update"]
+    state(cluster).updates.append((("nodegroup", ng.nodegroup_name), update))
+    if duration(NODEGROUP_UPDATING) > 0:
+        # moto has applied the change already; EKS shows the node group
+        # UPDATING and the update InProgress for minutes.
+        update["status"], ng.status = "InProgress", "UPDATING"
+
+        def done():
+            update["status"], ng.status = "Successful", "ACTIVE"
+        later(cluster, done, NODEGROUP_UPDATING)
+    return patch_json(response, lambda data: data.update(update=update))
 
 
 def update_nodegroup_version(call):
@@ -591,9 +1151,21 @@ def update_nodegroup_version(call):
         if template and template.get("version"):
             ng.launch_template = {**ng.launch_template, "version": template["version"]}
         ng.modified_at = eks_models.utcnow()
-    if DELAY > 0:
+    failure = take_failure("nodegroup-version", ng.nodegroup_name)
+    fail = None
+    if failure and not (call.body.get("force") and not failure.get("message")):
+        # Pods that a PodDisruptionBudget keeps from being evicted fail the
+        # update unless force is set:
+        # https://docs.aws.amazon.com/eks/latest/userguide/managed-node-update-behavior.html
+        def undo():
+            ng.status = "ACTIVE"
+        fail = ("PodEvictionFailure", failure.get("message") or
+                "Reached max retries while trying to evict pods from nodes in node group "
+                f"{ng.nodegroup_name}", ["i-" + uuid.uuid4().hex[:17]], undo)
+    if duration(NODEGROUP_UPDATING) > 0:
         ng.status = "UPDATING"
-    return {"update": start_update(cluster, scope, "VersionUpdate", [p for p in params if p[1]], apply)}
+    return {"update": start_update(cluster, scope, "VersionUpdate", [p for p in params if p[1]], apply,
+                                   NODEGROUP_UPDATING, fail)}
 
 
 # ----- add-ons ----------------------------------------------------------------
@@ -638,8 +1210,43 @@ def create_addon(call):
         "tags": call.body.get("tags") or {}, "publisher": "eks", "owner": "aws",
         "configurationValues": call.body.get("configurationValues"), "podIdentityAssociations": []})
     st.addons[name] = item
-    later(cluster, lambda: item.update(status="ACTIVE"))
+    failure = take_failure("addon-create", name)
+
+    def created():
+        if failure:
+            # https://docs.aws.amazon.com/eks/latest/APIReference/API_AddonIssue.html
+            item.update(status="CREATE_FAILED", health={"issues": [{
+                "code": "ConfigurationConflict", "message": failure.get("message") or
+                f"Conflicts found when trying to apply. Will not continue due to resolve conflicts mode.",
+                "resourceIds": [name]}]})
+        else:
+            item.update(status="ACTIVE")
+            refresh_coredns(cluster)
+    later(cluster, created, ADDON_CREATING)
     return {"addon": item}
+
+
+def refresh_coredns(cluster):
+    """coredns runs as a Deployment on the cluster's nodes: without an ACTIVE
+    node group with desiredSize > 0 its replicas cannot be scheduled and EKS
+    reports the add-on DEGRADED with InsufficientNumberOfReplicas
+    (https://docs.aws.amazon.com/eks/latest/APIReference/API_AddonIssue.html,
+    https://docs.aws.amazon.com/eks/latest/userguide/managing-coredns.html)."""
+    item = state(cluster).addons.get("coredns")
+    if item is None or item["status"] not in ("ACTIVE", "DEGRADED"):
+        return
+    if not realism.on("failures"):
+        return
+    has_nodes = any(ng.status == "ACTIVE" and int((ng.scaling_config or {}).get("desiredSize") or 0) > 0
+                    for ng in cluster.nodegroups.values())
+    if has_nodes and item["status"] == "DEGRADED":
+        item.update(status="ACTIVE", health={"issues": []})
+    elif not has_nodes and item["status"] == "ACTIVE":
+        realism.injected("failures")
+        item.update(status="DEGRADED", health={"issues": [{
+            "code": "InsufficientNumberOfReplicas",
+            "message": "The add-on is unhealthy because it doesn't have the desired number of replicas.",
+            "resourceIds": []}]})
 
 
 def describe_addon(call):
@@ -670,14 +1277,29 @@ def update_addon(call):
 
     def apply():
         item.update(changes, status="ACTIVE", modifiedAt=time.time())
-    return {"update": start_update(cluster, ("addon", item["addonName"]), "AddonUpdate", params, apply)}
+        refresh_coredns(cluster)
+    failure = take_failure("addon-update", item["addonName"])
+    fail = None
+    if failure:
+        # A failed add-on update leaves the add-on ACTIVE at its old version and
+        # configuration; DescribeUpdate shows Failed with errors:
+        # https://docs.aws.amazon.com/eks/latest/APIReference/API_ErrorDetail.html
+        def undo():
+            item.update(status="ACTIVE")
+            refresh_coredns(cluster)
+        fail = ("ConfigurationConflict", failure.get("message") or
+                "Conflicts found when trying to apply. Will not continue due to resolve conflicts mode. "
+                "Conflicts: ConfigMap " + item["addonName"] + " - .data",
+                [item["addonName"]], undo)
+    return {"update": start_update(cluster, ("addon", item["addonName"]), "AddonUpdate", params, apply,
+                                   ADDON_UPDATING, fail)}
 
 
 def delete_addon(call):
     cluster = call.cluster()
     item = addon(cluster, call.p["addonName"])
     item["status"] = "DELETING"
-    later(cluster, lambda: state(cluster).addons.pop(item["addonName"], None))
+    later(cluster, lambda: state(cluster).addons.pop(item["addonName"], None), ADDON_DELETING)
     return {"addon": item}
 
 
@@ -763,6 +1385,9 @@ def caller_principal(call):
 def create_access_entry(call):
     cluster = api_mode_cluster(call)
     b = call.body
+    lag = eks_role_error(call, b.get("principalArn"), "access-entry")
+    if lag:
+        raise lag
     item = add_entry(call, cluster, b.get("principalArn"), b.get("type") or "STANDARD",
                      b.get("kubernetesGroups") or [], b.get("username"), b.get("tags") or {})
     return {"accessEntry": item}
@@ -865,7 +1490,13 @@ def tags(call):
 
 ROUTES = [
     ("POST", "clusters", create_cluster),
+    ("GET", "clusters/{name}", describe_cluster),
     ("DELETE", "clusters/{name}", delete_cluster),
+    ("GET", "clusters/{name}/node-groups", list_nodegroups),
+    ("GET", "clusters/{name}/fargate-profiles", list_fargate_profiles),
+    ("POST", "clusters/{name}/fargate-profiles", create_fargate_profile),
+    ("GET", "clusters/{name}/node-groups/{nodegroupName}", describe_nodegroup),
+    ("DELETE", "clusters/{name}/node-groups/{nodegroupName}", delete_nodegroup),
     ("POST", "clusters/{name}/update-config", update_cluster_config),
     ("POST", "clusters/{name}/updates", update_cluster_version),
     ("GET", "clusters/{name}/updates", list_updates),
@@ -955,24 +1586,102 @@ EKSResponse._authenticate_and_authorize_normal_action = lambda self, resource="*
 IAMRequest.check_signature = lambda self: None
 
 
-def eks_authorize(environ, raw_path, account):
+def enforcing():
+    """True once moto enforces IAM (after POST /moto-api/reset-auth)."""
+    return ActionAuthenticatorMixin.request_count >= moto_settings.INITIAL_NO_AUTH_ACTION_COUNT
+
+
+def check_permitted(environ, raw_path, account, service, action, resource):
+    """Raise EKS's AccessDeniedException unless the caller may `service:action` on `resource`."""
+    headers = {key[5:].replace("_", "-").title(): value for key, value in environ.items() if key.startswith("HTTP_")}
+    if service != "eks":  # IAMRequest takes the service from the credential scope
+        headers["Authorization"] = re.sub(r"(Credential=[^/\s,]+/\d{8}/[^/]+/)[^/]+/", rf"\g<1>{service}/",
+                                          headers.get("Authorization", ""))
+    try:
+        IAMRequest(account_id=account, method=environ["REQUEST_METHOD"], path=raw_path, data={}, body=b"",
+                   headers=headers, action=action).check_action_permitted(resource)
+    except AccessDeniedError as err:
+        raise EksError(403, "AccessDeniedException", err.message)
+    except Exception as err:  # unknown access key and the like
+        raise EksError(403, "UnrecognizedClientException", str(err))
+
+
+def extra_permissions(environ, raw_path, call, operation):
+    """iam-checks: what EKS itself needs from the caller beyond eks:<Operation>.
+
+    * iam:PassRole on the cluster role / node role, condition
+      iam:PassedToService eks.amazonaws.com:
+      https://docs.aws.amazon.com/IAM/latest/UserGuide/id_roles_use_passrole.html and
+      https://docs.aws.amazon.com/eks/latest/userguide/security-iam-id-based-policy-examples.html
+      (moto's policy evaluation does not evaluate conditions: a PassRole
+      allowed with any condition counts as allowed).
+    * iam:CreateServiceLinkedRole the first time in an account (EKS creates
+      AWSServiceRoleForAmazonEKS on the first CreateCluster and
+      AWSServiceRoleForAmazonEKSNodegroup on the first CreateNodegroup):
+      https://docs.aws.amazon.com/eks/latest/userguide/using-service-linked-roles-eks.html
+      https://docs.aws.amazon.com/eks/latest/userguide/using-service-linked-roles-eks-nodegroups.html
+    * kms:DescribeKey and kms:CreateGrant on the key of encryptionConfig:
+      https://docs.aws.amazon.com/eks/latest/userguide/enable-kms.html
+    """
+    if operation not in ("CreateCluster", "CreateNodegroup") or not realism.on("iam-checks"):
+        return
+    body, account = call.body, call.account
+    role = body.get("roleArn") if operation == "CreateCluster" else body.get("nodeRole")
+    if role:
+        realism.injected("iam-checks")
+        check_permitted(environ, raw_path, account, "iam", "PassRole", role)
+    if operation == "CreateCluster":
+        slr = ("eks.amazonaws.com", "AWSServiceRoleForAmazonEKS")
+    else:
+        slr = ("eks-nodegroup.amazonaws.com", "AWSServiceRoleForAmazonEKSNodegroup")
+    if (account, slr[1]) not in SLR_SEEN:
+        realism.injected("iam-checks")
+        check_permitted(environ, raw_path, account, "iam", "CreateServiceLinkedRole",
+                        f"arn:{call.partition}:iam::{account}:role/aws-service-role/{slr[0]}/{slr[1]}")
+        SLR_SEEN.add((account, slr[1]))
+    for config in body.get("encryptionConfig") or [] if operation == "CreateCluster" else []:
+        key = (config.get("provider") or {}).get("keyArn")
+        if key:
+            realism.injected("iam-checks")
+            for action in ("DescribeKey", "CreateGrant"):
+                check_permitted(environ, raw_path, account, "kms", action, key)
+
+
+def eks_operation(method, raw_path):
+    return next((op for m, rx, op in EKS_OPERATIONS if m == method and rx.fullmatch(raw_path)), None)
+
+
+def eks_authorize(environ, raw_path, call):
     """None if the caller may make this EKS call, else the EksError to answer."""
-    if ActionAuthenticatorMixin.request_count < moto_settings.INITIAL_NO_AUTH_ACTION_COUNT:
+    if not enforcing():
         ActionAuthenticatorMixin.request_count += 1
         return None
     method = environ["REQUEST_METHOD"]
-    operation = next((op for m, rx, op in EKS_OPERATIONS if m == method and rx.fullmatch(raw_path)), None)
+    operation = eks_operation(method, raw_path)
     if operation is None:
         return bad_request(f"unknown EKS operation {method} {raw_path}")
-    headers = {key[5:].replace("_", "-").title(): value for key, value in environ.items() if key.startswith("HTTP_")}
     try:
-        IAMRequest(account_id=account, method=method, path=raw_path, data={}, body=b"", headers=headers,
-                   action=operation).check_action_permitted("*")
-    except AccessDeniedError as err:
-        return EksError(403, "AccessDeniedException", err.message)
-    except Exception as err:  # unknown access key and the like
-        return EksError(403, "UnrecognizedClientException", str(err))
+        check_permitted(environ, raw_path, call.account, "eks", operation, "*")
+        extra_permissions(environ, raw_path, call, operation)
+    except EksError as err:
+        return err
     return None
+
+
+def json_answer(start_response, data, status=200):
+    body = json.dumps(data, default=str).encode()
+    start_response(f"{status} {HTTPStatus(status).phrase}",
+                   [("Content-Type", "application/json"), ("Content-Length", str(len(body)))])
+    return [body]
+
+
+def reply(start_response, result):
+    status, headers, body = result
+    if not any(h[0].lower() == "x-amzn-requestid" for h in headers):
+        headers = headers + [("x-amzn-RequestId", str(uuid.uuid4()))]
+    headers = [h for h in headers if h[0].lower() != "content-length"] + [("Content-Length", str(len(body)))]
+    start_response(status, headers)
+    return [body]
 
 
 class FleetMiddleware:
@@ -980,14 +1689,18 @@ class FleetMiddleware:
         self.app = app
 
     def __call__(self, environ, start_response):
+        path = environ.get("PATH_INFO", "")
+        if path.startswith("/moto-fleet/"):
+            return self.control(environ, start_response, path)
+        with LOCK:
+            settle_global()
         scope = SCOPE_RE.search(environ.get("HTTP_AUTHORIZATION", ""))
-        if strict_ec2 and environ.get("PATH_INFO", "").startswith("/moto-fleet/"):  # strict_ec2 hook
-            answer = strict_ec2.control(environ, start_response)  # strict_ec2 hook
-            if answer is not None:  # strict_ec2 hook
-                return answer  # strict_ec2 hook
-        if strict_ec2 and scope and scope.group(3) == "ec2":  # strict_ec2 hook
-            return strict_ec2.handle(environ, start_response, self.app)  # strict_ec2 hook
-        if not scope or scope.group(3) != "eks":
+        service = scope.group(3) if scope else None
+        if service == "ec2" and getattr(strict_ec2, "handle", None):
+            return strict_ec2.handle(environ, start_response, self.app)
+        if service == "iam":
+            return self.iam(environ, start_response)
+        if service != "eks":
             return self.app(environ, start_response)
         raw = (environ.get("REQUEST_URI") or environ.get("RAW_URI") or environ.get("PATH_INFO", "")).split("?")[0]
         found = match(environ["REQUEST_METHOD"], raw)
@@ -997,24 +1710,76 @@ class FleetMiddleware:
             except KeyError:  # a region moto has no EKS backend for: moto's answer
                 return self.app(environ, start_response)
             settle(call.backend)
-            denied = eks_authorize(environ, raw, call.account)
-            if not found and not denied:  # an EKS operation moto serves as it is
-                return self.app(environ, start_response)
             try:
+                denied = eks_authorize(environ, raw, call)
                 if denied:
                     raise denied
-                result = found[0](call)
+                result = found[0](call) if found else call.moto()
                 if isinstance(result, dict):
                     result = ("200 OK", [("Content-Type", "application/json")], json.dumps(result).encode())
             except EksError as err:
                 headers = [("Content-Type", "application/json"), ("x-amzn-ErrorType", err.kind)]
                 result = (f"{err.status} {HTTPStatus(err.status).phrase}", headers, json.dumps(err.body).encode())
+        if lost_responses.take("eks", eks_operation(environ["REQUEST_METHOD"], raw) or ""):
+            return lost_responses.drop_connection(environ, start_response)
+        return reply(start_response, result)
+
+    def iam(self, environ, start_response):
+        """IAM (query protocol): DeleteRole conflicts moto lacks, role changes
+        remembered for iam-lag, lost responses."""
+        raw = read_body(environ)
+        form = parse_qs(raw.decode("utf-8", "replace")) if raw else {}
+        form.update({k: v for k, v in parse_qs(environ.get("QUERY_STRING", "")).items() if k not in form})
+        action = (form.get("Action") or [""])[0]
+        _, account = caller(environ)
+        with LOCK:
+            refused = iam_refusal(account, action, form)
+            if refused:
+                result = iam_error(*refused)
+            else:
+                result = forward(self.app, environ)
+                if result[0].startswith("200"):
+                    record_iam(account, action, form)
+        if lost_responses.take("iam", action):
+            return lost_responses.drop_connection(environ, start_response)
         status, headers, body = result
-        if not any(h[0].lower() == "x-amzn-requestid" for h in headers):
-            headers = headers + [("x-amzn-RequestId", str(uuid.uuid4()))]
         headers = [h for h in headers if h[0].lower() != "content-length"] + [("Content-Length", str(len(body)))]
         start_response(status, headers)
         return [body]
+
+    def control(self, environ, start_response, path):
+        """/moto-fleet/... : the stand-in's own endpoints (see realism.py)."""
+        method = environ["REQUEST_METHOD"]
+        try:
+            body = json.loads(read_body(environ) or b"{}")
+        except ValueError:
+            return json_answer(start_response, {"error": "body is not JSON"}, 400)
+        path = path.rstrip("/")
+        if path == "/moto-fleet/realism" and method == "GET":
+            return json_answer(start_response, realism.report())
+        if path == "/moto-fleet/realism/reset" and method == "POST":
+            realism.reset_counts()
+            return json_answer(start_response, {"status": "ok"})
+        if path == "/moto-fleet/fail-next" and method == "POST":
+            if str(body.get("kind", "")).startswith(("nat", "peering")) and getattr(strict_ec2, "fail_next", None):
+                with LOCK:
+                    return json_answer(start_response, strict_ec2.fail_next(body) or {"status": "ok"})
+            if body.get("kind") not in FAIL_KINDS:
+                return json_answer(start_response, {"error": f"kind must be one of {FAIL_KINDS}"}, 400)
+            with LOCK:
+                FAIL_NEXT.append({"kind": body["kind"], "name": body.get("name"), "message": body.get("message")})
+                return json_answer(start_response, {"armed": list(FAIL_NEXT)})
+        if path == "/moto-fleet/lose-responses" and method == "POST":
+            if not body.get("service") or not body.get("action"):
+                return json_answer(start_response, {"error": "service and action are required"}, 400)
+            lost_responses.arm(body["service"], body["action"], int(body.get("count", 1)))
+            return json_answer(start_response, {"armed": lost_responses.armed()})
+        if path == "/moto-fleet/leftovers" and method == "POST":
+            if not getattr(strict_ec2, "leftovers", None):
+                return json_answer(start_response, {"error": "tools/strict_ec2.py is not available"}, 501)
+            with LOCK:
+                return json_answer(start_response, strict_ec2.leftovers(body))
+        return json_answer(start_response, {"error": f"no such endpoint: {method} {path}"}, 404)
 
 
 def ec2_backend(call):

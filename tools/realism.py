@@ -29,6 +29,10 @@ Control endpoints (HTTP, on moto's port, not AWS-signed):
     POST /moto-fleet/realism/reset      counters to zero (state stays)
     POST /moto-fleet/leftovers          {"region", "cluster_name", "kinds": [...]}
                                         -> {"created": {kind: [ids]}}
+    POST /moto-fleet/fail-next          {"kind", "name"?, "message"?}: the next such
+                                        operation fails (kinds: cluster-create,
+                                        nodegroup-create, addon-create, addon-update,
+                                        nodegroup-version, cluster-version)
     POST /moto-fleet/lose-responses     {"service", "action", "count"}: the next
                                         `count` matching requests act, then the
                                         connection is closed with no answer

@@ -27,13 +27,18 @@ VIEW = "arn:aws:eks::aws:cluster-access-policy/AmazonEKSViewPolicy"
 ADMIN = "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy"
 
 
-def start(delay=None):
+def start(delay=None, realism="none", scale=None):
+    """A moto_fleet on a free port. The checks written before the realism
+    switches assume moto's instant settling: they run with realism "none"."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    env = dict(os.environ, MOTO_IAM_LOAD_MANAGED_POLICIES="true")
+    env = dict(os.environ, MOTO_IAM_LOAD_MANAGED_POLICIES="true", MOTO_FLEET_REALISM=realism)
+    env.pop("MOTO_FLEET_DELAY_SECONDS", None)
     if delay:
         env["MOTO_FLEET_DELAY_SECONDS"] = str(delay)
+    if scale is not None:
+        env["MOTO_FLEET_TIME_SCALE"] = str(scale)
     proc = subprocess.Popen([sys.executable, str(HERE / "moto_fleet.py"), "-H", "127.0.0.1", "-p", str(port)],
                             env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"
@@ -45,6 +50,15 @@ def start(delay=None):
             time.sleep(0.1)
     proc.kill()
     sys.exit("moto_fleet.py did not start")
+
+
+def stop(proc):
+    proc.terminate()
+    try:
+        proc.wait(10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(10)
 
 
 def client(url, service, region="eu-west-1"):
@@ -331,8 +345,7 @@ def check_delays():
         time.sleep(1.2)
         error(eks.describe_addon, "ResourceNotFoundException", 404, clusterName="slow", addonName="coredns")
     finally:
-        proc.terminate()
-        proc.wait(10)
+        stop(proc)
 
 
 def check_iam_authorization():
@@ -363,11 +376,518 @@ def check_iam_authorization():
         except ClientError as err:
             assert err.response["Error"]["Code"] == "AccessDenied", err.response
     finally:
-        proc.terminate()
-        proc.wait(10)
+        stop(proc)
 
+
+# ----- realism (tools/realism.py): each behaviour on, and off with all,-<name> --------
+
+SCALE = 0.002  # a 10-minute cluster creation takes 1.2 s
+OBSERVER = {"aws_access_key_id": "AKIAEKSFLEETOBSERVER1", "aws_secret_access_key": "secret"}
+
+
+def post(url, path, data):
+    request = urllib.request.Request(url + path, data=json.dumps(data).encode(), method="POST",
+                                     headers={"Content-Type": "application/json"})
+    return json.load(urllib.request.urlopen(request))
+
+
+def observer(url, service, region="eu-west-1"):
+    return boto3.client(service, endpoint_url=url, region_name=region, **OBSERVER)
+
+
+def wait_for(fn, what, timeout=30):
+    deadline = time.time() + timeout
+    while True:
+        value = fn()
+        if value:
+            return value
+        if time.time() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.05)
+
+
+def new_role(iam, name, policy=None):
+    arn = iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps({"Statement": []}))["Role"]["Arn"]
+    if policy:
+        iam.attach_role_policy(RoleName=name, PolicyArn=policy)
+    return arn
+
+
+def routed_network(ec2, cidr="10.1"):
+    """A VPC whose main route table sends 0.0.0.0/0 to an internet gateway."""
+    vpc = ec2.create_vpc(CidrBlock=f"{cidr}.0.0/16")["Vpc"]["VpcId"]
+    subnets = [ec2.create_subnet(VpcId=vpc, CidrBlock=f"{cidr}.{i}.0/24", AvailabilityZone=f"eu-west-1{z}")
+               ["Subnet"]["SubnetId"] for i, z in ((1, "a"), (2, "b"))]
+    igw = ec2.create_internet_gateway()["InternetGateway"]["InternetGatewayId"]
+    ec2.attach_internet_gateway(InternetGatewayId=igw, VpcId=vpc)
+    main = ec2.describe_route_tables(Filters=[{"Name": "vpc-id", "Values": [vpc]},
+                                              {"Name": "association.main", "Values": ["true"]}])
+    ec2.create_route(RouteTableId=main["RouteTables"][0]["RouteTableId"], DestinationCidrBlock="0.0.0.0/0",
+                     GatewayId=igw)
+    return vpc, subnets
+
+
+def status(eks, name):
+    try:
+        return eks.describe_cluster(name=name)["cluster"]["status"]
+    except ClientError as err:
+        return err.response["Error"]["Code"]
+
+
+def ng_status(eks, cluster, name):
+    return eks.describe_nodegroup(clusterName=cluster, nodegroupName=name)["nodegroup"]["status"]
+
+
+def active_cluster(eks, name, subnets, role=ROLE, **extra):
+    eks.create_cluster(name=name, version="1.29", roleArn=role, resourcesVpcConfig={"subnetIds": subnets}, **extra)
+    wait_for(lambda: status(eks, name) == "ACTIVE", f"cluster {name} ACTIVE")
+
+
+def check_iam_lag(url, lag=True):
+    iam, eks, ec2 = client(url, "iam", "us-east-1"), client(url, "eks"), client(url, "ec2")
+    _, subnets = routed_network(ec2, "10.2")
+    role = new_role(iam, "lag-cluster")
+    if lag:
+        msg = error(eks.create_cluster, "InvalidParameterException", 400, name="lag1", roleArn=role,
+                    resourcesVpcConfig={"subnetIds": subnets})
+        assert msg == (f"Role with arn: {role}, could not be assumed because it does not exist or the trusted "
+                       "entity is not correct"), msg
+        time.sleep(SCALE * 10 + 0.05)
+    eks.create_cluster(name="lag1", roleArn=role, resourcesVpcConfig={"subnetIds": subnets})
+    iam.attach_role_policy(RoleName="lag-cluster", PolicyArn="arn:aws:iam::aws:policy/AmazonEKSClusterPolicy")
+    # The tests' own observer key is never lagged, not even on the first call.
+    observer(url, "eks").create_cluster(name="lag2", roleArn=role, resourcesVpcConfig={"subnetIds": subnets})
+    if lag:
+        msg = error(eks.create_cluster, "InvalidParameterException", 400, name="lag3", roleArn=role,
+                    resourcesVpcConfig={"subnetIds": subnets})
+        assert msg == ("The provided role doesn't have the Amazon EKS Managed Policies associated with it. Please "
+                       "ensure the following policies [arn:aws:iam::aws:policy/AmazonEKSClusterPolicy] are "
+                       "attached"), msg
+    wait_for(lambda: status(eks, "lag1") == "ACTIVE", "lag1 ACTIVE")
+    node = new_role(iam, "lag-node")
+    if lag:
+        msg = error(eks.create_nodegroup, "InvalidParameterException", 400, clusterName="lag1",
+                    nodegroupName="ng", subnets=subnets, nodeRole=node)
+        assert node in msg, msg
+        time.sleep(SCALE * 10 + 0.05)
+    eks.create_nodegroup(clusterName="lag1", nodegroupName="ng", subnets=subnets, nodeRole=node)
+    eks.update_cluster_config(name="lag1", accessConfig={"authenticationMode": "API_AND_CONFIG_MAP"})
+    wait_for(lambda: status(eks, "lag1") == "ACTIVE", "lag1 ACTIVE after the access config update")
+    dev = new_role(iam, "lag-dev")
+    if lag:
+        msg = error(eks.create_access_entry, "InvalidParameterException", 400, clusterName="lag1", principalArn=dev)
+        assert msg == "The specified principalArn is invalid: invalid principal", msg
+    eks.create_access_entry(clusterName="lag1", principalArn=dev)
+
+
+def check_durations(url, on=True, scale=SCALE):
+    eks, ec2 = client(url, "eks"), client(url, "ec2")
+    _, subnets = routed_network(ec2, "10.3")
+    c = eks.create_cluster(name="d1", version="1.29", roleArn=ROLE, resourcesVpcConfig={"subnetIds": subnets})
+    enis = lambda: ec2.describe_network_interfaces(Filters=[
+        {"Name": "description", "Values": ["Amazon EKS d1"]}])["NetworkInterfaces"]
+    if not on:
+        assert c["cluster"]["status"] == "ACTIVE"
+        eks.delete_cluster(name="d1")
+        assert status(eks, "d1") == "ResourceNotFoundException"
+        eks.create_cluster(name="d1", roleArn=ROLE, resourcesVpcConfig={"subnetIds": subnets})  # name free at once
+        return
+    assert c["cluster"]["status"] == "CREATING"
+    assert len(enis()) >= 1 and all(e["SubnetId"] in subnets for e in enis())
+    started = time.time()
+    wait_for(lambda: status(eks, "d1") == "ACTIVE", "d1 ACTIVE")
+    assert time.time() - started > 600 * scale * 0.7
+    ng = eks.create_nodegroup(clusterName="d1", nodegroupName="ng", subnets=subnets, nodeRole=NODE_ROLE)
+    assert ng["nodegroup"]["status"] == "CREATING"
+    wait_for(lambda: ng_status(eks, "d1", "ng") == "ACTIVE", "ng ACTIVE")
+    # In-progress updates block deletion.
+    for update in (lambda: eks.update_nodegroup_config(clusterName="d1", nodegroupName="ng",
+                                                       labels={"addOrUpdateLabels": {"a": "b"}}),
+                   lambda: eks.update_nodegroup_version(clusterName="d1", nodegroupName="ng",
+                                                        releaseVersion="1.29.1-20250301")):
+        u = update()
+        assert u["update"]["status"] == "InProgress" and ng_status(eks, "d1", "ng") == "UPDATING"
+        error(eks.delete_nodegroup, "ResourceInUseException", 409, clusterName="d1", nodegroupName="ng")
+        wait_for(lambda: eks.describe_update(name="d1", updateId=u["update"]["id"], nodegroupName="ng")
+                 ["update"]["status"] == "Successful", "node group update")
+        assert ng_status(eks, "d1", "ng") == "ACTIVE"
+    eks.delete_nodegroup(clusterName="d1", nodegroupName="ng")
+    assert ng_status(eks, "d1", "ng") == "DELETING"
+    error(eks.delete_cluster, "ResourceInUseException", 409, name="d1")  # its node group is still deleting
+    wait_for(lambda: not eks.list_nodegroups(clusterName="d1")["nodegroups"], "ng gone")
+    u = eks.update_cluster_config(name="d1", logging={"clusterLogging": [{"types": ["audit"], "enabled": True}]})
+    assert u["update"]["status"] == "InProgress" and status(eks, "d1") == "UPDATING"
+    error(eks.delete_cluster, "ResourceInUseException", 409, name="d1")
+    wait_for(lambda: status(eks, "d1") == "ACTIVE", "d1 update done")
+    assert eks.delete_cluster(name="d1")["cluster"]["status"] == "DELETING"
+    assert status(eks, "d1") == "DELETING"  # still describable while EKS deletes it
+    wait_for(lambda: status(eks, "d1") == "ResourceNotFoundException", "d1 gone")
+    msg = error(eks.create_cluster, "ResourceInUseException", 409, name="d1", roleArn=ROLE,
+                resourcesVpcConfig={"subnetIds": subnets})
+    assert msg == "Cluster already exists with name: d1", msg
+    assert enis(), "EKS's ENIs linger after the cluster is gone"
+    wait_for(lambda: not enis(), "EKS's ENIs deleted", timeout=5)
+    wait_for(lambda: _created(eks, "d1", subnets), "d1's name free again")
+
+
+def _created(eks, name, subnets):
+    try:
+        eks.create_cluster(name=name, roleArn=ROLE, resourcesVpcConfig={"subnetIds": subnets})
+        return True
+    except ClientError as err:
+        assert err.response["Error"]["Code"] == "ResourceInUseException", err.response
+        return False
+
+
+def check_zones(url, on=True):
+    eks = client(url, "eks", "us-east-1")
+    ec2 = client(url, "ec2", "us-east-1")
+    zones = ec2.describe_availability_zones()["AvailabilityZones"]
+    refused = next(z["ZoneName"] for z in zones if z["ZoneId"] == "use1-az3")
+    good = [z["ZoneName"] for z in zones if z["ZoneId"] != "use1-az3" and z.get("ZoneType", "availability-zone")
+            == "availability-zone"]
+    vpc = ec2.create_vpc(CidrBlock="10.4.0.0/16")["Vpc"]["VpcId"]
+    sub = lambda i, zone: ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.4.{i}.0/24",
+                                            AvailabilityZone=zone)["Subnet"]["SubnetId"]
+    one_zone = [sub(1, good[0]), sub(2, good[0])]
+    bad = [sub(3, good[1]), sub(4, refused)]
+    if not on:
+        for i, subnets in enumerate((one_zone, bad)):
+            eks.create_cluster(name=f"z{i}", roleArn=ROLE, resourcesVpcConfig={"subnetIds": subnets})
+        return
+    msg = error(eks.create_cluster, "InvalidParameterException", 400, name="z0", roleArn=ROLE,
+                resourcesVpcConfig={"subnetIds": one_zone})
+    assert msg == "Subnets specified must be in at least two different AZs", msg
+    try:
+        eks.create_cluster(name="z1", roleArn=ROLE, resourcesVpcConfig={"subnetIds": bad})
+        raise AssertionError("a subnet in use1-az3 was accepted")
+    except ClientError as err:
+        assert err.response["Error"]["Code"] == "UnsupportedAvailabilityZoneException", err.response
+        assert err.response["ResponseMetadata"]["HTTPStatusCode"] == 400
+        msg = err.response["Error"]["Message"]
+        assert msg.startswith(f"Cannot create cluster 'z1' because {refused}, the targeted availability zone, "
+                              "does not currently have sufficient capacity to support the cluster. Retry and "
+                              "choose from these availability zones: "), msg
+        assert refused not in msg.split(": ")[-1] and good[0] in msg, msg
+        valid = err.response["validZones"]
+        assert refused not in valid and good[0] in valid and err.response["clusterName"] == "z1", err.response
+    eks.create_cluster(name="z2", roleArn=ROLE, resourcesVpcConfig={"subnetIds": [one_zone[0], bad[0]]})
+    # Local Zones, where the EC2 side offers them (tools/strict_ec2.py): refused as well.
+    ec2w, eksw = client(url, "ec2", "us-west-2"), client(url, "eks", "us-west-2")
+    local = [z["ZoneName"] for z in ec2w.describe_availability_zones(AllAvailabilityZones=True)["AvailabilityZones"]
+             if z.get("ZoneType") == "local-zone"]
+    if local:
+        vpc = ec2w.create_vpc(CidrBlock="10.4.0.0/16")["Vpc"]["VpcId"]
+        subnets = [ec2w.create_subnet(VpcId=vpc, CidrBlock=f"10.4.{i}.0/24", AvailabilityZone=zone)["Subnet"]
+                   ["SubnetId"] for i, zone in ((1, "us-west-2a"), (2, local[0]))]
+        error(eksw.create_cluster, "UnsupportedAvailabilityZoneException", 400, name="lz", roleArn=ROLE,
+              resourcesVpcConfig={"subnetIds": subnets})
+
+
+def check_failures(url, on=True):
+    eks, ec2, iam = client(url, "eks"), client(url, "ec2"), observer(url, "iam", "us-east-1")
+    _, routed = routed_network(ec2, "10.5")
+    _, isolated = network_in(ec2, "10.6")
+    active_cluster(eks, "f1", routed, accessConfig={"authenticationMode": "API"})
+    coredns = lambda: eks.describe_addon(clusterName="f1", addonName="coredns")["addon"]
+    eks.create_addon(clusterName="f1", addonName="coredns", addonVersion="v1.11.1-eksbuild.9")
+    eks.create_nodegroup(clusterName="f1", nodegroupName="closed", subnets=isolated, nodeRole=NODE_ROLE)
+    if not on:
+        wait_for(lambda: ng_status(eks, "f1", "closed") == "ACTIVE", "closed ACTIVE")
+        wait_for(lambda: coredns()["status"] != "CREATING", "coredns created")
+        assert coredns()["status"] == "ACTIVE"  # not DEGRADED although no node has joined
+        assert eks.describe_nodegroup(clusterName="f1", nodegroupName="closed")["nodegroup"]["health"]["issues"] == []
+        return
+    wait_for(lambda: coredns()["status"] not in ("CREATING",), "coredns created")
+    a = coredns()
+    assert a["status"] == "DEGRADED", a  # no nodes to run on
+    assert a["health"]["issues"][0]["code"] == "InsufficientNumberOfReplicas", a
+    wait_for(lambda: ng_status(eks, "f1", "closed") != "CREATING", "closed created")
+    ng = eks.describe_nodegroup(clusterName="f1", nodegroupName="closed")["nodegroup"]
+    assert ng["status"] == "CREATE_FAILED", ng
+    issue = ng["health"]["issues"][0]
+    assert issue["code"] == "NodeCreationFailure" and issue["message"] == "Instances failed to join the kubernetes cluster"
+    assert issue["resourceIds"]
+    assert coredns()["status"] == "DEGRADED"
+    eks.create_nodegroup(clusterName="f1", nodegroupName="open", subnets=routed, nodeRole=NODE_ROLE)
+    wait_for(lambda: ng_status(eks, "f1", "open") == "ACTIVE", "open ACTIVE")
+    assert coredns()["status"] == "ACTIVE" and coredns()["health"]["issues"] == []
+    # Private subnets with the VPC endpoints EKS nodes need: nodes join.
+    vpc, private = network_in(ec2, "10.7")
+    for service in ("ecr.api", "ecr.dkr", "ec2", "sts"):
+        ec2.create_vpc_endpoint(VpcId=vpc, ServiceName=f"com.amazonaws.eu-west-1.{service}",
+                                VpcEndpointType="Interface", SubnetIds=private)
+    rt = ec2.describe_route_tables(Filters=[{"Name": "vpc-id", "Values": [vpc]}])["RouteTables"][0]["RouteTableId"]
+    ec2.create_vpc_endpoint(VpcId=vpc, ServiceName="com.amazonaws.eu-west-1.s3", VpcEndpointType="Gateway",
+                            RouteTableIds=[rt])
+    eks.create_nodegroup(clusterName="f1", nodegroupName="private", subnets=private, nodeRole=NODE_ROLE)
+    wait_for(lambda: ng_status(eks, "f1", "private") == "ACTIVE", "private ACTIVE")
+
+    # Failures on demand.
+    post(url, "/moto-fleet/fail-next", {"kind": "addon-update", "name": "coredns"})
+    u = eks.update_addon(clusterName="f1", addonName="coredns", addonVersion="v1.11.3-eksbuild.2")["update"]
+    u = wait_for(lambda: (lambda x: x if x["status"] != "InProgress" else None)(
+        eks.describe_update(name="f1", updateId=u["id"], addonName="coredns")["update"]), "addon update")
+    assert u["status"] == "Failed" and u["errors"][0]["errorCode"] and u["errors"][0]["resourceIds"] == ["coredns"]
+    a = coredns()
+    assert a["status"] == "ACTIVE" and a["addonVersion"] == "v1.11.1-eksbuild.9", a
+    post(url, "/moto-fleet/fail-next", {"kind": "addon-create", "message": "boom"})
+    eks.create_addon(clusterName="f1", addonName="vpc-cni")
+    a = wait_for(lambda: (lambda x: x if x["status"] != "CREATING" else None)(
+        eks.describe_addon(clusterName="f1", addonName="vpc-cni")["addon"]), "vpc-cni")
+    assert a["status"] == "CREATE_FAILED" and a["health"]["issues"][0]["message"] == "boom", a
+    post(url, "/moto-fleet/fail-next", {"kind": "nodegroup-create", "name": "ng-x"})
+    eks.create_nodegroup(clusterName="f1", nodegroupName="ng-x", subnets=routed, nodeRole=NODE_ROLE)
+    wait_for(lambda: ng_status(eks, "f1", "ng-x") == "CREATE_FAILED", "ng-x CREATE_FAILED")
+    for force, expected in ((False, "Failed"), (True, "Successful")):
+        post(url, "/moto-fleet/fail-next", {"kind": "nodegroup-version", "name": "open"})
+        u = eks.update_nodegroup_version(clusterName="f1", nodegroupName="open", force=force,
+                                         releaseVersion=f"1.29.{int(force) + 2}-20250301")["update"]
+        u = wait_for(lambda: (lambda x: x if x["status"] != "InProgress" else None)(eks.describe_update(
+            name="f1", updateId=u["id"], nodegroupName="open")["update"]), "node group version update")
+        assert u["status"] == expected, u
+        if not force:
+            assert u["errors"][0]["errorCode"] == "PodEvictionFailure", u
+        wait_for(lambda: ng_status(eks, "f1", "open") == "ACTIVE", "open ACTIVE")
+    for ng in ("closed", "private", "ng-x"):
+        eks.delete_nodegroup(clusterName="f1", nodegroupName=ng)
+    wait_for(lambda: eks.list_nodegroups(clusterName="f1")["nodegroups"] == ["open"], "only open left")
+    post(url, "/moto-fleet/fail-next", {"kind": "cluster-version", "name": "f1"})
+    u = eks.update_cluster_version(name="f1", version="1.30")["update"]
+    u = wait_for(lambda: (lambda x: x if x["status"] != "InProgress" else None)(
+        eks.describe_update(name="f1", updateId=u["id"])["update"]), "cluster version update")
+    assert u["status"] == "Failed" and u["errors"], u
+    c = eks.describe_cluster(name="f1")["cluster"]
+    assert c["version"] == "1.29" and c["status"] == "ACTIVE", c
+    u = eks.update_cluster_version(name="f1", version="1.30")["update"]
+    wait_for(lambda: status(eks, "f1") == "ACTIVE", "f1 on 1.30")
+    msg = error(eks.update_cluster_version, "InvalidRequestException", 400, name="f1", version="1.31")
+    assert msg == "Nodegroups open must be updated to match cluster version 1.30 before updating cluster version", msg
+    post(url, "/moto-fleet/fail-next", {"kind": "cluster-create"})
+    eks.create_cluster(name="f2", roleArn=ROLE, resourcesVpcConfig={"subnetIds": routed})
+    wait_for(lambda: status(eks, "f2") == "FAILED", "f2 FAILED")
+    assert eks.describe_cluster(name="f2")["cluster"]["health"]["issues"]
+
+
+def network_in(ec2, cidr):
+    """A VPC with two subnets in two zones and no route out."""
+    vpc = ec2.create_vpc(CidrBlock=f"{cidr}.0.0/16")["Vpc"]["VpcId"]
+    return vpc, [ec2.create_subnet(VpcId=vpc, CidrBlock=f"{cidr}.{i}.0/24", AvailabilityZone=f"eu-west-1{z}")
+                 ["Subnet"]["SubnetId"] for i, z in ((1, "a"), (2, "b"))]
+
+
+def check_dependencies(url, on=True):
+    eks, ec2, iam = client(url, "eks"), client(url, "ec2"), client(url, "iam", "us-east-1")
+    _, subnets = routed_network(ec2, "10.8")
+    node = observer(url, "iam", "us-east-1").create_role(
+        RoleName="dep-node", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
+    iam.create_instance_profile(InstanceProfileName="karpenter")
+    iam.add_role_to_instance_profile(InstanceProfileName="karpenter", RoleName="dep-node")
+    active_cluster(eks, "dep", subnets)
+    observer(url, "eks").create_nodegroup(clusterName="dep", nodegroupName="ng", subnets=subnets, nodeRole=node)
+    wait_for(lambda: ng_status(eks, "dep", "ng") == "ACTIVE", "dep ng ACTIVE")
+    msg = iam_error(iam.delete_role, "DeleteConflict", RoleName="dep-node")  # moto's own check
+    assert msg == "Cannot delete entity, must remove roles from instance profile first.", msg
+    iam.remove_role_from_instance_profile(InstanceProfileName="karpenter", RoleName="dep-node")
+    eks.delete_nodegroup(clusterName="dep", nodegroupName="ng")
+    wait_for(lambda: not eks.list_nodegroups(clusterName="dep")["nodegroups"], "dep ng gone")
+    if on:
+        msg = iam_error(iam.delete_role, "DeleteConflict", RoleName="dep-node")
+        assert msg == "Cannot delete entity, must remove roles from instance profile first.", msg
+        time.sleep(60 * SCALE + 0.05)
+    iam.delete_role(RoleName="dep-node")
+
+
+def iam_error(fn, code, **kwargs):
+    try:
+        fn(**kwargs)
+    except ClientError as err:
+        assert err.response["Error"]["Code"] == code, err.response
+        assert err.response["ResponseMetadata"]["HTTPStatusCode"] == 409, err.response
+        return err.response["Error"]["Message"]
+    raise AssertionError(f"expected {code}")
+
+
+def check_eks_fidelity(url, on=True):
+    eks = client(url, "eks")
+    if not on:
+        try:
+            eks.list_nodegroups(clusterName="nope")
+        except ClientError as err:
+            assert err.response["ResponseMetadata"]["HTTPStatusCode"] == 500  # moto's own answer
+        codes = {status(eks, "nope") for _ in range(10)}
+        assert codes == {"ResourceNotFoundException"}, codes
+        return
+    msg = error(eks.list_nodegroups, "ResourceNotFoundException", 404, clusterName="nope")  # moto: 500
+    assert msg == "No cluster found for name: nope.", msg
+    error(eks.list_fargate_profiles, "ResourceNotFoundException", 404, clusterName="nope")  # moto: 500
+    for op, kwargs in ((eks.create_nodegroup, dict(nodegroupName="x", subnets=["subnet-1"], nodeRole=NODE_ROLE)),
+                       (eks.create_fargate_profile, dict(fargateProfileName="f", podExecutionRoleArn=ROLE)),
+                       (eks.delete_cluster, {})):
+        try:
+            op(**({"name": "nope"} if op == eks.delete_cluster else {"clusterName": "nope"}), **kwargs)
+            raise AssertionError("a missing cluster was found")
+        except ClientError as err:  # the name field the API reference lists, which moto leaves out
+            assert err.response["Error"]["Code"] == "ResourceNotFoundException", err.response
+            assert err.response["clusterName"] == "nope", err.response
+    error(eks.describe_nodegroup, "ResourceNotFoundException", 404, clusterName="nope", nodegroupName="x")
+    error(eks.list_addons, "ResourceNotFoundException", 404, clusterName="nope")
+    codes = [status(eks, "nope") for _ in range(10)]
+    assert codes.count("ClientException") == 2 and codes.count("ResourceNotFoundException") == 8, codes
+    try:
+        eks.describe_cluster(name="nope2")
+    except ClientError as err:
+        assert err.response["Error"]["Code"] in ("ResourceNotFoundException", "ClientException")
+
+
+def check_lost_responses(url):
+    from botocore.config import Config
+    once = Config(retries={"total_max_attempts": 1})
+    eks = boto3.client("eks", endpoint_url=url, region_name="eu-west-1", config=once, **OBSERVER)
+    iam = boto3.client("iam", endpoint_url=url, region_name="us-east-1", config=once, **OBSERVER)
+    ec2 = client(url, "ec2")
+    _, subnets = routed_network(ec2, "10.9")
+    post(url, "/moto-fleet/lose-responses", {"service": "eks", "action": "CreateCluster", "count": 1})
+    try:
+        eks.create_cluster(name="lost", roleArn=ROLE, resourcesVpcConfig={"subnetIds": subnets})
+        raise AssertionError("the CreateCluster answer was not lost")
+    except (ClientError, AssertionError):
+        raise
+    except Exception as err:  # botocore ConnectionClosedError and the like
+        assert "onnection" in type(err).__name__ + str(err), repr(err)
+    assert status(eks, "lost") in ("CREATING", "ACTIVE")  # it took effect
+    error(eks.create_cluster, "ResourceInUseException", 409, name="lost", roleArn=ROLE,
+          resourcesVpcConfig={"subnetIds": subnets})  # what the SDK's retry meets
+    post(url, "/moto-fleet/lose-responses", {"service": "iam", "action": "CreateRole", "count": 1})
+    try:
+        iam.create_role(RoleName="lost-role", AssumeRolePolicyDocument="{}")
+        raise AssertionError("the CreateRole answer was not lost")
+    except (ClientError, AssertionError):
+        raise
+    except Exception as err:
+        assert "onnection" in type(err).__name__ + str(err), repr(err)
+    assert iam.get_role(RoleName="lost-role")["Role"]
+    try:  # the SDK's default retry meets EntityAlreadyExists
+        iam.create_role(RoleName="lost-role", AssumeRolePolicyDocument="{}")
+        raise AssertionError("expected EntityAlreadyExists")
+    except ClientError as err:
+        assert err.response["Error"]["Code"] == "EntityAlreadyExists", err.response
+
+
+def check_iam_checks(url, on=True):
+    iam = client(url, "iam", "us-east-1")
+    ec2 = client(url, "ec2")
+    _, subnets = routed_network(ec2, "10.10")
+    iam.create_user(UserName="builder")
+    allow = lambda actions: iam.put_user_policy(UserName="builder", PolicyName="p", PolicyDocument=json.dumps({
+        "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": actions, "Resource": "*"}]}))
+    allow(["eks:*", "ec2:*", "iam:PutUserPolicy"])
+    key = iam.create_access_key(UserName="builder")["AccessKey"]
+    request = urllib.request.Request(url + "/moto-api/reset-auth", data=b"0", method="POST",
+                                     headers={"Content-Type": "text/plain"})
+    assert json.load(urllib.request.urlopen(request))["status"] == "ok"
+    eks = boto3.client("eks", endpoint_url=url, region_name="eu-west-1", aws_access_key_id=key["AccessKeyId"],
+                       aws_secret_access_key=key["SecretAccessKey"])
+    create = dict(name="ic", roleArn=ROLE, resourcesVpcConfig={"subnetIds": subnets},
+                  encryptionConfig=[{"resources": ["secrets"], "provider": {
+                      "keyArn": f"arn:aws:kms:eu-west-1:{ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab"}}])
+    if not on:
+        eks.create_cluster(**create)
+        return
+    msg = error(eks.create_cluster, "AccessDeniedException", 403, **create)
+    assert "iam:PassRole" in msg, msg
+    # IAM calls below as the builder; enforcement is on for them too.
+    builder_iam = boto3.client("iam", endpoint_url=url, region_name="us-east-1",
+                               aws_access_key_id=key["AccessKeyId"], aws_secret_access_key=key["SecretAccessKey"])
+    steps = [(["eks:*", "ec2:*", "iam:PassRole", "iam:PutUserPolicy"], "iam:CreateServiceLinkedRole"),
+             (["eks:*", "ec2:*", "iam:PassRole", "iam:CreateServiceLinkedRole", "iam:PutUserPolicy"],
+              "kms:DescribeKey"),
+             (["eks:*", "ec2:*", "iam:PassRole", "iam:CreateServiceLinkedRole", "kms:DescribeKey",
+               "iam:PutUserPolicy"], "kms:CreateGrant")]
+    for actions, missing in steps:
+        builder_iam.put_user_policy(UserName="builder", PolicyName="p", PolicyDocument=json.dumps({
+            "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": actions, "Resource": "*"}]}))
+        msg = error(eks.create_cluster, "AccessDeniedException", 403, **create)
+        assert missing in msg, (missing, msg)
+    builder_iam.put_user_policy(UserName="builder", PolicyName="p", PolicyDocument=json.dumps({
+        "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": [
+            "eks:*", "ec2:*", "iam:PassRole", "kms:DescribeKey", "kms:CreateGrant"], "Resource": "*"}]}))
+    eks.create_cluster(**create)  # the service-linked role exists now: not needed again
+
+
+def check_realism():
+    """Each behaviour with realism on, and not with MOTO_FLEET_REALISM=all,-<name>.
+
+    Every check gets its own server and they run in parallel threads (most of
+    their time is spent waiting for compressed AWS durations)."""
+    import threading
+    checks = [("iam-lag", check_iam_lag), ("durations", check_durations), ("zones", check_zones),
+              ("failures", check_failures), ("dependencies", check_dependencies),
+              ("eks-fidelity", check_eks_fidelity), ("iam-checks", check_iam_checks)]
+    runs = []  # (label, behaviour, server, fn)
+    for name, check in checks:
+        # Durations on a slower clock: windows such as the ENIs' 180 s linger are then
+        # long enough to be observed reliably on a busy machine.
+        on = start(realism="all", scale=0.005 if name == "durations" else SCALE)
+        off = start(realism=f"all,-{name}", scale=SCALE)
+        runs.append((f"{name} on", name, on, (lambda c, n: lambda u: c(u, scale=0.005) if n == "durations"
+                                                  else c(u))(check, name)))
+        runs.append((f"{name} off", name, off, (lambda c, n: lambda u: c(u, **{
+            "lag" if n == "iam-lag" else "on": False}))(check, name)))
+    runs.append(("lost responses", None, start(realism="all", scale=SCALE), check_lost_responses))
+    failures = []
+
+    def run(label, server, fn):
+        try:
+            fn(server[1])
+        except BaseException as err:  # reported below, with the check's name
+            import traceback
+            failures.append((label, err, traceback.format_exc()))
+    threads = [threading.Thread(target=run, args=(label, server, fn)) for label, _, server, fn in runs]
+    try:
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(150)
+        for label, err, trace in failures:
+            print(f"--- realism check {label} failed:\n{trace}", file=sys.stderr)
+        assert not failures, [label for label, _, _ in failures]
+        assert not any(t.is_alive() for t in threads), "a realism check hung"
+        for label, name, (_, url), _ in runs:
+            report = json.load(urllib.request.urlopen(url + "/moto-fleet/realism"))
+            if name is None:
+                continue
+            if label.endswith(" on"):
+                assert name in report["enabled"] and report["injected"].get(name), (label, report)
+            else:
+                assert name not in report["enabled"] and not report["injected"].get(name), (label, report)
+        url = runs[0][2][1]
+        assert json.load(urllib.request.urlopen(url + "/moto-fleet/realism"))["time_scale"] == SCALE
+        post(url, "/moto-fleet/realism/reset", {})
+        assert json.load(urllib.request.urlopen(url + "/moto-fleet/realism"))["injected"] == {}
+    finally:
+        for _, _, (proc, _), _ in runs:
+            proc.terminate()
+        for _, _, (proc, _), _ in runs:
+            try:
+                proc.wait(10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
 
 def main():
+    # The realism checks mostly wait on compressed AWS durations: run them
+    # alongside the checks of moto's instant-settling behaviour.
+    import threading
+    realism_failed = []
+
+    def realism_checks():
+        try:
+            check_realism()
+        except BaseException as err:
+            realism_failed.append(err)
+            raise
+    realism_thread = threading.Thread(target=realism_checks)
+    realism_thread.start()
     proc, url = start()
     try:
         check_passthrough(url)
@@ -381,10 +901,12 @@ def main():
         check_scoping(url, subnets)
         check_passthrough(url)
     finally:
-        proc.terminate()
-        proc.wait(10)
-    check_delays()
+        stop(proc)
     check_iam_authorization()
+    realism_thread.join()
+    if realism_failed:
+        sys.exit("moto_fleet self-check: realism checks failed")
+    check_delays()  # 1-second delays: alone, so that a busy machine does not skew them
     print("moto_fleet self-check: OK")
 
 
