@@ -45,6 +45,8 @@ pub struct PeeringSide {
 pub struct Peering {
     pub id: String,
     pub status: String,
+    /// EC2's reason for the status (`Status.Message`), e.g. why it failed.
+    pub status_message: Option<String>,
     pub requester: PeeringSide,
     pub accepter: PeeringSide,
     pub tags: BTreeMap<String, String>,
@@ -53,6 +55,22 @@ pub struct Peering {
 impl Peering {
     pub fn is_gone(&self) -> bool {
         PEERING_GONE_STATES.contains(&self.status.as_str())
+    }
+
+    /// The status with EC2's reason: `failed: Overlapping CIDR range`.
+    pub fn status_text(&self) -> String {
+        match &self.status_message {
+            Some(message) if message != &self.status => format!("{}: {message}", self.status),
+            _ => self.status.clone(),
+        }
+    }
+
+    /// This side's "allow DNS resolution from the remote VPC" as read.
+    pub fn remote_dns_resolution(&self, side: Side) -> Option<bool> {
+        match side {
+            Side::Requester => self.requester.allow_remote_vpc_dns_resolution,
+            Side::Accepter => self.accepter.allow_remote_vpc_dns_resolution,
+        }
     }
 
     fn from_sdk(pcx: &VpcPeeringConnection) -> Self {
@@ -75,6 +93,11 @@ impl Peering {
                 .and_then(|s| s.code())
                 .map(|c| c.as_str().to_string())
                 .unwrap_or_default(),
+            status_message: pcx
+                .status()
+                .and_then(|s| s.message())
+                .filter(|m| !m.is_empty())
+                .map(str::to_string),
             requester: side(pcx.requester_vpc_info()),
             accepter: side(pcx.accepter_vpc_info()),
             tags: tag_map(pcx.tags()),
@@ -249,15 +272,21 @@ impl Ec2 {
         Ok(())
     }
 
-    /// Deletes a peering; one that is already gone is fine.
+    /// Deletes a peering; one that is already gone is fine, and so is one
+    /// EC2 can't move to `deleting` (a `failed` or `rejected` peering, which
+    /// EC2 removes itself).
     pub async fn delete_peering(&self, peering_id: &str) -> Result<(), AwsError> {
-        self.client
+        let result = self
+            .client
             .delete_vpc_peering_connection()
             .vpc_peering_connection_id(peering_id)
             .send()
             .await
-            .map_err(aws_err("DeleteVpcPeeringConnection", &self.region))
-            .gone_ok()
+            .map_err(aws_err("DeleteVpcPeeringConnection", &self.region));
+        match result {
+            Err(err) if is_undeletable_peering(&err) => Ok(()),
+            other => other.gone_ok(),
+        }
     }
 
     /// Sets "allow DNS resolution from the remote VPC" for one side. Must be
@@ -281,6 +310,36 @@ impl Ec2 {
         Ok(())
     }
 
+    /// `set_remote_dns_resolution`, then `wait_for_peering_dns_option` for
+    /// up to `PEERING_OPTIONS_PROPAGATION` (or `timeout`, if shorter). A read
+    /// that still lags then is only logged: the option is set, and a later
+    /// refresh reads it again.
+    pub async fn set_remote_dns_resolution_and_wait(
+        &self,
+        peering_id: &str,
+        side: Side,
+        allow: bool,
+        timeout: Duration,
+        stop: &StopSignal,
+    ) -> Result<(), WaitError> {
+        self.set_remote_dns_resolution(peering_id, side, allow).await?;
+        let timeout = timeout.min(PEERING_OPTIONS_PROPAGATION);
+        match self
+            .wait_for_peering_dns_option(peering_id, side, allow, timeout, stop)
+            .await
+        {
+            Err(WaitError::Timeout {
+                what,
+                after,
+                last_state,
+            }) => {
+                tracing::warn!("timed out after {after:?} waiting for {what} (last read: {last_state})");
+                Ok(())
+            }
+            other => other,
+        }
+    }
+
     pub async fn wait_for_peering(
         &self,
         peering_id: &str,
@@ -296,9 +355,37 @@ impl Ec2 {
         wait_until(&what, timeout, Backoff::default(), stop, || async {
             Ok(match self.find_peering(peering_id).await? {
                 Some(p) if wanted.contains(&p.status.as_str()) => Poll::Ready(p),
-                Some(p) if p.is_gone() => Poll::Failed(p.status),
-                Some(p) => Poll::Pending(p.status),
+                Some(p) if p.is_gone() => Poll::Failed(p.status_text()),
+                Some(p) => Poll::Pending(p.status_text()),
                 // Eventual consistency: a new peering may not be listed yet.
+                None => Poll::Pending("not yet visible".into()),
+            })
+        })
+        .await
+    }
+
+    /// After `set_remote_dns_resolution`: reads the peering (in this side's
+    /// region) until the option shows `allow`, for up to `timeout` (one
+    /// minute is EC2's usual propagation; provider-aws
+    /// `VPCPeeringConnectionOptionsPropagationTimeout`), so that the next
+    /// read can't show a stale value as drift.
+    pub async fn wait_for_peering_dns_option(
+        &self,
+        peering_id: &str,
+        side: Side,
+        allow: bool,
+        timeout: Duration,
+        stop: &StopSignal,
+    ) -> Result<(), WaitError> {
+        let what = format!(
+            "the DNS resolution option of VPC peering {peering_id} in {} to read {allow}",
+            self.region
+        );
+        wait_until(&what, timeout, Backoff::default(), stop, || async {
+            Ok(match self.find_peering(peering_id).await? {
+                Some(p) if p.remote_dns_resolution(side).unwrap_or(false) == allow => Poll::Ready(()),
+                Some(p) if p.is_gone() => Poll::Failed(p.status_text()),
+                Some(p) => Poll::Pending(format!("{:?}", p.remote_dns_resolution(side))),
                 None => Poll::Pending("not yet visible".into()),
             })
         })
@@ -468,6 +555,15 @@ impl Ec2 {
     }
 }
 
+/// How long a peering option change takes to show in reads.
+pub const PEERING_OPTIONS_PROPAGATION: Duration = Duration::from_secs(60);
+
+/// DeleteVpcPeeringConnection's answer for a peering in a state that can't
+/// become `deleting` (`failed`, `rejected`): nothing left to delete.
+pub fn is_undeletable_peering(err: &AwsError) -> bool {
+    err.code == "InvalidStateTransition" && err.message.contains("to deleting")
+}
+
 /// Does the table route `cidr` through `peering_id`?
 pub fn routes_via(table: &RouteTable, cidr: &str, peering_id: &str) -> bool {
     table.routes().iter().any(|route| {
@@ -509,6 +605,38 @@ mod tests {
 
     fn nets(list: &[&str]) -> Vec<IpNet> {
         list.iter().map(|s| s.parse().unwrap()).collect()
+    }
+
+    #[test]
+    fn a_failed_peering_needs_no_delete() {
+        let err = AwsError {
+            operation: "DeleteVpcPeeringConnection",
+            region: "us-east-1".into(),
+            code: "InvalidStateTransition".into(),
+            message: "Invalid state transition for pcx-0123, attempted to transition from failed to deleting".into(),
+        };
+        assert!(is_undeletable_peering(&err));
+        let other = AwsError {
+            message: "attempted to transition from active to pending-acceptance".into(),
+            ..err
+        };
+        assert!(!is_undeletable_peering(&other));
+    }
+
+    #[test]
+    fn peering_status_text_carries_the_reason() {
+        let peering = Peering {
+            status: "failed".into(),
+            status_message: Some("Overlapping CIDR range".into()),
+            ..Default::default()
+        };
+        assert_eq!(peering.status_text(), "failed: Overlapping CIDR range");
+        let bare = Peering {
+            status: "active".into(),
+            status_message: Some("active".into()),
+            ..Default::default()
+        };
+        assert_eq!(bare.status_text(), "active");
     }
 
     #[test]

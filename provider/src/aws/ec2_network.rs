@@ -14,7 +14,9 @@ use super::AwsError;
 use super::ec2::Ec2;
 use super::error::AwsResultExt;
 use super::error::aws_err;
-use super::waiters::{Backoff, Poll, StopSignal, WaitError, wait_until};
+use super::waiters::{
+    Backoff, EC2_PROPAGATION, Poll, StopSignal, WaitError, retry_new_id_not_found, retry_while, wait_until,
+};
 
 fn tag_spec(kind: ResourceType, tags: &BTreeMap<String, String>) -> TagSpecification {
     TagSpecification::builder()
@@ -43,6 +45,116 @@ where
     }
 }
 
+/// Sends `op` once, or, with `new_ids` (ids in it were created a moment
+/// ago), again while EC2 does not know them yet (`retry_new_id_not_found`).
+async fn send_naming<T, F, Fut>(new_ids: Option<&StopSignal>, op: F) -> Result<T, AwsError>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, AwsError>>,
+{
+    match new_ids {
+        Some(stop) => retry_new_id_not_found(stop, op).await,
+        None => {
+            let mut op = op;
+            op().await
+        }
+    }
+}
+
+/// The calls the create path makes on ids EC2 returned a moment ago, each
+/// retried while EC2 still answers `Invalid*ID.NotFound` for them, for up
+/// to `EC2_PROPAGATION` (EC2 eventual consistency; provider-aws
+/// `RetryWhenNewResourceNotFound`). Every method here retries; the
+/// same-named `Ec2` methods send once (for ids that may have been deleted,
+/// where NotFound means gone).
+pub struct NewIds<'a> {
+    ec2: &'a Ec2,
+    stop: &'a StopSignal,
+}
+
+impl Ec2 {
+    /// The calls on ids just created, retried while EC2 doesn't know them yet.
+    pub fn with_new_ids<'a>(&'a self, stop: &'a StopSignal) -> NewIds<'a> {
+        NewIds { ec2: self, stop }
+    }
+}
+
+impl NewIds<'_> {
+    /// `Ec2::enable_vpc_dns` on a new VPC.
+    pub async fn enable_vpc_dns(&self, vpc_id: &str) -> Result<(), AwsError> {
+        self.ec2.enable_vpc_dns_naming(vpc_id, Some(self.stop)).await
+    }
+
+    /// `Ec2::attach_internet_gateway` of a new gateway and/or to a new VPC.
+    pub async fn attach_internet_gateway(&self, id: &str, vpc_id: &str) -> Result<(), AwsError> {
+        self.ec2
+            .attach_internet_gateway_naming(id, vpc_id, Some(self.stop))
+            .await
+    }
+
+    /// `Ec2::create_subnet` in a new VPC.
+    pub async fn create_subnet(
+        &self,
+        vpc_id: &str,
+        cidr: &str,
+        zone: &str,
+        tags: &BTreeMap<String, String>,
+    ) -> Result<String, AwsError> {
+        self.ec2
+            .create_subnet_naming(vpc_id, cidr, zone, tags, Some(self.stop))
+            .await
+    }
+
+    /// `Ec2::create_route_table` in a new VPC.
+    pub async fn create_route_table(&self, vpc_id: &str, tags: &BTreeMap<String, String>) -> Result<String, AwsError> {
+        self.ec2.create_route_table_naming(vpc_id, tags, Some(self.stop)).await
+    }
+
+    /// `Ec2::configure_route_table` for a new table, gateway or subnets
+    /// (each step retried on its own, so a route made is not made twice).
+    pub async fn configure_route_table(
+        &self,
+        id: &str,
+        default_route: Option<DefaultRoute<'_>>,
+        subnet_ids: &[String],
+    ) -> Result<(), AwsError> {
+        self.ec2
+            .configure_route_table_naming(id, default_route, subnet_ids, Some(self.stop))
+            .await
+    }
+
+    /// `Ec2::create_nat_gateway` in a new subnet and/or with a new Elastic IP.
+    pub async fn create_nat_gateway(
+        &self,
+        subnet_id: &str,
+        allocation_id: &str,
+        tags: &BTreeMap<String, String>,
+    ) -> Result<String, AwsError> {
+        self.ec2
+            .create_nat_gateway_naming(subnet_id, allocation_id, tags, Some(self.stop))
+            .await
+    }
+
+    /// `Ec2::create_api_security_group` in a new VPC.
+    pub async fn create_api_security_group(
+        &self,
+        vpc_id: &str,
+        name: &str,
+        tags: &BTreeMap<String, String>,
+    ) -> Result<String, AwsError> {
+        self.ec2
+            .create_api_security_group_naming(vpc_id, name, tags, Some(self.stop))
+            .await
+    }
+
+    /// `Ec2::authorize_api_cidrs` on a new security group.
+    pub async fn authorize_api_cidrs(&self, group_id: &str, cidrs: &[String]) -> Result<(), AwsError> {
+        self.ec2
+            .authorize_api_cidrs_naming(group_id, cidrs, Some(self.stop))
+            .await
+    }
+}
+
 impl Ec2 {
     pub async fn create_vpc(&self, cidr: &str, tags: &BTreeMap<String, String>) -> Result<String, AwsError> {
         let out = self
@@ -60,18 +172,28 @@ impl Ec2 {
     /// DNS support and hostnames on: the private endpoint resolves through
     /// VPC DNS, and nodes register by their DNS hostnames.
     pub async fn enable_vpc_dns(&self, vpc_id: &str) -> Result<(), AwsError> {
+        self.enable_vpc_dns_naming(vpc_id, None).await
+    }
+
+    async fn enable_vpc_dns_naming(&self, vpc_id: &str, new_ids: Option<&StopSignal>) -> Result<(), AwsError> {
         let on = || AttributeBooleanValue::builder().value(true).build();
         let modify = || self.client.modify_vpc_attribute().vpc_id(vpc_id);
-        modify()
-            .enable_dns_support(on())
-            .send()
-            .await
-            .map_err(aws_err("ModifyVpcAttribute", &self.region))?;
-        modify()
-            .enable_dns_hostnames(on())
-            .send()
-            .await
-            .map_err(aws_err("ModifyVpcAttribute", &self.region))?;
+        send_naming(new_ids, || async {
+            modify()
+                .enable_dns_support(on())
+                .send()
+                .await
+                .map_err(aws_err("ModifyVpcAttribute", &self.region))
+        })
+        .await?;
+        send_naming(new_ids, || async {
+            modify()
+                .enable_dns_hostnames(on())
+                .send()
+                .await
+                .map_err(aws_err("ModifyVpcAttribute", &self.region))
+        })
+        .await?;
         Ok(())
     }
 
@@ -108,16 +230,29 @@ impl Ec2 {
         zone: &str,
         tags: &BTreeMap<String, String>,
     ) -> Result<String, AwsError> {
-        let out = self
-            .client
-            .create_subnet()
-            .vpc_id(vpc_id)
-            .cidr_block(cidr)
-            .availability_zone(zone)
-            .tag_specifications(tag_spec(ResourceType::Subnet, tags))
-            .send()
-            .await
-            .map_err(aws_err("CreateSubnet", &self.region))?;
+        self.create_subnet_naming(vpc_id, cidr, zone, tags, None).await
+    }
+
+    async fn create_subnet_naming(
+        &self,
+        vpc_id: &str,
+        cidr: &str,
+        zone: &str,
+        tags: &BTreeMap<String, String>,
+        new_ids: Option<&StopSignal>,
+    ) -> Result<String, AwsError> {
+        let out = send_naming(new_ids, || async {
+            self.client
+                .create_subnet()
+                .vpc_id(vpc_id)
+                .cidr_block(cidr)
+                .availability_zone(zone)
+                .tag_specifications(tag_spec(ResourceType::Subnet, tags))
+                .send()
+                .await
+                .map_err(aws_err("CreateSubnet", &self.region))
+        })
+        .await?;
         Ok(out.subnet().and_then(|s| s.subnet_id()).unwrap_or_default().to_string())
     }
 
@@ -164,13 +299,25 @@ impl Ec2 {
     }
 
     pub async fn attach_internet_gateway(&self, id: &str, vpc_id: &str) -> Result<(), AwsError> {
-        self.client
-            .attach_internet_gateway()
-            .internet_gateway_id(id)
-            .vpc_id(vpc_id)
-            .send()
-            .await
-            .map_err(aws_err("AttachInternetGateway", &self.region))?;
+        self.attach_internet_gateway_naming(id, vpc_id, None).await
+    }
+
+    async fn attach_internet_gateway_naming(
+        &self,
+        id: &str,
+        vpc_id: &str,
+        new_ids: Option<&StopSignal>,
+    ) -> Result<(), AwsError> {
+        send_naming(new_ids, || async {
+            self.client
+                .attach_internet_gateway()
+                .internet_gateway_id(id)
+                .vpc_id(vpc_id)
+                .send()
+                .await
+                .map_err(aws_err("AttachInternetGateway", &self.region))
+        })
+        .await?;
         Ok(())
     }
 
@@ -195,14 +342,27 @@ impl Ec2 {
     /// A route table with a default route (to an internet or NAT gateway),
     /// associated with `subnet_ids`.
     pub async fn create_route_table(&self, vpc_id: &str, tags: &BTreeMap<String, String>) -> Result<String, AwsError> {
-        let out = self
-            .client
-            .create_route_table()
-            .vpc_id(vpc_id)
-            .tag_specifications(tag_spec(ResourceType::RouteTable, tags))
-            .send()
-            .await
-            .map_err(aws_err("CreateRouteTable", &self.region))?;
+        self.create_route_table_naming(vpc_id, tags, None).await
+    }
+
+    async fn create_route_table_naming(
+        &self,
+        vpc_id: &str,
+        tags: &BTreeMap<String, String>,
+        new_ids: Option<&StopSignal>,
+    ) -> Result<String, AwsError> {
+        // The SDK gives CreateRouteTable one client token per call, so a
+        // retried send here can't make a second table.
+        let out = send_naming(new_ids, || async {
+            self.client
+                .create_route_table()
+                .vpc_id(vpc_id)
+                .tag_specifications(tag_spec(ResourceType::RouteTable, tags))
+                .send()
+                .await
+                .map_err(aws_err("CreateRouteTable", &self.region))
+        })
+        .await?;
         let id = out
             .route_table()
             .and_then(|t| t.route_table_id())
@@ -219,6 +379,17 @@ impl Ec2 {
         default_route: Option<DefaultRoute<'_>>,
         subnet_ids: &[String],
     ) -> Result<(), AwsError> {
+        self.configure_route_table_naming(id, default_route, subnet_ids, None)
+            .await
+    }
+
+    async fn configure_route_table_naming(
+        &self,
+        id: &str,
+        default_route: Option<DefaultRoute<'_>>,
+        subnet_ids: &[String],
+        new_ids: Option<&StopSignal>,
+    ) -> Result<(), AwsError> {
         if let Some(route) = default_route {
             let request = self
                 .client
@@ -229,16 +400,23 @@ impl Ec2 {
                 DefaultRoute::InternetGateway(gateway) => request.gateway_id(gateway),
                 DefaultRoute::NatGateway(nat) => request.nat_gateway_id(nat),
             };
-            request.send().await.map_err(aws_err("CreateRoute", &self.region))?;
+            send_naming(new_ids, || {
+                let request = request.clone();
+                async move { request.send().await.map_err(aws_err("CreateRoute", &self.region)) }
+            })
+            .await?;
         }
         for subnet in subnet_ids {
-            self.client
-                .associate_route_table()
-                .route_table_id(id)
-                .subnet_id(subnet)
-                .send()
-                .await
-                .map_err(aws_err("AssociateRouteTable", &self.region))?;
+            send_naming(new_ids, || async {
+                self.client
+                    .associate_route_table()
+                    .route_table_id(id)
+                    .subnet_id(subnet)
+                    .send()
+                    .await
+                    .map_err(aws_err("AssociateRouteTable", &self.region))
+            })
+            .await?;
         }
         Ok(())
     }
@@ -281,9 +459,44 @@ impl Ec2 {
         Ok(out.allocation_id().unwrap_or_default().to_string())
     }
 
+    /// Releases an Elastic IP; only `InvalidAllocationID.NotFound` counts
+    /// as already released (any other NotFound, such as
+    /// `InvalidNetworkInterfaceID.NotFound` right after its NAT gateway was
+    /// deleted, means it is still held).
     pub async fn release_eip(&self, allocation_id: &str) -> Result<(), AwsError> {
-        let result = self.client.release_address().allocation_id(allocation_id).send().await;
-        gone_ok("ReleaseAddress", &self.region, result)
+        let result = self
+            .client
+            .release_address()
+            .allocation_id(allocation_id)
+            .send()
+            .await
+            .map_err(aws_err("ReleaseAddress", &self.region));
+        match result {
+            Ok(_) => Ok(()),
+            Err(err) if is_eip_released(&err) => Ok(()),
+            Err(err) => Err(err),
+        }
+    }
+
+    /// `release_eip` for the address of a NAT gateway just deleted: retried
+    /// for up to `timeout` while EC2 still ties it to the gateway's network
+    /// interface (`AuthFailure`, `InvalidIPAddress.InUse`,
+    /// `InvalidNetworkInterfaceID.NotFound`; provider-aws #49299,
+    /// terraform-aws-vpc #64). Five minutes is enough in practice.
+    pub async fn release_eip_after_nat(
+        &self,
+        allocation_id: &str,
+        timeout: Duration,
+        stop: &StopSignal,
+    ) -> Result<(), AwsError> {
+        retry_while(
+            "waiting for the NAT gateway to let go of its Elastic IP",
+            timeout,
+            stop,
+            is_eip_still_held_by_nat,
+            || self.release_eip(allocation_id),
+        )
+        .await
     }
 
     pub async fn create_nat_gateway(
@@ -292,15 +505,30 @@ impl Ec2 {
         allocation_id: &str,
         tags: &BTreeMap<String, String>,
     ) -> Result<String, AwsError> {
-        let out = self
-            .client
-            .create_nat_gateway()
-            .subnet_id(subnet_id)
-            .allocation_id(allocation_id)
-            .tag_specifications(tag_spec(ResourceType::Natgateway, tags))
-            .send()
+        self.create_nat_gateway_naming(subnet_id, allocation_id, tags, None)
             .await
-            .map_err(aws_err("CreateNatGateway", &self.region))?;
+    }
+
+    async fn create_nat_gateway_naming(
+        &self,
+        subnet_id: &str,
+        allocation_id: &str,
+        tags: &BTreeMap<String, String>,
+        new_ids: Option<&StopSignal>,
+    ) -> Result<String, AwsError> {
+        // One client token per send (the SDK fills it): a retried send after
+        // NotFound can't make a second gateway.
+        let out = send_naming(new_ids, || async {
+            self.client
+                .create_nat_gateway()
+                .subnet_id(subnet_id)
+                .allocation_id(allocation_id)
+                .tag_specifications(tag_spec(ResourceType::Natgateway, tags))
+                .send()
+                .await
+                .map_err(aws_err("CreateNatGateway", &self.region))
+        })
+        .await?;
         Ok(out
             .nat_gateway()
             .and_then(|n| n.nat_gateway_id())
@@ -310,6 +538,11 @@ impl Ec2 {
 
     /// The NAT gateway's state (`pending`, `available`, `deleting`, `deleted`, `failed`), if it exists.
     pub async fn nat_gateway_state(&self, id: &str) -> Result<Option<String>, AwsError> {
+        Ok(self.find_nat_gateway(id).await?.map(|n| n.state))
+    }
+
+    /// A NAT gateway's state and, when it failed, why.
+    pub async fn find_nat_gateway(&self, id: &str) -> Result<Option<NatGatewayFacts>, AwsError> {
         Ok(self
             .client
             .describe_nat_gateways()
@@ -319,10 +552,11 @@ impl Ec2 {
             .map_err(aws_err("DescribeNatGateways", &self.region))
             .found()?
             .and_then(|out| {
-                out.nat_gateways()
-                    .first()
-                    .and_then(|n| n.state())
-                    .map(|s| s.as_str().to_string())
+                out.nat_gateways().first().map(|n| NatGatewayFacts {
+                    state: n.state().map(|s| s.as_str().to_string()).unwrap_or_default(),
+                    failure_code: n.failure_code().map(str::to_string),
+                    failure_message: n.failure_message().map(str::to_string),
+                })
             }))
     }
 
@@ -361,13 +595,19 @@ impl Ec2 {
         stop: &StopSignal,
     ) -> Result<(), WaitError> {
         let what = format!("NAT gateway {id} in {} to be {wanted}", self.region);
-        wait_until(&what, timeout, Backoff::default(), stop, || async {
-            Ok(match self.nat_gateway_state(id).await? {
-                Some(state) if state == wanted => Poll::Ready(()),
+        let started = std::time::Instant::now();
+        wait_until(&what, timeout, Backoff::default(), stop, || async move {
+            Ok(match self.find_nat_gateway(id).await? {
+                Some(nat) if nat.state == wanted => Poll::Ready(()),
                 None if wanted == "deleted" => Poll::Ready(()),
-                Some(state) if state == "failed" => Poll::Failed(state),
-                Some(state) => Poll::Pending(state),
-                None => Poll::Pending("not yet visible".into()),
+                // A failed gateway holds nothing and is purged by EC2 itself.
+                Some(nat) if nat.state == "failed" && wanted == "deleted" => Poll::Ready(()),
+                Some(nat) if nat.state == "failed" => Poll::Failed(nat.failure_text()),
+                Some(nat) => Poll::Pending(nat.state),
+                // Right after CreateNatGateway, EC2 may not list the new id
+                // yet (eventual consistency): pending, for EC2_PROPAGATION.
+                None if started.elapsed() < EC2_PROPAGATION => Poll::Pending("not yet visible".into()),
+                None => Poll::Failed(format!("not found {EC2_PROPAGATION:?} after it was created")),
             })
         })
         .await
@@ -415,32 +655,55 @@ impl Ec2 {
         name: &str,
         tags: &BTreeMap<String, String>,
     ) -> Result<String, AwsError> {
-        let out = self
-            .client
-            .create_security_group()
-            .vpc_id(vpc_id)
-            .group_name(name)
-            .description("Kubernetes API access for peered networks (terraform-provider-fleet)")
-            .tag_specifications(tag_spec(ResourceType::SecurityGroup, tags))
-            .send()
-            .await
-            .map_err(aws_err("CreateSecurityGroup", &self.region))?;
+        self.create_api_security_group_naming(vpc_id, name, tags, None).await
+    }
+
+    async fn create_api_security_group_naming(
+        &self,
+        vpc_id: &str,
+        name: &str,
+        tags: &BTreeMap<String, String>,
+        new_ids: Option<&StopSignal>,
+    ) -> Result<String, AwsError> {
+        let out = send_naming(new_ids, || async {
+            self.client
+                .create_security_group()
+                .vpc_id(vpc_id)
+                .group_name(name)
+                .description("Kubernetes API access for peered networks (terraform-provider-fleet)")
+                .tag_specifications(tag_spec(ResourceType::SecurityGroup, tags))
+                .send()
+                .await
+                .map_err(aws_err("CreateSecurityGroup", &self.region))
+        })
+        .await?;
         let id = out.group_id().unwrap_or_default().to_string();
         Ok(id)
     }
 
     pub async fn authorize_api_cidrs(&self, group_id: &str, cidrs: &[String]) -> Result<(), AwsError> {
+        self.authorize_api_cidrs_naming(group_id, cidrs, None).await
+    }
+
+    async fn authorize_api_cidrs_naming(
+        &self,
+        group_id: &str,
+        cidrs: &[String],
+        new_ids: Option<&StopSignal>,
+    ) -> Result<(), AwsError> {
         if cidrs.is_empty() {
             return Ok(());
         }
-        let permission = https_from(cidrs);
-        self.client
-            .authorize_security_group_ingress()
-            .group_id(group_id)
-            .ip_permissions(permission)
-            .send()
-            .await
-            .map_err(aws_err("AuthorizeSecurityGroupIngress", &self.region))?;
+        send_naming(new_ids, || async {
+            self.client
+                .authorize_security_group_ingress()
+                .group_id(group_id)
+                .ip_permissions(https_from(cidrs))
+                .send()
+                .await
+                .map_err(aws_err("AuthorizeSecurityGroupIngress", &self.region))
+        })
+        .await?;
         Ok(())
     }
 
@@ -463,6 +726,44 @@ impl Ec2 {
         let result = self.client.delete_security_group().group_id(id).send().await;
         gone_ok("DeleteSecurityGroup", &self.region, result)
     }
+}
+
+/// A NAT gateway as the waits need it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct NatGatewayFacts {
+    pub state: String,
+    pub failure_code: Option<String>,
+    pub failure_message: Option<String>,
+}
+
+impl NatGatewayFacts {
+    /// `failed: Gateway.NotAttached: Network vpc-… has no Internet gateway attached`.
+    pub fn failure_text(&self) -> String {
+        let reason: Vec<&str> = [self.failure_code.as_deref(), self.failure_message.as_deref()]
+            .into_iter()
+            .flatten()
+            .filter(|s| !s.is_empty())
+            .collect();
+        if reason.is_empty() {
+            self.state.clone()
+        } else {
+            format!("{}: {}", self.state, reason.join(": "))
+        }
+    }
+}
+
+/// ReleaseAddress's answer for an address that no longer exists.
+pub fn is_eip_released(err: &AwsError) -> bool {
+    err.code == "InvalidAllocationID.NotFound"
+}
+
+/// ReleaseAddress's answers while a NAT gateway being deleted (or just
+/// deleted) still holds the address.
+pub fn is_eip_still_held_by_nat(err: &AwsError) -> bool {
+    matches!(
+        err.code.as_str(),
+        "AuthFailure" | "InvalidIPAddress.InUse" | "InvalidNetworkInterfaceID.NotFound"
+    )
 }
 
 /// TCP 443 (the Kubernetes API) from `cidrs`.
@@ -558,5 +859,67 @@ impl Ec2 {
             .filter(|p| p.from_port() == Some(443))
             .flat_map(|p| p.ip_ranges().iter().filter_map(|r| r.cidr_ip().map(str::to_string)))
             .collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn aws_error(code: &str) -> AwsError {
+        AwsError {
+            operation: "ReleaseAddress",
+            region: "us-east-1".into(),
+            code: code.into(),
+            message: String::new(),
+        }
+    }
+
+    #[test]
+    fn only_a_missing_allocation_counts_as_released() {
+        assert!(is_eip_released(&aws_error("InvalidAllocationID.NotFound")));
+        for code in [
+            "InvalidNetworkInterfaceID.NotFound",
+            "AuthFailure",
+            "InvalidIPAddress.InUse",
+        ] {
+            assert!(!is_eip_released(&aws_error(code)), "{code}");
+        }
+    }
+
+    #[test]
+    fn a_nat_gateway_letting_go_of_its_address_is_waited_for() {
+        for code in [
+            "AuthFailure",
+            "InvalidIPAddress.InUse",
+            "InvalidNetworkInterfaceID.NotFound",
+        ] {
+            assert!(is_eip_still_held_by_nat(&aws_error(code)), "{code}");
+        }
+        for code in [
+            "InvalidAllocationID.NotFound",
+            "UnauthorizedOperation",
+            "InvalidParameterValue",
+        ] {
+            assert!(!is_eip_still_held_by_nat(&aws_error(code)), "{code}");
+        }
+    }
+
+    #[test]
+    fn a_failed_nat_gateway_says_why() {
+        let nat = NatGatewayFacts {
+            state: "failed".into(),
+            failure_code: Some("Gateway.NotAttached".into()),
+            failure_message: Some("Network vpc-1 has no Internet gateway attached".into()),
+        };
+        assert_eq!(
+            nat.failure_text(),
+            "failed: Gateway.NotAttached: Network vpc-1 has no Internet gateway attached"
+        );
+        let bare = NatGatewayFacts {
+            state: "failed".into(),
+            ..Default::default()
+        };
+        assert_eq!(bare.failure_text(), "failed");
     }
 }

@@ -14,7 +14,7 @@ use aws_sdk_eks::types::{
 use super::AwsError;
 use super::error::AwsResultExt;
 use super::error::aws_err;
-use super::waiters::{Backoff, Poll, StopSignal, WaitError, wait_until};
+use super::waiters::{Backoff, Deadline, IAM_PROPAGATION, Poll, StopSignal, WaitError, retry_while, wait_until};
 
 #[derive(Clone)]
 pub struct Eks {
@@ -73,19 +73,24 @@ const GONE: &str = "gone";
 
 impl Eks {
     pub async fn find_cluster(&self, name: &str) -> Result<Option<Cluster>, AwsError> {
-        Ok(self
+        let described = self
             .client
             .describe_cluster()
             .name(name)
             .send()
             .await
-            .map_err(aws_err("DescribeCluster", &self.region))
-            .found()?
-            .and_then(|out| out.cluster().cloned()))
+            .map_err(aws_err("DescribeCluster", &self.region));
+        // EKS sometimes answers a missing cluster with a ClientException.
+        let described = match described {
+            Err(err) if is_no_cluster_found(&err) => return Ok(None),
+            other => other,
+        };
+        Ok(described.found()?.and_then(|out| out.cluster().cloned()))
     }
 
-    /// Creates the cluster; returns its ARN.
-    pub async fn create_cluster(&self, spec: &ClusterSpec<'_>) -> Result<String, AwsError> {
+    /// Creates the cluster; returns its ARN. Retried for up to
+    /// `IAM_PROPAGATION` while EKS can't see the (new) cluster role yet.
+    pub async fn create_cluster(&self, spec: &ClusterSpec<'_>, stop: &StopSignal) -> Result<String, AwsError> {
         let vpc = VpcConfigRequest::builder()
             .set_subnet_ids(Some(spec.subnet_ids.clone()))
             .set_security_group_ids(Some(spec.security_group_ids.clone()))
@@ -121,9 +126,33 @@ impl Eks {
             let encryption = EncryptionConfig::builder().resources("secrets");
             request = request.encryption_config(encryption.provider(Provider::builder().key_arn(key).build()).build());
         }
+        let send = || {
+            let request = request.clone();
+            async move {
+                request.send().await.map_err(|err| {
+                    let valid_zones = valid_zones(&err);
+                    let err = AwsError::from_sdk("CreateCluster", &self.region, err);
+                    match valid_zones {
+                        Some(zones) => AwsError {
+                            message: unsupported_zone_message(&err.message, &zones),
+                            ..err
+                        },
+                        None => err,
+                    }
+                })
+            }
+        };
+        let created = retry_while(
+            "waiting for IAM to show the cluster role to EKS",
+            IAM_PROPAGATION,
+            stop,
+            is_role_propagation,
+            send,
+        )
+        .await;
         // A cluster of that name is never adopted: it isn't ours (ours would
         // be in state). Plan checks first; this is the race with another writer.
-        match request.send().await.map_err(aws_err("CreateCluster", &self.region)) {
+        match created {
             Err(err) if err.code == "ResourceInUseException" => Err(AwsError {
                 message: format!(
                     "an EKS cluster named {} already exists in {}: import it with `terraform import` as {}/{}, or choose another name",
@@ -145,7 +174,15 @@ impl Eks {
         wait_until(&what, timeout, Backoff::default(), stop, || async {
             Ok(match self.find_cluster(name).await? {
                 Some(c) if c.status().map(|s| s.as_str()) == Some("ACTIVE") => Poll::Ready(c),
-                Some(c) if c.status().map(|s| s.as_str()) == Some("FAILED") => Poll::Failed("FAILED".into()),
+                Some(c) if c.status().map(|s| s.as_str()) == Some("FAILED") => {
+                    let issues = c
+                        .health()
+                        .map(|h| h.issues())
+                        .unwrap_or_default()
+                        .iter()
+                        .map(|i| (i.code().map(|c| c.as_str()), i.message(), i.resource_ids()));
+                    Poll::Failed(with_issues("FAILED", issues))
+                }
                 Some(c) => Poll::Pending(c.status().map(|s| s.as_str().to_string()).unwrap_or_default()),
                 None => Poll::Pending("not yet visible".into()),
             })
@@ -153,19 +190,45 @@ impl Eks {
         .await
     }
 
+    /// Deletes the cluster (retrying while an update is in progress) and
+    /// waits until it is gone: `DELETED_CONFIRMATIONS` NotFound reads in a
+    /// row, so that the name is free again for a create of the same name.
     pub async fn delete_cluster(&self, name: &str, timeout: Duration, stop: &StopSignal) -> Result<(), WaitError> {
-        self.client
-            .delete_cluster()
-            .name(name)
-            .send()
-            .await
-            .map_err(aws_err("DeleteCluster", &self.region))
-            .gone_ok()?;
+        let deadline = Deadline::after(timeout);
+        retry_while(
+            "waiting for an update of the cluster to end before deleting it",
+            deadline.left(),
+            stop,
+            is_in_progress,
+            || async {
+                self.client
+                    .delete_cluster()
+                    .name(name)
+                    .send()
+                    .await
+                    .map_err(aws_err("DeleteCluster", &self.region))
+                    .gone_ok()
+            },
+        )
+        .await?;
         let what = format!("EKS cluster {name} in {} to be deleted", self.region);
-        wait_until(&what, timeout, Backoff::default(), stop, || async {
+        let not_found_in_a_row = std::sync::atomic::AtomicU32::new(0);
+        let not_found_in_a_row = &not_found_in_a_row;
+        wait_until(&what, deadline.left(), Backoff::default(), stop, || async move {
+            use std::sync::atomic::Ordering;
             Ok(match self.find_cluster(name).await? {
-                None => Poll::Ready(()),
-                Some(c) => Poll::Pending(c.status().map(|s| s.as_str().to_string()).unwrap_or(GONE.into())),
+                None => {
+                    let seen = not_found_in_a_row.fetch_add(1, Ordering::SeqCst) + 1;
+                    if seen >= DELETED_CONFIRMATIONS {
+                        Poll::Ready(())
+                    } else {
+                        Poll::Pending(format!("not found ({seen} of {DELETED_CONFIRMATIONS} reads)"))
+                    }
+                }
+                Some(c) => {
+                    not_found_in_a_row.store(0, Ordering::SeqCst);
+                    Poll::Pending(c.status().map(|s| s.as_str().to_string()).unwrap_or(GONE.into()))
+                }
             })
         })
         .await
@@ -305,6 +368,8 @@ impl Eks {
         Ok(out.nodegroups().to_vec())
     }
 
+    /// Creates a node group (one already there is adopted). Retried for up
+    /// to `IAM_PROPAGATION` while EKS can't see the (new) node role yet.
     pub async fn create_nodegroup(
         &self,
         cluster: &str,
@@ -312,8 +377,9 @@ impl Eks {
         node_role_arn: &str,
         subnet_ids: &[String],
         tags: &BTreeMap<String, String>,
+        stop: &StopSignal,
     ) -> Result<(), AwsError> {
-        let result = self
+        let request = self
             .client
             .create_nodegroup()
             .cluster_name(cluster)
@@ -327,12 +393,24 @@ impl Eks {
             .scaling_config(scaling(spec))
             .set_labels((!spec.labels.is_empty()).then(|| spec.labels.clone().into_iter().collect()))
             .set_taints((!spec.taints.is_empty()).then(|| spec.taints.iter().map(TaintSpec::to_sdk).collect()))
-            .set_tags(Some(tags.clone().into_iter().collect()))
-            .send()
-            .await;
-        result
-            .map_err(aws_err("CreateNodegroup", &self.region))
-            .adopt_existing()
+            .set_tags(Some(tags.clone().into_iter().collect()));
+        retry_while(
+            "waiting for IAM to show the node role to EKS",
+            IAM_PROPAGATION,
+            stop,
+            is_role_propagation,
+            || {
+                let request = request.clone();
+                async move {
+                    request
+                        .send()
+                        .await
+                        .map_err(aws_err("CreateNodegroup", &self.region))
+                        .adopt_existing()
+                }
+            },
+        )
+        .await
     }
 
     pub async fn wait_for_nodegroup(
@@ -347,7 +425,14 @@ impl Eks {
             Ok(match self.find_nodegroup(cluster, name).await? {
                 Some(n) if n.status().map(|s| s.as_str()) == Some("ACTIVE") => Poll::Ready(n),
                 Some(n) if matches!(n.status().map(|s| s.as_str()), Some("CREATE_FAILED" | "DEGRADED")) => {
-                    Poll::Failed(n.status().map(|s| s.as_str().to_string()).unwrap_or_default())
+                    let status = n.status().map(|s| s.as_str()).unwrap_or_default();
+                    let issues = n
+                        .health()
+                        .map(|h| h.issues())
+                        .unwrap_or_default()
+                        .iter()
+                        .map(|i| (i.code().map(|c| c.as_str()), i.message(), i.resource_ids()));
+                    Poll::Failed(with_issues(status, issues))
                 }
                 Some(n) => Poll::Pending(n.status().map(|s| s.as_str().to_string()).unwrap_or_default()),
                 None => Poll::Pending("not yet visible".into()),
@@ -418,16 +503,26 @@ impl Eks {
         timeout: Duration,
         stop: &StopSignal,
     ) -> Result<(), WaitError> {
-        self.client
-            .delete_nodegroup()
-            .cluster_name(cluster)
-            .nodegroup_name(name)
-            .send()
-            .await
-            .map_err(aws_err("DeleteNodegroup", &self.region))
-            .gone_ok()?;
+        let deadline = Deadline::after(timeout);
+        retry_while(
+            "waiting for an update of the node group to end before deleting it",
+            deadline.left(),
+            stop,
+            is_in_progress,
+            || async {
+                self.client
+                    .delete_nodegroup()
+                    .cluster_name(cluster)
+                    .nodegroup_name(name)
+                    .send()
+                    .await
+                    .map_err(aws_err("DeleteNodegroup", &self.region))
+                    .gone_ok()
+            },
+        )
+        .await?;
         let what = format!("node group {name} of {cluster} in {} to be deleted", self.region);
-        wait_until(&what, timeout, Backoff::default(), stop, || async {
+        wait_until(&what, deadline.left(), Backoff::default(), stop, || async {
             Ok(match self.find_nodegroup(cluster, name).await? {
                 None => Poll::Ready(()),
                 Some(n) => Poll::Pending(n.status().map(|s| s.as_str().to_string()).unwrap_or(GONE.into())),
@@ -525,7 +620,10 @@ impl Eks {
                         .map(|u| {
                             u.errors()
                                 .iter()
-                                .filter_map(|e| e.error_message().map(str::to_string))
+                                .map(|e| {
+                                    issue_text(e.error_code().map(|c| c.as_str()), e.error_message(), e.resource_ids())
+                                })
+                                .filter(|text| !text.is_empty())
                                 .collect()
                         })
                         .unwrap_or_default();
@@ -634,18 +732,26 @@ impl Eks {
                 .addon_name(addon)
                 .send()
                 .await;
-            let status = match out.map_err(aws_err("DescribeAddon", &self.region)).found()? {
-                Some(out) => out
-                    .addon()
-                    .and_then(|a| a.status())
-                    .map(|s| s.as_str().to_string())
-                    .unwrap_or_default(),
-                None => "not yet visible".into(),
+            let Some(addon) = out
+                .map_err(aws_err("DescribeAddon", &self.region))
+                .found()?
+                .and_then(|out| out.addon().cloned())
+            else {
+                return Ok(Poll::Pending("not yet visible".into()));
             };
-            Ok(match status.as_str() {
+            let status = addon.status().map(|s| s.as_str()).unwrap_or_default();
+            let issues = addon
+                .health()
+                .map(|h| h.issues())
+                .unwrap_or_default()
+                .iter()
+                .map(|i| (i.code().map(|c| c.as_str()), i.message(), i.resource_ids()));
+            Ok(match status {
                 "ACTIVE" => Poll::Ready(()),
-                "CREATE_FAILED" | "UPDATE_FAILED" => Poll::Failed(status),
-                _ => Poll::Pending(status),
+                "CREATE_FAILED" | "UPDATE_FAILED" => Poll::Failed(with_issues(status, issues)),
+                // DEGRADED can still turn ACTIVE (coredns once nodes exist):
+                // pending, with the reason, which a timeout then reports.
+                _ => Poll::Pending(with_issues(status, issues)),
             })
         })
         .await
@@ -700,25 +806,40 @@ impl Eks {
             .and_then(|out| out.access_entry().cloned()))
     }
 
+    /// Creates an access entry (one already there is adopted). Retried for
+    /// up to `IAM_PROPAGATION` while EKS can't see the (new) principal yet.
     pub async fn create_access_entry(
         &self,
         cluster: &str,
         principal: &str,
         groups: &[String],
         tags: &BTreeMap<String, String>,
+        stop: &StopSignal,
     ) -> Result<(), AwsError> {
-        let result = self
+        let request = self
             .client
             .create_access_entry()
             .cluster_name(cluster)
             .principal_arn(principal)
             .set_kubernetes_groups((!groups.is_empty()).then(|| groups.to_vec()))
-            .set_tags(Some(tags.clone().into_iter().collect()))
-            .send()
-            .await;
-        result
-            .map_err(aws_err("CreateAccessEntry", &self.region))
-            .adopt_existing()
+            .set_tags(Some(tags.clone().into_iter().collect()));
+        retry_while(
+            "waiting for IAM to show the principal to EKS",
+            IAM_PROPAGATION,
+            stop,
+            is_principal_propagation,
+            || {
+                let request = request.clone();
+                async move {
+                    request
+                        .send()
+                        .await
+                        .map_err(aws_err("CreateAccessEntry", &self.region))
+                        .adopt_existing()
+                }
+            },
+        )
+        .await
     }
 
     pub async fn update_access_entry(&self, cluster: &str, principal: &str, groups: &[String]) -> Result<(), AwsError> {
@@ -845,5 +966,236 @@ impl Eks {
             .await
             .map_err(aws_err("ListAddons", &self.region))?;
         Ok(out.addons().to_vec())
+    }
+}
+
+/// NotFound reads in a row after which a deleted cluster counts as gone
+/// (provider-aws `ContinuousTargetOccurence: 3`): EKS keeps the name
+/// reserved a little after the first one.
+pub const DELETED_CONFIRMATIONS: u32 = 3;
+
+/// Messages of EKS `InvalidParameterException` that mean IAM has not yet
+/// shown a new role (or its policy attachments) to EKS; provider-aws
+/// retries CreateCluster on the same ones for `propagationTimeout`.
+const ROLE_PROPAGATION_MESSAGES: &[&str] = &[
+    "does not exist",
+    "Error in role params",
+    "could not be assumed because it does not exist or the trusted entity is not correct",
+    "doesn't have the Amazon EKS Managed Policies associated with it",
+    "IAM role's policy must include",
+];
+
+/// The message of CreateAccessEntry for a principal IAM has not yet shown to EKS.
+const PRINCIPAL_PROPAGATION_MESSAGE: &str = "The specified principalArn is invalid: invalid principal";
+
+/// Does this error from CreateCluster / CreateNodegroup mean that the role
+/// is not visible to EKS yet (IAM propagation), so a retry can succeed?
+pub fn is_role_propagation(err: &AwsError) -> bool {
+    err.code == "InvalidParameterException" && ROLE_PROPAGATION_MESSAGES.iter().any(|m| err.message.contains(m))
+}
+
+/// Does this error from CreateAccessEntry mean that the principal is not
+/// visible to EKS yet (IAM propagation)?
+pub fn is_principal_propagation(err: &AwsError) -> bool {
+    is_role_propagation(err)
+        || (err.code == "InvalidParameterException" && err.message.contains(PRINCIPAL_PROPAGATION_MESSAGE))
+}
+
+/// EKS refusing a delete while an update of the object is in progress.
+/// (`ResourceInUseException` also means "has node groups attached", which
+/// is not retried.)
+pub fn is_in_progress(err: &AwsError) -> bool {
+    err.code == "ResourceInUseException" && err.message.to_ascii_lowercase().contains("in progress")
+}
+
+/// DescribeCluster's other way of saying NotFound.
+pub fn is_no_cluster_found(err: &AwsError) -> bool {
+    err.code == "ClientException" && err.message.contains("No cluster found for name")
+}
+
+/// The zones EKS offers in an `UnsupportedAvailabilityZoneException`.
+fn valid_zones<R>(
+    err: &aws_sdk_eks::error::SdkError<aws_sdk_eks::operation::create_cluster::CreateClusterError, R>,
+) -> Option<Vec<String>> {
+    use aws_sdk_eks::operation::create_cluster::CreateClusterError;
+    match err.as_service_error()? {
+        CreateClusterError::UnsupportedAvailabilityZoneException(e) => Some(e.valid_zones().to_vec()),
+        _ => None,
+    }
+}
+
+/// AWS's message for an unsupported zone, plus the zones EKS would take.
+pub fn unsupported_zone_message(message: &str, valid_zones: &[String]) -> String {
+    let message = message.trim_end_matches(['.', ' ']);
+    if valid_zones.is_empty() {
+        return format!("{message}. Choose other availability zones with availability_zones.");
+    }
+    format!(
+        "{message}. EKS accepts cluster subnets in these zones: {}; set availability_zones to two or more of them.",
+        valid_zones.join(", ")
+    )
+}
+
+/// One health issue (or update error) as `code: message (resource ids)`.
+pub fn issue_text(code: Option<&str>, message: Option<&str>, resource_ids: &[String]) -> String {
+    let mut text = [code, message]
+        .into_iter()
+        .flatten()
+        .filter(|part| !part.is_empty())
+        .collect::<Vec<_>>()
+        .join(": ");
+    if !resource_ids.is_empty() {
+        if !text.is_empty() {
+            text.push(' ');
+        }
+        text.push_str(&format!("({})", resource_ids.join(", ")));
+    }
+    text
+}
+
+/// A state followed by its health issues: `CREATE_FAILED: NodeCreationFailure: … (i-1); …`.
+pub fn with_issues<'a>(
+    state: &str,
+    issues: impl IntoIterator<Item = (Option<&'a str>, Option<&'a str>, &'a [String])>,
+) -> String {
+    let issues: Vec<String> = issues
+        .into_iter()
+        .map(|(code, message, ids)| issue_text(code, message, ids))
+        .filter(|text| !text.is_empty())
+        .collect();
+    if issues.is_empty() {
+        state.to_string()
+    } else {
+        format!("{state}: {}", issues.join("; "))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn aws_error(code: &str, message: &str) -> AwsError {
+        AwsError {
+            operation: "CreateCluster",
+            region: "us-east-1".into(),
+            code: code.into(),
+            message: message.into(),
+        }
+    }
+
+    #[test]
+    fn iam_propagation_messages_are_retried_on_create() {
+        for message in [
+            "Role with arn: arn:aws:iam::123456789012:role/hub-cluster, could not be assumed because it does not \
+             exist or the trusted entity is not correct",
+            "The provided role doesn't have the Amazon EKS Managed Policies associated with it. Please ensure the \
+             following policy is attached: arn:aws:iam::aws:policy/AmazonEKSClusterPolicy",
+            "Error in role params",
+            "Role arn:aws:iam::123456789012:role/x does not exist",
+            "The IAM role's policy must include the `ec2:DescribeSubnets` action",
+        ] {
+            assert!(
+                is_role_propagation(&aws_error("InvalidParameterException", message)),
+                "{message}"
+            );
+        }
+    }
+
+    #[test]
+    fn other_invalid_parameters_and_codes_are_not_retried() {
+        assert!(!is_role_propagation(&aws_error(
+            "InvalidParameterException",
+            "unsupported Kubernetes version 1.99"
+        )));
+        assert!(!is_role_propagation(&aws_error(
+            "AccessDeniedException",
+            "role does not exist"
+        )));
+        assert!(!is_role_propagation(&aws_error(
+            "InvalidParameterException",
+            "The specified principalArn is invalid: invalid principal"
+        )));
+    }
+
+    #[test]
+    fn access_entries_also_retry_an_invalid_principal() {
+        let err = aws_error(
+            "InvalidParameterException",
+            "The specified principalArn is invalid: invalid principal",
+        );
+        assert!(is_principal_propagation(&err));
+        assert!(!is_principal_propagation(&aws_error(
+            "InvalidParameterException",
+            "The specified principalArn is invalid: it must be an IAM role or user"
+        )));
+    }
+
+    #[test]
+    fn deletes_wait_out_updates_in_progress_but_not_attached_node_groups() {
+        assert!(is_in_progress(&aws_error(
+            "ResourceInUseException",
+            "Cannot delete because cluster hub currently has an update in progress"
+        )));
+        assert!(!is_in_progress(&aws_error(
+            "ResourceInUseException",
+            "Cluster has nodegroups attached"
+        )));
+        assert!(!is_in_progress(&aws_error(
+            "InvalidRequestException",
+            "update in progress"
+        )));
+    }
+
+    #[test]
+    fn no_cluster_found_client_exception_means_not_found() {
+        assert!(is_no_cluster_found(&aws_error(
+            "ClientException",
+            "No cluster found for name: hub."
+        )));
+        assert!(!is_no_cluster_found(&aws_error("ClientException", "something else")));
+    }
+
+    #[test]
+    fn unsupported_zone_message_names_the_valid_zones() {
+        let text = unsupported_zone_message(
+            "Cannot create cluster 'hub' because us-east-1e, the targeted availability zone, does not currently \
+             have sufficient capacity to support the cluster.",
+            &["us-east-1a".into(), "us-east-1b".into(), "us-east-1c".into()],
+        );
+        assert!(
+            text.starts_with("Cannot create cluster 'hub' because us-east-1e"),
+            "{text}"
+        );
+        assert!(
+            text.ends_with(
+                "EKS accepts cluster subnets in these zones: us-east-1a, us-east-1b, us-east-1c; set \
+                 availability_zones to two or more of them."
+            ),
+            "{text}"
+        );
+        assert!(!text.contains("cluster.."), "{text}");
+    }
+
+    #[test]
+    fn failed_states_carry_their_health_issues() {
+        let ids = vec!["i-0123".to_string(), "i-0456".to_string()];
+        let text = with_issues(
+            "CREATE_FAILED",
+            [
+                (
+                    Some("NodeCreationFailure"),
+                    Some("Instances failed to join the kubernetes cluster"),
+                    ids.as_slice(),
+                ),
+                (Some("AsgInstanceLaunchFailures"), None, &[][..]),
+            ],
+        );
+        assert_eq!(
+            text,
+            "CREATE_FAILED: NodeCreationFailure: Instances failed to join the kubernetes cluster (i-0123, i-0456); \
+             AsgInstanceLaunchFailures"
+        );
+        assert_eq!(with_issues("FAILED", []), "FAILED");
+        assert_eq!(issue_text(None, None, &[]), "");
     }
 }

@@ -11,6 +11,7 @@ use super::AwsError;
 use super::error::AwsResultExt;
 use super::error::aws_err;
 use super::tags::OWNER_TAG;
+use super::waiters::{IAM_PROPAGATION, StopSignal, retry_while};
 
 /// Who may assume a role, and which AWS managed policies it gets.
 pub struct RoleSpec {
@@ -62,8 +63,10 @@ pub fn partition_of(arn: &str) -> &str {
 impl Iam {
     /// Creates the role with its trust policy (the managed policies follow
     /// with `attach_policies`, once the caller has recorded the role). A role
-    /// of that name is never adopted: nothing tells whose it is (another state
-    /// may manage a cluster of the same name), and destroy would delete it.
+    /// of that name that carries the owner tag `owner` is ours (a resumed
+    /// create, or a CreateRole whose response was lost and retried) and is
+    /// adopted; any other is refused: nothing tells whose it is (another
+    /// state may manage a cluster of the same name), and destroy would delete it.
     pub async fn create_role(
         &self,
         name: &str,
@@ -88,14 +91,17 @@ impl Iam {
             .map_err(aws_err("CreateRole", &self.region));
         match created {
             Ok(out) => Ok(out.role().map(|r| r.arn().to_string()).unwrap_or_default()),
-            Err(err) if err.code == "EntityAlreadyExists" => Err(AwsError {
-                message: format!(
-                    "IAM role {name} already exists and this resource did not create it (another state, or an \
+            Err(err) if err.code == "EntityAlreadyExists" => match self.find_owned_role(name, owner).await? {
+                Some(arn) => Ok(arn),
+                None => Err(AwsError {
+                    message: format!(
+                        "IAM role {name} already exists and this resource did not create it (another state, or an \
                      interrupted apply whose state was lost): pass its ARN as cluster_role_arn / node_role_arn to \
                      use it, or delete it"
-                ),
-                ..err
-            }),
+                    ),
+                    ..err
+                }),
+            },
             Err(err) => Err(err),
         }
     }
@@ -167,35 +173,149 @@ impl Iam {
         Ok(())
     }
 
-    /// Detaches every managed policy and deletes the role; gone is fine.
+    /// `delete_role_and_dependents` without a way to stop it early.
     pub async fn delete_role(&self, name: &str) -> Result<(), AwsError> {
-        let listed = self.client.list_attached_role_policies().role_name(name).send().await;
-        let Some(listed) = listed
-            .map_err(aws_err("ListAttachedRolePolicies", &self.region))
-            .found()?
-        else {
+        self.delete_role_and_dependents(name, &StopSignal::default()).await
+    }
+
+    /// Deletes the role and what IAM refuses to delete it with: removes it
+    /// from every instance profile, deletes its inline policies, detaches its
+    /// managed policies, then deletes it, retried on `DeleteConflict` for up
+    /// to `IAM_PROPAGATION` (provider-aws internal/service/iam/role.go).
+    /// A role already gone is fine.
+    pub async fn delete_role_and_dependents(&self, name: &str, stop: &StopSignal) -> Result<(), AwsError> {
+        let Some(profiles) = self.instance_profiles_of_role(name).await? else {
             return Ok(());
         };
-        let attached = listed.attached_policies().to_vec();
-        for policy in attached {
-            if let Some(arn) = policy.policy_arn() {
-                let result = self
-                    .client
-                    .detach_role_policy()
+        for profile in profiles {
+            self.client
+                .remove_role_from_instance_profile()
+                .instance_profile_name(&profile)
+                .role_name(name)
+                .send()
+                .await
+                .map_err(aws_err("RemoveRoleFromInstanceProfile", &self.region))
+                .gone_ok()?;
+        }
+        for policy in self.inline_policies_of_role(name).await? {
+            self.client
+                .delete_role_policy()
+                .role_name(name)
+                .policy_name(&policy)
+                .send()
+                .await
+                .map_err(aws_err("DeleteRolePolicy", &self.region))
+                .gone_ok()?;
+        }
+        for arn in self.attached_policies_of_role(name).await? {
+            self.client
+                .detach_role_policy()
+                .role_name(name)
+                .policy_arn(&arn)
+                .send()
+                .await
+                .map_err(aws_err("DetachRolePolicy", &self.region))
+                .gone_ok()?;
+        }
+        retry_while(
+            "waiting for IAM to see the role's dependents removed",
+            IAM_PROPAGATION,
+            stop,
+            |err| err.code == "DeleteConflict",
+            || async {
+                self.client
+                    .delete_role()
                     .role_name(name)
-                    .policy_arn(arn)
                     .send()
-                    .await;
-                result.map_err(aws_err("DetachRolePolicy", &self.region)).gone_ok()?;
+                    .await
+                    .map_err(aws_err("DeleteRole", &self.region))
+                    .gone_ok()
+            },
+        )
+        .await
+    }
+
+    /// Names of the instance profiles holding role `name` (`None`: no such role).
+    async fn instance_profiles_of_role(&self, name: &str) -> Result<Option<Vec<String>>, AwsError> {
+        let mut names = Vec::new();
+        let mut marker = None;
+        loop {
+            let Some(out) = self
+                .client
+                .list_instance_profiles_for_role()
+                .role_name(name)
+                .set_marker(marker)
+                .send()
+                .await
+                .map_err(aws_err("ListInstanceProfilesForRole", &self.region))
+                .found()?
+            else {
+                return Ok(None);
+            };
+            names.extend(
+                out.instance_profiles()
+                    .iter()
+                    .map(|p| p.instance_profile_name().to_string()),
+            );
+            marker = out.marker().filter(|_| out.is_truncated()).map(str::to_string);
+            if marker.is_none() {
+                return Ok(Some(names));
             }
         }
-        self.client
-            .delete_role()
-            .role_name(name)
-            .send()
-            .await
-            .map_err(aws_err("DeleteRole", &self.region))
-            .gone_ok()
+    }
+
+    /// Names of role `name`'s inline policies.
+    async fn inline_policies_of_role(&self, name: &str) -> Result<Vec<String>, AwsError> {
+        let mut names = Vec::new();
+        let mut marker = None;
+        loop {
+            let Some(out) = self
+                .client
+                .list_role_policies()
+                .role_name(name)
+                .set_marker(marker)
+                .send()
+                .await
+                .map_err(aws_err("ListRolePolicies", &self.region))
+                .found()?
+            else {
+                return Ok(names);
+            };
+            names.extend(out.policy_names().iter().cloned());
+            marker = out.marker().filter(|_| out.is_truncated()).map(str::to_string);
+            if marker.is_none() {
+                return Ok(names);
+            }
+        }
+    }
+
+    /// ARNs of the managed policies attached to role `name`.
+    async fn attached_policies_of_role(&self, name: &str) -> Result<Vec<String>, AwsError> {
+        let mut arns = Vec::new();
+        let mut marker = None;
+        loop {
+            let Some(out) = self
+                .client
+                .list_attached_role_policies()
+                .role_name(name)
+                .set_marker(marker)
+                .send()
+                .await
+                .map_err(aws_err("ListAttachedRolePolicies", &self.region))
+                .found()?
+            else {
+                return Ok(arns);
+            };
+            arns.extend(
+                out.attached_policies()
+                    .iter()
+                    .filter_map(|p| p.policy_arn().map(str::to_string)),
+            );
+            marker = out.marker().filter(|_| out.is_truncated()).map(str::to_string);
+            if marker.is_none() {
+                return Ok(arns);
+            }
+        }
     }
 }
 

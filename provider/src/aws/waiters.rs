@@ -172,6 +172,100 @@ where
     .await
 }
 
+/// How long IAM takes to show a new role (or policy attachment) to other
+/// services: provider-aws `propagationTimeout` (internal/service/eks).
+pub const IAM_PROPAGATION: Duration = Duration::from_secs(120);
+
+/// How long EC2 may answer `Invalid*ID.NotFound` for an id it has just
+/// returned from a create (EC2 eventual consistency).
+pub const EC2_PROPAGATION: Duration = Duration::from_secs(120);
+
+/// Runs `op` again while it fails with an error `is_retryable` accepts, for
+/// up to `timeout`. Any other error, or success, ends at once. When
+/// `timeout` passes or Terraform stops us, the last error is returned, its
+/// message saying how long it was retried and what for (`what`).
+pub async fn retry_while<T, F, Fut, R>(
+    what: &str,
+    timeout: Duration,
+    stop: &StopSignal,
+    is_retryable: R,
+    op: F,
+) -> Result<T, AwsError>
+where
+    R: Fn(&AwsError) -> bool,
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<T, AwsError>>,
+{
+    retry_while_with(what, timeout, Backoff::default(), stop, is_retryable, op).await
+}
+
+async fn retry_while_with<T, F, Fut, R>(
+    what: &str,
+    timeout: Duration,
+    backoff: Backoff,
+    stop: &StopSignal,
+    is_retryable: R,
+    mut op: F,
+) -> Result<T, AwsError>
+where
+    R: Fn(&AwsError) -> bool,
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<T, AwsError>>,
+{
+    let started = Instant::now();
+    let mut attempt = 0;
+    loop {
+        let err = match op().await {
+            Err(err) if is_retryable(&err) => err,
+            other => return other,
+        };
+        let elapsed = started.elapsed();
+        let gave_up = |err: AwsError, why: &str| AwsError {
+            message: format!("{} ({why} after retrying for {:?} while {what})", err.message, elapsed),
+            ..err
+        };
+        if elapsed >= timeout {
+            return Err(gave_up(err, "still failing"));
+        }
+        if stop.is_stopped() {
+            return Err(gave_up(err, "stopped by Terraform"));
+        }
+        tracing::debug!("{what}: {err}; retrying");
+        let delay = backoff.delay(attempt).min(timeout - elapsed);
+        attempt += 1;
+        tokio::select! {
+            _ = tokio::time::sleep(delay) => {}
+            _ = stop.stopped() => return Err(gave_up(err, "stopped by Terraform")),
+        }
+    }
+}
+
+/// An EC2 error saying an id does not exist (yet): `Invalid*ID.NotFound`,
+/// `InvalidGroup.NotFound`, `NatGatewayNotFound`, … Right after a create,
+/// that is eventual consistency, not absence.
+pub fn is_new_id_not_found(err: &AwsError) -> bool {
+    err.code.ends_with(".NotFound") || err.code == "NatGatewayNotFound"
+}
+
+/// Runs an EC2 call that names ids created a moment ago, again while EC2
+/// answers that one of them does not exist, for up to `EC2_PROPAGATION`
+/// (provider-aws `RetryWhenNewResourceNotFound`). Only for ids just
+/// returned by a create: for an old id, NotFound means it is gone.
+pub async fn retry_new_id_not_found<T, F, Fut>(stop: &StopSignal, op: F) -> Result<T, AwsError>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<T, AwsError>>,
+{
+    retry_while(
+        "waiting for new EC2 ids to become visible",
+        EC2_PROPAGATION,
+        stop,
+        is_new_id_not_found,
+        op,
+    )
+    .await
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -264,5 +358,115 @@ mod tests {
         assert!(backoff.delay(0) <= Duration::from_millis(125));
         assert!(backoff.delay(2) >= Duration::from_millis(300));
         assert!(backoff.delay(20) <= Duration::from_millis(1250));
+    }
+
+    fn aws_error(code: &str, message: &str) -> AwsError {
+        AwsError {
+            operation: "Op",
+            region: "us-east-1".into(),
+            code: code.into(),
+            message: message.into(),
+        }
+    }
+
+    #[tokio::test]
+    async fn retry_while_retries_only_what_it_is_told_to() {
+        let attempts = AtomicU32::new(0);
+        let stop = StopSignal::default();
+        let result = retry_while_with(
+            "test",
+            Duration::from_secs(5),
+            FAST,
+            &stop,
+            |e| e.code == "Transient",
+            || async {
+                match attempts.fetch_add(1, Ordering::SeqCst) {
+                    0 | 1 => Err(aws_error("Transient", "try again")),
+                    _ => Ok(7),
+                }
+            },
+        )
+        .await;
+        assert_eq!(result.unwrap(), 7);
+        assert_eq!(attempts.load(Ordering::SeqCst), 3);
+
+        let attempts = AtomicU32::new(0);
+        let err = retry_while_with(
+            "test",
+            Duration::from_secs(5),
+            FAST,
+            &stop,
+            |e| e.code == "Transient",
+            || async {
+                attempts.fetch_add(1, Ordering::SeqCst);
+                Err::<(), _>(aws_error("Permanent", "no"))
+            },
+        )
+        .await
+        .unwrap_err();
+        assert_eq!(err.code, "Permanent");
+        assert_eq!(attempts.load(Ordering::SeqCst), 1);
+    }
+
+    #[tokio::test]
+    async fn retry_while_returns_the_last_error_at_the_timeout() {
+        let stop = StopSignal::default();
+        let err = retry_while_with(
+            "creating the cluster",
+            Duration::from_millis(30),
+            FAST,
+            &stop,
+            |_| true,
+            || async { Err::<(), _>(aws_error("InvalidParameterException", "role does not exist")) },
+        )
+        .await
+        .unwrap_err();
+        assert_eq!(err.code, "InvalidParameterException");
+        assert!(
+            err.message.starts_with("role does not exist (still failing"),
+            "{}",
+            err.message
+        );
+        assert!(err.message.contains("creating the cluster"), "{}", err.message);
+    }
+
+    #[tokio::test]
+    async fn retry_while_ends_when_terraform_stops() {
+        let stop = StopSignal::default();
+        stop.stop();
+        let attempts = AtomicU32::new(0);
+        let err = retry_while_with(
+            "test",
+            Duration::from_secs(600),
+            FAST,
+            &stop,
+            |_| true,
+            || async {
+                attempts.fetch_add(1, Ordering::SeqCst);
+                Err::<(), _>(aws_error("Transient", "x"))
+            },
+        )
+        .await
+        .unwrap_err();
+        assert!(err.message.contains("stopped by Terraform"), "{}", err.message);
+        assert_eq!(attempts.load(Ordering::SeqCst), 1);
+    }
+
+    #[test]
+    fn new_id_not_found_covers_every_ec2_not_found_code() {
+        for code in [
+            "InvalidVpcID.NotFound",
+            "InvalidSubnetID.NotFound",
+            "InvalidGroup.NotFound",
+            "InvalidRouteTableID.NotFound",
+            "InvalidAllocationID.NotFound",
+            "InvalidInternetGatewayID.NotFound",
+            "NatGatewayNotFound",
+        ] {
+            assert!(is_new_id_not_found(&aws_error(code, "")), "{code}");
+        }
+        for code in ["DependencyViolation", "InvalidParameterValue", "NoSuchEntity"] {
+            assert!(!is_new_id_not_found(&aws_error(code, "")), "{code}");
+        }
     }
 }

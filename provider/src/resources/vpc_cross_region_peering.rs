@@ -15,7 +15,7 @@ use super::timeouts::{self, TimeoutDefaults, Timeouts};
 use super::validators::{AccountId, AwsRegion, Each, PEERING_ID, ROUTE_TABLE_ID, RoleArn, Tags, VPC_ID};
 use super::{Applied, Resource, configured, default_region, error, finish, import_target, plan_tags_all, state_value};
 use crate::aws::ec2::{Ec2, Peering, Side, first_overlap, vpc_cidrs};
-use crate::aws::waiters::Deadline;
+use crate::aws::waiters::{Deadline, StopSignal};
 use crate::aws::{Aws, AwsHandle};
 use crate::protocol::diagnostics::{AttributePath, Diagnostics};
 use crate::protocol::schema::{Attribute, Schema};
@@ -333,7 +333,7 @@ impl VpcCrossRegionPeering {
             .or(model.accepter_cidr_block.clone());
 
         let active = peering.status == "active";
-        apply_dns(&sides, &id, active, model, created).await?;
+        apply_dns(&sides, &id, active, model, created, deadline.left(), stop).await?;
         if !active {
             // Applied by the first apply after the accepter accepts (see Read).
             created.requester.allow_remote_vpc_dns_resolution = model.requester.allow_remote_vpc_dns_resolution;
@@ -448,7 +448,7 @@ impl VpcCrossRegionPeering {
             state.status = Some(peering.status);
         }
         let active = state.status.as_deref() == Some("active");
-        apply_dns(&sides, &id, active, planned, state).await?;
+        apply_dns(&sides, &id, active, planned, state, deadline.left(), &self.aws.stop).await?;
         if !active {
             state.requester.allow_remote_vpc_dns_resolution = planned.requester.allow_remote_vpc_dns_resolution;
         }
@@ -500,13 +500,16 @@ impl VpcCrossRegionPeering {
 }
 
 /// Sets each side's DNS option where it differs from `state`, on an active
-/// peering only (AWS refuses options before acceptance).
+/// peering only (AWS refuses options before acceptance), and reads each back
+/// until it shows (EC2 propagation), so a stale read can't show drift.
 async fn apply_dns(
     sides: &Sides,
     id: &str,
     active: bool,
     wanted: &PeeringModel,
     state: &mut PeeringModel,
+    timeout: Duration,
+    stop: &StopSignal,
 ) -> Result<(), Diagnostics> {
     if !active {
         return Ok(());
@@ -515,7 +518,7 @@ async fn apply_dns(
     if state.requester.allow_remote_vpc_dns_resolution != Some(want_requester) {
         sides
             .requester
-            .set_remote_dns_resolution(id, Side::Requester, want_requester)
+            .set_remote_dns_resolution_and_wait(id, Side::Requester, want_requester, timeout, stop)
             .await
             .map_err(|e| error("Could not set the requester's DNS resolution option", e))?;
         state.requester.allow_remote_vpc_dns_resolution = Some(want_requester);
@@ -525,7 +528,7 @@ async fn apply_dns(
         if state.accepter.allow_remote_vpc_dns_resolution != Some(want_accepter) {
             sides
                 .accepter
-                .set_remote_dns_resolution(id, Side::Accepter, want_accepter)
+                .set_remote_dns_resolution_and_wait(id, Side::Accepter, want_accepter, timeout, stop)
                 .await
                 .map_err(|e| error("Could not set the accepter's DNS resolution option", e))?;
             state.accepter.allow_remote_vpc_dns_resolution = Some(want_accepter);

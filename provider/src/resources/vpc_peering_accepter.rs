@@ -17,7 +17,7 @@ use super::timeouts::{self, TimeoutDefaults, Timeouts};
 use super::validators::{AwsRegion, Each, PEERING_ID, ROUTE_TABLE_ID, RoleArn};
 use super::{Applied, Resource, configured, default_region, error, finish, import_target, state_value};
 use crate::aws::ec2::{Ec2, Side};
-use crate::aws::waiters::Deadline;
+use crate::aws::waiters::{Deadline, StopSignal};
 use crate::aws::{AwsError, AwsHandle};
 use crate::protocol::diagnostics::{AttributePath, Diagnostics};
 use crate::protocol::schema::{Attribute, Schema};
@@ -121,7 +121,7 @@ impl VpcPeeringAccepter {
             route_table_ids: planned.route_table_ids.as_ref().map(|_| BTreeSet::new()),
             ..planned.clone()
         });
-        sync_dns(&ec2, planned, accepted).await?;
+        sync_dns(&ec2, planned, accepted, left(), stop).await?;
         if let Some(cidr) = accepted.peer_cidr_block.clone() {
             let routes = SideRoutes {
                 ec2: &ec2,
@@ -136,10 +136,18 @@ impl VpcPeeringAccepter {
     }
 }
 
-async fn sync_dns(ec2: &Ec2, wanted: &AccepterModel, state: &mut AccepterModel) -> Result<(), Diagnostics> {
+/// Sets the accepter's DNS option where it differs from `state`, and reads
+/// it back until it shows (EC2 propagation), so a stale read can't show drift.
+async fn sync_dns(
+    ec2: &Ec2,
+    wanted: &AccepterModel,
+    state: &mut AccepterModel,
+    timeout: Duration,
+    stop: &StopSignal,
+) -> Result<(), Diagnostics> {
     let want = wanted.allow_remote_vpc_dns_resolution.unwrap_or(false);
     if state.allow_remote_vpc_dns_resolution != Some(want) {
-        ec2.set_remote_dns_resolution(&wanted.peering_id, Side::Accepter, want)
+        ec2.set_remote_dns_resolution_and_wait(&wanted.peering_id, Side::Accepter, want, timeout, stop)
             .await
             .map_err(|e| error("Could not set the accepter's DNS resolution option", e))?;
         state.allow_remote_vpc_dns_resolution = Some(want);
@@ -272,7 +280,8 @@ impl Resource for VpcPeeringAccepter {
         };
         let result = async {
             let ec2 = self.ec2(&planned).await?;
-            sync_dns(&ec2, &planned, &mut state).await?;
+            let timeout = Timeouts::update(&planned.timeouts, TIMEOUTS);
+            sync_dns(&ec2, &planned, &mut state, timeout, &self.aws.stop).await?;
             let Some(cidr) = prior.peer_cidr_block.clone() else {
                 return Ok(());
             };
