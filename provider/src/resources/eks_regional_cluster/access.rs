@@ -32,7 +32,7 @@ pub async fn ensure(run: &Run<'_>, state: &mut ClusterModel) -> Result<(), Diagn
             Some(current) => current.clone(),
             None => {
                 let groups: Vec<String> = wanted.kubernetes_groups.iter().flatten().cloned().collect();
-                eks.create_access_entry(name, principal, &groups, &run.eks_tags())
+                eks.create_access_entry(name, principal, &groups, &run.eks_tags(), run.stop)
                     .await
                     .map_err(fail("Could not create an access entry"))?;
                 let created = AccessEntryModel {

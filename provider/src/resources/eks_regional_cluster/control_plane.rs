@@ -94,7 +94,7 @@ async fn create(run: &Run<'_>, state: &mut ClusterModel) -> Result<Cluster, Diag
     let arn = run
         .clients
         .eks
-        .create_cluster(&spec)
+        .create_cluster(&spec, run.stop)
         .await
         .map_err(fail("Could not create the EKS cluster"))?;
     // From here the cluster is ours: recorded before waiting for it.

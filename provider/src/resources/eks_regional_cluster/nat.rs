@@ -77,6 +77,7 @@ pub async fn ensure(run: &Run<'_>, state: &mut ClusterModel) -> Result<bool, Dia
         }
         in_use.insert(eip.clone());
         let nat = ec2
+            .with_new_ids(run.stop)
             .create_nat_gateway(subnet, &eip, &tags)
             .await
             .map_err(fail("Could not create a NAT gateway"))?;
@@ -124,7 +125,7 @@ pub async fn delete(run: &Run<'_>, state: &ClusterModel) -> Result<(), Diagnosti
         result.map_err(wait_fail("NAT gateway was not deleted"))?;
     }
     for eip in state.eip_allocation_ids.iter().flatten() {
-        ec2.release_eip(eip)
+        ec2.release_eip_after_nat(eip, budget, run.stop)
             .await
             .map_err(fail("Could not release an Elastic IP"))?;
     }

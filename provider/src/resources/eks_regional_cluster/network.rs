@@ -11,7 +11,7 @@ use super::subnet_plan::plan_subnets;
 use super::zones;
 use crate::aws::AwsError;
 use crate::aws::ec2_network::DefaultRoute;
-use crate::aws::waiters::retry_while_dependents_remain;
+use crate::aws::waiters::{retry_new_id_not_found, retry_while_dependents_remain};
 use crate::protocol::diagnostics::Diagnostics;
 use crate::resources::error;
 
@@ -111,7 +111,8 @@ pub async fn ensure_vpc(run: &Run<'_>, state: &mut ClusterModel) -> Result<(), D
         state.vpc_id = Some(id);
     }
     let vpc_id = state.vpc_id.clone().unwrap_or_default();
-    ec2.enable_vpc_dns(&vpc_id)
+    ec2.with_new_ids(run.stop)
+        .enable_vpc_dns(&vpc_id)
         .await
         .map_err(fail("Could not enable DNS in the VPC"))
 }
@@ -163,7 +164,7 @@ pub async fn ensure_subnets(run: &Run<'_>, state: &mut ClusterModel) -> Result<(
                 &[(&cluster_tag, "shared"), (role_tag, "1")],
             );
             let cidr = cidr.to_string();
-            let id = match ec2.create_subnet(&vpc_id, &cidr, zone, &tags).await {
+            let id = match ec2.with_new_ids(run.stop).create_subnet(&vpc_id, &cidr, zone, &tags).await {
                 Ok(id) => id,
                 // The subnet exists: made by an attempt whose answer was lost.
                 Err(e) if e.code == "InvalidSubnet.Conflict" => ec2
@@ -206,7 +207,7 @@ pub async fn ensure_public_routing(run: &Run<'_>, state: &mut ClusterModel) -> R
                     .map_err(fail("Could not look for the internet gateway"))?,
             };
             let reattached = match &found {
-                Some(id) => match ec2.attach_internet_gateway(id, &vpc_id).await {
+                Some(id) => match ec2.with_new_ids(run.stop).attach_internet_gateway(id, &vpc_id).await {
                     Ok(()) => true,
                     Err(e) if e.is_not_found() => false,
                     Err(e) => return Err(fail("Could not attach the internet gateway")(e)),
@@ -221,7 +222,8 @@ pub async fn ensure_public_routing(run: &Run<'_>, state: &mut ClusterModel) -> R
                         .await
                         .map_err(fail("Could not create the internet gateway"))?;
                     state.internet_gateway_id = Some(id.clone());
-                    ec2.attach_internet_gateway(&id, &vpc_id)
+                    ec2.with_new_ids(run.stop)
+                        .attach_internet_gateway(&id, &vpc_id)
                         .await
                         .map_err(fail("Could not attach the internet gateway"))?;
                     id
@@ -265,6 +267,7 @@ async fn ensure_route_table(
         }
     }
     let id = ec2
+        .with_new_ids(run.stop)
         .create_route_table(vpc_id, &run.object_tags(name, &[]))
         .await
         .map_err(fail("Could not create a route table"))?;
@@ -282,12 +285,13 @@ async fn route_table_settings(
     let ec2 = &run.clients.ec2;
     if table.fresh {
         return ec2
+            .with_new_ids(run.stop)
             .configure_route_table(&table.id, default_route, subnets)
             .await
             .map_err(fail("Could not configure a route table"));
     }
     if let Some(route) = default_route {
-        ec2.ensure_default_route(&table.id, route)
+        retry_new_id_not_found(run.stop, || ec2.ensure_default_route(&table.id, route))
             .await
             .map_err(fail("Could not repair a default route"))?;
     }
@@ -359,6 +363,7 @@ pub async fn ensure_api_security_group(run: &Run<'_>, state: &mut ClusterModel) 
             None => {
                 current.clear();
                 let created = ec2
+                    .with_new_ids(run.stop)
                     .create_api_security_group(&vpc_id, &name, &run.object_tags(run.name().to_string(), &[]))
                     .await;
                 match created {
@@ -379,7 +384,8 @@ pub async fn ensure_api_security_group(run: &Run<'_>, state: &mut ClusterModel) 
     let wanted: BTreeSet<String> = run.desired.api_allowed_cidrs.clone().unwrap_or_default();
     let added: Vec<String> = wanted.difference(&current).cloned().collect();
     let removed: Vec<String> = current.difference(&wanted).cloned().collect();
-    ec2.authorize_api_cidrs(&sg, &added)
+    ec2.with_new_ids(run.stop)
+        .authorize_api_cidrs(&sg, &added)
         .await
         .map_err(fail("Could not allow API access"))?;
     ec2.revoke_api_cidrs(&sg, &removed)
@@ -395,7 +401,10 @@ pub async fn ensure_api_security_group(run: &Run<'_>, state: &mut ClusterModel) 
 pub async fn delete_leftovers(run: &Run<'_>, state: &ClusterModel) -> Result<(), Diagnostics> {
     let Some(vpc_id) = &state.vpc_id else { return Ok(()) };
     let own_ids: BTreeSet<String> = own_ids(state);
-    let report = merge_pending_clean_kubernetes_leftovers(
+    let report = run
+        .clients
+        .ec2
+        .clean_kubernetes_leftovers(
             vpc_id,
             run.name(),
             &own_ids,
@@ -512,22 +521,4 @@ pub async fn delete(run: &Run<'_>, state: &ClusterModel) -> Result<(), Diagnosti
             .map_err(wait_fail("Could not delete the VPC"))?;
     }
     Ok(())
-}
-
-// MERGE: replaced by Ec2::clean_kubernetes_leftovers from the aws-layer branch.
-struct PendingBlocker {
-    id: String,
-    what: String,
-}
-struct PendingReport {
-    blockers: Vec<PendingBlocker>,
-}
-async fn merge_pending_clean_kubernetes_leftovers(
-    _vpc: &str,
-    _name: &str,
-    _own: &BTreeSet<String>,
-    _budget: std::time::Duration,
-    _stop: &crate::aws::waiters::StopSignal,
-) -> Result<PendingReport, crate::aws::waiters::WaitError> {
-    Ok(PendingReport { blockers: vec![] })
 }

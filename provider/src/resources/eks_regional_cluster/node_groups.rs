@@ -169,7 +169,7 @@ async fn create_all(run: &Run<'_>, state: &mut ClusterModel, groups: &[(String, 
     let creates = groups.iter().map(|(key, name)| {
         let spec = wanted[key].spec(name);
         let (node_role, subnets, tags) = (&node_role, &subnets, &tags);
-        async move { eks.create_nodegroup(run.name(), &spec, node_role, subnets, tags).await }
+        async move { eks.create_nodegroup(run.name(), &spec, node_role, subnets, tags, run.stop).await }
     });
     let results = join_all(creates).await;
     let mut first_error = None;

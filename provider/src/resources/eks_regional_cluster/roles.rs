@@ -107,7 +107,7 @@ pub async fn delete(run: &Run<'_>, state: &ClusterModel) -> Result<(), Diagnosti
     for role in state.created_iam_role_names.iter().flatten() {
         run.clients
             .iam
-            .delete_role(role)
+            .delete_role_and_dependents(role, run.stop)
             .await
             .map_err(fail("Could not delete an IAM role"))?;
     }
