@@ -1692,6 +1692,11 @@ class FleetMiddleware:
         path = environ.get("PATH_INFO", "")
         if path.startswith("/moto-fleet/"):
             return self.control(environ, start_response, path)
+        if path.rstrip("/") == "/moto-api/reset" and environ["REQUEST_METHOD"] == "POST":
+            with LOCK:  # moto forgets every resource: so does the stand-in's own state
+                for table in (ROLE_CHANGES, NODE_ROLES_RELEASED, SLR_SEEN, FAIL_NEXT, GLOBAL_PENDING):
+                    table.clear()
+                lost_responses.reset()
         with LOCK:
             settle_global()
         scope = SCOPE_RE.search(environ.get("HTTP_AUTHORIZATION", ""))

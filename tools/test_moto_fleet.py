@@ -12,6 +12,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -815,6 +816,43 @@ def check_iam_checks(url, on=True):
     eks.create_cluster(**create)  # the service-linked role exists now: not needed again
 
 
+def check_ec2_hook():
+    """EC2 requests go to strict_ec2.handle(environ, start_response, app) and
+    /moto-fleet/leftovers to strict_ec2.leftovers(body), when tools/strict_ec2.py
+    exists; here a stand-in module proves the contract."""
+    if (HERE / "strict_ec2.py").exists():
+        return  # the real module: its own tests cover it
+    import tempfile
+    with tempfile.TemporaryDirectory() as tmp:
+        Path(tmp, "strict_ec2.py").write_text(
+            "CALLS = []\n"
+            "def handle(environ, start_response, app):\n"
+            "    def mark(status, headers, exc_info=None):\n"
+            "        return start_response(status, headers + [('x-strict-ec2', 'yes')])\n"
+            "    return app(environ, mark)\n"
+            "def leftovers(body):\n"
+            "    return {'created': {kind: ['x-1'] for kind in body.get('kinds', [])}}\n")
+        os.environ["PYTHONPATH"] = tmp
+        try:
+            proc, url = start()
+        finally:
+            del os.environ["PYTHONPATH"]
+        try:
+            r = client(url, "ec2").describe_vpcs()
+            assert r["ResponseMetadata"]["HTTPHeaders"].get("x-strict-ec2") == "yes", r["ResponseMetadata"]
+            assert post(url, "/moto-fleet/leftovers", {"kinds": ["eni"]}) == {"created": {"eni": ["x-1"]}}
+        finally:
+            stop(proc)
+    proc, url = start()
+    try:
+        post(url, "/moto-fleet/leftovers", {"kinds": ["eni"]})
+        raise AssertionError("leftovers answered without strict_ec2")
+    except urllib.error.HTTPError as err:
+        assert err.code == 501, err
+    finally:
+        stop(proc)
+
+
 def check_realism():
     """Each behaviour with realism on, and not with MOTO_FLEET_REALISM=all,-<name>.
 
@@ -903,6 +941,7 @@ def main():
     finally:
         stop(proc)
     check_iam_authorization()
+    check_ec2_hook()
     realism_thread.join()
     if realism_failed:
         sys.exit("moto_fleet self-check: realism checks failed")
