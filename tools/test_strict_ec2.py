@@ -555,7 +555,7 @@ def check_lost_path_in_process():
 
 def main():
     t0 = time.time()
-    configs = {"on": ("all", {}), "raised": ("all", {"MOTO_FLEET_QUOTAS": "vpcs=10"}),
+    configs = {"on": ("all", {}), "raised": ("all", {"MOTO_FLEET_QUOTAS": "vpcs=10"}), "lost": ("all", {}),
                "lag": ("all", {"scale": LAG_SCALE}), "durations-on": ("all", {"scale": DUR_SCALE}),
                "auth": ("all", {"scale": LAG_SCALE, "INITIAL_NO_AUTH_ACTION_COUNT": "3"})}
     for name in ("ec2-lag", "durations", "zones", "failures", "dependencies", "quotas"):
@@ -577,7 +577,7 @@ def main():
                 jobs.append((f"{name} off", pool.submit(fn, servers[name][1], False)))
             jobs.append(("quotas raised", pool.submit(check_quotas, servers["raised"][1], True, True)))
             jobs.append(("leftovers", pool.submit(check_leftovers, url)))
-            jobs.append(("lost responses", pool.submit(check_lost_responses, servers["raised"][1])))
+            jobs.append(("lost responses", pool.submit(check_lost_responses, servers["lost"][1])))
             failed = []
             jobs.append(("IAM is checked before the stand-in's refusals", pool.submit(check_iam_first, servers["auth"][1])))
             jobs.append(("lost responses (strict_ec2 half, in process)", pool.submit(check_lost_path_in_process)))

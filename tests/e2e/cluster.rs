@@ -599,7 +599,7 @@ async fn failure_half_way_leaves_a_tainted_resource_that_destroy_removes_complet
     proxy.schedule(serde_json::json!({"rules": [{"service": "ec2", "action": "CreateSubnet", "nth": 3, "kind": "deny"}]}))?;
     let mut ws = Workspace::new(
         &moto,
-        &single_cluster("  availability_zones = [\"us-east-1a\", \"us-east-1b\"]"),
+        &single_cluster("  availability_zones = [\"us-east-1a\", \"us-east-1c\"]"),
     )?;
     ws.use_endpoint(&proxy.url());
     let failed = ws.terraform(&["apply", "-auto-approve", "-no-color"])?;

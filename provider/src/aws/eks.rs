@@ -983,6 +983,8 @@ const ROLE_PROPAGATION_MESSAGES: &[&str] = &[
     "could not be assumed because it does not exist or the trusted entity is not correct",
     "doesn't have the Amazon EKS Managed Policies associated with it",
     "IAM role's policy must include",
+    // CreateNodegroup, while the node role's trust policy is not yet visible.
+    "were not found in the trust relationships of nodeRole",
 ];
 
 /// The message of CreateAccessEntry for a principal IAM has not yet shown to EKS.
@@ -1093,6 +1095,8 @@ mod tests {
             "Error in role params",
             "Role arn:aws:iam::123456789012:role/x does not exist",
             "The IAM role's policy must include the `ec2:DescribeSubnets` action",
+            "Following required service principals [ec2.amazonaws.com] were not found in the trust relationships of \
+             nodeRole arn:aws:iam::123456789012:role/hub-us-east-1-node",
         ] {
             assert!(
                 is_role_propagation(&aws_error("InvalidParameterException", message)),

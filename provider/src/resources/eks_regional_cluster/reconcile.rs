@@ -283,9 +283,11 @@ pub async fn delete(run: &Run<'_>, state: &ClusterModel) -> Result<(), Diagnosti
     node_groups::delete_all(run, state).await?;
     // Add-ons and access entries go with the cluster (DeleteCluster removes them).
     control_plane::delete(run, state).await?;
+    // NAT gateways first: their interfaces must be gone before what is left
+    // in the VPC is judged.
+    nat::delete(run, state).await?;
     network::delete_leftovers(run, state).await?;
     network::delete_api_security_group(run, state).await?;
-    nat::delete(run, state).await?;
     network::delete(run, state).await?;
     roles::delete(run, state).await
 }
