@@ -220,6 +220,12 @@ def lag_window():
     return realism.seconds(5)
 
 
+# The first request naming a new id fails even after the compressed window
+# (so the lag is met whatever the timing), but only while AWS itself could
+# still be inconsistent: a delete a minute after the create sees the object.
+FIRST_USE_WINDOW = 2.0
+
+
 def lag_refusal(req, now):
     if not realism.on("ec2-lag") or req.observer:
         return None
@@ -229,7 +235,8 @@ def lag_refusal(req, now):
         rec = LAG.get(value)
         if rec is None or rec["where"] != (req.account, req.region):
             continue
-        if rec["failed"] and now - rec["created"] >= lag_window():
+        age = now - rec["created"]
+        if (rec["failed"] and age >= lag_window()) or age >= max(lag_window(), FIRST_USE_WINDOW):
             del LAG[value]
             continue
         rec["failed"] = True

@@ -296,6 +296,8 @@ async fn node_group_deleted_out_of_band_is_recreated_in_place() -> Result<()> {
         .nodegroup_name("system")
         .send()
         .await?;
+    // Deleting takes minutes on AWS (and here): plan once it is gone.
+    wait_nodegroup_gone(&eks, "edge", "system").await?;
     let plan = ws.plan_exit_code()?;
     assert_eq!(plan.code, 2, "{}", plan.output());
     assert!(
@@ -855,6 +857,8 @@ async fn cluster_deleted_out_of_band_plans_a_replacement_that_leaks_nothing() ->
         .nodegroup_name("system")
         .send()
         .await?;
+    // EKS refuses to delete a cluster while a node group is still deleting.
+    wait_nodegroup_gone(&eks, "hub", "system").await?;
     eks.delete_cluster().name("hub").send().await?;
 
     let plan = ws.plan_exit_code()?;

@@ -289,6 +289,8 @@ async fn destroy_succeeds_when_objects_are_already_gone_or_half_deleted() -> Res
         .nodegroup_name("system")
         .send()
         .await?;
+    // EKS refuses to delete a cluster while a node group is still deleting.
+    wait_nodegroup_gone(&eks, "hub", "system").await?;
     eks.delete_cluster().name("hub").send().await?;
 
     // Half-deleted: the edge's destroy fails at its very last EC2 step.

@@ -801,3 +801,15 @@ pub fn eksgen(dir: &Path, args: &[&str]) -> Result<Run> {
         stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
     })
 }
+
+/// Polls until a node group deleted out of band is gone.
+pub async fn wait_nodegroup_gone(eks: &aws_sdk_eks::Client, cluster: &str, group: &str) -> Result<()> {
+    for _ in 0..600 {
+        let found = eks.describe_nodegroup().cluster_name(cluster).nodegroup_name(group).send().await;
+        if found.is_err() {
+            return Ok(());
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    anyhow::bail!("node group {group} of {cluster} was not deleted")
+}

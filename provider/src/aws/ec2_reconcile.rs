@@ -11,7 +11,7 @@ use super::AwsError;
 use super::ec2::Ec2;
 use super::ec2_network::DefaultRoute;
 use super::error::{AwsResultExt, aws_err};
-use super::tags::OWNER_TAG;
+use super::tags::STACK_TAG;
 
 /// Zone ids in which EKS refuses cluster subnets
 /// (`UnsupportedAvailabilityZoneException`): eksctl's avoid-list
@@ -37,10 +37,11 @@ impl AvailabilityZone {
     }
 }
 
-/// An object this provider tagged as part of one stack.
-fn owner_filters(owner: &str, name: &str) -> [Filter; 2] {
+/// An object one resource instance tagged as its own (`stack` is its
+/// `eksfleet:stack` tag), named `name`.
+fn owner_filters(stack: &str, name: &str) -> [Filter; 2] {
     [
-        Filter::builder().name(format!("tag:{OWNER_TAG}")).values(owner).build(),
+        Filter::builder().name(format!("tag:{STACK_TAG}")).values(stack).build(),
         Filter::builder().name("tag:Name").values(name).build(),
     ]
 }
@@ -130,7 +131,7 @@ impl Ec2 {
         let out = self
             .client
             .describe_addresses()
-            .filters(Filter::builder().name(format!("tag:{OWNER_TAG}")).values(owner).build())
+            .filters(Filter::builder().name(format!("tag:{STACK_TAG}")).values(owner).build())
             .send()
             .await
             .map_err(aws_err("DescribeAddresses", &self.region))?;
@@ -190,7 +191,7 @@ impl Ec2 {
             .describe_subnets()
             .filters(Filter::builder().name("vpc-id").values(vpc_id).build())
             .filters(Filter::builder().name("cidr-block").values(cidr).build())
-            .filters(Filter::builder().name(format!("tag:{OWNER_TAG}")).values(owner).build())
+            .filters(Filter::builder().name(format!("tag:{STACK_TAG}")).values(owner).build())
             .send()
             .await
             .map_err(aws_err("DescribeSubnets", &self.region))?;
@@ -209,7 +210,7 @@ impl Ec2 {
             .describe_security_groups()
             .filters(Filter::builder().name("vpc-id").values(vpc_id).build())
             .filters(Filter::builder().name("group-name").values(name).build())
-            .filters(Filter::builder().name(format!("tag:{OWNER_TAG}")).values(owner).build())
+            .filters(Filter::builder().name(format!("tag:{STACK_TAG}")).values(owner).build())
             .send()
             .await
             .map_err(aws_err("DescribeSecurityGroups", &self.region))?;

@@ -10,7 +10,7 @@ use aws_sdk_iam::types::Tag;
 use super::AwsError;
 use super::error::AwsResultExt;
 use super::error::aws_err;
-use super::tags::OWNER_TAG;
+use super::tags::{OWNER_TAG, STACK_TAG};
 use super::waiters::{IAM_PROPAGATION, StopSignal, retry_while};
 
 /// Who may assume a role, and which AWS managed policies it gets.
@@ -91,7 +91,7 @@ impl Iam {
             .map_err(aws_err("CreateRole", &self.region));
         match created {
             Ok(out) => Ok(out.role().map(|r| r.arn().to_string()).unwrap_or_default()),
-            Err(err) if err.code == "EntityAlreadyExists" => match self.find_owned_role(name, owner).await? {
+            Err(err) if err.code == "EntityAlreadyExists" => match self.find_role_tagged(name, STACK_TAG, &stack_of(tags)).await? {
                 Some(arn) => Ok(arn),
                 None => Err(AwsError {
                     message: format!(
@@ -144,6 +144,14 @@ impl Iam {
     /// The ARN of role `name` if it exists and carries the owner tag
     /// `owner`, i.e. this provider made it for that cluster.
     pub async fn find_owned_role(&self, name: &str, owner: &str) -> Result<Option<String>, AwsError> {
+        self.find_role_tagged(name, OWNER_TAG, owner).await
+    }
+
+    /// The ARN of role `name` if it exists and carries tag `key` = `value`.
+    pub async fn find_role_tagged(&self, name: &str, key: &str, value: &str) -> Result<Option<String>, AwsError> {
+        if value.is_empty() {
+            return Ok(None);
+        }
         let found = self
             .client
             .get_role()
@@ -153,7 +161,7 @@ impl Iam {
             .map_err(aws_err("GetRole", &self.region))
             .found()?;
         Ok(found.and_then(|out| out.role().cloned()).and_then(|role| {
-            let owned = role.tags().iter().any(|t| t.key() == OWNER_TAG && t.value() == owner);
+            let owned = role.tags().iter().any(|t| t.key() == key && t.value() == value);
             owned.then(|| role.arn().to_string())
         }))
     }
@@ -317,6 +325,11 @@ impl Iam {
             }
         }
     }
+}
+
+/// The stack id among a role's tags (empty when it has none).
+fn stack_of(tags: &BTreeMap<String, String>) -> String {
+    tags.get(STACK_TAG).cloned().unwrap_or_default()
 }
 
 /// The role name part of a role ARN.

@@ -7,6 +7,11 @@ use std::collections::BTreeMap;
 /// save their ids (see the README's Reliability section). It is not part of
 /// `tags_all`, so tag updates never touch it.
 pub const OWNER_TAG: &str = "eksfleet:owner";
+/// Tag naming the one resource instance (its `stack_id`) that made an
+/// object: unlike the owner tag, two states with a same-name cluster in one
+/// region never share it, so an interrupted create may take back exactly
+/// what it made and nothing of theirs.
+pub const STACK_TAG: &str = "eksfleet:stack";
 
 /// Keys to remove, and keys to add or change.
 #[derive(Debug, Default, PartialEq)]

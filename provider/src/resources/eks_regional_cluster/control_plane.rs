@@ -12,6 +12,7 @@ use super::node_groups;
 use super::reconcile::{Clients, Run, fail, wait_fail};
 use super::schema::DEFAULT_VERSION;
 use crate::aws::eks::ClusterSpec;
+use crate::aws::waiters::{IAM_PROPAGATION, retry_while};
 use crate::protocol::diagnostics::Diagnostics;
 use crate::resources::error;
 
@@ -91,12 +92,30 @@ async fn create(run: &Run<'_>, state: &mut ClusterModel) -> Result<Cluster, Diag
         enabled_log_types: desired.enabled_log_types.iter().flatten().cloned().collect(),
         tags: &tags,
     };
-    let arn = run
-        .clients
-        .eks
-        .create_cluster(&spec, run.stop)
-        .await
-        .map_err(fail("Could not create the EKS cluster"))?;
+    // EKS keeps a deleted cluster's name for a while after DescribeCluster
+    // stops showing it (a replacement, a FAILED cluster made again):
+    // CreateCluster is retried while the name is taken by no visible cluster.
+    let eks = &run.clients.eks;
+    let arn = retry_while(
+        "the cluster's name to be free",
+        IAM_PROPAGATION,
+        run.stop,
+        |e| e.code == "ResourceInUseException",
+        || async {
+            match eks.create_cluster(&spec, run.stop).await {
+                Err(e) if e.code == "ResourceInUseException" => match eks.find_cluster(run.name()).await {
+                    Ok(None) => Err(e),
+                    _ => Err(crate::aws::AwsError {
+                        code: "ClusterExists".into(),
+                        ..e
+                    }),
+                },
+                other => other,
+            }
+        },
+    )
+    .await
+    .map_err(fail("Could not create the EKS cluster"))?;
     // From here the cluster is ours: recorded before waiting for it.
     state.arn = Some(arn);
     state.kubernetes_version = Some(spec.version.to_string());
@@ -222,7 +241,8 @@ pub async fn observe(clients: &Clients, prior: &ClusterModel) -> Result<Option<C
         .find_cluster(&prior.name)
         .await
         .map_err(fail("Could not read the EKS cluster"))?;
-    Ok(cluster.filter(|c| c.arn() == prior.arn.as_deref()))
+    // A cluster being deleted (out of band) is as good as gone.
+    Ok(cluster.filter(|c| c.arn() == prior.arn.as_deref() && status(c) != "DELETING"))
 }
 
 /// What refresh takes from the cluster: its facts, tags, endpoint access

@@ -350,6 +350,7 @@ impl Resource for EksRegionalCluster {
             ..desired.clone()
         };
         let run = self.run(&clients, &desired, Operation::Create, true);
+        state.stack_id = Some(run.stack_id.clone());
         let result = reconcile::ensure(&run, &mut state).await;
         self.applied(state, result.map_err(with_resume_hint), run)
     }
@@ -402,6 +403,11 @@ impl Resource for EksRegionalCluster {
     }
 }
 
+/// A fresh `stack_id`: random, 16 hex digits.
+fn new_stack_id() -> String {
+    format!("{:016x}", fastrand::u64(..))
+}
+
 /// A failed create returns what exists, which Terraform marks tainted and
 /// would rebuild from nothing. Untainted, the next apply continues instead.
 fn with_resume_hint(mut diags: Diagnostics) -> Diagnostics {
@@ -422,6 +428,7 @@ impl EksRegionalCluster {
             budgets: Budgets::new(&desired.timeouts, operation),
             stop: &self.aws.stop,
             repairing,
+            stack_id: desired.stack_id.clone().unwrap_or_else(new_stack_id),
             warnings: Default::default(),
         }
     }

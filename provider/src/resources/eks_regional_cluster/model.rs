@@ -61,6 +61,8 @@ pub struct ClusterModel {
     pub node_group_versions: Option<BTreeMap<String, String>>,
     /// Node groups replaced but not yet deleted (EKS names).
     pub retired_node_group_names: Option<Vec<String>>,
+    /// The value of the `eksfleet:stack` tag on everything this instance made.
+    pub stack_id: Option<String>,
 }
 
 /// The `timeouts` block: an overall cap per operation (none by default) and

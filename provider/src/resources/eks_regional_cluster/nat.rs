@@ -60,7 +60,7 @@ pub async fn ensure(run: &Run<'_>, state: &mut ClusterModel) -> Result<bool, Dia
         // An address allocated for this zone by an earlier attempt (its NAT
         // never made, or lost) is used again rather than allocating another.
         let spare = ec2
-            .find_owned_addresses(&run.owner(), &tag_name)
+            .find_owned_addresses(&run.stack_id, &tag_name)
             .await
             .map_err(fail("Could not look for the NAT gateway's Elastic IP"))?
             .into_iter()

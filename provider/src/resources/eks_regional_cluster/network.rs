@@ -98,7 +98,7 @@ pub async fn ensure_vpc(run: &Run<'_>, state: &mut ClusterModel) -> Result<(), D
     if state.vpc_id.is_none() {
         // A VPC an interrupted attempt made (its id lost) is taken back.
         let found = ec2
-            .find_owned_vpc(&run.owner(), run.name())
+            .find_owned_vpc(&run.stack_id, run.name())
             .await
             .map_err(fail("Could not look for the cluster's VPC"))?;
         let id = match found {
@@ -168,7 +168,7 @@ pub async fn ensure_subnets(run: &Run<'_>, state: &mut ClusterModel) -> Result<(
                 Ok(id) => id,
                 // The subnet exists: made by an attempt whose answer was lost.
                 Err(e) if e.code == "InvalidSubnet.Conflict" => ec2
-                    .find_owned_subnet(&vpc_id, &cidr, &run.owner())
+                    .find_owned_subnet(&vpc_id, &cidr, &run.stack_id)
                     .await
                     .map_err(fail("Could not look for a subnet"))?
                     .ok_or_else(|| error(format!("Could not create a {kind} subnet"), e))?,
@@ -202,7 +202,7 @@ pub async fn ensure_public_routing(run: &Run<'_>, state: &mut ClusterModel) -> R
             let found = match &state.internet_gateway_id {
                 Some(id) => Some(id.clone()),
                 None => ec2
-                    .find_owned_internet_gateway(&run.owner(), run.name())
+                    .find_owned_internet_gateway(&run.stack_id, run.name())
                     .await
                     .map_err(fail("Could not look for the internet gateway"))?,
             };
@@ -347,7 +347,7 @@ pub async fn ensure_api_security_group(run: &Run<'_>, state: &mut ClusterModel) 
     let mut current: BTreeSet<String> = state.api_allowed_cidrs.clone().unwrap_or_default();
     if state.api_security_group_id.is_none() {
         let found = ec2
-            .find_owned_security_group(&vpc_id, &name, &run.owner())
+            .find_owned_security_group(&vpc_id, &name, &run.stack_id)
             .await
             .map_err(fail("Could not look for the API security group"))?;
         let id = match found {
@@ -370,7 +370,7 @@ pub async fn ensure_api_security_group(run: &Run<'_>, state: &mut ClusterModel) 
                     Ok(id) => id,
                     // Made by a retried call whose first answer was lost.
                     Err(e) if e.code == "InvalidGroup.Duplicate" => ec2
-                        .find_owned_security_group(&vpc_id, &name, &run.owner())
+                        .find_owned_security_group(&vpc_id, &name, &run.stack_id)
                         .await
                         .map_err(fail("Could not look for the API security group"))?
                         .ok_or_else(|| fail("Could not create the API security group")(e))?,
@@ -434,7 +434,7 @@ pub async fn delete_leftovers(run: &Run<'_>, state: &ClusterModel) -> Result<(),
 /// where a same-name stack of another state could be mid-create.
 pub async fn sweep_duplicates(run: &Run<'_>, state: &ClusterModel) -> Result<(), Diagnostics> {
     let ec2 = &run.clients.ec2;
-    let owner = run.owner();
+    let owner = run.stack_id.clone();
     let recorded = own_ids(state);
     let sweep = fail("Could not remove an object a retried create made twice");
     for vpc in ec2.find_owned_vpcs(&owner, run.name()).await.map_err(&sweep)? {

@@ -58,7 +58,8 @@ pub async fn observe(clients: &Clients, prior: &ClusterModel) -> Result<Option<O
         versions: BTreeMap::new(),
     };
     for ((key, config), found) in groups.iter().zip(found) {
-        if let Some(actual) = found? {
+        // One being deleted (out of band) is as good as gone.
+        if let Some(actual) = found?.filter(|g| status(g) != "DELETING") {
             observed.groups.insert(key.clone(), config.refreshed(&nodegroup_spec(&actual)));
             if let Some(version) = actual.version() {
                 observed.versions.insert(key.clone(), version.to_string());
@@ -166,6 +167,16 @@ async fn create_all(run: &Run<'_>, state: &mut ClusterModel, groups: &[(String, 
     let subnets = state.private_subnet_ids.clone().unwrap_or_default();
     let tags = run.eks_tags();
     let wanted = run.desired.node_groups.clone().unwrap_or_default();
+    // A group of that name still being deleted (out of band) must be gone first.
+    for (_, name) in groups {
+        if let Some(group) = eks.find_nodegroup(run.name(), name).await.map_err(fail("Could not read a node group"))?
+            && status(&group) == "DELETING"
+        {
+            eks.delete_nodegroup(run.name(), name, run.budgets.of("node_group_delete"), run.stop)
+                .await
+                .map_err(wait_fail("A node group being deleted did not go"))?;
+        }
+    }
     let creates = groups.iter().map(|(key, name)| {
         let spec = wanted[key].spec(name);
         let (node_role, subnets, tags) = (&node_role, &subnets, &tags);

@@ -18,7 +18,7 @@ use super::{access, addons, control_plane, nat, network, node_groups, roles, tag
 use crate::aws::ec2::Ec2;
 use crate::aws::eks::Eks;
 use crate::aws::iam::Iam;
-use crate::aws::tags::OWNER_TAG;
+use crate::aws::tags::{OWNER_TAG, STACK_TAG};
 use crate::aws::waiters::{Deadline, StopSignal, WaitError};
 use crate::aws::{Aws, AwsError};
 use crate::protocol::diagnostics::Diagnostics;
@@ -134,6 +134,8 @@ pub struct Run<'a> {
     /// Look at what exists instead of trusting the state: after a failed
     /// create, or when refresh found part of the network gone.
     pub repairing: bool,
+    /// The `eksfleet:stack` tag of this instance.
+    pub stack_id: String,
     /// Warnings for Terraform to show with the result.
     pub warnings: std::sync::Mutex<Diagnostics>,
 }
@@ -163,6 +165,7 @@ impl Run<'_> {
         let mut tags = self.desired.tags_all.clone().unwrap_or_default();
         tags.insert("Name".into(), name);
         tags.insert(OWNER_TAG.into(), self.owner());
+        tags.insert(STACK_TAG.into(), self.stack_id.clone());
         for (k, v) in extra {
             tags.insert(k.to_string(), v.to_string());
         }

@@ -335,6 +335,11 @@ pub fn schema() -> Schema {
                 "Kubernetes version of each node group as EKS reports it; one behind `kubernetes_version` is upgraded.",
             )
             .computed(),
+            computed(
+                "stack_id",
+                "Identifies what this resource made (the `eksfleet:stack` tag), so an interrupted create takes back \
+                 exactly its own objects, never a same-name stack's of another state.",
+            ),
             computed_list(
                 "retired_node_group_names",
                 "Node groups replaced by new ones and not yet deleted (deleted by the next apply or destroy).",
