@@ -77,7 +77,7 @@ examples: build
 
 ## Registry docs are generated from the schemas; a unit test fails when they drift.
 docs:
-	FLEET_WRITE_DOCS=1 $(CARGO) test -p terraform-provider-fleet --lib docs::
+	FLEET_WRITE_DOCS=1 $(CARGO) test --workspace --lib docs::
 
 ## Benchmark against the peer provider (see bench/run.py): release builds of the
 ## provider and eksgen, the bench venv (.bench/venv: the peer provider's wheel,

@@ -598,7 +598,9 @@ async fn failure_half_way_leaves_a_tainted_resource_that_destroy_removes_complet
     // The second zone's private subnet is refused: roles, VPC and the first
     // zone's subnets are made before CreateSubnet fails.
     let proxy = FaultProxy::start(&moto)?;
-    proxy.schedule(serde_json::json!({"rules": [{"service": "ec2", "action": "CreateSubnet", "nth": 3, "kind": "deny"}]}))?;
+    proxy.schedule(
+        serde_json::json!({"rules": [{"service": "ec2", "action": "CreateSubnet", "nth": 3, "kind": "deny"}]}),
+    )?;
     let mut ws = Workspace::new(
         &moto,
         &single_cluster("  availability_zones = [\"us-east-1a\", \"us-east-1c\"]"),

@@ -33,7 +33,10 @@ fn full_stack() -> String {
 /// The `hub` resource's attributes in state.
 fn hub_state(ws: &Workspace) -> Result<serde_json::Value> {
     let state = ws.state_json()?;
-    let resources = state["values"]["root_module"]["resources"].as_array().cloned().unwrap_or_default();
+    let resources = state["values"]["root_module"]["resources"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
     Ok(resources
         .into_iter()
         .find(|r| r["address"] == ADDRESS)
@@ -50,18 +53,36 @@ async fn tagged(ec2: &aws_sdk_ec2::Client) -> Result<Vec<String>> {
     for s in ec2.describe_subnets().filters(filter()).send().await?.subnets() {
         ids.extend(s.subnet_id().map(str::to_string));
     }
-    for g in ec2.describe_internet_gateways().filters(filter()).send().await?.internet_gateways() {
+    for g in ec2
+        .describe_internet_gateways()
+        .filters(filter())
+        .send()
+        .await?
+        .internet_gateways()
+    {
         ids.extend(g.internet_gateway_id().map(str::to_string));
     }
     for a in ec2.describe_addresses().filters(filter()).send().await?.addresses() {
         ids.extend(a.allocation_id().map(str::to_string));
     }
-    for n in ec2.describe_nat_gateways().filter(filter()).send().await?.nat_gateways() {
+    for n in ec2
+        .describe_nat_gateways()
+        .filter(filter())
+        .send()
+        .await?
+        .nat_gateways()
+    {
         if n.state().map(|s| s.as_str()) != Some("deleted") {
             ids.extend(n.nat_gateway_id().map(str::to_string));
         }
     }
-    for g in ec2.describe_security_groups().filters(filter()).send().await?.security_groups() {
+    for g in ec2
+        .describe_security_groups()
+        .filters(filter())
+        .send()
+        .await?
+        .security_groups()
+    {
         ids.extend(g.group_id().map(str::to_string));
     }
     Ok(ids)
@@ -95,7 +116,11 @@ async fn a_failed_create_resumes_after_untaint_at_every_step_in_the_same_vpc() -
         ws.use_endpoint(&proxy.url());
         let failed = ws.terraform(&["apply", "-auto-approve", "-no-color"])?;
         assert_eq!(failed.code, 1, "{step}: the apply fails:\n{}", failed.output());
-        assert!(failed.says("terraform untaint"), "{step}: the error says how to resume:\n{}", failed.output());
+        assert!(
+            failed.says("terraform untaint"),
+            "{step}: the error says how to resume:\n{}",
+            failed.output()
+        );
         proxy.clear()?;
         let partial = hub_state(&ws)?;
         assert_eq!(partial["status"], "CREATING", "{step}: {partial}");
@@ -113,10 +138,24 @@ async fn a_failed_create_resumes_after_untaint_at_every_step_in_the_same_vpc() -
             assert_eq!(done["vpc_id"], partial["vpc_id"], "{step}: the same VPC, not a new one");
         }
         let eks = moto.eks("us-east-1").await;
-        let ng = eks.describe_nodegroup().cluster_name("hub").nodegroup_name("system").send().await?;
-        assert_eq!(ng.nodegroup().and_then(|n| n.status()).map(|s| s.as_str()), Some("ACTIVE"), "{step}");
+        let ng = eks
+            .describe_nodegroup()
+            .cluster_name("hub")
+            .nodegroup_name("system")
+            .send()
+            .await?;
+        assert_eq!(
+            ng.nodegroup().and_then(|n| n.status()).map(|s| s.as_str()),
+            Some("ACTIVE"),
+            "{step}"
+        );
         assert!(
-            eks.describe_access_entry().cluster_name("hub").principal_arn(ADMIN).send().await.is_ok(),
+            eks.describe_access_entry()
+                .cluster_name("hub")
+                .principal_arn(ADMIN)
+                .send()
+                .await
+                .is_ok(),
             "{step}: the access entry exists"
         );
         let vpcs = ec2
@@ -128,7 +167,11 @@ async fn a_failed_create_resumes_after_untaint_at_every_step_in_the_same_vpc() -
         let replan = ws.plan_exit_code()?;
         assert_eq!(replan.code, 0, "{step}: clean after the resume:\n{}", replan.output());
         ws.destroy()?;
-        assert!(tagged(&ec2).await?.is_empty(), "{step}: destroy left {:?}", tagged(&ec2).await?);
+        assert!(
+            tagged(&ec2).await?.is_empty(),
+            "{step}: destroy left {:?}",
+            tagged(&ec2).await?
+        );
         let roles = iam.list_roles().send().await?;
         assert!(
             roles.roles().iter().all(|r| !r.role_name().starts_with("hub-")),
@@ -155,7 +198,11 @@ async fn a_lost_network_part_is_repaired_in_place_not_by_replacing_the_cluster()
     ec2.delete_route_table().route_table_id(&table).send().await?;
 
     let plan = ws.terraform(&["plan", "-no-color"])?.ok()?;
-    assert!(plan.says("1 to change, 0 to destroy"), "repair in place:\n{}", plan.stdout);
+    assert!(
+        plan.says("1 to change, 0 to destroy"),
+        "repair in place:\n{}",
+        plan.stdout
+    );
     assert!(!plan.says("forces replacement"), "{}", plan.stdout);
     ws.apply()?;
     let after = hub_state(&ws)?;
@@ -165,11 +212,16 @@ async fn a_lost_network_part_is_repaired_in_place_not_by_replacing_the_cluster()
     let routed = ec2.describe_route_tables().route_table_ids(new_table).send().await?;
     let t = &routed.route_tables()[0];
     assert!(
-        t.routes().iter().any(|r| r.destination_cidr_block() == Some("0.0.0.0/0") && r.nat_gateway_id().is_some()),
+        t.routes()
+            .iter()
+            .any(|r| r.destination_cidr_block() == Some("0.0.0.0/0") && r.nat_gateway_id().is_some()),
         "the new table routes through the NAT gateway"
     );
     assert_eq!(
-        t.associations().iter().filter_map(|a| a.subnet_id()).collect::<Vec<_>>(),
+        t.associations()
+            .iter()
+            .filter_map(|a| a.subnet_id())
+            .collect::<Vec<_>>(),
         [after["private_subnet_ids"][1].as_str().unwrap()]
     );
     assert_eq!(ws.plan_exit_code()?.code, 0);
@@ -224,7 +276,11 @@ async fn api_access_widened_out_of_band_shows_as_drift_and_is_put_back() -> Resu
     }
     let plan = ws.terraform(&["plan", "-no-color"])?.ok()?;
     assert!(plan.says("0.0.0.0/0"), "both widenings show:\n{}", plan.stdout);
-    assert!(plan.says("public_access_cidrs") && plan.says("api_allowed_cidrs"), "{}", plan.stdout);
+    assert!(
+        plan.says("public_access_cidrs") && plan.says("api_allowed_cidrs"),
+        "{}",
+        plan.stdout
+    );
     ws.apply()?;
     let cidrs = ec2.describe_security_groups().group_ids(&sg).send().await?;
     let open: Vec<&str> = cidrs.security_groups()[0]
@@ -245,9 +301,15 @@ async fn api_access_widened_out_of_band_shows_as_drift_and_is_put_back() -> Resu
 #[tokio::test(flavor = "multi_thread")]
 async fn replacing_a_node_group_creates_the_new_one_before_deleting_the_old() -> Result<()> {
     let moto = Moto::start()?;
-    let ws = Workspace::new(&moto, &cluster("  node_groups = { system = { instance_types = [\"m6i.large\"] } }"))?;
+    let ws = Workspace::new(
+        &moto,
+        &cluster("  node_groups = { system = { instance_types = [\"m6i.large\"] } }"),
+    )?;
     ws.apply()?;
-    ws.write("main.tf", &cluster("  node_groups = { system = { instance_types = [\"m6i.xlarge\"] } }"))?;
+    ws.write(
+        "main.tf",
+        &cluster("  node_groups = { system = { instance_types = [\"m6i.xlarge\"] } }"),
+    )?;
     let plan = ws.terraform(&["plan", "-no-color"])?.ok()?;
     assert!(plan.says("1 to change, 0 to destroy"), "{}", plan.stdout);
     let apply = ws.spawn(&["apply", "-auto-approve", "-no-color"])?;
@@ -259,10 +321,21 @@ async fn replacing_a_node_group_creates_the_new_one_before_deleting_the_old() ->
         if let Some(status) = apply.try_wait()? {
             break status;
         }
-        let names = eks.list_nodegroups().cluster_name("hub").send().await?.nodegroups().to_vec();
+        let names = eks
+            .list_nodegroups()
+            .cluster_name("hub")
+            .send()
+            .await?
+            .nodegroups()
+            .to_vec();
         let mut active = 0;
         for name in &names {
-            if let Ok(ng) = eks.describe_nodegroup().cluster_name("hub").nodegroup_name(name).send().await
+            if let Ok(ng) = eks
+                .describe_nodegroup()
+                .cluster_name("hub")
+                .nodegroup_name(name)
+                .send()
+                .await
                 && ng.nodegroup().and_then(|n| n.status()).map(|s| s.as_str()) == Some("ACTIVE")
             {
                 active += 1;
@@ -275,10 +348,21 @@ async fn replacing_a_node_group_creates_the_new_one_before_deleting_the_old() ->
     let run = ws.spawned_run(status)?;
     assert_eq!(run.code, 0, "{}", run.output());
     assert!(saw_two, "old and new groups coexisted");
-    let names = eks.list_nodegroups().cluster_name("hub").send().await?.nodegroups().to_vec();
+    let names = eks
+        .list_nodegroups()
+        .cluster_name("hub")
+        .send()
+        .await?
+        .nodegroups()
+        .to_vec();
     assert_eq!(names.len(), 1, "{names:?}");
     assert!(names[0].starts_with("system-"), "{names:?}");
-    let ng = eks.describe_nodegroup().cluster_name("hub").nodegroup_name(&names[0]).send().await?;
+    let ng = eks
+        .describe_nodegroup()
+        .cluster_name("hub")
+        .nodegroup_name(&names[0])
+        .send()
+        .await?;
     assert_eq!(ng.nodegroup().unwrap().instance_types(), ["m6i.xlarge"]);
     assert_eq!(hub_state(&ws)?["node_group_names"]["system"], names[0].as_str());
     assert_eq!(ws.plan_exit_code()?.code, 0);
@@ -312,8 +396,17 @@ async fn a_desired_size_set_by_an_autoscaler_is_kept_unless_enforced() -> Result
     };
     scale(4).await?;
     let desired = || async {
-        let ng = eks.describe_nodegroup().cluster_name("hub").nodegroup_name("system").send().await?;
-        anyhow::Ok(ng.nodegroup().and_then(|n| n.scaling_config()).and_then(|s| s.desired_size()))
+        let ng = eks
+            .describe_nodegroup()
+            .cluster_name("hub")
+            .nodegroup_name("system")
+            .send()
+            .await?;
+        anyhow::Ok(
+            ng.nodegroup()
+                .and_then(|n| n.scaling_config())
+                .and_then(|s| s.desired_size()),
+        )
     };
     for _ in 0..100 {
         if desired().await? == Some(4) {
@@ -327,7 +420,10 @@ async fn a_desired_size_set_by_an_autoscaler_is_kept_unless_enforced() -> Result
     ws.apply()?;
     assert_eq!(desired().await?, Some(4));
     // Opting in restores the configured size.
-    ws.write("main.tf", &config(", max_size = 6, enforce_desired_size = true").replace("max_size = 5, ", ""))?;
+    ws.write(
+        "main.tf",
+        &config(", max_size = 6, enforce_desired_size = true").replace("max_size = 5, ", ""),
+    )?;
     ws.apply()?;
     assert_eq!(desired().await?, Some(2));
     assert_eq!(ws.plan_exit_code()?.code, 0);
@@ -338,7 +434,11 @@ async fn a_desired_size_set_by_an_autoscaler_is_kept_unless_enforced() -> Result
 #[tokio::test(flavor = "multi_thread")]
 async fn a_node_group_left_on_an_older_version_shows_and_is_upgraded() -> Result<()> {
     let moto = Moto::start()?;
-    let config = |version: &str| cluster(&format!("  kubernetes_version = \"{version}\"\n  node_groups = {{ system = {{}} }}"));
+    let config = |version: &str| {
+        cluster(&format!(
+            "  kubernetes_version = \"{version}\"\n  node_groups = {{ system = {{}} }}"
+        ))
+    };
     let ws = Workspace::new(&moto, &config("1.33"))?;
     ws.apply()?;
     let eks = moto.eks("us-east-1").await;
@@ -354,9 +454,18 @@ async fn a_node_group_left_on_an_older_version_shows_and_is_upgraded() -> Result
     }
     ws.write("main.tf", &config("1.34"))?;
     let plan = ws.terraform(&["plan", "-no-color"])?.ok()?;
-    assert!(plan.says("node_group_versions"), "the lagging group shows:\n{}", plan.stdout);
+    assert!(
+        plan.says("node_group_versions"),
+        "the lagging group shows:\n{}",
+        plan.stdout
+    );
     ws.apply()?;
-    let ng = eks.describe_nodegroup().cluster_name("hub").nodegroup_name("system").send().await?;
+    let ng = eks
+        .describe_nodegroup()
+        .cluster_name("hub")
+        .nodegroup_name("system")
+        .send()
+        .await?;
     assert_eq!(ng.nodegroup().and_then(|n| n.version()), Some("1.34"));
     assert_eq!(ws.plan_exit_code()?.code, 0);
     ws.destroy()?;
@@ -374,7 +483,10 @@ async fn destroy_removes_what_kubernetes_left_in_the_vpc() -> Result<()> {
     let ec2 = moto.ec2("us-east-1").await;
     assert!(tagged(&ec2).await?.is_empty(), "left: {:?}", tagged(&ec2).await?);
     let vpcs = ec2.describe_vpcs().send().await?;
-    assert!(vpcs.vpcs().iter().all(|v| v.is_default() == Some(true)), "the VPC is gone");
+    assert!(
+        vpcs.vpcs().iter().all(|v| v.is_default() == Some(true)),
+        "the VPC is gone"
+    );
     Ok(())
 }
 

@@ -805,7 +805,12 @@ pub fn eksgen(dir: &Path, args: &[&str]) -> Result<Run> {
 /// Polls until a node group deleted out of band is gone.
 pub async fn wait_nodegroup_gone(eks: &aws_sdk_eks::Client, cluster: &str, group: &str) -> Result<()> {
     for _ in 0..600 {
-        let found = eks.describe_nodegroup().cluster_name(cluster).nodegroup_name(group).send().await;
+        let found = eks
+            .describe_nodegroup()
+            .cluster_name(cluster)
+            .nodegroup_name(group)
+            .send()
+            .await;
         if found.is_err() {
             return Ok(());
         }

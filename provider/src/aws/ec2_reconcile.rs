@@ -94,12 +94,20 @@ impl Ec2 {
             .send()
             .await
             .map_err(aws_err("DescribeVpcs", &self.region))?;
-        Ok(out.vpcs().iter().filter_map(|v| v.vpc_id().map(str::to_string)).collect())
+        Ok(out
+            .vpcs()
+            .iter()
+            .filter_map(|v| v.vpc_id().map(str::to_string))
+            .collect())
     }
 
     /// Internet gateways this provider made for `owner` that are attached to
     /// no VPC (left by a retried create whose first answer was lost).
-    pub async fn find_owned_detached_internet_gateways(&self, owner: &str, name: &str) -> Result<Vec<String>, AwsError> {
+    pub async fn find_owned_detached_internet_gateways(
+        &self,
+        owner: &str,
+        name: &str,
+    ) -> Result<Vec<String>, AwsError> {
         let out = self
             .client
             .describe_internet_gateways()
@@ -214,7 +222,10 @@ impl Ec2 {
             .send()
             .await
             .map_err(aws_err("DescribeSecurityGroups", &self.region))?;
-        Ok(out.security_groups().iter().find_map(|g| g.group_id().map(str::to_string)))
+        Ok(out
+            .security_groups()
+            .iter()
+            .find_map(|g| g.group_id().map(str::to_string)))
     }
 
     /// Of `ids`, the route tables that exist, each with the subnets it is
@@ -249,7 +260,11 @@ impl Ec2 {
             DefaultRoute::InternetGateway(gateway) => replace.gateway_id(gateway),
             DefaultRoute::NatGateway(nat) => replace.nat_gateway_id(nat),
         };
-        let replaced = replace.send().await.map_err(aws_err("ReplaceRoute", &self.region)).found()?;
+        let replaced = replace
+            .send()
+            .await
+            .map_err(aws_err("ReplaceRoute", &self.region))
+            .found()?;
         if replaced.is_some() {
             return Ok(());
         }
@@ -279,7 +294,12 @@ impl Ec2 {
             t.associations()
                 .iter()
                 .find(|a| a.subnet_id() == Some(subnet))
-                .map(|a| (t.route_table_id().unwrap_or_default().to_string(), a.route_table_association_id()))
+                .map(|a| {
+                    (
+                        t.route_table_id().unwrap_or_default().to_string(),
+                        a.route_table_association_id(),
+                    )
+                })
         });
         match current {
             Some((id, _)) if id == table => Ok(()),

@@ -91,17 +91,19 @@ impl Iam {
             .map_err(aws_err("CreateRole", &self.region));
         match created {
             Ok(out) => Ok(out.role().map(|r| r.arn().to_string()).unwrap_or_default()),
-            Err(err) if err.code == "EntityAlreadyExists" => match self.find_role_tagged(name, STACK_TAG, &stack_of(tags)).await? {
-                Some(arn) => Ok(arn),
-                None => Err(AwsError {
-                    message: format!(
-                        "IAM role {name} already exists and this resource did not create it (another state, or an \
+            Err(err) if err.code == "EntityAlreadyExists" => {
+                match self.find_role_tagged(name, STACK_TAG, &stack_of(tags)).await? {
+                    Some(arn) => Ok(arn),
+                    None => Err(AwsError {
+                        message: format!(
+                            "IAM role {name} already exists and this resource did not create it (another state, or an \
                      interrupted apply whose state was lost): pass its ARN as cluster_role_arn / node_role_arn to \
                      use it, or delete it"
-                    ),
-                    ..err
-                }),
-            },
+                        ),
+                        ..err
+                    }),
+                }
+            }
             Err(err) => Err(err),
         }
     }

@@ -132,7 +132,10 @@ pub async fn wait_started(run: &Run<'_>, state: &mut ClusterModel, started: &Sta
 
 /// The add-ons in state, as they are now; one gone out of band drops out
 /// (the plan reinstalls it). `None` when state tracks none.
-pub async fn observe(clients: &Clients, prior: &ClusterModel) -> Result<Option<BTreeMap<String, AddonModel>>, AwsError> {
+pub async fn observe(
+    clients: &Clients,
+    prior: &ClusterModel,
+) -> Result<Option<BTreeMap<String, AddonModel>>, AwsError> {
     let Some(addons) = &prior.addons else { return Ok(None) };
     let found = join_all(addons.keys().map(|addon| clients.eks.find_addon(&prior.name, addon))).await;
     let mut refreshed = BTreeMap::new();

@@ -186,7 +186,8 @@ pub async fn import(
         private_route_table_ids: Some(private_tables),
         public_route_table_ids: Some(public_tables),
         internet_gateway_id: clients.ec2.internet_gateway_of_vpc(&vpc_id).await.map_err(&read_err)?,
-        node_group_names: (!node_groups_empty).then(|| node_group_keys.iter().map(|k| (k.clone(), k.clone())).collect()),
+        node_group_names: (!node_groups_empty)
+            .then(|| node_group_keys.iter().map(|k| (k.clone(), k.clone())).collect()),
         node_group_versions: (!node_group_versions.is_empty()).then_some(node_group_versions),
         nat_gateway_ids: Some(nats.iter().map(|(id, _, _)| id.clone()).collect()),
         eip_allocation_ids: Some(nats.iter().filter_map(|(_, _, eip)| eip.clone()).collect()),

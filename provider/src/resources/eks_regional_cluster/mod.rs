@@ -68,10 +68,7 @@ fn region_of(model: &ClusterModel) -> Result<&str, Diagnostics> {
 impl EksRegionalCluster {
     /// Whether refresh found the cluster or its network gone.
     fn lost(&self, prior: &Value) -> bool {
-        prior
-            .attr("status")
-            .as_str()
-            .is_some_and(|s| s == reconcile::DELETED)
+        prior.attr("status").as_str().is_some_and(|s| s == reconcile::DELETED)
     }
 }
 
@@ -421,7 +418,13 @@ fn with_resume_hint(mut diags: Diagnostics) -> Diagnostics {
 }
 
 impl EksRegionalCluster {
-    fn run<'a>(&'a self, clients: &'a Clients, desired: &'a ClusterModel, operation: Operation, repairing: bool) -> Run<'a> {
+    fn run<'a>(
+        &'a self,
+        clients: &'a Clients,
+        desired: &'a ClusterModel,
+        operation: Operation,
+        repairing: bool,
+    ) -> Run<'a> {
         Run {
             clients,
             desired,
@@ -503,9 +506,11 @@ impl EksRegionalCluster {
             _ => return unknown(planned, &ALL),
         };
         let before = prior.node_groups.clone().unwrap_or_default();
-        let replaced = after
-            .iter()
-            .any(|(key, wanted)| before.get(key).is_some_and(|current| current.needs_new_nodegroup(wanted)));
+        let replaced = after.iter().any(|(key, wanted)| {
+            before
+                .get(key)
+                .is_some_and(|current| current.needs_new_nodegroup(wanted))
+        });
         let added_or_removed = !before.keys().eq(after.keys());
         if replaced || added_or_removed || prior.retired_node_group_names.is_some() {
             unknown(planned, &ALL[..2]);

@@ -22,7 +22,9 @@ pub fn wanted_count(model: &ClusterModel) -> usize {
 
 /// Of the NAT gateways in state, those still alive; `None` when state tracks none.
 pub async fn observe(clients: &Clients, prior: &ClusterModel) -> Result<Option<Vec<String>>, AwsError> {
-    let Some(ids) = &prior.nat_gateway_ids else { return Ok(None) };
+    let Some(ids) = &prior.nat_gateway_ids else {
+        return Ok(None);
+    };
     let live = clients.ec2.live_nat_gateways(ids).await?;
     Ok(Some(ids.iter().filter(|nat| live.contains(*nat)).cloned().collect()))
 }

@@ -32,7 +32,13 @@ pub struct ObservedNetwork {
 }
 
 fn listed(ids: &[&Option<Vec<String>>]) -> Vec<String> {
-    ids.iter().copied().flatten().flatten().filter(|id| !id.is_empty()).cloned().collect()
+    ids.iter()
+        .copied()
+        .flatten()
+        .flatten()
+        .filter(|id| !id.is_empty())
+        .cloned()
+        .collect()
 }
 
 /// Whether the VPC, subnets, route tables and internet gateway recorded in
@@ -164,7 +170,11 @@ pub async fn ensure_subnets(run: &Run<'_>, state: &mut ClusterModel) -> Result<(
                 &[(&cluster_tag, "shared"), (role_tag, "1")],
             );
             let cidr = cidr.to_string();
-            let id = match ec2.with_new_ids(run.stop).create_subnet(&vpc_id, &cidr, zone, &tags).await {
+            let id = match ec2
+                .with_new_ids(run.stop)
+                .create_subnet(&vpc_id, &cidr, zone, &tags)
+                .await
+            {
                 Ok(id) => id,
                 // The subnet exists: made by an attempt whose answer was lost.
                 Err(e) if e.code == "InvalidSubnet.Conflict" => ec2
@@ -404,19 +414,17 @@ pub async fn delete_leftovers(run: &Run<'_>, state: &ClusterModel) -> Result<(),
     let report = run
         .clients
         .ec2
-        .clean_kubernetes_leftovers(
-            vpc_id,
-            run.name(),
-            &own_ids,
-            run.budgets.of("network_delete"),
-            run.stop,
-        )
+        .clean_kubernetes_leftovers(vpc_id, run.name(), &own_ids, run.budgets.of("network_delete"), run.stop)
         .await
         .map_err(wait_fail("Could not remove what Kubernetes left in the VPC"))?;
     if report.blockers.is_empty() {
         return Ok(());
     }
-    let named: Vec<String> = report.blockers.iter().map(|b| format!("- {}: {}", b.id, b.what)).collect();
+    let named: Vec<String> = report
+        .blockers
+        .iter()
+        .map(|b| format!("- {}: {}", b.id, b.what))
+        .collect();
     Err(error(
         "Objects this resource did not create block the VPC's deletion",
         format!(

@@ -30,7 +30,14 @@ fn eks_name(state: &ClusterModel, key: &str) -> String {
 pub fn replacement_name(key: &str, group: &NodeGroupModel, replaced: &str) -> String {
     let mut hasher = std::collections::hash_map::DefaultHasher::new();
     let spec = group.spec(key);
-    (spec.instance_types, spec.capacity_type, spec.disk_size, spec.ami_type, replaced).hash(&mut hasher);
+    (
+        spec.instance_types,
+        spec.capacity_type,
+        spec.disk_size,
+        spec.ami_type,
+        replaced,
+    )
+        .hash(&mut hasher);
     let name = format!("{key}-{:08x}", hasher.finish() as u32);
     if name == replaced {
         format!("{key}-{:08x}", (hasher.finish() >> 32) as u32)
@@ -60,7 +67,9 @@ pub async fn observe(clients: &Clients, prior: &ClusterModel) -> Result<Option<O
     for ((key, config), found) in groups.iter().zip(found) {
         // One being deleted (out of band) is as good as gone.
         if let Some(actual) = found?.filter(|g| status(g) != "DELETING") {
-            observed.groups.insert(key.clone(), config.refreshed(&nodegroup_spec(&actual)));
+            observed
+                .groups
+                .insert(key.clone(), config.refreshed(&nodegroup_spec(&actual)));
             if let Some(version) = actual.version() {
                 observed.versions.insert(key.clone(), version.to_string());
             }
@@ -169,7 +178,10 @@ async fn create_all(run: &Run<'_>, state: &mut ClusterModel, groups: &[(String, 
     let wanted = run.desired.node_groups.clone().unwrap_or_default();
     // A group of that name still being deleted (out of band) must be gone first.
     for (_, name) in groups {
-        if let Some(group) = eks.find_nodegroup(run.name(), name).await.map_err(fail("Could not read a node group"))?
+        if let Some(group) = eks
+            .find_nodegroup(run.name(), name)
+            .await
+            .map_err(fail("Could not read a node group"))?
             && status(&group) == "DELETING"
         {
             eks.delete_nodegroup(run.name(), name, run.budgets.of("node_group_delete"), run.stop)
@@ -180,7 +192,10 @@ async fn create_all(run: &Run<'_>, state: &mut ClusterModel, groups: &[(String, 
     let creates = groups.iter().map(|(key, name)| {
         let spec = wanted[key].spec(name);
         let (node_role, subnets, tags) = (&node_role, &subnets, &tags);
-        async move { eks.create_nodegroup(run.name(), &spec, node_role, subnets, tags, run.stop).await }
+        async move {
+            eks.create_nodegroup(run.name(), &spec, node_role, subnets, tags, run.stop)
+                .await
+        }
     });
     let results = join_all(creates).await;
     let mut first_error = None;
@@ -266,9 +281,15 @@ async fn update_config(
         .update_nodegroup_config(run.name(), &before, &after)
         .await
         .map_err(fail(summary))?;
-    eks.wait_for_update(run.name(), &update, Some(name), run.budgets.of("node_group_update"), run.stop)
-        .await
-        .map_err(wait_fail(summary))
+    eks.wait_for_update(
+        run.name(),
+        &update,
+        Some(name),
+        run.budgets.of("node_group_update"),
+        run.stop,
+    )
+    .await
+    .map_err(wait_fail(summary))
 }
 
 /// Every configured group not on `version` is upgraded to it, one at a
@@ -303,14 +324,23 @@ pub async fn upgrade_lagging(run: &Run<'_>, state: &mut ClusterModel, version: &
                 .map_err(fail(summary))?;
             run.clients
                 .eks
-                .wait_for_update(run.name(), &update, Some(&name), run.budgets.of("node_group_update"), run.stop)
+                .wait_for_update(
+                    run.name(),
+                    &update,
+                    Some(&name),
+                    run.budgets.of("node_group_update"),
+                    run.stop,
+                )
                 .await
                 .map_err(|e| {
                     fail(summary)(crate::aws::AwsError {
                         operation: "UpdateNodegroupVersion",
                         region: run.region().to_string(),
                         code: "UpdateFailed".into(),
-                        message: format!("node group {key} ({name}) stays on {}: {e}", group.version().unwrap_or("?")),
+                        message: format!(
+                            "node group {key} ({name}) stays on {}: {e}",
+                            group.version().unwrap_or("?")
+                        ),
                     })
                 })?;
         }
@@ -372,8 +402,15 @@ mod tests {
             ..Default::default()
         };
         let first = replacement_name("general", &group, "general");
-        assert!(first.starts_with("general-") && first.len() == "general-".len() + 8, "{first}");
+        assert!(
+            first.starts_with("general-") && first.len() == "general-".len() + 8,
+            "{first}"
+        );
         assert_ne!(replacement_name("general", &group, &first), first);
-        assert_eq!(replacement_name("general", &group, "general"), first, "stable for the same change");
+        assert_eq!(
+            replacement_name("general", &group, "general"),
+            first,
+            "stable for the same change"
+        );
     }
 }

@@ -229,10 +229,7 @@ pub async fn observe(clients: &Clients, prior: &ClusterModel) -> Result<ClusterM
     if prior.arn.is_none() {
         return Ok(state);
     }
-    let (cluster, network) = tokio::join!(
-        control_plane::observe(clients, prior),
-        network::observe(clients, prior)
-    );
+    let (cluster, network) = tokio::join!(control_plane::observe(clients, prior), network::observe(clients, prior));
     let Some(cluster) = cluster? else {
         state.status = Some(DELETED.into());
         return Ok(state);

@@ -19,8 +19,22 @@ pub fn own_role_names(name: &str, region: &str) -> (String, String) {
 pub async fn ensure(run: &Run<'_>, state: &mut ClusterModel) -> Result<(), Diagnostics> {
     let (cluster_role, node_role) = own_role_names(run.name(), run.region());
     let (cluster_arn, node_arn) = tokio::join!(
-        ensure_role(run, state, &run.desired.cluster_role_arn, &state.cluster_role_arn, cluster_role, &CLUSTER_ROLE),
-        ensure_role(run, state, &run.desired.node_role_arn, &state.node_role_arn, node_role, &NODE_ROLE),
+        ensure_role(
+            run,
+            state,
+            &run.desired.cluster_role_arn,
+            &state.cluster_role_arn,
+            cluster_role,
+            &CLUSTER_ROLE
+        ),
+        ensure_role(
+            run,
+            state,
+            &run.desired.node_role_arn,
+            &state.node_role_arn,
+            node_role,
+            &NODE_ROLE
+        ),
     );
     let mut first_error = None;
     for (outcome, slot) in [
@@ -79,7 +93,10 @@ async fn ensure_role(
         Some(arn) => arn.clone(),
         // CreateRole adopts a role of this name that carries this stack's
         // owner tag: one an interrupted attempt made.
-        None => match iam.create_role(&name, &run.owner(), spec, &run.object_tags(name.clone(), &[])).await {
+        None => match iam
+            .create_role(&name, &run.owner(), spec, &run.object_tags(name.clone(), &[]))
+            .await
+        {
             Ok(arn) => arn,
             Err(e) => {
                 return RoleOutcome {

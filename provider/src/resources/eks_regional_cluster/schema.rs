@@ -22,18 +22,58 @@ const MINUTE: Duration = Duration::from_secs(60);
 /// deletion 20 m). The whole stack has no single budget unless `create`,
 /// `update` or `delete` sets one.
 pub const KIND_TIMEOUTS: &[(&str, Duration, &str)] = &[
-    ("cluster_create", Duration::from_secs(30 * 60), "the EKS cluster to become ACTIVE"),
-    ("cluster_update", Duration::from_secs(60 * 60), "each update of the control plane"),
-    ("cluster_delete", Duration::from_secs(15 * 60), "the EKS cluster to be deleted"),
-    ("node_group_create", Duration::from_secs(60 * 60), "a node group to become ACTIVE"),
-    ("node_group_update", Duration::from_secs(60 * 60), "each update of a node group"),
-    ("node_group_delete", Duration::from_secs(60 * 60), "a node group to be deleted"),
-    ("addon_create", Duration::from_secs(20 * 60), "an add-on to become ACTIVE"),
+    (
+        "cluster_create",
+        Duration::from_secs(30 * 60),
+        "the EKS cluster to become ACTIVE",
+    ),
+    (
+        "cluster_update",
+        Duration::from_secs(60 * 60),
+        "each update of the control plane",
+    ),
+    (
+        "cluster_delete",
+        Duration::from_secs(15 * 60),
+        "the EKS cluster to be deleted",
+    ),
+    (
+        "node_group_create",
+        Duration::from_secs(60 * 60),
+        "a node group to become ACTIVE",
+    ),
+    (
+        "node_group_update",
+        Duration::from_secs(60 * 60),
+        "each update of a node group",
+    ),
+    (
+        "node_group_delete",
+        Duration::from_secs(60 * 60),
+        "a node group to be deleted",
+    ),
+    (
+        "addon_create",
+        Duration::from_secs(20 * 60),
+        "an add-on to become ACTIVE",
+    ),
     ("addon_update", Duration::from_secs(20 * 60), "each update of an add-on"),
     ("addon_delete", Duration::from_secs(40 * 60), "an add-on to be deleted"),
-    ("nat_gateway_create", Duration::from_secs(10 * 60), "a NAT gateway to become available"),
-    ("nat_gateway_delete", Duration::from_secs(30 * 60), "a NAT gateway to be deleted and its address released"),
-    ("network_delete", Duration::from_secs(20 * 60), "each subnet, security group, gateway and the VPC to be deleted once their dependents are gone"),
+    (
+        "nat_gateway_create",
+        Duration::from_secs(10 * 60),
+        "a NAT gateway to become available",
+    ),
+    (
+        "nat_gateway_delete",
+        Duration::from_secs(30 * 60),
+        "a NAT gateway to be deleted and its address released",
+    ),
+    (
+        "network_delete",
+        Duration::from_secs(20 * 60),
+        "each subnet, security group, gateway and the VPC to be deleted once their dependents are gone",
+    ),
 ];
 
 pub fn kind_timeout(name: &str) -> Duration {
@@ -56,9 +96,12 @@ fn timeouts_block() -> Block {
         })
         .collect();
     attributes.extend(KIND_TIMEOUTS.iter().map(|(name, default, what)| {
-        Attribute::string(name, &format!("How long to wait for {what} (default `{}`).", timeouts::human(*default)))
-            .optional()
-            .validate(GoDuration)
+        Attribute::string(
+            name,
+            &format!("How long to wait for {what} (default `{}`).", timeouts::human(*default)),
+        )
+        .optional()
+        .validate(GoDuration)
     }));
     Block {
         description: "Time limits, as durations such as `30s`, `10m` or `1h`: one per object kind, and optionally one \

@@ -47,10 +47,14 @@ pub async fn ensure(run: &Run<'_>, state: &mut ClusterModel) -> Result<(), Diagn
         .eks
         .child_arns(&state.name, &groups, &keys(&state.addons), &keys(&state.access_entries))
         .await
-        .map_err(fail("Could not read the node groups, add-ons and access entries to tag"))?;
+        .map_err(fail(
+            "Could not read the node groups, add-ons and access entries to tag",
+        ))?;
     futures::future::try_join_all(arns.iter().map(|arn| clients.eks.sync_tags(arn, &current, &wanted)))
         .await
-        .map_err(fail("Could not update the tags of a node group, add-on or access entry"))?;
+        .map_err(fail(
+            "Could not update the tags of a node group, add-on or access entry",
+        ))?;
     let roles = state.created_iam_role_names.iter().flatten();
     futures::future::try_join_all(roles.map(|role| clients.iam.sync_role_tags(role, &current, &wanted)))
         .await

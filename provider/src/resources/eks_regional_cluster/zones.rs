@@ -11,16 +11,25 @@ use crate::aws::ec2_reconcile::{AvailabilityZone, EKS_UNSUPPORTED_ZONE_IDS};
 
 use super::model::ClusterModel;
 
-
 /// The zones for `model`: its `availability_zones` when given (each checked),
 /// else the first `availability_zone_count` zones EKS accepts, by name.
 pub async fn choose(ec2: &Ec2, model: &ClusterModel) -> Result<Vec<String>, String> {
     let zones = ec2.find_availability_zones().await.map_err(|e| e.to_string())?;
-    pick(&zones, model.availability_zones.as_deref(), model.zone_count(), &ec2.region)
+    pick(
+        &zones,
+        model.availability_zones.as_deref(),
+        model.zone_count(),
+        &ec2.region,
+    )
 }
 
 /// The pure part of `choose`.
-pub fn pick(zones: &[AvailabilityZone], given: Option<&[String]>, count: usize, region: &str) -> Result<Vec<String>, String> {
+pub fn pick(
+    zones: &[AvailabilityZone],
+    given: Option<&[String]>,
+    count: usize,
+    region: &str,
+) -> Result<Vec<String>, String> {
     let usable: Vec<&AvailabilityZone> = zones.iter().filter(|z| z.eks_accepts()).collect();
     let usable_names = || usable.iter().map(|z| z.name.as_str()).collect::<Vec<_>>().join(", ");
     if let Some(given) = given.filter(|g| !g.is_empty()) {
