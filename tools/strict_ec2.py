@@ -239,6 +239,10 @@ def lag_refusal(req, now):
         if (rec["failed"] and age >= lag_window()) or age >= max(lag_window(), FIRST_USE_WINDOW):
             del LAG[value]
             continue
+        # The guaranteed first-use failure exercises the creator's own path;
+        # anyone else meets only the (compressed) window itself.
+        if rec.get("creator") != req.access_key and age >= lag_window():
+            continue
         rec["failed"] = True
         return Ec2Error(rec["code"], rec["message"])
     return None
@@ -773,7 +777,7 @@ def process(req, now):
         if new_id and realism.on("ec2-lag"):
             code, message = NOT_FOUND[kind]
             LAG[new_id] = {"code": code, "message": message.format(new_id), "created": now,
-                           "failed": False, "where": (req.account, req.region)}
+                           "failed": False, "where": (req.account, req.region), "creator": req.access_key}
         if a == "CreateNatGateway" and new_id:
             body = after_create_nat(req, body, new_id, now)
         if a == "CreateVpcPeeringConnection" and new_id:

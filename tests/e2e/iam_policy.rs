@@ -22,9 +22,11 @@ const NOT_CALLS: [&str; 4] = [
 ];
 
 /// Calls made only when there is something to remove that this lifecycle
-/// doesn't leave: Kubernetes leftovers in the VPC on destroy, and instance
-/// profiles or inline policies on a role.
-const ONLY_WHEN_NEEDED: [&str; 5] = [
+/// doesn't leave: Kubernetes leftovers in the VPC on destroy, instance
+/// profiles or inline policies on a role, and a subnet found associated with
+/// another route table during a repair.
+const ONLY_WHEN_NEEDED: [&str; 6] = [
+    "ec2:ReplaceRouteTableAssociation",
     "ec2:DeleteNetworkInterface",
     "ec2:DeleteVpcEndpoints",
     "ec2:RevokeSecurityGroupEgress",
