@@ -29,7 +29,8 @@ async fn a_plan_reads_each_object_once_though_every_peering_routes_through_the_h
     assert_eq!(plan.code, 0, "the applied fleet plans clean:\n{}", plan.output());
     let regions_n = regions.len() as u64;
     // Per region: its cluster reads the VPC, subnets, route tables, internet
-    // gateway, NAT gateway, cluster and node group, one call each. The hub's
+    // gateway, NAT gateway, API security group (its rules are drift-checked),
+    // cluster and node group, one call each. The hub's
     // route tables are also checked by three peerings and each edge's by its
     // peering: those checks are answered by the clusters' reads. Each peering
     // is described in both of its regions (each side's DNS option is only
@@ -40,6 +41,7 @@ async fn a_plan_reads_each_object_once_though_every_peering_routes_through_the_h
         "ec2:DescribeRouteTables": regions_n,
         "ec2:DescribeInternetGateways": regions_n,
         "ec2:DescribeNatGateways": regions_n,
+        "ec2:DescribeSecurityGroups": regions_n,
         "eks:DescribeCluster": regions_n,
         "eks:DescribeNodegroup": regions_n,
         "ec2:DescribeVpcPeeringConnections": 2 * EDGES.len() as u64,

@@ -386,7 +386,10 @@ fn replacement_paths(
     for attribute in attributes {
         let attr_path = path.then(attribute.name);
         let (before, after) = (prior.attr(attribute.name), planned.attr(attribute.name));
-        if attribute.requires_replace && before != after {
+        // A value set for the first time (null before, known after apply: a
+        // resumed create) replaces nothing.
+        let first_set = before.is_null() && after.is_unknown();
+        if attribute.requires_replace && before != after && !first_set {
             paths.push(attr_path);
         } else if let AttributeType::Nested(Nesting::Single, nested) = &attribute.ty {
             replacement_paths(nested, before, after, &attr_path, paths);

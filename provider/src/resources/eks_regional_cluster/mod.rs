@@ -34,6 +34,30 @@ use reconcile::{Budgets, Clients, Operation, Run};
 
 pub const TYPE_NAME: &str = "fleet_eks_regional_cluster";
 
+/// Computed attributes a resumed create or a repair may set anew.
+const REPAIRABLE: &[&str] = &[
+    "arn",
+    "endpoint",
+    "certificate_authority_data",
+    "oidc_issuer_url",
+    "platform_version",
+    "vpc_id",
+    "private_subnet_ids",
+    "public_subnet_ids",
+    "private_route_table_ids",
+    "public_route_table_ids",
+    "cluster_security_group_id",
+    "kubeconfig",
+    "internet_gateway_id",
+    "nat_gateway_ids",
+    "eip_allocation_ids",
+    "api_security_group_id",
+    "created_iam_role_names",
+    "node_group_names",
+    "node_group_versions",
+    "retired_node_group_names",
+];
+
 pub struct EksRegionalCluster {
     aws: Arc<AwsHandle>,
     value_type: Type,
@@ -267,6 +291,17 @@ impl Resource for EksRegionalCluster {
         let incomplete = prior_status.as_deref().is_some_and(|s| s != reconcile::ACTIVE);
         if !prior.is_null() && (prior != &*planned || self.lost(prior) || incomplete) {
             planned.set_attr("status", Value::Unknown);
+        }
+        // Resuming or repairing may make any computed part anew.
+        if !prior.is_null() && incomplete {
+            for name in REPAIRABLE {
+                planned.set_attr(name, Value::Unknown);
+            }
+            for name in ["cluster_role_arn", "node_role_arn"] {
+                if config.attr(name).is_null() && prior.attr(name).is_null() {
+                    planned.set_attr(name, Value::Unknown);
+                }
+            }
         }
         if let Ok(prior_model) = prior.to_model::<ClusterModel>()
             && !prior.is_null()

@@ -256,23 +256,18 @@ async fn update_config(
     wanted: &NodeGroupModel,
 ) -> Result<(), Diagnostics> {
     let eks = &run.clients.eks;
-    let before = current.spec(name);
+    let mut before = current.spec(name);
     let mut after = wanted.spec(name);
-    if current.desired_size == wanted.desired_size {
-        let live = eks
-            .find_nodegroup(run.name(), name)
-            .await
-            .map_err(fail("Could not read a node group"))?
-            .map(|g| nodegroup_spec(&g).desired_size)
-            .unwrap_or(before.desired_size);
+    let live = eks
+        .find_nodegroup(run.name(), name)
+        .await
+        .map_err(fail("Could not read a node group"))?
+        .map(|g| nodegroup_spec(&g).desired_size)
+        .unwrap_or(before.desired_size);
+    before.desired_size = live;
+    if current.desired_size == wanted.desired_size && wanted.enforce_desired_size != Some(true) {
         after.desired_size = live.clamp(after.min_size, after.max_size);
     }
-    let mut before = before;
-    before.desired_size = if current.desired_size == wanted.desired_size {
-        after.desired_size
-    } else {
-        before.desired_size
-    };
     if before == after {
         return Ok(());
     }
