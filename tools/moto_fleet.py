@@ -552,6 +552,10 @@ def check_zones(call, name, subnet_ids):
             zone is not None and getattr(zone, "zone_type", "availability-zone") != "availability-zone")
         if edge or zone_id in EKS_REFUSED_ZONE_IDS:
             valid = sorted(z.name for z in zones.values() if not zone_refused(z))
+            if getattr(strict_ec2, "zone_map", None) and realism.on("zones"):
+                # Zone ids as this account sees them (strict_ec2 maps names per account).
+                valid = sorted(n for n, zid in strict_ec2.zone_map(call.account, call.region).items()
+                               if zid not in EKS_REFUSED_ZONE_IDS)
             realism.injected("zones")
             raise EksError(400, "UnsupportedAvailabilityZoneException",
                            f"Cannot create cluster '{name}' because {subnet.availability_zone}, the targeted "

@@ -104,7 +104,7 @@ async fn a_failed_create_resumes_after_untaint_at_every_step_in_the_same_vpc() -
         ("Elastic IP", deny("ec2", "AllocateAddress")),
         ("NAT gateway", deny("ec2", "CreateNatGateway")),
         ("route table", deny("ec2", "CreateRouteTable")),
-        ("security group", deny("ec2", "AuthorizeSecurityGroupIngress")),
+        ("security group", deny("ec2", "CreateSecurityGroup")),
         ("cluster", deny("eks", "CreateCluster")),
         ("access entry", deny("eks", "CreateAccessEntry")),
         ("add-on", deny("eks", "CreateAddon")),
