@@ -719,7 +719,7 @@ def handle(environ, start_response, app):
         lost = (lost_responses is not None and result[0].startswith("2")
                 and lost_responses.take("ec2", req.action))
     if lost:
-        dropped = lost_responses.drop_connection(environ, start_response)
+        dropped = lost_responses.drop_connection(environ)
         return dropped if dropped is not None else []
     return _answer(start_response, result)
 
