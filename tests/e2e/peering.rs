@@ -289,6 +289,15 @@ async fn existing_peering(f: &Fixture) -> Result<String> {
         .vpc_peering_connection_id(&id)
         .send()
         .await?;
+    // Options can be set only once it is active (provisioning takes a while).
+    for _ in 0..400 {
+        if let Some(p) = find_peering(&edge_ec2, &id).await?
+            && peering_status(&p) == "active"
+        {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
     for table in &f.edge.route_table_ids {
         edge_ec2
             .create_route()
