@@ -62,7 +62,11 @@ pub async fn ensure(run: &Run<'_>, state: &mut ClusterModel) -> Result<(), Diagn
         }
     };
     state.arn = cluster.arn().map(str::to_string);
+    // The stack's status stays what it is (CREATING, …) until every part is
+    // ensured: a failure after this point must still resume.
+    let stack_status = state.status.clone();
     apply_cluster_facts(state, &cluster, run.region());
+    state.status = stack_status;
     ensure_version(run, state).await?;
     ensure_endpoint_access(run, state).await?;
     ensure_logging(run, state).await
@@ -220,7 +224,7 @@ async fn await_update(run: &Run<'_>, update_id: &str, summary: &str) -> Result<(
 
 /// Re-reads the cluster's computed facts after an update.
 async fn refresh_facts(run: &Run<'_>, state: &mut ClusterModel) -> Result<(), Diagnostics> {
-    let version = state.kubernetes_version.clone();
+    let (version, stack_status) = (state.kubernetes_version.clone(), state.status.clone());
     if let Some(cluster) = run
         .clients
         .eks
@@ -231,6 +235,7 @@ async fn refresh_facts(run: &Run<'_>, state: &mut ClusterModel) -> Result<(), Di
         apply_cluster_facts(state, &cluster, run.region());
     }
     state.kubernetes_version = version;
+    state.status = stack_status;
     Ok(())
 }
 
