@@ -479,8 +479,10 @@ async fn destroy_removes_what_kubernetes_left_in_the_vpc() -> Result<()> {
     // A short budget: a leftover the destroy cannot remove fails it, named, in seconds.
     let ws = Workspace::new(
         &moto,
-        &cluster("  node_groups = { system = {} }
-  timeouts { network_delete = \"30s\" }"),
+        &cluster(
+            "  node_groups = { system = {} }
+  timeouts { network_delete = \"30s\" }",
+        ),
     )?;
     ws.apply()?;
     let left = moto.leftovers("us-east-1", "hub", &["cni-eni", "elb-sg", "guardduty"])?;
