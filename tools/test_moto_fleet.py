@@ -478,6 +478,7 @@ def check_iam_lag(url, lag=True):
     if lag:
         msg = error(eks.create_access_entry, "InvalidParameterException", 400, clusterName="lag1", principalArn=dev)
         assert msg == "The specified principalArn is invalid: invalid principal", msg
+        time.sleep(SCALE * 10 + 0.05)
     eks.create_access_entry(clusterName="lag1", principalArn=dev)
 
 
