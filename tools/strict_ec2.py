@@ -87,6 +87,24 @@ def _esc(text):
     return str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
+# ----- filters moto lacks ----------------------------------------------------------
+# DescribeVpcEndpoints takes a `vpc-endpoint-id` filter
+# (https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_DescribeVpcEndpoints.html,
+# "Filters"); moto raises FilterNotImplementedError for it and answers 500.
+from moto.ec2.models.vpcs import VPCEndPoint  # noqa: E402
+
+_endpoint_filter_value = VPCEndPoint.get_filter_value
+
+
+def _vpc_endpoint_filter_value(self, filter_name, method_name=None):
+    if filter_name == "vpc-endpoint-id":
+        return self.id
+    return _endpoint_filter_value(self, filter_name, method_name)
+
+
+VPCEndPoint.get_filter_value = _vpc_endpoint_filter_value
+
+
 # ----- the request -------------------------------------------------------------
 
 class Request:
@@ -222,9 +240,11 @@ def lag_window():
 
 # The creator's first request naming a new id fails even after the
 # compressed window (so the lag is met whatever the machine's load), for up
-# to this many wall seconds. Deletes are spared that rule: a destroy that
-# follows a create meets only the window itself.
+# to this many wall seconds. Deletes and releases are spared that rule: a
+# destroy that follows a create meets only the window itself.
 FIRST_USE_WINDOW = 30.0
+# The calls that remove an object (ReleaseAddress removes an Elastic IP).
+REMOVING_ACTIONS = ("Delete", "Release")
 
 
 def lag_refusal(req, now):
@@ -242,7 +262,7 @@ def lag_refusal(req, now):
             continue
         # The guaranteed first-use failure exercises the creator's own path;
         # anyone else meets only the (compressed) window itself.
-        if (rec.get("creator") != req.access_key or req.action.startswith("Delete")) and age >= lag_window():
+        if (rec.get("creator") != req.access_key or req.action.startswith(REMOVING_ACTIONS)) and age >= lag_window():
             continue
         rec["failed"] = True
         return Ec2Error(rec["code"], rec["message"])

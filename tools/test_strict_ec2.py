@@ -464,6 +464,9 @@ def check_leftovers(url):
     assert obs.describe_security_groups(GroupIds=[gd_sg])["SecurityGroups"][0]["GroupName"] == \
         f"GuardDutyManagedSecurityGroup-{vpc}"
     assert code_of(ec2.delete_security_group, GroupId=gd_sg)[0] == "DependencyViolation"  # the endpoint uses it
+    # The filter AWS documents for DescribeVpcEndpoints (moto lacks it).
+    by_filter = obs.describe_vpc_endpoints(Filters=[{"Name": "vpc-endpoint-id", "Values": [ep_id]}])["VpcEndpoints"]
+    assert [e["VpcEndpointId"] for e in by_filter] == [ep_id], by_filter
     assert code_of(ec2.delete_network_interface, NetworkInterfaceId=lb["NetworkInterfaceId"])[0] == \
         "InvalidNetworkInterface.InUse"
     assert code_of(ec2.delete_vpc, VpcId=vpc)[0] == "DependencyViolation"

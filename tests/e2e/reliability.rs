@@ -473,7 +473,6 @@ async fn a_node_group_left_on_an_older_version_shows_and_is_upgraded() -> Result
 }
 
 #[tokio::test(flavor = "multi_thread")]
-#[ignore = "hangs: after the leftovers' ENIs and GuardDuty endpoint are gone, destroy never removes the k8s-elb and GuardDuty security groups nor returns at the network_delete budget (open, named in the #11 note)"]
 async fn destroy_removes_what_kubernetes_left_in_the_vpc() -> Result<()> {
     let moto = Moto::start()?;
     // A short budget: a leftover the destroy cannot remove fails it, named, in seconds.

@@ -147,6 +147,12 @@ impl NewIds<'_> {
             .await
     }
 
+    /// `Ec2::https_cidrs` of a group EKS or a listing reported a moment
+    /// ago (an import right after the create that made it).
+    pub async fn https_cidrs(&self, group_id: &str) -> Result<Vec<String>, AwsError> {
+        self.ec2.https_cidrs_naming(group_id, Some(self.stop)).await
+    }
+
     /// `Ec2::authorize_api_cidrs` on a new security group.
     pub async fn authorize_api_cidrs(&self, group_id: &str, cidrs: &[String]) -> Result<(), AwsError> {
         self.ec2
@@ -845,13 +851,19 @@ impl Ec2 {
 
     /// CIDRs a security group admits on 443.
     pub async fn https_cidrs(&self, group_id: &str) -> Result<Vec<String>, AwsError> {
-        let out = self
-            .client
-            .describe_security_groups()
-            .group_ids(group_id)
-            .send()
-            .await
-            .map_err(aws_err("DescribeSecurityGroups", &self.region))?;
+        self.https_cidrs_naming(group_id, None).await
+    }
+
+    async fn https_cidrs_naming(&self, group_id: &str, new_ids: Option<&StopSignal>) -> Result<Vec<String>, AwsError> {
+        let out = send_naming(new_ids, || async {
+            self.client
+                .describe_security_groups()
+                .group_ids(group_id)
+                .send()
+                .await
+                .map_err(aws_err("DescribeSecurityGroups", &self.region))
+        })
+        .await?;
         Ok(out
             .security_groups()
             .iter()

@@ -9,6 +9,7 @@ use super::reconcile::{ACTIVE, Clients, fail};
 use super::roles::own_role_names;
 use crate::aws::eks::nodegroup_spec;
 use crate::aws::iam::role_name;
+use crate::aws::waiters::StopSignal;
 use crate::protocol::diagnostics::Diagnostics;
 use crate::resources::error;
 
@@ -19,6 +20,7 @@ pub async fn import(
     clients: &Clients,
     name: &str,
     default_tags: &BTreeMap<String, String>,
+    stop: &StopSignal,
 ) -> Result<ClusterModel, Diagnostics> {
     let read_err = fail("Could not read the cluster to import");
     let region = clients.region.as_str();
@@ -84,7 +86,14 @@ pub async fn import(
     };
     let api_sg = vpc_config.security_group_ids().first().cloned();
     let api_cidrs = match &api_sg {
-        Some(sg) => clients.ec2.https_cidrs(sg).await.map_err(&read_err)?,
+        // Named by EKS, so it exists: a NotFound is EC2 catching up with a
+        // group created just before the import (an apply killed mid-create).
+        Some(sg) => clients
+            .ec2
+            .with_new_ids(stop)
+            .https_cidrs(sg)
+            .await
+            .map_err(&read_err)?,
         None => Vec::new(),
     };
 

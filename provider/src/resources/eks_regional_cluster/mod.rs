@@ -430,7 +430,7 @@ impl Resource for EksRegionalCluster {
         let (region, name) = import_target(&aws, id, "REGION/NAME").await?;
         let clients = Clients::new(&aws, &region).await;
         // Terraform refreshes (ReadResource) right after import: no read here.
-        let model = import::import(&clients, &name, &aws.settings().default_tags).await?;
+        let model = import::import(&clients, &name, &aws.settings().default_tags, &self.aws.stop).await?;
         state_value(&model, &self.value_type)
     }
 }
