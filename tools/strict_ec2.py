@@ -777,10 +777,52 @@ def iam_denies(req):
     return False
 
 
+# ----- idempotency -----------------------------------------------------------------------
+# A create repeated with the same ClientToken (the SDK resends it when the
+# answer was lost) returns the first request's result and makes nothing; the
+# same token with other parameters is IdempotentParameterMismatch:
+# https://docs.aws.amazon.com/ec2/latest/devguide/ec2-api-idempotency.html
+# moto ignores the token and creates a second object (a second NAT gateway on
+# the same address fails Resource.AlreadyAssociated).
+IDEMPOTENT = {}  # (account, region, action, token) -> (other parameters, result)
+
+
+def idempotent_key(req):
+    token = req.p.get("ClientToken")
+    return (req.account, req.region, req.action, token) if token else None
+
+
+def idempotent_replay(req):
+    key = idempotent_key(req)
+    if key is None or key not in IDEMPOTENT:
+        return None
+    params, result = IDEMPOTENT[key]
+    if params != idempotent_params(req):
+        raise Ec2Error("IdempotentParameterMismatch",
+                       f"The client token {key[3]} was used before with other parameters.")
+    return result
+
+
+def idempotent_params(req):
+    return sorted((k, v) for k, v in req.pairs if k != "ClientToken")
+
+
 def process(req, now):
     a = req.action
     if iam_denies(req):
         return req.moto()
+    replay = idempotent_replay(req)
+    if replay is not None:
+        return replay
+    result = process_once(req, now)
+    key = idempotent_key(req)
+    if key is not None and result[0].startswith("2"):
+        IDEMPOTENT[key] = (idempotent_params(req), result)
+    return result
+
+
+def process_once(req, now):
+    a = req.action
     refuse("ec2-lag", lag_refusal(req, now))
     if a == "DescribeAvailabilityZones" and realism.on("zones"):
         answer = req.moto()  # moto decides authorization (IAM enforcement); the zones are ours

@@ -491,6 +491,18 @@ def check_lost_responses(url):
     # exactly the duplicate a lost answer causes against AWS.
     ec2.create_vpc(CidrBlock="10.7.0.0/16")
     assert len(obs.describe_vpcs()["Vpcs"]) == before + 2, "the lost CreateVpc took effect, and so did its resend"
+    # A create that takes a ClientToken is idempotent: the resend of a lost
+    # CreateRouteTable answers the first table, and makes no second one.
+    vpc = obs.describe_vpcs(Filters=[{"Name": "cidr", "Values": ["10.7.0.0/16"]}])["Vpcs"][0]["VpcId"]
+    tables = lambda: len(obs.describe_route_tables(Filters=[{"Name": "vpc-id", "Values": [vpc]}])["RouteTables"])
+    before = tables()
+    post(url, "/moto-fleet/lose-responses", {"service": "ec2", "action": "CreateRouteTable", "count": 1})
+    first = ready(ec2.create_route_table, VpcId=vpc, ClientToken="tok-1")["RouteTable"]["RouteTableId"]
+    assert tables() == before + 1, "the lost create and its resend made one table"
+    again = obs.create_route_table(VpcId=vpc, ClientToken="tok-1")["RouteTable"]["RouteTableId"]
+    assert again == first and tables() == before + 1
+    other = obs.create_vpc(CidrBlock="10.8.0.0/16")["Vpc"]["VpcId"]
+    assert code_of(obs.create_route_table, VpcId=other, ClientToken="tok-1")[0] == "IdempotentParameterMismatch"
 
 
 def check_iam_first(url):

@@ -510,3 +510,85 @@ async fn destroy_names_a_load_balancer_it_must_not_delete() -> Result<()> {
     assert!(failed.says("LoadBalancer"), "{}", failed.output());
     Ok(())
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn lost_create_answers_never_duplicate_or_orphan_an_object() -> Result<()> {
+    let moto = Moto::start()?;
+    // Each of these creates acts in AWS once, and its answer is lost: the SDK
+    // sends it again (a reset connection is retried).
+    let creates = [
+        ("iam", "CreateRole"),
+        ("ec2", "CreateVpc"),
+        ("ec2", "CreateSubnet"),
+        ("ec2", "CreateInternetGateway"),
+        ("ec2", "AllocateAddress"),
+        ("ec2", "CreateNatGateway"),
+        ("ec2", "CreateRouteTable"),
+        ("ec2", "CreateSecurityGroup"),
+        ("eks", "CreateCluster"),
+        ("eks", "CreateAccessEntry"),
+        ("eks", "CreateAddon"),
+        ("eks", "CreateNodegroup"),
+    ];
+    for (service, action) in creates {
+        moto.control(
+            "POST",
+            "/moto-fleet/lose-responses",
+            &json!({"service": service, "action": action, "count": 1}),
+        )?;
+    }
+    let ws = Workspace::new(&moto, &full_stack())?;
+    ws.apply()?;
+    let armed = moto.control(
+        "POST",
+        "/moto-fleet/lose-responses",
+        &json!({"service": "ec2", "action": "CreateVpc", "count": 0}),
+    )?;
+    assert_eq!(armed["armed"], json!({}), "every armed answer was lost: {armed}");
+
+    // Every tagged EC2 object is one the state records: nothing made twice.
+    let state = hub_state(&ws)?;
+    let mut recorded: Vec<String> = Vec::new();
+    for key in ["vpc_id", "internet_gateway_id", "api_security_group_id"] {
+        recorded.extend(state[key].as_str().map(str::to_string));
+    }
+    for key in [
+        "private_subnet_ids",
+        "public_subnet_ids",
+        "eip_allocation_ids",
+        "nat_gateway_ids",
+    ] {
+        for id in state[key].as_array().into_iter().flatten() {
+            recorded.extend(id.as_str().map(str::to_string));
+        }
+    }
+    let ec2 = moto.ec2("us-east-1").await;
+    let mut found = tagged(&ec2).await?;
+    found.sort();
+    recorded.sort();
+    assert_eq!(found, recorded, "tagged in AWS vs recorded in state");
+    let mut roles: Vec<String> = moto
+        .iam()
+        .await
+        .list_roles()
+        .send()
+        .await?
+        .roles()
+        .iter()
+        .map(|r| r.role_name().to_string())
+        .filter(|n| n.starts_with("hub-"))
+        .collect();
+    roles.sort();
+    let mut created: Vec<String> = serde_json::from_value(state["created_iam_role_names"].clone())?;
+    created.sort();
+    assert_eq!(roles, created, "one of each role");
+    let eks = moto.eks("us-east-1").await;
+    let groups = eks.list_nodegroups().cluster_name("hub").send().await?;
+    assert_eq!(groups.nodegroups().len(), 1, "{:?}", groups.nodegroups());
+    assert_eq!(eks.list_clusters().send().await?.clusters(), ["hub"]);
+
+    assert_eq!(ws.plan_exit_code()?.code, 0, "clean after the lost answers");
+    ws.destroy()?;
+    assert!(tagged(&ec2).await?.is_empty(), "left: {:?}", tagged(&ec2).await?);
+    Ok(())
+}
