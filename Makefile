@@ -20,7 +20,7 @@ export TERRAFORM ?= $(CURDIR)/$(VENV)/bin/terraform
 export RUST_LIB_BACKTRACE := 0
 export RUST_BACKTRACE := 0
 
-.PHONY: all build venv demo test test-faults unit e2e lint fmt docs check-docs examples clean bench
+.PHONY: all build venv go-tools demo test test-faults unit e2e lint fmt docs check-docs examples clean bench
 
 all: build
 
@@ -34,6 +34,20 @@ $(VENV)/.installed: tools/requirements.txt tools/terraform
 	sed '1s|.*|#!$(CURDIR)/$(VENV)/bin/python|' tools/terraform > $(VENV)/bin/terraform
 	chmod +x $(VENV)/bin/terraform
 	touch $@
+
+## Terragrunt and OpenTofu, built from their Go modules at exact versions (the
+## newest the Go module proxy serves here), cached under ~/.cache/eksfleet/go-tools.
+TERRAGRUNT_VERSION := v1.1.3
+TOFU_VERSION       := v1.12.6
+go-tools: $(VENV)/bin/terragrunt $(VENV)/bin/tofu
+
+$(VENV)/bin/terragrunt: tools/build_go_tool.sh
+	tools/build_go_tool.sh github.com/gruntwork-io/terragrunt $(TERRAGRUNT_VERSION) . \
+		"-X github.com/gruntwork-io/terragrunt/internal/version.Version=$(TERRAGRUNT_VERSION)" $@
+
+$(VENV)/bin/tofu: tools/build_go_tool.sh
+	tools/build_go_tool.sh github.com/opentofu/opentofu $(TOFU_VERSION) ./cmd/tofu \
+		"-X github.com/opentofu/opentofu/version.dev=no" $@
 
 build:
 	$(CARGO) build --workspace --bins

@@ -5,8 +5,7 @@ include "root" {
 }
 
 include "env" {
-  path   = "${dirname(find_in_parent_folders("root.hcl"))}/environments/_env/{{ kind }}.hcl"
-  expose = true
+  path = "${dirname(find_in_parent_folders("root.hcl"))}/environments/_env/{{ kind }}.hcl"
 }
 
 # Inputs of your own go in extra.hcl next to this file, as `inputs = { … }`.

@@ -480,16 +480,6 @@ async fn bad_input_fails_at_plan_naming_the_attribute_and_creates_nothing() -> R
         ),
         (
             format!(
-                "requester = {{ region = \"{EDGE}\", vpc_id = \"vpc-0123456789abcdef0\" }}\naccepter = {{ vpc_id = \"{hub}\" }}"
-            ),
-            vec![
-                "VPC not found",
-                "requester.vpc_id",
-                "vpc-0123456789abcdef0 does not exist in us-west-2",
-            ],
-        ),
-        (
-            format!(
                 "auto_accept = false\nrequester = {{ region = \"{EDGE}\", vpc_id = \"{edge}\" }}\naccepter = {{ vpc_id = \"{hub}\", allow_remote_vpc_dns_resolution = true }}"
             ),
             vec!["Accepter DNS option needs auto_accept", "fleet_vpc_peering_accepter"],
@@ -528,6 +518,53 @@ async fn bad_input_fails_at_plan_naming_the_attribute_and_creates_nothing() -> R
             "validation created nothing"
         );
     }
+    Ok(())
+}
+
+/// A fresh Terragrunt tree plans its peerings with mocked VPC ids of
+/// clusters not applied yet: the plan warns, and the apply refuses before
+/// requesting anything.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_vpc_that_does_not_exist_warns_at_plan_and_apply_requests_nothing() -> Result<()> {
+    let f = fixture().await?;
+    let hub = &f.hub.vpc_id;
+    let config = format!(
+        "terraform {{\n  required_providers {{\n    fleet = {{ source = \"eksfleet/fleet\" }}\n  }}\n}}\n\
+         provider \"fleet\" {{\n  region = \"{HUB}\"\n}}\n\
+         resource \"fleet_vpc_cross_region_peering\" \"p\" {{\n\
+         requester = {{ region = \"{EDGE}\", vpc_id = \"vpc-00000000000000001\" }}\n\
+         accepter = {{ vpc_id = \"{hub}\" }}\n}}\n"
+    );
+    let ws = Workspace::new(&f.moto, &config)?;
+    let plan = ws.terraform(&["plan", "-no-color"])?.ok()?;
+    for needle in [
+        "Warning: VPC not found",
+        "requester.vpc_id",
+        "vpc-00000000000000001 does not exist in us-west-2",
+        "plan again once it is applied",
+        "1 to add",
+    ] {
+        assert!(plan.says(needle), "{needle:?} in:\n{}", plan.output());
+    }
+    let apply = ws.terraform(&["apply", "-auto-approve", "-no-color"])?;
+    assert_eq!(apply.code, 1, "{}", apply.output());
+    assert!(apply.says("Error: VPC not found"), "{}", apply.output());
+    assert!(apply.says("requester.vpc_id"), "{}", apply.output());
+    for region in [HUB, EDGE] {
+        let peerings = f
+            .moto
+            .ec2(region)
+            .await
+            .describe_vpc_peering_connections()
+            .send()
+            .await?;
+        assert!(
+            peerings.vpc_peering_connections().is_empty(),
+            "{region}: nothing requested: {:?}",
+            peerings.vpc_peering_connections()
+        );
+    }
+    assert!(ws.state_json()?["values"].is_null(), "nothing in state");
     Ok(())
 }
 

@@ -15,8 +15,9 @@ use ipnet::Ipv4Net;
 use self::module::ModuleInterface;
 use self::terragrunt::{EvalError, Unit};
 
-/// The commands dependency mocks may be used for: plans in PR checks, never applies.
-pub const MOCK_COMMANDS: [&str; 2] = ["validate", "plan"];
+/// The commands dependency mocks may be used for: plans in PR checks, `init`
+/// of a fresh tree, `destroy` of units never applied; never applies.
+pub const MOCK_COMMANDS: [&str; 4] = ["init", "validate", "plan", "destroy"];
 
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Problem {
@@ -236,8 +237,8 @@ pub fn run(root: &Path) -> (usize, Vec<Problem>) {
                     .all(|c| MOCK_COMMANDS.contains(&c.as_str()));
             if !commands_ok {
                 problems.push(at(format!(
-                    "dependency {name:?}: mock_outputs_allowed_terraform_commands must be [\"validate\", \"plan\"] \
-                     (mocks must never reach an apply), found {:?}",
+                    "dependency {name:?}: mock_outputs_allowed_terraform_commands may list only \
+                     \"init\", \"validate\", \"plan\" and \"destroy\" (mocks must never reach an apply), found {:?}",
                     dependency.mock_commands
                 )));
             }

@@ -6,7 +6,7 @@ dependency "vpc_peering_requester" {
   mock_outputs = {
     peering_id = "pcx-00000000000000001"
   }
-  mock_outputs_allowed_terraform_commands = ["validate", "plan"]
+  mock_outputs_allowed_terraform_commands = ["init", "validate", "plan", "destroy"]
 }
 
 dependency "gitops_cluster" {
@@ -14,7 +14,7 @@ dependency "gitops_cluster" {
   mock_outputs = {
     private_route_table_ids = ["rtb-00000000000000002"]
   }
-  mock_outputs_allowed_terraform_commands = ["validate", "plan"]
+  mock_outputs_allowed_terraform_commands = ["init", "validate", "plan", "destroy"]
 }
 
 inputs = {

@@ -7,7 +7,7 @@ dependency "edge_cluster" {
     vpc_id                  = "vpc-00000000000000001"
     private_route_table_ids = ["rtb-00000000000000001"]
   }
-  mock_outputs_allowed_terraform_commands = ["validate", "plan"]
+  mock_outputs_allowed_terraform_commands = ["init", "validate", "plan", "destroy"]
 }
 
 dependency "gitops_cluster" {
@@ -15,7 +15,7 @@ dependency "gitops_cluster" {
   mock_outputs = {
     vpc_id = "vpc-00000000000000002"
   }
-  mock_outputs_allowed_terraform_commands = ["validate", "plan"]
+  mock_outputs_allowed_terraform_commands = ["init", "validate", "plan", "destroy"]
 }
 
 inputs = {

@@ -124,6 +124,16 @@ impl Diagnostics {
         });
     }
 
+    /// A warning pointing at an attribute of the configuration.
+    pub fn attribute_warning(&mut self, path: &AttributePath, summary: impl Into<String>, detail: impl Into<String>) {
+        self.0.push(Diagnostic {
+            severity: Severity::Warning,
+            summary: summary.into(),
+            detail: detail.into(),
+            path: (!path.is_root()).then(|| path.clone()),
+        });
+    }
+
     pub fn warning(&mut self, summary: impl Into<String>, detail: impl Into<String>) {
         self.0.push(Diagnostic {
             severity: Severity::Warning,

@@ -169,6 +169,32 @@ async fn still_routed(
     routes.still_routed(tables).await.map(Some)
 }
 
+/// What a VPC that does not exist means to `check_vpcs`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum MissingVpc {
+    /// At plan: perhaps not made yet (a Terragrunt mock of a dependency not
+    /// applied), so a warning; the create refuses it.
+    Warn,
+    /// Before a create: an error, and nothing is requested.
+    Refuse,
+}
+
+impl MissingVpc {
+    fn report(self, diags: &mut Diagnostics, path: &AttributePath, detail: String) {
+        match self {
+            Self::Warn => diags.attribute_warning(
+                path,
+                "VPC not found",
+                format!(
+                    "{detail} If the id is a mock of a dependency not applied yet (Terragrunt), plan again once it \
+                     is applied; apply refuses a VPC that does not exist before requesting anything."
+                ),
+            ),
+            Self::Refuse => diags.attribute_error(path, "VPC not found", detail),
+        }
+    }
+}
+
 impl VpcCrossRegionPeering {
     pub fn new(aws: Arc<AwsHandle>) -> Self {
         let mut resource = Self {
@@ -179,21 +205,24 @@ impl VpcCrossRegionPeering {
         resource
     }
 
-    /// Plan-time lookups: both VPCs exist and their CIDRs don't overlap.
-    /// Returns the primary CIDR of each VPC it could see.
+    /// Both VPCs exist and their CIDRs don't overlap. Returns the primary
+    /// CIDR of each VPC it could see. `missing` says what a VPC that does not
+    /// exist is: at plan, a warning (the id may be a Terragrunt mock of a
+    /// dependency not applied yet); before a create, an error.
     async fn check_vpcs(
         &self,
         aws: &Aws,
         model: &PeeringModel,
+        missing: MissingVpc,
         diags: &mut Diagnostics,
     ) -> Option<(Option<String>, Option<String>)> {
         let sides = Sides::new(aws, model).await.map_err(|d| diags.extend(d)).ok()?;
         let requester_vpc = match sides.requester.find_vpc(&model.requester.vpc_id).await {
             Ok(Some(vpc)) => vpc,
             Ok(None) => {
-                diags.attribute_error(
+                missing.report(
+                    diags,
                     &AttributePath::attr("requester").then("vpc_id"),
-                    "VPC not found",
                     format!(
                         "requester.vpc_id: VPC {} does not exist in {}. Check the id and requester.region.",
                         model.requester.vpc_id, sides.requester.region
@@ -223,9 +252,9 @@ impl VpcCrossRegionPeering {
                 None
             }
             Ok(None) => {
-                diags.attribute_error(
+                missing.report(
+                    diags,
                     &AttributePath::attr("accepter").then("vpc_id"),
-                    "VPC not found",
                     format!(
                         "accepter.vpc_id: VPC {} does not exist in {}. Check the id, accepter.region and, for \
                          another account, accepter.assume_role_arn.",
@@ -263,6 +292,13 @@ impl VpcCrossRegionPeering {
     async fn create_inner(&self, model: &PeeringModel, state: &mut Option<PeeringModel>) -> Result<(), Diagnostics> {
         let aws = configured(&self.aws)?;
         let stop = &self.aws.stop;
+        // The plan only warned about a VPC it could not find: nothing is
+        // requested until both exist.
+        let mut checks = Diagnostics::new();
+        self.check_vpcs(&aws, model, MissingVpc::Refuse, &mut checks).await;
+        if checks.has_errors() {
+            return Err(checks);
+        }
         let sides = Sides::new(&aws, model).await?;
         let deadline = Deadline::after(Timeouts::create(&model.timeouts, TIMEOUTS));
         let fail = |summary: &str, err: &dyn std::fmt::Display| error(summary.to_string(), err);
@@ -722,7 +758,8 @@ impl Resource for VpcCrossRegionPeering {
             let Ok(model) = planned_sides(planned) else {
                 return;
             };
-            if let Some((requester_cidr, accepter_cidr)) = self.check_vpcs(&aws, &model, diags).await {
+            if let Some((requester_cidr, accepter_cidr)) = self.check_vpcs(&aws, &model, MissingVpc::Warn, diags).await
+            {
                 if let Some(cidr) = requester_cidr {
                     planned.set_attr("requester_cidr_block", Value::string(cidr));
                 }
