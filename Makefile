@@ -57,7 +57,7 @@ demo: build venv
 
 ## The moto extension's own check, unit tests of every crate, then the
 ## end-to-end tests (real Terraform + moto).
-test: build venv
+test: build venv go-tools
 	$(VENV)/bin/python tools/test_moto_fleet.py
 	$(VENV)/bin/python tools/test_strict_ec2.py
 	$(VENV)/bin/python tools/test_fault_proxy.py
