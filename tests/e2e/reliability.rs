@@ -485,7 +485,7 @@ async fn destroy_removes_what_kubernetes_left_in_the_vpc() -> Result<()> {
     )?;
     ws.apply()?;
     let left = moto.leftovers("us-east-1", "hub", &["cni-eni", "elb-sg", "guardduty"])?;
-    assert!(!left["cni-eni"].as_array().map_or(true, Vec::is_empty), "{left}");
+    assert!(!left["cni-eni"].as_array().is_none_or(Vec::is_empty), "{left}");
     ws.destroy()?;
     let ec2 = moto.ec2("us-east-1").await;
     assert!(tagged(&ec2).await?.is_empty(), "left: {:?}", tagged(&ec2).await?);

@@ -83,7 +83,7 @@ pub async fn observe(clients: &Clients, state: &ClusterModel) -> Result<Observed
     }
     let parts_gone = found_subnets?.len() != subnets.len()
         || found_tables?.len() != tables.len()
-        || !igw?.is_none_or(|attached| attached == state.internet_gateway_id);
+        || igw?.is_some_and(|attached| attached != state.internet_gateway_id);
     Ok(ObservedNetwork {
         health: if parts_gone {
             NetworkHealth::PartsGone
