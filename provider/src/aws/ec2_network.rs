@@ -887,6 +887,28 @@ mod tests {
         }
     }
 
+    #[tokio::test]
+    async fn only_calls_on_new_ids_are_retried_on_not_found() {
+        use std::sync::atomic::{AtomicU32, Ordering};
+        let stop = StopSignal::default();
+        let calls = AtomicU32::new(0);
+        let once = || async {
+            match calls.fetch_add(1, Ordering::SeqCst) {
+                0 => Err(aws_error("InvalidVpcID.NotFound")),
+                _ => Ok(()),
+            }
+        };
+        assert!(
+            send_naming(None, once).await.is_err(),
+            "an old id that is gone stays gone"
+        );
+        assert_eq!(calls.load(Ordering::SeqCst), 1);
+
+        calls.store(0, Ordering::SeqCst);
+        assert!(send_naming(Some(&stop), once).await.is_ok(), "a new id becomes visible");
+        assert_eq!(calls.load(Ordering::SeqCst), 2);
+    }
+
     #[test]
     fn only_a_missing_allocation_counts_as_released() {
         assert!(is_eip_released(&aws_error("InvalidAllocationID.NotFound")));
