@@ -408,8 +408,19 @@ async fn a_desired_size_set_by_an_autoscaler_is_kept_unless_enforced() -> Result
                 .and_then(|s| s.desired_size()),
         )
     };
-    for _ in 0..100 {
-        if desired().await? == Some(4) {
+    // The out-of-band change is an EKS update of its own: wait until it has
+    // ended (the group ACTIVE again), as the next apply's update must.
+    let active = || async {
+        let ng = eks
+            .describe_nodegroup()
+            .cluster_name("hub")
+            .nodegroup_name("system")
+            .send()
+            .await?;
+        anyhow::Ok(ng.nodegroup().and_then(|n| n.status()).map(|s| s.as_str().to_string()) == Some("ACTIVE".into()))
+    };
+    for _ in 0..300 {
+        if desired().await? == Some(4) && active().await? {
             break;
         }
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
