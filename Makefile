@@ -55,13 +55,17 @@ build:
 demo: build venv
 	$(VENV)/bin/python tools/demo.py --provider "$(PROVIDER_DIR)/terraform-provider-fleet" --version "$(VERSION)"
 
-## The moto extension's own check, unit tests of every crate, then the
-## end-to-end tests (real Terraform + moto).
+## The moto extension's own check, unit tests of every crate, the
+## end-to-end tests (real Terraform + moto), then the end-to-end suites users
+## run under OpenTofu too (the provider from registry.opentofu.org's mirror).
 test: build venv go-tools
 	$(VENV)/bin/python tools/test_moto_fleet.py
 	$(VENV)/bin/python tools/test_strict_ec2.py
 	$(VENV)/bin/python tools/test_fault_proxy.py
 	$(CARGO) test --workspace --no-fail-fast
+	@echo "== the same peering, cluster, bad-input and Terragrunt suites under OpenTofu $(TOFU_VERSION)"
+	FLEET_ENGINE=tofu $(CARGO) test --workspace --no-fail-fast \
+		--test peering --test cluster --test bad_input --test terragrunt
 
 ## Long fault runs (ten regions in parallel under throttling), then a bounded
 ## fuzz of the value decoder: FUZZ_CASES cases per property (make test runs 2,000).

@@ -153,6 +153,8 @@ pub fn remove_region(options: &Options, region: &str, env: Option<&str>) -> Resu
             region: region.to_string(),
         });
     }
+    let folder = Path::new("environments").join(&env).join("regions").join(region);
+    refuse_region_with_local_state(&root, &folder, &env, region)?;
     let new_text = edit::remove_region(&path, &text, &env, region)?;
     let new_manifest = Manifest::parse(&path, &new_text)?;
     let templates = Templates::load(options.templates.as_deref())?;
@@ -240,6 +242,42 @@ pub fn check(base: &Path, templates: Option<&Path>) -> Result<i32> {
 }
 
 /// The tree's root, the manifest's path and text, and the parsed manifest.
+/// Removing a region's units while their state still holds resources would
+/// leave those resources running with nothing left to destroy them (and
+/// the hub's routes to a VPC that is gone). The local backend's state files
+/// (root.hcl: `.terraform-state/<unit>/terraform.tfstate`) say whether that
+/// is so; S3 state is the user's to check.
+fn refuse_region_with_local_state(root: &Path, folder: &Path, env: &str, region: &str) -> Result<()> {
+    let states = root.join(".terraform-state").join(folder);
+    let Ok(entries) = std::fs::read_dir(&states) else {
+        return Ok(());
+    };
+    let mut units: Vec<String> = entries
+        .filter_map(|entry| entry.ok())
+        .filter(|entry| state_has_resources(&entry.path().join("terraform.tfstate")))
+        .map(|entry| entry.file_name().to_string_lossy().into_owned())
+        .collect();
+    if units.is_empty() {
+        return Ok(());
+    }
+    units.sort();
+    Err(Error::RegionNotDestroyed {
+        env: env.to_string(),
+        region: region.to_string(),
+        units: units.join(", "),
+        folder: folder.display().to_string(),
+    })
+}
+
+fn state_has_resources(state: &Path) -> bool {
+    std::fs::read_to_string(state)
+        .ok()
+        .and_then(|text| serde_json::from_str::<serde_json::Value>(&text).ok())
+        .and_then(|state| state.get("resources").and_then(|r| r.as_array()).map(|r| !r.is_empty()))
+        // A state file that cannot be read is not known to be empty.
+        .unwrap_or(state.exists())
+}
+
 fn open(base: &Path) -> Result<(PathBuf, PathBuf, String, Manifest)> {
     let root = manifest::find(base)?;
     let path = root.join(manifest::FILE_NAME);

@@ -51,6 +51,16 @@ pub enum Error {
     )]
     RegionIsHub { env: String, region: String },
 
+    #[error(
+        "region {region} of environment {env:?} still has resources in its state ({units}); destroy them first with `terragrunt run --all --working-dir {folder} destroy`, then run `eksgen remove-region {region}` again"
+    )]
+    RegionNotDestroyed {
+        env: String,
+        region: String,
+        units: String,
+        folder: String,
+    },
+
     #[error("region {region} is not in environment {env:?}; `eksgen list` shows the regions")]
     RegionNotFound { env: String, region: String },
 

@@ -1,14 +1,11 @@
-//! eksgen end to end: trees from `init` + `new-region` pass `eksgen check`,
-//! their units apply against moto with real Terraform in dependency order and
-//! destroy clean; the tree is only ever changed where a command says, hand
-//! edits are never lost, and every bad input is refused with one line and an
-//! untouched tree.
+//! eksgen end to end: trees from `init` + `new-region` pass `eksgen check`;
+//! the tree is only ever changed where a command says, hand edits are never
+//! lost, and every bad input is refused with one line and an untouched tree.
+//! What real Terragrunt does with the trees: tests/e2e/terragrunt.rs.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use anyhow::Result;
-use eksfleet_tests::terragrunt::apply_tree;
 use eksfleet_tests::*;
 
 /// Every file of the tree, by relative path.
@@ -60,110 +57,6 @@ fn new_tree(regions: &[&str]) -> tempfile::TempDir {
         run_ok(dir.path(), &["new-region", region]);
     }
     dir
-}
-
-#[tokio::test(flavor = "multi_thread")]
-async fn init_and_two_regions_make_a_tree_whose_units_apply_and_destroy_clean() -> Result<()> {
-    let tree = new_tree(&["us-west-2", "eu-west-1"]);
-    let root = tree.path();
-    let check = run_ok(root, &["check"]);
-    assert!(check.stdout.contains("7 units pass every check"), "{}", check.stdout);
-    // A user input of one unit reaches its module: eu-west-1 runs an older Kubernetes.
-    std::fs::write(
-        root.join("environments/dev/regions/eu-west-1/edge-cluster/extra.hcl"),
-        "inputs = {\n  kubernetes_version = \"1.33\"\n}\n",
-    )?;
-    run_ok(root, &["check"]);
-
-    let moto = Moto::start()?;
-    let applied = apply_tree(&moto, root)?;
-    let order: Vec<String> = applied.units.iter().map(|u| u.unit.display().to_string()).collect();
-    let position = |unit: &str| order.iter().position(|u| u == unit).unwrap();
-    for region in ["us-west-2", "eu-west-1"] {
-        let unit = |kind: &str| format!("environments/dev/regions/{region}/{kind}");
-        assert!(position("environments/dev/shared/gitops-cluster") < position(&unit("vpc-peering-requester")));
-        assert!(position(&unit("edge-cluster")) < position(&unit("vpc-peering-requester")));
-        assert!(position(&unit("vpc-peering-requester")) < position(&unit("vpc-peering-accepter")));
-    }
-
-    let hub = moto.ec2("us-east-1").await;
-    let hub_vpc = applied.unit("environments/dev/shared/gitops-cluster").unwrap().outputs["vpc_id"].clone();
-    for (region, cidr) in [("us-west-2", "10.1.0.0/16"), ("eu-west-1", "10.2.0.0/16")] {
-        let accepter = applied
-            .unit(&format!("environments/dev/regions/{region}/vpc-peering-accepter"))
-            .unwrap();
-        let id = accepter.outputs["peering_id"].as_str().unwrap().to_string();
-        let peering = find_peering(&hub, &id)
-            .await?
-            .expect("the peering exists in the hub region");
-        assert_eq!(peering_status(&peering), "active", "{region}");
-        assert_eq!(peering.accepter_vpc_info().and_then(|i| i.vpc_id()), hub_vpc.as_str());
-        assert_eq!(
-            tables_routing(&hub, hub_vpc.as_str().unwrap(), cidr, &id).await?.len(),
-            3,
-            "hub routes to {region}"
-        );
-        let edge = moto.ec2(region).await;
-        let edge_vpc = peering
-            .requester_vpc_info()
-            .and_then(|i| i.vpc_id())
-            .unwrap()
-            .to_string();
-        assert_eq!(
-            tables_routing(&edge, &edge_vpc, "10.0.0.0/16", &id).await?.len(),
-            3,
-            "{region} routes to the hub"
-        );
-    }
-    let eu = moto
-        .eks("eu-west-1")
-        .await
-        .describe_cluster()
-        .name("dev-eu-west-1")
-        .send()
-        .await?;
-    assert_eq!(
-        eu.cluster().and_then(|c| c.version()),
-        Some("1.33"),
-        "extra.hcl input applied"
-    );
-    let west = moto
-        .eks("us-west-2")
-        .await
-        .describe_cluster()
-        .name("dev-us-west-2")
-        .send()
-        .await?;
-    assert_eq!(west.cluster().and_then(|c| c.version()), Some("1.34"));
-
-    for (unit, plan) in applied.plans()? {
-        assert_eq!(
-            plan.code,
-            0,
-            "{} does not re-plan clean:\n{}",
-            unit.display(),
-            plan.output()
-        );
-    }
-    applied.destroy()?;
-    for region in ["us-east-1", "us-west-2", "eu-west-1"] {
-        let ec2 = moto.ec2(region).await;
-        assert!(live_peerings(&ec2).await?.is_empty(), "{region}: peerings left");
-        let vpcs = ec2.describe_vpcs().send().await?;
-        assert!(
-            vpcs.vpcs().iter().all(|v| v.is_default() == Some(true)),
-            "{region}: VPCs left"
-        );
-        let clusters = moto.eks(region).await.list_clusters().send().await?;
-        assert!(clusters.clusters().is_empty(), "{region}: clusters left");
-    }
-    let roles = moto.iam().await.list_roles().send().await?;
-    assert!(
-        roles.roles().iter().all(|r| !r.role_name().starts_with("dev-")),
-        "roles left: {:?}",
-        roles.roles()
-    );
-    Ok(())
 }
 
 #[test]
@@ -326,27 +219,41 @@ fn check_finds_drift_bad_inputs_missing_units_and_overlapping_peers() {
     );
 }
 
+/// Terragrunt passes map inputs as `TF_VAR_*` JSON that Terraform parses as
+/// HCL, escaping `${` but not `%{`; no manifest value can carry either (or
+/// `"`, `\\`), because nothing AWS or Kubernetes accepts contains them.
+/// `"`, `\`), because nothing AWS or Kubernetes accepts contains them.
 #[test]
-fn hcl_breaking_values_in_the_manifest_reach_the_units_literally() {
+fn values_terraform_would_evaluate_are_refused_naming_the_key() {
     let tree = new_tree(&["us-west-2"]);
     let root = tree.path();
     let manifest = root.join("eksgen.toml");
-    let hostile = r#"a "quoted" ${var.x} %{ if true }y%{ endif } back\slash"#;
-    let text = std::fs::read_to_string(&manifest).unwrap().replace(
-        "[environments.dev.regions.us-west-2]\n",
-        &format!(
-            "[environments.dev.regions.us-west-2]\ntags = {{ Team = {} }}\n",
-            toml_string(hostile)
-        ),
-    );
-    std::fs::write(&manifest, text).unwrap();
-    run_ok(root, &["render"]);
-    run_ok(root, &["check"]);
-    let unit =
-        eksgen::check::terragrunt::Unit::load(&root.join("environments/dev/regions/us-west-2/edge-cluster")).unwrap();
-    let inputs = unit.inputs_with_mocks().unwrap();
-    let team = inputs["tags"].as_object().and_then(|tags| tags.get("Team"));
-    assert_eq!(team, Some(&hcl::Value::from(hostile)));
+    let good = std::fs::read_to_string(&manifest).unwrap();
+    for hostile in [
+        r#"a "quoted" value"#,
+        "${var.x}",
+        "%{ if true }y%{ endif }",
+        r"back\slash",
+    ] {
+        let text = good.replace(
+            "[environments.dev.regions.us-west-2]\n",
+            &format!(
+                "[environments.dev.regions.us-west-2]\ntags = {{ Team = {} }}\n",
+                toml_string(hostile)
+            ),
+        );
+        std::fs::write(&manifest, &text).unwrap();
+        let before = snapshot(root);
+        let run = eksgen(root, &["render"]).unwrap();
+        assert_eq!(run.code, 2, "{hostile}: {}", run.output());
+        assert!(
+            run.stderr.contains("environments.dev.regions.us-west-2.tags.Team: ")
+                && run.stderr.contains("is not allowed in an AWS tag"),
+            "{hostile}: {}",
+            run.stderr
+        );
+        assert_eq!(snapshot(root), before, "nothing written");
+    }
 }
 
 fn toml_string(text: &str) -> String {

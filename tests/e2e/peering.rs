@@ -651,7 +651,8 @@ async fn provider_schema_lists_both_resources_with_described_attributes() -> Res
     )?;
     let run = ws.terraform(&["providers", "schema", "-json"])?.ok()?;
     let schema: serde_json::Value = serde_json::from_str(&run.stdout)?;
-    let provider = &schema["provider_schemas"]["registry.terraform.io/eksfleet/fleet"];
+    let address = format!("{}/eksfleet/fleet", ws.engine().registry_host());
+    let provider = &schema["provider_schemas"][&address];
     for name in [
         "region",
         "profile",

@@ -1,166 +1,323 @@
-//! A tree eksgen writes, run by the real Terragrunt (v1.1.3, built from its
-//! Go module by `make go-tools`) with real Terraform, against the strict
-//! stand-in: a fresh tree plans, applies, re-plans clean and destroys.
+//! Trees `eksgen` writes, run by the real Terragrunt with the run's engine
+//! (Terraform, or OpenTofu with `FLEET_ENGINE=tofu`) against the strict
+//! stand-in: what users do with them, from a fresh tree to a removed region.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::collections::BTreeMap;
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result};
+use eksfleet_tests::terragrunt::TerragruntTree;
 use eksfleet_tests::*;
 
-fn terragrunt_bin() -> PathBuf {
-    project_root().join(".venv/bin/terragrunt")
+const HUB: &str = "environments/dev/shared/gitops-cluster";
+
+fn unit(region: &str, kind: &str) -> String {
+    format!("environments/dev/regions/{region}/{kind}")
 }
 
-/// The provider's version, as the modules' `~> 0.1` constraint sees it.
-fn provider_version() -> Result<String> {
-    let manifest = std::fs::read_to_string(project_root().join("Cargo.toml"))?;
-    manifest
-        .lines()
-        .find_map(|l| l.strip_prefix("version = \""))
-        .and_then(|rest| rest.strip_suffix('"'))
-        .map(str::to_string)
-        .context("no version in Cargo.toml")
+fn edit_manifest(tree: &TerragruntTree, from: &str, to: &str) -> Result<()> {
+    let path = tree.root().join("eksgen.toml");
+    let text = std::fs::read_to_string(&path)?;
+    assert!(text.contains(from), "{from:?} not in the manifest:\n{text}");
+    std::fs::write(&path, text.replacen(from, to, 1))?;
+    Ok(())
 }
 
-/// A filesystem mirror holding the built provider, and a CLI configuration
-/// that installs `eksfleet/fleet` from it (as `make install` will). Terraform's
-/// `dev_overrides` alone fails the `init` Terragrunt runs in a unit applied
-/// before ("could not connect to registry.terraform.io").
-fn provider_mirror(dir: &Path) -> Result<PathBuf> {
-    let version = provider_version()?;
-    let platform = dir.join(format!(
-        "mirror/registry.terraform.io/eksfleet/fleet/{version}/linux_amd64"
-    ));
-    std::fs::create_dir_all(&platform)?;
-    let built = provider_dir().join("terraform-provider-fleet");
-    if !built.exists() {
-        bail!("{} is missing: build it first (make test does)", built.display());
+/// The peering of `region`'s edge with the hub is active, and each side's
+/// three private route tables route the other's CIDR through it.
+async fn assert_peered(moto: &Moto, tree: &TerragruntTree, region: &str, cidr: &str) -> Result<()> {
+    let peering_id = tree.outputs(&unit(region, "vpc-peering-accepter"))?["peering_id"]
+        .as_str()
+        .context("peering_id output")?
+        .to_string();
+    let hub = moto.ec2("us-east-1").await;
+    let peering = find_peering(&hub, &peering_id)
+        .await?
+        .context("the peering exists in the hub region")?;
+    assert_eq!(peering_status(&peering), "active", "{region}");
+    let hub_vpc = tree.outputs(HUB)?["vpc_id"].as_str().context("hub vpc_id")?.to_string();
+    assert_eq!(
+        peering.accepter_vpc_info().and_then(|i| i.vpc_id()),
+        Some(hub_vpc.as_str())
+    );
+    assert_eq!(
+        tables_routing(&hub, &hub_vpc, cidr, &peering_id).await?.len(),
+        3,
+        "hub routes to {region}"
+    );
+    let edge_vpc = peering
+        .requester_vpc_info()
+        .and_then(|i| i.vpc_id())
+        .context("requester VPC")?
+        .to_string();
+    assert_eq!(
+        tables_routing(&moto.ec2(region).await, &edge_vpc, "10.0.0.0/16", &peering_id)
+            .await?
+            .len(),
+        3,
+        "{region} routes to the hub"
+    );
+    Ok(())
+}
+
+/// No VPC but the default ones, no cluster, no peering, no role of the
+/// regions' clusters.
+async fn assert_nothing_left(moto: &Moto, regions: &[&str]) -> Result<()> {
+    let cluster_of = |region: &str| match region {
+        "us-east-1" => "dev-hub".to_string(),
+        edge => format!("dev-{edge}"),
+    };
+    for region in regions {
+        let ec2 = moto.ec2(region).await;
+        assert!(live_peerings(&ec2).await?.is_empty(), "{region}: peerings left");
+        let vpcs = ec2.describe_vpcs().send().await?;
+        assert!(
+            vpcs.vpcs().iter().all(|v| v.is_default() == Some(true)),
+            "{region}: VPCs left: {:?}",
+            vpcs.vpcs()
+        );
+        let clusters = moto.eks(region).await.list_clusters().send().await?;
+        assert!(clusters.clusters().is_empty(), "{region}: clusters left");
     }
-    std::os::unix::fs::symlink(&built, platform.join(format!("terraform-provider-fleet_v{version}")))?;
-    let config = dir.join("terraformrc");
-    std::fs::write(
-        &config,
-        format!(
-            "provider_installation {{\n  filesystem_mirror {{\n    path    = \"{}\"\n    include = \
-             [\"registry.terraform.io/eksfleet/fleet\"]\n  }}\n  direct {{\n    exclude = \
-             [\"registry.terraform.io/eksfleet/fleet\"]\n  }}\n}}\n",
-            dir.join("mirror").display()
-        ),
-    )?;
-    Ok(config)
+    let roles = moto.iam().await.list_roles().send().await?;
+    assert!(
+        roles.roles().iter().all(|r| !regions
+            .iter()
+            .any(|region| r.role_name().starts_with(&cluster_of(region)))),
+        "roles left: {:?}",
+        roles.roles()
+    );
+    Ok(())
 }
 
-struct Tree {
-    dir: tempfile::TempDir,
-    cli_config: PathBuf,
-    moto_url: String,
-}
-
-impl Tree {
-    /// `eksgen init` (hub in us-east-1) and `new-region` for each edge.
-    fn new(moto: &Moto, edges: &[&str]) -> Result<Self> {
-        let dir = tempfile::tempdir()?;
-        let modules = project_root().join("modules").display().to_string();
-        let init = eksgen(
-            dir.path(),
-            &[
-                "init",
-                "--env",
-                "dev",
-                "--hub-region",
-                "us-east-1",
-                "--modules-source",
-                &modules,
-            ],
-        )?;
-        if init.code != 0 {
-            bail!("eksgen init:\n{}", init.output());
-        }
-        for edge in edges {
-            let run = eksgen(dir.path(), &["new-region", edge])?;
-            if run.code != 0 {
-                bail!("eksgen new-region {edge}:\n{}", run.output());
-            }
-        }
-        let cli_config = provider_mirror(dir.path())?;
-        Ok(Self {
-            dir,
-            cli_config,
-            moto_url: moto.url(),
+/// What each unit's state holds (resources and outputs), to tell which
+/// units an apply changed. Terraform may rewrite a state whose content is the
+/// same (its check results come in any order), so the serial does not tell.
+fn states(tree: &TerragruntTree, units: &[String]) -> Result<BTreeMap<String, serde_json::Value>> {
+    units
+        .iter()
+        .map(|u| {
+            let text = std::fs::read_to_string(tree.state_file(u)).with_context(|| u.clone())?;
+            let state: serde_json::Value = serde_json::from_str(&text)?;
+            Ok((u.clone(), serde_json::json!([state["resources"], state["outputs"]])))
         })
-    }
+        .collect()
+}
 
-    /// `terragrunt run --all COMMAND [-- TERRAFORM_ARGS]` at the tree's root.
-    fn run_all(&self, command: &str, terraform_args: &[&str]) -> Result<Run> {
-        if !terragrunt_bin().exists() {
-            bail!(
-                "{} is missing: `make go-tools` builds it (make test does)",
-                terragrunt_bin().display()
-            );
-        }
-        let mut args = vec!["run", "--all", command, "--non-interactive", "--no-color"];
-        if !terraform_args.is_empty() {
-            args.push("--");
-            args.extend(terraform_args);
-        }
-        let output = Command::new(terragrunt_bin())
-            .args(&args)
-            .current_dir(self.dir.path())
-            .env("TG_TF_PATH", terraform_bin())
-            .env("TF_CLI_CONFIG_FILE", &self.cli_config)
-            .env("TF_IN_AUTOMATION", "1")
-            .env("CHECKPOINT_DISABLE", "1")
-            .env("AWS_ENDPOINT_URL", &self.moto_url)
-            .env("AWS_ACCESS_KEY_ID", "AKIAEKSFLEETTESTS")
-            .env("AWS_SECRET_ACCESS_KEY", "secret")
-            .env("AWS_REGION", "us-east-1")
-            .env_remove("AWS_PROFILE")
-            .stdin(Stdio::null())
-            .output()
-            .with_context(|| format!("running {}", terragrunt_bin().display()))?;
-        Ok(Run {
-            code: output.status.code().unwrap_or(-1),
-            stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-        })
-    }
+/// The units whose state differs between two snapshots.
+fn changed(before: &BTreeMap<String, serde_json::Value>, after: &BTreeMap<String, serde_json::Value>) -> Vec<String> {
+    before
+        .iter()
+        .filter(|(unit, state)| after.get(*unit) != Some(state))
+        .map(|(unit, _)| unit.clone())
+        .collect()
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn a_fresh_tree_plans_applies_replans_clean_and_destroys_under_real_terragrunt() -> Result<()> {
+async fn a_fresh_tree_plans_applies_with_parallel_accepters_replans_clean_and_destroys() -> Result<()> {
     let moto = Moto::start()?;
-    let tree = Tree::new(&moto, &["us-west-2"])?;
-    let units = 4; // the hub, the edge, its peering's requester and accepter
+    let tree = TerragruntTree::init(&moto, &[], &["us-west-2", "eu-west-1"])?;
+    // What the manifest says reaches AWS exactly, whatever AWS allows in it.
+    let team = "Plattform: a+b=c/d@e_f.g-h ü";
+    edit_manifest(
+        &tree,
+        "[environments.dev.regions.us-west-2]\n",
+        &format!("[environments.dev.regions.us-west-2]\ntags = {{ Team = {team:?} }}\n"),
+    )?;
+    tree.eksgen(&["render"])?.ok()?;
+    // A user input of one unit reaches its module: eu-west-1 runs an older Kubernetes.
+    std::fs::write(
+        tree.root().join(unit("eu-west-1", "edge-cluster")).join("extra.hcl"),
+        "inputs = {\n  kubernetes_version = \"1.33\"\n}\n",
+    )?;
+    tree.eksgen(&["check"])?.ok()?;
 
     // Nothing exists: the peerings plan on mocked VPC ids, with a warning.
     let plan = tree.run_all("plan", &[])?;
     assert_eq!(plan.code, 0, "a fresh tree plans:\n{}", plan.output());
     assert!(plan.says("VPC not found"), "{}", plan.output());
-    assert!(plan.says(&format!("Succeeded    {units}")), "{}", plan.output());
+    assert!(plan.says("Succeeded    7"), "{}", plan.output());
 
+    // Both accepters write the hub's route tables at once.
     let apply = tree.run_all("apply", &[])?;
     assert_eq!(apply.code, 0, "{}", apply.output());
-    let ec2 = moto.ec2("us-west-2").await;
-    let peerings = live_peerings(&ec2).await?;
-    assert_eq!(peerings.len(), 1, "{peerings:?}");
-    assert_eq!(peering_status(&peerings[0]), "active");
+    assert_peered(&moto, &tree, "us-west-2", "10.1.0.0/16").await?;
+    assert_peered(&moto, &tree, "eu-west-1", "10.2.0.0/16").await?;
+    let version_in = |region: &'static str| {
+        let eks = &moto;
+        async move {
+            let cluster = eks
+                .eks(region)
+                .await
+                .describe_cluster()
+                .name(format!("dev-{region}"))
+                .send()
+                .await?;
+            anyhow::Ok(cluster.cluster().cloned().context("cluster")?)
+        }
+    };
+    assert_eq!(
+        version_in("eu-west-1").await?.version(),
+        Some("1.33"),
+        "extra.hcl applied"
+    );
+    let west = version_in("us-west-2").await?;
+    assert_eq!(west.version(), Some("1.34"));
+    assert_eq!(west.tags().and_then(|t| t.get("Team")).map(String::as_str), Some(team));
 
     let replan = tree.run_all("plan", &["-detailed-exitcode"])?;
     assert_eq!(replan.code, 0, "every unit re-plans clean:\n{}", replan.output());
 
     let destroy = tree.run_all("destroy", &[])?;
     assert_eq!(destroy.code, 0, "{}", destroy.output());
-    for region in ["us-east-1", "us-west-2"] {
-        let vpcs = moto.ec2(region).await.describe_vpcs().send().await?;
-        assert!(
-            vpcs.vpcs().iter().all(|v| v.is_default() == Some(true)),
-            "{region}: a VPC is left: {:?}",
-            vpcs.vpcs()
-        );
-        let clusters = moto.eks(region).await.list_clusters().send().await?;
-        assert!(clusters.clusters().is_empty(), "{region}: {:?}", clusters.clusters());
+    assert_nothing_left(&moto, &["us-east-1", "us-west-2", "eu-west-1"]).await
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_new_region_applies_only_its_own_units_and_a_removed_region_is_destroyed_alone() -> Result<()> {
+    let moto = Moto::start()?;
+    let tree = TerragruntTree::init(&moto, &[], &["us-west-2"])?;
+    tree.run_all("apply", &[])?.ok()?;
+    let first = tree.units()?;
+    let before = states(&tree, &first)?;
+
+    tree.eksgen(&["new-region", "eu-west-1"])?.ok()?;
+    let apply = tree.run_all("apply", &[])?;
+    assert_eq!(apply.code, 0, "{}", apply.output());
+    let after = states(&tree, &first)?;
+    assert!(
+        changed(&before, &after).is_empty(),
+        "changed: {:?}",
+        changed(&before, &after)
+    );
+    assert_peered(&moto, &tree, "eu-west-1", "10.2.0.0/16").await?;
+    assert_peered(&moto, &tree, "us-west-2", "10.1.0.0/16").await?;
+
+    // Removing a region whose units still hold resources would strand them.
+    let manifest = std::fs::read_to_string(tree.root().join("eksgen.toml"))?;
+    let refused = tree.eksgen(&["remove-region", "eu-west-1"])?;
+    assert_eq!(refused.code, 2, "{}", refused.output());
+    assert!(
+        refused.says("terragrunt run --all --working-dir environments/dev/regions/eu-west-1 destroy"),
+        "{}",
+        refused.output()
+    );
+    assert_eq!(std::fs::read_to_string(tree.root().join("eksgen.toml"))?, manifest);
+
+    // The region's folder holds all its units, the accepter of the hub side
+    // too; the hub, a dependency outside the folder, is not destroyed.
+    let destroy = tree.run_all_in("environments/dev/regions/eu-west-1", "destroy", &[])?;
+    assert_eq!(destroy.code, 0, "{}", destroy.output());
+    tree.eksgen(&["remove-region", "eu-west-1"])?.ok()?;
+    assert_eq!(tree.units()?, first);
+    let after = states(&tree, &first)?;
+    assert!(
+        changed(&before, &after).is_empty(),
+        "the other units are untouched: {:?}",
+        changed(&before, &after)
+    );
+    assert_nothing_left(&moto, &["eu-west-1"]).await?;
+    let hub = moto.ec2("us-east-1").await;
+    let hub_vpc = tree.outputs(HUB)?["vpc_id"].as_str().context("hub vpc_id")?.to_string();
+    let tables = hub
+        .describe_route_tables()
+        .filters(
+            aws_sdk_ec2::types::Filter::builder()
+                .name("vpc-id")
+                .values(&hub_vpc)
+                .build(),
+        )
+        .send()
+        .await?;
+    let routes_to_removed: Vec<_> = tables
+        .route_tables()
+        .iter()
+        .flat_map(|t| t.routes())
+        .filter(|r| r.destination_cidr_block() == Some("10.2.0.0/16"))
+        .collect();
+    assert!(
+        routes_to_removed.is_empty(),
+        "hub routes to the removed region: {routes_to_removed:?}"
+    );
+    assert_peered(&moto, &tree, "us-west-2", "10.1.0.0/16").await?;
+    let replan = tree.run_all("plan", &["-detailed-exitcode"])?;
+    assert_eq!(replan.code, 0, "{}", replan.output());
+
+    tree.run_all("destroy", &[])?.ok()?;
+    assert_nothing_left(&moto, &["us-east-1", "us-west-2"]).await
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_first_apply_that_fails_in_one_region_is_destroyed_completely() -> Result<()> {
+    let moto = Moto::start()?;
+    let tree = TerragruntTree::init(&moto, &[], &["us-west-2", "eu-west-1"])?;
+    moto.fail_next(serde_json::json!({
+        "kind": "cluster-create",
+        "name": "dev-eu-west-1",
+        "message": "denied for the test"
+    }))?;
+    let apply = tree.run_all("apply", &[])?;
+    assert_ne!(apply.code, 0, "{}", apply.output());
+    assert!(apply.says("denied for the test"), "{}", apply.output());
+    // The failed edge's peering was never requested; the others were made.
+    assert!(!tree.state_file(&unit("eu-west-1", "vpc-peering-requester")).exists());
+    assert_peered(&moto, &tree, "us-west-2", "10.1.0.0/16").await?;
+
+    // The never-applied units destroy on their mocks, so nothing is skipped.
+    let destroy = tree.run_all("destroy", &[])?;
+    assert_eq!(destroy.code, 0, "{}", destroy.output());
+    assert_nothing_left(&moto, &["us-east-1", "us-west-2", "eu-west-1"]).await
+}
+
+/// `eksgen check` reads the tree without Terragrunt; what it reads must be
+/// what Terragrunt reads: the units, their dependencies, and their inputs
+/// (with the mocks a fresh tree plans on, and `extra.hcl`).
+#[test]
+fn what_eksgen_check_reads_is_what_terragrunt_reads() -> Result<()> {
+    let moto = Moto::start()?;
+    let tree = TerragruntTree::init(&moto, &[], &["us-west-2", "eu-west-1"])?;
+    std::fs::write(
+        tree.root().join(unit("eu-west-1", "edge-cluster")).join("extra.hcl"),
+        "inputs = {\n  kubernetes_version = \"1.33\"\n  tags = { Extra = \"yes\" }\n}\n",
+    )?;
+    let root = tree.root();
+    let (read, problems) = eksgen::check::Tree::load(&root);
+    assert!(problems.is_empty(), "{problems:#?}");
+
+    let found = tree.terragrunt(&["find", "--json", "--dependencies"])?.ok()?;
+    let found: Vec<serde_json::Value> = serde_json::from_str(&found.stdout)?;
+    let terragrunt_graph: BTreeMap<String, Vec<String>> = found
+        .iter()
+        .map(|unit| {
+            let mut dependencies: Vec<String> = unit["dependencies"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|d| d.as_str().map(str::to_string))
+                .collect();
+            dependencies.sort();
+            (unit["path"].as_str().unwrap_or_default().to_string(), dependencies)
+        })
+        .collect();
+    let relative = |path: &std::path::Path| path.strip_prefix(&read.root).unwrap_or(path).display().to_string();
+    let eksgen_graph: BTreeMap<String, Vec<String>> = read
+        .units
+        .iter()
+        .map(|(dir, unit)| {
+            let mut dependencies: Vec<String> = unit.dependencies.iter().map(|d| relative(&d.config_path)).collect();
+            dependencies.sort();
+            (relative(dir), dependencies)
+        })
+        .collect();
+    assert_eq!(eksgen_graph, terragrunt_graph);
+
+    for (dir, unit) in &read.units {
+        let rendered = tree
+            .terragrunt(&["render", "--json", "--working-dir", &relative(dir)])?
+            .ok()?;
+        let rendered: serde_json::Value = serde_json::from_str(&rendered.stdout)
+            .with_context(|| format!("{}: render --json:\n{}", relative(dir), rendered.stdout))?;
+        let inputs = serde_json::to_value(unit.inputs_with_mocks()?)?;
+        assert_eq!(inputs, rendered["inputs"], "{}: inputs", relative(dir));
     }
-    assert!(live_peerings(&ec2).await?.is_empty(), "the peering is gone");
     Ok(())
 }

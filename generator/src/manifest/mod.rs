@@ -543,6 +543,12 @@ fn check_settings(settings: &Settings) -> std::result::Result<(), (String, Strin
                     "tag values must be at most 256 characters".into(),
                 ));
             }
+            if let Some(bad) = key.chars().chain(value.chars()).find(|c| !is_tag_char(*c)) {
+                return Err((
+                    format!(".tags.{key}"),
+                    format!("{bad:?} is not allowed in an AWS tag: use letters, digits, spaces and _ . : / = + - @"),
+                ));
+            }
         }
     }
     if let Some(groups) = &settings.node_groups {
@@ -592,7 +598,73 @@ fn check_settings(settings: &Settings) -> std::result::Result<(), (String, Strin
             if max == Some(0) {
                 return Err((format!("{key}.max_size"), "must be at least 1".into()));
             }
+            for instance_type in group.instance_types.iter().flatten() {
+                let valid = instance_type.split_once('.').is_some_and(|(family, size)| {
+                    let part = |p: &str| {
+                        !p.is_empty()
+                            && p.chars()
+                                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+                    };
+                    part(family) && part(size)
+                });
+                if !valid {
+                    return Err((
+                        format!("{key}.instance_types"),
+                        format!("{instance_type:?} is not an EC2 instance type; write it like \"m7i.large\""),
+                    ));
+                }
+            }
+            for (label, value) in group.labels.iter().flatten() {
+                if let Err(why) = check_label(label, value) {
+                    return Err((format!("{key}.labels.{label}"), why));
+                }
+            }
         }
+    }
+    Ok(())
+}
+
+/// What AWS allows in tag keys and values: "letters, numbers, and spaces
+/// representable in UTF-8, and the following characters: + - = . _ : / @"
+/// (https://docs.aws.amazon.com/tag-editor/latest/userguide/tagging.html).
+/// Nothing else reaches a unit, so no value can carry `"`, `\`, `${` or
+/// `%{` into the `TF_VAR_*` Terragrunt passes (it escapes `${` there, not `%{`).
+fn is_tag_char(c: char) -> bool {
+    c.is_alphanumeric() || c == ' ' || "+-=._:/@".contains(c)
+}
+
+/// A Kubernetes label: an optional DNS-subdomain prefix and `/`, a name of at
+/// most 63 characters, and a value of at most 63; names and values are
+/// alphanumerics with `-`, `_`, `.` inside
+/// (https://kubernetes.io/docs/concepts/overview/working-with-objects/labels/#syntax-and-character-set).
+fn check_label(key: &str, value: &str) -> std::result::Result<(), String> {
+    fn segment(text: &str, may_be_empty: bool) -> bool {
+        if text.is_empty() {
+            return may_be_empty;
+        }
+        text.len() <= 63
+            && text.starts_with(|c: char| c.is_ascii_alphanumeric())
+            && text.ends_with(|c: char| c.is_ascii_alphanumeric())
+            && text.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
+    }
+    let (prefix, name) = key.rsplit_once('/').unwrap_or(("", key));
+    let prefix_valid = prefix.is_empty()
+        || (prefix.len() <= 253
+            && prefix.split('.').all(|part| {
+                !part.is_empty()
+                    && part
+                        .chars()
+                        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+                    && !part.starts_with('-')
+                    && !part.ends_with('-')
+            }));
+    if !prefix_valid || !segment(name, false) {
+        return Err("is not a Kubernetes label key: an optional DNS prefix and '/', then 1 to 63 letters, digits, '-', '_' or '.', beginning and ending alphanumeric".into());
+    }
+    if !segment(value, true) {
+        return Err(format!(
+            "{value:?} is not a Kubernetes label value: at most 63 letters, digits, '-', '_' or '.', beginning and ending alphanumeric"
+        ));
     }
     Ok(())
 }
@@ -707,5 +779,41 @@ kubernetes_version = "1.32"
             let err = parse(&MINIMAL.replace(from, to)).unwrap_err().to_string();
             assert!(err.contains(key), "{from} → {to}: {err}");
         }
+    }
+
+    #[test]
+    fn values_aws_or_kubernetes_would_refuse_are_refused_naming_the_key() {
+        let group = "[environments.dev.node_groups.system]\ninstance_types = [\"m7i.large\"]\n";
+        for (tags_or_group, key) in [
+            (r#"tags = { Team = "a ${var.x}" }"#, "environments.dev.tags.Team"),
+            (
+                r#"tags = { Team = "%{ if true }y%{ endif }" }"#,
+                "environments.dev.tags.Team",
+            ),
+            (r#"tags = { Team = "say \"hi\"" }"#, "environments.dev.tags.Team"),
+            (r#"tags = { Team = "back\\slash" }"#, "environments.dev.tags.Team"),
+            (
+                &group.replace("m7i.large", "m7i large"),
+                "environments.dev.node_groups.system.instance_types",
+            ),
+            (
+                &format!("{group}labels = {{ tier = \"${{x}}\" }}\n"),
+                "environments.dev.node_groups.system.labels.tier",
+            ),
+            (
+                &format!("{group}labels = {{ \"-bad\" = \"x\" }}\n"),
+                "environments.dev.node_groups.system.labels.-bad",
+            ),
+        ] {
+            let text = MINIMAL.replace("tags = { Team = \"platform\" }", tags_or_group);
+            let err = parse(&text).unwrap_err().to_string();
+            assert!(err.contains(key), "{tags_or_group}: {err}");
+        }
+        let text = MINIMAL.replace(
+            "tags = { Team = \"platform\" }",
+            "tags = { Team = \"Plattform: a+b=c/d@e_f.g-h ü\" }\n[environments.dev.node_groups.system]\n\
+             instance_types = [\"m7i.large\", \"u-6tb1.metal\"]\nlabels = { \"eksfleet.io/tier\" = \"sys_1.a-b\", empty = \"\" }\n",
+        );
+        parse(&text).expect("what AWS and Kubernetes accept is kept");
     }
 }

@@ -1,12 +1,16 @@
 # The hub side of the edge-to-hub peering, in the hub region: acceptance (a
 # no-op when the request was auto-accepted), the hub's routes and DNS option.
 {% include "_env/source.hcl" %}
+# Mocks serve the commands a never-applied dependency meets (never apply).
+# A dependency whose first apply failed part-way has some outputs but not
+# all: "shallow" fills in the missing ones, so `run --all destroy` reaches it.
 dependency "vpc_peering_requester" {
   config_path = "../vpc-peering-requester"
   mock_outputs = {
     peering_id = "pcx-00000000000000001"
   }
   mock_outputs_allowed_terraform_commands = ["init", "validate", "plan", "destroy"]
+  mock_outputs_merge_strategy_with_state  = "shallow"
 }
 
 dependency "gitops_cluster" {
@@ -15,6 +19,7 @@ dependency "gitops_cluster" {
     private_route_table_ids = ["rtb-00000000000000002"]
   }
   mock_outputs_allowed_terraform_commands = ["init", "validate", "plan", "destroy"]
+  mock_outputs_merge_strategy_with_state  = "shallow"
 }
 
 inputs = {

@@ -1,6 +1,9 @@
 # The edge side of the edge-to-hub peering: the request and the edge's routes.
 # Same-account peerings are accepted at once; vpc-peering-accepter does the hub side.
 {% include "_env/source.hcl" %}
+# Mocks serve the commands a never-applied dependency meets (never apply).
+# A dependency whose first apply failed part-way has some outputs but not
+# all: "shallow" fills in the missing ones, so `run --all destroy` reaches it.
 dependency "edge_cluster" {
   config_path = "../edge-cluster"
   mock_outputs = {
@@ -8,6 +11,7 @@ dependency "edge_cluster" {
     private_route_table_ids = ["rtb-00000000000000001"]
   }
   mock_outputs_allowed_terraform_commands = ["init", "validate", "plan", "destroy"]
+  mock_outputs_merge_strategy_with_state  = "shallow"
 }
 
 dependency "gitops_cluster" {
@@ -16,6 +20,7 @@ dependency "gitops_cluster" {
     vpc_id = "vpc-00000000000000002"
   }
   mock_outputs_allowed_terraform_commands = ["init", "validate", "plan", "destroy"]
+  mock_outputs_merge_strategy_with_state  = "shallow"
 }
 
 inputs = {
