@@ -51,6 +51,12 @@ EKS error shapes) are switched by MOTO_FLEET_REALISM; see realism.py and the
 GET /moto-fleet/realism, POST /moto-fleet/realism/reset, POST
 /moto-fleet/fail-next, POST /moto-fleet/lose-responses, POST
 /moto-fleet/leftovers (EC2, by tools/strict_ec2.py when present).
+
+TLS (`--tls-port P --tls-cert-out FILE`): the same backends also on HTTPS at
+port P, with a self-signed certificate for 127.0.0.1 written to FILE for
+clients to trust (SSL_CERT_FILE). Terragrunt's S3 bootstrap gives the state
+bucket a policy that denies requests without TLS (`aws:SecureTransport`),
+as AWS then does; moto enforces that policy too, so S3 state needs HTTPS.
 """
 import argparse
 import io
@@ -66,7 +72,7 @@ from functools import cached_property
 from http import HTTPStatus
 from urllib.parse import parse_qs, unquote
 
-from werkzeug.serving import run_simple
+from werkzeug.serving import make_server, run_simple
 
 from moto import settings as moto_settings
 from moto.core.authorization import ActionAuthenticatorMixin
@@ -1688,11 +1694,54 @@ def reply(start_response, result):
     return [body]
 
 
+# ----- S3 bucket policies: the aws:SecureTransport condition ---------------------
+# moto evaluates bucket policies "without conditions", so a statement that
+# denies requests without TLS denies every request. AWS applies it only to
+# requests that came without TLS: aws:SecureTransport "is a Boolean value
+# that represents whether the request was sent using TLS"
+# (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html#condition-keys-securetransport).
+# Terragrunt's S3 bootstrap writes exactly such a statement (EnforcedTLS).
+# Statements with other condition keys keep moto's behaviour.
+
+REQUEST = threading.local()  # .secure: whether the current request came over TLS
+
+
+def statement_applies(statement):
+    for operator, conditions in (statement.get("Condition") or {}).items():
+        for key, expected in conditions.items():
+            if operator == "Bool" and key.lower() == "aws:securetransport":
+                values = expected if isinstance(expected, list) else [expected]
+                secure = str(bool(getattr(REQUEST, "secure", False))).lower()
+                if secure not in [str(v).lower() for v in values]:
+                    return False
+    return True
+
+
+def install_secure_transport_condition():
+    from moto.iam.access_control import IAMPolicy, PermissionResult
+    from moto.s3.models import FakeBucket
+
+    def get_permission(self, action, resource):
+        if self.policy is None:
+            return PermissionResult.NEUTRAL
+        policy = json.loads(self.policy.decode())
+        statements = policy.get("Statement", [])
+        statements = [statements] if isinstance(statements, dict) else statements
+        policy["Statement"] = [st for st in statements if statement_applies(st)]
+        return IAMPolicy(json.dumps(policy)).is_action_permitted(action, resource)
+
+    FakeBucket.get_permission = get_permission
+
+
+install_secure_transport_condition()
+
+
 class FleetMiddleware:
     def __init__(self, app):
         self.app = app
 
     def __call__(self, environ, start_response):
+        REQUEST.secure = environ.get("wsgi.url_scheme") == "https"
         path = environ.get("PATH_INFO", "")
         if path.startswith("/moto-fleet/"):
             return self.control(environ, start_response, path)
@@ -1796,6 +1845,36 @@ def ec2_backend(call):
     return ec2_backends[call.account][call.region]
 
 
+def self_signed_certificate(cert_path):
+    """A key and a one-day certificate for 127.0.0.1/localhost; the PEM
+    certificate at cert_path, the key next to it. Returns both paths."""
+    import datetime
+    import ipaddress
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "moto-fleet loopback")])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name)
+            .public_key(key.public_key()).serial_number(x509.random_serial_number())
+            .not_valid_before(now - datetime.timedelta(minutes=5))
+            .not_valid_after(now + datetime.timedelta(days=1))
+            .add_extension(x509.SubjectAlternativeName(
+                [x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), critical=False)
+            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+            .sign(key, hashes.SHA256()))
+    key_path = cert_path + ".key"
+    with open(key_path, "wb") as f:
+        f.write(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                  serialization.NoEncryption()))
+    with open(cert_path, "wb") as f:
+        f.write(cert.public_bytes(serialization.Encoding.PEM))
+    return cert_path, key_path
+
+
 def main(argv=None):
     # Same options and start-up as moto.server.main, with our middleware in front.
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
@@ -1804,7 +1883,11 @@ def main(argv=None):
     parser.add_argument("-s", "--ssl", action="store_true")
     parser.add_argument("-c", "--ssl-cert")
     parser.add_argument("-k", "--ssl-key")
+    parser.add_argument("--tls-port", type=int, help="also serve HTTPS on this port")
+    parser.add_argument("--tls-cert-out", help="where to write the HTTPS listener's certificate (PEM)")
     args = parser.parse_args(argv)
+    if args.tls_port and not args.tls_cert_out:
+        parser.error("--tls-port needs --tls-cert-out")
     os.environ.setdefault("MOTO_PORT", str(args.port))  # moto builds some URLs from it
     try:
         signal.signal(signal.SIGINT, lambda *_: sys.exit(0))
@@ -1814,6 +1897,11 @@ def main(argv=None):
     moto_app = DomainDispatcherApplication(create_backend_app)
     moto_app.debug = True
     ssl = (args.ssl_cert, args.ssl_key) if args.ssl_cert and args.ssl_key else ("adhoc" if args.ssl else None)
+    if args.tls_port:
+        cert, key = self_signed_certificate(args.tls_cert_out)
+        tls = make_server(args.host, args.tls_port, FleetMiddleware(moto_app), threaded=True,
+                          ssl_context=(cert, key), request_handler=MotoRequestHandler)
+        threading.Thread(target=tls.serve_forever, daemon=True).start()
     run_simple(args.host, args.port, FleetMiddleware(moto_app), threaded=True,
                ssl_context=ssl, request_handler=MotoRequestHandler)
 

@@ -28,7 +28,7 @@ VIEW = "arn:aws:eks::aws:cluster-access-policy/AmazonEKSViewPolicy"
 ADMIN = "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy"
 
 
-def start(delay=None, realism="none", scale=None):
+def start(delay=None, realism="none", scale=None, tls_cert=None):
     """A moto_fleet on a free port. The checks written before the realism
     switches assume moto's instant settling: they run with realism "none"."""
     with socket.socket() as s:
@@ -40,7 +40,8 @@ def start(delay=None, realism="none", scale=None):
         env["MOTO_FLEET_DELAY_SECONDS"] = str(delay)
     if scale is not None:
         env["MOTO_FLEET_TIME_SCALE"] = str(scale)
-    proc = subprocess.Popen([sys.executable, str(HERE / "moto_fleet.py"), "-H", "127.0.0.1", "-p", str(port)],
+    tls = ["--tls-port", str(port + 1), "--tls-cert-out", tls_cert] if tls_cert else []
+    proc = subprocess.Popen([sys.executable, str(HERE / "moto_fleet.py"), "-H", "127.0.0.1", "-p", str(port)] + tls,
                             env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"
     for _ in range(300):
@@ -915,6 +916,41 @@ def check_realism():
             except subprocess.TimeoutExpired:
                 proc.kill()
 
+def check_secure_transport():
+    """A bucket policy denying requests without TLS (aws:SecureTransport
+    false) denies plain HTTP and lets HTTPS through, as AWS does; moto alone
+    denies both. The HTTPS listener shares the HTTP one's backends."""
+    import tempfile
+    with tempfile.TemporaryDirectory() as tmp:
+        cert = os.path.join(tmp, "cert.pem")
+        proc, url = start(tls_cert=cert)
+        try:
+            port = int(url.rsplit(":", 1)[1])
+            https = f"https://127.0.0.1:{port + 1}"
+            for _ in range(100):
+                if os.path.exists(cert):
+                    break
+                time.sleep(0.1)
+            plain = client(url, "s3", "us-east-1")
+            secure = boto3.client("s3", endpoint_url=https, region_name="us-east-1", verify=cert,
+                                  aws_access_key_id="AKIAIOSFODNN7EXAMPLE", aws_secret_access_key="secret")
+            plain.create_bucket(Bucket="tls-only")
+            plain.put_object(Bucket="tls-only", Key="k", Body=b"v")
+            plain.put_bucket_policy(Bucket="tls-only", Policy=json.dumps({
+                "Version": "2012-10-17", "Statement": [
+                    {"Sid": "EnforcedTLS", "Effect": "Deny", "Principal": "*", "Action": "s3:*",
+                     "Resource": ["arn:aws:s3:::tls-only", "arn:aws:s3:::tls-only/*"],
+                     "Condition": {"Bool": {"aws:SecureTransport": "false"}}}]}))
+            try:
+                plain.get_object(Bucket="tls-only", Key="k")
+                raise AssertionError("a request without TLS passed the EnforcedTLS policy")
+            except ClientError as err:
+                assert err.response["ResponseMetadata"]["HTTPStatusCode"] == 403, err.response
+            assert secure.get_object(Bucket="tls-only", Key="k")["Body"].read() == b"v"
+        finally:
+            stop(proc)
+
+
 def main():
     # The realism checks mostly wait on compressed AWS durations: run them
     # alongside the checks of moto's instant-settling behaviour.
@@ -944,6 +980,7 @@ def main():
     finally:
         stop(proc)
     check_iam_authorization()
+    check_secure_transport()
     check_ec2_hook()
     realism_thread.join()
     if realism_failed:

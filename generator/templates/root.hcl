@@ -3,6 +3,10 @@ locals {
   region = read_terragrunt_config(find_in_parent_folders("region.hcl"))
 }
 
+# Before 1.0, Terragrunt passed `${` in map inputs to the engine unescaped and
+# had no `run --all`; this tree is tested with 1.1.3.
+terragrunt_version_constraint = ">= 1.0"
+
 {% if state -%}
 # State in S3, one key per unit, locked with S3-native lock files.
 # Create the bucket once with `terragrunt run --all --backend-bootstrap plan`.
@@ -18,6 +22,10 @@ remote_state {
     region       = {{ state.region | hcl }}
     encrypt      = true
     use_lockfile = true
+{%- if state.use_path_style %}
+    # [state] use_path_style: an S3-compatible store without bucket host names.
+    use_path_style = true
+{%- endif %}
   }
 }
 {%- else -%}

@@ -321,3 +321,69 @@ fn what_eksgen_check_reads_is_what_terragrunt_reads() -> Result<()> {
     }
     Ok(())
 }
+
+/// The keys in a bucket, listed over moto's HTTPS listener (the bucket's
+/// policy denies requests without TLS).
+fn bucket_keys(moto: &Moto, bucket: &str) -> Result<Vec<String>> {
+    let tls = moto.tls.as_ref().context("moto was started without TLS")?;
+    let script = r#"
+import boto3, sys
+s3 = boto3.client("s3", endpoint_url=sys.argv[1], verify=sys.argv[2], region_name="us-east-1",
+                  aws_access_key_id="AKIAEKSFLEETOBSERVER1", aws_secret_access_key="x")
+for page in s3.get_paginator("list_objects_v2").paginate(Bucket=sys.argv[3]):
+    for item in page.get("Contents", []):
+        print(item["Key"])
+"#;
+    let output = std::process::Command::new(project_root().join(".venv/bin/python"))
+        .args(["-c", script, &tls.url, &tls.ca_bundle.display().to_string(), bucket])
+        .output()?;
+    anyhow::ensure!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    Ok(String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .map(str::to_string)
+        .collect())
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_tree_with_s3_state_bootstraps_its_bucket_applies_with_lock_files_and_destroys() -> Result<()> {
+    let moto = Moto::start_with_tls()?;
+    let tree = TerragruntTree::init(
+        &moto,
+        &["--state-bucket", "fleet-state", "--state-region", "us-east-1"],
+        &["us-west-2"],
+    )?;
+    // moto has no per-bucket host names on loopback.
+    edit_manifest(
+        &tree,
+        "region = \"us-east-1\"\n\n",
+        "region = \"us-east-1\"\nuse_path_style = true\n\n",
+    )?;
+    tree.eksgen(&["render"])?.ok()?;
+    let root_hcl = std::fs::read_to_string(tree.root().join("root.hcl"))?;
+    assert!(
+        root_hcl.contains("use_lockfile = true") && root_hcl.contains("use_path_style = true"),
+        "{root_hcl}"
+    );
+
+    // Terragrunt 1.x creates no bucket unless asked.
+    let unbootstrapped = tree.run_all("plan", &[])?;
+    assert_ne!(unbootstrapped.code, 0, "{}", unbootstrapped.output());
+    let plan = tree.terragrunt(&["run", "--all", "--backend-bootstrap", "plan"])?;
+    assert_eq!(plan.code, 0, "{}", plan.output());
+
+    let apply = tree.run_all("apply", &[])?;
+    assert_eq!(apply.code, 0, "{}", apply.output());
+    assert_peered(&moto, &tree, "us-west-2", "10.1.0.0/16").await?;
+    let mut expected: Vec<String> = tree.units()?.iter().map(|u| format!("{u}/terraform.tfstate")).collect();
+    expected.sort();
+    let mut keys = bucket_keys(&moto, "fleet-state")?;
+    keys.sort();
+    assert_eq!(keys, expected, "one state per unit, no lock file left behind");
+    assert!(!tree.root().join(".terraform-state").exists(), "no local state");
+    let replan = tree.run_all("plan", &["-detailed-exitcode"])?;
+    assert_eq!(replan.code, 0, "{}", replan.output());
+
+    let destroy = tree.run_all("destroy", &[])?;
+    assert_eq!(destroy.code, 0, "{}", destroy.output());
+    assert_nothing_left(&moto, &["us-east-1", "us-west-2"]).await
+}

@@ -138,6 +138,16 @@ pub struct Moto {
     pub port: u16,
     /// Keys the test's own SDK clients use (see `use_keys`).
     keys: (String, String),
+    /// The HTTPS listener, when started with `start_with_tls`.
+    pub tls: Option<Tls>,
+}
+
+/// moto's HTTPS listener: the same backends, a self-signed certificate.
+pub struct Tls {
+    pub url: String,
+    /// The certificate to trust (PEM), e.g. as `AWS_CA_BUNDLE`.
+    pub ca_bundle: PathBuf,
+    _dir: tempfile::TempDir,
 }
 
 impl Moto {
@@ -148,12 +158,38 @@ impl Moto {
     /// moto with extra environment, e.g. `INITIAL_NO_AUTH_ACTION_COUNT` to
     /// enforce IAM policies after the first N requests.
     pub fn start_with_env(env: &[(&str, &str)]) -> Result<Self> {
+        Self::spawn(env, None)
+    }
+
+    /// moto also on HTTPS, which S3 state needs: Terragrunt's bucket
+    /// bootstrap denies requests without TLS in the bucket policy.
+    pub fn start_with_tls() -> Result<Self> {
+        let dir = tempfile::tempdir()?;
+        let tls = Tls {
+            url: format!("https://127.0.0.1:{}", free_port()?),
+            ca_bundle: dir.path().join("moto.pem"),
+            _dir: dir,
+        };
+        Self::spawn(&[], Some(tls))
+    }
+
+    fn spawn(env: &[(&str, &str)], tls: Option<Tls>) -> Result<Self> {
         let port = free_port()?;
+        let tls_args: Vec<String> = match &tls {
+            Some(tls) => vec![
+                "--tls-port".into(),
+                tls.url.rsplit(':').next().unwrap_or_default().into(),
+                "--tls-cert-out".into(),
+                tls.ca_bundle.display().to_string(),
+            ],
+            None => Vec::new(),
+        };
         // moto plus the project's extension for the EKS operations moto lacks.
         let launcher = project_root().join("tools").join("moto_fleet.py");
         let child = Command::new(venv_bin("python"))
             .arg(&launcher)
             .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+            .args(&tls_args)
             .env("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")
             .env("MOTO_FLEET_REALISM", REALISM)
             .env("MOTO_FLEET_TIME_SCALE", TIME_SCALE)
@@ -166,10 +202,12 @@ impl Moto {
             child,
             port,
             keys: (OBSERVER_KEY.to_string(), SECRET_KEY.to_string()),
+            tls,
         };
         let deadline = Instant::now() + Duration::from_secs(60);
         while Instant::now() < deadline {
-            if moto.get("/moto-api/").is_ok() {
+            let tls_ready = moto.tls.as_ref().is_none_or(|tls| tls.ca_bundle.exists());
+            if tls_ready && moto.get("/moto-api/").is_ok() {
                 return Ok(moto);
             }
             std::thread::sleep(Duration::from_millis(100));

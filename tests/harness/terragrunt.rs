@@ -20,6 +20,8 @@ pub struct TerragruntTree {
     engine: Engine,
     cli_config: PathBuf,
     moto_url: String,
+    /// S3 over moto's HTTPS listener: (endpoint, certificate to trust).
+    s3_tls: Option<(String, PathBuf)>,
 }
 
 impl TerragruntTree {
@@ -53,6 +55,7 @@ impl TerragruntTree {
             engine,
             cli_config,
             moto_url: moto.url(),
+            s3_tls: moto.tls.as_ref().map(|tls| (tls.url.clone(), tls.ca_bundle.clone())),
         };
         for edge in edges {
             tree.eksgen(&["new-region", edge])?.ok()?;
@@ -149,12 +152,23 @@ impl TerragruntTree {
                 terragrunt_bin().display()
             );
         }
-        let output = Command::new(terragrunt_bin())
+        let mut command = Command::new(terragrunt_bin());
+        if let Some((url, ca_bundle)) = &self.s3_tls {
+            command.env("AWS_ENDPOINT_URL_S3", url).env("AWS_CA_BUNDLE", ca_bundle);
+        }
+        let output = command
             // Terragrunt's own flags first: whatever follows `--` goes to the engine.
             .args(["--non-interactive", "--no-color"])
             .args(args)
             .current_dir(self.root())
             .env("TG_TF_PATH", self.engine.binary())
+            // Under OpenTofu, Terragrunt points TF_PLUGIN_CACHE_DIR at a cache
+            // shared by every run of the user (~/.cache/terragrunt/providers),
+            // which links to the mirror's copy. The tests' mirrors are
+            // temporary, so each tree gets a cache of its own: one shared
+            // cache would keep links to mirrors already deleted, and OpenTofu
+            // 1.12.6 then panics in `init` (providercache.LinkFromOtherCache).
+            .env("TG_PROVIDER_CACHE_DIR", self.dir.path().join("provider-cache"))
             .env("TF_CLI_CONFIG_FILE", &self.cli_config)
             .env("TF_IN_AUTOMATION", "1")
             .env("CHECKPOINT_DISABLE", "1")

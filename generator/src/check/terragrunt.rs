@@ -427,7 +427,8 @@ impl Unit {
                         block.identifier(),
                         "locals" | "terraform" | "dependency" | "generate" | "remote_state"
                     ) => {}
-                hcl::Structure::Attribute(attr) if attr.key() == "inputs" => {}
+                hcl::Structure::Attribute(attr) if matches!(attr.key(), "inputs" | "terragrunt_version_constraint") => {
+                }
                 other => {
                     return Err(fail(
                         &config,
@@ -457,6 +458,15 @@ impl Unit {
         for structure in body.iter() {
             match structure {
                 hcl::Structure::Attribute(attr) if attr.key() == "inputs" => inputs = Some(attr.expr().clone()),
+                hcl::Structure::Attribute(attr) if attr.key() == "terragrunt_version_constraint" => {
+                    let constraint = evaluate(&file, attr.key(), attr.expr(), &ctx)?;
+                    if constraint.as_str().is_none_or(|c| c.trim().is_empty()) {
+                        return Err(fail(
+                            &file,
+                            "terragrunt_version_constraint is not a version constraint string",
+                        ));
+                    }
+                }
                 hcl::Structure::Block(block) => match block.identifier() {
                     "locals" | "include" => {}
                     "terraform" => {

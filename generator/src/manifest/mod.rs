@@ -48,6 +48,11 @@ fn default_prefix_length() -> u8 {
 pub struct StateBackend {
     pub bucket: String,
     pub region: String,
+    /// Path-style bucket addressing, for S3-compatible stores (MinIO,
+    /// LocalStack, a local moto) whose endpoint (`AWS_ENDPOINT_URL_S3`) has
+    /// no per-bucket host names. AWS itself needs none.
+    #[serde(default)]
+    pub use_path_style: bool,
 }
 
 /// The settings a region inherits from its environment. Serde's `flatten`
