@@ -371,6 +371,47 @@ async fn replacing_a_node_group_creates_the_new_one_before_deleting_the_old() ->
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn an_update_that_meets_another_update_in_progress_waits_for_it_to_end() -> Result<()> {
+    let moto = Moto::start()?;
+    let config = |labels: &str| {
+        cluster(&format!(
+            "  node_groups = {{ system = {{ min_size = 1, max_size = 5, desired_size = 2, labels = {{ {labels} }} }} }}"
+        ))
+    };
+    let ws = Workspace::new(&moto, &config("tier = \"a\""))?;
+    ws.apply()?;
+    // Someone else's EKS update (an autoscaler's) is still in progress when
+    // the next apply updates the same node group; EKS refuses the second.
+    let eks = moto.eks("us-east-1").await;
+    eks.update_nodegroup_config()
+        .cluster_name("hub")
+        .nodegroup_name("system")
+        .scaling_config(
+            aws_sdk_eks::types::NodegroupScalingConfig::builder()
+                .min_size(1)
+                .max_size(5)
+                .desired_size(3)
+                .build(),
+        )
+        .send()
+        .await?;
+    ws.write("main.tf", &config("tier = \"b\""))?;
+    let apply = ws.terraform(&["apply", "-auto-approve", "-no-color"])?;
+    assert_eq!(apply.code, 0, "{}", apply.output());
+    let group = eks
+        .describe_nodegroup()
+        .cluster_name("hub")
+        .nodegroup_name("system")
+        .send()
+        .await?;
+    let labels = group.nodegroup().and_then(|g| g.labels()).cloned().unwrap_or_default();
+    assert_eq!(labels.get("tier").map(String::as_str), Some("b"), "{labels:?}");
+    assert_eq!(ws.plan_exit_code()?.code, 0);
+    ws.destroy()?;
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn a_desired_size_set_by_an_autoscaler_is_kept_unless_enforced() -> Result<()> {
     let moto = Moto::start()?;
     let config = |extra: &str| {

@@ -1010,6 +1010,24 @@ pub fn is_in_progress(err: &AwsError) -> bool {
     err.code == "ResourceInUseException" && err.message.to_ascii_lowercase().contains("in progress")
 }
 
+/// Starts an EKS update once no other update of the same object is in
+/// progress: EKS refuses a second one (`ResourceInUseException`), and the
+/// first may be anyone's (an autoscaler, the console, another apply). It
+/// waits at most the update's budget.
+pub async fn start_update_when_free<F, Fut>(
+    what: &str,
+    budget: Duration,
+    stop: &StopSignal,
+    start: F,
+) -> Result<String, AwsError>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<String, AwsError>>,
+{
+    let waiting = format!("waiting for an update in progress on {what} to end");
+    retry_while(&waiting, budget, stop, is_in_progress, start).await
+}
+
 /// DescribeCluster's other way of saying NotFound.
 pub fn is_no_cluster_found(err: &AwsError) -> bool {
     err.code == "ClientException" && err.message.contains("No cluster found for name")

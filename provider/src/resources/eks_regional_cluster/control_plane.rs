@@ -11,7 +11,7 @@ use super::model::ClusterModel;
 use super::node_groups;
 use super::reconcile::{Clients, Run, fail, wait_fail};
 use super::schema::DEFAULT_VERSION;
-use crate::aws::eks::ClusterSpec;
+use crate::aws::eks::{ClusterSpec, start_update_when_free};
 use crate::aws::waiters::{IAM_PROPAGATION, retry_while};
 use crate::protocol::diagnostics::Diagnostics;
 use crate::resources::error;
@@ -180,12 +180,13 @@ async fn ensure_endpoint_access(run: &Run<'_>, state: &mut ClusterModel) -> Resu
         let (private, public, cidrs) = wanted;
         let cidrs: Vec<String> = cidrs.into_iter().collect();
         let summary = "Could not update the cluster endpoint";
-        let update = run
-            .clients
-            .eks
-            .update_cluster_endpoint(run.name(), private, public, &cidrs)
-            .await
-            .map_err(fail(summary))?;
+        let update = start_update_when_free("the cluster", run.budgets.of("cluster_update"), run.stop, || {
+            run.clients
+                .eks
+                .update_cluster_endpoint(run.name(), private, public, &cidrs)
+        })
+        .await
+        .map_err(fail(summary))?;
         await_update(run, &update, summary).await?;
         refresh_facts(run, state).await?;
     }
@@ -200,12 +201,11 @@ async fn ensure_logging(run: &Run<'_>, state: &mut ClusterModel) -> Result<(), D
     if wanted != state.enabled_log_types.clone().unwrap_or_default() {
         let enabled: Vec<String> = wanted.into_iter().collect();
         let summary = "Could not update cluster logging";
-        let update = run
-            .clients
-            .eks
-            .update_cluster_logging(run.name(), &enabled)
-            .await
-            .map_err(fail(summary))?;
+        let update = start_update_when_free("the cluster", run.budgets.of("cluster_update"), run.stop, || {
+            run.clients.eks.update_cluster_logging(run.name(), &enabled)
+        })
+        .await
+        .map_err(fail(summary))?;
         await_update(run, &update, summary).await?;
         refresh_facts(run, state).await?;
     }

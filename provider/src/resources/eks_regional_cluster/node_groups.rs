@@ -12,7 +12,7 @@ use futures::future::join_all;
 use super::model::{ClusterModel, NodeGroupModel};
 use super::reconcile::{Clients, Run, fail, wait_fail};
 use crate::aws::AwsError;
-use crate::aws::eks::nodegroup_spec;
+use crate::aws::eks::{nodegroup_spec, start_update_when_free};
 use crate::protocol::diagnostics::Diagnostics;
 
 /// EKS's name of the group with `key`: the key until it was replaced.
@@ -272,10 +272,12 @@ async fn update_config(
         return Ok(());
     }
     let summary = "Could not update a node group";
-    let update = eks
-        .update_nodegroup_config(run.name(), &before, &after)
-        .await
-        .map_err(fail(summary))?;
+    let budget = run.budgets.of("node_group_update");
+    let update = start_update_when_free(&format!("node group {name}"), budget, run.stop, || {
+        eks.update_nodegroup_config(run.name(), &before, &after)
+    })
+    .await
+    .map_err(fail(summary))?;
     eks.wait_for_update(
         run.name(),
         &update,
@@ -311,12 +313,12 @@ pub async fn upgrade_lagging(run: &Run<'_>, state: &mut ClusterModel, version: &
         };
         if group.version() != Some(version) {
             let summary = "Could not upgrade a node group";
-            let update = run
-                .clients
-                .eks
-                .update_nodegroup_version(run.name(), &name, version)
-                .await
-                .map_err(fail(summary))?;
+            let budget = run.budgets.of("node_group_update");
+            let update = start_update_when_free(&format!("node group {name}"), budget, run.stop, || {
+                run.clients.eks.update_nodegroup_version(run.name(), &name, version)
+            })
+            .await
+            .map_err(fail(summary))?;
             run.clients
                 .eks
                 .wait_for_update(
