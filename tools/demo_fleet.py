@@ -61,16 +61,17 @@ def terragrunt(tree, env, log, command, *terraform_args):
         proc = subprocess.Popen(cmd, cwd=tree, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                                 stderr=subprocess.STDOUT, text=True, start_new_session=True)
         try:
-            summary = False
+            summary = None  # the run summary block: ends at a blank line; errors follow it
             for line in proc.stdout:
                 out.write(line)
                 if line.startswith("❯❯ Run Summary"):
                     summary = True
                     units = int(re.search(r"(\d+) units?", line)[1])
+                if summary and not line.strip():
+                    summary = False
                 if summary:
-                    if line.strip():
-                        print(f"  {line.rstrip()}")
-                elif done := UNIT_DONE.search(line):
+                    print(f"  {line.rstrip()}", flush=True)
+                elif summary is None and (done := UNIT_DONE.search(line)):
                     print(f"  {elapsed()}  {done['unit']}: {done['what']}", flush=True)
             proc.wait()
         finally:
@@ -155,12 +156,13 @@ def demo(work, provider, version, eksgen):
         run(eksgen, "-C", tree, "new-region", edge)
     print(run(eksgen, "-C", tree, "list"), end="")
 
+    cli_config = mirror_provider(provider, version, work)
+
     banner("Starting moto (every AWS region on one loopback port)")
     moto, url = start_moto()
     try:
         print(f"  {url}")
-        env = dict(aws_env(url, HUB), TG_TF_PATH=TERRAFORM,
-                   TF_CLI_CONFIG_FILE=str(mirror_provider(provider, version, work)))
+        env = dict(aws_env(url, HUB), TG_TF_PATH=TERRAFORM, TF_CLI_CONFIG_FILE=str(cli_config))
         print(f"  Terragrunt's output: {log}")
 
         banner(f"Apply [{elapsed()}]")
@@ -188,7 +190,7 @@ def main():
     if not TERRAGRUNT.exists():
         sys.exit(f"{TERRAGRUNT} is missing: `make go-tools` builds it")
     # A plain `kill` unwinds like Ctrl-C: Terragrunt killed, moto stopped.
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
 
     work = Path(tempfile.mkdtemp(prefix="eksfleet-demo-"))
     try:
@@ -198,7 +200,8 @@ def main():
         if log.exists():
             print(f"\n--- last lines of {log}")
             print("".join(log.read_text().splitlines(keepends=True)[-40:]), end="")
-        print(f"\nFAILED after {elapsed()}: {str(e) or type(e).__name__}\nwork folder kept: {work}", file=sys.stderr)
+        reason = "interrupted" if isinstance(e, KeyboardInterrupt) else str(e) or type(e).__name__
+        print(f"\nFAILED after {elapsed()}: {reason}\nwork folder kept: {work}", file=sys.stderr)
         if isinstance(e, KeyboardInterrupt):
             sys.exit(130)
         if isinstance(e, DemoFailed):
