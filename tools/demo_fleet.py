@@ -54,12 +54,13 @@ def terragrunt(tree, env, log, command, *terraform_args):
         cmd += ["--", *terraform_args]
     print(f"$ terragrunt {' '.join(cmd[1:])}", flush=True)
     units = 0
-    with open(log, "a") as out:
+    # UTF-8 whatever the locale: Terragrunt's summary starts with "❯❯".
+    with open(log, "a", encoding="utf-8") as out:
         out.write(f"\n$ {' '.join(cmd)}\n")
         # Its own session, so that a failure or Ctrl-C here kills the whole
         # run (Terraform, the providers) rather than leaving it behind.
         proc = subprocess.Popen(cmd, cwd=tree, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                stderr=subprocess.STDOUT, text=True, start_new_session=True)
+                                stderr=subprocess.STDOUT, encoding="utf-8", errors="replace", start_new_session=True)
         try:
             summary = None  # the run summary block: ends at a blank line; errors follow it
             for line in proc.stdout:
@@ -199,7 +200,7 @@ def main():
         log = work / "terragrunt.log"
         if log.exists():
             print(f"\n--- last lines of {log}")
-            print("".join(log.read_text().splitlines(keepends=True)[-40:]), end="")
+            print("".join(log.read_text(encoding="utf-8").splitlines(keepends=True)[-40:]), end="")
         reason = "interrupted" if isinstance(e, KeyboardInterrupt) else str(e) or type(e).__name__
         print(f"\nFAILED after {elapsed()}: {reason}\nwork folder kept: {work}", file=sys.stderr)
         if isinstance(e, KeyboardInterrupt):
