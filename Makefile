@@ -1,5 +1,7 @@
 # eksfleet — one command to see it work, one to test it.
-#   make demo   build, then peer two VPCs in two regions against a local moto with real Terraform
+#   make demo   build, then eksgen writes a hub and two edges, and real Terragrunt + Terraform apply,
+#               re-plan and destroy them against a local moto
+#   make demo-peering   build, then peer two VPCs in two regions with plain Terraform against moto
 #   make test   everything the project tests (unit + end-to-end with real Terraform and moto)
 #   make test-faults   the long fault runs and a longer fuzz of the value decoder (CI runs it too)
 #   make bench  eksfleet vs hashicorp/aws 3.39 on the same fleet: bench/results.md and results.png
@@ -10,6 +12,7 @@ VENV          := .venv
 CARGO         ?= cargo
 CARGO_TARGET  := $(or $(CARGO_TARGET_DIR),$(CURDIR)/target)
 PROVIDER_DIR  := $(CARGO_TARGET)/debug
+EKSGEN        := $(CARGO_TARGET)/debug/eksgen
 VERSION       := $(shell sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -1)
 
 export FLEET_PROVIDER_DIR := $(PROVIDER_DIR)
@@ -20,7 +23,7 @@ export TERRAFORM ?= $(CURDIR)/$(VENV)/bin/terraform
 export RUST_LIB_BACKTRACE := 0
 export RUST_BACKTRACE := 0
 
-.PHONY: all build venv go-tools demo test test-faults unit e2e lint fmt docs check-docs examples clean bench
+.PHONY: all build venv go-tools demo demo-peering test test-faults unit e2e lint fmt docs check-docs examples clean bench
 
 all: build
 
@@ -52,7 +55,14 @@ $(VENV)/bin/tofu: tools/build_go_tool.sh
 build:
 	$(CARGO) build --workspace --bins
 
-demo: build venv
+## The main job: eksgen init (hub us-east-1) + new-region us-west-2, eu-west-1, then
+## `terragrunt run --all` apply, plan (must be clean) and destroy against moto.
+demo: build venv go-tools
+	$(VENV)/bin/python tools/demo_fleet.py --provider "$(PROVIDER_DIR)/terraform-provider-fleet" \
+		--eksgen "$(EKSGEN)" --version "$(VERSION)"
+
+## One cross-region peering of two VPCs made through the API: examples/terraform/peering.
+demo-peering: build venv
 	$(VENV)/bin/python tools/demo.py --provider "$(PROVIDER_DIR)/terraform-provider-fleet" --version "$(VERSION)"
 
 ## The moto extension's own check, unit tests of every crate, the
@@ -85,7 +95,6 @@ fmt:
 
 ## examples/terragrunt: the tree eksgen generates for one env (hub us-east-1,
 ## edges us-west-2 and eu-west-1), checked in; a test fails when it drifts.
-EKSGEN := $(CARGO_TARGET)/debug/eksgen
 examples: build
 	rm -rf examples/terragrunt
 	$(EKSGEN) init examples/terragrunt --env development --hub-region us-east-1 --modules-source ../../modules

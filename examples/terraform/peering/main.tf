@@ -1,5 +1,5 @@
 # Two VPCs in two regions, peered with one resource and one provider block.
-# `make demo` runs this against a local moto; against real AWS, pass your own VPC ids.
+# `make demo-peering` runs this against a local moto; against real AWS, pass your own VPC ids.
 
 terraform {
   required_version = ">= 1.5"
