@@ -5,6 +5,8 @@
 #   make test   everything the project tests (unit + end-to-end with real Terraform and moto)
 #   make test-faults   the long fault runs and a longer fuzz of the value decoder (CI runs it too)
 #   make bench  eksfleet vs hashicorp/aws 3.39 on the same fleet: bench/results.md and results.png
+#   make install   release build into ~/.terraform.d/plugins, where terraform and tofu init find it
+#   make release   registry-format zips, SHA256SUMS, signature and manifest for linux amd64 + arm64 in dist/
 
 SHELL         := /bin/bash
 PYTHON        ?= python3
@@ -23,7 +25,7 @@ export TERRAFORM ?= $(CURDIR)/$(VENV)/bin/terraform
 export RUST_LIB_BACKTRACE := 0
 export RUST_BACKTRACE := 0
 
-.PHONY: all build venv go-tools demo demo-peering test test-faults unit e2e lint fmt docs check-docs examples clean bench
+.PHONY: all build venv go-tools demo demo-peering test test-faults unit e2e lint fmt docs check-docs examples clean bench install release
 
 all: build
 
@@ -126,6 +128,45 @@ bench: venv $(BENCH_VENV)/.installed
 	$(BENCH_VENV)/bin/python bench/run.py --provider "$(CARGO_TARGET)/release/terraform-provider-fleet" \
 		--eksgen "$(CARGO_TARGET)/release/eksgen" --build-seconds $$(( $$(date +%s) - start )) --build-kind "$$kind" $(BENCH_ARGS)
 
+## Installing and releasing the provider. `install` uses the directory both
+## Terraform and OpenTofu search on their own (an "implied local mirror"), under
+## each one's default registry host, so `source = "eksfleet/fleet"` resolves
+## there with no CLI configuration. PLUGIN_DIR moves it; PROVIDER_BIN installs
+## that binary instead of building the release one (the test installs the debug build).
+PLUGIN_DIR    ?= $(HOME)/.terraform.d/plugins
+RELEASE_BIN   := $(CARGO_TARGET)/release/terraform-provider-fleet
+PROVIDER_BIN  ?= $(RELEASE_BIN)
+HOST_PLATFORM := $(shell uname -s | tr A-Z a-z)_$(patsubst x86_64,amd64,$(patsubst aarch64,arm64,$(shell uname -m)))
+
+install:
+ifeq ($(PROVIDER_BIN),$(RELEASE_BIN))
+	$(CARGO) build --release --bin terraform-provider-fleet
+endif
+	@for host in registry.terraform.io registry.opentofu.org; do \
+		dir="$(PLUGIN_DIR)/$$host/eksfleet/fleet/$(VERSION)/$(HOST_PLATFORM)"; \
+		mkdir -p "$$dir" && install -m 0755 "$(PROVIDER_BIN)" "$$dir/terraform-provider-fleet_v$(VERSION)" && \
+		echo "installed $$dir/terraform-provider-fleet_v$(VERSION)"; \
+	done
+
+## Release: both Linux builds, then tools/package_release.py (which the test
+## also runs). arm64 links with Debian's cross gcc (.cargo/config.toml);
+## GPG_KEY_ID signs with a real key, else a throwaway one is made.
+RELEASE_DIR   ?= $(CURDIR)/dist
+ARM64_TARGET  := aarch64-unknown-linux-gnu
+ARM64_BIN     := $(CARGO_TARGET)/$(ARM64_TARGET)/release/terraform-provider-fleet
+
+release:
+	@test "$$(uname -sm)" = "Linux x86_64" || { echo "make release: builds on Linux x86_64 only (this is $$(uname -sm))" >&2; exit 1; }
+	@missing=""; \
+	rustup target list --installed 2>/dev/null | grep -qx $(ARM64_TARGET) || missing="$$missing\n  rust target $(ARM64_TARGET): rustup target add $(ARM64_TARGET)"; \
+	command -v aarch64-linux-gnu-gcc >/dev/null || missing="$$missing\n  cross linker aarch64-linux-gnu-gcc: apt-get install gcc-aarch64-linux-gnu"; \
+	command -v gpg >/dev/null || missing="$$missing\n  gpg, to sign SHA256SUMS: apt-get install gnupg"; \
+	test -z "$$missing" || { printf 'make release: missing, install and rerun:%b\n' "$$missing" >&2; exit 1; }
+	$(CARGO) build --release --bin terraform-provider-fleet
+	$(CARGO) build --release --bin terraform-provider-fleet --target $(ARM64_TARGET)
+	$(PYTHON) tools/package_release.py --version "$(VERSION)" --out "$(RELEASE_DIR)" \
+		--binary linux_amd64="$(RELEASE_BIN)" --binary linux_arm64="$(ARM64_BIN)"
+
 clean:
-	rm -rf $(VENV) .build .bench
+	rm -rf $(VENV) .build .bench dist
 	$(CARGO) clean
