@@ -74,6 +74,7 @@ test: build venv go-tools
 	$(VENV)/bin/python tools/test_moto_fleet.py
 	$(VENV)/bin/python tools/test_strict_ec2.py
 	$(VENV)/bin/python tools/test_fault_proxy.py
+	$(VENV)/bin/python tools/test_release.py
 	$(CARGO) test --workspace --no-fail-fast
 	@echo "== the same peering, cluster, bad-input and Terragrunt suites under OpenTofu $(TOFU_VERSION)"
 	FLEET_ENGINE=tofu $(CARGO) test --workspace --no-fail-fast \
