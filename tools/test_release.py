@@ -170,7 +170,7 @@ class Server:
 
 def clean_env(home, **extra):
     env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("TF_", "XDG_", "GNUPG")) and k not in ("SSL_CERT_FILE", "SSL_CERT_DIR")}
+           if not k.startswith(("TF_", "TOFU_", "XDG_", "GNUPG")) and k not in ("SSL_CERT_FILE", "SSL_CERT_DIR")}
     env.update(HOME=str(home), CHECKPOINT_DISABLE="1", TF_IN_AUTOMATION="1", **extra)
     return env
 
