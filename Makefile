@@ -132,7 +132,8 @@ bench: venv $(BENCH_VENV)/.installed
 ## Installing and releasing the provider. `install` uses the directory both
 ## Terraform and OpenTofu search on their own (an "implied local mirror"), under
 ## each one's default registry host, so `source = "eksfleet/fleet"` resolves
-## there with no CLI configuration. PLUGIN_DIR moves it; PROVIDER_BIN installs
+## there with no CLI configuration. PLUGIN_DIR moves it (HOME=... would also hide
+## rustup's toolchains from the build); PROVIDER_BIN installs
 ## that binary instead of building the release one (the test installs the debug build).
 PLUGIN_DIR    ?= $(HOME)/.terraform.d/plugins
 RELEASE_BIN   := $(CARGO_TARGET)/release/terraform-provider-fleet
