@@ -93,13 +93,28 @@ impl Tree {
                 message: err.message,
             });
         };
-        for file in hcl_files(root) {
+        let files = hcl_files(root);
+        // Stack files: the units they generate are read where Terragrunt
+        // generates them, from their sources with their values; the sources
+        // themselves are no units.
+        let mut generated = Vec::new();
+        for file in files
+            .iter()
+            .filter(|f| f.file_name().is_some_and(|n| n == crate::render::STACK_FILE))
+        {
+            match terragrunt::read_stack(file) {
+                Ok(units) => generated.extend(units),
+                Err(err) => report(&mut problems, err),
+            }
+        }
+        let sources: BTreeSet<PathBuf> = generated.iter().map(|u| u.source.clone()).collect();
+        for file in files {
             if let Err(err) = terragrunt::parse_file(&file) {
                 report(&mut problems, err);
                 continue;
             }
-            if file.file_name().is_some_and(|n| n == "terragrunt.hcl") {
-                let dir = terragrunt::normalize(file.parent().unwrap_or(root));
+            let dir = terragrunt::normalize(file.parent().unwrap_or(root));
+            if file.file_name().is_some_and(|n| n == "terragrunt.hcl") && !sources.contains(&dir) {
                 match Unit::load(&dir) {
                     Ok(unit) => {
                         match tree.module_of(&unit) {
@@ -112,6 +127,31 @@ impl Tree {
                     }
                     Err(err) => report(&mut problems, err),
                 }
+            }
+        }
+        for stack_unit in &generated {
+            if !stack_unit.source.join("terragrunt.hcl").is_file() {
+                problems.push(Problem {
+                    path: relative(root, &stack_unit.dir),
+                    message: format!(
+                        "unit {:?}: source {} holds no terragrunt.hcl",
+                        stack_unit.name,
+                        relative(root, &stack_unit.source).display()
+                    ),
+                });
+                continue;
+            }
+            match Unit::load_generated(stack_unit) {
+                Ok(unit) => {
+                    match tree.module_of(&unit) {
+                        Ok(interface) => {
+                            tree.modules.insert(stack_unit.dir.clone(), interface);
+                        }
+                        Err(err) => report(&mut problems, err),
+                    }
+                    tree.units.insert(stack_unit.dir.clone(), unit);
+                }
+                Err(err) => report(&mut problems, err),
             }
         }
         (tree, problems)

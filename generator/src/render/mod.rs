@@ -12,7 +12,7 @@ use serde_json::json;
 use tera::{Context, Kwargs, State, Tera, TeraResult, Value};
 
 use crate::error::{Error, IoContext, Result};
-use crate::manifest::{Cluster, Manifest, Role};
+use crate::manifest::{Cluster, Layout, Manifest, Role};
 
 /// The kinds of unit, named as the modules they apply.
 pub const GITOPS_CLUSTER: &str = "gitops-cluster";
@@ -47,7 +47,56 @@ const EMBEDDED: &[(&str, &str)] = &[
         "_env/vpc-peering-accepter.hcl",
         include_str!("../../templates/_env/vpc-peering-accepter.hcl"),
     ),
+    ("stack/root.hcl", include_str!("../../templates/stack/root.hcl")),
+    (
+        "stack/terragrunt-excludes",
+        include_str!("../../templates/stack/terragrunt-excludes"),
+    ),
+    (
+        "stack/terragrunt.stack.hcl",
+        include_str!("../../templates/stack/terragrunt.stack.hcl"),
+    ),
+    ("stack/_unit.hcl", include_str!("../../templates/stack/_unit.hcl")),
+    (
+        "stack/units/gitops-cluster.hcl",
+        include_str!("../../templates/stack/units/gitops-cluster.hcl"),
+    ),
+    (
+        "stack/units/edge-cluster.hcl",
+        include_str!("../../templates/stack/units/edge-cluster.hcl"),
+    ),
+    (
+        "stack/units/vpc-peering-requester.hcl",
+        include_str!("../../templates/stack/units/vpc-peering-requester.hcl"),
+    ),
+    (
+        "stack/units/vpc-peering-accepter.hcl",
+        include_str!("../../templates/stack/units/vpc-peering-accepter.hcl"),
+    ),
 ];
+
+/// The stack layout: where each environment's stack file is, the folder of
+/// the units it generates (Terragrunt's), and the units' sources.
+pub const STACK_FILE: &str = "terragrunt.stack.hcl";
+pub const STACK_DIR: &str = ".terragrunt-stack";
+pub const UNIT_SOURCES: &str = "units";
+/// Terragrunt's default `--queue-excludes-file`, read where `run --all` starts.
+pub const EXCLUDES_FILE: &str = ".terragrunt-excludes";
+
+/// Where a unit of the stack layout is generated, relative to its
+/// environment's folder: `.terragrunt-stack/<region>/<kind>`.
+pub fn stack_unit_path(region: &str, kind: &str) -> String {
+    format!("{region}/{kind}")
+}
+
+/// A unit's own inputs in the stack layout, relative to the tree's root.
+pub fn stack_extra_file(env: &str, region: &str, kind: &str) -> PathBuf {
+    Path::new("environments")
+        .join(env)
+        .join("extra")
+        .join(region)
+        .join(format!("{kind}.hcl"))
+}
 
 pub struct Templates {
     tera: Tera,
@@ -115,6 +164,12 @@ impl Templates {
         let mut add = |path: PathBuf, body: String| {
             files.insert(path, header::stamp(&body));
         };
+        if manifest.layout == Layout::Stack {
+            for (path, body) in self.render_stack(manifest)? {
+                add(path, body);
+            }
+            return Ok(files);
+        }
         let mut context = Context::new();
         context.insert("state", &manifest.state);
         add("root.hcl".into(), self.render("root.hcl", &context)?);
@@ -162,9 +217,129 @@ impl Templates {
     }
 }
 
+impl Templates {
+    /// The stack layout's files (without headers): root.hcl, the units'
+    /// sources, and one terragrunt.stack.hcl per environment whose `unit`
+    /// blocks carry, as values, what region.hcl and env.hcl say in the units layout.
+    fn render_stack(&self, manifest: &Manifest) -> Result<Vec<(PathBuf, String)>> {
+        let mut files = Vec::new();
+        let mut context = Context::new();
+        context.insert("state", &manifest.state);
+        files.push(("root.hcl".into(), self.render("stack/root.hcl", &context)?));
+        files.push((
+            EXCLUDES_FILE.into(),
+            self.render("stack/terragrunt-excludes", &Context::new())?,
+        ));
+        for kind in UNIT_KINDS {
+            let mut context = Context::new();
+            context.insert("kind", kind);
+            context.insert("modules", &module_source(&manifest.modules_source, kind));
+            files.push((
+                Path::new(UNIT_SOURCES).join(kind).join("terragrunt.hcl"),
+                self.render(&format!("stack/units/{kind}.hcl"), &context)?,
+            ));
+        }
+        let clusters = manifest.clusters();
+        for env in manifest.environments.keys() {
+            let in_env: Vec<&Cluster> = clusters.iter().filter(|c| &c.env == env).collect();
+            let Some(hub) = in_env.iter().find(|c| c.role == Role::Hub) else {
+                continue;
+            };
+            let hub_cluster = stack_unit_path(&hub.region, GITOPS_CLUSTER);
+            let mut units = Vec::new();
+            for cluster in &in_env {
+                let kinds: &[&str] = match cluster.role {
+                    Role::Hub => &[GITOPS_CLUSTER],
+                    Role::Edge => &EDGE_UNITS,
+                };
+                for kind in kinds {
+                    let mut values = stack_values(cluster, hub);
+                    values.insert(
+                        "extra".into(),
+                        json!(
+                            stack_extra_file(env, &cluster.region, kind)
+                                .to_string_lossy()
+                                .replace('\\', "/")
+                        ),
+                    );
+                    // Dependencies by path, relative to the generated unit.
+                    let to_hub = format!("../../{hub_cluster}");
+                    match *kind {
+                        REQUESTER => {
+                            values.insert("edge_cluster_path".into(), json!(format!("../{EDGE_CLUSTER}")));
+                            values.insert("gitops_cluster_path".into(), json!(to_hub));
+                        }
+                        ACCEPTER => {
+                            values.insert("vpc_peering_requester_path".into(), json!(format!("../{REQUESTER}")));
+                            values.insert("gitops_cluster_path".into(), json!(to_hub));
+                        }
+                        _ => {}
+                    }
+                    units.push(json!({
+                        "name": format!("{}-{kind}", cluster.region),
+                        "source": format!("../../{UNIT_SOURCES}/{kind}"),
+                        "path": stack_unit_path(&cluster.region, kind),
+                        "values": values,
+                    }));
+                }
+            }
+            let mut context = Context::new();
+            context.insert("env", env);
+            context.insert("units", &units);
+            files.push((
+                Path::new("environments").join(env).join(STACK_FILE),
+                self.render("stack/terragrunt.stack.hcl", &context)?,
+            ));
+        }
+        Ok(files)
+    }
+}
+
+/// A unit's values in the stack layout: every setting region.hcl and env.hcl
+/// carry in the units layout, by the same names.
+fn stack_values(cluster: &Cluster, hub: &Cluster) -> serde_json::Map<String, serde_json::Value> {
+    let cross_account = !cluster.is_same_account(hub);
+    let mut values = serde_json::Map::new();
+    let mut set = |key: &str, value: serde_json::Value| {
+        values.insert(key.to_string(), value);
+    };
+    set("environment", json!(cluster.env));
+    set("hub_region", json!(hub.region));
+    set("hub_vpc_cidr", json!(hub.cidr));
+    set("region", json!(cluster.region));
+    set("role", json!(cluster.role));
+    set("cluster_name", json!(cluster.name));
+    set("vpc_cidr", json!(cluster.cidr));
+    set("kubernetes_version", json!(cluster.kubernetes_version));
+    set("account_id", json!(cluster.account_id));
+    set(
+        "provider_assume_role",
+        json!(cluster.deploy_role_arn.as_ref().map(|arn| json!({ "role_arn": arn }))),
+    );
+    set("node_groups", json!(cluster.node_groups));
+    set("tags", json!(cluster.tags));
+    if cluster.role == Role::Edge {
+        set(
+            "hub_account_id",
+            json!(if cross_account { hub.account_id.clone() } else { None }),
+        );
+        set(
+            "hub_assume_role_arn",
+            json!(if cross_account {
+                hub.deploy_role_arn.clone()
+            } else {
+                None
+            }),
+        );
+        set("peering_auto_accept", json!(!cross_account));
+    }
+    values
+}
+
 /// What `eksgen init` writes into a new manifest.
 #[derive(Serialize)]
 pub struct InitManifest<'a> {
+    pub layout: &'a str,
     pub env: &'a str,
     pub hub_region: &'a str,
     pub hub_cidr: String,
