@@ -80,6 +80,8 @@ pub struct Unit {
 #[derive(Debug, Clone)]
 pub struct StackUnit {
     pub name: String,
+    /// The stack file declaring it.
+    pub stack: PathBuf,
     /// The unit's source folder, resolved against the stack file's folder.
     pub source: PathBuf,
     /// Where `terragrunt stack generate` writes it: `<stack dir>/.terragrunt-stack/<path>`.
@@ -123,7 +125,17 @@ pub fn read_stack(path: &Path) -> Result<Vec<StackUnit>> {
                     ));
                 }
                 let unit_path = string("path")?;
-                if Path::new(&unit_path).is_absolute() || normalize(Path::new(&unit_path)).starts_with("..") {
+                let mut depth = 0i32;
+                let escapes = Path::new(&unit_path).components().any(|c| {
+                    match c {
+                        Component::ParentDir => depth -= 1,
+                        Component::Normal(_) => depth += 1,
+                        Component::CurDir => {}
+                        Component::RootDir | Component::Prefix(_) => depth = -1,
+                    }
+                    depth < 0
+                });
+                if escapes {
                     return Err(fail(
                         path,
                         format!("unit {name:?}: path {unit_path} is outside the stack's folder"),
@@ -144,6 +156,7 @@ pub fn read_stack(path: &Path) -> Result<Vec<StackUnit>> {
                     return Err(fail(path, format!("unit {name:?}: another unit has path {unit_path}")));
                 }
                 units.push(StackUnit {
+                    stack: path.to_path_buf(),
                     source: normalize(&stack_dir.join(&source)),
                     dir,
                     name,

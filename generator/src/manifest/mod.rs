@@ -768,6 +768,17 @@ kubernetes_version = "1.32"
     }
 
     #[test]
+    fn the_layout_is_units_unless_the_manifest_says_stack() {
+        assert_eq!(parse(MINIMAL).unwrap().layout, Layout::Units);
+        let stack = MINIMAL.replace("version = 1\n", "version = 1\nlayout = \"stack\"\n");
+        assert_eq!(parse(&stack).unwrap().layout, Layout::Stack);
+        let err = parse(&MINIMAL.replace("version = 1\n", "version = 1\nlayout = \"stacks\"\n"))
+            .unwrap_err()
+            .to_string();
+        assert!(err.starts_with("eksgen.toml:3:") && err.contains("stacks"), "{err}");
+    }
+
+    #[test]
     fn syntax_errors_carry_the_line_number() {
         let err = parse("version = 1\nmodules_source = \"m\"\ncidr_pool = \n")
             .unwrap_err()

@@ -430,3 +430,177 @@ fn toml_filter(value: Value, _: Kwargs, _: &State) -> TeraResult<Value> {
     };
     Ok(Value::safe_string(rendered.trim()))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MANIFEST: &str = r#"
+version = 1
+layout = "stack"
+modules_source = "../modules"
+cidr_pool = "10.0.0.0/8"
+
+[environments.dev]
+account_id = "111111111111"
+deploy_role_name = "deployer"
+tags = { Team = "platform" }
+
+[environments.dev.hub]
+region = "us-east-1"
+cidr = "10.0.0.0/16"
+
+[environments.dev.regions.us-west-2]
+cidr = "10.1.0.0/16"
+account_id = "222222222222"
+
+[environments.dev.regions.eu-west-1]
+cidr = "10.2.0.0/16"
+kubernetes_version = "1.33"
+
+[environments.prod.hub]
+region = "eu-central-1"
+cidr = "10.3.0.0/16"
+"#;
+
+    fn render(text: &str) -> BTreeMap<PathBuf, String> {
+        let manifest = Manifest::parse(Path::new("eksgen.toml"), text).unwrap();
+        Templates::load(None).unwrap().render_tree(&manifest).unwrap()
+    }
+
+    fn body(text: &str) -> ::hcl::Body {
+        ::hcl::parse(text).unwrap_or_else(|e| panic!("{e}:\n{text}"))
+    }
+
+    fn literal(expr: &::hcl::Expression) -> ::hcl::Value {
+        ::hcl::eval::Evaluate::evaluate(expr, &::hcl::eval::Context::new()).unwrap()
+    }
+
+    /// A file's `locals`, evaluated (region.hcl and env.hcl hold literals only).
+    fn locals(text: &str) -> ::hcl::Map<String, ::hcl::Value> {
+        let body = body(text);
+        let block = body.blocks().find(|b| b.identifier() == "locals").unwrap();
+        block
+            .body()
+            .attributes()
+            .map(|a| (a.key().to_string(), literal(a.expr())))
+            .collect()
+    }
+
+    /// Each unit block of a stack file: name → (source, path, values).
+    fn stack_units(text: &str) -> BTreeMap<String, (String, String, ::hcl::Map<String, ::hcl::Value>)> {
+        body(text)
+            .blocks()
+            .map(|block| {
+                assert_eq!(block.identifier(), "unit");
+                let attr = |key: &str| literal(block.body().attributes().find(|a| a.key() == key).unwrap().expr());
+                let ::hcl::Value::Object(values) = attr("values") else {
+                    panic!("values is an object")
+                };
+                let string = |key: &str| attr(key).as_str().unwrap().to_string();
+                (
+                    block.labels()[0].as_str().to_string(),
+                    (string("source"), string("path"), values),
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn the_stack_layout_writes_a_stack_file_per_env_and_the_unit_sources_only() {
+        let files = render(MANIFEST);
+        let paths: Vec<String> = files.keys().map(|p| p.display().to_string()).collect();
+        assert_eq!(
+            paths,
+            [
+                ".terragrunt-excludes",
+                "environments/dev/terragrunt.stack.hcl",
+                "environments/prod/terragrunt.stack.hcl",
+                "root.hcl",
+                "units/edge-cluster/terragrunt.hcl",
+                "units/gitops-cluster/terragrunt.hcl",
+                "units/vpc-peering-accepter/terragrunt.hcl",
+                "units/vpc-peering-requester/terragrunt.hcl",
+            ]
+        );
+        for (path, text) in &files {
+            assert_eq!(header::origin(text), header::Origin::Pristine, "{}", path.display());
+        }
+        assert!(files[Path::new(".terragrunt-excludes")].ends_with("\n./units/**\n"));
+        let dev = stack_units(&files[Path::new("environments/dev/terragrunt.stack.hcl")]);
+        let names: Vec<&str> = dev.keys().map(String::as_str).collect();
+        assert_eq!(
+            names,
+            [
+                "eu-west-1-edge-cluster",
+                "eu-west-1-vpc-peering-accepter",
+                "eu-west-1-vpc-peering-requester",
+                "us-east-1-gitops-cluster",
+                "us-west-2-edge-cluster",
+                "us-west-2-vpc-peering-accepter",
+                "us-west-2-vpc-peering-requester",
+            ]
+        );
+        let (source, path, values) = &dev["us-west-2-vpc-peering-requester"];
+        assert_eq!(source, "../../units/vpc-peering-requester");
+        assert_eq!(path, "us-west-2/vpc-peering-requester");
+        assert_eq!(values["edge_cluster_path"], ::hcl::Value::from("../edge-cluster"));
+        assert_eq!(
+            values["gitops_cluster_path"],
+            ::hcl::Value::from("../../us-east-1/gitops-cluster")
+        );
+        assert_eq!(
+            values["extra"],
+            ::hcl::Value::from("environments/dev/extra/us-west-2/vpc-peering-requester.hcl")
+        );
+        let (_, _, accepter) = &dev["us-west-2-vpc-peering-accepter"];
+        assert_eq!(
+            accepter["vpc_peering_requester_path"],
+            ::hcl::Value::from("../vpc-peering-requester")
+        );
+        let prod = stack_units(&files[Path::new("environments/prod/terragrunt.stack.hcl")]);
+        assert_eq!(prod.keys().collect::<Vec<_>>(), ["eu-central-1-gitops-cluster"]);
+    }
+
+    /// Every unit's values are exactly what region.hcl and env.hcl say in
+    /// the units layout (cross-account peering included), plus where its
+    /// extra file and its dependencies are.
+    #[test]
+    fn stack_values_are_what_region_hcl_and_env_hcl_carry() {
+        let stack = render(MANIFEST);
+        let units = render(&MANIFEST.replace("layout = \"stack\"\n", ""));
+        for env in ["dev", "prod"] {
+            let env_dir = Path::new("environments").join(env);
+            let env_locals = locals(&units[&env_dir.join("env.hcl")]);
+            for (name, (_, path, values)) in stack_units(&stack[&env_dir.join(STACK_FILE)]) {
+                let (region, kind) = path.split_once('/').unwrap();
+                let role = values["role"].as_str().unwrap();
+                let region_dir = match role {
+                    "hub" => env_dir.join("shared"),
+                    _ => env_dir.join("regions").join(region),
+                };
+                assert!(
+                    units.contains_key(&region_dir.join(kind).join("terragrunt.hcl")),
+                    "{name}"
+                );
+                let mut expected = locals(&units[&region_dir.join("region.hcl")]);
+                expected.extend(env_locals.clone());
+                let mut got = values.clone();
+                for key in [
+                    "extra",
+                    "edge_cluster_path",
+                    "gitops_cluster_path",
+                    "vpc_peering_requester_path",
+                ] {
+                    got.shift_remove(key);
+                }
+                let sorted = |m: ::hcl::Map<String, ::hcl::Value>| m.into_iter().collect::<BTreeMap<_, _>>();
+                assert_eq!(sorted(got), sorted(expected), "{env} {name}");
+            }
+        }
+        let dev = stack_units(&stack[Path::new("environments/dev/terragrunt.stack.hcl")]);
+        let (_, _, west) = &dev["us-west-2-edge-cluster"];
+        assert_eq!(west["hub_account_id"], ::hcl::Value::from("111111111111"));
+        assert_eq!(west["peering_auto_accept"], ::hcl::Value::from(false));
+    }
+}
