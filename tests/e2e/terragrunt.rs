@@ -415,6 +415,49 @@ async fn a_stack_layout_generates_applies_replans_clean_and_destroys() -> Result
     assert_nothing_left(&moto, &["us-east-1", "us-west-2"]).await
 }
 
+/// A region added to a stack file is generated and applied with the next
+/// `run --all apply`; removing it is refused while its generated units hold
+/// state, its generated folder destroys it alone, and once eksgen has
+/// removed it (and the units Terragrunt generated for it) nothing brings it back.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_region_of_a_stack_is_added_then_destroyed_alone_and_removed() -> Result<()> {
+    let moto = Moto::start()?;
+    let tree = TerragruntTree::init(&moto, &["--layout", "stack"], &["us-west-2"])?;
+    tree.run_all("apply", &[])?.ok()?;
+    tree.eksgen(&["new-region", "eu-west-1"])?.ok()?;
+    let apply = tree.run_all("apply", &[])?;
+    assert_eq!(apply.code, 0, "{}", apply.output());
+    assert_peered_in(Layout::Stack, &moto, &tree, "eu-west-1", "10.2.0.0/16").await?;
+
+    let refused = tree.eksgen(&["remove-region", "eu-west-1"])?;
+    assert_eq!(refused.code, 2, "{}", refused.output());
+    let folder = "environments/dev/.terragrunt-stack/eu-west-1";
+    assert!(
+        refused.says(&format!("terragrunt run --all --working-dir {folder} destroy")),
+        "{}",
+        refused.output()
+    );
+    let destroy = tree.run_all_in(folder, "destroy", &[])?;
+    assert_eq!(destroy.code, 0, "{}", destroy.output());
+    let removed = tree.eksgen(&["remove-region", "eu-west-1"])?.ok()?;
+    assert!(
+        removed.stdout.contains(&format!("deleted {folder}")),
+        "{}",
+        removed.stdout
+    );
+    assert!(!tree.root().join(folder).exists());
+    assert_nothing_left(&moto, &["eu-west-1"]).await?;
+    assert_peered_in(Layout::Stack, &moto, &tree, "us-west-2", "10.1.0.0/16").await?;
+
+    // run --all generates the stack again: eu-west-1 stays gone, the rest is clean.
+    let replan = tree.run_all("plan", &["-detailed-exitcode"])?;
+    assert_eq!(replan.code, 0, "{}", replan.output());
+    assert!(!tree.root().join(folder).exists());
+
+    tree.run_all("destroy", &[])?.ok()?;
+    assert_nothing_left(&moto, &["us-east-1", "us-west-2"]).await
+}
+
 /// What `eksgen check` reads from a stack file is what Terragrunt generates
 /// from it: the same units, dependencies and inputs (mocks, extra files).
 #[test]
