@@ -158,6 +158,11 @@ impl TerragruntTree {
             .env("TF_CLI_CONFIG_FILE", &self.cli_config)
             .env("TF_IN_AUTOMATION", "1")
             .env("CHECKPOINT_DISABLE", "1")
+            // With OpenTofu, Terragrunt shares one provider cache
+            // (~/.cache/terragrunt/providers) between every run on the
+            // machine; parallel tests then verify a provider another run is
+            // replacing there ("failed to verify checksum ... no such file").
+            .env("TG_NO_AUTO_PROVIDER_CACHE_DIR", "true")
             .env("AWS_ENDPOINT_URL", &self.moto_url)
             .env("AWS_ACCESS_KEY_ID", ACCESS_KEY)
             .env("AWS_SECRET_ACCESS_KEY", SECRET_KEY)
