@@ -236,8 +236,12 @@ pub fn check(base: &Path, templates: Option<&Path>) -> Result<i32> {
     let mut failed = false;
     if !changes.is_empty() {
         print!("{}", ChangeSet::diff(&changes.changes));
+        let extra = match manifest.layout {
+            manifest::Layout::Units => "a unit's extra.hcl",
+            manifest::Layout::Stack => "environments/<env>/extra/<region>/<kind>.hcl",
+        };
         println!(
-            "eksgen check: {} file(s) differ from what {} renders; run `eksgen render` (hand edits belong in eksgen.toml or a unit's extra.hcl)",
+            "eksgen check: {} file(s) differ from what {} renders; run `eksgen render` (hand edits belong in eksgen.toml or {extra})",
             changes.changes.len(),
             manifest::FILE_NAME
         );

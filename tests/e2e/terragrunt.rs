@@ -602,7 +602,13 @@ fn new_region_and_remove_region_edit_the_stack_file() -> Result<()> {
     // A hand edit of the stack file is caught by check and never overwritten.
     let pristine = read(&stack_file);
     std::fs::write(&stack_file, pristine.replace("\"1.34\"", "\"1.32\""))?;
-    assert_eq!(eksgen(root, &["check"])?.code, 1);
+    let check = eksgen(root, &["check"])?;
+    assert_eq!(check.code, 1, "{}", check.output());
+    assert!(
+        check.says("(hand edits belong in eksgen.toml or environments/<env>/extra/<region>/<kind>.hcl)"),
+        "{}",
+        check.output()
+    );
     let refused = eksgen(root, &["new-region", "ap-south-1", "--env", "dev"])?;
     assert_eq!(refused.code, 2, "{}", refused.output());
     assert!(refused.stderr.contains("terragrunt.stack.hcl"), "{}", refused.stderr);
