@@ -98,12 +98,18 @@ fmt:
 
 ## examples/terragrunt: the tree eksgen generates for one env (hub us-east-1,
 ## edges us-west-2 and eu-west-1), checked in; a test fails when it drifts.
+## examples/terragrunt-stack: the same fleet in the Terragrunt Stacks layout.
 examples: build
 	rm -rf examples/terragrunt
 	$(EKSGEN) init examples/terragrunt --env development --hub-region us-east-1 --modules-source ../../modules
 	$(EKSGEN) -C examples/terragrunt new-region us-west-2
 	$(EKSGEN) -C examples/terragrunt new-region eu-west-1
 	$(EKSGEN) -C examples/terragrunt check
+	rm -rf examples/terragrunt-stack
+	$(EKSGEN) init examples/terragrunt-stack --layout stack --env development --hub-region us-east-1 --modules-source ../../modules
+	$(EKSGEN) -C examples/terragrunt-stack new-region us-west-2
+	$(EKSGEN) -C examples/terragrunt-stack new-region eu-west-1
+	$(EKSGEN) -C examples/terragrunt-stack check
 
 ## Registry docs are generated from the schemas; a unit test fails when they drift.
 docs:

@@ -65,6 +65,10 @@ pub enum Command {
         /// Where units find the modules: a path relative to the tree, or a remote source.
         #[arg(long)]
         modules_source: Option<String>,
+        /// Tree layout: a folder per unit, or one Terragrunt Stacks file
+        /// (terragrunt.stack.hcl) per environment.
+        #[arg(long, value_enum, default_value_t = crate::manifest::Layout::Units)]
+        layout: crate::manifest::Layout,
         #[command(flatten)]
         write: WriteFlags,
     },
@@ -136,6 +140,7 @@ pub fn run(cli: Cli) -> Result<i32> {
             state_region,
             account_id,
             modules_source,
+            layout,
             write,
         } => {
             let mut options = options(write);
@@ -156,6 +161,7 @@ pub fn run(cli: Cli) -> Result<i32> {
                     state: state_bucket.as_deref().zip(state_region.as_deref()),
                     account_id: account_id.as_deref(),
                     modules_source: modules_source.as_deref(),
+                    layout: *layout,
                 },
             )
         }

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use crate::check;
 use crate::error::{Error, IoContext, Result};
 use crate::manifest::{self, Manifest, cidr, edit};
-use crate::render::{InitManifest, Templates};
+use crate::render::{InitManifest, STACK_DIR, Templates};
 use crate::tree::ChangeSet;
 
 pub struct Options {
@@ -26,6 +26,7 @@ pub struct Init<'a> {
     pub state: Option<(&'a str, &'a str)>,
     pub account_id: Option<&'a str>,
     pub modules_source: Option<&'a str>,
+    pub layout: manifest::Layout,
 }
 
 fn default_modules_source() -> String {
@@ -67,6 +68,7 @@ pub fn init(options: &Options, args: &Init<'_>) -> Result<i32> {
     let modules_source = args.modules_source.map_or_else(default_modules_source, str::to_string);
     let templates = Templates::load(options.templates.as_deref())?;
     let text = templates.render_manifest(&InitManifest {
+        layout: args.layout.name(),
         env: args.env,
         hub_region: args.hub_region,
         hub_cidr: hub_cidr.to_string(),
@@ -153,15 +155,33 @@ pub fn remove_region(options: &Options, region: &str, env: Option<&str>) -> Resu
             region: region.to_string(),
         });
     }
-    let folder = Path::new("environments").join(&env).join("regions").join(region);
+    let env_dir = Path::new("environments").join(&env);
+    // The folder holding the region's units: eksgen's, or the one Terragrunt
+    // generates from the stack file.
+    let (folder, kept) = match manifest.layout {
+        manifest::Layout::Units => (
+            env_dir.join("regions").join(region),
+            env_dir.join("regions").join(region),
+        ),
+        manifest::Layout::Stack => (env_dir.join(STACK_DIR).join(region), env_dir.join("extra").join(region)),
+    };
     refuse_region_with_local_state(&root, &folder, &env, region)?;
     let new_text = edit::remove_region(&path, &text, &env, region)?;
     let new_manifest = Manifest::parse(&path, &new_text)?;
     let templates = Templates::load(options.templates.as_deref())?;
     let code = write_tree(options, &templates, &root, Some(text), &new_text, &new_manifest)?;
-    let region_dir = root.join("environments").join(&env).join("regions").join(region);
-    if !options.dry_run && region_dir.exists() {
-        println!("kept files eksgen did not write, under {}", region_dir.display());
+    if options.dry_run {
+        return Ok(code);
+    }
+    if manifest.layout == manifest::Layout::Stack && root.join(&folder).exists() {
+        // `terragrunt stack generate` never deletes a unit the stack file no
+        // longer has: left there, `run --all apply` would bring the region back.
+        let generated = root.join(&folder);
+        std::fs::remove_dir_all(&generated).at(&generated)?;
+        println!("deleted {}, the region's units Terragrunt generated", folder.display());
+    }
+    if root.join(&kept).exists() {
+        println!("kept files eksgen did not write, under {}", root.join(&kept).display());
     }
     Ok(code)
 }
@@ -216,8 +236,12 @@ pub fn check(base: &Path, templates: Option<&Path>) -> Result<i32> {
     let mut failed = false;
     if !changes.is_empty() {
         print!("{}", ChangeSet::diff(&changes.changes));
+        let extra = match manifest.layout {
+            manifest::Layout::Units => "a unit's extra.hcl",
+            manifest::Layout::Stack => "environments/<env>/extra/<region>/<kind>.hcl",
+        };
         println!(
-            "eksgen check: {} file(s) differ from what {} renders; run `eksgen render` (hand edits belong in eksgen.toml or a unit's extra.hcl)",
+            "eksgen check: {} file(s) differ from what {} renders; run `eksgen render` (hand edits belong in eksgen.toml or {extra})",
             changes.changes.len(),
             manifest::FILE_NAME
         );

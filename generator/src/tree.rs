@@ -65,7 +65,11 @@ impl ChangeSet {
                 });
             }
         }
-        for full in hcl_files(root) {
+        // Generated files that are not HCL: Terragrunt's excludes file of the stack layout.
+        let others = [root.join(crate::render::EXCLUDES_FILE)]
+            .into_iter()
+            .filter(|p| p.is_file());
+        for full in hcl_files(root).into_iter().chain(others) {
             let path = full
                 .strip_prefix(root)
                 .map(Path::to_path_buf)

@@ -271,6 +271,18 @@ fn the_checked_in_example_tree_matches_its_manifest_and_passes_check() {
     );
 }
 
+#[test]
+fn the_checked_in_stack_example_matches_its_manifest_and_passes_check() {
+    let run = eksgen(&project_root().join("examples/terragrunt-stack"), &["check"]).unwrap();
+    assert_eq!(
+        run.code,
+        0,
+        "examples/terragrunt-stack drifted from eksgen's templates; run `make examples`:\n{}",
+        run.output()
+    );
+    assert!(run.stdout.contains("its 7 units pass every check"), "{}", run.stdout);
+}
+
 /// Each bad input: exit code 2, one line on stderr naming the fix, tree untouched.
 #[test]
 fn bad_input_is_refused_with_one_line_and_the_tree_untouched() {

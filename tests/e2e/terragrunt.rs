@@ -14,6 +14,34 @@ fn unit(region: &str, kind: &str) -> String {
     format!("environments/dev/regions/{region}/{kind}")
 }
 
+/// Where Terragrunt generates a unit of the stack layout's environment dev.
+fn stack_unit(region: &str, kind: &str) -> String {
+    format!("environments/dev/.terragrunt-stack/{region}/{kind}")
+}
+
+/// Where a tree's units are: the units layout's folders, or the stack layout's generated ones.
+#[derive(Clone, Copy)]
+enum Layout {
+    Units,
+    Stack,
+}
+
+impl Layout {
+    fn unit(self, region: &str, kind: &str) -> String {
+        match self {
+            Layout::Units => unit(region, kind),
+            Layout::Stack => stack_unit(region, kind),
+        }
+    }
+
+    fn hub(self) -> String {
+        match self {
+            Layout::Units => HUB.to_string(),
+            Layout::Stack => stack_unit("us-east-1", "gitops-cluster"),
+        }
+    }
+}
+
 fn edit_manifest(tree: &TerragruntTree, from: &str, to: &str) -> Result<()> {
     let path = tree.root().join("eksgen.toml");
     let text = std::fs::read_to_string(&path)?;
@@ -25,7 +53,11 @@ fn edit_manifest(tree: &TerragruntTree, from: &str, to: &str) -> Result<()> {
 /// The peering of `region`'s edge with the hub is active, and each side's
 /// three private route tables route the other's CIDR through it.
 async fn assert_peered(moto: &Moto, tree: &TerragruntTree, region: &str, cidr: &str) -> Result<()> {
-    let peering_id = tree.outputs(&unit(region, "vpc-peering-accepter"))?["peering_id"]
+    assert_peered_in(Layout::Units, moto, tree, region, cidr).await
+}
+
+async fn assert_peered_in(layout: Layout, moto: &Moto, tree: &TerragruntTree, region: &str, cidr: &str) -> Result<()> {
+    let peering_id = tree.outputs(&layout.unit(region, "vpc-peering-accepter"))?["peering_id"]
         .as_str()
         .context("peering_id output")?
         .to_string();
@@ -34,7 +66,10 @@ async fn assert_peered(moto: &Moto, tree: &TerragruntTree, region: &str, cidr: &
         .await?
         .context("the peering exists in the hub region")?;
     assert_eq!(peering_status(&peering), "active", "{region}");
-    let hub_vpc = tree.outputs(HUB)?["vpc_id"].as_str().context("hub vpc_id")?.to_string();
+    let hub_vpc = tree.outputs(&layout.hub())?["vpc_id"]
+        .as_str()
+        .context("hub vpc_id")?
+        .to_string();
     assert_eq!(
         peering.accepter_vpc_info().and_then(|i| i.vpc_id()),
         Some(hub_vpc.as_str())
@@ -319,6 +354,306 @@ fn what_eksgen_check_reads_is_what_terragrunt_reads() -> Result<()> {
         let inputs = serde_json::to_value(unit.inputs_with_mocks()?)?;
         assert_eq!(inputs, rendered["inputs"], "{}: inputs", relative(dir));
     }
+    Ok(())
+}
+
+/// The stack layout under the real Terragrunt: `stack generate` writes the
+/// units the stack file lists, `run --all` at the tree's root runs them (and
+/// not their sources under units/), a unit's own inputs in
+/// `extra/<region>/<kind>.hcl` reach its module, and the tree re-plans
+/// clean and destroys completely.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_stack_layout_generates_applies_replans_clean_and_destroys() -> Result<()> {
+    let moto = Moto::start()?;
+    let tree = TerragruntTree::init(&moto, &["--layout", "stack"], &["us-west-2"])?;
+    let extra = tree.root().join("environments/dev/extra/us-west-2/edge-cluster.hcl");
+    std::fs::create_dir_all(extra.parent().context("extra's folder")?)?;
+    std::fs::write(&extra, "inputs = {\n  kubernetes_version = \"1.33\"\n}\n")?;
+    tree.eksgen(&["check"])?.ok()?;
+
+    let generate = tree.terragrunt(&["stack", "generate"])?;
+    assert_eq!(generate.code, 0, "{}", generate.output());
+    for (region, kind) in [
+        ("us-east-1", "gitops-cluster"),
+        ("us-west-2", "edge-cluster"),
+        ("us-west-2", "vpc-peering-requester"),
+        ("us-west-2", "vpc-peering-accepter"),
+    ] {
+        let dir = tree.root().join(stack_unit(region, kind));
+        assert!(dir.join("terragrunt.hcl").is_file(), "{region}/{kind} generated");
+        let values = std::fs::read_to_string(dir.join("terragrunt.values.hcl"))?;
+        assert!(values.contains(&format!("\"{region}\"")), "{values}");
+    }
+
+    let apply = tree.run_all("apply", &[])?;
+    assert_eq!(apply.code, 0, "{}", apply.output());
+    assert!(
+        apply.says("Succeeded    4"),
+        "the 4 generated units, not units/: {}",
+        apply.output()
+    );
+    assert_peered_in(Layout::Stack, &moto, &tree, "us-west-2", "10.1.0.0/16").await?;
+    assert!(tree.state_file(&stack_unit("us-west-2", "edge-cluster")).is_file());
+    let west = moto
+        .eks("us-west-2")
+        .await
+        .describe_cluster()
+        .name("dev-us-west-2")
+        .send()
+        .await?;
+    assert_eq!(
+        west.cluster().and_then(|c| c.version()),
+        Some("1.33"),
+        "extra/us-west-2/edge-cluster.hcl applied"
+    );
+
+    let replan = tree.run_all("plan", &["-detailed-exitcode"])?;
+    assert_eq!(replan.code, 0, "every unit re-plans clean:\n{}", replan.output());
+
+    let destroy = tree.run_all("destroy", &[])?;
+    assert_eq!(destroy.code, 0, "{}", destroy.output());
+    assert_nothing_left(&moto, &["us-east-1", "us-west-2"]).await
+}
+
+/// A region added to a stack file is generated and applied with the next
+/// `run --all apply`; removing it is refused while its generated units hold
+/// state, its generated folder destroys it alone, and once eksgen has
+/// removed it (and the units Terragrunt generated for it) nothing brings it back.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_region_of_a_stack_is_added_then_destroyed_alone_and_removed() -> Result<()> {
+    let moto = Moto::start()?;
+    let tree = TerragruntTree::init(&moto, &["--layout", "stack"], &["us-west-2"])?;
+    tree.run_all("apply", &[])?.ok()?;
+    tree.eksgen(&["new-region", "eu-west-1"])?.ok()?;
+    let apply = tree.run_all("apply", &[])?;
+    assert_eq!(apply.code, 0, "{}", apply.output());
+    assert_peered_in(Layout::Stack, &moto, &tree, "eu-west-1", "10.2.0.0/16").await?;
+
+    let refused = tree.eksgen(&["remove-region", "eu-west-1"])?;
+    assert_eq!(refused.code, 2, "{}", refused.output());
+    let folder = "environments/dev/.terragrunt-stack/eu-west-1";
+    assert!(
+        refused.says(&format!("terragrunt run --all --working-dir {folder} destroy")),
+        "{}",
+        refused.output()
+    );
+    let destroy = tree.run_all_in(folder, "destroy", &[])?;
+    assert_eq!(destroy.code, 0, "{}", destroy.output());
+    let removed = tree.eksgen(&["remove-region", "eu-west-1"])?.ok()?;
+    assert!(
+        removed.stdout.contains(&format!("deleted {folder}")),
+        "{}",
+        removed.stdout
+    );
+    assert!(!tree.root().join(folder).exists());
+    assert_nothing_left(&moto, &["eu-west-1"]).await?;
+    assert_peered_in(Layout::Stack, &moto, &tree, "us-west-2", "10.1.0.0/16").await?;
+
+    // run --all generates the stack again: eu-west-1 stays gone, the rest is clean.
+    let replan = tree.run_all("plan", &["-detailed-exitcode"])?;
+    assert_eq!(replan.code, 0, "{}", replan.output());
+    assert!(!tree.root().join(folder).exists());
+
+    tree.run_all("destroy", &[])?.ok()?;
+    assert_nothing_left(&moto, &["us-east-1", "us-west-2"]).await
+}
+
+/// What `eksgen check` reads from a stack file is what Terragrunt generates
+/// from it: the same units, dependencies and inputs (mocks, extra files).
+#[test]
+fn what_eksgen_check_reads_of_a_stack_is_what_terragrunt_generates() -> Result<()> {
+    let moto = Moto::start()?;
+    let tree = TerragruntTree::init(&moto, &["--layout", "stack"], &["us-west-2", "eu-west-1"])?;
+    let extra = tree.root().join("environments/dev/extra/eu-west-1/edge-cluster.hcl");
+    std::fs::create_dir_all(extra.parent().context("extra's folder")?)?;
+    std::fs::write(
+        &extra,
+        "inputs = {\n  kubernetes_version = \"1.33\"\n  tags = { Extra = \"yes\" }\n}\n",
+    )?;
+    let root = tree.root();
+    let (read, problems) = eksgen::check::Tree::load(&root);
+    assert!(problems.is_empty(), "{problems:#?}");
+    tree.terragrunt(&["stack", "generate"])?.ok()?;
+
+    let found = tree.terragrunt(&["find", "--json", "--dependencies"])?.ok()?;
+    let found: Vec<serde_json::Value> = serde_json::from_str(&found.stdout)?;
+    let terragrunt_graph: BTreeMap<String, Vec<String>> = found
+        .iter()
+        .filter(|c| c["type"] == "unit")
+        .map(|unit| {
+            let mut dependencies: Vec<String> = unit["dependencies"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|d| d.as_str().map(str::to_string))
+                .collect();
+            dependencies.sort();
+            (unit["path"].as_str().unwrap_or_default().to_string(), dependencies)
+        })
+        .collect();
+    let relative = |path: &std::path::Path| path.strip_prefix(&read.root).unwrap_or(path).display().to_string();
+    let eksgen_graph: BTreeMap<String, Vec<String>> = read
+        .units
+        .iter()
+        .map(|(dir, unit)| {
+            let mut dependencies: Vec<String> = unit.dependencies.iter().map(|d| relative(&d.config_path)).collect();
+            dependencies.sort();
+            (relative(dir), dependencies)
+        })
+        .collect();
+    assert_eq!(eksgen_graph.len(), 7);
+    assert_eq!(
+        eksgen_graph, terragrunt_graph,
+        "units/ is excluded, the generated units are found"
+    );
+
+    for (dir, unit) in &read.units {
+        let rendered = tree
+            .terragrunt(&["render", "--json", "--working-dir", &relative(dir)])?
+            .ok()?;
+        let rendered: serde_json::Value = serde_json::from_str(&rendered.stdout)
+            .with_context(|| format!("{}: render --json:\n{}", relative(dir), rendered.stdout))?;
+        let inputs = serde_json::to_value(unit.inputs_with_mocks()?)?;
+        assert_eq!(inputs, rendered["inputs"], "{}: inputs", relative(dir));
+        let provider = unit
+            .generate
+            .iter()
+            .find(|g| g.name == "provider")
+            .context("provider")?;
+        assert_eq!(
+            provider.contents,
+            rendered["generate"]["provider"]["contents"],
+            "{}: provider",
+            relative(dir)
+        );
+    }
+    Ok(())
+}
+
+/// `new-region`, `new-env` and `remove-region` edit the stack files and
+/// nothing else eksgen did not write; a hand-edited stack file is refused;
+/// removing a region deletes the units Terragrunt generated for it (its
+/// `stack generate` never would) unless their state still holds resources.
+#[test]
+fn new_region_and_remove_region_edit_the_stack_file() -> Result<()> {
+    let dir = tempfile::tempdir()?;
+    let root = dir.path();
+    let modules = project_root().join("modules").display().to_string();
+    let run = |args: &[&str]| -> Result<Run> {
+        let run = eksgen(root, args)?;
+        anyhow::ensure!(run.code == 0, "eksgen {args:?}:\n{}", run.output());
+        Ok(run)
+    };
+    run(&[
+        "init",
+        "--env",
+        "dev",
+        "--hub-region",
+        "us-east-1",
+        "--modules-source",
+        &modules,
+        "--layout",
+        "stack",
+    ])?;
+    let stack_file = root.join("environments/dev/terragrunt.stack.hcl");
+    let read = |path: &std::path::Path| std::fs::read_to_string(path).unwrap_or_default();
+    let unit_blocks = |text: &str| -> Vec<String> {
+        text.lines()
+            .filter_map(|l| l.strip_prefix("unit \"")?.split('"').next().map(str::to_string))
+            .collect()
+    };
+    assert_eq!(unit_blocks(&read(&stack_file)), ["us-east-1-gitops-cluster"]);
+    assert!(read(&root.join("eksgen.toml")).contains("\nlayout = \"stack\"\n"));
+    assert!(!root.join("environments/dev/regions").exists() && !root.join("environments/_env").exists());
+
+    let added = run(&["new-region", "us-west-2"])?;
+    assert_eq!(
+        added.stdout,
+        "update eksgen.toml\nupdate environments/dev/terragrunt.stack.hcl\nus-west-2: VPC 10.1.0.0/16 in environment dev\n"
+    );
+    let text = read(&stack_file);
+    assert_eq!(
+        unit_blocks(&text),
+        [
+            "us-east-1-gitops-cluster",
+            "us-west-2-edge-cluster",
+            "us-west-2-vpc-peering-requester",
+            "us-west-2-vpc-peering-accepter"
+        ]
+    );
+    for expected in [
+        "  source = \"../../units/vpc-peering-requester\"\n  path   = \"us-west-2/vpc-peering-requester\"\n",
+        "    vpc_cidr             = \"10.1.0.0/16\"\n",
+        "    edge_cluster_path    = \"../edge-cluster\"\n",
+        "    gitops_cluster_path  = \"../../us-east-1/gitops-cluster\"\n",
+        "    extra                = \"environments/dev/extra/us-west-2/edge-cluster.hcl\"\n",
+    ] {
+        assert!(text.contains(expected), "{expected:?} in:\n{text}");
+    }
+    run(&["new-region", "eu-west-1"])?;
+    run(&["new-env", "prod", "--hub-region", "eu-central-1"])?;
+    assert_eq!(
+        unit_blocks(&read(&root.join("environments/prod/terragrunt.stack.hcl"))),
+        ["eu-central-1-gitops-cluster"]
+    );
+    assert!(read(&stack_file).contains("    vpc_cidr             = \"10.2.0.0/16\"\n"));
+    run(&["check"])?;
+
+    // A hand edit of the stack file is caught by check and never overwritten.
+    let pristine = read(&stack_file);
+    std::fs::write(&stack_file, pristine.replace("\"1.34\"", "\"1.32\""))?;
+    let check = eksgen(root, &["check"])?;
+    assert_eq!(check.code, 1, "{}", check.output());
+    assert!(
+        check.says("(hand edits belong in eksgen.toml or environments/<env>/extra/<region>/<kind>.hcl)"),
+        "{}",
+        check.output()
+    );
+    let refused = eksgen(root, &["new-region", "ap-south-1", "--env", "dev"])?;
+    assert_eq!(refused.code, 2, "{}", refused.output());
+    assert!(refused.stderr.contains("terragrunt.stack.hcl"), "{}", refused.stderr);
+    std::fs::write(&stack_file, &pristine)?;
+
+    // Terragrunt's units of eu-west-1, its state, and a user file of the region.
+    let generated = root.join("environments/dev/.terragrunt-stack/eu-west-1/edge-cluster");
+    std::fs::create_dir_all(&generated)?;
+    std::fs::write(generated.join("terragrunt.hcl"), "# generated by terragrunt\n")?;
+    let state = root.join(".terraform-state/environments/dev/.terragrunt-stack/eu-west-1/edge-cluster");
+    std::fs::create_dir_all(&state)?;
+    std::fs::write(
+        state.join("terraform.tfstate"),
+        r#"{"version": 4, "resources": [{"type": "fleet_vpc"}]}"#,
+    )?;
+    let extra = root.join("environments/dev/extra/eu-west-1/edge-cluster.hcl");
+    std::fs::create_dir_all(extra.parent().context("extra's folder")?)?;
+    std::fs::write(&extra, "inputs = {}\n")?;
+
+    let manifest = read(&root.join("eksgen.toml"));
+    let refused = eksgen(root, &["remove-region", "eu-west-1", "--env", "dev"])?;
+    assert_eq!(refused.code, 2, "{}", refused.output());
+    assert!(
+        refused.says("terragrunt run --all --working-dir environments/dev/.terragrunt-stack/eu-west-1 destroy"),
+        "{}",
+        refused.output()
+    );
+    assert_eq!(read(&root.join("eksgen.toml")), manifest);
+    assert!(generated.exists());
+
+    std::fs::write(state.join("terraform.tfstate"), r#"{"version": 4, "resources": []}"#)?;
+    let removed = run(&["remove-region", "eu-west-1", "--env", "dev"])?;
+    assert!(
+        removed
+            .stdout
+            .contains("deleted environments/dev/.terragrunt-stack/eu-west-1"),
+        "{}",
+        removed.stdout
+    );
+    assert!(!generated.exists() && root.join("environments/dev/.terragrunt-stack/").exists());
+    assert_eq!(read(&extra), "inputs = {}\n", "user files are kept");
+    let text = read(&stack_file);
+    assert!(!text.contains("eu-west-1") && !text.contains("10.2.0.0/16"), "{text}");
+    assert_eq!(unit_blocks(&text).len(), 4);
+    run(&["check"])?;
     Ok(())
 }
 

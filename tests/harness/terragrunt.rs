@@ -166,8 +166,10 @@ impl TerragruntTree {
             // shared by every run of the user (~/.cache/terragrunt/providers),
             // which links to the mirror's copy. The tests' mirrors are
             // temporary, so each tree gets a cache of its own: one shared
-            // cache would keep links to mirrors already deleted, and OpenTofu
-            // 1.12.6 then panics in `init` (providercache.LinkFromOtherCache).
+            // cache would keep links to mirrors already deleted (OpenTofu
+            // 1.12.6 then panics in `init`, providercache.LinkFromOtherCache),
+            // and parallel tests would verify a provider another test is
+            // replacing there ("failed to verify checksum ... no such file").
             .env("TG_PROVIDER_CACHE_DIR", self.dir.path().join("provider-cache"))
             .env("TF_CLI_CONFIG_FILE", &self.cli_config)
             .env("TF_IN_AUTOMATION", "1")

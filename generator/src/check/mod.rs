@@ -93,13 +93,28 @@ impl Tree {
                 message: err.message,
             });
         };
-        for file in hcl_files(root) {
+        let files = hcl_files(root);
+        // Stack files: the units they generate are read where Terragrunt
+        // generates them, from their sources with their values; the sources
+        // themselves are no units.
+        let mut generated = Vec::new();
+        for file in files
+            .iter()
+            .filter(|f| f.file_name().is_some_and(|n| n == crate::render::STACK_FILE))
+        {
+            match terragrunt::read_stack(file) {
+                Ok(units) => generated.extend(units),
+                Err(err) => report(&mut problems, err),
+            }
+        }
+        let sources: BTreeSet<PathBuf> = generated.iter().map(|u| u.source.clone()).collect();
+        for file in files {
             if let Err(err) = terragrunt::parse_file(&file) {
                 report(&mut problems, err);
                 continue;
             }
-            if file.file_name().is_some_and(|n| n == "terragrunt.hcl") {
-                let dir = terragrunt::normalize(file.parent().unwrap_or(root));
+            let dir = terragrunt::normalize(file.parent().unwrap_or(root));
+            if file.file_name().is_some_and(|n| n == "terragrunt.hcl") && !sources.contains(&dir) {
                 match Unit::load(&dir) {
                     Ok(unit) => {
                         match tree.module_of(&unit) {
@@ -112,6 +127,39 @@ impl Tree {
                     }
                     Err(err) => report(&mut problems, err),
                 }
+            }
+        }
+        for stack_unit in &generated {
+            if !stack_unit.source.join("terragrunt.hcl").is_file() {
+                problems.push(Problem {
+                    path: relative(root, &stack_unit.dir),
+                    message: format!(
+                        "unit {:?}: source {} holds no terragrunt.hcl",
+                        stack_unit.name,
+                        relative(root, &stack_unit.source).display()
+                    ),
+                });
+                continue;
+            }
+            match Unit::load_generated(stack_unit) {
+                Ok(unit) => {
+                    match tree.module_of(&unit) {
+                        Ok(interface) => {
+                            tree.modules.insert(stack_unit.dir.clone(), interface);
+                        }
+                        Err(err) => report(&mut problems, err),
+                    }
+                    tree.units.insert(stack_unit.dir.clone(), unit);
+                }
+                Err(err) => problems.push(Problem {
+                    path: relative(root, &err.path),
+                    message: format!(
+                        "{} (unit {:?} of {}, its values there)",
+                        err.message,
+                        stack_unit.name,
+                        relative(root, &stack_unit.stack).display()
+                    ),
+                }),
             }
         }
         (tree, problems)
@@ -321,4 +369,132 @@ fn peered_cidr_overlaps(tree: &Tree, inputs: &BTreeMap<&PathBuf, BTreeMap<String
         }
     }
     problems
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::manifest::Manifest;
+    use crate::render::Templates;
+
+    /// A stack-layout tree (hub and one edge) written to a temporary folder,
+    /// modules from this checkout.
+    fn stack_tree() -> tempfile::TempDir {
+        let modules = Path::new(env!("CARGO_MANIFEST_DIR")).join("../modules");
+        let text = format!(
+            "version = 1\nlayout = \"stack\"\nmodules_source = {:?}\ncidr_pool = \"10.0.0.0/8\"\n\n\
+             [environments.dev.hub]\nregion = \"us-east-1\"\ncidr = \"10.0.0.0/16\"\n\n\
+             [environments.dev.regions.us-west-2]\ncidr = \"10.1.0.0/16\"\n",
+            modules.display().to_string()
+        );
+        let manifest = Manifest::parse(Path::new("eksgen.toml"), &text).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        for (path, body) in Templates::load(None).unwrap().render_tree(&manifest).unwrap() {
+            let full = dir.path().join(path);
+            std::fs::create_dir_all(full.parent().unwrap()).unwrap();
+            std::fs::write(full, body).unwrap();
+        }
+        std::fs::write(dir.path().join("eksgen.toml"), text).unwrap();
+        dir
+    }
+
+    fn edit(path: &Path, from: &str, to: &str) {
+        let text = std::fs::read_to_string(path).unwrap();
+        assert!(text.contains(from), "{from:?} in {}", path.display());
+        std::fs::write(path, text.replacen(from, to, 1)).unwrap();
+    }
+
+    #[test]
+    fn a_stack_tree_is_checked_as_the_units_terragrunt_generates() {
+        let tree = stack_tree();
+        let (units, problems) = run(tree.path());
+        assert_eq!((units, problems), (4, vec![]));
+        let (read, _) = Tree::load(tree.path());
+        let requester = read
+            .units
+            .keys()
+            .find(|dir| dir.ends_with(".terragrunt-stack/us-west-2/vpc-peering-requester"))
+            .expect("the requester is read where Terragrunt generates it");
+        let dependencies: Vec<String> = read.units[requester]
+            .dependencies
+            .iter()
+            .map(|d| relative(&read.root, &d.config_path).display().to_string())
+            .collect();
+        assert_eq!(
+            dependencies,
+            [
+                "environments/dev/.terragrunt-stack/us-west-2/edge-cluster",
+                "environments/dev/.terragrunt-stack/us-east-1/gitops-cluster"
+            ]
+        );
+
+        // A unit's own inputs, from the extra file its values name.
+        let extra = tree.path().join("environments/dev/extra/us-west-2/edge-cluster.hcl");
+        std::fs::create_dir_all(extra.parent().unwrap()).unwrap();
+        std::fs::write(&extra, "inputs = {\n  no_such_variable = 1\n}\n").unwrap();
+        let (_, problems) = run(tree.path());
+        assert_eq!(problems.len(), 1, "{problems:#?}");
+        assert!(
+            problems[0].to_string().starts_with(
+                "environments/dev/.terragrunt-stack/us-west-2/edge-cluster/terragrunt.hcl: input \"no_such_variable\""
+            ),
+            "{}",
+            problems[0]
+        );
+        std::fs::remove_file(&extra).unwrap();
+    }
+
+    #[test]
+    fn stack_file_mistakes_are_problems_naming_the_unit() {
+        let stack = |tree: &tempfile::TempDir| tree.path().join("environments/dev/terragrunt.stack.hcl");
+        for (from, to, says) in [
+            (
+                "    region               = \"us-west-2\"\n",
+                "",
+                "no such key: `region` in expression `<<-EOF provider \"fleet\" { region = \"${values.region}\"",
+            ),
+            (
+                "  source = \"../../units/edge-cluster\"",
+                "  source = \"git::https://example.com/units.git//edge-cluster\"",
+                "is remote",
+            ),
+            (
+                "  source = \"../../units/edge-cluster\"",
+                "  source = \"../../units/nope\"",
+                "holds no terragrunt.hcl",
+            ),
+            (
+                "  path   = \"us-west-2/edge-cluster\"",
+                "  path   = \"us-west-2/vpc-peering-requester\"",
+                "another unit has path",
+            ),
+            (
+                "  path   = \"us-west-2/edge-cluster\"",
+                "  path   = \"../../elsewhere\"",
+                "outside the stack's folder",
+            ),
+            (
+                "unit \"us-west-2-edge-cluster\" {",
+                "stack \"x\" {",
+                "block `stack` is not supported",
+            ),
+        ] {
+            let tree = stack_tree();
+            edit(&stack(&tree), from, to);
+            let (_, problems) = run(tree.path());
+            let all: Vec<String> = problems.iter().map(ToString::to_string).collect();
+            if from.contains("region") {
+                assert!(
+                    all.iter().any(|p| p.contains(
+                        "(unit \"us-west-2-edge-cluster\" of environments/dev/terragrunt.stack.hcl, its values there)"
+                    )),
+                    "{all:#?}"
+                );
+            }
+            assert!(
+                all.iter().any(|p| p.to_lowercase().contains(&says.to_lowercase())),
+                "{to:?}: {all:#?}"
+            );
+        }
+    }
 }

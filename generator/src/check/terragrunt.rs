@@ -66,9 +66,112 @@ pub struct Unit {
     pub dependencies: Vec<Dependency>,
     pub generate: Vec<Generate>,
     pub remote_state: Option<Value>,
+    /// The file holding the unit's own configuration: `<dir>/terragrunt.hcl`,
+    /// or for a unit a stack file generates, its source's terragrunt.hcl.
+    file: PathBuf,
+    /// A generated unit's `values` (its terragrunt.values.hcl).
+    values: Option<Value>,
     /// Included files, in include order, then the unit itself.
     layers: Vec<Layer>,
     exposed: Map<String, Value>,
+}
+
+/// One `unit` block of a `terragrunt.stack.hcl`.
+#[derive(Debug, Clone)]
+pub struct StackUnit {
+    pub name: String,
+    /// The stack file declaring it.
+    pub stack: PathBuf,
+    /// The unit's source folder, resolved against the stack file's folder.
+    pub source: PathBuf,
+    /// Where `terragrunt stack generate` writes it: `<stack dir>/.terragrunt-stack/<path>`.
+    pub dir: PathBuf,
+    pub values: Value,
+}
+
+/// The `unit` blocks of a stack file (eksgen writes nothing else there).
+pub fn read_stack(path: &Path) -> Result<Vec<StackUnit>> {
+    let body = parse_file(path)?;
+    let _scope = ScopeGuard::enter(Scope {
+        config: path.to_path_buf(),
+        included: None,
+    });
+    let stack_dir = dir_of(path);
+    let mut units = Vec::new();
+    for structure in body.iter() {
+        match structure {
+            hcl::Structure::Block(block) if block.identifier() == "unit" => {
+                let name = label(block);
+                let attrs = attrs_of(path, block, &["source", "path", "values"])?;
+                let get = |attr: &str| -> Result<Value> {
+                    let expr = attrs
+                        .get(attr)
+                        .ok_or_else(|| fail(path, format!("unit {name:?}: {attr} is missing")))?;
+                    evaluate(path, &format!("unit.{name}.{attr}"), expr, &base_context())
+                };
+                let string = |attr: &str| -> Result<String> {
+                    get(attr)?
+                        .as_str()
+                        .map(str::to_string)
+                        .ok_or_else(|| fail(path, format!("unit {name:?}: {attr} is not a string")))
+                };
+                let source = string("source")?;
+                if crate::render::is_remote(&source) {
+                    return Err(fail(
+                        path,
+                        format!(
+                            "unit {name:?}: source {source} is remote; eksgen's checks read local unit sources only"
+                        ),
+                    ));
+                }
+                let unit_path = string("path")?;
+                let mut depth = 0i32;
+                let escapes = Path::new(&unit_path).components().any(|c| {
+                    match c {
+                        Component::ParentDir => depth -= 1,
+                        Component::Normal(_) => depth += 1,
+                        Component::CurDir => {}
+                        Component::RootDir | Component::Prefix(_) => depth = -1,
+                    }
+                    depth < 0
+                });
+                if escapes {
+                    return Err(fail(
+                        path,
+                        format!("unit {name:?}: path {unit_path} is outside the stack's folder"),
+                    ));
+                }
+                let values = match attrs.get("values") {
+                    Some(_) => get("values")?,
+                    None => Value::Object(Map::new()),
+                };
+                if !values.is_object() {
+                    return Err(fail(path, format!("unit {name:?}: values is not an object")));
+                }
+                if units.iter().any(|u: &StackUnit| u.name == name) {
+                    return Err(fail(path, format!("unit {name:?} is declared twice")));
+                }
+                let dir = normalize(&stack_dir.join(crate::render::STACK_DIR).join(&unit_path));
+                if units.iter().any(|u: &StackUnit| u.dir == dir) {
+                    return Err(fail(path, format!("unit {name:?}: another unit has path {unit_path}")));
+                }
+                units.push(StackUnit {
+                    stack: path.to_path_buf(),
+                    source: normalize(&stack_dir.join(&source)),
+                    dir,
+                    name,
+                    values,
+                });
+            }
+            other => {
+                return Err(fail(
+                    path,
+                    format!("{} is not supported by eksgen's checks of stack files", describe(other)),
+                ));
+            }
+        }
+    }
+    Ok(units)
 }
 
 /// Where functions are evaluated: the unit (config) being parsed and, while
@@ -184,6 +287,19 @@ fn dirname(args: FuncArgs) -> std::result::Result<Value, String> {
     ))
 }
 
+/// Terraform's `merge`: the objects' keys, later ones winning.
+fn merge(args: FuncArgs) -> std::result::Result<Value, String> {
+    let mut merged = Map::new();
+    for (index, arg) in args.iter().enumerate() {
+        match arg {
+            Value::Object(map) => merged.extend(map.clone()),
+            Value::Null => {}
+            _ => return Err(format!("merge: argument {index} is not an object")),
+        }
+    }
+    Ok(Value::Object(merged))
+}
+
 fn jsonencode(args: FuncArgs) -> std::result::Result<Value, String> {
     let value = args.first().cloned().unwrap_or(Value::Null);
     serde_json::to_string(&value)
@@ -231,7 +347,7 @@ fn read_config(path: &Path) -> Result<Value> {
             }
         }
     }
-    let locals = eval_locals(path, &body)?;
+    let locals = eval_locals(path, &body, None)?;
     let mut ctx = base_context();
     ctx.declare_var("local", locals.clone());
     let inputs = match body.attributes().find(|a| a.key() == "inputs") {
@@ -273,6 +389,7 @@ fn base_context() -> Context<'static> {
     );
     ctx.declare_func("dirname", function(dirname, &[ParamType::String], None));
     ctx.declare_func("jsonencode", function(jsonencode, &[ParamType::Any], None));
+    ctx.declare_func("merge", function(merge, &[], Some(ParamType::Any)));
     ctx.declare_func(
         "read_terragrunt_config",
         function(read_terragrunt_config, &[ParamType::String], Some(ParamType::Any)),
@@ -305,7 +422,7 @@ fn evaluate(path: &Path, what: &str, expr: &Expression, ctx: &Context) -> Result
 }
 
 /// `locals { … }`, where a local may use the ones before or after it.
-fn eval_locals(path: &Path, body: &Body) -> Result<Value> {
+fn eval_locals(path: &Path, body: &Body, values: Option<&Value>) -> Result<Value> {
     let mut pending: Vec<(String, Expression)> = Vec::new();
     for block in body.blocks().filter(|b| b.identifier() == "locals") {
         for structure in block.body().iter() {
@@ -319,6 +436,9 @@ fn eval_locals(path: &Path, body: &Body) -> Result<Value> {
     while !pending.is_empty() {
         let mut ctx = base_context();
         ctx.declare_var("local", Value::Object(done.clone()));
+        if let Some(values) = values {
+            ctx.declare_var("values", values.clone());
+        }
         let mut progress = false;
         let mut last_error = None;
         let mut still = Vec::new();
@@ -375,8 +495,22 @@ impl Unit {
     /// Reads `<dir>/terragrunt.hcl` and everything it includes, evaluating
     /// all but the inputs (which need the dependencies' outputs).
     pub fn load(dir: &Path) -> Result<Unit> {
+        Unit::load_from(dir, &dir.join("terragrunt.hcl"), None)
+    }
+
+    /// A unit a stack file generates, read where Terragrunt would generate it
+    /// (`unit.dir`, which need not exist), from its source, with its values.
+    pub fn load_generated(unit: &StackUnit) -> Result<Unit> {
+        Unit::load_from(
+            &unit.dir,
+            &unit.source.join("terragrunt.hcl"),
+            Some(unit.values.clone()),
+        )
+    }
+
+    fn load_from(dir: &Path, file: &Path, values: Option<Value>) -> Result<Unit> {
         let config = dir.join("terragrunt.hcl");
-        let body = parse_file(&config)?;
+        let body = parse_file(file)?;
         let _scope = ScopeGuard::enter(Scope {
             config: config.clone(),
             included: None,
@@ -387,29 +521,31 @@ impl Unit {
             dependencies: Vec::new(),
             generate: Vec::new(),
             remote_state: None,
+            file: file.to_path_buf(),
+            values,
             layers: Vec::new(),
             exposed: Map::new(),
         };
         for structure in body.iter() {
             match structure {
                 hcl::Structure::Block(block) if block.identifier() == "include" => {
-                    let attrs = attrs_of(&config, block, &["path", "expose"])?;
+                    let attrs = attrs_of(file, block, &["path", "expose"])?;
                     let path_expr = attrs
                         .get("path")
-                        .ok_or_else(|| fail(&config, "include block without path"))?;
-                    let path = evaluate(&config, "include.path", path_expr, &base_context())?;
+                        .ok_or_else(|| fail(file, "include block without path"))?;
+                    let path = evaluate(file, "include.path", path_expr, &base_context())?;
                     let path = path
                         .as_str()
-                        .ok_or_else(|| fail(&config, "include.path is not a string"))?;
+                        .ok_or_else(|| fail(file, "include.path is not a string"))?;
                     let included = normalize(&dir.join(path));
                     if !included.is_file() {
                         return Err(fail(
-                            &config,
+                            file,
                             format!("include {:?}: {} does not exist", label(block), included.display()),
                         ));
                     }
                     let expose = match attrs.get("expose") {
-                        Some(expr) => evaluate(&config, "include.expose", expr, &base_context())?
+                        Some(expr) => evaluate(file, "include.expose", expr, &base_context())?
                             .as_bool()
                             .unwrap_or(false),
                         None => false,
@@ -431,7 +567,7 @@ impl Unit {
                 }
                 other => {
                     return Err(fail(
-                        &config,
+                        file,
                         format!("{} is not supported by eksgen's checks", describe(other)),
                     ));
                 }
@@ -444,16 +580,22 @@ impl Unit {
 
     /// Evaluates one file (the unit's own, or one it includes) in the unit's context.
     fn load_layer(&mut self, config: &Path, included: Option<&Path>) -> Result<Layer> {
-        let file = included.unwrap_or(config).to_path_buf();
+        let file = included.unwrap_or(&self.file).to_path_buf();
         let body = parse_file(&file)?;
         let _scope = ScopeGuard::enter(Scope {
             config: config.to_path_buf(),
             included: included.map(Path::to_path_buf),
         });
-        let locals = eval_locals(&file, &body)?;
+        // Terragrunt reads values from the terragrunt.values.hcl next to the
+        // file it parses: the unit's own file sees them, included ones do not.
+        let values = if included.is_none() { self.values.clone() } else { None };
+        let locals = eval_locals(&file, &body, values.as_ref())?;
         let mut ctx = base_context();
         ctx.declare_var("local", locals.clone());
         ctx.declare_var("include", Value::Object(self.exposed.clone()));
+        if let Some(values) = &values {
+            ctx.declare_var("values", values.clone());
+        }
         let mut inputs = None;
         for structure in body.iter() {
             match structure {
@@ -608,15 +750,18 @@ impl Unit {
         let mut merged = Map::new();
         for layer in &self.layers {
             let Some(expr) = &layer.inputs else { continue };
-            let included = (layer.file != config).then(|| layer.file.clone());
+            let own = layer.file == self.file;
             let _scope = ScopeGuard::enter(Scope {
                 config: config.clone(),
-                included,
+                included: (!own).then(|| layer.file.clone()),
             });
             let mut ctx = base_context();
             ctx.declare_var("local", layer.locals.clone());
             ctx.declare_var("include", Value::Object(self.exposed.clone()));
             ctx.declare_var("dependency", Value::Object(dependency.clone()));
+            if let (true, Some(values)) = (own, &self.values) {
+                ctx.declare_var("values", values.clone());
+            }
             match evaluate(&layer.file, "inputs", expr, &ctx)? {
                 Value::Object(map) => merged.extend(map),
                 _ => return Err(fail(&layer.file, "inputs is not an object")),

@@ -25,6 +25,10 @@ pub const SMALLEST_VPC_PREFIX_LENGTH: u8 = 22;
 #[serde(deny_unknown_fields)]
 pub struct Manifest {
     pub version: u32,
+    /// How the tree is laid out for Terragrunt: a folder per unit (the
+    /// default), or one `terragrunt.stack.hcl` per environment.
+    #[serde(default, skip_serializing_if = "Layout::is_units")]
+    pub layout: Layout,
     /// Where the units' modules come from: a local path (relative to the
     /// manifest's folder) or a remote source such as `git::https://…//modules?ref=v0.1.0`.
     pub modules_source: String,
@@ -35,6 +39,33 @@ pub struct Manifest {
     pub state: Option<StateBackend>,
     #[serde(default)]
     pub environments: BTreeMap<String, Environment>,
+}
+
+/// The Terragrunt tree eksgen writes.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum Layout {
+    /// A folder per unit: `environments/<env>/regions/<region>/<kind>/terragrunt.hcl`
+    /// reading the region's `region.hcl`.
+    #[default]
+    Units,
+    /// Terragrunt Stacks: `environments/<env>/terragrunt.stack.hcl` with a
+    /// `unit` block per region and kind, its `values` the region's settings;
+    /// the units' sources are `units/<kind>/terragrunt.hcl`.
+    Stack,
+}
+
+impl Layout {
+    pub fn is_units(&self) -> bool {
+        *self == Layout::Units
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Layout::Units => "units",
+            Layout::Stack => "stack",
+        }
+    }
 }
 
 fn default_prefix_length() -> u8 {
@@ -739,6 +770,17 @@ kubernetes_version = "1.32"
         assert_eq!(west.tags["Cost"], "42");
         assert_eq!(west.tags["Environment"], "dev");
         assert_eq!(west.node_groups.keys().collect::<Vec<_>>(), ["system"]);
+    }
+
+    #[test]
+    fn the_layout_is_units_unless_the_manifest_says_stack() {
+        assert_eq!(parse(MINIMAL).unwrap().layout, Layout::Units);
+        let stack = MINIMAL.replace("version = 1\n", "version = 1\nlayout = \"stack\"\n");
+        assert_eq!(parse(&stack).unwrap().layout, Layout::Stack);
+        let err = parse(&MINIMAL.replace("version = 1\n", "version = 1\nlayout = \"stacks\"\n"))
+            .unwrap_err()
+            .to_string();
+        assert!(err.starts_with("eksgen.toml:3:") && err.contains("stacks"), "{err}");
     }
 
     #[test]

@@ -12,7 +12,7 @@ use serde_json::json;
 use tera::{Context, Kwargs, State, Tera, TeraResult, Value};
 
 use crate::error::{Error, IoContext, Result};
-use crate::manifest::{Cluster, Manifest, Role};
+use crate::manifest::{Cluster, Layout, Manifest, Role};
 
 /// The kinds of unit, named as the modules they apply.
 pub const GITOPS_CLUSTER: &str = "gitops-cluster";
@@ -47,7 +47,56 @@ const EMBEDDED: &[(&str, &str)] = &[
         "_env/vpc-peering-accepter.hcl",
         include_str!("../../templates/_env/vpc-peering-accepter.hcl"),
     ),
+    ("stack/root.hcl", include_str!("../../templates/stack/root.hcl")),
+    (
+        "stack/terragrunt-excludes",
+        include_str!("../../templates/stack/terragrunt-excludes"),
+    ),
+    (
+        "stack/terragrunt.stack.hcl",
+        include_str!("../../templates/stack/terragrunt.stack.hcl"),
+    ),
+    ("stack/_unit.hcl", include_str!("../../templates/stack/_unit.hcl")),
+    (
+        "stack/units/gitops-cluster.hcl",
+        include_str!("../../templates/stack/units/gitops-cluster.hcl"),
+    ),
+    (
+        "stack/units/edge-cluster.hcl",
+        include_str!("../../templates/stack/units/edge-cluster.hcl"),
+    ),
+    (
+        "stack/units/vpc-peering-requester.hcl",
+        include_str!("../../templates/stack/units/vpc-peering-requester.hcl"),
+    ),
+    (
+        "stack/units/vpc-peering-accepter.hcl",
+        include_str!("../../templates/stack/units/vpc-peering-accepter.hcl"),
+    ),
 ];
+
+/// The stack layout: where each environment's stack file is, the folder of
+/// the units it generates (Terragrunt's), and the units' sources.
+pub const STACK_FILE: &str = "terragrunt.stack.hcl";
+pub const STACK_DIR: &str = ".terragrunt-stack";
+pub const UNIT_SOURCES: &str = "units";
+/// Terragrunt's default `--queue-excludes-file`, read where `run --all` starts.
+pub const EXCLUDES_FILE: &str = ".terragrunt-excludes";
+
+/// Where a unit of the stack layout is generated, relative to its
+/// environment's folder: `.terragrunt-stack/<region>/<kind>`.
+pub fn stack_unit_path(region: &str, kind: &str) -> String {
+    format!("{region}/{kind}")
+}
+
+/// A unit's own inputs in the stack layout, relative to the tree's root.
+pub fn stack_extra_file(env: &str, region: &str, kind: &str) -> PathBuf {
+    Path::new("environments")
+        .join(env)
+        .join("extra")
+        .join(region)
+        .join(format!("{kind}.hcl"))
+}
 
 pub struct Templates {
     tera: Tera,
@@ -115,6 +164,12 @@ impl Templates {
         let mut add = |path: PathBuf, body: String| {
             files.insert(path, header::stamp(&body));
         };
+        if manifest.layout == Layout::Stack {
+            for (path, body) in self.render_stack(manifest)? {
+                add(path, body);
+            }
+            return Ok(files);
+        }
         let mut context = Context::new();
         context.insert("state", &manifest.state);
         add("root.hcl".into(), self.render("root.hcl", &context)?);
@@ -162,9 +217,129 @@ impl Templates {
     }
 }
 
+impl Templates {
+    /// The stack layout's files (without headers): root.hcl, the units'
+    /// sources, and one terragrunt.stack.hcl per environment whose `unit`
+    /// blocks carry, as values, what region.hcl and env.hcl say in the units layout.
+    fn render_stack(&self, manifest: &Manifest) -> Result<Vec<(PathBuf, String)>> {
+        let mut files = Vec::new();
+        let mut context = Context::new();
+        context.insert("state", &manifest.state);
+        files.push(("root.hcl".into(), self.render("stack/root.hcl", &context)?));
+        files.push((
+            EXCLUDES_FILE.into(),
+            self.render("stack/terragrunt-excludes", &Context::new())?,
+        ));
+        for kind in UNIT_KINDS {
+            let mut context = Context::new();
+            context.insert("kind", kind);
+            context.insert("modules", &module_source(&manifest.modules_source, kind));
+            files.push((
+                Path::new(UNIT_SOURCES).join(kind).join("terragrunt.hcl"),
+                self.render(&format!("stack/units/{kind}.hcl"), &context)?,
+            ));
+        }
+        let clusters = manifest.clusters();
+        for env in manifest.environments.keys() {
+            let in_env: Vec<&Cluster> = clusters.iter().filter(|c| &c.env == env).collect();
+            let Some(hub) = in_env.iter().find(|c| c.role == Role::Hub) else {
+                continue;
+            };
+            let hub_cluster = stack_unit_path(&hub.region, GITOPS_CLUSTER);
+            let mut units = Vec::new();
+            for cluster in &in_env {
+                let kinds: &[&str] = match cluster.role {
+                    Role::Hub => &[GITOPS_CLUSTER],
+                    Role::Edge => &EDGE_UNITS,
+                };
+                for kind in kinds {
+                    let mut values = stack_values(cluster, hub);
+                    values.insert(
+                        "extra".into(),
+                        json!(
+                            stack_extra_file(env, &cluster.region, kind)
+                                .to_string_lossy()
+                                .replace('\\', "/")
+                        ),
+                    );
+                    // Dependencies by path, relative to the generated unit.
+                    let to_hub = format!("../../{hub_cluster}");
+                    match *kind {
+                        REQUESTER => {
+                            values.insert("edge_cluster_path".into(), json!(format!("../{EDGE_CLUSTER}")));
+                            values.insert("gitops_cluster_path".into(), json!(to_hub));
+                        }
+                        ACCEPTER => {
+                            values.insert("vpc_peering_requester_path".into(), json!(format!("../{REQUESTER}")));
+                            values.insert("gitops_cluster_path".into(), json!(to_hub));
+                        }
+                        _ => {}
+                    }
+                    units.push(json!({
+                        "name": format!("{}-{kind}", cluster.region),
+                        "source": format!("../../{UNIT_SOURCES}/{kind}"),
+                        "path": stack_unit_path(&cluster.region, kind),
+                        "values": values,
+                    }));
+                }
+            }
+            let mut context = Context::new();
+            context.insert("env", env);
+            context.insert("units", &units);
+            files.push((
+                Path::new("environments").join(env).join(STACK_FILE),
+                self.render("stack/terragrunt.stack.hcl", &context)?,
+            ));
+        }
+        Ok(files)
+    }
+}
+
+/// A unit's values in the stack layout: every setting region.hcl and env.hcl
+/// carry in the units layout, by the same names.
+fn stack_values(cluster: &Cluster, hub: &Cluster) -> serde_json::Map<String, serde_json::Value> {
+    let cross_account = !cluster.is_same_account(hub);
+    let mut values = serde_json::Map::new();
+    let mut set = |key: &str, value: serde_json::Value| {
+        values.insert(key.to_string(), value);
+    };
+    set("environment", json!(cluster.env));
+    set("hub_region", json!(hub.region));
+    set("hub_vpc_cidr", json!(hub.cidr));
+    set("region", json!(cluster.region));
+    set("role", json!(cluster.role));
+    set("cluster_name", json!(cluster.name));
+    set("vpc_cidr", json!(cluster.cidr));
+    set("kubernetes_version", json!(cluster.kubernetes_version));
+    set("account_id", json!(cluster.account_id));
+    set(
+        "provider_assume_role",
+        json!(cluster.deploy_role_arn.as_ref().map(|arn| json!({ "role_arn": arn }))),
+    );
+    set("node_groups", json!(cluster.node_groups));
+    set("tags", json!(cluster.tags));
+    if cluster.role == Role::Edge {
+        set(
+            "hub_account_id",
+            json!(if cross_account { hub.account_id.clone() } else { None }),
+        );
+        set(
+            "hub_assume_role_arn",
+            json!(if cross_account {
+                hub.deploy_role_arn.clone()
+            } else {
+                None
+            }),
+        );
+        set("peering_auto_accept", json!(!cross_account));
+    }
+    values
+}
+
 /// What `eksgen init` writes into a new manifest.
 #[derive(Serialize)]
 pub struct InitManifest<'a> {
+    pub layout: &'a str,
     pub env: &'a str,
     pub hub_region: &'a str,
     pub hub_cidr: String,
@@ -254,4 +429,178 @@ fn toml_filter(value: Value, _: Kwargs, _: &State) -> TeraResult<Value> {
         None => return Err(tera::Error::message("the toml filter takes strings only")),
     };
     Ok(Value::safe_string(rendered.trim()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MANIFEST: &str = r#"
+version = 1
+layout = "stack"
+modules_source = "../modules"
+cidr_pool = "10.0.0.0/8"
+
+[environments.dev]
+account_id = "111111111111"
+deploy_role_name = "deployer"
+tags = { Team = "platform" }
+
+[environments.dev.hub]
+region = "us-east-1"
+cidr = "10.0.0.0/16"
+
+[environments.dev.regions.us-west-2]
+cidr = "10.1.0.0/16"
+account_id = "222222222222"
+
+[environments.dev.regions.eu-west-1]
+cidr = "10.2.0.0/16"
+kubernetes_version = "1.33"
+
+[environments.prod.hub]
+region = "eu-central-1"
+cidr = "10.3.0.0/16"
+"#;
+
+    fn render(text: &str) -> BTreeMap<PathBuf, String> {
+        let manifest = Manifest::parse(Path::new("eksgen.toml"), text).unwrap();
+        Templates::load(None).unwrap().render_tree(&manifest).unwrap()
+    }
+
+    fn body(text: &str) -> ::hcl::Body {
+        ::hcl::parse(text).unwrap_or_else(|e| panic!("{e}:\n{text}"))
+    }
+
+    fn literal(expr: &::hcl::Expression) -> ::hcl::Value {
+        ::hcl::eval::Evaluate::evaluate(expr, &::hcl::eval::Context::new()).unwrap()
+    }
+
+    /// A file's `locals`, evaluated (region.hcl and env.hcl hold literals only).
+    fn locals(text: &str) -> ::hcl::Map<String, ::hcl::Value> {
+        let body = body(text);
+        let block = body.blocks().find(|b| b.identifier() == "locals").unwrap();
+        block
+            .body()
+            .attributes()
+            .map(|a| (a.key().to_string(), literal(a.expr())))
+            .collect()
+    }
+
+    /// Each unit block of a stack file: name → (source, path, values).
+    fn stack_units(text: &str) -> BTreeMap<String, (String, String, ::hcl::Map<String, ::hcl::Value>)> {
+        body(text)
+            .blocks()
+            .map(|block| {
+                assert_eq!(block.identifier(), "unit");
+                let attr = |key: &str| literal(block.body().attributes().find(|a| a.key() == key).unwrap().expr());
+                let ::hcl::Value::Object(values) = attr("values") else {
+                    panic!("values is an object")
+                };
+                let string = |key: &str| attr(key).as_str().unwrap().to_string();
+                (
+                    block.labels()[0].as_str().to_string(),
+                    (string("source"), string("path"), values),
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn the_stack_layout_writes_a_stack_file_per_env_and_the_unit_sources_only() {
+        let files = render(MANIFEST);
+        let paths: Vec<String> = files.keys().map(|p| p.display().to_string()).collect();
+        assert_eq!(
+            paths,
+            [
+                ".terragrunt-excludes",
+                "environments/dev/terragrunt.stack.hcl",
+                "environments/prod/terragrunt.stack.hcl",
+                "root.hcl",
+                "units/edge-cluster/terragrunt.hcl",
+                "units/gitops-cluster/terragrunt.hcl",
+                "units/vpc-peering-accepter/terragrunt.hcl",
+                "units/vpc-peering-requester/terragrunt.hcl",
+            ]
+        );
+        for (path, text) in &files {
+            assert_eq!(header::origin(text), header::Origin::Pristine, "{}", path.display());
+        }
+        assert!(files[Path::new(".terragrunt-excludes")].ends_with("\n./units/**\n"));
+        let dev = stack_units(&files[Path::new("environments/dev/terragrunt.stack.hcl")]);
+        let names: Vec<&str> = dev.keys().map(String::as_str).collect();
+        assert_eq!(
+            names,
+            [
+                "eu-west-1-edge-cluster",
+                "eu-west-1-vpc-peering-accepter",
+                "eu-west-1-vpc-peering-requester",
+                "us-east-1-gitops-cluster",
+                "us-west-2-edge-cluster",
+                "us-west-2-vpc-peering-accepter",
+                "us-west-2-vpc-peering-requester",
+            ]
+        );
+        let (source, path, values) = &dev["us-west-2-vpc-peering-requester"];
+        assert_eq!(source, "../../units/vpc-peering-requester");
+        assert_eq!(path, "us-west-2/vpc-peering-requester");
+        assert_eq!(values["edge_cluster_path"], ::hcl::Value::from("../edge-cluster"));
+        assert_eq!(
+            values["gitops_cluster_path"],
+            ::hcl::Value::from("../../us-east-1/gitops-cluster")
+        );
+        assert_eq!(
+            values["extra"],
+            ::hcl::Value::from("environments/dev/extra/us-west-2/vpc-peering-requester.hcl")
+        );
+        let (_, _, accepter) = &dev["us-west-2-vpc-peering-accepter"];
+        assert_eq!(
+            accepter["vpc_peering_requester_path"],
+            ::hcl::Value::from("../vpc-peering-requester")
+        );
+        let prod = stack_units(&files[Path::new("environments/prod/terragrunt.stack.hcl")]);
+        assert_eq!(prod.keys().collect::<Vec<_>>(), ["eu-central-1-gitops-cluster"]);
+    }
+
+    /// Every unit's values are exactly what region.hcl and env.hcl say in
+    /// the units layout (cross-account peering included), plus where its
+    /// extra file and its dependencies are.
+    #[test]
+    fn stack_values_are_what_region_hcl_and_env_hcl_carry() {
+        let stack = render(MANIFEST);
+        let units = render(&MANIFEST.replace("layout = \"stack\"\n", ""));
+        for env in ["dev", "prod"] {
+            let env_dir = Path::new("environments").join(env);
+            let env_locals = locals(&units[&env_dir.join("env.hcl")]);
+            for (name, (_, path, values)) in stack_units(&stack[&env_dir.join(STACK_FILE)]) {
+                let (region, kind) = path.split_once('/').unwrap();
+                let role = values["role"].as_str().unwrap();
+                let region_dir = match role {
+                    "hub" => env_dir.join("shared"),
+                    _ => env_dir.join("regions").join(region),
+                };
+                assert!(
+                    units.contains_key(&region_dir.join(kind).join("terragrunt.hcl")),
+                    "{name}"
+                );
+                let mut expected = locals(&units[&region_dir.join("region.hcl")]);
+                expected.extend(env_locals.clone());
+                let mut got = values.clone();
+                for key in [
+                    "extra",
+                    "edge_cluster_path",
+                    "gitops_cluster_path",
+                    "vpc_peering_requester_path",
+                ] {
+                    got.shift_remove(key);
+                }
+                let sorted = |m: ::hcl::Map<String, ::hcl::Value>| m.into_iter().collect::<BTreeMap<_, _>>();
+                assert_eq!(sorted(got), sorted(expected), "{env} {name}");
+            }
+        }
+        let dev = stack_units(&stack[Path::new("environments/dev/terragrunt.stack.hcl")]);
+        let (_, _, west) = &dev["us-west-2-edge-cluster"];
+        assert_eq!(west["hub_account_id"], ::hcl::Value::from("111111111111"));
+        assert_eq!(west["peering_auto_accept"], ::hcl::Value::from(false));
+    }
 }
