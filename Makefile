@@ -2,7 +2,7 @@
 #   make demo   build, then eksgen writes a hub and two edges, and real Terragrunt + Terraform apply,
 #               re-plan and destroy them against a local moto
 #   make demo-peering   build, then peer two VPCs in two regions with plain Terraform against moto
-#   make test   everything the project tests (unit + end-to-end with real Terraform and moto)
+#   make test   everything the project tests (unit + end-to-end with real Terraform, Terragrunt, OpenTofu and moto)
 #   make test-faults   the long fault runs and a longer fuzz of the value decoder (CI runs it too)
 #   make bench  eksfleet vs hashicorp/aws 3.39 on the same fleet: bench/results.md and results.png
 #   make install   release build into ~/.terraform.d/plugins, where terraform and tofu init find it
