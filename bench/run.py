@@ -608,7 +608,8 @@ def readme_eksgen_and_duration(results):
     if eksgen:
         sizes = sorted(eksgen.items(), key=lambda x: int(x[0]))
         ms = lambda key: ", ".join(f"{r[key] * 1000:.0f}" for _, r in sizes)  # noqa: E731
-        lines += ["", f"`eksgen` on trees of {', '.join(size for size, _ in sizes)} region entries (release build, "
+        # Keys are ints in a fresh run and strings once re-read from results.json.
+        lines += ["", f"`eksgen` on trees of {', '.join(str(size) for size, _ in sizes)} region entries (release build, "
                   f"median of 3): `new-region` {ms('new_region_s')} ms, `check` {ms('check_s')} ms."]
     if results.get("build_s") is not None:
         lines += ["", f"This `make bench` took {results['build_s'] / 60:.1f} min to build "
