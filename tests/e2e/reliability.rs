@@ -370,6 +370,24 @@ async fn replacing_a_node_group_creates_the_new_one_before_deleting_the_old() ->
     Ok(())
 }
 
+/// What an autoscaler does to the hub's "system" group (1 to 5 nodes): an
+/// EKS update of the desired size, made outside Terraform.
+async fn scale_out_of_band(eks: &aws_sdk_eks::Client, desired: i32) -> Result<()> {
+    eks.update_nodegroup_config()
+        .cluster_name("hub")
+        .nodegroup_name("system")
+        .scaling_config(
+            aws_sdk_eks::types::NodegroupScalingConfig::builder()
+                .min_size(1)
+                .max_size(5)
+                .desired_size(desired)
+                .build(),
+        )
+        .send()
+        .await?;
+    Ok(())
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn an_update_that_meets_another_update_in_progress_waits_for_it_to_end() -> Result<()> {
     let moto = Moto::start()?;
@@ -383,18 +401,7 @@ async fn an_update_that_meets_another_update_in_progress_waits_for_it_to_end() -
     // Someone else's EKS update (an autoscaler's) is still in progress when
     // the next apply updates the same node group; EKS refuses the second.
     let eks = moto.eks("us-east-1").await;
-    eks.update_nodegroup_config()
-        .cluster_name("hub")
-        .nodegroup_name("system")
-        .scaling_config(
-            aws_sdk_eks::types::NodegroupScalingConfig::builder()
-                .min_size(1)
-                .max_size(5)
-                .desired_size(3)
-                .build(),
-        )
-        .send()
-        .await?;
+    scale_out_of_band(&eks, 3).await?;
     ws.write("main.tf", &config("tier = \"b\""))?;
     let apply = ws.terraform(&["apply", "-auto-approve", "-no-color"])?;
     assert_eq!(apply.code, 0, "{}", apply.output());
@@ -422,20 +429,7 @@ async fn a_desired_size_set_by_an_autoscaler_is_kept_unless_enforced() -> Result
     let ws = Workspace::new(&moto, &config(""))?;
     ws.apply()?;
     let eks = moto.eks("us-east-1").await;
-    let scale = |desired: i32| {
-        eks.update_nodegroup_config()
-            .cluster_name("hub")
-            .nodegroup_name("system")
-            .scaling_config(
-                aws_sdk_eks::types::NodegroupScalingConfig::builder()
-                    .min_size(1)
-                    .max_size(5)
-                    .desired_size(desired)
-                    .build(),
-            )
-            .send()
-    };
-    scale(4).await?;
+    scale_out_of_band(&eks, 4).await?;
     let desired = || async {
         let ng = eks
             .describe_nodegroup()

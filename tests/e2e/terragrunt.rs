@@ -164,7 +164,8 @@ async fn a_fresh_tree_plans_applies_with_parallel_accepters_replans_clean_and_de
         tree.root().join(unit("eu-west-1", "edge-cluster")).join("extra.hcl"),
         "inputs = {\n  kubernetes_version = \"1.33\"\n}\n",
     )?;
-    tree.eksgen(&["check"])?.ok()?;
+    let check = tree.eksgen(&["check"])?.ok()?;
+    assert!(check.says("7 units pass every check"), "{}", check.output());
 
     // Nothing exists: the peerings plan on mocked VPC ids, with a warning.
     let plan = tree.run_all("plan", &[])?;
@@ -303,25 +304,19 @@ async fn a_first_apply_that_fails_in_one_region_is_destroyed_completely() -> Res
     assert_nothing_left(&moto, &["us-east-1", "us-west-2", "eu-west-1"]).await
 }
 
-/// `eksgen check` reads the tree without Terragrunt; what it reads must be
-/// what Terragrunt reads: the units, their dependencies, and their inputs
-/// (with the mocks a fresh tree plans on, and `extra.hcl`).
-#[test]
-fn what_eksgen_check_reads_is_what_terragrunt_reads() -> Result<()> {
-    let moto = Moto::start()?;
-    let tree = TerragruntTree::init(&moto, &[], &["us-west-2", "eu-west-1"])?;
-    std::fs::write(
-        tree.root().join(unit("eu-west-1", "edge-cluster")).join("extra.hcl"),
-        "inputs = {\n  kubernetes_version = \"1.33\"\n  tags = { Extra = \"yes\" }\n}\n",
-    )?;
-    let root = tree.root();
-    let (read, problems) = eksgen::check::Tree::load(&root);
-    assert!(problems.is_empty(), "{problems:#?}");
-
+/// What `eksgen check`'s reader makes of the tree equals what Terragrunt
+/// makes of it: the unit graph (`find --json --dependencies`) and, for each
+/// unit, its inputs and provider block (`render --json`). Returns the graph,
+/// unit to sorted dependencies, relative to the tree's root.
+fn assert_check_reads_what_terragrunt_reads(
+    tree: &TerragruntTree,
+    read: &eksgen::check::Tree,
+) -> Result<BTreeMap<String, Vec<String>>> {
     let found = tree.terragrunt(&["find", "--json", "--dependencies"])?.ok()?;
     let found: Vec<serde_json::Value> = serde_json::from_str(&found.stdout)?;
     let terragrunt_graph: BTreeMap<String, Vec<String>> = found
         .iter()
+        .filter(|c| c["type"] == "unit")
         .map(|unit| {
             let mut dependencies: Vec<String> = unit["dependencies"]
                 .as_array()
@@ -353,7 +348,51 @@ fn what_eksgen_check_reads_is_what_terragrunt_reads() -> Result<()> {
             .with_context(|| format!("{}: render --json:\n{}", relative(dir), rendered.stdout))?;
         let inputs = serde_json::to_value(unit.inputs_with_mocks()?)?;
         assert_eq!(inputs, rendered["inputs"], "{}: inputs", relative(dir));
+        let provider = unit
+            .generate
+            .iter()
+            .find(|g| g.name == "provider")
+            .context("provider")?;
+        assert_eq!(
+            provider.contents,
+            rendered["generate"]["provider"]["contents"],
+            "{}: provider",
+            relative(dir)
+        );
     }
+    Ok(eksgen_graph)
+}
+
+/// `eksgen check` reads the tree without Terragrunt; what it reads must be
+/// what Terragrunt reads: the units, their dependencies, and their inputs
+/// (with the mocks a fresh tree plans on, and `extra.hcl`).
+#[test]
+fn what_eksgen_check_reads_is_what_terragrunt_reads() -> Result<()> {
+    let moto = Moto::start()?;
+    let tree = TerragruntTree::init(&moto, &[], &["us-west-2", "eu-west-1"])?;
+    std::fs::write(
+        tree.root().join(unit("eu-west-1", "edge-cluster")).join("extra.hcl"),
+        "inputs = {\n  kubernetes_version = \"1.33\"\n  tags = { Extra = \"yes\" }\n}\n",
+    )?;
+    let root = tree.root();
+    let (read, problems) = eksgen::check::Tree::load(&root);
+    assert!(problems.is_empty(), "{problems:#?}");
+
+    let graph = assert_check_reads_what_terragrunt_reads(&tree, &read)?;
+    assert_eq!(graph.len(), 7);
+    // Terragrunt runs the hub and the edges first, then the requesters, then the accepters.
+    for region in ["us-west-2", "eu-west-1"] {
+        assert_eq!(graph[&unit(region, "edge-cluster")], Vec::<String>::new());
+        assert_eq!(
+            graph[&unit(region, "vpc-peering-requester")],
+            [unit(region, "edge-cluster"), HUB.into()]
+        );
+        assert_eq!(
+            graph[&unit(region, "vpc-peering-accepter")],
+            [unit(region, "vpc-peering-requester"), HUB.into()]
+        );
+    }
+    assert_eq!(graph[HUB], Vec::<String>::new());
     Ok(())
 }
 
@@ -475,58 +514,9 @@ fn what_eksgen_check_reads_of_a_stack_is_what_terragrunt_generates() -> Result<(
     assert!(problems.is_empty(), "{problems:#?}");
     tree.terragrunt(&["stack", "generate"])?.ok()?;
 
-    let found = tree.terragrunt(&["find", "--json", "--dependencies"])?.ok()?;
-    let found: Vec<serde_json::Value> = serde_json::from_str(&found.stdout)?;
-    let terragrunt_graph: BTreeMap<String, Vec<String>> = found
-        .iter()
-        .filter(|c| c["type"] == "unit")
-        .map(|unit| {
-            let mut dependencies: Vec<String> = unit["dependencies"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .filter_map(|d| d.as_str().map(str::to_string))
-                .collect();
-            dependencies.sort();
-            (unit["path"].as_str().unwrap_or_default().to_string(), dependencies)
-        })
-        .collect();
-    let relative = |path: &std::path::Path| path.strip_prefix(&read.root).unwrap_or(path).display().to_string();
-    let eksgen_graph: BTreeMap<String, Vec<String>> = read
-        .units
-        .iter()
-        .map(|(dir, unit)| {
-            let mut dependencies: Vec<String> = unit.dependencies.iter().map(|d| relative(&d.config_path)).collect();
-            dependencies.sort();
-            (relative(dir), dependencies)
-        })
-        .collect();
-    assert_eq!(eksgen_graph.len(), 7);
-    assert_eq!(
-        eksgen_graph, terragrunt_graph,
-        "units/ is excluded, the generated units are found"
-    );
-
-    for (dir, unit) in &read.units {
-        let rendered = tree
-            .terragrunt(&["render", "--json", "--working-dir", &relative(dir)])?
-            .ok()?;
-        let rendered: serde_json::Value = serde_json::from_str(&rendered.stdout)
-            .with_context(|| format!("{}: render --json:\n{}", relative(dir), rendered.stdout))?;
-        let inputs = serde_json::to_value(unit.inputs_with_mocks()?)?;
-        assert_eq!(inputs, rendered["inputs"], "{}: inputs", relative(dir));
-        let provider = unit
-            .generate
-            .iter()
-            .find(|g| g.name == "provider")
-            .context("provider")?;
-        assert_eq!(
-            provider.contents,
-            rendered["generate"]["provider"]["contents"],
-            "{}: provider",
-            relative(dir)
-        );
-    }
+    // units/ is excluded: only the generated units are found.
+    let graph = assert_check_reads_what_terragrunt_reads(&tree, &read)?;
+    assert_eq!(graph.len(), 7);
     Ok(())
 }
 

@@ -27,6 +27,7 @@ pub const EDGE_UNITS: [&str; 3] = [EDGE_CLUSTER, REQUESTER, ACCEPTER];
 const EMBEDDED: &[(&str, &str)] = &[
     ("eksgen.toml", include_str!("../../templates/eksgen.toml")),
     ("root.hcl", include_str!("../../templates/root.hcl")),
+    ("_root_shared.hcl", include_str!("../../templates/_root_shared.hcl")),
     ("env.hcl", include_str!("../../templates/env.hcl")),
     ("region.hcl", include_str!("../../templates/region.hcl")),
     ("unit.hcl", include_str!("../../templates/unit.hcl")),
