@@ -4,7 +4,7 @@
 //! downtime, an autoscaler's desired size is kept, node group versions are
 //! tracked, and destroy removes what Kubernetes left in the VPC.
 
-use anyhow::Result;
+use anyhow::{Context, Result};
 use aws_sdk_ec2::types::Filter;
 use eksfleet_tests::*;
 use serde_json::json;
@@ -388,6 +388,20 @@ async fn scale_out_of_band(eks: &aws_sdk_eks::Client, desired: i32) -> Result<()
     Ok(())
 }
 
+/// The hub's "system" node group as EKS describes it now.
+async fn system_group(eks: &aws_sdk_eks::Client) -> Result<aws_sdk_eks::types::Nodegroup> {
+    let found = eks
+        .describe_nodegroup()
+        .cluster_name("hub")
+        .nodegroup_name("system")
+        .send()
+        .await?;
+    found
+        .nodegroup()
+        .cloned()
+        .context("DescribeNodegroup returned no node group")
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn an_update_that_meets_another_update_in_progress_waits_for_it_to_end() -> Result<()> {
     let moto = Moto::start()?;
@@ -405,13 +419,7 @@ async fn an_update_that_meets_another_update_in_progress_waits_for_it_to_end() -
     ws.write("main.tf", &config("tier = \"b\""))?;
     let apply = ws.terraform(&["apply", "-auto-approve", "-no-color"])?;
     assert_eq!(apply.code, 0, "{}", apply.output());
-    let group = eks
-        .describe_nodegroup()
-        .cluster_name("hub")
-        .nodegroup_name("system")
-        .send()
-        .await?;
-    let labels = group.nodegroup().and_then(|g| g.labels()).cloned().unwrap_or_default();
+    let labels = system_group(&eks).await?.labels().cloned().unwrap_or_default();
     assert_eq!(labels.get("tier").map(String::as_str), Some("b"), "{labels:?}");
     assert_eq!(ws.plan_exit_code()?.code, 0);
     ws.destroy()?;
@@ -431,28 +439,17 @@ async fn a_desired_size_set_by_an_autoscaler_is_kept_unless_enforced() -> Result
     let eks = moto.eks("us-east-1").await;
     scale_out_of_band(&eks, 4).await?;
     let desired = || async {
-        let ng = eks
-            .describe_nodegroup()
-            .cluster_name("hub")
-            .nodegroup_name("system")
-            .send()
-            .await?;
         anyhow::Ok(
-            ng.nodegroup()
-                .and_then(|n| n.scaling_config())
+            system_group(&eks)
+                .await?
+                .scaling_config()
                 .and_then(|s| s.desired_size()),
         )
     };
     // The out-of-band change is an EKS update of its own: wait until it has
     // ended (the group ACTIVE again), as the next apply's update must.
     let active = || async {
-        let ng = eks
-            .describe_nodegroup()
-            .cluster_name("hub")
-            .nodegroup_name("system")
-            .send()
-            .await?;
-        anyhow::Ok(ng.nodegroup().and_then(|n| n.status()).map(|s| s.as_str().to_string()) == Some("ACTIVE".into()))
+        anyhow::Ok(system_group(&eks).await?.status() == Some(&aws_sdk_eks::types::NodegroupStatus::Active))
     };
     for _ in 0..300 {
         if desired().await? == Some(4) && active().await? {

@@ -489,14 +489,10 @@ impl Workspace {
             .env("TF_IN_AUTOMATION", "1")
             .env("TF_INPUT", "0")
             .env("CHECKPOINT_DISABLE", "1")
-            .env("AWS_ENDPOINT_URL", &self.moto_url)
-            .env("AWS_ACCESS_KEY_ID", ACCESS_KEY)
-            .env("AWS_SECRET_ACCESS_KEY", SECRET_KEY)
-            .env("AWS_REGION", "us-east-1")
-            .env_remove("AWS_PROFILE")
-            .env_remove("AWS_SESSION_TOKEN")
-            .envs(self.extra_env.iter().map(|(k, v)| (k, v)))
             .stdin(Stdio::null());
+        point_at(&mut command, &self.moto_url);
+        // A test's own settings win over the defaults.
+        command.envs(self.extra_env.iter().map(|(k, v)| (k, v)));
         for key in &self.removed_env {
             command.env_remove(key);
         }
@@ -526,6 +522,18 @@ impl Workspace {
         let run = self.terraform(&["show", "-json"])?.ok()?;
         Ok(serde_json::from_str(&run.stdout)?)
     }
+}
+
+/// The AWS settings every engine (and Terragrunt) the tests start gets:
+/// the endpoint, the provider's keys, a default region, no profile.
+pub(crate) fn point_at(command: &mut Command, endpoint: &str) {
+    command
+        .env("AWS_ENDPOINT_URL", endpoint)
+        .env("AWS_ACCESS_KEY_ID", ACCESS_KEY)
+        .env("AWS_SECRET_ACCESS_KEY", SECRET_KEY)
+        .env("AWS_REGION", "us-east-1")
+        .env_remove("AWS_PROFILE")
+        .env_remove("AWS_SESSION_TOKEN");
 }
 
 /// A VPC made directly through the API, with one extra route table.

@@ -9,7 +9,7 @@ use std::process::{Command, Stdio};
 
 use anyhow::{Context, Result, bail};
 
-use crate::{ACCESS_KEY, Engine, Moto, Run, SECRET_KEY, eksgen, project_root, provider_mirror};
+use crate::{Engine, Moto, Run, eksgen, point_at, project_root, provider_mirror};
 
 pub fn terragrunt_bin() -> PathBuf {
     project_root().join(".venv/bin/terragrunt")
@@ -153,6 +153,7 @@ impl TerragruntTree {
             );
         }
         let mut command = Command::new(terragrunt_bin());
+        point_at(&mut command, &self.moto_url);
         if let Some((url, ca_bundle)) = &self.s3_tls {
             command.env("AWS_ENDPOINT_URL_S3", url).env("AWS_CA_BUNDLE", ca_bundle);
         }
@@ -174,12 +175,6 @@ impl TerragruntTree {
             .env("TF_CLI_CONFIG_FILE", &self.cli_config)
             .env("TF_IN_AUTOMATION", "1")
             .env("CHECKPOINT_DISABLE", "1")
-            .env("AWS_ENDPOINT_URL", &self.moto_url)
-            .env("AWS_ACCESS_KEY_ID", ACCESS_KEY)
-            .env("AWS_SECRET_ACCESS_KEY", SECRET_KEY)
-            .env("AWS_REGION", "us-east-1")
-            .env_remove("AWS_PROFILE")
-            .env_remove("AWS_SESSION_TOKEN")
             .stdin(Stdio::null())
             .output()
             .with_context(|| format!("running {}", terragrunt_bin().display()))?;
