@@ -164,14 +164,16 @@ impl TerragruntTree {
             .current_dir(self.root())
             .env("TG_TF_PATH", self.engine.binary())
             // Under OpenTofu, Terragrunt points TF_PLUGIN_CACHE_DIR at a cache
-            // shared by every run of the user (~/.cache/terragrunt/providers),
-            // which links to the mirror's copy. The tests' mirrors are
-            // temporary, so each tree gets a cache of its own: one shared
-            // cache would keep links to mirrors already deleted (OpenTofu
-            // 1.12.6 then panics in `init`, providercache.LinkFromOtherCache),
-            // and parallel tests would verify a provider another test is
-            // replacing there ("failed to verify checksum ... no such file").
-            .env("TG_PROVIDER_CACHE_DIR", self.dir.path().join("provider-cache"))
+            // shared by all units (its auto provider cache). With a provider
+            // from an unpacked filesystem mirror, as here and after `make
+            // install`, OpenTofu 1.12.6 removes and re-links the shared
+            // cache entry on every `init` (getproviders.PackageLocalDir.
+            // InstallProviderPackage: os.RemoveAll, then symlink) and hashes
+            // it afterwards outside its cache lock, so parallel units fail
+            // with "failed to compute a checksum ... lstat ...: no such file
+            // or directory". Each unit then installs into its own
+            // .terraform/providers instead, as under Terraform.
+            .env("TG_NO_AUTO_PROVIDER_CACHE_DIR", "true")
             .env("TF_CLI_CONFIG_FILE", &self.cli_config)
             .env("TF_IN_AUTOMATION", "1")
             .env("CHECKPOINT_DISABLE", "1")
