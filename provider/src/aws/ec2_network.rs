@@ -61,6 +61,14 @@ where
     }
 }
 
+/// A live NAT gateway of a VPC: its subnet and its Elastic IP allocation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VpcNatGateway {
+    pub id: String,
+    pub subnet_id: String,
+    pub allocation_id: Option<String>,
+}
+
 /// The calls the create path makes on ids EC2 returned a moment ago, each
 /// retried while EC2 still answers `Invalid*ID.NotFound` for them, for up
 /// to `EC2_PROPAGATION` (EC2 eventual consistency; provider-aws
@@ -823,8 +831,8 @@ impl Ec2 {
             .map(str::to_string))
     }
 
-    /// Live NAT gateways of a VPC with their Elastic IP allocations, by subnet.
-    pub async fn nat_gateways_of_vpc(&self, vpc_id: &str) -> Result<Vec<(String, String, Option<String>)>, AwsError> {
+    /// Live (available or pending) NAT gateways of a VPC.
+    pub async fn nat_gateways_of_vpc(&self, vpc_id: &str) -> Result<Vec<VpcNatGateway>, AwsError> {
         let out = self
             .client
             .describe_nat_gateways()
@@ -837,14 +845,15 @@ impl Ec2 {
             .iter()
             .filter(|n| matches!(n.state().map(|s| s.as_str()), Some("available" | "pending")))
             .filter_map(|n| {
-                let id = n.nat_gateway_id()?.to_string();
-                let subnet = n.subnet_id().unwrap_or_default().to_string();
-                let allocation = n
-                    .nat_gateway_addresses()
-                    .first()
-                    .and_then(|a| a.allocation_id())
-                    .map(str::to_string);
-                Some((id, subnet, allocation))
+                Some(VpcNatGateway {
+                    id: n.nat_gateway_id()?.to_string(),
+                    subnet_id: n.subnet_id().unwrap_or_default().to_string(),
+                    allocation_id: n
+                        .nat_gateway_addresses()
+                        .first()
+                        .and_then(|a| a.allocation_id())
+                        .map(str::to_string),
+                })
             })
             .collect())
     }

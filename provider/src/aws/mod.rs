@@ -7,7 +7,6 @@ pub mod ec2_leftovers;
 pub mod ec2_network;
 pub mod ec2_reconcile;
 pub mod eks;
-pub mod eks_reconcile;
 pub mod error;
 pub mod iam;
 pub mod shared_reads;

@@ -9,7 +9,7 @@ use futures::future::join_all;
 use super::model::{AddonModel, ClusterModel, same_json};
 use super::reconcile::{Clients, Run, fail, wait_fail};
 use crate::aws::AwsError;
-use crate::aws::eks_reconcile::AddonSettled;
+use crate::aws::eks::{AddonSettled, InstalledAddon};
 use crate::protocol::diagnostics::Diagnostics;
 
 /// Add-ons this run created or updated, to wait for once node groups exist.
@@ -118,7 +118,7 @@ pub async fn wait_started(run: &Run<'_>, state: &mut ClusterModel, started: &Sta
                 ),
             );
         }
-        if let Some((version, _)) = eks
+        if let Some(InstalledAddon { version, .. }) = eks
             .find_addon(run.name(), addon)
             .await
             .map_err(fail("Could not read an add-on"))?
@@ -140,7 +140,11 @@ pub async fn observe(
     let found = join_all(addons.keys().map(|addon| clients.eks.find_addon(&prior.name, addon))).await;
     let mut refreshed = BTreeMap::new();
     for ((addon, config), found) in addons.iter().zip(found) {
-        if let Some((version, values)) = found? {
+        if let Some(InstalledAddon {
+            version,
+            configuration_values: values,
+        }) = found?
+        {
             let configuration_values = match (&config.configuration_values, values) {
                 (Some(mine), Some(actual)) if same_json(mine, &actual) => Some(mine.clone()),
                 (_, actual) => actual,

@@ -7,7 +7,7 @@ use super::control_plane::apply_cluster_facts;
 use super::model::{AddonModel, ClusterModel, NodeGroupModel};
 use super::reconcile::{ACTIVE, Clients, fail};
 use super::roles::own_role_names;
-use crate::aws::eks::nodegroup_spec;
+use crate::aws::eks::{InstalledAddon, nodegroup_spec};
 use crate::aws::iam::role_name;
 use crate::aws::waiters::StopSignal;
 use crate::protocol::diagnostics::Diagnostics;
@@ -113,7 +113,11 @@ pub async fn import(
     }
     let mut addons = BTreeMap::new();
     for addon in clients.eks.list_addons(name).await.map_err(&read_err)? {
-        if let Some((version, configuration_values)) = clients.eks.find_addon(name, &addon).await.map_err(&read_err)? {
+        if let Some(InstalledAddon {
+            version,
+            configuration_values,
+        }) = clients.eks.find_addon(name, &addon).await.map_err(&read_err)?
+        {
             addons.insert(
                 addon,
                 AddonModel {
@@ -198,8 +202,8 @@ pub async fn import(
         node_group_names: (!node_groups_empty)
             .then(|| node_group_keys.iter().map(|k| (k.clone(), k.clone())).collect()),
         node_group_versions: (!node_group_versions.is_empty()).then_some(node_group_versions),
-        nat_gateway_ids: Some(nats.iter().map(|(id, _, _)| id.clone()).collect()),
-        eip_allocation_ids: Some(nats.iter().filter_map(|(_, _, eip)| eip.clone()).collect()),
+        nat_gateway_ids: Some(nats.iter().map(|nat| nat.id.clone()).collect()),
+        eip_allocation_ids: Some(nats.iter().filter_map(|nat| nat.allocation_id.clone()).collect()),
         api_security_group_id: api_sg,
         created_iam_role_names: Some(created_roles),
         ..Default::default()

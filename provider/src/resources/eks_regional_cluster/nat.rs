@@ -51,9 +51,9 @@ pub async fn ensure(run: &Run<'_>, state: &mut ClusterModel) -> Result<bool, Dia
     let mut in_use = BTreeSet::new();
     let mut started = Vec::new();
     for (i, subnet) in public.iter().enumerate().take(wanted) {
-        if let Some((id, _, eip)) = live.iter().find(|(_, s, _)| s == subnet) {
-            nats.push(id.clone());
-            in_use.extend(eip.clone());
+        if let Some(nat) = live.iter().find(|nat| &nat.subnet_id == subnet) {
+            nats.push(nat.id.clone());
+            in_use.extend(nat.allocation_id.clone());
             continue;
         }
         let zone = zones.get(i).map_or("", String::as_str);

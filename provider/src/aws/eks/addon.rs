@@ -1,12 +1,166 @@
-//! EKS calls for a stack that ensures itself: add-on updates tracked by
-//! their update id, add-on waits that report health, node group versions.
+//! EKS add-ons: find, create, update (tracked by its update id), waits
+//! that report health, delete.
 
+use std::collections::BTreeMap;
 use std::time::Duration;
 
-use super::AwsError;
-use super::eks::Eks;
-use super::error::{AwsResultExt, aws_err};
-use super::waiters::{Backoff, Poll, StopSignal, WaitError, wait_until};
+use aws_sdk_eks::types::Addon;
+
+use super::{Eks, with_issues};
+use crate::aws::AwsError;
+use crate::aws::error::{AwsResultExt, aws_err};
+use crate::aws::waiters::{Backoff, Poll, StopSignal, WaitError, wait_until};
+
+/// An add-on as EKS has it installed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InstalledAddon {
+    pub version: String,
+    /// The add-on's configuration (JSON), `None` when it has none.
+    pub configuration_values: Option<String>,
+}
+
+impl Eks {
+    /// Version and configuration of an add-on, if installed.
+    pub async fn find_addon(&self, cluster: &str, addon: &str) -> Result<Option<InstalledAddon>, AwsError> {
+        Ok(self.describe_addon(cluster, addon).await?.map(|a| InstalledAddon {
+            version: a.addon_version().unwrap_or_default().to_string(),
+            configuration_values: a.configuration_values().filter(|c| !c.is_empty()).map(str::to_string),
+        }))
+    }
+
+    pub(super) async fn describe_addon(&self, cluster: &str, addon: &str) -> Result<Option<Addon>, AwsError> {
+        Ok(self
+            .client
+            .describe_addon()
+            .cluster_name(cluster)
+            .addon_name(addon)
+            .send()
+            .await
+            .map_err(aws_err("DescribeAddon", &self.region))
+            .found()?
+            .and_then(|out| out.addon().cloned()))
+    }
+
+    pub async fn create_addon(
+        &self,
+        cluster: &str,
+        addon: &str,
+        version: Option<&str>,
+        configuration: Option<&str>,
+        tags: &BTreeMap<String, String>,
+    ) -> Result<(), AwsError> {
+        let result = self
+            .client
+            .create_addon()
+            .cluster_name(cluster)
+            .addon_name(addon)
+            .set_addon_version(version.map(str::to_string))
+            .set_configuration_values(configuration.map(str::to_string))
+            .resolve_conflicts(aws_sdk_eks::types::ResolveConflicts::Overwrite)
+            .set_tags(Some(tags.clone().into_iter().collect()))
+            .send()
+            .await;
+        result.map_err(aws_err("CreateAddon", &self.region)).adopt_existing()
+    }
+
+    pub async fn update_addon(
+        &self,
+        cluster: &str,
+        addon: &str,
+        version: Option<&str>,
+        configuration: Option<&str>,
+    ) -> Result<(), AwsError> {
+        self.client
+            .update_addon()
+            .cluster_name(cluster)
+            .addon_name(addon)
+            .set_addon_version(version.map(str::to_string))
+            .configuration_values(configuration.unwrap_or_default())
+            .resolve_conflicts(aws_sdk_eks::types::ResolveConflicts::Overwrite)
+            .send()
+            .await
+            .map_err(aws_err("UpdateAddon", &self.region))?;
+        Ok(())
+    }
+
+    pub async fn wait_for_addon(
+        &self,
+        cluster: &str,
+        addon: &str,
+        timeout: Duration,
+        stop: &StopSignal,
+    ) -> Result<(), WaitError> {
+        let what = format!("add-on {addon} of {cluster} in {} to be ACTIVE", self.region);
+        wait_until(&what, timeout, Backoff::default(), stop, || async {
+            let out = self
+                .client
+                .describe_addon()
+                .cluster_name(cluster)
+                .addon_name(addon)
+                .send()
+                .await;
+            let Some(addon) = out
+                .map_err(aws_err("DescribeAddon", &self.region))
+                .found()?
+                .and_then(|out| out.addon().cloned())
+            else {
+                return Ok(Poll::Pending("not yet visible".into()));
+            };
+            let status = addon.status().map(|s| s.as_str()).unwrap_or_default();
+            let issues = addon
+                .health()
+                .map(|h| h.issues())
+                .unwrap_or_default()
+                .iter()
+                .map(|i| (i.code().map(|c| c.as_str()), i.message(), i.resource_ids()));
+            Ok(match status {
+                "ACTIVE" => Poll::Ready(()),
+                "CREATE_FAILED" | "UPDATE_FAILED" => Poll::Failed(with_issues(status, issues)),
+                // DEGRADED can still turn ACTIVE (coredns once nodes exist):
+                // pending, with the reason, which a timeout then reports.
+                _ => Poll::Pending(with_issues(status, issues)),
+            })
+        })
+        .await
+    }
+
+    pub async fn delete_addon(
+        &self,
+        cluster: &str,
+        addon: &str,
+        timeout: Duration,
+        stop: &StopSignal,
+    ) -> Result<(), WaitError> {
+        self.client
+            .delete_addon()
+            .cluster_name(cluster)
+            .addon_name(addon)
+            .send()
+            .await
+            .map_err(aws_err("DeleteAddon", &self.region))
+            .gone_ok()?;
+        let what = format!("add-on {addon} of {cluster} in {} to be deleted", self.region);
+        wait_until(&what, timeout, Backoff::default(), stop, || async {
+            Ok(match self.find_addon(cluster, addon).await? {
+                None => Poll::Ready(()),
+                Some(_) => Poll::Pending("DELETING".into()),
+            })
+        })
+        .await
+    }
+
+    /// Listings, for adopting an existing cluster on import.
+    pub async fn list_addons(&self, cluster: &str) -> Result<Vec<String>, AwsError> {
+        let out = self
+            .client
+            .list_addons()
+            .cluster_name(cluster)
+            .send()
+            .await
+            .map_err(aws_err("ListAddons", &self.region))?;
+        Ok(out.addons().to_vec())
+    }
+}
 
 /// An add-on's status and health as DescribeAddon reports them.
 #[derive(Debug, Clone, PartialEq, Eq)]

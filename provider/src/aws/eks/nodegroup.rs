@@ -1,0 +1,291 @@
+//! EKS managed node groups: find, create, wait, update and delete.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use aws_sdk_eks::types::{
+    CapacityTypes, Nodegroup, NodegroupScalingConfig, Taint, TaintEffect, UpdateLabelsPayload, UpdateTaintsPayload,
+};
+
+use super::{Eks, GONE, is_in_progress, is_role_propagation, update_id, with_issues};
+use crate::aws::AwsError;
+use crate::aws::error::{AwsResultExt, aws_err};
+use crate::aws::waiters::{Backoff, Deadline, IAM_PROPAGATION, Poll, StopSignal, WaitError, retry_while, wait_until};
+
+/// What the resource asks of a managed node group.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NodegroupSpec {
+    pub name: String,
+    pub instance_types: Vec<String>,
+    pub capacity_type: String,
+    pub min_size: i32,
+    pub max_size: i32,
+    pub desired_size: i32,
+    pub disk_size: i32,
+    pub ami_type: Option<String>,
+    pub labels: BTreeMap<String, String>,
+    pub taints: Vec<TaintSpec>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct TaintSpec {
+    pub key: String,
+    pub value: Option<String>,
+    pub effect: String,
+}
+
+impl TaintSpec {
+    fn to_sdk(&self) -> Taint {
+        Taint::builder()
+            .key(&self.key)
+            .set_value(self.value.clone())
+            .effect(TaintEffect::from(self.effect.as_str()))
+            .build()
+    }
+}
+
+impl Eks {
+    pub async fn find_nodegroup(&self, cluster: &str, name: &str) -> Result<Option<Nodegroup>, AwsError> {
+        Ok(self
+            .client
+            .describe_nodegroup()
+            .cluster_name(cluster)
+            .nodegroup_name(name)
+            .send()
+            .await
+            .map_err(aws_err("DescribeNodegroup", &self.region))
+            .found()?
+            .and_then(|out| out.nodegroup().cloned()))
+    }
+
+    pub async fn list_nodegroups(&self, cluster: &str) -> Result<Vec<String>, AwsError> {
+        let out = self
+            .client
+            .list_nodegroups()
+            .cluster_name(cluster)
+            .send()
+            .await
+            .map_err(aws_err("ListNodegroups", &self.region))?;
+        Ok(out.nodegroups().to_vec())
+    }
+
+    /// Creates a node group (one already there is adopted). Retried for up
+    /// to `IAM_PROPAGATION` while EKS can't see the (new) node role yet.
+    pub async fn create_nodegroup(
+        &self,
+        cluster: &str,
+        spec: &NodegroupSpec,
+        node_role_arn: &str,
+        subnet_ids: &[String],
+        tags: &BTreeMap<String, String>,
+        stop: &StopSignal,
+    ) -> Result<(), AwsError> {
+        let request = self
+            .client
+            .create_nodegroup()
+            .cluster_name(cluster)
+            .nodegroup_name(&spec.name)
+            .node_role(node_role_arn)
+            .set_subnets(Some(subnet_ids.to_vec()))
+            .set_instance_types(Some(spec.instance_types.clone()))
+            .capacity_type(CapacityTypes::from(spec.capacity_type.as_str()))
+            .disk_size(spec.disk_size)
+            .set_ami_type(spec.ami_type.as_deref().map(aws_sdk_eks::types::AmiTypes::from))
+            .scaling_config(scaling(spec))
+            .set_labels((!spec.labels.is_empty()).then(|| spec.labels.clone().into_iter().collect()))
+            .set_taints((!spec.taints.is_empty()).then(|| spec.taints.iter().map(TaintSpec::to_sdk).collect()))
+            .set_tags(Some(tags.clone().into_iter().collect()));
+        retry_while(
+            "waiting for IAM to show the node role to EKS",
+            IAM_PROPAGATION,
+            stop,
+            is_role_propagation,
+            || {
+                let request = request.clone();
+                async move {
+                    request
+                        .send()
+                        .await
+                        .map_err(aws_err("CreateNodegroup", &self.region))
+                        .adopt_existing()
+                }
+            },
+        )
+        .await
+    }
+
+    pub async fn wait_for_nodegroup(
+        &self,
+        cluster: &str,
+        name: &str,
+        timeout: Duration,
+        stop: &StopSignal,
+    ) -> Result<Nodegroup, WaitError> {
+        let what = format!("node group {name} of {cluster} in {} to be ACTIVE", self.region);
+        wait_until(&what, timeout, Backoff::default(), stop, || async {
+            Ok(match self.find_nodegroup(cluster, name).await? {
+                Some(n) if n.status().map(|s| s.as_str()) == Some("ACTIVE") => Poll::Ready(n),
+                Some(n) if matches!(n.status().map(|s| s.as_str()), Some("CREATE_FAILED" | "DEGRADED")) => {
+                    let status = n.status().map(|s| s.as_str()).unwrap_or_default();
+                    let issues = n
+                        .health()
+                        .map(|h| h.issues())
+                        .unwrap_or_default()
+                        .iter()
+                        .map(|i| (i.code().map(|c| c.as_str()), i.message(), i.resource_ids()));
+                    Poll::Failed(with_issues(status, issues))
+                }
+                Some(n) => Poll::Pending(n.status().map(|s| s.as_str().to_string()).unwrap_or_default()),
+                None => Poll::Pending("not yet visible".into()),
+            })
+        })
+        .await
+    }
+
+    /// Scaling, labels and taints in place: the changes from `before` to `after`.
+    pub async fn update_nodegroup_config(
+        &self,
+        cluster: &str,
+        before: &NodegroupSpec,
+        after: &NodegroupSpec,
+    ) -> Result<String, AwsError> {
+        let mut request = self
+            .client
+            .update_nodegroup_config()
+            .cluster_name(cluster)
+            .nodegroup_name(&after.name);
+        if (before.min_size, before.max_size, before.desired_size)
+            != (after.min_size, after.max_size, after.desired_size)
+        {
+            request = request.scaling_config(scaling(after));
+        }
+        if before.labels != after.labels {
+            let removed: Vec<String> = before
+                .labels
+                .keys()
+                .filter(|k| !after.labels.contains_key(*k))
+                .cloned()
+                .collect();
+            request = request.labels(
+                UpdateLabelsPayload::builder()
+                    .set_add_or_update_labels(Some(after.labels.clone().into_iter().collect()))
+                    .set_remove_labels((!removed.is_empty()).then_some(removed))
+                    .build(),
+            );
+        }
+        if before.taints != after.taints {
+            // A taint is identified by key and effect: one whose value changes is
+            // updated, not removed.
+            let kept = |t: &TaintSpec| after.taints.iter().any(|a| a.key == t.key && a.effect == t.effect);
+            let removed: Vec<Taint> = before
+                .taints
+                .iter()
+                .filter(|t| !kept(t))
+                .map(TaintSpec::to_sdk)
+                .collect();
+            request = request.taints(
+                UpdateTaintsPayload::builder()
+                    .set_add_or_update_taints(Some(after.taints.iter().map(TaintSpec::to_sdk).collect()))
+                    .set_remove_taints((!removed.is_empty()).then_some(removed))
+                    .build(),
+            );
+        }
+        let out = request
+            .send()
+            .await
+            .map_err(aws_err("UpdateNodegroupConfig", &self.region))?;
+        Ok(update_id(out.update()))
+    }
+
+    pub async fn delete_nodegroup(
+        &self,
+        cluster: &str,
+        name: &str,
+        timeout: Duration,
+        stop: &StopSignal,
+    ) -> Result<(), WaitError> {
+        let deadline = Deadline::after(timeout);
+        retry_while(
+            "waiting for an update of the node group to end before deleting it",
+            deadline.left(),
+            stop,
+            is_in_progress,
+            || async {
+                self.client
+                    .delete_nodegroup()
+                    .cluster_name(cluster)
+                    .nodegroup_name(name)
+                    .send()
+                    .await
+                    .map_err(aws_err("DeleteNodegroup", &self.region))
+                    .gone_ok()
+            },
+        )
+        .await?;
+        let what = format!("node group {name} of {cluster} in {} to be deleted", self.region);
+        wait_until(&what, deadline.left(), Backoff::default(), stop, || async {
+            Ok(match self.find_nodegroup(cluster, name).await? {
+                None => Poll::Ready(()),
+                Some(n) => Poll::Pending(n.status().map(|s| s.as_str().to_string()).unwrap_or(GONE.into())),
+            })
+        })
+        .await
+    }
+
+    /// Brings a node group to the cluster's Kubernetes version.
+    pub async fn update_nodegroup_version(
+        &self,
+        cluster: &str,
+        nodegroup: &str,
+        version: &str,
+    ) -> Result<String, AwsError> {
+        let out = self
+            .client
+            .update_nodegroup_version()
+            .cluster_name(cluster)
+            .nodegroup_name(nodegroup)
+            .version(version)
+            .send()
+            .await
+            .map_err(aws_err("UpdateNodegroupVersion", &self.region))?;
+        Ok(update_id(out.update()))
+    }
+}
+
+fn scaling(spec: &NodegroupSpec) -> NodegroupScalingConfig {
+    NodegroupScalingConfig::builder()
+        .min_size(spec.min_size)
+        .max_size(spec.max_size)
+        .desired_size(spec.desired_size)
+        .build()
+}
+
+/// The spec a node group has in AWS, for drift detection.
+pub fn nodegroup_spec(n: &Nodegroup) -> NodegroupSpec {
+    let scaling = n.scaling_config();
+    let mut taints: Vec<TaintSpec> = n
+        .taints()
+        .iter()
+        .map(|t| TaintSpec {
+            key: t.key().unwrap_or_default().to_string(),
+            value: t.value().map(str::to_string),
+            effect: t.effect().map(|e| e.as_str().to_string()).unwrap_or_default(),
+        })
+        .collect();
+    taints.sort();
+    NodegroupSpec {
+        name: n.nodegroup_name().unwrap_or_default().to_string(),
+        instance_types: n.instance_types().to_vec(),
+        capacity_type: n
+            .capacity_type()
+            .map(|c| c.as_str().to_string())
+            .unwrap_or_else(|| "ON_DEMAND".into()),
+        min_size: scaling.and_then(|s| s.min_size()).unwrap_or_default(),
+        max_size: scaling.and_then(|s| s.max_size()).unwrap_or_default(),
+        desired_size: scaling.and_then(|s| s.desired_size()).unwrap_or_default(),
+        disk_size: n.disk_size().unwrap_or_default(),
+        ami_type: n.ami_type().map(|a| a.as_str().to_string()),
+        labels: n.labels().map(|l| l.clone().into_iter().collect()).unwrap_or_default(),
+        taints,
+    }
+}
