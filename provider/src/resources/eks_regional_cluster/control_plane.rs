@@ -10,7 +10,7 @@ use super::kubeconfig::{kubeconfig, update_kubeconfig_command};
 use super::model::ClusterModel;
 use super::node_groups;
 use super::reconcile::{Clients, Run, fail, wait_fail};
-use super::schema::DEFAULT_VERSION;
+use super::versions::DEFAULT_VERSION;
 use crate::aws::eks::{ClusterSpec, start_update_when_free};
 use crate::aws::waiters::{IAM_PROPAGATION, retry_while};
 use crate::protocol::diagnostics::Diagnostics;

@@ -16,6 +16,7 @@ pub mod schema;
 pub mod subnet_plan;
 mod tags;
 mod validators;
+mod versions;
 mod zones;
 
 use std::collections::BTreeMap;

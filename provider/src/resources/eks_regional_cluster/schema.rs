@@ -7,6 +7,7 @@ use super::validators::{
     AccessPolicyArns, AddonName, ClusterName, JsonDocument, KubernetesVersion, NodeGroupName, PrincipalArns,
     TaintEffects,
 };
+use super::versions::DEFAULT_VERSION;
 use crate::protocol::schema::{Attribute, Block, Schema};
 use crate::protocol::types::Type;
 use crate::protocol::value::Value;
@@ -112,8 +113,6 @@ fn timeouts_block() -> Block {
     }
 }
 
-pub const SUPPORTED_VERSIONS: &[&str] = &["1.30", "1.31", "1.32", "1.33", "1.34", "1.35"];
-pub const DEFAULT_VERSION: &str = "1.34";
 pub const LOG_TYPES: &[&str] = &["api", "audit", "authenticator", "controllerManager", "scheduler"];
 
 fn strings(values: &[&str]) -> Value {

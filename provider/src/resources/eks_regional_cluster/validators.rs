@@ -4,7 +4,7 @@ use crate::protocol::diagnostics::{AttributePath, Diagnostics};
 use crate::protocol::schema::Validator;
 use crate::protocol::value::Value;
 
-use super::schema::SUPPORTED_VERSIONS;
+use super::versions::SUPPORTED_VERSIONS;
 
 /// EKS cluster names: 1–100 characters, letters, digits, `-` and `_`,
 /// starting with a letter or digit. We also name IAM roles
