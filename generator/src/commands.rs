@@ -86,7 +86,12 @@ pub fn init(options: &Options, args: &Init<'_>) -> Result<i32> {
 }
 
 pub fn new_region(options: &Options, region: &str, env: Option<&str>, given: Option<&str>) -> Result<i32> {
-    let (root, path, text, manifest) = open(&options.base)?;
+    let Opened {
+        root,
+        path,
+        text,
+        manifest,
+    } = open(&options.base)?;
     region_arg(region)?;
     let env = manifest.pick_env(env)?;
     let environment = manifest.env(&env)?;
@@ -120,7 +125,12 @@ pub fn new_env(
     given: Option<&str>,
     account_id: Option<&str>,
 ) -> Result<i32> {
-    let (root, path, text, manifest) = open(&options.base)?;
+    let Opened {
+        root,
+        path,
+        text,
+        manifest,
+    } = open(&options.base)?;
     manifest::check_env_name(name).map_err(|message| Error::ManifestValue {
         path: path.clone(),
         key: "NAME".into(),
@@ -147,7 +157,12 @@ pub fn new_env(
 }
 
 pub fn remove_region(options: &Options, region: &str, env: Option<&str>) -> Result<i32> {
-    let (root, path, text, manifest) = open(&options.base)?;
+    let Opened {
+        root,
+        path,
+        text,
+        manifest,
+    } = open(&options.base)?;
     let env = manifest.pick_env(env)?;
     if !manifest.env(&env)?.regions.contains_key(region) {
         return Err(Error::RegionNotFound {
@@ -187,13 +202,15 @@ pub fn remove_region(options: &Options, region: &str, env: Option<&str>) -> Resu
 }
 
 pub fn render(options: &Options) -> Result<i32> {
-    let (root, _, text, manifest) = open(&options.base)?;
+    let Opened {
+        root, text, manifest, ..
+    } = open(&options.base)?;
     let templates = Templates::load(options.templates.as_deref())?;
     write_tree(options, &templates, &root, Some(text.clone()), &text, &manifest)
 }
 
 pub fn list(base: &Path) -> Result<i32> {
-    let (_, _, _, manifest) = open(base)?;
+    let Opened { manifest, .. } = open(base)?;
     let rows: Vec<[String; 5]> = manifest
         .clusters()
         .into_iter()
@@ -229,7 +246,7 @@ pub fn list(base: &Path) -> Result<i32> {
 /// For PR checks: exit 1 with a diff when the tree differs from the
 /// manifest's rendering, or with the problems the static checks find.
 pub fn check(base: &Path, templates: Option<&Path>) -> Result<i32> {
-    let (root, _, _, manifest) = open(base)?;
+    let Opened { root, manifest, .. } = open(base)?;
     let templates = Templates::load(templates)?;
     let files = templates.render_tree(&manifest)?;
     let changes = ChangeSet::between(&root, &files)?;
@@ -302,12 +319,28 @@ fn state_has_resources(state: &Path) -> bool {
         .unwrap_or(state.exists())
 }
 
-fn open(base: &Path) -> Result<(PathBuf, PathBuf, String, Manifest)> {
+/// A tree's manifest, found from a folder inside the tree and parsed.
+struct Opened {
+    /// The tree's root: the folder holding the manifest.
+    root: PathBuf,
+    /// The manifest file.
+    path: PathBuf,
+    /// The manifest as written, for edits that keep the user's layout.
+    text: String,
+    manifest: Manifest,
+}
+
+fn open(base: &Path) -> Result<Opened> {
     let root = manifest::find(base)?;
     let path = root.join(manifest::FILE_NAME);
     let text = std::fs::read_to_string(&path).at(&path)?;
     let manifest = Manifest::parse(&path, &text)?;
-    Ok((root, path, text, manifest))
+    Ok(Opened {
+        root,
+        path,
+        text,
+        manifest,
+    })
 }
 
 /// The CIDR of a new VPC: the one given with --cidr, checked, or the next free one of the pool.
