@@ -197,12 +197,10 @@ impl MissingVpc {
 
 impl VpcCrossRegionPeering {
     pub fn new(aws: Arc<AwsHandle>) -> Self {
-        let mut resource = Self {
+        Self {
             aws,
-            value_type: Type::Bool,
-        };
-        resource.value_type = resource.schema().value_type();
-        resource
+            value_type: peering_schema().value_type(),
+        }
     }
 
     /// Both VPCs exist and their CIDRs don't overlap. Returns the primary
@@ -625,6 +623,68 @@ async fn add_routes(
     Ok(())
 }
 
+/// The resource's schema, apart from the instance so `new` can derive its
+/// value type from it.
+fn peering_schema() -> Schema {
+    let mut accepter = side_attributes("accepter");
+    accepter.push(
+        Attribute::string(
+            "account_id",
+            "AWS account that owns the accepter VPC, when it is not the requester's account.",
+        )
+        .optional()
+        .requires_replace()
+        .validate(AccountId),
+    );
+    accepter.push(
+        Attribute::string(
+            "assume_role_arn",
+            "Role to assume for calls on the accepter side (accepting, its DNS option and routes), for an \
+             accepter VPC in another account.",
+        )
+        .optional()
+        .validate(RoleArn),
+    );
+    Schema::new(
+        "A VPC peering between two VPCs in any two regions (and accounts): the request, its acceptance, the \
+         DNS resolution options and the routes on both sides, as one resource.",
+        vec![
+            Attribute::string("id", "Id of the VPC peering connection (`pcx-…`).").computed(),
+            Attribute::single_nested(
+                "requester",
+                side_attributes("requester"),
+                "The side that requests the peering.",
+            )
+            .required(),
+            Attribute::single_nested("accepter", accepter, "The side that accepts the peering.").required(),
+            Attribute::bool(
+                "auto_accept",
+                "Accept the peering in the accepter's region during the same apply. Set to `false` to only \
+                 request it and manage the accepter side with `fleet_vpc_peering_accepter` (another state or \
+                 account); the accepter's `route_table_ids` and DNS option must then stay unset here.",
+            )
+            .default(Value::Bool(true)),
+            Attribute::typed("tags", Type::map(Type::String), "Tags for the peering connection.")
+                .optional()
+                .validate(Tags),
+            Attribute::typed(
+                "tags_all",
+                Type::map(Type::String),
+                "All tags of the peering connection: the provider's `default_tags` merged with `tags`.",
+            )
+            .computed(),
+            Attribute::string(
+                "status",
+                "Status of the peering: `active`, or `pending-acceptance` until the accepter accepts.",
+            )
+            .computed(),
+            Attribute::string("requester_cidr_block", "Primary CIDR block of the requester VPC.").computed(),
+            Attribute::string("accepter_cidr_block", "Primary CIDR block of the accepter VPC.").computed(),
+        ],
+    )
+    .with_block("timeouts", timeouts::block(TIMEOUTS))
+}
+
 #[async_trait]
 impl Resource for VpcCrossRegionPeering {
     fn type_name(&self) -> &'static str {
@@ -632,63 +692,7 @@ impl Resource for VpcCrossRegionPeering {
     }
 
     fn schema(&self) -> Schema {
-        let mut accepter = side_attributes("accepter");
-        accepter.push(
-            Attribute::string(
-                "account_id",
-                "AWS account that owns the accepter VPC, when it is not the requester's account.",
-            )
-            .optional()
-            .requires_replace()
-            .validate(AccountId),
-        );
-        accepter.push(
-            Attribute::string(
-                "assume_role_arn",
-                "Role to assume for calls on the accepter side (accepting, its DNS option and routes), for an \
-                 accepter VPC in another account.",
-            )
-            .optional()
-            .validate(RoleArn),
-        );
-        Schema::new(
-            "A VPC peering between two VPCs in any two regions (and accounts): the request, its acceptance, the \
-             DNS resolution options and the routes on both sides, as one resource.",
-            vec![
-                Attribute::string("id", "Id of the VPC peering connection (`pcx-…`).").computed(),
-                Attribute::single_nested(
-                    "requester",
-                    side_attributes("requester"),
-                    "The side that requests the peering.",
-                )
-                .required(),
-                Attribute::single_nested("accepter", accepter, "The side that accepts the peering.").required(),
-                Attribute::bool(
-                    "auto_accept",
-                    "Accept the peering in the accepter's region during the same apply. Set to `false` to only \
-                     request it and manage the accepter side with `fleet_vpc_peering_accepter` (another state or \
-                     account); the accepter's `route_table_ids` and DNS option must then stay unset here.",
-                )
-                .default(Value::Bool(true)),
-                Attribute::typed("tags", Type::map(Type::String), "Tags for the peering connection.")
-                    .optional()
-                    .validate(Tags),
-                Attribute::typed(
-                    "tags_all",
-                    Type::map(Type::String),
-                    "All tags of the peering connection: the provider's `default_tags` merged with `tags`.",
-                )
-                .computed(),
-                Attribute::string(
-                    "status",
-                    "Status of the peering: `active`, or `pending-acceptance` until the accepter accepts.",
-                )
-                .computed(),
-                Attribute::string("requester_cidr_block", "Primary CIDR block of the requester VPC.").computed(),
-                Attribute::string("accepter_cidr_block", "Primary CIDR block of the accepter VPC.").computed(),
-            ],
-        )
-        .with_block("timeouts", timeouts::block(TIMEOUTS))
+        peering_schema()
     }
 
     fn validate(&self, config: &Value, diags: &mut Diagnostics) {

@@ -57,12 +57,10 @@ pub struct VpcPeeringAccepter {
 
 impl VpcPeeringAccepter {
     pub fn new(aws: Arc<AwsHandle>) -> Self {
-        let mut resource = Self {
+        Self {
             aws,
-            value_type: Type::Bool,
-        };
-        resource.value_type = resource.schema().value_type();
-        resource
+            value_type: accepter_schema().value_type(),
+        }
     }
 
     async fn ec2(&self, model: &AccepterModel) -> Result<Ec2, Diagnostics> {
@@ -155,6 +153,54 @@ async fn sync_dns(
     Ok(())
 }
 
+/// The resource's schema, apart from the instance so `new` can derive its
+/// value type from it.
+fn accepter_schema() -> Schema {
+    Schema::new(
+        "The accepter side of a VPC peering requested elsewhere (for example by `fleet_vpc_cross_region_peering` \
+         with `auto_accept = false` in another state or account): accepts it, sets the accepter's DNS option \
+         and adds accepter-side routes. Destroying it removes those routes and leaves the peering to its requester.",
+        vec![
+            Attribute::string("id", "Id of the VPC peering connection (same as `peering_id`).").computed(),
+            Attribute::string("peering_id", "Id of the VPC peering connection to accept (`pcx-…`).")
+                .required()
+                .requires_replace()
+                .validate(PEERING_ID),
+            Attribute::string("region", "Region of the accepter VPC. Defaults to the provider's `region`.")
+                .optional()
+                .computed()
+                .requires_replace()
+                .validate(AwsRegion),
+            Attribute::typed(
+                "route_table_ids",
+                Type::set(Type::String),
+                "Route tables of the accepter VPC that get a route to the requester VPC's CIDR block through the peering.",
+            )
+            .optional()
+            .validate(Each(ROUTE_TABLE_ID)),
+            Attribute::bool(
+                "allow_remote_vpc_dns_resolution",
+                "Whether the accepter VPC resolves public DNS hostnames of instances in the requester VPC to private IP addresses.",
+            )
+            .default(Value::Bool(false)),
+            Attribute::string(
+                "assume_role_arn",
+                "Role to assume for every call of this resource, for an accepter VPC in another account than the provider's credentials.",
+            )
+            .optional()
+            .validate(RoleArn),
+            Attribute::string("status", "Status of the peering (`active` once accepted).").computed(),
+            Attribute::string("vpc_id", "Id of the accepter VPC.").computed(),
+            Attribute::string("cidr_block", "Primary CIDR block of the accepter VPC.").computed(),
+            Attribute::string("peer_vpc_id", "Id of the requester VPC.").computed(),
+            Attribute::string("peer_region", "Region of the requester VPC.").computed(),
+            Attribute::string("peer_owner_id", "AWS account that owns the requester VPC.").computed(),
+            Attribute::string("peer_cidr_block", "Primary CIDR block of the requester VPC.").computed(),
+        ],
+    )
+    .with_block("timeouts", timeouts::block(TIMEOUTS))
+}
+
 #[async_trait]
 impl Resource for VpcPeeringAccepter {
     fn type_name(&self) -> &'static str {
@@ -162,49 +208,7 @@ impl Resource for VpcPeeringAccepter {
     }
 
     fn schema(&self) -> Schema {
-        Schema::new(
-            "The accepter side of a VPC peering requested elsewhere (for example by `fleet_vpc_cross_region_peering` \
-             with `auto_accept = false` in another state or account): accepts it, sets the accepter's DNS option \
-             and adds accepter-side routes. Destroying it removes those routes and leaves the peering to its requester.",
-            vec![
-                Attribute::string("id", "Id of the VPC peering connection (same as `peering_id`).").computed(),
-                Attribute::string("peering_id", "Id of the VPC peering connection to accept (`pcx-…`).")
-                    .required()
-                    .requires_replace()
-                    .validate(PEERING_ID),
-                Attribute::string("region", "Region of the accepter VPC. Defaults to the provider's `region`.")
-                    .optional()
-                    .computed()
-                    .requires_replace()
-                    .validate(AwsRegion),
-                Attribute::typed(
-                    "route_table_ids",
-                    Type::set(Type::String),
-                    "Route tables of the accepter VPC that get a route to the requester VPC's CIDR block through the peering.",
-                )
-                .optional()
-                .validate(Each(ROUTE_TABLE_ID)),
-                Attribute::bool(
-                    "allow_remote_vpc_dns_resolution",
-                    "Whether the accepter VPC resolves public DNS hostnames of instances in the requester VPC to private IP addresses.",
-                )
-                .default(Value::Bool(false)),
-                Attribute::string(
-                    "assume_role_arn",
-                    "Role to assume for every call of this resource, for an accepter VPC in another account than the provider's credentials.",
-                )
-                .optional()
-                .validate(RoleArn),
-                Attribute::string("status", "Status of the peering (`active` once accepted).").computed(),
-                Attribute::string("vpc_id", "Id of the accepter VPC.").computed(),
-                Attribute::string("cidr_block", "Primary CIDR block of the accepter VPC.").computed(),
-                Attribute::string("peer_vpc_id", "Id of the requester VPC.").computed(),
-                Attribute::string("peer_region", "Region of the requester VPC.").computed(),
-                Attribute::string("peer_owner_id", "AWS account that owns the requester VPC.").computed(),
-                Attribute::string("peer_cidr_block", "Primary CIDR block of the requester VPC.").computed(),
-            ],
-        )
-        .with_block("timeouts", timeouts::block(TIMEOUTS))
+        accepter_schema()
     }
 
     async fn modify_plan(&self, _prior: &Value, config: &Value, planned: &mut Value, diags: &mut Diagnostics) {
