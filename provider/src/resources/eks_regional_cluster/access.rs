@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use futures::future::join_all;
 
 use super::model::{AccessEntryModel, ClusterModel, PolicyModel};
-use super::reconcile::{Clients, Run, fail};
+use super::run::{Clients, Run, fail};
 use crate::aws::AwsError;
 use crate::aws::eks::PolicyScope;
 use crate::protocol::diagnostics::Diagnostics;

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use futures::future::join_all;
 
 use super::model::{AddonModel, ClusterModel, same_json};
-use super::reconcile::{Clients, Run, fail, wait_fail};
+use super::run::{Clients, Run, fail, wait_fail};
 use crate::aws::AwsError;
 use crate::aws::eks::{AddonSettled, InstalledAddon};
 use crate::protocol::diagnostics::Diagnostics;

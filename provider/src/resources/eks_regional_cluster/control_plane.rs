@@ -9,7 +9,7 @@ use aws_sdk_eks::types::Cluster;
 use super::kubeconfig::{kubeconfig, update_kubeconfig_command};
 use super::model::ClusterModel;
 use super::node_groups;
-use super::reconcile::{Clients, Run, fail, wait_fail};
+use super::run::{Clients, Run, fail, wait_fail};
 use super::versions::DEFAULT_VERSION;
 use crate::aws::eks::{ClusterSpec, start_update_when_free};
 use crate::aws::waiters::{IAM_PROPAGATION, retry_while};

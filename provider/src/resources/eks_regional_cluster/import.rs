@@ -5,8 +5,8 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use super::control_plane::apply_cluster_facts;
 use super::model::{AddonModel, ClusterModel, NodeGroupModel};
-use super::reconcile::{ACTIVE, Clients, fail};
 use super::roles::own_role_names;
+use super::run::{ACTIVE, Clients, fail};
 use crate::aws::eks::{InstalledAddon, nodegroup_spec};
 use crate::aws::iam::role_name;
 use crate::aws::waiters::StopSignal;

@@ -12,6 +12,7 @@ mod network;
 mod node_groups;
 mod reconcile;
 mod roles;
+mod run;
 pub mod schema;
 pub mod subnet_plan;
 mod tags;
@@ -31,7 +32,7 @@ use crate::protocol::schema::Schema;
 use crate::protocol::types::Type;
 use crate::protocol::value::Value;
 use model::ClusterModel;
-use reconcile::{Budgets, Clients, Operation, Run};
+use run::{Budgets, Clients, Operation, Run};
 
 pub const TYPE_NAME: &str = "fleet_eks_regional_cluster";
 
@@ -93,7 +94,7 @@ fn region_of(model: &ClusterModel) -> Result<&str, Diagnostics> {
 impl EksRegionalCluster {
     /// Whether refresh found the cluster or its network gone.
     fn lost(&self, prior: &Value) -> bool {
-        prior.attr("status").as_str().is_some_and(|s| s == reconcile::DELETED)
+        prior.attr("status").as_str().is_some_and(|s| s == run::DELETED)
     }
 }
 
@@ -289,7 +290,7 @@ impl Resource for EksRegionalCluster {
         // or repaired in place; a lost cluster or VPC is replaced, see
         // forces_replacement.
         let prior_status = prior.attr("status").as_str().map(str::to_string);
-        let incomplete = prior_status.as_deref().is_some_and(|s| s != reconcile::ACTIVE);
+        let incomplete = prior_status.as_deref().is_some_and(|s| s != run::ACTIVE);
         if !prior.is_null() && (prior != &*planned || self.lost(prior) || incomplete) {
             planned.set_attr("status", Value::Unknown);
         }
@@ -372,7 +373,7 @@ impl Resource for EksRegionalCluster {
         let mut state = ClusterModel {
             id: Some(format!("{region}/{}", desired.name)),
             region: Some(region),
-            status: Some(reconcile::CREATING.into()),
+            status: Some(run::CREATING.into()),
             created_iam_role_names: Some(Vec::new()),
             cluster_role_arn: None,
             node_role_arn: None,

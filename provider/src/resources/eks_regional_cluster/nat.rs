@@ -7,7 +7,7 @@ use std::collections::BTreeSet;
 use futures::future::join_all;
 
 use super::model::ClusterModel;
-use super::reconcile::{Clients, Run, fail, wait_fail};
+use super::run::{Clients, Run, fail, wait_fail};
 use crate::aws::AwsError;
 use crate::protocol::diagnostics::Diagnostics;
 

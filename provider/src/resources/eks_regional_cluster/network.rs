@@ -6,7 +6,7 @@
 use std::collections::BTreeSet;
 
 use super::model::ClusterModel;
-use super::reconcile::{Clients, Run, fail, wait_fail};
+use super::run::{Clients, Run, fail, wait_fail};
 use super::subnet_plan::plan_subnets;
 use super::zones;
 use crate::aws::AwsError;

@@ -10,7 +10,7 @@ use aws_sdk_eks::types::Nodegroup;
 use futures::future::join_all;
 
 use super::model::{ClusterModel, NodeGroupModel};
-use super::reconcile::{Clients, Run, fail, wait_fail};
+use super::run::{Clients, Run, fail, wait_fail};
 use crate::aws::AwsError;
 use crate::aws::eks::{nodegroup_spec, start_update_when_free};
 use crate::protocol::diagnostics::Diagnostics;

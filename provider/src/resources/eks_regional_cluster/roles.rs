@@ -3,7 +3,7 @@
 //! the stack.
 
 use super::model::ClusterModel;
-use super::reconcile::{Run, fail};
+use super::run::{Run, fail};
 use crate::aws::iam::{CLUSTER_ROLE, NODE_ROLE, RoleSpec, role_name};
 use crate::protocol::diagnostics::Diagnostics;
 

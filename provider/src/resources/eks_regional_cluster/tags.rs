@@ -4,7 +4,7 @@
 
 use super::model::ClusterModel;
 use super::network::own_ids;
-use super::reconcile::{Run, fail};
+use super::run::{Run, fail};
 use crate::protocol::diagnostics::Diagnostics;
 
 pub async fn ensure(run: &Run<'_>, state: &mut ClusterModel) -> Result<(), Diagnostics> {
