@@ -86,7 +86,7 @@ test: build venv go-tools
 ## and rebuild the AWS SDK.
 FUZZ_CASES ?= 1000000
 test-faults: build venv
-	PROPTEST_CASES=$(FUZZ_CASES) $(CARGO) test --workspace --lib protocol::value::tests::properties
+	PROPTEST_CASES=$(FUZZ_CASES) $(CARGO) test --workspace --lib value::tests::properties
 	$(CARGO) test --workspace --test faults -- --ignored --nocapture
 
 lint:

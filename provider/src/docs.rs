@@ -5,8 +5,8 @@
 
 use std::fmt::Write;
 
-use crate::protocol::schema::{Attribute, AttributeType, Block, Nesting, Schema};
-use crate::provider::FleetProvider;
+use tfplugin::Provider;
+use tfplugin::schema::{Attribute, AttributeType, Block, Nesting, Schema};
 
 /// One rendered page: its path under the repository root and its text.
 pub struct Page {
@@ -19,12 +19,12 @@ pub trait ExampleSource {
     fn read(&self, path: &str) -> Option<String>;
 }
 
-pub fn render_all(provider: &FleetProvider, examples: &dyn ExampleSource) -> Vec<Page> {
+pub fn render_all(provider: &impl Provider, examples: &dyn ExampleSource) -> Vec<Page> {
     let mut pages = vec![Page {
         path: "docs/index.md".into(),
         text: render_index(provider, examples),
     }];
-    for resource in &provider.resources {
+    for resource in provider.resources() {
         let name = resource.type_name();
         pages.push(Page {
             path: format!("docs/resources/{}.md", name.trim_start_matches("fleet_")),
@@ -34,7 +34,7 @@ pub fn render_all(provider: &FleetProvider, examples: &dyn ExampleSource) -> Vec
     pages
 }
 
-fn render_index(provider: &FleetProvider, examples: &dyn ExampleSource) -> String {
+fn render_index(provider: &impl Provider, examples: &dyn ExampleSource) -> String {
     let schema = provider.schema();
     let mut out = String::new();
     out.push_str("---\npage_title: \"fleet Provider\"\ndescription: |-\n");
@@ -73,7 +73,7 @@ fn example(out: &mut String, examples: &dyn ExampleSource, path: &str) {
 }
 
 fn kind(attribute: &Attribute) -> String {
-    use crate::protocol::types::Type;
+    use tfplugin::types::Type;
     fn ty(t: &Type) -> String {
         match t {
             Type::String => "String".into(),
@@ -177,6 +177,7 @@ fn anchor(path: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::provider::FleetProvider;
     use std::path::{Path, PathBuf};
 
     struct RepoExamples(PathBuf);
@@ -218,7 +219,7 @@ mod tests {
     fn every_resource_has_an_example_and_every_attribute_a_description() {
         let provider = FleetProvider::default();
         let root = repo_root();
-        for resource in &provider.resources {
+        for resource in provider.resources() {
             let example = root.join(format!("examples/resources/{}/resource.tf", resource.type_name()));
             assert!(example.exists(), "{} has no example", resource.type_name());
             check_descriptions(&resource.schema().block, resource.type_name());

@@ -3,6 +3,5 @@
 
 pub mod aws;
 pub mod docs;
-pub mod protocol;
 pub mod provider;
 pub mod resources;

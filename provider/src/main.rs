@@ -1,6 +1,5 @@
 use std::process::ExitCode;
 
-use fleet_provider::protocol;
 use fleet_provider::provider::FleetProvider;
 
 #[tokio::main]
@@ -15,9 +14,9 @@ async fn main() -> ExitCode {
         .init();
 
     ignore_interrupts();
-    match protocol::serve(FleetProvider::default()).await {
+    match tfplugin::serve(FleetProvider::default()).await {
         Ok(()) => ExitCode::SUCCESS,
-        Err(err) if protocol::is_not_a_plugin(&err) => {
+        Err(err) if tfplugin::is_not_a_plugin(&err) => {
             eprintln!("{err}");
             ExitCode::from(1)
         }

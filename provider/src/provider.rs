@@ -6,17 +6,17 @@ use std::sync::Arc;
 use serde::Deserialize;
 
 use crate::aws::{AssumeRole, Aws, AwsHandle, AwsSettings, DEFAULT_MAX_RETRIES, Endpoints};
-use crate::protocol::diagnostics::{AttributePath, Diagnostics};
-use crate::protocol::schema::{Attribute, Schema, Validator};
-use crate::protocol::types::Type;
-use crate::protocol::value::Value;
 use crate::resources::validators::{AwsRegion, RoleArn, Tags, WholeNumber};
 use crate::resources::{self, Resource};
+use tfplugin::diagnostics::{AttributePath, Diagnostics};
+use tfplugin::schema::{Attribute, Schema, Validator};
+use tfplugin::types::Type;
+use tfplugin::value::Value;
 
 /// The provider: its configuration and the resources it serves.
 pub struct FleetProvider {
-    pub aws: Arc<AwsHandle>,
-    pub resources: Vec<Arc<dyn Resource>>,
+    aws: Arc<AwsHandle>,
+    resources: Vec<Arc<dyn Resource>>,
 }
 
 impl Default for FleetProvider {
@@ -75,8 +75,12 @@ impl Validator for EndpointUrl {
     }
 }
 
-impl FleetProvider {
-    pub fn schema(&self) -> Schema {
+impl tfplugin::Provider for FleetProvider {
+    fn name(&self) -> &'static str {
+        "fleet"
+    }
+
+    fn schema(&self) -> Schema {
         let endpoint = |name: &'static str, service: &str| {
             Attribute::string(
                 name,
@@ -140,7 +144,7 @@ impl FleetProvider {
     }
 
     /// ConfigureProvider: resolve settings; clients are built on first use.
-    pub fn configure(&self, config: &Value) -> Diagnostics {
+    fn configure(&self, config: &Value) -> Diagnostics {
         let mut diags = Diagnostics::new();
         if !config.is_wholly_known() {
             diags.error(
@@ -179,7 +183,21 @@ impl FleetProvider {
         diags
     }
 
-    pub fn resource(&self, type_name: &str) -> Option<&Arc<dyn Resource>> {
-        self.resources.iter().find(|r| r.type_name() == type_name)
+    fn resources(&self) -> &[Arc<dyn Resource>] {
+        &self.resources
+    }
+
+    // Refreshes share route tables they read (aws::shared_reads); none read
+    // before or during a change may answer a refresh after it.
+    fn before_apply(&self) {
+        self.aws.forget_shared_reads();
+    }
+
+    fn after_apply(&self) {
+        self.aws.forget_shared_reads();
+    }
+
+    fn stop(&self) {
+        self.aws.stop.stop();
     }
 }

@@ -1,6 +1,6 @@
 //! Managed resources. Each is a type with a schema and Create, Read, Update,
 //! Delete and Import, in the manner of terraform-plugin-framework; the
-//! protocol layer does the generic work (decoding, schema validation,
+//! `tfplugin` crate does the generic work (decoding, schema validation,
 //! defaults, replacement) around them.
 
 pub mod eks_regional_cluster;
@@ -13,62 +13,12 @@ mod peering_routes;
 
 use std::sync::Arc;
 
-use async_trait::async_trait;
+pub use tfplugin::{Applied, Resource};
 
 use crate::aws::{Aws, AwsHandle};
-use crate::protocol::diagnostics::{AttributePath, Diagnostics};
-use crate::protocol::schema::Schema;
-use crate::protocol::types::Type;
-use crate::protocol::value::Value;
-
-/// The result of Create or Update: the state to store (even on failure,
-/// whatever exists so far, so nothing created is lost) and diagnostics.
-pub struct Applied {
-    pub state: Option<Value>,
-    pub diags: Diagnostics,
-}
-
-impl Applied {
-    pub fn ok(state: Value) -> Self {
-        Self {
-            state: Some(state),
-            diags: Diagnostics::new(),
-        }
-    }
-}
-
-#[async_trait]
-pub trait Resource: Send + Sync {
-    fn type_name(&self) -> &'static str;
-
-    fn schema(&self) -> Schema;
-
-    /// Checks across attributes, on configuration that may hold unknowns.
-    /// (Each attribute's own validators have already run.)
-    fn validate(&self, _config: &Value, _diags: &mut Diagnostics) {}
-
-    /// Resource-specific planning after the schema's generic plan: computed
-    /// values that can be known now, checks that need AWS.
-    async fn modify_plan(&self, _prior: &Value, _config: &Value, _planned: &mut Value, _diags: &mut Diagnostics) {}
-
-    /// Paths that force replacement because of what refresh found (an object
-    /// gone out of band), beyond the schema's `requires_replace` attributes.
-    fn forces_replacement(&self, _prior: &Value) -> Vec<AttributePath> {
-        Vec::new()
-    }
-
-    async fn create(&self, planned: &Value) -> Applied;
-
-    /// The object's current state; `None` when it no longer exists.
-    async fn read(&self, state: &Value) -> Result<Option<Value>, Diagnostics>;
-
-    async fn update(&self, prior: &Value, planned: &Value) -> Applied;
-
-    async fn delete(&self, prior: &Value) -> Diagnostics;
-
-    /// State for an existing object named by an import id.
-    async fn import(&self, id: &str) -> Result<Value, Diagnostics>;
-}
+use tfplugin::diagnostics::{AttributePath, Diagnostics};
+use tfplugin::types::Type;
+use tfplugin::value::Value;
 
 /// Every resource this provider serves, sharing one AWS handle.
 pub fn all(aws: &Arc<AwsHandle>) -> Vec<Arc<dyn Resource>> {

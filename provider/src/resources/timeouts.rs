@@ -6,7 +6,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 use super::validators::GoDuration;
-use crate::protocol::schema::{Attribute, Block};
+use tfplugin::schema::{Attribute, Block};
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Timeouts {

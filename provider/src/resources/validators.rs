@@ -3,10 +3,10 @@
 
 use std::time::Duration;
 
-use crate::protocol::diagnostics::{AttributePath, Diagnostics};
-use crate::protocol::schema::Validator;
-use crate::protocol::value::Value;
 use aws_regions as regions;
+use tfplugin::diagnostics::{AttributePath, Diagnostics};
+use tfplugin::schema::Validator;
+use tfplugin::value::Value;
 
 /// A known AWS region name.
 pub struct AwsRegion;

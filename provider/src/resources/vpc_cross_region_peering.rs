@@ -17,10 +17,10 @@ use super::{Applied, Resource, configured, default_region, error, finish, import
 use crate::aws::ec2::{Ec2, Peering, Side, first_overlap, vpc_cidrs};
 use crate::aws::waiters::{Deadline, StopSignal};
 use crate::aws::{Aws, AwsHandle};
-use crate::protocol::diagnostics::{AttributePath, Diagnostics};
-use crate::protocol::schema::{Attribute, Schema};
-use crate::protocol::types::Type;
-use crate::protocol::value::Value;
+use tfplugin::diagnostics::{AttributePath, Diagnostics};
+use tfplugin::schema::{Attribute, Schema};
+use tfplugin::types::Type;
+use tfplugin::value::Value;
 
 pub const TYPE_NAME: &str = "fleet_vpc_cross_region_peering";
 
@@ -978,7 +978,7 @@ fn non_empty_map(map: BTreeMap<String, String>) -> Option<BTreeMap<String, Strin
 }
 
 /// The sides of a planned value whose sides are wholly known.
-fn planned_sides(planned: &Value) -> Result<PeeringModel, crate::protocol::value::ValueError> {
+fn planned_sides(planned: &Value) -> Result<PeeringModel, tfplugin::value::ValueError> {
     Ok(PeeringModel {
         requester: planned.attr("requester").to_model()?,
         accepter: planned.attr("accepter").to_model()?,

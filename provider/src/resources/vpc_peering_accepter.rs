@@ -19,10 +19,10 @@ use super::{Applied, Resource, configured, default_region, error, finish, import
 use crate::aws::ec2::{Ec2, Side};
 use crate::aws::waiters::{Deadline, StopSignal};
 use crate::aws::{AwsError, AwsHandle};
-use crate::protocol::diagnostics::{AttributePath, Diagnostics};
-use crate::protocol::schema::{Attribute, Schema};
-use crate::protocol::types::Type;
-use crate::protocol::value::Value;
+use tfplugin::diagnostics::{AttributePath, Diagnostics};
+use tfplugin::schema::{Attribute, Schema};
+use tfplugin::types::Type;
+use tfplugin::value::Value;
 
 pub const TYPE_NAME: &str = "fleet_vpc_peering_accepter";
 

@@ -9,7 +9,7 @@ use super::model::{AccessEntryModel, ClusterModel, PolicyModel};
 use super::run::{Clients, Run, fail};
 use crate::aws::AwsError;
 use crate::aws::eks::PolicyScope;
-use crate::protocol::diagnostics::Diagnostics;
+use tfplugin::diagnostics::Diagnostics;
 
 /// The entries are as configured: those gone from the configuration are
 /// deleted, missing ones created (an existing one in our cluster is taken

@@ -10,7 +10,7 @@ use super::model::{AddonModel, ClusterModel, same_json};
 use super::run::{Clients, Run, fail, wait_fail};
 use crate::aws::AwsError;
 use crate::aws::eks::{AddonSettled, InstalledAddon};
-use crate::protocol::diagnostics::Diagnostics;
+use tfplugin::diagnostics::Diagnostics;
 
 /// Add-ons this run created or updated, to wait for once node groups exist.
 pub struct StartedAddons(Vec<String>);

@@ -13,8 +13,8 @@ use super::run::{Clients, Run, fail, wait_fail};
 use super::versions::DEFAULT_VERSION;
 use crate::aws::eks::{ClusterSpec, start_update_when_free};
 use crate::aws::waiters::{IAM_PROPAGATION, retry_while};
-use crate::protocol::diagnostics::Diagnostics;
 use crate::resources::error;
+use tfplugin::diagnostics::Diagnostics;
 
 /// The cluster exists, ACTIVE, as configured.
 pub async fn ensure(run: &Run<'_>, state: &mut ClusterModel) -> Result<(), Diagnostics> {

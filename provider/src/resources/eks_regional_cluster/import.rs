@@ -10,8 +10,8 @@ use super::run::{ACTIVE, Clients, fail};
 use crate::aws::eks::{InstalledAddon, nodegroup_spec};
 use crate::aws::iam::role_name;
 use crate::aws::waiters::StopSignal;
-use crate::protocol::diagnostics::Diagnostics;
 use crate::resources::error;
+use tfplugin::diagnostics::Diagnostics;
 
 /// State for an existing cluster and the VPC it runs in, named `name` in the
 /// clients' region. Subnets are told apart by their Kubernetes role tags;

@@ -27,12 +27,12 @@ use async_trait::async_trait;
 
 use super::{Applied, Resource, configured, default_region, error, finish, import_target, plan_tags_all, state_value};
 use crate::aws::AwsHandle;
-use crate::protocol::diagnostics::{AttributePath, Diagnostics};
-use crate::protocol::schema::Schema;
-use crate::protocol::types::Type;
-use crate::protocol::value::Value;
 use model::ClusterModel;
 use run::{Budgets, Clients, Operation, Run};
+use tfplugin::diagnostics::{AttributePath, Diagnostics};
+use tfplugin::schema::Schema;
+use tfplugin::types::Type;
+use tfplugin::value::Value;
 
 pub const TYPE_NAME: &str = "fleet_eks_regional_cluster";
 

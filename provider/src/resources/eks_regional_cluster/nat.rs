@@ -9,7 +9,7 @@ use futures::future::join_all;
 use super::model::ClusterModel;
 use super::run::{Clients, Run, fail, wait_fail};
 use crate::aws::AwsError;
-use crate::protocol::diagnostics::Diagnostics;
+use tfplugin::diagnostics::Diagnostics;
 
 /// How many NAT gateways the configuration calls for.
 pub fn wanted_count(model: &ClusterModel) -> usize {

@@ -12,8 +12,8 @@ use super::zones;
 use crate::aws::AwsError;
 use crate::aws::ec2_network::DefaultRoute;
 use crate::aws::waiters::{retry_new_id_not_found, retry_while_dependents_remain};
-use crate::protocol::diagnostics::Diagnostics;
 use crate::resources::error;
+use tfplugin::diagnostics::Diagnostics;
 
 /// What refresh found of the network recorded in state.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -13,7 +13,7 @@ use super::model::{ClusterModel, NodeGroupModel};
 use super::run::{Clients, Run, fail, wait_fail};
 use crate::aws::AwsError;
 use crate::aws::eks::{nodegroup_spec, start_update_when_free};
-use crate::protocol::diagnostics::Diagnostics;
+use tfplugin::diagnostics::Diagnostics;
 
 /// EKS's name of the group with `key`: the key until it was replaced.
 fn eks_name(state: &ClusterModel, key: &str) -> String {

@@ -12,7 +12,7 @@
 use super::model::ClusterModel;
 use super::run::{ACTIVE, CREATING, Clients, DELETED, NETWORK_DRIFT, Run, fail};
 use super::{access, addons, control_plane, nat, network, node_groups, roles, tags};
-use crate::protocol::diagnostics::Diagnostics;
+use tfplugin::diagnostics::Diagnostics;
 
 /// Whether `ensure` must look at what exists instead of trusting the state:
 /// a create, a resumed create, or part of the network found gone.

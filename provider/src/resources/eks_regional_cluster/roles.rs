@@ -5,7 +5,7 @@
 use super::model::ClusterModel;
 use super::run::{Run, fail};
 use crate::aws::iam::{CLUSTER_ROLE, NODE_ROLE, RoleSpec, role_name};
-use crate::protocol::diagnostics::Diagnostics;
+use tfplugin::diagnostics::Diagnostics;
 
 /// The names this resource gives the roles it creates.
 pub fn own_role_names(name: &str, region: &str) -> (String, String) {

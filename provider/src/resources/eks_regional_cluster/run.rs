@@ -14,9 +14,9 @@ use crate::aws::iam::Iam;
 use crate::aws::tags::{OWNER_TAG, STACK_TAG};
 use crate::aws::waiters::{Deadline, StopSignal, WaitError};
 use crate::aws::{Aws, AwsError};
-use crate::protocol::diagnostics::Diagnostics;
 use crate::resources::error;
 use crate::resources::validators::GoDuration;
+use tfplugin::diagnostics::Diagnostics;
 
 /// Status of a stack that is complete.
 pub const ACTIVE: &str = "ACTIVE";

@@ -8,12 +8,12 @@ use super::validators::{
     TaintEffects,
 };
 use super::versions::DEFAULT_VERSION;
-use crate::protocol::schema::{Attribute, Block, Schema};
-use crate::protocol::types::Type;
-use crate::protocol::value::Value;
 use crate::resources::timeouts;
 use crate::resources::validators::{AwsRegion, Each, GoDuration, RoleArn, Tags};
 use crate::resources::validators::{Cidr, OneOf, WholeNumber};
+use tfplugin::schema::{Attribute, Block, Schema};
+use tfplugin::types::Type;
+use tfplugin::value::Value;
 
 const MINUTE: Duration = Duration::from_secs(60);
 

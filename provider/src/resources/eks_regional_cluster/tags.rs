@@ -5,7 +5,7 @@
 use super::model::ClusterModel;
 use super::network::own_ids;
 use super::run::{Run, fail};
-use crate::protocol::diagnostics::Diagnostics;
+use tfplugin::diagnostics::Diagnostics;
 
 pub async fn ensure(run: &Run<'_>, state: &mut ClusterModel) -> Result<(), Diagnostics> {
     if run.desired.tags_all == state.tags_all {

@@ -1,8 +1,8 @@
 //! Validators specific to EKS clusters.
 
-use crate::protocol::diagnostics::{AttributePath, Diagnostics};
-use crate::protocol::schema::Validator;
-use crate::protocol::value::Value;
+use tfplugin::diagnostics::{AttributePath, Diagnostics};
+use tfplugin::schema::Validator;
+use tfplugin::value::Value;
 
 use super::versions::SUPPORTED_VERSIONS;
 

@@ -1,14 +1,5 @@
-//! Terraform plugin protocol 6 over gRPC: the go-plugin handshake, AutoMTLS,
-//! values, schemas, diagnostics and the service itself.
-
-pub mod diagnostics;
-pub mod handshake;
-pub mod proto;
-pub mod schema;
-pub mod server;
-pub mod tls;
-pub mod types;
-pub mod value;
+//! Serving a provider to the Terraform (or OpenTofu) process that launched
+//! the plugin: the handshake line, AutoMTLS, health and controller services.
 
 use std::collections::HashMap;
 use std::io::Write;
@@ -21,12 +12,12 @@ use tokio_stream::wrappers::ReceiverStream;
 use tonic::transport::Server;
 use tonic::{Request, Response, Status};
 
-use crate::provider::FleetProvider;
-use handshake::{HandshakeError, LaunchEnvironment, handshake_line};
-use proto::plugin::grpc_controller_server::{GrpcController, GrpcControllerServer};
-use proto::tfplugin6::provider_server::ProviderServer;
-use server::ProviderService;
-use tls::ServerIdentity;
+use crate::handshake::{HandshakeError, LaunchEnvironment, handshake_line};
+use crate::proto::plugin::grpc_controller_server::{GrpcController, GrpcControllerServer};
+use crate::proto::tfplugin6::provider_server::ProviderServer;
+use crate::provider::Provider;
+use crate::server::ProviderService;
+use crate::tls::ServerIdentity;
 
 /// Terraform sends whole states in one message; allow large ones.
 const MAX_MESSAGE_BYTES: usize = 256 * 1024 * 1024;
@@ -38,15 +29,18 @@ struct Controller {
 
 #[tonic::async_trait]
 impl GrpcController for Controller {
-    async fn shutdown(&self, _: Request<proto::plugin::Empty>) -> Result<Response<proto::plugin::Empty>, Status> {
+    async fn shutdown(
+        &self,
+        _: Request<crate::proto::plugin::Empty>,
+    ) -> Result<Response<crate::proto::plugin::Empty>, Status> {
         self.shutdown.notify_one();
-        Ok(Response::new(proto::plugin::Empty {}))
+        Ok(Response::new(crate::proto::plugin::Empty {}))
     }
 }
 
 /// Serves the provider to the Terraform process that launched us, until it
 /// calls GRPCController.Shutdown (or kills us).
-pub async fn serve(provider: FleetProvider) -> anyhow::Result<()> {
+pub async fn serve<P: Provider>(provider: P) -> anyhow::Result<()> {
     let vars: HashMap<String, String> = std::env::vars().collect();
     let env = LaunchEnvironment::from_vars(&vars)?;
     let listener = env.listen().await?;
