@@ -8,6 +8,7 @@
 //!   constructs eksgen emits (also used by the end-to-end tests);
 //! - [`cli`] and [`commands`]: the command line.
 
+pub mod args;
 pub mod check;
 pub mod cli;
 pub mod commands;
