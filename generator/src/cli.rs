@@ -1,12 +1,15 @@
 //! Command-line interface: parsing with clap, then one function per command.
 
+use std::io::Write;
 use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
 
 use crate::args::{InitArgs, NewEnvArgs, NewRegionArgs, RemoveRegionArgs, RenderArgs};
 use crate::commands::{self, Context};
-use crate::error::Result;
+use crate::error::{Error, Result};
+use crate::output::{self, Format};
+use crate::report::Report;
 
 pub use crate::args::WriteFlags;
 
@@ -54,8 +57,23 @@ impl Cli {
     }
 }
 
-/// Runs the command; the exit code is 0, or 1 when `check` finds problems.
-pub fn run(cli: Cli) -> Result<i32> {
+/// Runs the command and writes its report to `stdout`, or the error to
+/// `stderr`; returns the exit code: the report's (0, or 1 when `check`
+/// fails), or 2 on an error.
+pub fn run(cli: &Cli, stdout: &mut dyn Write, stderr: &mut dyn Write) -> i32 {
+    let written = execute(cli).and_then(|report| {
+        output::write_report(&report, Format::Text, stdout).map_err(|source| Error::Output { source })?;
+        Ok(report.exit_code())
+    });
+    written.unwrap_or_else(|error| {
+        // When stderr cannot be written either, the exit code is all that is left.
+        let _ = output::write_error(&error, stderr);
+        2
+    })
+}
+
+/// Runs the command and returns what it did.
+pub fn execute(cli: &Cli) -> Result<Report> {
     let context = cli.context();
     match &cli.command {
         Command::Init(args) => commands::init(&context, args),

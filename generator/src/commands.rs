@@ -1,6 +1,7 @@
 //! The commands. Every writing command works out the new manifest and the
-//! whole tree first, then either prints the diff (--dry-run), refuses (bad
+//! whole tree first, then either reports the diff (--dry-run), refuses (bad
 //! input, hand edits), or writes: nothing is touched before all checks pass.
+//! Commands print nothing: each returns a [`Report`] for `output` to render.
 
 use std::path::{Path, PathBuf};
 
@@ -9,6 +10,7 @@ use crate::check;
 use crate::error::{Error, IoContext, Result};
 use crate::manifest::{self, Manifest, cidr, edit};
 use crate::render::{InitManifest, STACK_DIR, Templates};
+use crate::report::{ChangedFile, Check, ClusterRow, DryRun, FileDiff, List, Note, Report, Wrote};
 use crate::tree::ChangeSet;
 
 /// What every command runs with: the global flags.
@@ -38,7 +40,7 @@ fn cidr_arg(what: &'static str, text: &str) -> Result<ipnet::Ipv4Net> {
     })
 }
 
-pub fn init(context: &Context, args: &InitArgs) -> Result<i32> {
+pub fn init(context: &Context, args: &InitArgs) -> Result<Report> {
     // The folder given to init is relative to -C (join keeps an absolute one as it is).
     let base = args
         .path
@@ -80,7 +82,7 @@ pub fn init(context: &Context, args: &InitArgs) -> Result<i32> {
     write_tree(&args.write, &templates, root, None, &text, &manifest)
 }
 
-pub fn new_region(context: &Context, args: &NewRegionArgs) -> Result<i32> {
+pub fn new_region(context: &Context, args: &NewRegionArgs) -> Result<Report> {
     let Opened {
         root,
         path,
@@ -107,14 +109,18 @@ pub fn new_region(context: &Context, args: &NewRegionArgs) -> Result<i32> {
     let new_text = edit::add_region(&path, &text, &env, region, vpc_cidr)?;
     let new_manifest = Manifest::parse(&path, &new_text)?;
     let templates = Templates::load(context.templates.as_deref())?;
-    let code = write_tree(&args.write, &templates, &root, Some(text), &new_text, &new_manifest)?;
-    if !args.write.dry_run {
-        println!("{region}: VPC {vpc_cidr} in environment {env}");
+    let mut report = write_tree(&args.write, &templates, &root, Some(text), &new_text, &new_manifest)?;
+    if let Report::Wrote(wrote) = &mut report {
+        wrote.notes.push(Note::RegionAdded {
+            region: region.to_string(),
+            env,
+            vpc_cidr,
+        });
     }
-    Ok(code)
+    Ok(report)
 }
 
-pub fn new_env(context: &Context, args: &NewEnvArgs) -> Result<i32> {
+pub fn new_env(context: &Context, args: &NewEnvArgs) -> Result<Report> {
     let Opened {
         root,
         path,
@@ -147,7 +153,7 @@ pub fn new_env(context: &Context, args: &NewEnvArgs) -> Result<i32> {
     write_tree(&args.write, &templates, &root, Some(text), &new_text, &new_manifest)
 }
 
-pub fn remove_region(context: &Context, args: &RemoveRegionArgs) -> Result<i32> {
+pub fn remove_region(context: &Context, args: &RemoveRegionArgs) -> Result<Report> {
     let Opened {
         root,
         path,
@@ -176,24 +182,27 @@ pub fn remove_region(context: &Context, args: &RemoveRegionArgs) -> Result<i32> 
     let new_text = edit::remove_region(&path, &text, &env, region)?;
     let new_manifest = Manifest::parse(&path, &new_text)?;
     let templates = Templates::load(context.templates.as_deref())?;
-    let code = write_tree(&args.write, &templates, &root, Some(text), &new_text, &new_manifest)?;
-    if args.write.dry_run {
-        return Ok(code);
-    }
+    let mut report = write_tree(&args.write, &templates, &root, Some(text), &new_text, &new_manifest)?;
+    let Report::Wrote(wrote) = &mut report else {
+        // A dry run deletes nothing either.
+        return Ok(report);
+    };
     if manifest.layout == manifest::Layout::Stack && root.join(&folder).exists() {
         // `terragrunt stack generate` never deletes a unit the stack file no
         // longer has: left there, `run --all apply` would bring the region back.
         let generated = root.join(&folder);
         std::fs::remove_dir_all(&generated).at(&generated)?;
-        println!("deleted {}, the region's units Terragrunt generated", folder.display());
+        wrote.notes.push(Note::GeneratedUnitsDeleted { folder });
     }
     if root.join(&kept).exists() {
-        println!("kept files eksgen did not write, under {}", root.join(&kept).display());
+        wrote.notes.push(Note::UserFilesKept {
+            folder: root.join(&kept),
+        });
     }
-    Ok(code)
+    Ok(report)
 }
 
-pub fn render(context: &Context, args: &RenderArgs) -> Result<i32> {
+pub fn render(context: &Context, args: &RenderArgs) -> Result<Report> {
     let Opened {
         root, text, manifest, ..
     } = open(&context.base)?;
@@ -201,77 +210,36 @@ pub fn render(context: &Context, args: &RenderArgs) -> Result<i32> {
     write_tree(&args.write, &templates, &root, Some(text.clone()), &text, &manifest)
 }
 
-pub fn list(context: &Context) -> Result<i32> {
+pub fn list(context: &Context) -> Result<Report> {
     let Opened { manifest, .. } = open(&context.base)?;
-    let rows: Vec<[String; 5]> = manifest
+    let clusters = manifest
         .clusters()
         .into_iter()
-        .map(|c| {
-            let role = c.role_name().to_string();
-            [
-                c.env,
-                c.region,
-                role,
-                c.cidr.to_string(),
-                c.account_id.unwrap_or_else(|| "-".into()),
-            ]
+        .map(|c| ClusterRow {
+            role: c.role_name().to_string(),
+            env: c.env,
+            region: c.region,
+            cidr: c.cidr,
+            account_id: c.account_id,
         })
         .collect();
-    let header = ["ENV", "REGION", "ROLE", "CIDR", "ACCOUNT"].map(str::to_string);
-    let mut widths = header.clone().map(|h| h.len());
-    for row in &rows {
-        for (width, cell) in widths.iter_mut().zip(row) {
-            *width = (*width).max(cell.len());
-        }
-    }
-    for row in std::iter::once(&header).chain(&rows) {
-        let line: Vec<String> = row
-            .iter()
-            .zip(widths)
-            .map(|(cell, width)| format!("{cell:width$}"))
-            .collect();
-        println!("{}", line.join("  ").trim_end());
-    }
-    Ok(0)
+    Ok(Report::List(List { clusters }))
 }
 
-/// For PR checks: exit 1 with a diff when the tree differs from the
-/// manifest's rendering, or with the problems the static checks find.
-pub fn check(context: &Context) -> Result<i32> {
+/// For PR checks: the diff when the tree differs from the manifest's
+/// rendering, and the problems the static checks find (either one exits 1).
+pub fn check(context: &Context) -> Result<Report> {
     let Opened { root, manifest, .. } = open(&context.base)?;
     let templates = Templates::load(context.templates.as_deref())?;
     let files = templates.render_tree(&manifest)?;
     let changes = ChangeSet::between(&root, &files)?;
-    let mut failed = false;
-    if !changes.is_empty() {
-        print!("{}", ChangeSet::diff(&changes.changes));
-        let extra = match manifest.layout {
-            manifest::Layout::Units => "a unit's extra.hcl",
-            manifest::Layout::Stack => "environments/<env>/extra/<region>/<kind>.hcl",
-        };
-        println!(
-            "eksgen check: {} file(s) differ from what {} renders; run `eksgen render` (hand edits belong in eksgen.toml or {extra})",
-            changes.changes.len(),
-            manifest::FILE_NAME
-        );
-        failed = true;
-    }
     let (units, problems) = check::run(&root);
-    for problem in &problems {
-        println!("{problem}");
-    }
-    if problems.is_empty() && !failed {
-        println!(
-            "eksgen check: the tree matches {} and its {units} units pass every check",
-            manifest::FILE_NAME
-        );
-        Ok(0)
-    } else {
-        if !problems.is_empty() {
-            println!("eksgen check: {} problem(s)", problems.len());
-        }
-        Ok(1)
-    }
+    Ok(Report::Check(Check {
+        layout: manifest.layout,
+        drift: changes.changes.iter().map(FileDiff::of).collect(),
+        problems,
+        units,
+    }))
 }
 
 /// Removing a region's units while their state still holds resources would
@@ -357,27 +325,20 @@ fn write_tree(
     old_manifest: Option<String>,
     new_manifest: &str,
     manifest: &Manifest,
-) -> Result<i32> {
+) -> Result<Report> {
     let files = templates.render_tree(manifest)?;
     let mut changes = ChangeSet::between(root, &files)?;
     changes.push_user_file(Path::new(manifest::FILE_NAME), old_manifest, new_manifest.to_string());
     if write.dry_run {
-        print!("{}", ChangeSet::diff(&changes.changes));
-        println!(
-            "dry run: {} file(s) would change, nothing written",
-            changes.changes.len()
-        );
-        return Ok(0);
+        let changes = changes.changes.iter().map(FileDiff::of).collect();
+        return Ok(Report::DryRun(DryRun { changes }));
     }
-    if !write.force && !changes.hand_edited().is_empty() {
-        eprint!("{}", ChangeSet::diff(changes.hand_edited()));
+    if !write.force {
         changes.refuse_hand_edits()?;
     }
     changes.write(root)?;
-    if changes.is_empty() {
-        println!("up to date: the tree already matches {}", manifest::FILE_NAME);
-    } else {
-        print!("{}", changes.summary());
-    }
-    Ok(0)
+    Ok(Report::Wrote(Wrote {
+        changes: changes.changes.iter().map(ChangedFile::of).collect(),
+        notes: Vec::new(),
+    }))
 }
