@@ -10,12 +10,14 @@ use crate::manifest::{self, Layout};
 use crate::report::{Check, DryRun, FileDiff, List, Note, Report, Wrote};
 
 /// How a report is written (`--output`).
+// The values carry no doc comments: clap would turn them into a long help
+// for every command.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
-    /// The lines a person reads.
+    // The lines a person reads.
     #[default]
     Text,
-    /// One JSON object on one line, for programs.
+    // One JSON object on one line, for programs.
     Json,
 }
 
@@ -165,6 +167,13 @@ mod tests {
         let mut out = Vec::new();
         write_report(report, Format::Text, &mut out).expect("a Vec takes every write");
         String::from_utf8(out).expect("reports are UTF-8")
+    }
+
+    fn json(report: &Report) -> serde_json::Value {
+        let mut out = Vec::new();
+        write_report(report, Format::Json, &mut out).expect("a Vec takes every write");
+        assert_eq!(out.iter().filter(|&&b| b == b'\n').count(), 1, "one object on one line");
+        serde_json::from_slice(&out).expect("the JSON output parses")
     }
 
     fn change(path: &str, action: Action, old: &str, new: &str) -> Change {
@@ -349,6 +358,67 @@ mod tests {
         assert_eq!(
             String::from_utf8(err).expect("errors are UTF-8"),
             format!("--- a/root.hcl\n+++ b/root.hcl\neksgen: error: {error}\n")
+        );
+    }
+
+    #[test]
+    fn list_json_has_a_row_per_cluster_with_null_for_no_account() {
+        assert_eq!(
+            json(&list()),
+            serde_json::json!({
+                "report": "list",
+                "clusters": [
+                    {"env": "dev", "region": "us-east-1", "role": "hub", "cidr": "10.0.0.0/16", "account_id": null},
+                    {"env": "prod", "region": "eu-central-1", "role": "hub", "cidr": "10.1.0.0/16", "account_id": "123456789012"},
+                ],
+            })
+        );
+    }
+
+    #[test]
+    fn dry_run_json_has_each_file_with_its_own_diff() {
+        let report = json(&dry_run());
+        assert_eq!(report["report"], "dry_run");
+        assert_eq!(
+            report["changes"][1],
+            serde_json::json!({
+                "path": "environments/dev/region.hcl",
+                "action": "create",
+                "diff": "--- /dev/null\n+++ b/environments/dev/region.hcl\n@@ -0,0 +1 @@\n+locals {}\n",
+            })
+        );
+        assert_eq!(report["changes"][0]["action"], "update");
+    }
+
+    #[test]
+    fn check_json_has_the_drift_the_problems_and_the_units() {
+        let report = json(&check_with_problems());
+        assert_eq!(report["report"], "check");
+        assert_eq!(report["layout"], "stack");
+        assert_eq!(report["units"], 3);
+        assert_eq!(report["drift"][0]["path"], "root.hcl");
+        assert_eq!(report["drift"][0]["action"], "delete");
+        assert_eq!(
+            report["problems"],
+            serde_json::json!([{
+                "path": "environments/dev/edge-cluster/terragrunt.hcl",
+                "message": "input \"x\" is not a variable of the module",
+            }])
+        );
+    }
+
+    #[test]
+    fn wrote_json_has_the_files_and_tagged_notes() {
+        assert_eq!(
+            json(&wrote()),
+            serde_json::json!({
+                "report": "wrote",
+                "changes": [
+                    {"path": "eksgen.toml", "action": "update"},
+                    {"path": "environments/dev/regions/us-west-2/region.hcl", "action": "create"},
+                ],
+                "notes": [{"note": "region_added", "region": "us-west-2", "env": "dev", "vpc_cidr": "10.1.0.0/16"}],
+            })
         );
     }
 }
