@@ -1,32 +1,24 @@
 //! The commands. Every writing command works out the new manifest and the
-//! whole tree first, then either prints the diff (--dry-run), refuses (bad
+//! whole tree first, then either reports the diff (--dry-run), refuses (bad
 //! input, hand edits), or writes: nothing is touched before all checks pass.
+//! Commands print nothing: each returns a [`Report`] for `output` to render.
 
 use std::path::{Path, PathBuf};
 
+use crate::args::{InitArgs, NewEnvArgs, NewRegionArgs, RemoveRegionArgs, RenderArgs, WriteFlags};
 use crate::check;
 use crate::error::{Error, IoContext, Result};
 use crate::manifest::{self, Manifest, cidr, edit};
 use crate::render::{InitManifest, STACK_DIR, Templates};
+use crate::report::{ChangedFile, Check, ClusterRow, DryRun, FileDiff, List, Note, Report, Wrote};
 use crate::tree::ChangeSet;
 
-pub struct Options {
+/// What every command runs with: the global flags.
+pub struct Context {
     /// Where the command was started (-C DIR or the current folder).
     pub base: PathBuf,
+    /// --templates DIR: templates that replace the built-in ones of the same name.
     pub templates: Option<PathBuf>,
-    pub dry_run: bool,
-    pub force: bool,
-}
-
-pub struct Init<'a> {
-    pub env: &'a str,
-    pub hub_region: &'a str,
-    pub cidr_pool: &'a str,
-    pub vpc_prefix_length: u8,
-    pub state: Option<(&'a str, &'a str)>,
-    pub account_id: Option<&'a str>,
-    pub modules_source: Option<&'a str>,
-    pub layout: manifest::Layout,
 }
 
 fn default_modules_source() -> String {
@@ -48,52 +40,58 @@ fn cidr_arg(what: &'static str, text: &str) -> Result<ipnet::Ipv4Net> {
     })
 }
 
-pub fn init(options: &Options, args: &Init<'_>) -> Result<i32> {
-    let root = &std::path::absolute(&options.base).at(&options.base)?;
+pub fn init(context: &Context, args: &InitArgs) -> Result<Report> {
+    // The folder given to init is relative to -C (join keeps an absolute one as it is).
+    let base = args
+        .path
+        .as_ref()
+        .map_or_else(|| context.base.clone(), |path| context.base.join(path));
+    let root = &std::path::absolute(&base).at(&base)?;
     let path = root.join(manifest::FILE_NAME);
     if path.exists() {
         return Err(Error::AlreadyInitialised { path });
     }
-    manifest::check_env_name(args.env).map_err(|message| Error::ManifestValue {
+    manifest::check_env_name(&args.env).map_err(|message| Error::ManifestValue {
         path: path.clone(),
         key: "--env".into(),
         message,
     })?;
-    region_arg(args.hub_region)?;
-    if let Some((_, state_region)) = args.state {
+    region_arg(&args.hub_region)?;
+    if let Some((_, state_region)) = args.state() {
         region_arg(state_region)?;
     }
-    let pool = cidr_arg("--cidr-pool", args.cidr_pool)?;
+    let pool = cidr_arg("--cidr-pool", &args.cidr_pool)?;
     let hub_cidr = cidr::allocate(pool, args.vpc_prefix_length, &[])?;
-    let modules_source = args.modules_source.map_or_else(default_modules_source, str::to_string);
-    let templates = Templates::load(options.templates.as_deref())?;
+    let modules_source = args.modules_source.clone().unwrap_or_else(default_modules_source);
+    let templates = Templates::load(context.templates.as_deref())?;
     let text = templates.render_manifest(&InitManifest {
         layout: args.layout.name(),
-        env: args.env,
-        hub_region: args.hub_region,
+        env: &args.env,
+        hub_region: &args.hub_region,
         hub_cidr: hub_cidr.to_string(),
         cidr_pool: pool.to_string(),
         vpc_prefix_length: args.vpc_prefix_length,
         modules_source: &modules_source,
         kubernetes_version: manifest::DEFAULT_KUBERNETES_VERSION,
-        account_id: args.account_id,
+        account_id: args.account_id.as_deref(),
         state: args
-            .state
+            .state()
             .map(|(bucket, region)| serde_json::json!({ "bucket": bucket, "region": region })),
     })?;
     let manifest = Manifest::parse(&path, &text)?;
-    write_tree(options, &templates, root, None, &text, &manifest)
+    write_tree(&args.write, &templates, root, None, &text, &manifest)
 }
 
-pub fn new_region(options: &Options, region: &str, env: Option<&str>, given: Option<&str>) -> Result<i32> {
+pub fn new_region(context: &Context, args: &NewRegionArgs) -> Result<Report> {
     let Opened {
         root,
         path,
         text,
         manifest,
-    } = open(&options.base)?;
+    } = open(&context.base)?;
+    let region = args.region.as_str();
     region_arg(region)?;
-    let env = manifest.pick_env(env)?;
+    let env = manifest.pick_env(args.env.as_deref())?;
     let environment = manifest.env(&env)?;
     if environment.regions.contains_key(region) {
         return Err(Error::RegionExists {
@@ -107,30 +105,29 @@ pub fn new_region(options: &Options, region: &str, env: Option<&str>, given: Opt
             region: region.to_string(),
         });
     }
-    let vpc_cidr = new_vpc_cidr(&manifest, given)?;
+    let vpc_cidr = new_vpc_cidr(&manifest, args.cidr.as_deref())?;
     let new_text = edit::add_region(&path, &text, &env, region, vpc_cidr)?;
     let new_manifest = Manifest::parse(&path, &new_text)?;
-    let templates = Templates::load(options.templates.as_deref())?;
-    let code = write_tree(options, &templates, &root, Some(text), &new_text, &new_manifest)?;
-    if !options.dry_run {
-        println!("{region}: VPC {vpc_cidr} in environment {env}");
+    let templates = Templates::load(context.templates.as_deref())?;
+    let mut report = write_tree(&args.write, &templates, &root, Some(text), &new_text, &new_manifest)?;
+    if let Report::Wrote(wrote) = &mut report {
+        wrote.notes.push(Note::RegionAdded {
+            region: region.to_string(),
+            env,
+            vpc_cidr,
+        });
     }
-    Ok(code)
+    Ok(report)
 }
 
-pub fn new_env(
-    options: &Options,
-    name: &str,
-    hub_region: &str,
-    given: Option<&str>,
-    account_id: Option<&str>,
-) -> Result<i32> {
+pub fn new_env(context: &Context, args: &NewEnvArgs) -> Result<Report> {
     let Opened {
         root,
         path,
         text,
         manifest,
-    } = open(&options.base)?;
+    } = open(&context.base)?;
+    let name = args.name.as_str();
     manifest::check_env_name(name).map_err(|message| Error::ManifestValue {
         path: path.clone(),
         key: "NAME".into(),
@@ -139,31 +136,32 @@ pub fn new_env(
     if manifest.environments.contains_key(name) {
         return Err(Error::EnvExists { env: name.to_string() });
     }
-    region_arg(hub_region)?;
-    let hub_cidr = new_vpc_cidr(&manifest, given)?;
+    region_arg(&args.hub_region)?;
+    let hub_cidr = new_vpc_cidr(&manifest, args.cidr.as_deref())?;
     let new_text = edit::add_env(
         &path,
         &text,
         &edit::NewEnv {
             name,
-            hub_region,
+            hub_region: &args.hub_region,
             hub_cidr,
-            account_id,
+            account_id: args.account_id.as_deref(),
         },
     )?;
     let new_manifest = Manifest::parse(&path, &new_text)?;
-    let templates = Templates::load(options.templates.as_deref())?;
-    write_tree(options, &templates, &root, Some(text), &new_text, &new_manifest)
+    let templates = Templates::load(context.templates.as_deref())?;
+    write_tree(&args.write, &templates, &root, Some(text), &new_text, &new_manifest)
 }
 
-pub fn remove_region(options: &Options, region: &str, env: Option<&str>) -> Result<i32> {
+pub fn remove_region(context: &Context, args: &RemoveRegionArgs) -> Result<Report> {
     let Opened {
         root,
         path,
         text,
         manifest,
-    } = open(&options.base)?;
-    let env = manifest.pick_env(env)?;
+    } = open(&context.base)?;
+    let region = args.region.as_str();
+    let env = manifest.pick_env(args.env.as_deref())?;
     if !manifest.env(&env)?.regions.contains_key(region) {
         return Err(Error::RegionNotFound {
             env,
@@ -183,106 +181,67 @@ pub fn remove_region(options: &Options, region: &str, env: Option<&str>) -> Resu
     refuse_region_with_local_state(&root, &folder, &env, region)?;
     let new_text = edit::remove_region(&path, &text, &env, region)?;
     let new_manifest = Manifest::parse(&path, &new_text)?;
-    let templates = Templates::load(options.templates.as_deref())?;
-    let code = write_tree(options, &templates, &root, Some(text), &new_text, &new_manifest)?;
-    if options.dry_run {
-        return Ok(code);
-    }
+    let templates = Templates::load(context.templates.as_deref())?;
+    let mut report = write_tree(&args.write, &templates, &root, Some(text), &new_text, &new_manifest)?;
+    let Report::Wrote(wrote) = &mut report else {
+        // A dry run deletes nothing either.
+        return Ok(report);
+    };
     if manifest.layout == manifest::Layout::Stack && root.join(&folder).exists() {
         // `terragrunt stack generate` never deletes a unit the stack file no
         // longer has: left there, `run --all apply` would bring the region back.
         let generated = root.join(&folder);
         std::fs::remove_dir_all(&generated).at(&generated)?;
-        println!("deleted {}, the region's units Terragrunt generated", folder.display());
+        wrote.notes.push(Note::GeneratedUnitsDeleted { folder });
     }
     if root.join(&kept).exists() {
-        println!("kept files eksgen did not write, under {}", root.join(&kept).display());
+        wrote.notes.push(Note::UserFilesKept {
+            folder: root.join(&kept),
+        });
     }
-    Ok(code)
+    Ok(report)
 }
 
-pub fn render(options: &Options) -> Result<i32> {
+pub fn render(context: &Context, args: &RenderArgs) -> Result<Report> {
     let Opened {
         root, text, manifest, ..
-    } = open(&options.base)?;
-    let templates = Templates::load(options.templates.as_deref())?;
-    write_tree(options, &templates, &root, Some(text.clone()), &text, &manifest)
+    } = open(&context.base)?;
+    let templates = Templates::load(context.templates.as_deref())?;
+    write_tree(&args.write, &templates, &root, Some(text.clone()), &text, &manifest)
 }
 
-pub fn list(base: &Path) -> Result<i32> {
-    let Opened { manifest, .. } = open(base)?;
-    let rows: Vec<[String; 5]> = manifest
+pub fn list(context: &Context) -> Result<Report> {
+    let Opened { manifest, .. } = open(&context.base)?;
+    let clusters = manifest
         .clusters()
         .into_iter()
-        .map(|c| {
-            let role = c.role_name().to_string();
-            [
-                c.env,
-                c.region,
-                role,
-                c.cidr.to_string(),
-                c.account_id.unwrap_or_else(|| "-".into()),
-            ]
+        .map(|c| ClusterRow {
+            role: c.role_name().to_string(),
+            env: c.env,
+            region: c.region,
+            cidr: c.cidr,
+            account_id: c.account_id,
         })
         .collect();
-    let header = ["ENV", "REGION", "ROLE", "CIDR", "ACCOUNT"].map(str::to_string);
-    let mut widths = header.clone().map(|h| h.len());
-    for row in &rows {
-        for (width, cell) in widths.iter_mut().zip(row) {
-            *width = (*width).max(cell.len());
-        }
-    }
-    for row in std::iter::once(&header).chain(&rows) {
-        let line: Vec<String> = row
-            .iter()
-            .zip(widths)
-            .map(|(cell, width)| format!("{cell:width$}"))
-            .collect();
-        println!("{}", line.join("  ").trim_end());
-    }
-    Ok(0)
+    Ok(Report::List(List { clusters }))
 }
 
-/// For PR checks: exit 1 with a diff when the tree differs from the
-/// manifest's rendering, or with the problems the static checks find.
-pub fn check(base: &Path, templates: Option<&Path>) -> Result<i32> {
-    let Opened { root, manifest, .. } = open(base)?;
-    let templates = Templates::load(templates)?;
+/// For PR checks: the diff when the tree differs from the manifest's
+/// rendering, and the problems the static checks find (either one exits 1).
+pub fn check(context: &Context) -> Result<Report> {
+    let Opened { root, manifest, .. } = open(&context.base)?;
+    let templates = Templates::load(context.templates.as_deref())?;
     let files = templates.render_tree(&manifest)?;
     let changes = ChangeSet::between(&root, &files)?;
-    let mut failed = false;
-    if !changes.is_empty() {
-        print!("{}", ChangeSet::diff(&changes.changes));
-        let extra = match manifest.layout {
-            manifest::Layout::Units => "a unit's extra.hcl",
-            manifest::Layout::Stack => "environments/<env>/extra/<region>/<kind>.hcl",
-        };
-        println!(
-            "eksgen check: {} file(s) differ from what {} renders; run `eksgen render` (hand edits belong in eksgen.toml or {extra})",
-            changes.changes.len(),
-            manifest::FILE_NAME
-        );
-        failed = true;
-    }
     let (units, problems) = check::run(&root);
-    for problem in &problems {
-        println!("{problem}");
-    }
-    if problems.is_empty() && !failed {
-        println!(
-            "eksgen check: the tree matches {} and its {units} units pass every check",
-            manifest::FILE_NAME
-        );
-        Ok(0)
-    } else {
-        if !problems.is_empty() {
-            println!("eksgen check: {} problem(s)", problems.len());
-        }
-        Ok(1)
-    }
+    Ok(Report::Check(Check {
+        layout: manifest.layout,
+        drift: changes.changes.iter().map(FileDiff::of).collect(),
+        problems,
+        units,
+    }))
 }
 
-/// The tree's root, the manifest's path and text, and the parsed manifest.
 /// Removing a region's units while their state still holds resources would
 /// leave those resources running with nothing left to destroy them (and
 /// the hub's routes to a VPC that is gone). The local backend's state files
@@ -360,33 +319,26 @@ fn new_vpc_cidr(manifest: &Manifest, given: Option<&str>) -> Result<ipnet::Ipv4N
 }
 
 fn write_tree(
-    options: &Options,
+    write: &WriteFlags,
     templates: &Templates,
     root: &Path,
     old_manifest: Option<String>,
     new_manifest: &str,
     manifest: &Manifest,
-) -> Result<i32> {
+) -> Result<Report> {
     let files = templates.render_tree(manifest)?;
     let mut changes = ChangeSet::between(root, &files)?;
     changes.push_user_file(Path::new(manifest::FILE_NAME), old_manifest, new_manifest.to_string());
-    if options.dry_run {
-        print!("{}", ChangeSet::diff(&changes.changes));
-        println!(
-            "dry run: {} file(s) would change, nothing written",
-            changes.changes.len()
-        );
-        return Ok(0);
+    if write.dry_run {
+        let changes = changes.changes.iter().map(FileDiff::of).collect();
+        return Ok(Report::DryRun(DryRun { changes }));
     }
-    if !options.force && !changes.hand_edited().is_empty() {
-        eprint!("{}", ChangeSet::diff(changes.hand_edited()));
+    if !write.force {
         changes.refuse_hand_edits()?;
     }
     changes.write(root)?;
-    if changes.is_empty() {
-        println!("up to date: the tree already matches {}", manifest::FILE_NAME);
-    } else {
-        print!("{}", changes.summary());
-    }
-    Ok(0)
+    Ok(Report::Wrote(Wrote {
+        changes: changes.changes.iter().map(ChangedFile::of).collect(),
+        notes: Vec::new(),
+    }))
 }

@@ -85,13 +85,24 @@ pub enum Error {
     #[error(
         "{count} generated file(s) were edited by hand: {paths}; move the change into eksgen.toml or the unit's extra.hcl, or pass --force to overwrite"
     )]
-    HandEdited { count: usize, paths: String },
+    HandEdited {
+        count: usize,
+        paths: String,
+        /// What the hand edits changed, shown before the error line.
+        diff: String,
+    },
 
     #[error("template {name}: {message}")]
     Template { name: String, message: String },
 
     #[error("--templates {dir}: {message}")]
     TemplateDir { dir: PathBuf, message: String },
+
+    #[error("cannot write the report: {source}")]
+    Output {
+        #[source]
+        source: std::io::Error,
+    },
 
     #[error("{path}: {source}")]
     Io {

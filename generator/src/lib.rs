@@ -6,12 +6,16 @@
 //! - [`tree`]: the tree on disk against the rendered one (diffs, hand edits, writes);
 //! - [`check`]: static checks of a tree, and a reader for the Terragrunt
 //!   constructs eksgen emits (also used by the end-to-end tests);
-//! - [`cli`] and [`commands`]: the command line.
+//! - [`cli`], [`args`] and [`commands`]: the command line;
+//! - [`report`] and [`output`]: what a command did, and its text or JSON.
 
+pub mod args;
 pub mod check;
 pub mod cli;
 pub mod commands;
 pub mod error;
 pub mod manifest;
+pub mod output;
 pub mod render;
+pub mod report;
 pub mod tree;

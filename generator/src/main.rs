@@ -4,11 +4,6 @@ use clap::Parser;
 
 fn main() {
     let cli = eksgen::cli::Cli::parse();
-    match eksgen::cli::run(cli) {
-        Ok(code) => std::process::exit(code),
-        Err(err) => {
-            eprintln!("eksgen: error: {err}");
-            std::process::exit(2);
-        }
-    }
+    let code = eksgen::cli::run(&cli, &mut std::io::stdout().lock(), &mut std::io::stderr().lock());
+    std::process::exit(code);
 }

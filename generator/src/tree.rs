@@ -6,17 +6,30 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
+use serde::Serialize;
 use similar::TextDiff;
 
 use crate::check::hcl_files;
 use crate::error::{Error, IoContext, Result};
 use crate::render::header::{self, Origin};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Action {
     Create,
     Update,
     Delete,
+}
+
+impl Action {
+    /// The word a summary line starts with.
+    pub fn verb(self) -> &'static str {
+        match self {
+            Action::Create => "create",
+            Action::Update => "update",
+            Action::Delete => "delete",
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -134,21 +147,8 @@ impl ChangeSet {
         out
     }
 
-    /// One line per file: what happens to it.
-    pub fn summary(&self) -> String {
-        let mut out = String::new();
-        for change in &self.changes {
-            let verb = match change.action {
-                Action::Create => "create",
-                Action::Update => "update",
-                Action::Delete => "delete",
-            };
-            let _ = writeln!(out, "{verb:>6} {}", change.path.display());
-        }
-        out
-    }
-
-    /// Refuses when a hand-edited file would be overwritten or deleted.
+    /// Refuses when a hand-edited file would be overwritten or deleted; the
+    /// error carries the diff that shows the hand edits.
     pub fn refuse_hand_edits(&self) -> Result<()> {
         let edited = self.hand_edited();
         if edited.is_empty() {
@@ -161,6 +161,7 @@ impl ChangeSet {
                 .map(|c| c.path.display().to_string())
                 .collect::<Vec<_>>()
                 .join(", "),
+            diff: ChangeSet::diff(edited),
         })
     }
 

@@ -19,7 +19,7 @@ use self::terragrunt::{EvalError, Unit};
 /// of a fresh tree, `destroy` of units never applied; never applies.
 pub const MOCK_COMMANDS: [&str; 4] = ["init", "validate", "plan", "destroy"];
 
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
 pub struct Problem {
     pub path: PathBuf,
     pub message: String,
