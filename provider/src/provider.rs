@@ -6,8 +6,9 @@ use std::sync::Arc;
 use serde::Deserialize;
 
 use crate::aws::{AssumeRole, Aws, AwsHandle, AwsSettings, DEFAULT_MAX_RETRIES, Endpoints};
+use crate::resources;
 use crate::resources::validators::{AwsRegion, RoleArn, Tags, WholeNumber};
-use crate::resources::{self, Resource};
+use tfplugin::Resource;
 use tfplugin::diagnostics::{AttributePath, Diagnostics};
 use tfplugin::schema::{Attribute, Schema, Validator};
 use tfplugin::types::Type;

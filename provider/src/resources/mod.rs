@@ -13,11 +13,10 @@ mod peering_routes;
 
 use std::sync::Arc;
 
-pub use tfplugin::{Applied, Resource};
+use tfplugin::Resource;
 
 use crate::aws::{Aws, AwsHandle};
 use tfplugin::diagnostics::{AttributePath, Diagnostics};
-use tfplugin::types::Type;
 use tfplugin::value::Value;
 
 /// Every resource this provider serves, sharing one AWS handle.
@@ -98,24 +97,6 @@ pub(crate) fn plan_tags_all(aws: &Aws, planned: &mut Value) {
         Value::Map(all.into_iter().map(|(k, v)| (k, Value::String(v))).collect())
     };
     planned.set_attr("tags_all", tags_all);
-}
-
-/// A model as a state value of the resource's type.
-pub(crate) fn state_value<M: serde::Serialize>(model: &M, ty: &Type) -> Result<Value, Diagnostics> {
-    Value::from_model(model, ty).map_err(|e| error("Internal error encoding state", e))
-}
-
-/// The outcome of Create or Update: whatever exists (`state`), plus any error.
-pub(crate) fn finish<M: serde::Serialize>(ty: &Type, state: Option<M>, result: Result<(), Diagnostics>) -> Applied {
-    let mut diags = result.err().unwrap_or_default();
-    let state = match state.map(|m| state_value(&m, ty)).transpose() {
-        Ok(state) => state,
-        Err(d) => {
-            diags.extend(d);
-            None
-        }
-    };
-    Applied { state, diags }
 }
 
 /// Diagnostics holding one error.

@@ -13,12 +13,13 @@ use serde::{Deserialize, Serialize};
 use super::peering_routes::{SideRoutes, non_empty};
 use super::timeouts::{self, TimeoutDefaults, Timeouts};
 use super::validators::{AccountId, AwsRegion, Each, PEERING_ID, ROUTE_TABLE_ID, RoleArn, Tags, VPC_ID};
-use super::{Applied, Resource, configured, default_region, error, finish, import_target, plan_tags_all, state_value};
+use super::{configured, default_region, error, import_target, plan_tags_all};
 use crate::aws::ec2::{Ec2, Peering, Side, first_overlap, vpc_cidrs};
 use crate::aws::waiters::{Deadline, StopSignal};
 use crate::aws::{Aws, AwsHandle};
 use tfplugin::diagnostics::{AttributePath, Diagnostics};
 use tfplugin::schema::{Attribute, Schema};
+use tfplugin::typed::{Outcome, TypedResource};
 use tfplugin::types::Type;
 use tfplugin::value::Value;
 
@@ -29,6 +30,104 @@ const TIMEOUTS: TimeoutDefaults = TimeoutDefaults {
     update: Duration::from_secs(10 * 60),
     delete: Duration::from_secs(10 * 60),
 };
+
+/// The resource's schema, apart from the instance so `new` can derive its
+/// value type from it.
+fn peering_schema() -> Schema {
+    let mut accepter = side_attributes("accepter");
+    accepter.push(
+        Attribute::string(
+            "account_id",
+            "AWS account that owns the accepter VPC, when it is not the requester's account.",
+        )
+        .optional()
+        .requires_replace()
+        .validate(AccountId),
+    );
+    accepter.push(
+        Attribute::string(
+            "assume_role_arn",
+            "Role to assume for calls on the accepter side (accepting, its DNS option and routes), for an \
+             accepter VPC in another account.",
+        )
+        .optional()
+        .validate(RoleArn),
+    );
+    Schema::new(
+        "A VPC peering between two VPCs in any two regions (and accounts): the request, its acceptance, the \
+         DNS resolution options and the routes on both sides, as one resource.",
+        vec![
+            Attribute::string("id", "Id of the VPC peering connection (`pcx-…`).").computed(),
+            Attribute::single_nested(
+                "requester",
+                side_attributes("requester"),
+                "The side that requests the peering.",
+            )
+            .required(),
+            Attribute::single_nested("accepter", accepter, "The side that accepts the peering.").required(),
+            Attribute::bool(
+                "auto_accept",
+                "Accept the peering in the accepter's region during the same apply. Set to `false` to only \
+                 request it and manage the accepter side with `fleet_vpc_peering_accepter` (another state or \
+                 account); the accepter's `route_table_ids` and DNS option must then stay unset here.",
+            )
+            .default(Value::Bool(true)),
+            Attribute::typed("tags", Type::map(Type::String), "Tags for the peering connection.")
+                .optional()
+                .validate(Tags),
+            Attribute::typed(
+                "tags_all",
+                Type::map(Type::String),
+                "All tags of the peering connection: the provider's `default_tags` merged with `tags`.",
+            )
+            .computed(),
+            Attribute::string(
+                "status",
+                "Status of the peering: `active`, or `pending-acceptance` until the accepter accepts.",
+            )
+            .computed(),
+            Attribute::string("requester_cidr_block", "Primary CIDR block of the requester VPC.").computed(),
+            Attribute::string("accepter_cidr_block", "Primary CIDR block of the accepter VPC.").computed(),
+        ],
+    )
+    .with_block("timeouts", timeouts::block(TIMEOUTS))
+}
+
+fn side_attributes(side: &str) -> Vec<Attribute> {
+    let other = if side == "requester" { "accepter" } else { "requester" };
+    vec![
+        Attribute::string(
+            "region",
+            &format!("Region of the {side} VPC. Defaults to the provider's `region`."),
+        )
+        .optional()
+        .computed()
+        .requires_replace()
+        .validate(AwsRegion),
+        Attribute::string("vpc_id", &format!("Id of the {side} VPC."))
+            .required()
+            .requires_replace()
+            .validate(VPC_ID),
+        Attribute::typed(
+            "route_table_ids",
+            Type::set(Type::String),
+            &format!(
+                "Route tables of the {side} VPC that get a route to the {other} VPC's CIDR block through the \
+                 peering. Tables can be added and removed in place; only routes this resource added are removed."
+            ),
+        )
+        .optional()
+        .validate(Each(ROUTE_TABLE_ID)),
+        Attribute::bool(
+            "allow_remote_vpc_dns_resolution",
+            &format!(
+                "Whether the {side} VPC resolves public DNS hostnames of instances in the {other} VPC to private \
+                 IP addresses. Applied once the peering is active."
+            ),
+        )
+        .default(Value::Bool(false)),
+    ]
+}
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct RequesterModel {
@@ -73,128 +172,6 @@ pub struct VpcCrossRegionPeering {
     value_type: Type,
 }
 
-/// EC2 clients for the two sides, each in its own region and account.
-struct Sides {
-    requester: Ec2,
-    accepter: Ec2,
-}
-
-impl Sides {
-    async fn new(aws: &Aws, model: &PeeringModel) -> Result<Self, Diagnostics> {
-        let requester_region = required_region(&model.requester.region, "requester")?;
-        let accepter_region = required_region(&model.accepter.region, "accepter")?;
-        Ok(Self {
-            requester: Ec2::new(aws.ec2(requester_region, None).await, requester_region),
-            accepter: Ec2::new(
-                aws.ec2(accepter_region, model.accepter.assume_role_arn.as_deref())
-                    .await,
-                accepter_region,
-            ),
-        })
-    }
-
-    /// For ReadResource: route tables are read through the plan's shared reads.
-    async fn for_refresh(aws: &Aws, model: &PeeringModel) -> Result<Self, Diagnostics> {
-        let sides = Self::new(aws, model).await?;
-        Ok(Self {
-            requester: sides.requester.sharing_reads(aws.shared_reads.clone(), None),
-            accepter: sides
-                .accepter
-                .sharing_reads(aws.shared_reads.clone(), model.accepter.assume_role_arn.as_deref()),
-        })
-    }
-}
-
-fn required_region<'a>(region: &'a Option<String>, side: &str) -> Result<&'a str, Diagnostics> {
-    region.as_deref().ok_or_else(|| {
-        error(
-            "Missing region",
-            format!("{side}.region is not set and could not be defaulted."),
-        )
-    })
-}
-
-fn side_attributes(side: &str) -> Vec<Attribute> {
-    let other = if side == "requester" { "accepter" } else { "requester" };
-    vec![
-        Attribute::string(
-            "region",
-            &format!("Region of the {side} VPC. Defaults to the provider's `region`."),
-        )
-        .optional()
-        .computed()
-        .requires_replace()
-        .validate(AwsRegion),
-        Attribute::string("vpc_id", &format!("Id of the {side} VPC."))
-            .required()
-            .requires_replace()
-            .validate(VPC_ID),
-        Attribute::typed(
-            "route_table_ids",
-            Type::set(Type::String),
-            &format!(
-                "Route tables of the {side} VPC that get a route to the {other} VPC's CIDR block through the \
-                 peering. Tables can be added and removed in place; only routes this resource added are removed."
-            ),
-        )
-        .optional()
-        .validate(Each(ROUTE_TABLE_ID)),
-        Attribute::bool(
-            "allow_remote_vpc_dns_resolution",
-            &format!(
-                "Whether the {side} VPC resolves public DNS hostnames of instances in the {other} VPC to private \
-                 IP addresses. Applied once the peering is active."
-            ),
-        )
-        .default(Value::Bool(false)),
-    ]
-}
-
-/// Of one side's `tables`, those that still route `remote_cidr` through the
-/// peering (one call); `None` when the side has no tables or the CIDR is unknown.
-async fn still_routed(
-    ec2: &Ec2,
-    peering_id: &str,
-    tables: Option<&BTreeSet<String>>,
-    remote_cidr: Option<&str>,
-) -> Result<Option<BTreeSet<String>>, crate::aws::AwsError> {
-    let (Some(tables), Some(remote_cidr)) = (tables, remote_cidr) else {
-        return Ok(None);
-    };
-    let routes = SideRoutes {
-        ec2,
-        peering_id,
-        remote_cidr,
-    };
-    routes.still_routed(tables).await.map(Some)
-}
-
-/// What a VPC that does not exist means to `check_vpcs`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum MissingVpc {
-    /// At plan: perhaps not made yet (a Terragrunt mock of a dependency not
-    /// applied), so a warning; the create refuses it.
-    Warn,
-    /// Before a create: an error, and nothing is requested.
-    Refuse,
-}
-
-impl MissingVpc {
-    fn report(self, diags: &mut Diagnostics, path: &AttributePath, detail: String) {
-        match self {
-            Self::Warn => diags.attribute_warning(
-                path,
-                "VPC not found",
-                format!(
-                    "{detail} If the id is a mock of a dependency not applied yet (Terragrunt), plan again once it \
-                     is applied; apply refuses a VPC that does not exist before requesting anything."
-                ),
-            ),
-            Self::Refuse => diags.attribute_error(path, "VPC not found", detail),
-        }
-    }
-}
-
 impl VpcCrossRegionPeering {
     pub fn new(aws: Arc<AwsHandle>) -> Self {
         Self {
@@ -202,7 +179,163 @@ impl VpcCrossRegionPeering {
             value_type: peering_schema().value_type(),
         }
     }
+}
 
+#[async_trait]
+impl TypedResource for VpcCrossRegionPeering {
+    type Model = PeeringModel;
+    type Client = Arc<Aws>;
+
+    fn type_name(&self) -> &'static str {
+        TYPE_NAME
+    }
+
+    fn schema(&self) -> Schema {
+        peering_schema()
+    }
+
+    fn value_type(&self) -> Type {
+        self.value_type.clone()
+    }
+
+    fn client(&self) -> Result<Arc<Aws>, Diagnostics> {
+        configured(&self.aws)
+    }
+
+    fn validate(&self, config: &Value, diags: &mut Diagnostics) {
+        let requester_vpc = config.at(&["requester", "vpc_id"]);
+        let accepter_vpc = config.at(&["accepter", "vpc_id"]);
+        if let (Some(a), Some(b)) = (requester_vpc.as_str(), accepter_vpc.as_str())
+            && a == b
+        {
+            diags.attribute_error(
+                    &AttributePath::attr("accepter").then("vpc_id"),
+                    "Requester and accepter are the same VPC",
+                    format!("accepter.vpc_id: {b} is also requester.vpc_id. A VPC cannot peer with itself: name two different VPCs."),
+                );
+        }
+        if config.attr("auto_accept").as_bool() == Some(false) {
+            let routes = config.at(&["accepter", "route_table_ids"]);
+            if !routes.is_null() && (routes.is_unknown() || !routes.elements().is_empty()) {
+                diags.attribute_error(
+                    &AttributePath::attr("accepter").then("route_table_ids"),
+                    "Accepter routes need auto_accept",
+                    "accepter.route_table_ids: with auto_accept = false this resource does not act on the accepter \
+                     side. Set route_table_ids on the fleet_vpc_peering_accepter resource instead, or set auto_accept = true.",
+                );
+            }
+            if config.at(&["accepter", "allow_remote_vpc_dns_resolution"]).as_bool() == Some(true) {
+                diags.attribute_error(
+                    &AttributePath::attr("accepter").then("allow_remote_vpc_dns_resolution"),
+                    "Accepter DNS option needs auto_accept",
+                    "accepter.allow_remote_vpc_dns_resolution: with auto_accept = false this resource does not act \
+                     on the accepter side. Set it on the fleet_vpc_peering_accepter resource instead, or set auto_accept = true.",
+                );
+            }
+        }
+    }
+
+    async fn modify_plan(&self, prior: &Value, config: &Value, planned: &mut Value, diags: &mut Diagnostics) {
+        if planned.is_null() {
+            return;
+        }
+        let aws = match self.client() {
+            Ok(aws) => aws,
+            Err(d) => return diags.extend(d),
+        };
+        // Regions left unset follow the provider's region, on every plan.
+        for side in ["requester", "accepter"] {
+            if config.at(&[side, "region"]).is_null()
+                && let Some(region) = default_region(&aws, &AttributePath::attr(side).then("region"), diags).await
+                && let Some(side_value) = planned.attr_mut(side)
+            {
+                side_value.set_attr("region", Value::string(region));
+            }
+        }
+        plan_tags_all(&aws, planned);
+
+        // A pending peering accepted by this update changes status.
+        if prior.attr("status").as_str() == Some("pending-acceptance")
+            && planned.attr("auto_accept").as_bool() == Some(true)
+        {
+            planned.set_attr("status", Value::Unknown);
+        }
+
+        // With both VPCs known, check them now, before anything is created.
+        let vpcs_changed = prior.is_null()
+            || prior.at(&["requester", "vpc_id"]) != planned.at(&["requester", "vpc_id"])
+            || prior.at(&["accepter", "vpc_id"]) != planned.at(&["accepter", "vpc_id"]);
+        if vpcs_changed && planned.attr("requester").is_wholly_known() && planned.attr("accepter").is_wholly_known() {
+            let Ok(model) = planned_sides(planned) else {
+                return;
+            };
+            if let Some((requester_cidr, accepter_cidr)) = self.check_vpcs(&aws, &model, MissingVpc::Warn, diags).await
+            {
+                if let Some(cidr) = requester_cidr {
+                    planned.set_attr("requester_cidr_block", Value::string(cidr));
+                }
+                if let Some(cidr) = accepter_cidr {
+                    planned.set_attr("accepter_cidr_block", Value::string(cidr));
+                }
+            }
+        } else if vpcs_changed {
+            for computed in ["id", "status", "requester_cidr_block", "accepter_cidr_block"] {
+                planned.set_attr(computed, Value::Unknown);
+            }
+        }
+    }
+
+    async fn create(&self, aws: &Arc<Aws>, planned: PeeringModel) -> Outcome<PeeringModel> {
+        let mut state = None;
+        let result = self.request_peering(aws, &planned, &mut state).await;
+        Outcome::new(state, result)
+    }
+
+    async fn read(&self, aws: &Arc<Aws>, prior: PeeringModel) -> Result<Option<PeeringModel>, Diagnostics> {
+        self.observe(aws, prior).await
+    }
+
+    async fn update(&self, aws: &Arc<Aws>, prior: PeeringModel, planned: PeeringModel) -> Outcome<PeeringModel> {
+        let mut state = prior.clone();
+        let result = self.update_sides(aws, &prior, &planned, &mut state).await;
+        Outcome::new(Some(state), result)
+    }
+
+    async fn delete(&self, aws: &Arc<Aws>, prior: PeeringModel) -> Result<(), Diagnostics> {
+        self.delete_peering_and_routes(aws, &prior).await
+    }
+
+    async fn import(&self, aws: &Arc<Aws>, id: &str) -> Result<PeeringModel, Diagnostics> {
+        let (region, peering_id) = import_target(aws, id, "REGION/pcx-…").await?;
+        let peering_id = peering_id.as_str();
+        if !PEERING_ID.matches(peering_id) {
+            return Err(error(
+                "Malformed import id",
+                format!(
+                    "{id:?}: expected a VPC peering id (pcx-…), optionally prefixed by the region to look in: \"us-east-1/pcx-…\"."
+                ),
+            ));
+        }
+        let lookup = Ec2::new(aws.ec2(&region, None).await, &region);
+        let peering = match lookup.find_peering(peering_id).await {
+            Ok(Some(p)) if !p.is_gone() => p,
+            Ok(_) => {
+                return Err(error(
+                    "VPC peering not found",
+                    format!(
+                        "{peering_id} does not exist in {region} (or is deleted). Import it as \"REGION/{peering_id}\" with the requester's or accepter's region."
+                    ),
+                ));
+            }
+            Err(e) => return Err(error("Could not read the VPC peering", e)),
+        };
+        imported_model(aws, &region, peering)
+            .await
+            .map_err(|e| error("Could not read the VPC peering", e))
+    }
+}
+
+impl VpcCrossRegionPeering {
     /// Both VPCs exist and their CIDRs don't overlap. Returns the primary
     /// CIDR of each VPC it could see. `missing` says what a VPC that does not
     /// exist is: at plan, a warning (the id may be a Terragrunt mock of a
@@ -287,17 +420,23 @@ impl VpcCrossRegionPeering {
         ))
     }
 
-    async fn create_inner(&self, model: &PeeringModel, state: &mut Option<PeeringModel>) -> Result<(), Diagnostics> {
-        let aws = configured(&self.aws)?;
+    /// Create: checks both VPCs, requests the peering, accepts it (with
+    /// `auto_accept`), then sets DNS options and routes, recording each step in `state`.
+    async fn request_peering(
+        &self,
+        aws: &Aws,
+        model: &PeeringModel,
+        state: &mut Option<PeeringModel>,
+    ) -> Result<(), Diagnostics> {
         let stop = &self.aws.stop;
         // The plan only warned about a VPC it could not find: nothing is
         // requested until both exist.
         let mut checks = Diagnostics::new();
-        self.check_vpcs(&aws, model, MissingVpc::Refuse, &mut checks).await;
+        self.check_vpcs(aws, model, MissingVpc::Refuse, &mut checks).await;
         if checks.has_errors() {
             return Err(checks);
         }
-        let sides = Sides::new(&aws, model).await?;
+        let sides = Sides::new(aws, model).await?;
         let deadline = Deadline::after(Timeouts::create(&model.timeouts, TIMEOUTS));
         let fail = |summary: &str, err: &dyn std::fmt::Display| error(summary.to_string(), err);
 
@@ -376,9 +515,9 @@ impl VpcCrossRegionPeering {
         Ok(())
     }
 
-    async fn read_inner(&self, prior: PeeringModel) -> Result<Option<PeeringModel>, Diagnostics> {
-        let aws = configured(&self.aws)?;
-        let sides = Sides::for_refresh(&aws, &prior).await?;
+    /// Read: the peering and the routes it recorded, as they are now.
+    async fn observe(&self, aws: &Aws, prior: PeeringModel) -> Result<Option<PeeringModel>, Diagnostics> {
+        let sides = Sides::for_refresh(aws, &prior).await?;
         let Some(id) = prior.id.clone() else {
             return Ok(None);
         };
@@ -449,14 +588,15 @@ impl VpcCrossRegionPeering {
         Ok(Some(state))
     }
 
-    async fn update_inner(
+    /// Update: acceptance, DNS options and routes moved from `prior` to `planned`, recorded in `state`.
+    async fn update_sides(
         &self,
+        aws: &Aws,
         prior: &PeeringModel,
         planned: &PeeringModel,
         state: &mut PeeringModel,
     ) -> Result<(), Diagnostics> {
-        let aws = configured(&self.aws)?;
-        let sides = Sides::new(&aws, planned).await?;
+        let sides = Sides::new(aws, planned).await?;
         let id = prior.id.clone().unwrap_or_default();
         let deadline = Deadline::after(Timeouts::update(&planned.timeouts, TIMEOUTS));
         let fail = |summary: &str, err: &dyn std::fmt::Display| error(summary.to_string(), err);
@@ -531,6 +671,133 @@ impl VpcCrossRegionPeering {
         }
         Ok(())
     }
+
+    /// Delete: the routes it added on both sides, then the peering, waited for until deleted.
+    async fn delete_peering_and_routes(&self, aws: &Aws, model: &PeeringModel) -> Result<(), Diagnostics> {
+        let sides = Sides::new(aws, model).await?;
+        let Some(id) = model.id.clone() else {
+            return Ok(());
+        };
+        let deadline = Deadline::after(Timeouts::delete(&model.timeouts, TIMEOUTS));
+        let route_err = |e: crate::aws::AwsError| error("Could not remove a route through the VPC peering", e);
+        for (ec2, tables, cidr) in [
+            (
+                &sides.requester,
+                &model.requester.route_table_ids,
+                &model.accepter_cidr_block,
+            ),
+            (
+                &sides.accepter,
+                &model.accepter.route_table_ids,
+                &model.requester_cidr_block,
+            ),
+        ] {
+            if let Some(cidr) = cidr {
+                let routes = SideRoutes {
+                    ec2,
+                    peering_id: &id,
+                    remote_cidr: cidr,
+                };
+                routes.sync(tables, &None).await.1.map_err(route_err)?;
+            }
+        }
+        sides
+            .requester
+            .delete_peering(&id)
+            .await
+            .map_err(|e| error("Could not delete the VPC peering", e))?;
+        sides
+            .requester
+            .wait_for_peering_deleted(&id, deadline.left(), &self.aws.stop)
+            .await
+            .map_err(|e| error("VPC peering was not deleted", e))
+    }
+}
+
+/// EC2 clients for the two sides, each in its own region and account.
+struct Sides {
+    requester: Ec2,
+    accepter: Ec2,
+}
+
+impl Sides {
+    async fn new(aws: &Aws, model: &PeeringModel) -> Result<Self, Diagnostics> {
+        let requester_region = required_region(&model.requester.region, "requester")?;
+        let accepter_region = required_region(&model.accepter.region, "accepter")?;
+        Ok(Self {
+            requester: Ec2::new(aws.ec2(requester_region, None).await, requester_region),
+            accepter: Ec2::new(
+                aws.ec2(accepter_region, model.accepter.assume_role_arn.as_deref())
+                    .await,
+                accepter_region,
+            ),
+        })
+    }
+
+    /// For ReadResource: route tables are read through the plan's shared reads.
+    async fn for_refresh(aws: &Aws, model: &PeeringModel) -> Result<Self, Diagnostics> {
+        let sides = Self::new(aws, model).await?;
+        Ok(Self {
+            requester: sides.requester.sharing_reads(aws.shared_reads.clone(), None),
+            accepter: sides
+                .accepter
+                .sharing_reads(aws.shared_reads.clone(), model.accepter.assume_role_arn.as_deref()),
+        })
+    }
+}
+
+fn required_region<'a>(region: &'a Option<String>, side: &str) -> Result<&'a str, Diagnostics> {
+    region.as_deref().ok_or_else(|| {
+        error(
+            "Missing region",
+            format!("{side}.region is not set and could not be defaulted."),
+        )
+    })
+}
+
+/// What a VPC that does not exist means to `check_vpcs`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum MissingVpc {
+    /// At plan: perhaps not made yet (a Terragrunt mock of a dependency not
+    /// applied), so a warning; the create refuses it.
+    Warn,
+    /// Before a create: an error, and nothing is requested.
+    Refuse,
+}
+
+impl MissingVpc {
+    fn report(self, diags: &mut Diagnostics, path: &AttributePath, detail: String) {
+        match self {
+            Self::Warn => diags.attribute_warning(
+                path,
+                "VPC not found",
+                format!(
+                    "{detail} If the id is a mock of a dependency not applied yet (Terragrunt), plan again once it \
+                     is applied; apply refuses a VPC that does not exist before requesting anything."
+                ),
+            ),
+            Self::Refuse => diags.attribute_error(path, "VPC not found", detail),
+        }
+    }
+}
+
+/// Of one side's `tables`, those that still route `remote_cidr` through the
+/// peering (one call); `None` when the side has no tables or the CIDR is unknown.
+async fn still_routed(
+    ec2: &Ec2,
+    peering_id: &str,
+    tables: Option<&BTreeSet<String>>,
+    remote_cidr: Option<&str>,
+) -> Result<Option<BTreeSet<String>>, crate::aws::AwsError> {
+    let (Some(tables), Some(remote_cidr)) = (tables, remote_cidr) else {
+        return Ok(None);
+    };
+    let routes = SideRoutes {
+        ec2,
+        peering_id,
+        remote_cidr,
+    };
+    routes.still_routed(tables).await.map(Some)
 }
 
 /// Sets each side's DNS option where it differs from `state`, on an active
@@ -621,285 +888,6 @@ async fn add_routes(
         result.map_err(route_err)?;
     }
     Ok(())
-}
-
-/// The resource's schema, apart from the instance so `new` can derive its
-/// value type from it.
-fn peering_schema() -> Schema {
-    let mut accepter = side_attributes("accepter");
-    accepter.push(
-        Attribute::string(
-            "account_id",
-            "AWS account that owns the accepter VPC, when it is not the requester's account.",
-        )
-        .optional()
-        .requires_replace()
-        .validate(AccountId),
-    );
-    accepter.push(
-        Attribute::string(
-            "assume_role_arn",
-            "Role to assume for calls on the accepter side (accepting, its DNS option and routes), for an \
-             accepter VPC in another account.",
-        )
-        .optional()
-        .validate(RoleArn),
-    );
-    Schema::new(
-        "A VPC peering between two VPCs in any two regions (and accounts): the request, its acceptance, the \
-         DNS resolution options and the routes on both sides, as one resource.",
-        vec![
-            Attribute::string("id", "Id of the VPC peering connection (`pcx-…`).").computed(),
-            Attribute::single_nested(
-                "requester",
-                side_attributes("requester"),
-                "The side that requests the peering.",
-            )
-            .required(),
-            Attribute::single_nested("accepter", accepter, "The side that accepts the peering.").required(),
-            Attribute::bool(
-                "auto_accept",
-                "Accept the peering in the accepter's region during the same apply. Set to `false` to only \
-                 request it and manage the accepter side with `fleet_vpc_peering_accepter` (another state or \
-                 account); the accepter's `route_table_ids` and DNS option must then stay unset here.",
-            )
-            .default(Value::Bool(true)),
-            Attribute::typed("tags", Type::map(Type::String), "Tags for the peering connection.")
-                .optional()
-                .validate(Tags),
-            Attribute::typed(
-                "tags_all",
-                Type::map(Type::String),
-                "All tags of the peering connection: the provider's `default_tags` merged with `tags`.",
-            )
-            .computed(),
-            Attribute::string(
-                "status",
-                "Status of the peering: `active`, or `pending-acceptance` until the accepter accepts.",
-            )
-            .computed(),
-            Attribute::string("requester_cidr_block", "Primary CIDR block of the requester VPC.").computed(),
-            Attribute::string("accepter_cidr_block", "Primary CIDR block of the accepter VPC.").computed(),
-        ],
-    )
-    .with_block("timeouts", timeouts::block(TIMEOUTS))
-}
-
-#[async_trait]
-impl Resource for VpcCrossRegionPeering {
-    fn type_name(&self) -> &'static str {
-        TYPE_NAME
-    }
-
-    fn schema(&self) -> Schema {
-        peering_schema()
-    }
-
-    fn validate(&self, config: &Value, diags: &mut Diagnostics) {
-        let requester_vpc = config.at(&["requester", "vpc_id"]);
-        let accepter_vpc = config.at(&["accepter", "vpc_id"]);
-        if let (Some(a), Some(b)) = (requester_vpc.as_str(), accepter_vpc.as_str())
-            && a == b
-        {
-            diags.attribute_error(
-                    &AttributePath::attr("accepter").then("vpc_id"),
-                    "Requester and accepter are the same VPC",
-                    format!("accepter.vpc_id: {b} is also requester.vpc_id. A VPC cannot peer with itself: name two different VPCs."),
-                );
-        }
-        if config.attr("auto_accept").as_bool() == Some(false) {
-            let routes = config.at(&["accepter", "route_table_ids"]);
-            if !routes.is_null() && (routes.is_unknown() || !routes.elements().is_empty()) {
-                diags.attribute_error(
-                    &AttributePath::attr("accepter").then("route_table_ids"),
-                    "Accepter routes need auto_accept",
-                    "accepter.route_table_ids: with auto_accept = false this resource does not act on the accepter \
-                     side. Set route_table_ids on the fleet_vpc_peering_accepter resource instead, or set auto_accept = true.",
-                );
-            }
-            if config.at(&["accepter", "allow_remote_vpc_dns_resolution"]).as_bool() == Some(true) {
-                diags.attribute_error(
-                    &AttributePath::attr("accepter").then("allow_remote_vpc_dns_resolution"),
-                    "Accepter DNS option needs auto_accept",
-                    "accepter.allow_remote_vpc_dns_resolution: with auto_accept = false this resource does not act \
-                     on the accepter side. Set it on the fleet_vpc_peering_accepter resource instead, or set auto_accept = true.",
-                );
-            }
-        }
-    }
-
-    async fn modify_plan(&self, prior: &Value, config: &Value, planned: &mut Value, diags: &mut Diagnostics) {
-        if planned.is_null() {
-            return;
-        }
-        let aws = match configured(&self.aws) {
-            Ok(aws) => aws,
-            Err(d) => return diags.extend(d),
-        };
-        // Regions left unset follow the provider's region, on every plan.
-        for side in ["requester", "accepter"] {
-            if config.at(&[side, "region"]).is_null()
-                && let Some(region) = default_region(&aws, &AttributePath::attr(side).then("region"), diags).await
-                && let Some(side_value) = planned.attr_mut(side)
-            {
-                side_value.set_attr("region", Value::string(region));
-            }
-        }
-        plan_tags_all(&aws, planned);
-
-        // A pending peering accepted by this update changes status.
-        if prior.attr("status").as_str() == Some("pending-acceptance")
-            && planned.attr("auto_accept").as_bool() == Some(true)
-        {
-            planned.set_attr("status", Value::Unknown);
-        }
-
-        // With both VPCs known, check them now, before anything is created.
-        let vpcs_changed = prior.is_null()
-            || prior.at(&["requester", "vpc_id"]) != planned.at(&["requester", "vpc_id"])
-            || prior.at(&["accepter", "vpc_id"]) != planned.at(&["accepter", "vpc_id"]);
-        if vpcs_changed && planned.attr("requester").is_wholly_known() && planned.attr("accepter").is_wholly_known() {
-            let Ok(model) = planned_sides(planned) else {
-                return;
-            };
-            if let Some((requester_cidr, accepter_cidr)) = self.check_vpcs(&aws, &model, MissingVpc::Warn, diags).await
-            {
-                if let Some(cidr) = requester_cidr {
-                    planned.set_attr("requester_cidr_block", Value::string(cidr));
-                }
-                if let Some(cidr) = accepter_cidr {
-                    planned.set_attr("accepter_cidr_block", Value::string(cidr));
-                }
-            }
-        } else if vpcs_changed {
-            for computed in ["id", "status", "requester_cidr_block", "accepter_cidr_block"] {
-                planned.set_attr(computed, Value::Unknown);
-            }
-        }
-    }
-
-    async fn create(&self, planned: &Value) -> Applied {
-        let model: PeeringModel = match planned.to_model() {
-            Ok(m) => m,
-            Err(e) => {
-                return Applied {
-                    state: None,
-                    diags: error("Invalid planned state", e),
-                };
-            }
-        };
-        let mut state = None;
-        let result = self.create_inner(&model, &mut state).await;
-        finish(&self.value_type, state, result)
-    }
-
-    async fn read(&self, state: &Value) -> Result<Option<Value>, Diagnostics> {
-        let prior: PeeringModel = state.to_model().map_err(|e| error("Invalid stored state", e))?;
-        match self.read_inner(prior).await? {
-            Some(model) => Ok(Some(state_value(&model, &self.value_type)?)),
-            None => Ok(None),
-        }
-    }
-
-    async fn update(&self, prior: &Value, planned: &Value) -> Applied {
-        let (prior, planned): (PeeringModel, PeeringModel) = match (prior.to_model(), planned.to_model()) {
-            (Ok(a), Ok(b)) => (a, b),
-            (Err(e), _) | (_, Err(e)) => {
-                return Applied {
-                    state: None,
-                    diags: error("Invalid state", e),
-                };
-            }
-        };
-        let mut state = prior.clone();
-        let result = self.update_inner(&prior, &planned, &mut state).await;
-        finish(&self.value_type, Some(state), result)
-    }
-
-    async fn delete(&self, prior: &Value) -> Diagnostics {
-        let model: PeeringModel = match prior.to_model() {
-            Ok(m) => m,
-            Err(e) => return error("Invalid stored state", e),
-        };
-        match self.delete_inner(&model).await {
-            Ok(()) => Diagnostics::new(),
-            Err(diags) => diags,
-        }
-    }
-
-    async fn import(&self, id: &str) -> Result<Value, Diagnostics> {
-        let aws = configured(&self.aws)?;
-        let (region, peering_id) = import_target(&aws, id, "REGION/pcx-…").await?;
-        let peering_id = peering_id.as_str();
-        if !PEERING_ID.matches(peering_id) {
-            return Err(error(
-                "Malformed import id",
-                format!(
-                    "{id:?}: expected a VPC peering id (pcx-…), optionally prefixed by the region to look in: \"us-east-1/pcx-…\"."
-                ),
-            ));
-        }
-        let lookup = Ec2::new(aws.ec2(&region, None).await, &region);
-        let peering = match lookup.find_peering(peering_id).await {
-            Ok(Some(p)) if !p.is_gone() => p,
-            Ok(_) => {
-                return Err(error(
-                    "VPC peering not found",
-                    format!(
-                        "{peering_id} does not exist in {region} (or is deleted). Import it as \"REGION/{peering_id}\" with the requester's or accepter's region."
-                    ),
-                ));
-            }
-            Err(e) => return Err(error("Could not read the VPC peering", e)),
-        };
-        let model = imported_model(&aws, &region, peering)
-            .await
-            .map_err(|e| error("Could not read the VPC peering", e))?;
-        state_value(&model, &self.value_type)
-    }
-}
-
-impl VpcCrossRegionPeering {
-    async fn delete_inner(&self, model: &PeeringModel) -> Result<(), Diagnostics> {
-        let aws = configured(&self.aws)?;
-        let sides = Sides::new(&aws, model).await?;
-        let Some(id) = model.id.clone() else {
-            return Ok(());
-        };
-        let deadline = Deadline::after(Timeouts::delete(&model.timeouts, TIMEOUTS));
-        let route_err = |e: crate::aws::AwsError| error("Could not remove a route through the VPC peering", e);
-        for (ec2, tables, cidr) in [
-            (
-                &sides.requester,
-                &model.requester.route_table_ids,
-                &model.accepter_cidr_block,
-            ),
-            (
-                &sides.accepter,
-                &model.accepter.route_table_ids,
-                &model.requester_cidr_block,
-            ),
-        ] {
-            if let Some(cidr) = cidr {
-                let routes = SideRoutes {
-                    ec2,
-                    peering_id: &id,
-                    remote_cidr: cidr,
-                };
-                routes.sync(tables, &None).await.1.map_err(route_err)?;
-            }
-        }
-        sides
-            .requester
-            .delete_peering(&id)
-            .await
-            .map_err(|e| error("Could not delete the VPC peering", e))?;
-        sides
-            .requester
-            .wait_for_peering_deleted(&id, deadline.left(), &self.aws.stop)
-            .await
-            .map_err(|e| error("VPC peering was not deleted", e))
-    }
 }
 
 /// State for an imported peering: both sides as AWS reports them, with the

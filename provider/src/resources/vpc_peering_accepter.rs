@@ -15,12 +15,13 @@ use serde::{Deserialize, Serialize};
 use super::peering_routes::{SideRoutes, non_empty};
 use super::timeouts::{self, TimeoutDefaults, Timeouts};
 use super::validators::{AwsRegion, Each, PEERING_ID, ROUTE_TABLE_ID, RoleArn};
-use super::{Applied, Resource, configured, default_region, error, finish, import_target, state_value};
-use crate::aws::ec2::{Ec2, Side};
+use super::{configured, default_region, error, import_target};
+use crate::aws::ec2::{Ec2, Peering, Side};
 use crate::aws::waiters::{Deadline, StopSignal};
-use crate::aws::{AwsError, AwsHandle};
+use crate::aws::{Aws, AwsError, AwsHandle};
 use tfplugin::diagnostics::{AttributePath, Diagnostics};
 use tfplugin::schema::{Attribute, Schema};
+use tfplugin::typed::{Outcome, TypedResource};
 use tfplugin::types::Type;
 use tfplugin::value::Value;
 
@@ -31,127 +32,6 @@ const TIMEOUTS: TimeoutDefaults = TimeoutDefaults {
     update: Duration::from_secs(10 * 60),
     delete: Duration::from_secs(10 * 60),
 };
-
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct AccepterModel {
-    pub id: Option<String>,
-    pub peering_id: String,
-    pub region: Option<String>,
-    pub route_table_ids: Option<BTreeSet<String>>,
-    pub allow_remote_vpc_dns_resolution: Option<bool>,
-    pub assume_role_arn: Option<String>,
-    pub status: Option<String>,
-    pub vpc_id: Option<String>,
-    pub cidr_block: Option<String>,
-    pub peer_vpc_id: Option<String>,
-    pub peer_region: Option<String>,
-    pub peer_owner_id: Option<String>,
-    pub peer_cidr_block: Option<String>,
-    pub timeouts: Option<Timeouts>,
-}
-
-pub struct VpcPeeringAccepter {
-    aws: Arc<AwsHandle>,
-    value_type: Type,
-}
-
-impl VpcPeeringAccepter {
-    pub fn new(aws: Arc<AwsHandle>) -> Self {
-        Self {
-            aws,
-            value_type: accepter_schema().value_type(),
-        }
-    }
-
-    async fn ec2(&self, model: &AccepterModel) -> Result<Ec2, Diagnostics> {
-        let aws = configured(&self.aws)?;
-        let region = model
-            .region
-            .clone()
-            .ok_or_else(|| error("Missing region", "region is not set and could not be defaulted."))?;
-        Ok(Ec2::new(
-            aws.ec2(&region, model.assume_role_arn.as_deref()).await,
-            &region,
-        ))
-    }
-
-    /// For ReadResource: route tables are read through the plan's shared reads.
-    async fn refresh_ec2(&self, model: &AccepterModel) -> Result<Ec2, Diagnostics> {
-        let aws = configured(&self.aws)?;
-        let ec2 = self.ec2(model).await?;
-        Ok(ec2.sharing_reads(aws.shared_reads.clone(), model.assume_role_arn.as_deref()))
-    }
-
-    async fn create_inner(
-        &self,
-        planned: &AccepterModel,
-        state: &mut Option<AccepterModel>,
-    ) -> Result<(), Diagnostics> {
-        let ec2 = self.ec2(planned).await?;
-        let id = planned.peering_id.clone();
-        let deadline = Deadline::after(Timeouts::create(&planned.timeouts, TIMEOUTS));
-        let left = || deadline.left();
-        let stop = &self.aws.stop;
-        let peering = ec2
-            .wait_for_peering(&id, &["pending-acceptance", "active"], left(), stop)
-            .await
-            .map_err(|e| error("VPC peering is not awaiting acceptance", e))?;
-        if peering.status != "active" {
-            ec2.accept_peering(&id)
-                .await
-                .map_err(|e| error("Could not accept the VPC peering", e))?;
-        }
-        let peering = ec2
-            .wait_for_peering(&id, &["active"], left(), stop)
-            .await
-            .map_err(|e| error("VPC peering did not become active", e))?;
-        // Accepted: from here on the state records what this resource did.
-        let accepted = state.insert(AccepterModel {
-            id: Some(id.clone()),
-            status: Some(peering.status.clone()),
-            vpc_id: Some(peering.accepter.vpc_id.clone()),
-            cidr_block: peering.accepter.cidr_block.clone(),
-            peer_vpc_id: Some(peering.requester.vpc_id.clone()),
-            peer_region: peering.requester.region.clone(),
-            peer_owner_id: peering.requester.owner_id.clone(),
-            peer_cidr_block: peering.requester.cidr_block.clone(),
-            allow_remote_vpc_dns_resolution: Some(peering.accepter.allow_remote_vpc_dns_resolution.unwrap_or(false)),
-            route_table_ids: planned.route_table_ids.as_ref().map(|_| BTreeSet::new()),
-            ..planned.clone()
-        });
-        sync_dns(&ec2, planned, accepted, left(), stop).await?;
-        if let Some(cidr) = accepted.peer_cidr_block.clone() {
-            let routes = SideRoutes {
-                ec2: &ec2,
-                peering_id: &id,
-                remote_cidr: &cidr,
-            };
-            let (recorded, result) = routes.sync(&None, &planned.route_table_ids).await;
-            accepted.route_table_ids = recorded;
-            result.map_err(|e| error("Could not add a route through the VPC peering", e))?;
-        }
-        Ok(())
-    }
-}
-
-/// Sets the accepter's DNS option where it differs from `state`, and reads
-/// it back until it shows (EC2 propagation), so a stale read can't show drift.
-async fn sync_dns(
-    ec2: &Ec2,
-    wanted: &AccepterModel,
-    state: &mut AccepterModel,
-    timeout: Duration,
-    stop: &StopSignal,
-) -> Result<(), Diagnostics> {
-    let want = wanted.allow_remote_vpc_dns_resolution.unwrap_or(false);
-    if state.allow_remote_vpc_dns_resolution != Some(want) {
-        ec2.set_remote_dns_resolution_and_wait(&wanted.peering_id, Side::Accepter, want, timeout, stop)
-            .await
-            .map_err(|e| error("Could not set the accepter's DNS resolution option", e))?;
-        state.allow_remote_vpc_dns_resolution = Some(want);
-    }
-    Ok(())
-}
 
 /// The resource's schema, apart from the instance so `new` can derive its
 /// value type from it.
@@ -201,8 +81,43 @@ fn accepter_schema() -> Schema {
     .with_block("timeouts", timeouts::block(TIMEOUTS))
 }
 
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct AccepterModel {
+    pub id: Option<String>,
+    pub peering_id: String,
+    pub region: Option<String>,
+    pub route_table_ids: Option<BTreeSet<String>>,
+    pub allow_remote_vpc_dns_resolution: Option<bool>,
+    pub assume_role_arn: Option<String>,
+    pub status: Option<String>,
+    pub vpc_id: Option<String>,
+    pub cidr_block: Option<String>,
+    pub peer_vpc_id: Option<String>,
+    pub peer_region: Option<String>,
+    pub peer_owner_id: Option<String>,
+    pub peer_cidr_block: Option<String>,
+    pub timeouts: Option<Timeouts>,
+}
+
+pub struct VpcPeeringAccepter {
+    aws: Arc<AwsHandle>,
+    value_type: Type,
+}
+
+impl VpcPeeringAccepter {
+    pub fn new(aws: Arc<AwsHandle>) -> Self {
+        Self {
+            aws,
+            value_type: accepter_schema().value_type(),
+        }
+    }
+}
+
 #[async_trait]
-impl Resource for VpcPeeringAccepter {
+impl TypedResource for VpcPeeringAccepter {
+    type Model = AccepterModel;
+    type Client = Arc<Aws>;
+
     fn type_name(&self) -> &'static str {
         TYPE_NAME
     }
@@ -211,11 +126,19 @@ impl Resource for VpcPeeringAccepter {
         accepter_schema()
     }
 
+    fn value_type(&self) -> Type {
+        self.value_type.clone()
+    }
+
+    fn client(&self) -> Result<Arc<Aws>, Diagnostics> {
+        configured(&self.aws)
+    }
+
     async fn modify_plan(&self, _prior: &Value, config: &Value, planned: &mut Value, diags: &mut Diagnostics) {
         if planned.is_null() || !config.attr("region").is_null() {
             return;
         }
-        match configured(&self.aws) {
+        match self.client() {
             Ok(aws) => {
                 if let Some(region) = default_region(&aws, &AttributePath::attr("region"), diags).await {
                     planned.set_attr("region", Value::string(region));
@@ -225,24 +148,14 @@ impl Resource for VpcPeeringAccepter {
         }
     }
 
-    async fn create(&self, planned: &Value) -> Applied {
-        let model: AccepterModel = match planned.to_model() {
-            Ok(m) => m,
-            Err(e) => {
-                return Applied {
-                    state: None,
-                    diags: error("Invalid planned state", e),
-                };
-            }
-        };
+    async fn create(&self, aws: &Arc<Aws>, planned: AccepterModel) -> Outcome<AccepterModel> {
         let mut state = None;
-        let result = self.create_inner(&model, &mut state).await;
-        finish(&self.value_type, state, result)
+        let result = self.accept(aws, &planned, &mut state).await;
+        Outcome::new(state, result)
     }
 
-    async fn read(&self, state: &Value) -> Result<Option<Value>, Diagnostics> {
-        let prior: AccepterModel = state.to_model().map_err(|e| error("Invalid stored state", e))?;
-        let ec2 = self.refresh_ec2(&prior).await?;
+    async fn read(&self, aws: &Arc<Aws>, prior: AccepterModel) -> Result<Option<AccepterModel>, Diagnostics> {
+        let ec2 = refresh_ec2(aws, &prior).await?;
         let read_err = |e: AwsError| error("Could not read the VPC peering", e);
         let Some(peering) = ec2.find_peering(&prior.peering_id).await.map_err(read_err)? else {
             return Ok(None);
@@ -264,69 +177,38 @@ impl Resource for VpcPeeringAccepter {
             };
             model.route_table_ids = Some(routes.still_routed(tables).await.map_err(read_err)?);
         }
-        state_value(&model, &self.value_type).map(Some)
+        Ok(Some(model))
     }
 
-    async fn update(&self, prior: &Value, planned: &Value) -> Applied {
-        let (prior, planned): (AccepterModel, AccepterModel) = match (prior.to_model(), planned.to_model()) {
-            (Ok(a), Ok(b)) => (a, b),
-            (Err(e), _) | (_, Err(e)) => {
-                return Applied {
-                    state: None,
-                    diags: error("Invalid state", e),
-                };
-            }
-        };
+    async fn update(&self, aws: &Arc<Aws>, prior: AccepterModel, planned: AccepterModel) -> Outcome<AccepterModel> {
         let mut state = AccepterModel {
             timeouts: planned.timeouts.clone(),
             assume_role_arn: planned.assume_role_arn.clone(),
             ..prior.clone()
         };
-        let result = async {
-            let ec2 = self.ec2(&planned).await?;
-            let timeout = Timeouts::update(&planned.timeouts, TIMEOUTS);
-            sync_dns(&ec2, &planned, &mut state, timeout, &self.aws.stop).await?;
-            let Some(cidr) = prior.peer_cidr_block.clone() else {
-                return Ok(());
-            };
+        let result = self.update_options(aws, &prior, &planned, &mut state).await;
+        Outcome::new(Some(state), result)
+    }
+
+    async fn delete(&self, aws: &Arc<Aws>, prior: AccepterModel) -> Result<(), Diagnostics> {
+        let ec2 = ec2(aws, &prior).await?;
+        if let (Some(tables), Some(cidr)) = (&prior.route_table_ids, &prior.peer_cidr_block) {
             let routes = SideRoutes {
                 ec2: &ec2,
                 peering_id: &prior.peering_id,
-                remote_cidr: &cidr,
+                remote_cidr: cidr,
             };
-            let (recorded, result) = routes.sync(&prior.route_table_ids, &planned.route_table_ids).await;
-            state.route_table_ids = recorded;
-            result.map_err(|e| error("Could not update peering routes", e))
+            routes
+                .sync(&Some(tables.clone()), &None)
+                .await
+                .1
+                .map_err(|e| error("Could not remove a route through the VPC peering", e))?;
         }
-        .await;
-        finish(&self.value_type, Some(state), result)
+        Ok(())
     }
 
-    async fn delete(&self, prior: &Value) -> Diagnostics {
-        let result = async {
-            let model: AccepterModel = prior.to_model().map_err(|e| error("Invalid stored state", e))?;
-            let ec2 = self.ec2(&model).await?;
-            if let (Some(tables), Some(cidr)) = (&model.route_table_ids, &model.peer_cidr_block) {
-                let routes = SideRoutes {
-                    ec2: &ec2,
-                    peering_id: &model.peering_id,
-                    remote_cidr: cidr,
-                };
-                routes
-                    .sync(&Some(tables.clone()), &None)
-                    .await
-                    .1
-                    .map_err(|e| error("Could not remove a route through the VPC peering", e))?;
-            }
-            Ok::<(), Diagnostics>(())
-        }
-        .await;
-        result.err().unwrap_or_default()
-    }
-
-    async fn import(&self, id: &str) -> Result<Value, Diagnostics> {
-        let aws = configured(&self.aws)?;
-        let (region, peering_id) = import_target(&aws, id, "REGION/pcx-…").await?;
+    async fn import(&self, aws: &Arc<Aws>, id: &str) -> Result<AccepterModel, Diagnostics> {
+        let (region, peering_id) = import_target(aws, id, "REGION/pcx-…").await?;
         if !PEERING_ID.matches(&peering_id) {
             return Err(error(
                 "Malformed import id",
@@ -335,12 +217,12 @@ impl Resource for VpcPeeringAccepter {
                 ),
             ));
         }
-        let model = AccepterModel {
+        let base = AccepterModel {
             peering_id: peering_id.clone(),
             region: Some(region),
             ..Default::default()
         };
-        let ec2 = self.ec2(&model).await?;
+        let ec2 = ec2(aws, &base).await?;
         let peering = match ec2.find_peering(&peering_id).await {
             Ok(Some(p)) if !p.is_gone() => p,
             Ok(_) => {
@@ -351,18 +233,7 @@ impl Resource for VpcPeeringAccepter {
             }
             Err(e) => return Err(error("Could not read the VPC peering", e)),
         };
-        let mut model = AccepterModel {
-            id: Some(peering.id.clone()),
-            status: Some(peering.status.clone()),
-            vpc_id: Some(peering.accepter.vpc_id.clone()),
-            cidr_block: peering.accepter.cidr_block.clone(),
-            peer_vpc_id: Some(peering.requester.vpc_id.clone()),
-            peer_region: peering.requester.region.clone(),
-            peer_owner_id: peering.requester.owner_id.clone(),
-            peer_cidr_block: peering.requester.cidr_block.clone(),
-            allow_remote_vpc_dns_resolution: Some(peering.accepter.allow_remote_vpc_dns_resolution.unwrap_or(false)),
-            ..model
-        };
+        let mut model = flatten_accepted(&peering, base);
         if let Some(cidr) = &peering.requester.cidr_block {
             let routes = SideRoutes {
                 ec2: &ec2,
@@ -376,6 +247,130 @@ impl Resource for VpcPeeringAccepter {
                     .map_err(|e| error("Could not read routes", e))?,
             );
         }
-        state_value(&model, &self.value_type)
+        Ok(model)
+    }
+}
+
+impl VpcPeeringAccepter {
+    /// Create: waits for the peering to await acceptance, accepts it, then
+    /// sets the DNS option and the routes. `state` is set once accepted.
+    async fn accept(
+        &self,
+        aws: &Aws,
+        planned: &AccepterModel,
+        state: &mut Option<AccepterModel>,
+    ) -> Result<(), Diagnostics> {
+        let ec2 = ec2(aws, planned).await?;
+        let id = planned.peering_id.clone();
+        let deadline = Deadline::after(Timeouts::create(&planned.timeouts, TIMEOUTS));
+        let left = || deadline.left();
+        let stop = &self.aws.stop;
+        let peering = ec2
+            .wait_for_peering(&id, &["pending-acceptance", "active"], left(), stop)
+            .await
+            .map_err(|e| error("VPC peering is not awaiting acceptance", e))?;
+        if peering.status != "active" {
+            ec2.accept_peering(&id)
+                .await
+                .map_err(|e| error("Could not accept the VPC peering", e))?;
+        }
+        let peering = ec2
+            .wait_for_peering(&id, &["active"], left(), stop)
+            .await
+            .map_err(|e| error("VPC peering did not become active", e))?;
+        // Accepted: from here on the state records what this resource did.
+        let accepted = state.insert(AccepterModel {
+            route_table_ids: planned.route_table_ids.as_ref().map(|_| BTreeSet::new()),
+            ..flatten_accepted(&peering, planned.clone())
+        });
+        sync_dns(&ec2, planned, accepted, left(), stop).await?;
+        if let Some(cidr) = accepted.peer_cidr_block.clone() {
+            let routes = SideRoutes {
+                ec2: &ec2,
+                peering_id: &id,
+                remote_cidr: &cidr,
+            };
+            let (recorded, result) = routes.sync(&None, &planned.route_table_ids).await;
+            accepted.route_table_ids = recorded;
+            result.map_err(|e| error("Could not add a route through the VPC peering", e))?;
+        }
+        Ok(())
+    }
+
+    /// Update: the DNS option and the routes, recorded in `state` as they change.
+    async fn update_options(
+        &self,
+        aws: &Aws,
+        prior: &AccepterModel,
+        planned: &AccepterModel,
+        state: &mut AccepterModel,
+    ) -> Result<(), Diagnostics> {
+        let ec2 = ec2(aws, planned).await?;
+        let timeout = Timeouts::update(&planned.timeouts, TIMEOUTS);
+        sync_dns(&ec2, planned, state, timeout, &self.aws.stop).await?;
+        let Some(cidr) = prior.peer_cidr_block.clone() else {
+            return Ok(());
+        };
+        let routes = SideRoutes {
+            ec2: &ec2,
+            peering_id: &prior.peering_id,
+            remote_cidr: &cidr,
+        };
+        let (recorded, result) = routes.sync(&prior.route_table_ids, &planned.route_table_ids).await;
+        state.route_table_ids = recorded;
+        result.map_err(|e| error("Could not update peering routes", e))
+    }
+}
+
+/// EC2 in the accepter's region, through `assume_role_arn` when set.
+async fn ec2(aws: &Aws, model: &AccepterModel) -> Result<Ec2, Diagnostics> {
+    let region = model
+        .region
+        .clone()
+        .ok_or_else(|| error("Missing region", "region is not set and could not be defaulted."))?;
+    Ok(Ec2::new(
+        aws.ec2(&region, model.assume_role_arn.as_deref()).await,
+        &region,
+    ))
+}
+
+/// For ReadResource: route tables are read through the plan's shared reads.
+async fn refresh_ec2(aws: &Aws, model: &AccepterModel) -> Result<Ec2, Diagnostics> {
+    let ec2 = ec2(aws, model).await?;
+    Ok(ec2.sharing_reads(aws.shared_reads.clone(), model.assume_role_arn.as_deref()))
+}
+
+/// Sets the accepter's DNS option where it differs from `state`, and reads
+/// it back until it shows (EC2 propagation), so a stale read can't show drift.
+async fn sync_dns(
+    ec2: &Ec2,
+    wanted: &AccepterModel,
+    state: &mut AccepterModel,
+    timeout: Duration,
+    stop: &StopSignal,
+) -> Result<(), Diagnostics> {
+    let want = wanted.allow_remote_vpc_dns_resolution.unwrap_or(false);
+    if state.allow_remote_vpc_dns_resolution != Some(want) {
+        ec2.set_remote_dns_resolution_and_wait(&wanted.peering_id, Side::Accepter, want, timeout, stop)
+            .await
+            .map_err(|e| error("Could not set the accepter's DNS resolution option", e))?;
+        state.allow_remote_vpc_dns_resolution = Some(want);
+    }
+    Ok(())
+}
+
+/// The accepted peering's sides over `base` (the plan, or an import's id and region).
+fn flatten_accepted(peering: &Peering, base: AccepterModel) -> AccepterModel {
+    AccepterModel {
+        id: Some(peering.id.clone()),
+        status: Some(peering.status.clone()),
+        vpc_id: Some(peering.accepter.vpc_id.clone()),
+        cidr_block: peering.accepter.cidr_block.clone(),
+        peer_vpc_id: Some(peering.requester.vpc_id.clone()),
+        peer_region: peering.requester.region.clone(),
+        peer_owner_id: peering.requester.owner_id.clone(),
+        peer_cidr_block: peering.requester.cidr_block.clone(),
+        allow_remote_vpc_dns_resolution: Some(peering.accepter.allow_remote_vpc_dns_resolution.unwrap_or(false)),
+        ..base
     }
 }

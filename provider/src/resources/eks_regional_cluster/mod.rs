@@ -25,12 +25,13 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 
-use super::{Applied, Resource, configured, default_region, error, finish, import_target, plan_tags_all, state_value};
-use crate::aws::AwsHandle;
+use super::{configured, default_region, error, import_target, plan_tags_all};
+use crate::aws::{Aws, AwsHandle};
 use model::ClusterModel;
 use run::{Budgets, Clients, Operation, Run};
 use tfplugin::diagnostics::{AttributePath, Diagnostics};
 use tfplugin::schema::Schema;
+use tfplugin::typed::{Outcome, TypedResource};
 use tfplugin::types::Type;
 use tfplugin::value::Value;
 
@@ -72,16 +73,16 @@ impl EksRegionalCluster {
             value_type: schema::schema().value_type(),
         }
     }
+}
 
-    async fn clients(&self, model: &ClusterModel) -> Result<Clients, Diagnostics> {
-        let aws = configured(&self.aws)?;
-        Ok(Clients::new(&aws, region_of(model)?).await)
-    }
+/// The clients of the cluster's region.
+async fn clients(aws: &Aws, model: &ClusterModel) -> Result<Clients, Diagnostics> {
+    Ok(Clients::new(aws, region_of(model)?).await)
+}
 
-    async fn refresh_clients(&self, model: &ClusterModel) -> Result<Clients, Diagnostics> {
-        let aws = configured(&self.aws)?;
-        Ok(Clients::for_refresh(&aws, region_of(model)?).await)
-    }
+/// For ReadResource: the clients, sharing reads across the refresh.
+async fn refresh_clients(aws: &Aws, model: &ClusterModel) -> Result<Clients, Diagnostics> {
+    Ok(Clients::for_refresh(aws, region_of(model)?).await)
 }
 
 fn region_of(model: &ClusterModel) -> Result<&str, Diagnostics> {
@@ -132,9 +133,20 @@ fn minor_version(version: &str) -> Option<(u32, u32)> {
 }
 
 #[async_trait]
-impl Resource for EksRegionalCluster {
+impl TypedResource for EksRegionalCluster {
+    type Model = ClusterModel;
+    type Client = Arc<Aws>;
+
     fn type_name(&self) -> &'static str {
         TYPE_NAME
+    }
+
+    fn value_type(&self) -> Type {
+        self.value_type.clone()
+    }
+
+    fn client(&self) -> Result<Arc<Aws>, Diagnostics> {
+        configured(&self.aws)
     }
 
     fn schema(&self) -> Schema {
@@ -260,7 +272,7 @@ impl Resource for EksRegionalCluster {
         if planned.is_null() {
             return;
         }
-        let aws = match configured(&self.aws) {
+        let aws = match self.client() {
             Ok(aws) => aws,
             Err(d) => return diags.extend(d),
         };
@@ -346,27 +358,18 @@ impl Resource for EksRegionalCluster {
         }
     }
 
-    fn forces_replacement(&self, prior: &Value) -> Vec<AttributePath> {
-        if self.lost(prior) {
+    fn forces_replacement(&self, prior: &ClusterModel) -> Vec<AttributePath> {
+        if prior.status.as_deref() == Some(run::DELETED) {
             vec![AttributePath::attr("status")]
         } else {
             Vec::new()
         }
     }
 
-    async fn create(&self, planned: &Value) -> Applied {
-        let desired: ClusterModel = match planned.to_model() {
-            Ok(m) => m,
-            Err(e) => {
-                return Applied {
-                    state: None,
-                    diags: error("Invalid planned state", e),
-                };
-            }
-        };
-        let clients = match self.clients(&desired).await {
+    async fn create(&self, aws: &Arc<Aws>, desired: ClusterModel) -> Outcome<ClusterModel> {
+        let clients = match clients(aws, &desired).await {
             Ok(c) => c,
-            Err(diags) => return Applied { state: None, diags },
+            Err(diags) => return Outcome::failed(diags),
         };
         let region = clients.region.clone();
         // Nothing exists yet: the record starts empty and each part fills it.
@@ -389,26 +392,15 @@ impl Resource for EksRegionalCluster {
         self.applied(state, result.map_err(with_resume_hint), run)
     }
 
-    async fn read(&self, state: &Value) -> Result<Option<Value>, Diagnostics> {
-        let prior: ClusterModel = state.to_model().map_err(|e| error("Invalid stored state", e))?;
-        let clients = self.refresh_clients(&prior).await?;
-        let refreshed = reconcile::observe(&clients, &prior).await?;
-        Ok(Some(state_value(&refreshed, &self.value_type)?))
+    async fn read(&self, aws: &Arc<Aws>, prior: ClusterModel) -> Result<Option<ClusterModel>, Diagnostics> {
+        let clients = refresh_clients(aws, &prior).await?;
+        reconcile::observe(&clients, &prior).await.map(Some)
     }
 
-    async fn update(&self, prior: &Value, planned: &Value) -> Applied {
-        let (prior, desired): (ClusterModel, ClusterModel) = match (prior.to_model(), planned.to_model()) {
-            (Ok(a), Ok(b)) => (a, b),
-            (Err(e), _) | (_, Err(e)) => {
-                return Applied {
-                    state: None,
-                    diags: error("Invalid state", e),
-                };
-            }
-        };
-        let clients = match self.clients(&desired).await {
+    async fn update(&self, aws: &Arc<Aws>, prior: ClusterModel, desired: ClusterModel) -> Outcome<ClusterModel> {
+        let clients = match clients(aws, &desired).await {
             Ok(c) => c,
-            Err(diags) => return Applied { state: None, diags },
+            Err(diags) => return Outcome::failed(diags),
         };
         let mut state = prior.clone();
         let run = self.run(&clients, &desired, Operation::Update, reconcile::needs_repair(&prior));
@@ -416,24 +408,17 @@ impl Resource for EksRegionalCluster {
         self.applied(state, result, run)
     }
 
-    async fn delete(&self, prior: &Value) -> Diagnostics {
-        let result = async {
-            let model: ClusterModel = prior.to_model().map_err(|e| error("Invalid stored state", e))?;
-            let clients = self.clients(&model).await?;
-            let run = self.run(&clients, &model, Operation::Delete, false);
-            reconcile::delete(&run, &model).await
-        }
-        .await;
-        result.err().unwrap_or_default()
+    async fn delete(&self, aws: &Arc<Aws>, prior: ClusterModel) -> Result<(), Diagnostics> {
+        let clients = clients(aws, &prior).await?;
+        let run = self.run(&clients, &prior, Operation::Delete, false);
+        reconcile::delete(&run, &prior).await
     }
 
-    async fn import(&self, id: &str) -> Result<Value, Diagnostics> {
-        let aws = configured(&self.aws)?;
-        let (region, name) = import_target(&aws, id, "REGION/NAME").await?;
-        let clients = Clients::new(&aws, &region).await;
+    async fn import(&self, aws: &Arc<Aws>, id: &str) -> Result<ClusterModel, Diagnostics> {
+        let (region, name) = import_target(aws, id, "REGION/NAME").await?;
+        let clients = Clients::new(aws, &region).await;
         // Terraform refreshes (ReadResource) right after import: no read here.
-        let model = import::import(&clients, &name, &aws.settings().default_tags, &self.aws.stop).await?;
-        state_value(&model, &self.value_type)
+        import::import(&clients, &name, &aws.settings().default_tags, &self.aws.stop).await
     }
 }
 
@@ -473,17 +458,18 @@ impl EksRegionalCluster {
         }
     }
 
-    fn applied(&self, state: ClusterModel, result: Result<(), Diagnostics>, run: Run<'_>) -> Applied {
-        let mut applied = finish(&self.value_type, Some(state), result);
+    /// What exists, with the error that stopped the run and the warnings it gathered.
+    fn applied(&self, state: ClusterModel, result: Result<(), Diagnostics>, run: Run<'_>) -> Outcome<ClusterModel> {
+        let mut outcome = Outcome::new(Some(state), result);
         if let Ok(warnings) = run.warnings.into_inner() {
-            applied.diags.extend(warnings);
+            outcome.diags.extend(warnings);
         }
-        applied
+        outcome
     }
 
     /// Zones are chosen at plan time, so one EKS refuses (or too many asked
     /// for) is an error before anything exists.
-    async fn plan_zones(&self, aws: &crate::aws::Aws, config: &Value, planned: &mut Value, diags: &mut Diagnostics) {
+    async fn plan_zones(&self, aws: &Aws, config: &Value, planned: &mut Value, diags: &mut Diagnostics) {
         let Some(region) = planned.attr("region").as_str().map(str::to_string) else {
             return;
         };
