@@ -6,15 +6,17 @@ use std::sync::Arc;
 use serde::Deserialize;
 
 use crate::aws::{AssumeRole, Aws, AwsHandle, AwsSettings, DEFAULT_MAX_RETRIES, Endpoints};
-use crate::resources;
+use crate::resources::eks_regional_cluster::EksRegionalCluster;
 use crate::resources::validators::{AwsRegion, RoleArn, Tags, WholeNumber};
+use crate::resources::vpc_cross_region_peering::VpcCrossRegionPeering;
+use crate::resources::vpc_peering_accepter::VpcPeeringAccepter;
 use tfplugin::Resource;
 use tfplugin::diagnostics::{AttributePath, Diagnostics};
 use tfplugin::schema::{Attribute, Schema, Validator};
 use tfplugin::types::Type;
 use tfplugin::value::Value;
 
-/// The provider: its configuration and the resources it serves.
+/// The provider: its configuration and the resources it serves, sharing one AWS handle.
 pub struct FleetProvider {
     aws: Arc<AwsHandle>,
     resources: Vec<Arc<dyn Resource>>,
@@ -24,7 +26,11 @@ impl Default for FleetProvider {
     fn default() -> Self {
         let aws = Arc::new(AwsHandle::default());
         Self {
-            resources: resources::all(&aws),
+            resources: vec![
+                Arc::new(EksRegionalCluster::new(aws.clone())),
+                Arc::new(VpcCrossRegionPeering::new(aws.clone())),
+                Arc::new(VpcPeeringAccepter::new(aws.clone())),
+            ],
             aws,
         }
     }

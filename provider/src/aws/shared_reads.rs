@@ -24,7 +24,7 @@ use aws_sdk_ec2::types::RouteTable;
 use futures::FutureExt;
 use futures::future::{BoxFuture, Shared};
 
-use super::AwsError;
+use super::error::AwsError;
 
 /// Tables by id, as one DescribeRouteTables returned them.
 type Tables = Arc<HashMap<String, RouteTable>>;

@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::watch;
 
-use super::AwsError;
+use super::error::AwsError;
 
 /// Set when Terraform calls StopProvider (Ctrl-C); waits end early.
 pub struct StopSignal {

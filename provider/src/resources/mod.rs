@@ -13,20 +13,9 @@ mod peering_routes;
 
 use std::sync::Arc;
 
-use tfplugin::Resource;
-
 use crate::aws::{Aws, AwsHandle};
 use tfplugin::diagnostics::{AttributePath, Diagnostics};
 use tfplugin::value::Value;
-
-/// Every resource this provider serves, sharing one AWS handle.
-pub fn all(aws: &Arc<AwsHandle>) -> Vec<Arc<dyn Resource>> {
-    vec![
-        Arc::new(eks_regional_cluster::EksRegionalCluster::new(aws.clone())),
-        Arc::new(vpc_cross_region_peering::VpcCrossRegionPeering::new(aws.clone())),
-        Arc::new(vpc_peering_accepter::VpcPeeringAccepter::new(aws.clone())),
-    ]
-}
 
 /// The configured AWS access, or the error Terraform shows if a resource is
 /// used before ConfigureProvider (which Terraform never does).

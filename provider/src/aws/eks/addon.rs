@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use aws_sdk_eks::types::Addon;
 
-use super::{Eks, with_issues};
+use super::{Eks, issue_text};
 use crate::aws::AwsError;
 use crate::aws::error::{AwsResultExt, aws_err};
 use crate::aws::waiters::{Backoff, Poll, StopSignal, WaitError, wait_until};
@@ -83,47 +83,6 @@ impl Eks {
         Ok(())
     }
 
-    pub async fn wait_for_addon(
-        &self,
-        cluster: &str,
-        addon: &str,
-        timeout: Duration,
-        stop: &StopSignal,
-    ) -> Result<(), WaitError> {
-        let what = format!("add-on {addon} of {cluster} in {} to be ACTIVE", self.region);
-        wait_until(&what, timeout, Backoff::default(), stop, || async {
-            let out = self
-                .client
-                .describe_addon()
-                .cluster_name(cluster)
-                .addon_name(addon)
-                .send()
-                .await;
-            let Some(addon) = out
-                .map_err(aws_err("DescribeAddon", &self.region))
-                .found()?
-                .and_then(|out| out.addon().cloned())
-            else {
-                return Ok(Poll::Pending("not yet visible".into()));
-            };
-            let status = addon.status().map(|s| s.as_str()).unwrap_or_default();
-            let issues = addon
-                .health()
-                .map(|h| h.issues())
-                .unwrap_or_default()
-                .iter()
-                .map(|i| (i.code().map(|c| c.as_str()), i.message(), i.resource_ids()));
-            Ok(match status {
-                "ACTIVE" => Poll::Ready(()),
-                "CREATE_FAILED" | "UPDATE_FAILED" => Poll::Failed(with_issues(status, issues)),
-                // DEGRADED can still turn ACTIVE (coredns once nodes exist):
-                // pending, with the reason, which a timeout then reports.
-                _ => Poll::Pending(with_issues(status, issues)),
-            })
-        })
-        .await
-    }
-
     pub async fn delete_addon(
         &self,
         cluster: &str,
@@ -166,7 +125,7 @@ impl Eks {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AddonHealth {
     pub status: String,
-    /// `code: message` of each health issue.
+    /// `code: message (resource ids)` of each health issue.
     pub issues: Vec<String>,
 }
 
@@ -212,56 +171,6 @@ impl Eks {
         Ok(out.update().and_then(|u| u.id()).unwrap_or_default().to_string())
     }
 
-    /// Waits for an add-on update by its id (DescribeUpdate with the add-on's name).
-    pub async fn wait_for_addon_update(
-        &self,
-        cluster: &str,
-        addon: &str,
-        update_id: &str,
-        timeout: Duration,
-        stop: &StopSignal,
-    ) -> Result<(), WaitError> {
-        let what = format!("update {update_id} of add-on {addon} of {cluster} in {}", self.region);
-        wait_until(&what, timeout, Backoff::default(), stop, || async {
-            let out = self
-                .client
-                .describe_update()
-                .name(cluster)
-                .update_id(update_id)
-                .addon_name(addon)
-                .send()
-                .await
-                .map_err(aws_err("DescribeUpdate", &self.region))?;
-            let update = out.update();
-            let status = update
-                .and_then(|u| u.status())
-                .map(|s| s.as_str().to_string())
-                .unwrap_or_default();
-            Ok(match status.as_str() {
-                "Successful" => Poll::Ready(()),
-                "Failed" | "Cancelled" => {
-                    let errors: Vec<String> = update
-                        .map(|u| {
-                            u.errors()
-                                .iter()
-                                .map(|e| {
-                                    format!(
-                                        "{}: {}",
-                                        e.error_code().map(|c| c.as_str()).unwrap_or("Error"),
-                                        e.error_message().unwrap_or_default()
-                                    )
-                                })
-                                .collect()
-                        })
-                        .unwrap_or_default();
-                    Poll::Failed(format!("{status}: {}", errors.join("; ")))
-                }
-                _ => Poll::Pending(status),
-            })
-        })
-        .await
-    }
-
     /// Status and health of an add-on, if installed.
     pub async fn find_addon_health(&self, cluster: &str, addon: &str) -> Result<Option<AddonHealth>, AwsError> {
         let out = self
@@ -280,13 +189,8 @@ impl Eks {
                 .map(|h| {
                     h.issues()
                         .iter()
-                        .map(|i| {
-                            format!(
-                                "{}: {}",
-                                i.code().map(|c| c.as_str()).unwrap_or("Issue"),
-                                i.message().unwrap_or_default()
-                            )
-                        })
+                        .map(|i| issue_text(i.code().map(|c| c.as_str()), i.message(), i.resource_ids()))
+                        .filter(|text| !text.is_empty())
                         .collect()
                 })
                 .unwrap_or_default(),

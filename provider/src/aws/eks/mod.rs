@@ -28,17 +28,48 @@ pub struct Eks {
 
 const GONE: &str = "gone";
 
+/// What an EKS update changes: DescribeUpdate names a node group's or an
+/// add-on's update by the object's name besides the cluster's.
+#[derive(Debug, Clone, Copy)]
+pub enum UpdateTarget<'a> {
+    Cluster,
+    Nodegroup(&'a str),
+    Addon(&'a str),
+}
+
 impl Eks {
-    /// Waits for an update (of the cluster, or of `nodegroup`) to succeed.
+    /// Waits for an update of the cluster, a node group or an add-on to succeed.
     pub async fn wait_for_update(
         &self,
         cluster: &str,
         update_id: &str,
-        nodegroup: Option<&str>,
+        target: UpdateTarget<'_>,
         timeout: Duration,
         stop: &StopSignal,
     ) -> Result<(), WaitError> {
-        let what = format!("EKS update {update_id} of {cluster} in {}", self.region);
+        let (nodegroup, addon, what) = match target {
+            UpdateTarget::Cluster => (
+                None,
+                None,
+                format!("EKS update {update_id} of {cluster} in {}", self.region),
+            ),
+            UpdateTarget::Nodegroup(name) => (
+                Some(name),
+                None,
+                format!(
+                    "EKS update {update_id} of node group {name} of {cluster} in {}",
+                    self.region
+                ),
+            ),
+            UpdateTarget::Addon(name) => (
+                None,
+                Some(name),
+                format!(
+                    "EKS update {update_id} of add-on {name} of {cluster} in {}",
+                    self.region
+                ),
+            ),
+        };
         wait_until(&what, timeout, Backoff::default(), stop, || async {
             let out = self
                 .client
@@ -46,6 +77,7 @@ impl Eks {
                 .name(cluster)
                 .update_id(update_id)
                 .set_nodegroup_name(nodegroup.map(str::to_string))
+                .set_addon_name(addon.map(str::to_string))
                 .send()
                 .await
                 .map_err(aws_err("DescribeUpdate", &self.region))?;

@@ -9,7 +9,7 @@ use futures::future::join_all;
 use super::model::{AddonModel, ClusterModel, same_json};
 use super::run::{Clients, Run, fail, wait_fail};
 use crate::aws::AwsError;
-use crate::aws::eks::{AddonSettled, InstalledAddon};
+use crate::aws::eks::{AddonSettled, InstalledAddon, UpdateTarget};
 use tfplugin::diagnostics::Diagnostics;
 
 /// Add-ons this run created or updated, to wait for once node groups exist.
@@ -60,9 +60,15 @@ pub async fn ensure_started(run: &Run<'_>, state: &mut ClusterModel) -> Result<S
                     )
                     .await
                     .map_err(fail(summary))?;
-                eks.wait_for_addon_update(name, addon, &update, run.budgets.of("addon_update"), run.stop)
-                    .await
-                    .map_err(wait_fail(summary))?;
+                eks.wait_for_update(
+                    name,
+                    &update,
+                    UpdateTarget::Addon(addon),
+                    run.budgets.of("addon_update"),
+                    run.stop,
+                )
+                .await
+                .map_err(wait_fail(summary))?;
                 state
                     .addons
                     .get_or_insert_default()

@@ -11,7 +11,7 @@ use super::model::ClusterModel;
 use super::node_groups;
 use super::run::{Clients, Run, fail, wait_fail};
 use super::versions::DEFAULT_VERSION;
-use crate::aws::eks::{ClusterSpec, start_update_when_free};
+use crate::aws::eks::{ClusterSpec, UpdateTarget, start_update_when_free};
 use crate::aws::waiters::{IAM_PROPAGATION, retry_while};
 use crate::resources::error;
 use tfplugin::diagnostics::Diagnostics;
@@ -217,7 +217,13 @@ async fn ensure_logging(run: &Run<'_>, state: &mut ClusterModel) -> Result<(), D
 async fn await_update(run: &Run<'_>, update_id: &str, summary: &str) -> Result<(), Diagnostics> {
     run.clients
         .eks
-        .wait_for_update(run.name(), update_id, None, run.budgets.of("cluster_update"), run.stop)
+        .wait_for_update(
+            run.name(),
+            update_id,
+            UpdateTarget::Cluster,
+            run.budgets.of("cluster_update"),
+            run.stop,
+        )
         .await
         .map_err(wait_fail(summary))
 }

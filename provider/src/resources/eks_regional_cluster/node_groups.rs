@@ -12,7 +12,7 @@ use futures::future::join_all;
 use super::model::{ClusterModel, NodeGroupModel};
 use super::run::{Clients, Run, fail, wait_fail};
 use crate::aws::AwsError;
-use crate::aws::eks::{nodegroup_spec, start_update_when_free};
+use crate::aws::eks::{UpdateTarget, nodegroup_spec, start_update_when_free};
 use tfplugin::diagnostics::Diagnostics;
 
 /// EKS's name of the group with `key`: the key until it was replaced.
@@ -281,7 +281,7 @@ async fn update_config(
     eks.wait_for_update(
         run.name(),
         &update,
-        Some(name),
+        UpdateTarget::Nodegroup(name),
         run.budgets.of("node_group_update"),
         run.stop,
     )
@@ -324,7 +324,7 @@ pub async fn upgrade_lagging(run: &Run<'_>, state: &mut ClusterModel, version: &
                 .wait_for_update(
                     run.name(),
                     &update,
-                    Some(&name),
+                    UpdateTarget::Nodegroup(&name),
                     run.budgets.of("node_group_update"),
                     run.stop,
                 )
