@@ -1013,6 +1013,14 @@ def create_nodegroup(call):
         ng.version = cluster.version
     if not call.body.get("releaseVersion"):
         ng.release_version = release_for(ng.version)
+    # In API authentication modes EKS makes an EC2_LINUX access entry for a
+    # managed node group's role itself, so its nodes can join
+    # (https://docs.aws.amazon.com/eks/latest/userguide/access-entries.html;
+    # "automatically created ... for the Managed Node Groups",
+    # https://www.eksworkshop.com/docs/security/cluster-access-management/managing).
+    mode = (getattr(cluster, "access_config", None) or {}).get("authenticationMode", "CONFIG_MAP")
+    if mode != "CONFIG_MAP" and call.body.get("nodeRole") not in state(cluster).entries:
+        add_entry(call, cluster, call.body["nodeRole"], "EC2_LINUX", [], None, {})
     failure = take_failure("nodegroup-create", ng.nodegroup_name)
     if failure is None and realism.on("failures") and subnets_without_way_out(call, ng.subnets or []):
         realism.injected("failures")

@@ -255,7 +255,12 @@ def check_versions(eks, subnets):
     ng = eks.create_nodegroup(clusterName="c1", nodegroupName="ng1", subnets=subnets, nodeRole=NODE_ROLE)
     ng = ng["nodegroup"]
     assert ng["version"] == "1.29" and ng["releaseVersion"].startswith("1.29.")  # moto alone: 1.19
-    eks.create_nodegroup(clusterName="c1", nodegroupName="ng2", subnets=subnets, nodeRole=NODE_ROLE)
+    # EKS makes the access entry of a managed node group's role itself (API authentication mode).
+    second_role = f"arn:aws:iam::{ACCOUNT}:role/eks-node-2"
+    error(eks.describe_access_entry, "ResourceNotFoundException", 404, clusterName="c1", principalArn=second_role)
+    eks.create_nodegroup(clusterName="c1", nodegroupName="ng2", subnets=subnets, nodeRole=second_role)
+    node_entry = eks.describe_access_entry(clusterName="c1", principalArn=second_role)["accessEntry"]
+    assert node_entry["type"] == "EC2_LINUX" and node_entry["username"] == "system:node:{{EC2PrivateDNSName}}"
 
     # UpdateNodegroupConfig is moto's; its Update is now kept for DescribeUpdate.
     u = eks.update_nodegroup_config(clusterName="c1", nodegroupName="ng1",

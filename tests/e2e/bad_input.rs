@@ -378,6 +378,34 @@ fn catalogue() -> Vec<Case> {
             "needs at least one namespace",
         ),
         c(
+            "an access entry type EKS doesn't have",
+            cluster("  access_entries = { \"arn:aws:iam::123456789012:role/dev\" = { type = \"EC2_MAC\" } }"),
+            "type",
+            "use one of",
+        ),
+        c(
+            "Kubernetes groups on a node access entry",
+            cluster(
+                "  access_entries = { \"arn:aws:iam::123456789012:role/nodes\" = { type = \"EC2_LINUX\", kubernetes_groups = [\"admins\"] } }",
+            ),
+            "kubernetes_groups",
+            "Remove kubernetes_groups",
+        ),
+        c(
+            "a user as a node access entry",
+            cluster("  access_entries = { \"arn:aws:iam::123456789012:user/bob\" = { type = \"FARGATE_LINUX\" } }"),
+            "type",
+            "for IAM roles only",
+        ),
+        c(
+            "the node role as a STANDARD access entry",
+            cluster(
+                "  node_role_arn = \"arn:aws:iam::123456789012:role/nodes\"\n  access_entries = { \"arn:aws:iam::123456789012:role/nodes\" = {} }",
+            ),
+            "access_entries",
+            "whose entry EKS creates itself",
+        ),
+        c(
             "markup in a tag key",
             cluster("  tags = { \"<script>alert(1)</script>\" = \"x\" }"),
             "tags",

@@ -1,7 +1,7 @@
 //! `fleet_eks_regional_cluster` end to end: real Terraform, moto (with the
 //! project's EKS extension), assertions made by reading moto through the SDK.
 
-use anyhow::Result;
+use anyhow::{Context, Result};
 use aws_sdk_ec2::types::Filter;
 use eksfleet_tests::*;
 
@@ -569,6 +569,120 @@ async fn addons_access_entries_and_a_version_upgrade_update_in_place() -> Result
 
     ws.destroy()?;
     assert!(eks.list_clusters().send().await?.clusters().is_empty());
+    Ok(())
+}
+
+const SELF_MANAGED_NODES: &str = "arn:aws:iam::123456789012:role/self-managed-nodes";
+
+fn access_entries_config(user_name: &str, team: &str, node_type: &str) -> String {
+    single_cluster(&format!(
+        r#"  node_groups = {{ system = {{}} }}
+  access_entries = {{
+    "{ADMIN}" = {{
+      user_name = "{user_name}"
+      tags      = {{ team = "{team}" }}
+      policies  = {{ "{ADMIN_POLICY}" = {{}} }}
+    }}
+    "{SELF_MANAGED_NODES}" = {{ type = "{node_type}" }}
+  }}"#
+    ))
+}
+
+async fn access_entry(eks: &aws_sdk_eks::Client, principal: &str) -> Result<aws_sdk_eks::types::AccessEntry> {
+    let found = eks
+        .describe_access_entry()
+        .cluster_name("hub")
+        .principal_arn(principal)
+        .send()
+        .await?;
+    found.access_entry().cloned().context("no access entry")
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn access_entry_types_user_names_and_tags_change_in_place_beside_the_node_roles_entry() -> Result<()> {
+    let moto = Moto::start()?;
+    let ws = Workspace::new(&moto, &access_entries_config("platform-admin", "platform", "EC2_LINUX"))?;
+    ws.apply()?;
+    let eks = moto.eks("us-east-1").await;
+    let admin = access_entry(&eks, ADMIN).await?;
+    assert_eq!(admin.username(), Some("platform-admin"));
+    let tags = admin.tags().cloned().unwrap_or_default();
+    assert_eq!(tags.get("team").map(String::as_str), Some("platform"));
+    assert_eq!(
+        tags.get("ManagedBy").map(String::as_str),
+        Some("eksfleet-tests"),
+        "the stack's tags too"
+    );
+    assert_eq!(
+        access_entry(&eks, SELF_MANAGED_NODES).await?.r#type(),
+        Some("EC2_LINUX")
+    );
+    // EKS made the managed node group role's entry itself; the resource leaves it be.
+    let node_role = ws.output("hub")?["node_role_arn"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    assert_eq!(access_entry(&eks, &node_role).await?.r#type(), Some("EC2_LINUX"));
+    let plan = ws.plan_exit_code()?;
+    assert_eq!(plan.code, 0, "clean after apply:\n{}", plan.output());
+
+    // A new user name and tag update the entry; a new type makes it again.
+    ws.write("main.tf", &access_entries_config("admins", "core", "EC2_WINDOWS"))?;
+    let plan = ws.terraform(&["plan", "-no-color"])?.ok()?;
+    assert!(
+        plan.stdout.contains("0 to add, 1 to change, 0 to destroy"),
+        "{}",
+        plan.stdout
+    );
+    ws.apply()?;
+    let admin = access_entry(&eks, ADMIN).await?;
+    assert_eq!(admin.username(), Some("admins"));
+    assert_eq!(
+        admin.tags().and_then(|t| t.get("team")).map(String::as_str),
+        Some("core")
+    );
+    assert_eq!(
+        access_entry(&eks, SELF_MANAGED_NODES).await?.r#type(),
+        Some("EC2_WINDOWS")
+    );
+    assert!(
+        access_entry(&eks, &node_role).await.is_ok(),
+        "the node role's entry is untouched"
+    );
+    let plan = ws.plan_exit_code()?;
+    assert_eq!(plan.code, 0, "clean after update:\n{}", plan.output());
+
+    // Changed behind Terraform's back, the user name shows as drift and is put back.
+    eks.update_access_entry()
+        .cluster_name("hub")
+        .principal_arn(ADMIN)
+        .username("someone-else")
+        .send()
+        .await?;
+    assert_eq!(ws.plan_exit_code()?.code, 2, "drift in user_name shows");
+    ws.apply()?;
+    assert_eq!(access_entry(&eks, ADMIN).await?.username(), Some("admins"));
+
+    ws.destroy()?;
+    assert!(eks.list_clusters().send().await?.clusters().is_empty());
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_cluster_no_entry_administers_warns_at_plan() -> Result<()> {
+    let moto = Moto::start()?;
+    let warning = "No access entry grants cluster admin";
+    let ws = Workspace::new(&moto, &single_cluster(""))?;
+    let plan = ws.terraform(&["plan", "-no-color"])?.ok()?;
+    assert!(plan.says(warning), "{}", plan.output());
+    let viewer_only = format!("  access_entries = {{ \"{ADMIN}\" = {{ policies = {{ \"{VIEW_POLICY}\" = {{}} }} }} }}");
+    ws.write("main.tf", &single_cluster(&viewer_only))?;
+    let plan = ws.terraform(&["plan", "-no-color"])?.ok()?;
+    assert!(plan.says(warning), "a view policy is not admin: {}", plan.output());
+    let admin = format!("  access_entries = {{ \"{ADMIN}\" = {{ policies = {{ \"{ADMIN_POLICY}\" = {{}} }} }} }}");
+    ws.write("main.tf", &single_cluster(&admin))?;
+    let plan = ws.terraform(&["plan", "-no-color"])?.ok()?;
+    assert!(!plan.says(warning), "{}", plan.output());
     Ok(())
 }
 

@@ -16,13 +16,43 @@ pub struct PolicyScope {
     pub namespaces: Vec<String>,
 }
 
+/// An access entry as EKS has it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FoundAccessEntry {
+    pub arn: String,
+    pub entry_type: String,
+    /// Sorted.
+    pub groups: Vec<String>,
+    pub user_name: Option<String>,
+    pub tags: BTreeMap<String, String>,
+}
+
+/// What CreateAccessEntry is given.
+pub struct AccessEntrySpec<'a> {
+    pub principal: &'a str,
+    pub entry_type: &'a str,
+    pub groups: &'a [String],
+    pub user_name: Option<&'a str>,
+    pub tags: &'a BTreeMap<String, String>,
+}
+
 impl Eks {
-    /// Kubernetes groups of an access entry, if it exists.
-    pub async fn find_access_entry(&self, cluster: &str, principal: &str) -> Result<Option<Vec<String>>, AwsError> {
+    /// An access entry, if it exists.
+    pub async fn find_access_entry(
+        &self,
+        cluster: &str,
+        principal: &str,
+    ) -> Result<Option<FoundAccessEntry>, AwsError> {
         Ok(self.describe_access_entry(cluster, principal).await?.map(|e| {
             let mut groups = e.kubernetes_groups().to_vec();
             groups.sort();
-            groups
+            FoundAccessEntry {
+                arn: e.access_entry_arn().unwrap_or_default().to_string(),
+                entry_type: e.r#type().unwrap_or("STANDARD").to_string(),
+                groups,
+                user_name: e.username().map(str::to_string),
+                tags: e.tags().map(|t| t.clone().into_iter().collect()).unwrap_or_default(),
+            }
         }))
     }
 
@@ -48,18 +78,18 @@ impl Eks {
     pub async fn create_access_entry(
         &self,
         cluster: &str,
-        principal: &str,
-        groups: &[String],
-        tags: &BTreeMap<String, String>,
+        spec: &AccessEntrySpec<'_>,
         stop: &StopSignal,
     ) -> Result<(), AwsError> {
         let request = self
             .client
             .create_access_entry()
             .cluster_name(cluster)
-            .principal_arn(principal)
-            .set_kubernetes_groups((!groups.is_empty()).then(|| groups.to_vec()))
-            .set_tags(Some(tags.clone().into_iter().collect()));
+            .principal_arn(spec.principal)
+            .r#type(spec.entry_type)
+            .set_kubernetes_groups((!spec.groups.is_empty()).then(|| spec.groups.to_vec()))
+            .set_username(spec.user_name.map(str::to_string))
+            .set_tags(Some(spec.tags.clone().into_iter().collect()));
         retry_while(
             "waiting for IAM to show the principal to EKS",
             IAM_PROPAGATION,
@@ -79,12 +109,20 @@ impl Eks {
         .await
     }
 
-    pub async fn update_access_entry(&self, cluster: &str, principal: &str, groups: &[String]) -> Result<(), AwsError> {
+    /// UpdateAccessEntry: the groups and, when given, the user name (`STANDARD` entries only).
+    pub async fn update_access_entry(
+        &self,
+        cluster: &str,
+        principal: &str,
+        groups: &[String],
+        user_name: Option<&str>,
+    ) -> Result<(), AwsError> {
         self.client
             .update_access_entry()
             .cluster_name(cluster)
             .principal_arn(principal)
             .set_kubernetes_groups(Some(groups.to_vec()))
+            .set_username(user_name.map(str::to_string))
             .send()
             .await
             .map_err(aws_err("UpdateAccessEntry", &self.region))?;

@@ -231,7 +231,7 @@ impl Eks {
         Ok(update_id(out.update()))
     }
 
-    /// Makes the cluster's tags exactly `wanted`.
+    /// Makes the tags of an EKS object (cluster, access entry, add-on) exactly `wanted`.
     pub async fn sync_tags(
         &self,
         arn: &str,

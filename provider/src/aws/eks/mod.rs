@@ -15,7 +15,7 @@ use super::AwsError;
 use super::error::aws_err;
 use super::waiters::{Backoff, Poll, StopSignal, WaitError, retry_while, wait_until};
 
-pub use access_entry::PolicyScope;
+pub use access_entry::{AccessEntrySpec, FoundAccessEntry, PolicyScope};
 pub use addon::{AddonHealth, AddonSettled, InstalledAddon};
 pub use cluster::ClusterSpec;
 pub use nodegroup::{NodegroupSpec, TaintSpec, nodegroup_spec};

@@ -1,25 +1,32 @@
-//! Access entries (authentication mode API): each principal's Kubernetes
-//! groups and associated access policies.
+//! Access entries (authentication mode API): each principal's type,
+//! Kubernetes groups, user name, tags and associated access policies.
 
 use std::collections::BTreeMap;
 
 use futures::future::join_all;
 
-use super::model::{AccessEntryModel, ClusterModel, PolicyModel};
+use super::model::{AccessEntryModel, ClusterModel, PolicyModel, STANDARD_ENTRY};
 use super::run::{Clients, Run, fail};
 use crate::aws::AwsError;
-use crate::aws::eks::PolicyScope;
+use crate::aws::eks::{AccessEntrySpec, FoundAccessEntry, PolicyScope};
 use tfplugin::diagnostics::Diagnostics;
 
 /// The entries are as configured: those gone from the configuration are
 /// deleted, missing ones created (an existing one in our cluster is taken
-/// over), groups and policies brought to the configuration.
+/// over), one whose type changed made again (EKS can't change a type),
+/// groups, user name, tags and policies brought to the configuration.
 pub async fn ensure(run: &Run<'_>, state: &mut ClusterModel) -> Result<(), Diagnostics> {
     let eks = &run.clients.eks;
     let name = run.name();
     let before = state.access_entries.clone().unwrap_or_default();
     let after = run.desired.access_entries.clone().unwrap_or_default();
-    for principal in before.keys().filter(|p| !after.contains_key(*p)) {
+    let retyped = after.iter().filter(|(p, wanted)| {
+        before
+            .get(*p)
+            .is_some_and(|current| current.entry_type() != wanted.entry_type())
+    });
+    let removed = before.keys().filter(|p| !after.contains_key(*p));
+    for principal in removed.chain(retyped.map(|(p, _)| p)) {
         eks.delete_access_entry(name, principal)
             .await
             .map_err(fail("Could not delete an access entry"))?;
@@ -28,30 +35,28 @@ pub async fn ensure(run: &Run<'_>, state: &mut ClusterModel) -> Result<(), Diagn
         }
     }
     for (principal, wanted) in &after {
-        let current = match before.get(principal) {
+        let current = match state.access_entries.as_ref().and_then(|e| e.get(principal)) {
             Some(current) => current.clone(),
-            None => {
-                let groups: Vec<String> = wanted.kubernetes_groups.iter().flatten().cloned().collect();
-                eks.create_access_entry(name, principal, &groups, &run.eks_tags(), run.stop)
-                    .await
-                    .map_err(fail("Could not create an access entry"))?;
-                let created = AccessEntryModel {
-                    kubernetes_groups: wanted.kubernetes_groups.clone(),
-                    policies: wanted.policies.as_ref().map(|_| BTreeMap::new()),
-                };
-                state
-                    .access_entries
-                    .get_or_insert_default()
-                    .insert(principal.clone(), created.clone());
-                created
-            }
+            None => create(run, state, principal, wanted).await?,
         };
-        if current.kubernetes_groups.clone().unwrap_or_default() != wanted.kubernetes_groups.clone().unwrap_or_default()
-        {
-            let groups: Vec<String> = wanted.kubernetes_groups.iter().flatten().cloned().collect();
-            eks.update_access_entry(name, principal, &groups)
+        let groups: Vec<String> = wanted.kubernetes_groups.iter().flatten().cloned().collect();
+        let groups_changed = current.kubernetes_groups.clone().unwrap_or_default()
+            != wanted.kubernetes_groups.clone().unwrap_or_default();
+        let user_changed = wanted.user_name.is_some() && current.user_name != wanted.user_name;
+        if wanted.entry_type() == STANDARD_ENTRY && (groups_changed || user_changed) {
+            eks.update_access_entry(name, principal, &groups, wanted.user_name.as_deref())
                 .await
                 .map_err(fail("Could not update an access entry"))?;
+        }
+        if current.tags.clone().unwrap_or_default() != wanted.tags.clone().unwrap_or_default()
+            && let Some(found) = eks
+                .find_access_entry(name, principal)
+                .await
+                .map_err(fail("Could not read an access entry"))?
+        {
+            eks.sync_tags(&found.arn, &found.tags, &entry_tags(run, wanted))
+                .await
+                .map_err(fail("Could not update the tags of an access entry"))?;
         }
         let (old, new) = (
             current.policies.clone().unwrap_or_default(),
@@ -87,6 +92,45 @@ pub async fn ensure(run: &Run<'_>, state: &mut ClusterModel) -> Result<(), Diagn
     Ok(())
 }
 
+/// Creates one entry and records it (policies follow in `ensure`).
+async fn create(
+    run: &Run<'_>,
+    state: &mut ClusterModel,
+    principal: &str,
+    wanted: &AccessEntryModel,
+) -> Result<AccessEntryModel, Diagnostics> {
+    let groups: Vec<String> = wanted.kubernetes_groups.iter().flatten().cloned().collect();
+    let tags = entry_tags(run, wanted);
+    let spec = AccessEntrySpec {
+        principal,
+        entry_type: wanted.entry_type(),
+        groups: &groups,
+        user_name: wanted.user_name.as_deref(),
+        tags: &tags,
+    };
+    run.clients
+        .eks
+        .create_access_entry(run.name(), &spec, run.stop)
+        .await
+        .map_err(fail("Could not create an access entry"))?;
+    let created = AccessEntryModel {
+        policies: wanted.policies.as_ref().map(|_| BTreeMap::new()),
+        ..wanted.clone()
+    };
+    state
+        .access_entries
+        .get_or_insert_default()
+        .insert(principal.to_string(), created.clone());
+    Ok(created)
+}
+
+/// The stack's tags with the entry's own over them.
+fn entry_tags(run: &Run<'_>, entry: &AccessEntryModel) -> BTreeMap<String, String> {
+    let mut tags = run.eks_tags();
+    tags.extend(entry.tags.clone().unwrap_or_default());
+    tags
+}
+
 /// The access entries in state with their policies; one gone out of band
 /// drops out. `None` when state tracks none.
 pub async fn observe(
@@ -119,28 +163,38 @@ pub async fn observe(
                 )
             })
             .collect();
+        let entry_found = found.entry;
         refreshed.insert(
             principal.clone(),
             AccessEntryModel {
-                kubernetes_groups: if entry.kubernetes_groups.is_none() && found.groups.is_empty() {
+                kubernetes_groups: if entry.kubernetes_groups.is_none() && entry_found.groups.is_empty() {
                     None
                 } else {
-                    Some(found.groups.into_iter().collect())
+                    Some(entry_found.groups.into_iter().collect())
                 },
                 policies: if entry.policies.is_none() && policies.is_empty() {
                     None
                 } else {
                     Some(policies)
                 },
+                entry_type: Some(entry_found.entry_type),
+                // EKS names every principal; only a configured name is compared.
+                user_name: entry.user_name.as_ref().and(entry_found.user_name),
+                // The entry's own tags, as EKS has them now (the stack's are in tags_all).
+                tags: entry.tags.as_ref().map(|own| {
+                    own.keys()
+                        .filter_map(|k| entry_found.tags.get(k).map(|v| (k.clone(), v.clone())))
+                        .collect()
+                }),
             },
         );
     }
     Ok(Some(refreshed))
 }
 
-/// One access entry as EKS has it.
-struct FoundAccessEntry {
-    groups: Vec<String>,
+/// One access entry as EKS has it, with its policies.
+struct FoundAccessEntryWithPolicies {
+    entry: FoundAccessEntry,
     policies: BTreeMap<String, PolicyScope>,
 }
 
@@ -148,10 +202,10 @@ async fn find_access_entry_with_policies(
     clients: &Clients,
     cluster: &str,
     principal: &str,
-) -> Result<Option<FoundAccessEntry>, AwsError> {
-    let Some(groups) = clients.eks.find_access_entry(cluster, principal).await? else {
+) -> Result<Option<FoundAccessEntryWithPolicies>, AwsError> {
+    let Some(entry) = clients.eks.find_access_entry(cluster, principal).await? else {
         return Ok(None);
     };
     let policies = clients.eks.associated_policies(cluster, principal).await?;
-    Ok(Some(FoundAccessEntry { groups, policies }))
+    Ok(Some(FoundAccessEntryWithPolicies { entry, policies }))
 }

@@ -252,6 +252,7 @@ impl TypedResource for EksRegionalCluster {
         if let Some(key) = config.attr("secrets_kms_key_arn").as_str() {
             check_kms_key(key, config.attr("region").as_str(), diags);
         }
+        validators::validate_access_entries(config, diags);
         // Nodes in private subnets with no way out cannot pull images or
         // join: EKS ends such node groups CREATE_FAILED after ~20 minutes
         // (https://docs.aws.amazon.com/eks/latest/userguide/private-clusters.html).

@@ -117,7 +117,24 @@ pub struct AddonModel {
 pub struct AccessEntryModel {
     pub kubernetes_groups: Option<BTreeSet<String>>,
     pub policies: Option<BTreeMap<String, PolicyModel>>,
+    /// `STANDARD`, or one of the node types EKS grants node permissions to.
+    #[serde(rename = "type")]
+    pub entry_type: Option<String>,
+    pub user_name: Option<String>,
+    pub tags: Option<BTreeMap<String, String>>,
 }
+
+impl AccessEntryModel {
+    pub fn entry_type(&self) -> &str {
+        self.entry_type.as_deref().unwrap_or(STANDARD_ENTRY)
+    }
+}
+
+/// The access entry type for people and workloads; the others are for nodes.
+pub const STANDARD_ENTRY: &str = "STANDARD";
+
+/// Every access entry type EKS takes (CreateAccessEntry `type`; `EC2` is Auto Mode's, made by EKS).
+pub const ACCESS_ENTRY_TYPES: &[&str] = &["STANDARD", "EC2_LINUX", "EC2_WINDOWS", "FARGATE_LINUX", "HYBRID_LINUX"];
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct PolicyModel {

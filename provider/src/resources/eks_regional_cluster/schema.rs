@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use super::model::{DEFAULT_AMI_TYPE, DEFAULT_INSTANCE_TYPE};
+use super::model::{ACCESS_ENTRY_TYPES, DEFAULT_AMI_TYPE, DEFAULT_INSTANCE_TYPE, STANDARD_ENTRY};
 use super::validators::{
     AccessPolicyArns, AddonName, ClusterName, JsonDocument, KubernetesVersion, NodeGroupName, PrincipalArns,
     TaintEffects,
@@ -206,6 +206,22 @@ fn access_entry_attributes() -> Vec<Attribute> {
         )
         .optional()
         .validate(AccessPolicyArns),
+        Attribute::string(
+            "type",
+            "`STANDARD` for people and workloads; `EC2_LINUX`, `EC2_WINDOWS`, `FARGATE_LINUX` or `HYBRID_LINUX` for \
+             the role of self-managed, Fargate or hybrid nodes, which EKS gives node permissions (such entries take \
+             no `kubernetes_groups`, `user_name` or `policies`). Changing it re-creates the entry.",
+        )
+        .default(Value::string(STANDARD_ENTRY))
+        .validate(OneOf(ACCESS_ENTRY_TYPES)),
+        Attribute::string(
+            "user_name",
+            "Kubernetes user name of the principal (`STANDARD` entries). Unset, EKS picks one from the principal's ARN.",
+        )
+        .optional(),
+        Attribute::typed("tags", Type::map(Type::String), "Tags of the access entry, over the cluster's tags.")
+            .optional()
+            .validate(Tags),
     ]
 }
 

@@ -233,6 +233,99 @@ impl Validator for AccessPolicyArns {
     }
 }
 
+/// The policy that makes a principal cluster admin.
+pub const CLUSTER_ADMIN_POLICY: &str = "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy";
+
+/// Checks across each access entry's attributes, and a warning when no entry
+/// grants cluster admin: the cluster is made without the creator's implicit
+/// admin, so without one nobody can use the Kubernetes API.
+pub fn validate_access_entries(config: &Value, diags: &mut Diagnostics) {
+    let entries = match config.attr("access_entries") {
+        Value::Map(entries) => entries,
+        Value::Null => &Default::default(),
+        _ => return,
+    };
+    let node_role = config.attr("node_role_arn").as_str();
+    let mut admin_possible = false;
+    for (principal, entry) in entries {
+        let path = AttributePath::attr("access_entries").key(principal);
+        let entry_type = entry.attr("type").as_str().unwrap_or(super::model::STANDARD_ENTRY);
+        if entry.is_wholly_known() {
+            admin_possible |= grants_cluster_admin(entry);
+        } else {
+            admin_possible = true;
+        }
+        if entry.attr("type").is_unknown() {
+            continue;
+        }
+        if entry_type != super::model::STANDARD_ENTRY {
+            for (attr, set) in [
+                (
+                    "kubernetes_groups",
+                    !entry.attr("kubernetes_groups").elements().is_empty(),
+                ),
+                ("user_name", !entry.attr("user_name").is_null()),
+                (
+                    "policies",
+                    matches!(entry.attr("policies"), Value::Map(p) if !p.is_empty()),
+                ),
+            ] {
+                if set {
+                    diags.attribute_error(
+                        &path.then(attr),
+                        "Not allowed on a node access entry",
+                        format!(
+                            "access_entries[\"{principal}\"].{attr}: entries of type {entry_type} take no {attr}; EKS \
+                             gives the role node permissions. Remove {attr}, or use type = \"STANDARD\"."
+                        ),
+                    );
+                }
+            }
+            if !principal.contains(":role/") {
+                diags.attribute_error(
+                    &path.then("type"),
+                    "Node access entries need a role",
+                    format!(
+                        "access_entries[\"{principal}\"].type: entries of type {entry_type} are for IAM roles only: \
+                         use a role ARN, or type = \"STANDARD\"."
+                    ),
+                );
+            }
+        } else if node_role == Some(principal.as_str()) {
+            // EKS makes the node role's entry itself (EC2_LINUX) for managed node
+            // groups; a STANDARD one would be fought over on every apply.
+            diags.attribute_error(
+                &path.then("type"),
+                "The node role's access entry is made by EKS",
+                format!(
+                    "access_entries[\"{principal}\"]: this is node_role_arn, whose entry EKS creates itself (type \
+                     EC2_LINUX) for the managed node groups. Remove it from access_entries, or set type = \"EC2_LINUX\"."
+                ),
+            );
+        }
+    }
+    if !admin_possible && config.attr("access_entries").is_wholly_known() {
+        diags.attribute_warning(
+            &AttributePath::attr("access_entries"),
+            "No access entry grants cluster admin",
+            format!(
+                "The cluster is created without the creator's implicit admin access, and no access entry \
+                 associates {CLUSTER_ADMIN_POLICY} (scope cluster): no one will be able to administer it through \
+                 the Kubernetes API. Add an entry for your admin role with that policy."
+            ),
+        );
+    }
+}
+
+fn grants_cluster_admin(entry: &Value) -> bool {
+    match entry.attr("policies") {
+        Value::Map(policies) => policies
+            .get(CLUSTER_ADMIN_POLICY)
+            .is_some_and(|scope| matches!(scope.attr("scope").as_str(), None | Some("cluster"))),
+        _ => false,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
