@@ -59,7 +59,22 @@ const SESSION_NAME: &str = "terraform-provider-fleet";
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 struct ClientKey {
     region: String,
-    role_arn: Option<String>,
+    role: Option<(String, Option<String>)>,
+}
+
+/// A role a resource acts through (an accepter or a cluster in another
+/// account), on top of the provider's credentials.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Role<'a> {
+    pub arn: &'a str,
+    /// The external id the role's trust policy requires, if any.
+    pub external_id: Option<&'a str>,
+}
+
+impl<'a> Role<'a> {
+    pub fn arn(arn: &'a str) -> Self {
+        Self { arn, external_id: None }
+    }
 }
 
 /// Configured AWS access shared by all resources of one provider instance.
@@ -69,7 +84,7 @@ pub struct Aws {
     ec2_clients: Mutex<HashMap<ClientKey, aws_sdk_ec2::Client>>,
     eks_clients: Mutex<HashMap<ClientKey, aws_sdk_eks::Client>>,
     iam_clients: Mutex<HashMap<ClientKey, aws_sdk_iam::Client>>,
-    role_configs: Mutex<HashMap<String, SdkConfig>>,
+    role_configs: Mutex<HashMap<(String, Option<String>), SdkConfig>>,
     /// Route tables read by this plan's refreshes (see `shared_reads`).
     pub shared_reads: Arc<shared_reads::SharedReads>,
 }
@@ -144,30 +159,31 @@ impl Aws {
     }
 
     /// Base configuration, or the one for an extra role (a peering accepter
-    /// in another account), built once per role.
-    async fn config_for(&self, role_arn: Option<&str>) -> SdkConfig {
+    /// or a cluster in another account), built once per role.
+    async fn config_for(&self, role: Option<Role<'_>>) -> SdkConfig {
         let base = self.base_config().await;
-        let Some(role_arn) = role_arn else {
+        let Some(role) = role else {
             return base.clone();
         };
+        let key = (role.arn.to_string(), role.external_id.map(str::to_string));
         let mut roles = self.role_configs.lock().await;
-        if let Some(config) = roles.get(role_arn) {
+        if let Some(config) = roles.get(&key) {
             return config.clone();
         }
-        let role = AssumeRole {
-            role_arn: role_arn.to_string(),
+        let assume = AssumeRole {
+            role_arn: role.arn.to_string(),
             session_name: None,
-            external_id: None,
+            external_id: role.external_id.map(str::to_string),
         };
-        let config = self.assume(base, &role).await;
-        roles.insert(role_arn.to_string(), config.clone());
+        let config = self.assume(base, &assume).await;
+        roles.insert(key, config.clone());
         config
     }
 
-    /// The EC2 client for `region` (and `role_arn`, when acting in another account).
-    pub async fn ec2(&self, region: &str, role_arn: Option<&str>) -> aws_sdk_ec2::Client {
+    /// The EC2 client for `region` (and `role`, when acting in another account).
+    pub async fn ec2(&self, region: &str, role: Option<Role<'_>>) -> aws_sdk_ec2::Client {
         let endpoint = self.settings.endpoints.ec2.clone();
-        self.client(&self.ec2_clients, region, role_arn, |config| {
+        self.client(&self.ec2_clients, region, role, |config| {
             let mut builder = aws_sdk_ec2::config::Builder::from(config)
                 .region(Region::new(region.to_string()))
                 .retry_partition(retry_partition("ec2", region));
@@ -180,9 +196,9 @@ impl Aws {
         .await
     }
 
-    pub async fn eks(&self, region: &str) -> aws_sdk_eks::Client {
+    pub async fn eks(&self, region: &str, role: Option<Role<'_>>) -> aws_sdk_eks::Client {
         let endpoint = self.settings.endpoints.eks.clone();
-        self.client(&self.eks_clients, region, None, |config| {
+        self.client(&self.eks_clients, region, role, |config| {
             let mut builder = aws_sdk_eks::config::Builder::from(config)
                 .region(Region::new(region.to_string()))
                 .retry_partition(retry_partition("eks", region));
@@ -196,10 +212,10 @@ impl Aws {
     }
 
     /// IAM is global; `region` only picks the partition's signing region.
-    pub async fn iam(&self, region: &str) -> aws_sdk_iam::Client {
+    pub async fn iam(&self, region: &str, role: Option<Role<'_>>) -> aws_sdk_iam::Client {
         let endpoint = self.settings.endpoints.iam.clone();
         let signing_region = iam_region(region);
-        self.client(&self.iam_clients, signing_region, None, |config| {
+        self.client(&self.iam_clients, signing_region, role, |config| {
             let mut builder = aws_sdk_iam::config::Builder::from(config)
                 .region(Region::new(signing_region))
                 .retry_partition(retry_partition("iam", signing_region));
@@ -217,17 +233,17 @@ impl Aws {
         &self,
         cache: &Mutex<HashMap<ClientKey, C>>,
         region: &str,
-        role_arn: Option<&str>,
+        role: Option<Role<'_>>,
         build: impl FnOnce(&SdkConfig) -> C,
     ) -> C {
         let key = ClientKey {
             region: region.to_string(),
-            role_arn: role_arn.map(str::to_string),
+            role: role.map(|r| (r.arn.to_string(), r.external_id.map(str::to_string))),
         };
         if let Some(client) = cache.lock().await.get(&key) {
             return client.clone();
         }
-        let config = self.config_for(role_arn).await;
+        let config = self.config_for(role).await;
         let client = build(&config);
         cache.lock().await.entry(key).or_insert(client).clone()
     }

@@ -16,7 +16,7 @@ use super::validators::{AccountId, AwsRegion, Each, PEERING_ID, ROUTE_TABLE_ID, 
 use super::{configured, default_region, error, import_target, plan_tags_all};
 use crate::aws::ec2::{Ec2, Peering, Side, first_overlap, vpc_cidrs};
 use crate::aws::waiters::{Deadline, StopSignal};
-use crate::aws::{Aws, AwsHandle};
+use crate::aws::{Aws, AwsHandle, Role};
 use tfplugin::diagnostics::{AttributePath, Diagnostics};
 use tfplugin::schema::{Attribute, Schema};
 use tfplugin::typed::{Outcome, TypedResource};
@@ -727,8 +727,11 @@ impl Sides {
         Ok(Self {
             requester: Ec2::new(aws.ec2(requester_region, None).await, requester_region),
             accepter: Ec2::new(
-                aws.ec2(accepter_region, model.accepter.assume_role_arn.as_deref())
-                    .await,
+                aws.ec2(
+                    accepter_region,
+                    model.accepter.assume_role_arn.as_deref().map(Role::arn),
+                )
+                .await,
                 accepter_region,
             ),
         })

@@ -18,7 +18,7 @@ use super::validators::{AwsRegion, Each, PEERING_ID, ROUTE_TABLE_ID, RoleArn};
 use super::{configured, default_region, error, import_target};
 use crate::aws::ec2::{Ec2, Peering, Side};
 use crate::aws::waiters::{Deadline, StopSignal};
-use crate::aws::{Aws, AwsError, AwsHandle};
+use crate::aws::{Aws, AwsError, AwsHandle, Role};
 use tfplugin::diagnostics::{AttributePath, Diagnostics};
 use tfplugin::schema::{Attribute, Schema};
 use tfplugin::typed::{Outcome, TypedResource};
@@ -329,7 +329,7 @@ async fn ec2(aws: &Aws, model: &AccepterModel) -> Result<Ec2, Diagnostics> {
         .clone()
         .ok_or_else(|| error("Missing region", "region is not set and could not be defaulted."))?;
     Ok(Ec2::new(
-        aws.ec2(&region, model.assume_role_arn.as_deref()).await,
+        aws.ec2(&region, model.assume_role_arn.as_deref().map(Role::arn)).await,
         &region,
     ))
 }

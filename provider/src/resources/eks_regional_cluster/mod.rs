@@ -77,12 +77,12 @@ impl EksRegionalCluster {
 
 /// The clients of the cluster's region.
 async fn clients(aws: &Aws, model: &ClusterModel) -> Result<Clients, Diagnostics> {
-    Ok(Clients::new(aws, region_of(model)?).await)
+    Ok(Clients::new(aws, region_of(model)?, model.role()).await)
 }
 
 /// For ReadResource: the clients, sharing reads across the refresh.
 async fn refresh_clients(aws: &Aws, model: &ClusterModel) -> Result<Clients, Diagnostics> {
-    Ok(Clients::for_refresh(aws, region_of(model)?).await)
+    Ok(Clients::for_refresh(aws, region_of(model)?, model.role()).await)
 }
 
 fn region_of(model: &ClusterModel) -> Result<&str, Diagnostics> {
@@ -357,6 +357,26 @@ impl TypedResource for EksRegionalCluster {
                     ),
                 }
         }
+        // The cluster lives in its role's account: a role in another account
+        // would manage (or create) another account's cluster.
+        let account = |v: &Value| {
+            v.attr("assume_role_arn")
+                .as_str()
+                .and_then(|arn| arn.split(':').nth(4))
+                .map(str::to_string)
+        };
+        if let (Some(before), Some(after)) = (account(prior), account(planned))
+            && before != after
+        {
+            diags.attribute_error(
+                &AttributePath::attr("assume_role_arn"),
+                "The cluster is in another account",
+                format!(
+                    "assume_role_arn: the cluster was made in account {before}, and this role is in account {after}. \
+                     Use a role in {before}, or replace the cluster to move it (terraform apply -replace=ADDRESS)."
+                ),
+            );
+        }
     }
 
     fn forces_replacement(&self, prior: &ClusterModel) -> Vec<AttributePath> {
@@ -417,7 +437,7 @@ impl TypedResource for EksRegionalCluster {
 
     async fn import(&self, aws: &Arc<Aws>, id: &str) -> Result<ClusterModel, Diagnostics> {
         let (region, name) = import_target(aws, id, "REGION/NAME").await?;
-        let clients = Clients::new(aws, &region).await;
+        let clients = Clients::new(aws, &region, None).await;
         // Terraform refreshes (ReadResource) right after import: no read here.
         import::import(&clients, &name, &aws.settings().default_tags, &self.aws.stop).await
     }
@@ -483,7 +503,11 @@ impl EksRegionalCluster {
             Value::Null => None,
             _ => return,
         };
-        let ec2 = crate::aws::ec2::Ec2::new(aws.ec2(&region, None).await, &region);
+        let role = planned.attr("assume_role_arn").as_str().map(|arn| crate::aws::Role {
+            arn,
+            external_id: planned.attr("external_id").as_str(),
+        });
+        let ec2 = crate::aws::ec2::Ec2::new(aws.ec2(&region, role).await, &region);
         let zones = match ec2.find_availability_zones().await {
             Ok(zones) => zones,
             Err(e) => {

@@ -27,6 +27,8 @@ pub struct ClusterModel {
     pub enabled_log_types: Option<BTreeSet<String>>,
     pub cluster_role_arn: Option<String>,
     pub node_role_arn: Option<String>,
+    pub assume_role_arn: Option<String>,
+    pub external_id: Option<String>,
     pub tags: Option<BTreeMap<String, String>>,
     pub timeouts: Option<ClusterTimeouts>,
 
@@ -122,6 +124,16 @@ pub struct AccessEntryModel {
     pub entry_type: Option<String>,
     pub user_name: Option<String>,
     pub tags: Option<BTreeMap<String, String>>,
+}
+
+impl ClusterModel {
+    /// The role every call for this cluster goes through, if it is in another account.
+    pub fn role(&self) -> Option<crate::aws::Role<'_>> {
+        self.assume_role_arn.as_deref().map(|arn| crate::aws::Role {
+            arn,
+            external_id: self.external_id.as_deref(),
+        })
+    }
 }
 
 impl AccessEntryModel {

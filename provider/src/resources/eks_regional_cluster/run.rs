@@ -13,7 +13,7 @@ use crate::aws::eks::Eks;
 use crate::aws::iam::Iam;
 use crate::aws::tags::{OWNER_TAG, STACK_TAG};
 use crate::aws::waiters::{Deadline, StopSignal, WaitError};
-use crate::aws::{Aws, AwsError};
+use crate::aws::{Aws, AwsError, Role};
 use crate::resources::error;
 use crate::resources::validators::GoDuration;
 use tfplugin::diagnostics::Diagnostics;
@@ -38,22 +38,24 @@ pub struct Clients {
 
 impl Clients {
     /// For ReadResource: route tables are read through the plan's shared reads.
-    pub async fn for_refresh(aws: &Aws, region: &str) -> Self {
-        let mut clients = Self::new(aws, region).await;
-        clients.ec2 = clients.ec2.sharing_reads(aws.shared_reads.clone(), None);
+    pub async fn for_refresh(aws: &Aws, region: &str, role: Option<Role<'_>>) -> Self {
+        let mut clients = Self::new(aws, region, role).await;
+        clients.ec2 = clients.ec2.sharing_reads(aws.shared_reads.clone(), role.map(|r| r.arn));
         clients
     }
 
-    pub async fn new(aws: &Aws, region: &str) -> Self {
+    /// The clients of `region`, through `role` (`assume_role_arn`) when the
+    /// cluster lives in another account.
+    pub async fn new(aws: &Aws, region: &str, role: Option<Role<'_>>) -> Self {
         Self {
             region: region.to_string(),
-            ec2: Ec2::new(aws.ec2(region, None).await, region),
+            ec2: Ec2::new(aws.ec2(region, role).await, region),
             eks: Eks {
-                client: aws.eks(region).await,
+                client: aws.eks(region, role).await,
                 region: region.to_string(),
             },
             iam: Iam {
-                client: aws.iam(region).await,
+                client: aws.iam(region, role).await,
                 region: "global".to_string(),
             },
         }

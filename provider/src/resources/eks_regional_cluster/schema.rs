@@ -350,6 +350,17 @@ pub fn schema() -> Schema {
             .computed()
             .requires_replace()
             .validate(RoleArn),
+            Attribute::string(
+                "assume_role_arn",
+                "Role to assume, with the provider's credentials, for every call for this cluster: the cluster, its \
+                 network and its IAM roles then live in that role's account, so one provider block serves a fleet \
+                 across accounts. A role in another account than before is refused; replace the resource to move it.",
+            )
+            .optional()
+            .validate(RoleArn),
+            Attribute::string("external_id", "External id the trust policy of `assume_role_arn` requires.")
+                .optional()
+                .sensitive(),
             Attribute::typed("tags", Type::map(Type::String), "Tags for every object the resource creates.")
                 .optional()
                 .validate(Tags),
