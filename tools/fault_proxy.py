@@ -94,6 +94,7 @@ EKS_ROUTES = [
     ("DELETE", r"/clusters/[^/]+/addons/[^/]+", "DeleteAddon"),
     ("POST", r"/clusters/[^/]+/addons/[^/]+/update", "UpdateAddon"),
     ("GET", r"/addons/supported-versions", "DescribeAddonVersions"),
+    ("GET", r"/cluster-versions", "DescribeClusterVersions"),
     ("POST", r"/clusters/[^/]+/access-entries", "CreateAccessEntry"),
     ("GET", r"/clusters/[^/]+/access-entries", "ListAccessEntries"),
     ("GET", r"/clusters/[^/]+/access-entries/[^/]+", "DescribeAccessEntry"),

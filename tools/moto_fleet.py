@@ -11,7 +11,8 @@ credential scope service "eks"):
 
   * operations moto 5.2.5 does not have: add-ons (Create/Describe/List/Update/
     DeleteAddon, DescribeAddonVersions), access entries and access policies,
-    UpdateClusterVersion, UpdateNodegroupVersion, DescribeUpdate, ListUpdates,
+    DescribeClusterVersions (a table of Kubernetes versions that tests can
+    move, see CLUSTER_VERSIONS), UpdateClusterVersion, UpdateNodegroupVersion, DescribeUpdate, ListUpdates,
     and TagResource/UntagResource/ListTagsForResource on node group, Fargate
     profile, add-on and access entry ARNs (moto tags clusters only);
   * operations moto has but answers unlike EKS: UpdateClusterConfig (moto
@@ -50,7 +51,8 @@ EKS error shapes) are switched by MOTO_FLEET_REALISM; see realism.py and the
 `realism.on(...)` guards below. Control endpoints (not AWS-signed):
 GET /moto-fleet/realism, POST /moto-fleet/realism/reset, POST
 /moto-fleet/fail-next, POST /moto-fleet/lose-responses, POST
-/moto-fleet/leftovers (EC2, by tools/strict_ec2.py when present).
+/moto-fleet/leftovers (EC2, by tools/strict_ec2.py when present), GET/POST
+/moto-fleet/cluster-versions (the Kubernetes version table).
 
 TLS (`--tls-port P --tls-cert-out FILE`): the same backends also on HTTPS at
 port P, with a self-signed certificate for 127.0.0.1 written to FILE for
@@ -132,7 +134,7 @@ PRINCIPAL_RE = re.compile(r"^arn:aws[a-z-]*:iam::(\d{12}):(role|user)/(?:.+/)?([
 POLICY_RE = re.compile(r"^arn:aws[a-z-]*:eks::aws:cluster-access-policy/[A-Za-z0-9]+$")
 CLUSTER_ADMIN = "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy"
 ADDON_VERSION_RE = re.compile(r"^v\d+\.\d+\.\d+-eksbuild\.\d+$")
-K8S_VERSIONS = [f"1.{m}" for m in range(23, 34)]
+K8S_VERSIONS = [f"1.{m}" for m in range(23, 38)]  # kube-proxy builds, one per minor
 # DescribeAddonVersions catalogue: name -> (type, versions, newest first; the
 # first is the default). kube-proxy follows the cluster's minor version.
 ADDONS = {
@@ -142,6 +144,95 @@ ADDONS = {
     "aws-ebs-csi-driver": ("storage", ["v1.37.0-eksbuild.1", "v1.36.0-eksbuild.1"]),
     "eks-pod-identity-agent": ("security", ["v1.3.4-eksbuild.1"]),
 }
+
+
+# ----- Kubernetes versions (DescribeClusterVersions) ---------------------------
+# The Amazon EKS Kubernetes release calendar as of 2026-12, from
+# https://docs.aws.amazon.com/eks/latest/userguide/kubernetes-versions.html
+# ("standard support for the first 14 months after it's released ... extended
+# support for the next 12 months"): (version, EKS release, end of standard
+# support, end of extended support, patch version). 1.36's dates follow the
+# 14 + 12 month rule from its release; the calendar lists the rest as given.
+CALENDAR = [
+    ("1.29", "2024-01-23", "2025-03-23", "2026-03-23", "1.29.15"),
+    ("1.30", "2024-05-23", "2025-07-23", "2026-07-23", "1.30.14"),
+    ("1.31", "2024-09-26", "2025-11-26", "2026-11-26", "1.31.13"),
+    ("1.32", "2025-01-23", "2026-03-23", "2027-03-23", "1.32.9"),
+    ("1.33", "2025-05-29", "2026-07-29", "2027-07-29", "1.33.5"),
+    ("1.34", "2025-10-02", "2026-12-02", "2027-12-02", "1.34.2"),
+    ("1.35", "2026-01-27", "2027-03-27", "2028-03-27", "1.35.1"),
+    ("1.36", "2026-06-25", "2027-08-25", "2028-08-25", "1.36.0"),
+]
+
+
+def epoch(value):
+    """A date as the API's timestamps: "YYYY-MM-DD" (UTC midnight) or epoch seconds."""
+    if isinstance(value, (int, float)):
+        return float(value)
+    import datetime
+    day = datetime.date.fromisoformat(str(value))
+    return datetime.datetime(day.year, day.month, day.day, tzinfo=datetime.timezone.utc).timestamp()
+
+
+def version_row(item):
+    """One table row from a control request or CALENDAR: dates as epoch seconds."""
+    version = str(item["clusterVersion"])
+    if not re.fullmatch(r"\d+\.\d+", version):
+        raise ValueError(f"clusterVersion {version!r} is not MAJOR.MINOR")
+    row = {"clusterVersion": version, "clusterType": item.get("clusterType", "eks"),
+           "releaseDate": epoch(item["releaseDate"]),
+           "endOfStandardSupportDate": epoch(item["endOfStandardSupportDate"]),
+           "endOfExtendedSupportDate": epoch(item["endOfExtendedSupportDate"]),
+           "kubernetesPatchVersion": item.get("kubernetesPatchVersion", f"{version}.0"),
+           "defaultPlatformVersion": item.get("defaultPlatformVersion", "eks.1")}
+    if "defaultVersion" in item:
+        row["defaultVersion"] = bool(item["defaultVersion"])
+    return row
+
+
+def calendar_rows():
+    return [version_row({"clusterVersion": v, "releaseDate": r, "endOfStandardSupportDate": s,
+                         "endOfExtendedSupportDate": e, "kubernetesPatchVersion": p,
+                         "defaultPlatformVersion": "eks.8"}) for v, r, s, e, p in CALENDAR]
+
+
+# The table DescribeClusterVersions and CreateCluster read; tests move it with
+# POST /moto-fleet/cluster-versions (a new version appearing, a version close
+# to the end of standard support). POST /moto-api/reset restores the calendar.
+CLUSTER_VERSIONS = calendar_rows()
+
+
+def version_status(row, now=None):
+    """A version's support status follows the calendar, as EKS's does."""
+    now = time.time() if now is None else now
+    if now < row["endOfStandardSupportDate"]:
+        return "STANDARD_SUPPORT"
+    if now < row["endOfExtendedSupportDate"]:
+        return "EXTENDED_SUPPORT"
+    return "UNSUPPORTED"
+
+
+def cluster_versions(now=None):
+    """The table as DescribeClusterVersions answers it, newest first."""
+    rows = sorted(CLUSTER_VERSIONS, key=lambda r: tuple(map(int, r["clusterVersion"].split("."))), reverse=True)
+    standard = [r["clusterVersion"] for r in rows if version_status(r, now) == "STANDARD_SUPPORT"]
+    explicit = [r["clusterVersion"] for r in rows if r.get("defaultVersion")]
+    # EKS's default (what CreateCluster uses without a version): the newest
+    # version in standard support unless the table names one.
+    default = (explicit or standard or [None])[0]
+    out = []
+    for r in rows:
+        st = version_status(r, now)
+        out.append({**r, "defaultVersion": r["clusterVersion"] == default, "versionStatus": st,
+                    # `status` is the deprecated lowercase twin of versionStatus.
+                    "status": st.lower().replace("_", "-")})
+    return out
+
+
+def offered_version(version):
+    """The row of a version CreateCluster accepts (standard or extended support), or None."""
+    return next((r for r in cluster_versions() if r["clusterVersion"] == version
+                 and r["versionStatus"] != "UNSUPPORTED"), None)
 
 
 class EksError(Exception):
@@ -636,6 +727,20 @@ def create_cluster(call):
             realism.injected("durations")
             raise in_use(f"Cluster already exists with name: {name}", clusterName=name)
         reserved_names(call.backend).pop(name, None)
+    # EKS creates clusters on the versions DescribeClusterVersions offers
+    # (standard or extended support) and on its default when none is given:
+    # https://docs.aws.amazon.com/eks/latest/APIReference/API_CreateCluster.html (version).
+    # The refusal is EKS's own wording (InvalidParameterException).
+    version = call.body.get("version")
+    if version is None:
+        version = next((r["clusterVersion"] for r in cluster_versions() if r["defaultVersion"]), None)
+    elif offered_version(version) is None:
+        raise bad_param(f"unsupported Kubernetes version {version}", clusterName=name)
+    # upgradePolicy.supportType: EXTENDED unless STANDARD is asked for
+    # (https://docs.aws.amazon.com/eks/latest/APIReference/API_UpgradePolicyRequest.html).
+    support = (call.body.get("upgradePolicy") or {}).get("supportType", "EXTENDED")
+    if support not in ("STANDARD", "EXTENDED"):
+        raise bad_param(f"Unsupported support type: {support}", clusterName=name)
     subnet_ids = list((call.body.get("resourcesVpcConfig") or {}).get("subnetIds") or [])
     if realism.on("zones"):
         check_zones(call, name, subnet_ids)
@@ -651,6 +756,12 @@ def create_cluster(call):
     # reads for DescribeCluster, so setting it makes every later answer carry it.
     cluster.access_config = {"authenticationMode": mode,
                              "bootstrapClusterCreatorAdminPermissions": bootstrap}
+    cluster.upgrade_policy = {"supportType": support}
+    if version:  # moto's default would be 1.19
+        cluster.version = version
+    # Not part of DescribeCluster's answer; kept for the tests that ask
+    # whether EKS was told to skip its self-managed add-ons.
+    cluster._fleet_bootstrap_addons = call.body.get("bootstrapSelfManagedAddons", True)
     # moto returns resourcesVpcConfig as sent; EKS fills in these defaults and
     # creates a cluster security group in the subnets' VPC.
     vpc = dict(cluster.resources_vpc_config or {})
@@ -703,7 +814,8 @@ def create_cluster(call):
 
     def fix(data):
         data["cluster"].update(accessConfig=cluster.access_config, resourcesVpcConfig=vpc,
-                               status=cluster.status)
+                               status=cluster.status, upgradePolicy=cluster.upgrade_policy,
+                               version=cluster.version)
         if getattr(cluster, "health", None):
             data["cluster"]["health"] = cluster.health
     return patch_json(response, fix)
@@ -819,6 +931,9 @@ def update_cluster_config(call):
             cluster.access_config = {**getattr(cluster, "access_config", {}), "authenticationMode": wanted}
         kind, params = "AccessConfigUpdate", [("AuthenticationMode", wanted)]
     else:
+        wanted = (body.get("upgradePolicy") or {}).get("supportType") if kind == "upgradePolicy" else None
+        if kind == "upgradePolicy" and wanted not in ("STANDARD", "EXTENDED"):
+            raise bad_param(f"Unsupported support type: {wanted}", clusterName=cluster.name)
         # Settings moto's Cluster does not model: keep them as attributes named
         # the way moto's serializer looks them up, so DescribeCluster shows them.
         keys = [k for k in ("computeConfig", "storageConfig", "kubernetesNetworkConfig") if k in body] \
@@ -902,6 +1017,8 @@ def update_cluster_version(call):
     if wanted != (current[0], current[1] + 1):
         raise bad_param(f"Unsupported Kubernetes minor version update from {cluster.version} to {version}",
                         clusterName=cluster.name)
+    if offered_version(version) is None:
+        raise bad_param(f"unsupported Kubernetes version {version}", clusterName=cluster.name)
     # EKS: every managed node group must be on the cluster's version first
     # (https://docs.aws.amazon.com/eks/latest/userguide/update-cluster.html: "the
     # Kubernetes version of your managed node groups must be the same as the
@@ -1344,6 +1461,42 @@ def describe_addon_versions(call):
     return drop_none({"addons": found, "nextToken": token})
 
 
+def describe_cluster_versions(call):
+    """https://docs.aws.amazon.com/eks/latest/APIReference/API_DescribeClusterVersions.html:
+    versions in standard or extended support, newest first; includeAll adds
+    the unsupported ones; clusterType, clusterVersions, defaultOnly and
+    versionStatus (or its deprecated lowercase twin `status`) filter."""
+    def flag(name):
+        value = call.arg(name)
+        if value not in (None, "true", "false"):
+            raise bad_param(f"{name} must be true or false")
+        return value == "true"
+    try:
+        size = int(call.arg("maxResults") or 100)
+    except ValueError:
+        size = 0
+    if not 1 <= size <= 100:
+        raise bad_param("maxResults must be between 1 and 100")
+    status = call.arg("versionStatus")
+    if status is not None and status not in ("UNSUPPORTED", "STANDARD_SUPPORT", "EXTENDED_SUPPORT"):
+        raise bad_param(f"Invalid versionStatus: {status}")
+    old_status = call.arg("status")
+    if old_status is not None and old_status not in ("unsupported", "standard-support", "extended-support"):
+        raise bad_param(f"Invalid status: {old_status}")
+    cluster_type = call.arg("clusterType")
+    wanted = call.query.get("clusterVersions")
+    rows = [r for r in cluster_versions()
+            if (flag("includeAll") or r["versionStatus"] != "UNSUPPORTED" or status == "UNSUPPORTED"
+                or old_status == "unsupported")
+            and (cluster_type is None or r["clusterType"] == cluster_type)
+            and (not wanted or r["clusterVersion"] in wanted)
+            and (not flag("defaultOnly") or r["defaultVersion"])
+            and (status is None or r["versionStatus"] == status)
+            and (old_status is None or r["status"] == old_status)]
+    found, token = page(rows, call)
+    return drop_none({"clusterVersions": found, "nextToken": token})
+
+
 # ----- access entries and access policies ------------------------------------
 
 def api_mode_cluster(call):
@@ -1528,6 +1681,7 @@ ROUTES = [
     ("DELETE", "clusters/{name}/addons/{addonName}", delete_addon),
     ("POST", "clusters/{name}/addons/{addonName}/update", update_addon),
     ("GET", "addons/supported-versions", describe_addon_versions),
+    ("GET", "cluster-versions", describe_cluster_versions),
     ("POST", "clusters/{name}/access-entries", create_access_entry),
     ("GET", "clusters/{name}/access-entries", list_access_entries),
     ("GET", "clusters/{name}/access-entries/{principalArn}", describe_access_entry),
@@ -1586,6 +1740,7 @@ EKS_OPERATIONS = [(m, re.compile(p + "/?"), op) for m, p, op in [
     ("DELETE", r"/clusters/[^/]+/addons/[^/]+", "DeleteAddon"),
     ("POST", r"/clusters/[^/]+/addons/[^/]+/update", "UpdateAddon"),
     ("GET", r"/addons/supported-versions", "DescribeAddonVersions"),
+    ("GET", r"/cluster-versions", "DescribeClusterVersions"),
     ("POST", r"/clusters/[^/]+/access-entries", "CreateAccessEntry"),
     ("GET", r"/clusters/[^/]+/access-entries", "ListAccessEntries"),
     ("GET", r"/clusters/[^/]+/access-entries/[^/]+", "DescribeAccessEntry"),
@@ -1757,6 +1912,7 @@ class FleetMiddleware:
             with LOCK:  # moto forgets every resource: so does the stand-in's own state
                 for table in (ROLE_CHANGES, NODE_ROLES_RELEASED, SLR_SEEN, FAIL_NEXT, GLOBAL_PENDING):
                     table.clear()
+                CLUSTER_VERSIONS[:] = calendar_rows()
                 lost_responses.reset()
         with LOCK:
             settle_global()
@@ -1840,12 +1996,39 @@ class FleetMiddleware:
                 return json_answer(start_response, {"error": "service and action are required"}, 400)
             lost_responses.arm(body["service"], body["action"], int(body.get("count", 1)))
             return json_answer(start_response, {"armed": lost_responses.armed()})
+        if path == "/moto-fleet/cluster-versions":
+            return self.cluster_versions(start_response, method, body)
         if path == "/moto-fleet/leftovers" and method == "POST":
             if not getattr(strict_ec2, "leftovers", None):
                 return json_answer(start_response, {"error": "tools/strict_ec2.py is not available"}, 501)
             with LOCK:
                 return json_answer(start_response, strict_ec2.leftovers(body))
         return json_answer(start_response, {"error": f"no such endpoint: {method} {path}"}, 404)
+
+
+    def cluster_versions(self, start_response, method, body):
+        """GET: the table with today's statuses. POST {"versions": [...]}
+        replaces it, {"add": [...]} adds or replaces rows by clusterVersion,
+        {"reset": true} restores the calendar. Rows: clusterVersion,
+        releaseDate, endOfStandardSupportDate, endOfExtendedSupportDate
+        ("YYYY-MM-DD" or epoch seconds), optionally kubernetesPatchVersion,
+        defaultPlatformVersion, defaultVersion, clusterType."""
+        if method == "POST":
+            try:
+                with LOCK:
+                    if body.get("reset"):
+                        CLUSTER_VERSIONS[:] = calendar_rows()
+                    if "versions" in body:
+                        CLUSTER_VERSIONS[:] = [version_row(v) for v in body["versions"]]
+                    for row in [version_row(v) for v in body.get("add", [])]:
+                        CLUSTER_VERSIONS[:] = [r for r in CLUSTER_VERSIONS
+                                               if r["clusterVersion"] != row["clusterVersion"]] + [row]
+            except (KeyError, TypeError, ValueError) as err:
+                return json_answer(start_response, {"error": f"bad version row: {err}"}, 400)
+        elif method != "GET":
+            return json_answer(start_response, {"error": "GET or POST"}, 405)
+        with LOCK:
+            return json_answer(start_response, {"clusterVersions": cluster_versions()})
 
 
 def ec2_backend(call):

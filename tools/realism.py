@@ -36,6 +36,9 @@ Control endpoints (HTTP, on moto's port, not AWS-signed):
     POST /moto-fleet/lose-responses     {"service", "action", "count"}: the next
                                         `count` matching requests act, then the
                                         connection is closed with no answer
+    GET  /moto-fleet/cluster-versions   the Kubernetes version table (moto_fleet.py)
+    POST /moto-fleet/cluster-versions   {"add": [rows]} | {"versions": [rows]} |
+                                        {"reset": true}: move the table
 """
 import os
 import threading

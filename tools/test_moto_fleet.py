@@ -88,8 +88,8 @@ def network(ec2):
     return vpc, subnets
 
 
-def new_cluster(eks, name, subnets, **extra):
-    return eks.create_cluster(name=name, version="1.29", roleArn=ROLE,
+def new_cluster(eks, name, subnets, version="1.32", **extra):
+    return eks.create_cluster(name=name, version=version, roleArn=ROLE,
                               resourcesVpcConfig={"subnetIds": subnets}, **extra)["cluster"]
 
 
@@ -155,9 +155,81 @@ def check_clusters(url, eks, ec2, subnets, vpc):
     error(eks.update_cluster_config, "ResourceNotFoundException", 404, name="nope", logging={"clusterLogging": []})
 
 
+def check_cluster_versions(url, eks, subnets):
+    """DescribeClusterVersions over the calendar table, its filters, paging and
+    the control endpoint that moves it; CreateCluster's version and upgradePolicy."""
+    now = time.time()
+    listed = eks.describe_cluster_versions()["clusterVersions"]
+    names = [v["clusterVersion"] for v in listed]
+    assert names == sorted(names, key=lambda v: tuple(map(int, v.split("."))), reverse=True), names
+    assert {"1.32", "1.35", "1.36"} <= set(names) and "1.29" not in names  # past extended support
+    for v in listed:
+        assert v["clusterType"] == "eks" and v["defaultPlatformVersion"].startswith("eks.")
+        assert v["kubernetesPatchVersion"].startswith(v["clusterVersion"] + ".")
+        std, ext = v["endOfStandardSupportDate"].timestamp(), v["endOfExtendedSupportDate"].timestamp()
+        assert v["releaseDate"].timestamp() < std < ext
+        want = "STANDARD_SUPPORT" if now < std else "EXTENDED_SUPPORT"
+        assert v["versionStatus"] == want and v["status"] == want.lower().replace("_", "-"), v
+    newest_standard = next(v["clusterVersion"] for v in listed if v["versionStatus"] == "STANDARD_SUPPORT")
+    assert [v["clusterVersion"] for v in listed if v["defaultVersion"]] == [newest_standard]
+    everything = eks.describe_cluster_versions(includeAll=True)["clusterVersions"]
+    assert "1.29" in [v["clusterVersion"] for v in everything]
+    assert {v["versionStatus"] for v in everything} >= {"UNSUPPORTED", "STANDARD_SUPPORT"}
+    only = eks.describe_cluster_versions(clusterVersions=["1.33", "1.35"])["clusterVersions"]
+    assert [v["clusterVersion"] for v in only] == ["1.35", "1.33"]
+    assert [v["clusterVersion"] for v in eks.describe_cluster_versions(defaultOnly=True)["clusterVersions"]] \
+        == [newest_standard]
+    assert all(v["versionStatus"] == "EXTENDED_SUPPORT" for v in
+               eks.describe_cluster_versions(versionStatus="EXTENDED_SUPPORT")["clusterVersions"])
+    assert [v["clusterVersion"] for v in eks.describe_cluster_versions(status="unsupported")["clusterVersions"]] \
+        == ["1.31", "1.30", "1.29"]
+    assert eks.describe_cluster_versions(clusterType="eks-local-outposts")["clusterVersions"] == []
+    first = eks.describe_cluster_versions(maxResults=2)
+    rest = eks.describe_cluster_versions(maxResults=2, nextToken=first["nextToken"])
+    assert [v["clusterVersion"] for v in first["clusterVersions"] + rest["clusterVersions"]] == names[:4]
+    error(eks.describe_cluster_versions, "InvalidParameterException", 400, maxResults=101)
+
+    # CreateCluster: a version EKS does not offer is refused as EKS words it;
+    # no version means the default; upgradePolicy is kept (EXTENDED by default).
+    msg = error(eks.create_cluster, "InvalidParameterException", 400, name="v0", version="1.31", roleArn=ROLE,
+                resourcesVpcConfig={"subnetIds": subnets})
+    assert msg == "unsupported Kubernetes version 1.31", msg
+    error(eks.create_cluster, "InvalidParameterException", 400, name="v0", version="1.99", roleArn=ROLE,
+          resourcesVpcConfig={"subnetIds": subnets})
+    c = eks.create_cluster(name="v1", roleArn=ROLE, resourcesVpcConfig={"subnetIds": subnets})["cluster"]
+    assert c["version"] == newest_standard and c["upgradePolicy"] == {"supportType": "EXTENDED"}, c
+    c = new_cluster(eks, "v2", subnets, upgradePolicy={"supportType": "STANDARD"})
+    assert eks.describe_cluster(name="v2")["cluster"]["upgradePolicy"] == {"supportType": "STANDARD"}
+    error(eks.create_cluster, "InvalidParameterException", 400, name="v3", roleArn=ROLE,
+          resourcesVpcConfig={"subnetIds": subnets}, upgradePolicy={"supportType": "FOREVER"})
+    u = eks.update_cluster_config(name="v2", upgradePolicy={"supportType": "EXTENDED"})["update"]
+    assert u["type"] == "UpgradePolicyUpdate" and u["status"] == "Successful"
+    assert eks.describe_cluster(name="v2")["cluster"]["upgradePolicy"] == {"supportType": "EXTENDED"}
+
+    # Tests move the table: a new version appears, then the calendar comes back.
+    day = 86400
+    added = post(url, "/moto-fleet/cluster-versions", {"add": [{
+        "clusterVersion": "1.37", "releaseDate": now - day, "endOfStandardSupportDate": now + 400 * day,
+        "endOfExtendedSupportDate": now + 765 * day}]})
+    assert added["clusterVersions"][0]["clusterVersion"] == "1.37"
+    assert eks.describe_cluster_versions(defaultOnly=True)["clusterVersions"][0]["clusterVersion"] == "1.37"
+    assert new_cluster(eks, "v4", subnets, version="1.37")["version"] == "1.37"
+    bad = urllib.request.Request(url + "/moto-fleet/cluster-versions", method="POST",
+                                 data=json.dumps({"add": [{"clusterVersion": "v1"}]}).encode())
+    try:
+        urllib.request.urlopen(bad)
+        raise AssertionError("a malformed row is refused")
+    except urllib.error.HTTPError as err:
+        assert err.code == 400
+    post(url, "/moto-fleet/cluster-versions", {"reset": True})
+    assert "1.37" not in [v["clusterVersion"] for v in eks.describe_cluster_versions()["clusterVersions"]]
+    for name in ("v1", "v2", "v4"):
+        eks.delete_cluster(name=name)
+
+
 def check_addons(eks):
-    versions = eks.describe_addon_versions(addonName="kube-proxy", kubernetesVersion="1.29")["addons"]
-    assert [v["addonVersion"] for v in versions[0]["addonVersions"]] == ["v1.29.0-eksbuild.1"]
+    versions = eks.describe_addon_versions(addonName="kube-proxy", kubernetesVersion="1.32")["addons"]
+    assert [v["addonVersion"] for v in versions[0]["addonVersions"]] == ["v1.32.0-eksbuild.1"]
     assert {a["addonName"] for a in eks.describe_addon_versions()["addons"]} >= {"vpc-cni", "coredns", "kube-proxy"}
     paged = eks.describe_addon_versions(maxResults=2)
     assert len(paged["addons"]) == 2 and paged["nextToken"]
@@ -169,7 +241,7 @@ def check_addons(eks):
     assert a["configurationValues"] == '{"env":{"WARM_IP_TARGET":"2"}}' and a["tags"] == {"team": "net"}
     assert a["createdAt"] and a["modifiedAt"] and a["health"] == {"issues": []}
     kp = eks.create_addon(clusterName="c1", addonName="kube-proxy")["addon"]
-    assert kp["addonVersion"] == "v1.29.0-eksbuild.1"
+    assert kp["addonVersion"] == "v1.32.0-eksbuild.1"
     error(eks.create_addon, "ResourceInUseException", 409, clusterName="c1", addonName="vpc-cni")
     error(eks.create_addon, "InvalidParameterException", 400, clusterName="c1", addonName="no-such-addon")
     error(eks.create_addon, "InvalidParameterException", 400, clusterName="c1", addonName="coredns",
@@ -254,7 +326,7 @@ def check_access_entries(eks):
 def check_versions(eks, subnets):
     ng = eks.create_nodegroup(clusterName="c1", nodegroupName="ng1", subnets=subnets, nodeRole=NODE_ROLE)
     ng = ng["nodegroup"]
-    assert ng["version"] == "1.29" and ng["releaseVersion"].startswith("1.29.")  # moto alone: 1.19
+    assert ng["version"] == "1.32" and ng["releaseVersion"].startswith("1.32.")  # moto alone: 1.19
     # EKS makes the access entry of a managed node group's role itself (API authentication mode).
     second_role = f"arn:aws:iam::{ACCOUNT}:role/eks-node-2"
     error(eks.describe_access_entry, "ResourceNotFoundException", 404, clusterName="c1", principalArn=second_role)
@@ -275,32 +347,32 @@ def check_versions(eks, subnets):
     eks.tag_resource(resourceArn=ng2["nodegroupArn"], tags={"t": "1"})
     assert eks.list_tags_for_resource(resourceArn=ng2["nodegroupArn"])["tags"] == {"t": "1"}
 
-    msg = error(eks.update_cluster_version, "InvalidParameterException", 400, name="c1", version="1.31")
-    assert "1.29 to 1.31" in msg
-    error(eks.update_cluster_version, "ResourceNotFoundException", 404, name="nope", version="1.30")
+    msg = error(eks.update_cluster_version, "InvalidParameterException", 400, name="c1", version="1.34")
+    assert "1.32 to 1.34" in msg
+    error(eks.update_cluster_version, "ResourceNotFoundException", 404, name="nope", version="1.33")
     error(eks.update_nodegroup_version, "InvalidParameterException", 400,
-          clusterName="c1", nodegroupName="ng1", version="1.30")  # ahead of the control plane
-    u = eks.update_cluster_version(name="c1", version="1.30")["update"]
+          clusterName="c1", nodegroupName="ng1", version="1.33")  # ahead of the control plane
+    u = eks.update_cluster_version(name="c1", version="1.33")["update"]
     assert u["type"] == "VersionUpdate" and u["status"] == "Successful" and u["errors"] == []
-    assert {"type": "Version", "value": "1.30"} in u["params"] and u["createdAt"]
-    assert eks.describe_cluster(name="c1")["cluster"]["version"] == "1.30"
+    assert {"type": "Version", "value": "1.33"} in u["params"] and u["createdAt"]
+    assert eks.describe_cluster(name="c1")["cluster"]["version"] == "1.33"
     assert eks.describe_update(name="c1", updateId=u["id"])["update"] == u
     assert u["id"] in eks.list_updates(name="c1")["updateIds"]
     error(eks.describe_update, "ResourceNotFoundException", 404, name="c1", updateId="no-such-update")
     # Node groups must catch up before the next control-plane upgrade.
-    error(eks.update_cluster_version, "InvalidRequestException", 400, name="c1", version="1.31")
+    error(eks.update_cluster_version, "InvalidRequestException", 400, name="c1", version="1.34")
 
     u = eks.update_nodegroup_version(clusterName="c1", nodegroupName="ng1")["update"]
     assert u["type"] == "VersionUpdate" and u["status"] == "Successful"
     ng1 = eks.describe_nodegroup(clusterName="c1", nodegroupName="ng1")["nodegroup"]
-    assert ng1["version"] == "1.30" and ng1["releaseVersion"].startswith("1.30.")
+    assert ng1["version"] == "1.33" and ng1["releaseVersion"].startswith("1.33.")
     assert eks.describe_update(name="c1", updateId=u["id"], nodegroupName="ng1")["update"]["status"] == "Successful"
     error(eks.describe_update, "ResourceNotFoundException", 404, name="c1", updateId=u["id"])
-    u = eks.update_nodegroup_version(clusterName="c1", nodegroupName="ng2", version="1.30",
-                                     releaseVersion="1.30.4-20250201")["update"]
-    assert {"type": "ReleaseVersion", "value": "1.30.4-20250201"} in u["params"]
+    u = eks.update_nodegroup_version(clusterName="c1", nodegroupName="ng2", version="1.33",
+                                     releaseVersion="1.33.4-20250201")["update"]
+    assert {"type": "ReleaseVersion", "value": "1.33.4-20250201"} in u["params"]
     error(eks.update_nodegroup_version, "ResourceNotFoundException", 404, clusterName="c1", nodegroupName="nope")
-    assert eks.update_cluster_version(name="c1", version="1.31")["update"]["status"] == "Successful"
+    assert eks.update_cluster_version(name="c1", version="1.34")["update"]["status"] == "Successful"
 
 
 def check_deletion(eks, ec2, subnets):
@@ -337,15 +409,15 @@ def check_delays():
         time.sleep(1.2)
         assert eks.describe_cluster(name="slow")["cluster"]["status"] == "ACTIVE"
         assert eks.create_addon(clusterName="slow", addonName="coredns")["addon"]["status"] == "CREATING"
-        u = eks.update_cluster_version(name="slow", version="1.30")["update"]
+        u = eks.update_cluster_version(name="slow", version="1.33")["update"]
         assert u["status"] == "InProgress"
         c = eks.describe_cluster(name="slow")["cluster"]
-        assert c["status"] == "UPDATING" and c["version"] == "1.29"
-        error(eks.update_cluster_version, "ResourceInUseException", 409, name="slow", version="1.30")
+        assert c["status"] == "UPDATING" and c["version"] == "1.32"
+        error(eks.update_cluster_version, "ResourceInUseException", 409, name="slow", version="1.33")
         time.sleep(1.2)
         assert eks.describe_update(name="slow", updateId=u["id"])["update"]["status"] == "Successful"
         c = eks.describe_cluster(name="slow")["cluster"]
-        assert c["status"] == "ACTIVE" and c["version"] == "1.30"
+        assert c["status"] == "ACTIVE" and c["version"] == "1.33"
         assert eks.describe_addon(clusterName="slow", addonName="coredns")["addon"]["status"] == "ACTIVE"
         assert eks.delete_addon(clusterName="slow", addonName="coredns")["addon"]["status"] == "DELETING"
         assert eks.describe_addon(clusterName="slow", addonName="coredns")["addon"]["status"] == "DELETING"
@@ -446,7 +518,7 @@ def ng_status(eks, cluster, name):
 
 
 def active_cluster(eks, name, subnets, role=ROLE, **extra):
-    eks.create_cluster(name=name, version="1.29", roleArn=role, resourcesVpcConfig={"subnetIds": subnets}, **extra)
+    eks.create_cluster(name=name, version="1.32", roleArn=role, resourcesVpcConfig={"subnetIds": subnets}, **extra)
     wait_for(lambda: status(eks, name) == "ACTIVE", f"cluster {name} ACTIVE")
 
 
@@ -491,7 +563,7 @@ def check_iam_lag(url, lag=True):
 def check_durations(url, on=True, scale=SCALE):
     eks, ec2 = client(url, "eks"), client(url, "ec2")
     _, subnets = routed_network(ec2, "10.3")
-    c = eks.create_cluster(name="d1", version="1.29", roleArn=ROLE, resourcesVpcConfig={"subnetIds": subnets})
+    c = eks.create_cluster(name="d1", version="1.32", roleArn=ROLE, resourcesVpcConfig={"subnetIds": subnets})
     enis = lambda: ec2.describe_network_interfaces(Filters=[
         {"Name": "description", "Values": ["Amazon EKS d1"]}])["NetworkInterfaces"]
     if not on:
@@ -512,7 +584,7 @@ def check_durations(url, on=True, scale=SCALE):
     for update in (lambda: eks.update_nodegroup_config(clusterName="d1", nodegroupName="ng",
                                                        labels={"addOrUpdateLabels": {"a": "b"}}),
                    lambda: eks.update_nodegroup_version(clusterName="d1", nodegroupName="ng",
-                                                        releaseVersion="1.29.1-20250301")):
+                                                        releaseVersion="1.32.1-20250301")):
         u = update()
         assert u["update"]["status"] == "InProgress" and ng_status(eks, "d1", "ng") == "UPDATING"
         error(eks.delete_nodegroup, "ResourceInUseException", 409, clusterName="d1", nodegroupName="ng")
@@ -650,7 +722,7 @@ def check_failures(url, on=True):
     for force, expected in ((False, "Failed"), (True, "Successful")):
         post(url, "/moto-fleet/fail-next", {"kind": "nodegroup-version", "name": "open"})
         u = eks.update_nodegroup_version(clusterName="f1", nodegroupName="open", force=force,
-                                         releaseVersion=f"1.29.{int(force) + 2}-20250301")["update"]
+                                         releaseVersion=f"1.32.{int(force) + 2}-20250301")["update"]
         u = wait_for(lambda: (lambda x: x if x["status"] != "InProgress" else None)(eks.describe_update(
             name="f1", updateId=u["id"], nodegroupName="open")["update"]), "node group version update")
         assert u["status"] == expected, u
@@ -661,16 +733,16 @@ def check_failures(url, on=True):
         eks.delete_nodegroup(clusterName="f1", nodegroupName=ng)
     wait_for(lambda: eks.list_nodegroups(clusterName="f1")["nodegroups"] == ["open"], "only open left")
     post(url, "/moto-fleet/fail-next", {"kind": "cluster-version", "name": "f1"})
-    u = eks.update_cluster_version(name="f1", version="1.30")["update"]
+    u = eks.update_cluster_version(name="f1", version="1.33")["update"]
     u = wait_for(lambda: (lambda x: x if x["status"] != "InProgress" else None)(
         eks.describe_update(name="f1", updateId=u["id"])["update"]), "cluster version update")
     assert u["status"] == "Failed" and u["errors"], u
     c = eks.describe_cluster(name="f1")["cluster"]
-    assert c["version"] == "1.29" and c["status"] == "ACTIVE", c
-    u = eks.update_cluster_version(name="f1", version="1.30")["update"]
-    wait_for(lambda: status(eks, "f1") == "ACTIVE", "f1 on 1.30")
-    msg = error(eks.update_cluster_version, "InvalidRequestException", 400, name="f1", version="1.31")
-    assert msg == "Nodegroups open must be updated to match cluster version 1.30 before updating cluster version", msg
+    assert c["version"] == "1.32" and c["status"] == "ACTIVE", c
+    u = eks.update_cluster_version(name="f1", version="1.33")["update"]
+    wait_for(lambda: status(eks, "f1") == "ACTIVE", "f1 on 1.33")
+    msg = error(eks.update_cluster_version, "InvalidRequestException", 400, name="f1", version="1.34")
+    assert msg == "Nodegroups open must be updated to match cluster version 1.33 before updating cluster version", msg
     post(url, "/moto-fleet/fail-next", {"kind": "cluster-create"})
     eks.create_cluster(name="f2", roleArn=ROLE, resourcesVpcConfig={"subnetIds": routed})
     wait_for(lambda: status(eks, "f2") == "FAILED", "f2 FAILED")
@@ -976,6 +1048,7 @@ def main():
         eks, ec2 = client(url, "eks"), client(url, "ec2")
         vpc, subnets = network(ec2)
         check_clusters(url, eks, ec2, subnets, vpc)
+        check_cluster_versions(url, eks, subnets)
         check_addons(eks)
         check_access_entries(eks)
         check_versions(eks, subnets)

@@ -72,7 +72,7 @@ pub fn init(context: &Context, args: &InitArgs) -> Result<Report> {
         cidr_pool: pool.to_string(),
         vpc_prefix_length: args.vpc_prefix_length,
         modules_source: &modules_source,
-        kubernetes_version: manifest::DEFAULT_KUBERNETES_VERSION,
+        kubernetes_version: None,
         account_id: args.account_id.as_deref(),
         state: args
             .state()

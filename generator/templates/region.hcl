@@ -4,7 +4,7 @@ locals {
   role                 = {{ cluster.role | hcl }}
   cluster_name         = {{ cluster.name | hcl }}
   vpc_cidr             = {{ cluster.cidr | hcl }}
-  kubernetes_version   = {{ cluster.kubernetes_version | hcl }}
+  kubernetes_version   = {{ cluster.kubernetes_version | hcl }}{% if not cluster.kubernetes_version %} # the newest in EKS standard support at create, then kept{% endif %}
   account_id           = {{ cluster.account_id | hcl }}
   provider_assume_role = {{ provider_assume_role | hcl(indent=2) }}
   node_groups          = {{ cluster.node_groups | hcl(indent=2) }}

@@ -23,8 +23,8 @@ variable "vpc_cidr" {
 
 variable "kubernetes_version" {
   type        = string
-  description = "Kubernetes version (major.minor)."
-  default     = "1.34"
+  description = "Kubernetes version (major.minor); null: the newest in EKS standard support at create, then kept."
+  default     = null
 }
 
 variable "nat_gateway_mode" {

@@ -213,10 +213,36 @@ fn catalogue() -> Vec<Case> {
             "is not an AWS region",
         ),
         c(
-            "unsupported Kubernetes version",
+            // Well formed, not offered by EKS: refused at plan by DescribeClusterVersions.
+            "Kubernetes version EKS does not offer",
             cluster("  kubernetes_version = \"1.99\""),
             "kubernetes_version",
-            "not a supported EKS version",
+            "does not offer \"1.99\"",
+        ),
+        c(
+            // Past the end of extended support: EKS lists it as unsupported.
+            "Kubernetes version EKS stopped offering",
+            cluster("  kubernetes_version = \"1.31\""),
+            "kubernetes_version",
+            "or leave kubernetes_version unset for the newest version in standard support",
+        ),
+        c(
+            "Kubernetes version older than any EKS offers",
+            cluster("  kubernetes_version = \"1.21\""),
+            "kubernetes_version",
+            "EKS no longer offers 1.21: use 1.30 or newer",
+        ),
+        c(
+            "malformed Kubernetes version",
+            cluster("  kubernetes_version = \"v1.34\""),
+            "kubernetes_version",
+            "write MAJOR.MINOR",
+        ),
+        c(
+            "unknown support_type",
+            cluster("  support_type = \"LTS\""),
+            "support_type",
+            "use one of \"STANDARD\", \"EXTENDED\"",
         ),
         c(
             "zero zones",

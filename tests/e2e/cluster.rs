@@ -343,7 +343,13 @@ vpc_cidr = "10.0.0.0/16""#,
             r#"name = "edge"
 vpc_cidr = "10.0.0.0/16"
 kubernetes_version = "1.12""#,
-            vec!["kubernetes_version", "not a supported EKS version"],
+            vec!["kubernetes_version", "EKS no longer offers 1.12"],
+        ),
+        (
+            r#"name = "edge"
+vpc_cidr = "10.0.0.0/16"
+kubernetes_version = "1.40""#,
+            vec!["kubernetes_version", "does not offer \"1.40\"", "1.36, 1.35"],
         ),
         (
             r#"name = "edge"
@@ -1154,5 +1160,218 @@ async fn credentials_never_reach_state_plans_logs_or_outputs() -> Result<()> {
         "exec-based kubeconfig, no token"
     );
     ws.destroy()?;
+    Ok(())
+}
+
+const DAY: f64 = 86400.0;
+
+fn now_secs() -> f64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0.0, |d| d.as_secs_f64())
+}
+
+/// A row of the stand-in's version table whose standard support ends
+/// `days_left` days from now (negative: already ended).
+fn version_row(version: &str, days_left: f64) -> serde_json::Value {
+    let now = now_secs();
+    serde_json::json!({
+        "clusterVersion": version,
+        "releaseDate": now + (days_left - 426.0) * DAY,
+        "endOfStandardSupportDate": now + days_left * DAY,
+        "endOfExtendedSupportDate": now + (days_left + 365.0) * DAY,
+    })
+}
+
+/// `UTC YYYY-MM-DD` of `days` from now, as the provider prints it.
+fn date_in(days: f64) -> Result<String> {
+    let secs = (now_secs() + days * DAY) as i64;
+    let out = std::process::Command::new("date")
+        .args(["-u", "-d", &format!("@{secs}"), "+%F"])
+        .output()?;
+    Ok(String::from_utf8(out.stdout)?.trim().to_string())
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_unset_version_is_the_newest_in_standard_support_and_is_kept_when_eks_moves_on() -> Result<()> {
+    let moto = Moto::start()?;
+    moto.control(
+        "POST",
+        "/moto-fleet/cluster-versions",
+        &serde_json::json!({"versions": [
+            version_row("1.34", -10.0),
+            version_row("1.35", 200.0),
+            version_row("1.36", 400.0),
+        ]}),
+    )?;
+    let ws = Workspace::new(&moto, &single_cluster("  node_groups = { system = {} }"))?;
+    let plan = ws.terraform(&["plan", "-no-color"])?.ok()?;
+    assert!(
+        plan.stdout.contains("kubernetes_version") && plan.stdout.contains("= \"1.36\""),
+        "the plan shows the version chosen:\n{}",
+        plan.stdout
+    );
+    assert!(
+        !plan.says("standard support"),
+        "1.36 is far from the end of standard support:\n{}",
+        plan.output()
+    );
+    ws.apply()?;
+    let eks = moto.eks("us-east-1").await;
+    let cluster = eks
+        .describe_cluster()
+        .name("hub")
+        .send()
+        .await?
+        .cluster()
+        .cloned()
+        .unwrap();
+    assert_eq!(cluster.version(), Some("1.36"));
+    assert_eq!(
+        cluster
+            .upgrade_policy()
+            .and_then(|p| p.support_type())
+            .map(|t| t.as_str()),
+        Some("STANDARD"),
+        "support_type defaults to STANDARD"
+    );
+    assert_eq!(ws.output("hub")?["kubernetes_version"], "1.36");
+
+    // EKS offers a newer version: the cluster keeps its own, no plan change.
+    moto.control(
+        "POST",
+        "/moto-fleet/cluster-versions",
+        &serde_json::json!({"add": [version_row("1.37", 500.0)]}),
+    )?;
+    let replan = ws.plan_exit_code()?;
+    assert_eq!(replan.code, 0, "no implicit upgrade:\n{}", replan.output());
+    ws.destroy()?;
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn support_type_is_applied_read_back_and_changed_in_place() -> Result<()> {
+    let moto = Moto::start()?;
+    let config = |support: &str| {
+        single_cluster(&format!(
+            "  kubernetes_version = \"1.35\"\n  support_type = \"{support}\""
+        ))
+    };
+    let ws = Workspace::new(&moto, &config("EXTENDED"))?;
+    ws.apply()?;
+    let eks = moto.eks("us-east-1").await;
+    let support = || async {
+        let cluster = eks
+            .describe_cluster()
+            .name("hub")
+            .send()
+            .await?
+            .cluster()
+            .cloned()
+            .unwrap();
+        let support = cluster
+            .upgrade_policy()
+            .and_then(|p| p.support_type())
+            .map(|t| t.as_str().to_string());
+        anyhow::Ok((support, cluster.status().map(|s| s.as_str().to_string())))
+    };
+    assert_eq!(support().await?.0.as_deref(), Some("EXTENDED"));
+    assert_eq!(ws.output("hub")?["support_type"], "EXTENDED");
+    assert_eq!(ws.plan_exit_code()?.code, 0, "clean after apply");
+
+    // Changed out of band: refresh reads it back, the plan shows it, apply puts it back.
+    eks.update_cluster_config()
+        .name("hub")
+        .upgrade_policy(
+            aws_sdk_eks::types::UpgradePolicyRequest::builder()
+                .support_type(aws_sdk_eks::types::SupportType::Standard)
+                .build(),
+        )
+        .send()
+        .await?;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while support().await? != (Some("STANDARD".into()), Some("ACTIVE".into())) {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the out-of-band update did not finish"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    let drift = ws.terraform(&["plan", "-no-color", "-detailed-exitcode"])?;
+    assert_eq!(drift.code, 2, "{}", drift.output());
+    assert!(
+        drift.stdout.contains("support_type") && drift.stdout.contains("\"STANDARD\" -> \"EXTENDED\""),
+        "{}",
+        drift.stdout
+    );
+    ws.apply()?;
+    assert_eq!(support().await?.0.as_deref(), Some("EXTENDED"));
+
+    // A configuration change is made in place.
+    ws.write("main.tf", &config("STANDARD"))?;
+    let plan = ws.terraform(&["plan", "-no-color"])?.ok()?;
+    assert!(
+        plan.stdout.contains("0 to add, 1 to change, 0 to destroy"),
+        "{}",
+        plan.stdout
+    );
+    ws.apply()?;
+    assert_eq!(support().await?.0.as_deref(), Some("STANDARD"));
+    assert_eq!(ws.output("hub")?["support_type"], "STANDARD");
+    assert_eq!(ws.plan_exit_code()?.code, 0, "clean after the change");
+    ws.destroy()?;
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn plans_warn_when_the_version_nears_or_has_passed_the_end_of_standard_support() -> Result<()> {
+    let moto = Moto::start()?;
+    moto.control(
+        "POST",
+        "/moto-fleet/cluster-versions",
+        &serde_json::json!({"versions": [
+            version_row("1.34", -3.0),
+            version_row("1.35", 30.2),
+            version_row("1.36", 120.0),
+        ]}),
+    )?;
+    let plan_of = |body: &str| -> Result<Run> {
+        let ws = Workspace::new(&moto, &single_cluster(body))?;
+        ws.terraform(&["plan", "-no-color"])?.ok()
+    };
+    let near = plan_of("  kubernetes_version = \"1.35\"\n  support_type = \"EXTENDED\"")?;
+    let text = near.output().split_whitespace().collect::<Vec<_>>().join(" ");
+    for want in [
+        "kubernetes_version",
+        &format!("1.35 leaves EKS standard support on {} (in 31 days)", date_in(30.2)?),
+        "extended support is billed at $0.60 per cluster hour instead of $0.10",
+        "Upgrade one minor version (kubernetes_version = \"1.36\")",
+        "set support_type = \"STANDARD\" to be auto-upgraded at the end of standard support",
+    ] {
+        assert!(text.contains(want), "{want:?} missing:\n{text}");
+    }
+    let past = plan_of("  kubernetes_version = \"1.34\"\n  support_type = \"EXTENDED\"")?;
+    let text = past.output().split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(
+        text.contains(&format!("1.34 left EKS standard support on {}", date_in(-3.0)?))
+            && text.contains("$0.60 per cluster hour instead of $0.10"),
+        "{text}"
+    );
+    // 120 days out: no warning.
+    let far = plan_of("  kubernetes_version = \"1.36\"")?;
+    assert!(!far.says("standard support"), "{}", far.output());
+
+    // Offline, `terraform validate` accepts a version newer than the
+    // provider's built-in list; plan is where EKS's list decides.
+    let ws = Workspace::new(&moto, &single_cluster("  kubernetes_version = \"1.37\""))?;
+    let validate = ws.terraform(&["validate", "-no-color"])?;
+    assert_eq!(validate.code, 0, "{}", validate.output());
+    let refused = ws.terraform(&["plan", "-no-color"])?;
+    assert_eq!(refused.code, 1);
+    let text = refused.output().split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(
+        text.contains("kubernetes_version: EKS in us-east-1 does not offer \"1.37\" (it offers 1.36, 1.35, 1.34)"),
+        "{text}"
+    );
     Ok(())
 }

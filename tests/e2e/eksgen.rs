@@ -125,18 +125,17 @@ fn hand_edits_are_refused_with_a_diff_kept_by_dry_run_and_overwritten_only_with_
     let tree = new_tree(&["us-west-2"]);
     let root = tree.path();
     let region_hcl = root.join("environments/dev/regions/us-west-2/region.hcl");
+    // The version is unset (the newest in EKS standard support at create): pin one by hand.
     let edited = std::fs::read_to_string(&region_hcl)
         .unwrap()
-        .replace("\"1.34\"", "\"1.32\"");
+        .replace("kubernetes_version   = null", "kubernetes_version   = \"1.32\" #");
     std::fs::write(&region_hcl, &edited).unwrap();
     let before = snapshot(root);
 
     let check = eksgen(root, &["check"]).unwrap();
     assert_eq!(check.code, 1, "{}", check.output());
     assert!(
-        check
-            .stdout
-            .contains("-  kubernetes_version   = \"1.32\"\n+  kubernetes_version   = \"1.34\""),
+        check.stdout.contains("-  kubernetes_version   = \"1.32\" #"),
         "{}",
         check.stdout
     );
@@ -167,7 +166,11 @@ fn hand_edits_are_refused_with_a_diff_kept_by_dry_run_and_overwritten_only_with_
     assert_eq!(snapshot(root), before, "a dry run writes nothing");
 
     run_ok(root, &["new-region", "eu-west-1", "--force"]);
-    assert!(std::fs::read_to_string(&region_hcl).unwrap().contains("\"1.34\""));
+    assert!(
+        std::fs::read_to_string(&region_hcl)
+            .unwrap()
+            .contains("kubernetes_version   = null # the newest in EKS standard support at create, then kept")
+    );
     run_ok(root, &["check"]);
 }
 
@@ -400,11 +403,14 @@ fn bad_manifests_are_refused_with_line_numbers_or_key_paths() {
             format!("eksgen.toml:{}:", line_of(&good, "cidr_pool ")),
         ),
         (
-            good.replace("kubernetes_version = ", "kubernetes_versio = "),
-            format!("eksgen.toml:{}:", line_of(&good, "kubernetes_version = ")),
+            good.replace("[environments.dev]", "[environments.dev]\nkubernetes_versio = \"1.34\""),
+            format!("eksgen.toml:{}:", line_of(&good, "[environments.dev]") + 1),
         ),
         (
-            good.replace("kubernetes_version = \"1.34\"", "kubernetes_version = \"v1.34\""),
+            good.replace(
+                "[environments.dev]",
+                "[environments.dev]\nkubernetes_version = \"v1.34\"",
+            ),
             "environments.dev.kubernetes_version: \"v1.34\" is not a Kubernetes minor version".into(),
         ),
         (

@@ -44,6 +44,8 @@ async fn a_plan_reads_each_object_once_though_every_peering_routes_through_the_h
         "ec2:DescribeSecurityGroups": regions_n,
         "eks:DescribeCluster": regions_n,
         "eks:DescribeNodegroup": regions_n,
+        // Plan checks each cluster's version against the versions EKS offers.
+        "eks:DescribeClusterVersions": regions_n,
         "ec2:DescribeVpcPeeringConnections": 2 * EDGES.len() as u64,
     });
     assert_eq!(proxy.stats()?["actions"], expected, "AWS calls made by one plan");

@@ -196,8 +196,16 @@ async fn a_fresh_tree_plans_applies_with_parallel_accepters_replans_clean_and_de
         Some("1.33"),
         "extra.hcl applied"
     );
+    // The manifest sets no version: the newest EKS offers in standard support.
+    let offered = moto.control("GET", "/moto-fleet/cluster-versions", &serde_json::Value::Null)?;
+    let newest = offered["clusterVersions"]
+        .as_array()
+        .and_then(|rows| rows.iter().find(|r| r["versionStatus"] == "STANDARD_SUPPORT"))
+        .and_then(|r| r["clusterVersion"].as_str())
+        .context("a version in standard support")?
+        .to_string();
     let west = version_in("us-west-2").await?;
-    assert_eq!(west.version(), Some("1.34"));
+    assert_eq!(west.version(), Some(newest.as_str()));
     assert_eq!(west.tags().and_then(|t| t.get("Team")).map(String::as_str), Some(team));
 
     let replan = tree.run_all("plan", &["-detailed-exitcode"])?;
@@ -591,7 +599,10 @@ fn new_region_and_remove_region_edit_the_stack_file() -> Result<()> {
 
     // A hand edit of the stack file is caught by check and never overwritten.
     let pristine = read(&stack_file);
-    std::fs::write(&stack_file, pristine.replace("\"1.34\"", "\"1.32\""))?;
+    std::fs::write(
+        &stack_file,
+        pristine.replace("kubernetes_version   = null", "kubernetes_version   = \"1.32\""),
+    )?;
     let check = eksgen(root, &["check"])?;
     assert_eq!(check.code, 1, "{}", check.output());
     assert!(

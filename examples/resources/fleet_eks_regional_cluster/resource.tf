@@ -9,11 +9,12 @@ locals {
 resource "fleet_eks_regional_cluster" "edge" {
   for_each = local.edges
 
-  name               = "edge"
-  region             = each.key
-  vpc_cidr           = each.value
-  kubernetes_version = "1.34"
-  nat_gateway_mode   = "one_per_az"
+  name             = "edge"
+  region           = each.key
+  vpc_cidr         = each.value
+  nat_gateway_mode = "one_per_az"
+  # kubernetes_version unset: the newest in EKS standard support at create, then kept.
+  support_type = "STANDARD"
 
   # Let the hub VPC reach the private API endpoint over the peering.
   api_allowed_cidrs = ["10.0.0.0/16"]

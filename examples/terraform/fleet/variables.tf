@@ -6,8 +6,8 @@ variable "fleet_name" {
 
 variable "kubernetes_version" {
   type        = string
-  description = "Kubernetes version of every cluster."
-  default     = "1.34"
+  description = "Kubernetes version of every cluster; null: the newest in EKS standard support at create, then kept."
+  default     = null
 }
 
 variable "hub" {

@@ -14,7 +14,6 @@ use serde::{Deserialize, Serialize};
 use crate::error::{Error, IoContext, Result};
 
 pub const FILE_NAME: &str = "eksgen.toml";
-pub const DEFAULT_KUBERNETES_VERSION: &str = "1.34";
 pub const DEFAULT_CIDR_POOL: &str = "10.0.0.0/8";
 pub const DEFAULT_VPC_PREFIX_LENGTH: u8 = 16;
 /// A cluster's VPC is split into 3 private and 3 public subnets; below /22 the
@@ -218,7 +217,10 @@ pub struct Cluster {
     pub role: Role,
     pub name: String,
     pub cidr: Ipv4Net,
-    pub kubernetes_version: String,
+    /// None: the cluster gets the newest version EKS offers in standard
+    /// support when it is created, and keeps it (no version is pinned that
+    /// would age out of standard support).
+    pub kubernetes_version: Option<String>,
     pub account_id: Option<String>,
     /// Role the unit's provider assumes, from the env's `deploy_role_name`.
     pub deploy_role_arn: Option<String>,
@@ -340,10 +342,7 @@ impl Manifest {
                 Role::Edge => format!("{env_name}-{region}"),
             },
             cidr: cidr.parse().unwrap_or_default(),
-            kubernetes_version: overrides
-                .kubernetes_version
-                .or(defaults.kubernetes_version)
-                .unwrap_or_else(|| DEFAULT_KUBERNETES_VERSION.to_string()),
+            kubernetes_version: overrides.kubernetes_version.or(defaults.kubernetes_version),
             account_id,
             deploy_role_arn,
             node_groups: overrides
@@ -757,13 +756,34 @@ kubernetes_version = "1.32"
     }
 
     #[test]
+    fn an_unset_version_stays_unset_so_no_cluster_pins_an_aging_version() {
+        let manifest = parse(&MINIMAL.replacen("kubernetes_version = \"1.33\"\n", "", 1)).unwrap();
+        let clusters = manifest.clusters();
+        let version = |r: &str| {
+            clusters
+                .iter()
+                .find(|c| c.region == r)
+                .unwrap()
+                .kubernetes_version
+                .clone()
+        };
+        assert_eq!(version("us-east-1"), None, "no default version is pinned");
+        assert_eq!(version("us-west-2"), None);
+        assert_eq!(
+            version("eu-west-1").as_deref(),
+            Some("1.32"),
+            "a region's own version stays"
+        );
+    }
+
+    #[test]
     fn regions_inherit_env_defaults_and_override_them() {
         let manifest = parse(MINIMAL).unwrap();
         let clusters = manifest.clusters();
         let by_region = |r: &str| clusters.iter().find(|c| c.region == r).unwrap();
         assert_eq!(by_region("us-east-1").role, Role::Hub);
-        assert_eq!(by_region("us-east-1").kubernetes_version, "1.33");
-        assert_eq!(by_region("eu-west-1").kubernetes_version, "1.32");
+        assert_eq!(by_region("us-east-1").kubernetes_version.as_deref(), Some("1.33"));
+        assert_eq!(by_region("eu-west-1").kubernetes_version.as_deref(), Some("1.32"));
         let west = by_region("us-west-2");
         assert_eq!(west.name, "dev-us-west-2");
         assert_eq!(west.tags["Team"], "edge", "region tag overrides the env's");

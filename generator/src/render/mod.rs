@@ -347,7 +347,8 @@ pub struct InitManifest<'a> {
     pub cidr_pool: String,
     pub vpc_prefix_length: u8,
     pub modules_source: &'a str,
-    pub kubernetes_version: &'a str,
+    /// None leaves it out: clusters get EKS's newest standard-support version.
+    pub kubernetes_version: Option<&'a str>,
     pub account_id: Option<&'a str>,
     pub state: Option<serde_json::Value>,
 }

@@ -4,7 +4,8 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use aws_sdk_eks::types::{
-    AuthenticationMode, Cluster, CreateAccessConfigRequest, EncryptionConfig, LogSetup, LogType, Logging, Provider,
+    AuthenticationMode, Cluster, ClusterVersionInformation, ClusterVersionStatus, CreateAccessConfigRequest,
+    EncryptionConfig, LogSetup, LogType, Logging, Provider, SupportType, UpgradePolicyRequest, VersionStatus,
     VpcConfigRequest,
 };
 
@@ -29,6 +30,52 @@ pub struct ClusterSpec<'a> {
     pub secrets_kms_key_arn: Option<&'a str>,
     pub enabled_log_types: Vec<String>,
     pub tags: &'a BTreeMap<String, String>,
+    /// `STANDARD` or `EXTENDED`: what EKS does at the end of standard support.
+    pub support_type: &'a str,
+    /// Whether EKS installs its self-managed vpc-cni, kube-proxy and coredns.
+    pub bootstrap_self_managed_addons: bool,
+}
+
+/// Where a Kubernetes version is in EKS's support calendar.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum VersionSupport {
+    Standard,
+    Extended,
+    Unsupported,
+}
+
+/// One Kubernetes version as DescribeClusterVersions reports it; dates are
+/// Unix seconds.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ClusterVersion {
+    pub version: String,
+    pub status: VersionSupport,
+    pub end_of_standard_support: Option<i64>,
+    pub end_of_extended_support: Option<i64>,
+    /// EKS's default for a CreateCluster without a version.
+    pub default: bool,
+}
+
+impl ClusterVersion {
+    fn from_sdk(info: &ClusterVersionInformation) -> Option<Self> {
+        // `status` is the deprecated twin of `versionStatus`; either may come.
+        let status = match (info.version_status(), info.status()) {
+            (Some(VersionStatus::StandardSupport), _) | (None, Some(ClusterVersionStatus::StandardSupport)) => {
+                VersionSupport::Standard
+            }
+            (Some(VersionStatus::ExtendedSupport), _) | (None, Some(ClusterVersionStatus::ExtendedSupport)) => {
+                VersionSupport::Extended
+            }
+            _ => VersionSupport::Unsupported,
+        };
+        Some(Self {
+            version: info.cluster_version()?.to_string(),
+            status,
+            end_of_standard_support: info.end_of_standard_support_date().map(|d| d.secs()),
+            end_of_extended_support: info.end_of_extended_support_date().map(|d| d.secs()),
+            default: info.default_version(),
+        })
+    }
 }
 
 impl Eks {
@@ -77,7 +124,9 @@ impl Eks {
                     .build(),
             )
             .set_tags(Some(spec.tags.clone().into_iter().collect()))
-            .logging(logging(&spec.enabled_log_types));
+            .logging(logging(&spec.enabled_log_types))
+            .upgrade_policy(upgrade_policy(spec.support_type))
+            .bootstrap_self_managed_addons(spec.bootstrap_self_managed_addons);
         if let Some(key) = spec.secrets_kms_key_arn {
             // `resources` is deprecated in the SDK model (EKS now encrypts all
             // API data by default), but a customer key for envelope encryption
@@ -194,6 +243,43 @@ impl Eks {
         .await
     }
 
+    /// The Kubernetes versions EKS offers for new clusters (standard and
+    /// extended support), newest first.
+    pub async fn find_cluster_versions(&self) -> Result<Vec<ClusterVersion>, AwsError> {
+        let mut versions = Vec::new();
+        let mut token: Option<String> = None;
+        loop {
+            let out = self
+                .client
+                .describe_cluster_versions()
+                .cluster_type("eks")
+                .set_next_token(token.clone())
+                .send()
+                .await
+                .map_err(aws_err("DescribeClusterVersions", &self.region))?;
+            versions.extend(out.cluster_versions().iter().filter_map(ClusterVersion::from_sdk));
+            token = out.next_token().filter(|t| !t.is_empty()).map(str::to_string);
+            if token.is_none() {
+                break;
+            }
+        }
+        versions.retain(|v| v.status != VersionSupport::Unsupported);
+        versions.sort_by_key(|v| std::cmp::Reverse(minor_version(&v.version)));
+        Ok(versions)
+    }
+
+    pub async fn update_cluster_support_type(&self, name: &str, support_type: &str) -> Result<String, AwsError> {
+        let out = self
+            .client
+            .update_cluster_config()
+            .name(name)
+            .upgrade_policy(upgrade_policy(support_type))
+            .send()
+            .await
+            .map_err(aws_err("UpdateClusterConfig", &self.region))?;
+        Ok(update_id(out.update()))
+    }
+
     pub async fn update_cluster_logging(&self, name: &str, enabled: &[String]) -> Result<String, AwsError> {
         let out = self
             .client
@@ -301,6 +387,18 @@ impl Eks {
         )?;
         Ok(nodegroups.into_iter().chain(addons).chain(entries).flatten().collect())
     }
+}
+
+fn upgrade_policy(support_type: &str) -> UpgradePolicyRequest {
+    UpgradePolicyRequest::builder()
+        .support_type(SupportType::from(support_type))
+        .build()
+}
+
+/// `MAJOR.MINOR` as numbers, for ordering versions (1.9 before 1.10).
+pub fn minor_version(version: &str) -> Option<(u32, u32)> {
+    let (major, minor) = version.split_once('.')?;
+    Some((major.parse().ok()?, minor.parse().ok()?))
 }
 
 /// Every log type, each switched on or off: types dropped from the

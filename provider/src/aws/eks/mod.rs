@@ -17,7 +17,7 @@ use super::waiters::{Backoff, Poll, StopSignal, WaitError, retry_while, wait_unt
 
 pub use access_entry::{AccessEntrySpec, FoundAccessEntry, PolicyScope};
 pub use addon::{AddonHealth, AddonSettled, InstalledAddon};
-pub use cluster::ClusterSpec;
+pub use cluster::{ClusterSpec, ClusterVersion, VersionSupport, minor_version};
 pub use nodegroup::{NodegroupSpec, TaintSpec, nodegroup_spec};
 
 #[derive(Clone)]

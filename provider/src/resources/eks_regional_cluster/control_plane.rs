@@ -10,7 +10,6 @@ use super::kubeconfig::{kubeconfig, update_kubeconfig_command};
 use super::model::ClusterModel;
 use super::node_groups;
 use super::run::{Clients, Run, fail, wait_fail};
-use super::versions::DEFAULT_VERSION;
 use crate::aws::eks::{ClusterSpec, UpdateTarget, start_update_when_free};
 use crate::aws::waiters::{IAM_PROPAGATION, retry_while};
 use crate::resources::error;
@@ -67,6 +66,7 @@ pub async fn ensure(run: &Run<'_>, state: &mut ClusterModel) -> Result<(), Diagn
     let stack_status = state.status.clone();
     apply_cluster_facts(state, &cluster, run.region());
     state.status = stack_status;
+    ensure_support_type(run, state).await?;
     ensure_version(run, state).await?;
     ensure_endpoint_access(run, state).await?;
     ensure_logging(run, state).await
@@ -83,9 +83,16 @@ fn in_vpc(cluster: &Cluster, vpc_id: Option<&str>) -> bool {
 async fn create(run: &Run<'_>, state: &mut ClusterModel) -> Result<Cluster, Diagnostics> {
     let desired = run.desired;
     let tags = run.eks_tags();
+    // Plan sets the version (the newest in standard support when unset).
+    let Some(version) = desired.kubernetes_version.as_deref() else {
+        return Err(error(
+            "Could not create the EKS cluster",
+            "kubernetes_version is not known: plan again, or set kubernetes_version.",
+        ));
+    };
     let spec = ClusterSpec {
         name: run.name(),
-        version: desired.kubernetes_version.as_deref().unwrap_or(DEFAULT_VERSION),
+        version,
         role_arn: state.cluster_role_arn.as_deref().unwrap_or_default(),
         subnet_ids: state.private_subnet_ids.clone().unwrap_or_default(),
         security_group_ids: state.api_security_group_id.iter().cloned().collect(),
@@ -95,6 +102,8 @@ async fn create(run: &Run<'_>, state: &mut ClusterModel) -> Result<Cluster, Diag
         secrets_kms_key_arn: desired.secrets_kms_key_arn.as_deref(),
         enabled_log_types: desired.enabled_log_types.iter().flatten().cloned().collect(),
         tags: &tags,
+        support_type: desired.support_type(),
+        bootstrap_self_managed_addons: bootstrap_self_managed_addons(desired),
     };
     // EKS keeps a deleted cluster's name for a while after DescribeCluster
     // stops showing it (a replacement, a FAILED cluster made again):
@@ -123,11 +132,23 @@ async fn create(run: &Run<'_>, state: &mut ClusterModel) -> Result<Cluster, Diag
     // From here the cluster is ours: recorded before waiting for it.
     state.arn = Some(arn);
     state.kubernetes_version = Some(spec.version.to_string());
+    state.support_type = Some(spec.support_type.to_string());
     state.endpoint_private_access = Some(spec.endpoint_private_access);
     state.endpoint_public_access = Some(spec.endpoint_public_access);
     state.public_access_cidrs = desired.public_access_cidrs.clone();
     state.enabled_log_types = desired.enabled_log_types.clone();
     wait_active(run).await
+}
+
+/// The add-ons EKS installs itself, self-managed, unless told not to.
+const SELF_MANAGED_ADDONS: [&str; 3] = ["vpc-cni", "kube-proxy", "coredns"];
+
+/// When the configuration manages all of vpc-cni, kube-proxy and coredns as
+/// EKS add-ons, EKS is told not to install its self-managed copies first:
+/// the add-ons would only take them over.
+fn bootstrap_self_managed_addons(desired: &ClusterModel) -> bool {
+    let listed = |name: &str| desired.addons.as_ref().is_some_and(|a| a.contains_key(name));
+    !SELF_MANAGED_ADDONS.iter().all(|name| listed(name))
 }
 
 async fn wait_active(run: &Run<'_>) -> Result<Cluster, Diagnostics> {
@@ -160,6 +181,24 @@ async fn ensure_version(run: &Run<'_>, state: &mut ClusterModel) -> Result<(), D
     await_update(run, &update, summary).await?;
     state.kubernetes_version = Some(wanted);
     refresh_facts(run, state).await
+}
+
+/// The upgrade policy (`support_type`), changed in place. `state` holds what
+/// refresh read, so a change made out of band is put back.
+async fn ensure_support_type(run: &Run<'_>, state: &mut ClusterModel) -> Result<(), Diagnostics> {
+    let wanted = run.desired.support_type();
+    if state.support_type.as_deref() != Some(wanted) {
+        let summary = "Could not change the cluster's support_type";
+        let update = start_update_when_free("the cluster", run.budgets.of("cluster_update"), run.stop, || {
+            run.clients.eks.update_cluster_support_type(run.name(), wanted)
+        })
+        .await
+        .map_err(fail(summary))?;
+        await_update(run, &update, summary).await?;
+        refresh_facts(run, state).await?;
+    }
+    state.support_type = Some(wanted.to_string());
+    Ok(())
 }
 
 /// Endpoint access compared as EKS sees it: public CIDRs only matter with a
@@ -311,6 +350,11 @@ pub fn apply_cluster_facts(state: &mut ClusterModel, cluster: &Cluster, region: 
         .version()
         .map(str::to_string)
         .or(state.kubernetes_version.clone());
+    state.support_type = cluster
+        .upgrade_policy()
+        .and_then(|p| p.support_type())
+        .map(|t| t.as_str().to_string())
+        .or(state.support_type.clone());
     state.cluster_security_group_id = cluster
         .resources_vpc_config()
         .and_then(|v| v.cluster_security_group_id())
@@ -336,4 +380,32 @@ pub async fn delete(run: &Run<'_>, state: &ClusterModel) -> Result<(), Diagnosti
         .delete_cluster(run.name(), run.budgets.of("cluster_delete"), run.stop)
         .await
         .map_err(wait_fail("Could not delete the EKS cluster"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::resources::eks_regional_cluster::model::AddonModel;
+
+    #[test]
+    fn eks_skips_its_self_managed_addons_when_all_three_are_configured() {
+        let with = |names: &[&str]| ClusterModel {
+            addons: Some(names.iter().map(|n| (n.to_string(), AddonModel::default())).collect()),
+            ..Default::default()
+        };
+        assert!(!bootstrap_self_managed_addons(&with(&[
+            "vpc-cni",
+            "kube-proxy",
+            "coredns"
+        ])));
+        assert!(!bootstrap_self_managed_addons(&with(&[
+            "coredns",
+            "vpc-cni",
+            "kube-proxy",
+            "aws-ebs-csi-driver"
+        ])));
+        assert!(bootstrap_self_managed_addons(&with(&["vpc-cni", "coredns"])));
+        assert!(bootstrap_self_managed_addons(&with(&[])));
+        assert!(bootstrap_self_managed_addons(&ClusterModel::default()));
+    }
 }

@@ -26,6 +26,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 
 use super::{configured, default_region, error, import_target, plan_tags_all};
+use crate::aws::eks::{Eks, minor_version};
 use crate::aws::{Aws, AwsHandle};
 use model::ClusterModel;
 use run::{Budgets, Clients, Operation, Run};
@@ -125,11 +126,6 @@ fn check_kms_key(key: &str, region: Option<&str>, diags: &mut Diagnostics) {
             ),
         );
     }
-}
-
-fn minor_version(version: &str) -> Option<(u32, u32)> {
-    let (major, minor) = version.split_once('.')?;
-    Some((major.parse().ok()?, minor.parse().ok()?))
 }
 
 #[async_trait]
@@ -288,6 +284,7 @@ impl TypedResource for EksRegionalCluster {
             planned.set_attr("region", Value::string(region));
         }
         plan_tags_all(&aws, planned);
+        self.plan_version(&aws, prior, config, planned, diags).await;
         // The zone count follows an explicit zone list, else defaults to 3;
         // an existing (or imported) cluster keeps the count it has.
         if planned.attr("availability_zone_count").is_unknown() {
@@ -443,6 +440,14 @@ impl TypedResource for EksRegionalCluster {
     }
 }
 
+/// The planned `assume_role_arn`, for the calls a plan makes in the cluster's account.
+fn planned_role(planned: &Value) -> Option<crate::aws::Role<'_>> {
+    planned.attr("assume_role_arn").as_str().map(|arn| crate::aws::Role {
+        arn,
+        external_id: planned.attr("external_id").as_str(),
+    })
+}
+
 /// A fresh `stack_id`: random, 16 hex digits.
 fn new_stack_id() -> String {
     format!("{:016x}", fastrand::u64(..))
@@ -503,11 +508,7 @@ impl EksRegionalCluster {
             Value::Null => None,
             _ => return,
         };
-        let role = planned.attr("assume_role_arn").as_str().map(|arn| crate::aws::Role {
-            arn,
-            external_id: planned.attr("external_id").as_str(),
-        });
-        let ec2 = crate::aws::ec2::Ec2::new(aws.ec2(&region, role).await, &region);
+        let ec2 = crate::aws::ec2::Ec2::new(aws.ec2(&region, planned_role(planned)).await, &region);
         let zones = match ec2.find_availability_zones().await {
             Ok(zones) => zones,
             Err(e) => {
@@ -531,6 +532,90 @@ impl EksRegionalCluster {
                 };
                 diags.attribute_error(&AttributePath::attr(attr), "Availability zones EKS cannot use", message);
             }
+        }
+    }
+
+    /// The version is checked against (or, unset at create, chosen from)
+    /// the versions EKS offers in the region, and warned about when it is
+    /// near or past the end of standard support. An existing cluster's
+    /// version is never changed here: Terraform's proposal keeps it.
+    async fn plan_version(
+        &self,
+        aws: &Aws,
+        prior: &Value,
+        config: &Value,
+        planned: &mut Value,
+        diags: &mut Diagnostics,
+    ) {
+        let path = AttributePath::attr("kubernetes_version");
+        let Some(region) = planned.attr("region").as_str().map(str::to_string) else {
+            return;
+        };
+        if config.attr("kubernetes_version").is_unknown() {
+            return;
+        }
+        let eks = Eks {
+            client: aws.eks(&region, planned_role(planned)).await,
+            region: region.clone(),
+        };
+        let offered = match eks.find_cluster_versions().await {
+            Ok(offered) => offered,
+            Err(e) => {
+                return diags.attribute_error(
+                    &path,
+                    "Could not list the Kubernetes versions EKS offers",
+                    format!("kubernetes_version: {e} (the provider needs eks:DescribeClusterVersions)."),
+                );
+            }
+        };
+        let names = offered
+            .iter()
+            .map(|v| v.version.as_str())
+            .collect::<Vec<_>>()
+            .join(", ");
+        let newest = versions::newest_standard(&offered).map(|v| v.version.clone());
+        let version = match planned.attr("kubernetes_version").as_str() {
+            Some(version) => version.to_string(),
+            None if prior.is_null() => match &newest {
+                Some(newest) => {
+                    planned.set_attr("kubernetes_version", Value::string(newest.clone()));
+                    newest.clone()
+                }
+                None => {
+                    return diags.attribute_error(
+                        &path,
+                        "No Kubernetes version in standard support",
+                        format!(
+                            "kubernetes_version: EKS in {region} offers no version in standard support (only {names}): \
+                             set kubernetes_version to one of those."
+                        ),
+                    );
+                }
+            },
+            None => return,
+        };
+        let changing = prior.attr("kubernetes_version").as_str() != Some(version.as_str());
+        let Some(info) = offered.iter().find(|v| v.version == version) else {
+            // A running cluster on a version EKS stopped offering is EKS's to
+            // upgrade; only a new cluster or a version change is refused.
+            if changing {
+                let unset = newest.map_or_else(String::new, |n| {
+                    format!(", or leave kubernetes_version unset for the newest version in standard support ({n})")
+                });
+                diags.attribute_error(
+                    &path,
+                    "Kubernetes version EKS does not offer",
+                    format!(
+                        "kubernetes_version: EKS in {region} does not offer {version:?} (it offers {names}): use one \
+                         of those{unset}."
+                    ),
+                );
+            }
+            return;
+        };
+        let support_type = planned.attr("support_type").as_str().unwrap_or("STANDARD");
+        if let Some(warning) = versions::support_warning(info, support_type, versions::now()) {
+            diags.attribute_warning(&path, "Kubernetes version leaving standard support", warning);
         }
     }
 

@@ -12,6 +12,7 @@ pub struct ClusterModel {
     pub name: String,
     pub region: Option<String>,
     pub kubernetes_version: Option<String>,
+    pub support_type: Option<String>,
     pub vpc_cidr: String,
     pub availability_zone_count: Option<f64>,
     pub availability_zones: Option<Vec<String>>,
@@ -271,6 +272,11 @@ impl NodeGroupModel {
 }
 
 impl ClusterModel {
+    /// `STANDARD` unless `EXTENDED` is configured.
+    pub fn support_type(&self) -> &str {
+        self.support_type.as_deref().unwrap_or("STANDARD")
+    }
+
     pub fn nat_mode(&self) -> &str {
         self.nat_gateway_mode.as_deref().unwrap_or("single")
     }

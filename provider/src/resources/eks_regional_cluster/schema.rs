@@ -7,7 +7,6 @@ use super::validators::{
     AccessPolicyArns, AddonName, ClusterName, JsonDocument, KubernetesVersion, NodeGroupName, PrincipalArns,
     TaintEffects,
 };
-use super::versions::DEFAULT_VERSION;
 use crate::resources::timeouts;
 use crate::resources::validators::{AwsRegion, Each, GoDuration, RoleArn, Tags};
 use crate::resources::validators::{Cidr, OneOf, WholeNumber};
@@ -247,11 +246,24 @@ pub fn schema() -> Schema {
                 .validate(AwsRegion),
             Attribute::string(
                 "kubernetes_version",
-                "Kubernetes version (`major.minor`). Raising it by one minor version upgrades the control plane \
-                 then the node groups in place.",
+                "Kubernetes version (`major.minor`), one of those EKS offers in the region (checked at plan time \
+                 with DescribeClusterVersions, so new EKS versions need no provider release). Unset, the newest \
+                 version in standard support is chosen at create and then kept: never upgraded implicitly. \
+                 Raising it by one minor version upgrades the control plane then the node groups in place. Plans \
+                 warn when the version leaves standard support within 90 days or has left it.",
             )
-            .default(Value::string(DEFAULT_VERSION))
+            .optional()
+            .computed()
             .validate(KubernetesVersion),
+            Attribute::string(
+                "support_type",
+                "The cluster's upgrade policy at the end of standard support: `STANDARD` (EKS upgrades the \
+                 cluster to the next version then; no extended support charges) or `EXTENDED` (the cluster stays \
+                 and enters extended support, billed at $0.60 instead of $0.10 per cluster hour). Updates in \
+                 place; EKS accepts `STANDARD` only while the cluster's version is in standard support.",
+            )
+            .default(Value::string("STANDARD"))
+            .validate(OneOf(&["STANDARD", "EXTENDED"])),
             Attribute::string(
                 "vpc_cidr",
                 "IPv4 CIDR of the VPC. Subnets are derived from it: private subnets take most of it, public ones a \

@@ -4,7 +4,8 @@ use tfplugin::diagnostics::{AttributePath, Diagnostics};
 use tfplugin::schema::Validator;
 use tfplugin::value::Value;
 
-use super::versions::SUPPORTED_VERSIONS;
+use super::versions::oldest_built_in;
+use crate::aws::eks::minor_version;
 
 /// EKS cluster names: 1–100 characters, letters, digits, `-` and `_`,
 /// starting with a letter or digit. We also name IAM roles
@@ -35,26 +36,42 @@ impl Validator for ClusterName {
     }
 }
 
-/// A Kubernetes version EKS supports.
+/// A Kubernetes version shaped `MAJOR.MINOR`. Whether EKS offers it is
+/// checked at plan time against DescribeClusterVersions, so a version newer
+/// than this provider passes here; only versions older than every built-in
+/// one are refused without asking EKS (it never offers them again).
 pub struct KubernetesVersion;
 
 impl Validator for KubernetesVersion {
     fn validate(&self, value: &Value, path: &AttributePath, diags: &mut Diagnostics) {
         let Some(version) = value.as_str() else { return };
-        if !SUPPORTED_VERSIONS.contains(&version) {
+        let shaped = version.split_once('.').is_some_and(|(major, minor)| {
+            [major, minor]
+                .iter()
+                .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
+        });
+        let (Some(parsed), true) = (minor_version(version), shaped) else {
+            return diags.attribute_error(
+                path,
+                "Malformed Kubernetes version",
+                format!("{path}: {version:?} is not a Kubernetes version: write MAJOR.MINOR, such as \"1.35\"."),
+            );
+        };
+        let oldest = oldest_built_in();
+        if minor_version(oldest).is_some_and(|o| parsed < o) {
             diags.attribute_error(
                 path,
-                "Unsupported Kubernetes version",
+                "Kubernetes version EKS no longer offers",
                 format!(
-                    "{path}: {version:?} is not a supported EKS version: use one of {}.",
-                    SUPPORTED_VERSIONS.join(", ")
+                    "{path}: EKS no longer offers {version}: use {oldest} or newer (plan lists the versions EKS \
+                     offers), or leave kubernetes_version unset for the newest version in standard support."
                 ),
             );
         }
     }
 
     fn describe(&self) -> String {
-        format!("be a supported EKS version ({})", SUPPORTED_VERSIONS.join(", "))
+        "be a Kubernetes version `MAJOR.MINOR` that EKS offers (checked at plan time)".into()
     }
 }
 
@@ -329,6 +346,26 @@ fn grants_cluster_admin(entry: &Value) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn kubernetes_versions_are_checked_for_shape_not_for_a_built_in_list() {
+        let check = |version: &str| {
+            let mut diags = Diagnostics::new();
+            KubernetesVersion.validate(
+                &Value::string(version),
+                &AttributePath::attr("kubernetes_version"),
+                &mut diags,
+            );
+            diags.iter().count()
+        };
+        // Newer than the built-in list: EKS may offer them, plan checks.
+        for good in ["1.30", "1.35", "1.36", "1.40", "2.0"] {
+            assert_eq!(check(good), 0, "{good}");
+        }
+        for bad in ["", "1", "v1.34", "1.34.2", "1.x", "1.", ".34", "1.-3", "1.29", "1.9"] {
+            assert_eq!(check(bad), 1, "{bad}");
+        }
+    }
 
     #[test]
     fn addon_names_are_refused_unless_they_look_like_eks_addons() {
