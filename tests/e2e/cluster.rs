@@ -692,6 +692,86 @@ async fn a_cluster_no_entry_administers_warns_at_plan() -> Result<()> {
     Ok(())
 }
 
+const EDGE_ACCOUNT: &str = "210987654321";
+
+/// A hub in the provider's account and an edge in another, through
+/// `assume_role_arn`, peered: one provider block.
+fn cross_account_config(edge_role: &str) -> String {
+    format!(
+        r#"terraform {{
+  required_providers {{
+    fleet = {{ source = "eksfleet/fleet" }}
+  }}
+}}
+provider "fleet" {{
+  region = "us-east-1"
+}}
+resource "fleet_eks_regional_cluster" "hub" {{
+  name     = "hub"
+  vpc_cidr = "10.0.0.0/16"
+}}
+resource "fleet_eks_regional_cluster" "edge" {{
+  name            = "edge"
+  region          = "us-west-2"
+  vpc_cidr        = "10.1.0.0/16"
+  assume_role_arn = "{edge_role}"
+}}
+resource "fleet_vpc_cross_region_peering" "hub_edge" {{
+  requester = {{
+    vpc_id          = fleet_eks_regional_cluster.hub.vpc_id
+    route_table_ids = fleet_eks_regional_cluster.hub.private_route_table_ids
+  }}
+  accepter = {{
+    region          = "us-west-2"
+    vpc_id          = fleet_eks_regional_cluster.edge.vpc_id
+    account_id      = "{EDGE_ACCOUNT}"
+    assume_role_arn = "{edge_role}"
+    route_table_ids = fleet_eks_regional_cluster.edge.private_route_table_ids
+  }}
+}}
+output "edge" {{
+  value = fleet_eks_regional_cluster.edge
+}}
+"#
+    )
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_cluster_in_another_account_through_assume_role_arn_peers_with_the_hub() -> Result<()> {
+    let moto = Moto::start()?;
+    let role = format!("arn:aws:iam::{EDGE_ACCOUNT}:role/fleet-deployer");
+    let ws = Workspace::new(&moto, &cross_account_config(&role))?;
+    ws.apply()?;
+    let edge_eks = moto.eks_as("us-west-2", &role).await?;
+    let edge = edge_eks.describe_cluster().name("edge").send().await?;
+    let edge_arn = edge.cluster().and_then(|c| c.arn()).unwrap_or_default().to_string();
+    assert!(edge_arn.contains(&format!(":{EDGE_ACCOUNT}:")), "{edge_arn}");
+    let own_eks = moto.eks("us-west-2").await;
+    assert!(own_eks.list_clusters().send().await?.clusters().is_empty(), "nothing in the provider's account");
+    let node_role = ws.output("edge")?["node_role_arn"].as_str().unwrap_or_default().to_string();
+    assert!(node_role.contains(&format!("::{EDGE_ACCOUNT}:role/")), "{node_role}");
+    let edge_ec2 = moto.ec2_as("us-west-2", &role).await?;
+    let peerings = live_peerings(&edge_ec2).await?;
+    assert_eq!(peerings.len(), 1);
+    assert_eq!(peering_status(&peerings[0]), "active");
+    let plan = ws.plan_exit_code()?;
+    assert_eq!(plan.code, 0, "clean after apply:\n{}", plan.output());
+
+    // A role in a third account would manage another account's cluster.
+    ws.write("main.tf", &cross_account_config("arn:aws:iam::333333333333:role/fleet-deployer"))?;
+    let refused = ws.terraform(&["plan", "-no-color"])?;
+    assert_eq!(refused.code, 1);
+    assert!(refused.says("assume_role_arn: the cluster was made in account"), "{}", refused.output());
+    ws.write("main.tf", &cross_account_config(&role))?;
+
+    ws.destroy()?;
+    assert!(edge_eks.list_clusters().send().await?.clusters().is_empty());
+    assert!(live_peerings(&edge_ec2).await?.is_empty());
+    let vpcs = edge_ec2.describe_vpcs().send().await?;
+    assert!(vpcs.vpcs().iter().all(|v| v.is_default() == Some(true)), "the edge account's VPC is gone");
+    Ok(())
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn changing_vpc_cidr_plans_a_replacement() -> Result<()> {
     let moto = Moto::start()?;
