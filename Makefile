@@ -78,7 +78,7 @@ test: build venv go-tools
 	$(CARGO) test --workspace --no-fail-fast
 	@echo "== the same peering, cluster, bad-input and Terragrunt suites under OpenTofu $(TOFU_VERSION)"
 	FLEET_ENGINE=tofu $(CARGO) test --workspace --no-fail-fast \
-		--test peering --test cluster --test bad_input --test terragrunt
+		--test e2e -- peering:: cluster:: bad_input:: terragrunt::
 
 ## Long fault runs (ten regions in parallel under throttling), then a bounded
 ## fuzz of the value decoder: FUZZ_CASES cases per property (make test runs 2,000).
@@ -87,7 +87,7 @@ test: build venv go-tools
 FUZZ_CASES ?= 1000000
 test-faults: build venv
 	PROPTEST_CASES=$(FUZZ_CASES) $(CARGO) test --workspace --lib value::tests::properties
-	$(CARGO) test --workspace --test faults -- --ignored --nocapture
+	$(CARGO) test --workspace --test e2e -- faults:: --ignored --nocapture
 
 lint:
 	$(CARGO) fmt --all -- --check

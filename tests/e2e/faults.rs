@@ -6,7 +6,8 @@
 //! may be left behind that wasn't there before.
 //!
 //! Lines starting `FAULT-FIGURES` on stderr are the figures the README's
-//! Reliability section quotes (`cargo test --test faults -- --nocapture`).
+//! Reliability section quotes (`cargo test --workspace --test e2e --
+//! faults:: --nocapture`).
 
 use std::time::{Duration, Instant};
 

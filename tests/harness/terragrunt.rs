@@ -9,7 +9,11 @@ use std::process::{Command, Stdio};
 
 use anyhow::{Context, Result, bail};
 
-use crate::{Engine, Moto, Run, eksgen, point_at, project_root, provider_mirror};
+use crate::eksgen::eksgen;
+use crate::engine::{Engine, provider_mirror};
+use crate::moto::{Moto, point_at};
+use crate::paths::project_root;
+use crate::process::Run;
 
 pub fn terragrunt_bin() -> PathBuf {
     project_root().join(".venv/bin/terragrunt")
@@ -180,10 +184,6 @@ impl TerragruntTree {
             .stdin(Stdio::null())
             .output()
             .with_context(|| format!("running {}", terragrunt_bin().display()))?;
-        Ok(Run {
-            code: output.status.code().unwrap_or(-1),
-            stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-        })
+        Ok(Run::from_output(output))
     }
 }
