@@ -729,8 +729,8 @@ resource "fleet_vpc_cross_region_peering" "hub_edge" {{
     route_table_ids = fleet_eks_regional_cluster.edge.private_route_table_ids
   }}
 }}
-output "edge" {{
-  value = fleet_eks_regional_cluster.edge
+output "edge_node_role" {{
+  value = fleet_eks_regional_cluster.edge.node_role_arn
 }}
 "#
     )
@@ -747,8 +747,11 @@ async fn a_cluster_in_another_account_through_assume_role_arn_peers_with_the_hub
     let edge_arn = edge.cluster().and_then(|c| c.arn()).unwrap_or_default().to_string();
     assert!(edge_arn.contains(&format!(":{EDGE_ACCOUNT}:")), "{edge_arn}");
     let own_eks = moto.eks("us-west-2").await;
-    assert!(own_eks.list_clusters().send().await?.clusters().is_empty(), "nothing in the provider's account");
-    let node_role = ws.output("edge")?["node_role_arn"].as_str().unwrap_or_default().to_string();
+    assert!(
+        own_eks.list_clusters().send().await?.clusters().is_empty(),
+        "nothing in the provider's account"
+    );
+    let node_role = ws.output("edge_node_role")?.as_str().unwrap_or_default().to_string();
     assert!(node_role.contains(&format!("::{EDGE_ACCOUNT}:role/")), "{node_role}");
     let edge_ec2 = moto.ec2_as("us-west-2", &role).await?;
     let peerings = live_peerings(&edge_ec2).await?;
@@ -758,17 +761,27 @@ async fn a_cluster_in_another_account_through_assume_role_arn_peers_with_the_hub
     assert_eq!(plan.code, 0, "clean after apply:\n{}", plan.output());
 
     // A role in a third account would manage another account's cluster.
-    ws.write("main.tf", &cross_account_config("arn:aws:iam::333333333333:role/fleet-deployer"))?;
+    ws.write(
+        "main.tf",
+        &cross_account_config("arn:aws:iam::333333333333:role/fleet-deployer"),
+    )?;
     let refused = ws.terraform(&["plan", "-no-color"])?;
     assert_eq!(refused.code, 1);
-    assert!(refused.says("assume_role_arn: the cluster was made in account"), "{}", refused.output());
+    assert!(
+        refused.says("assume_role_arn: the cluster was made in account"),
+        "{}",
+        refused.output()
+    );
     ws.write("main.tf", &cross_account_config(&role))?;
 
     ws.destroy()?;
     assert!(edge_eks.list_clusters().send().await?.clusters().is_empty());
     assert!(live_peerings(&edge_ec2).await?.is_empty());
     let vpcs = edge_ec2.describe_vpcs().send().await?;
-    assert!(vpcs.vpcs().iter().all(|v| v.is_default() == Some(true)), "the edge account's VPC is gone");
+    assert!(
+        vpcs.vpcs().iter().all(|v| v.is_default() == Some(true)),
+        "the edge account's VPC is gone"
+    );
     Ok(())
 }
 

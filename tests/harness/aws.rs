@@ -60,7 +60,17 @@ impl Moto {
 
     pub async fn eks(&self, region: &str) -> aws_sdk_eks::Client {
         let (key, secret) = self.keys();
-        let creds = aws_sdk_eks::config::Credentials::new(key, secret, None, None, "tests");
+        self.eks_with_keys(region, key, secret, None)
+    }
+
+    /// An EKS client acting in the account of `role_arn`.
+    pub async fn eks_as(&self, region: &str, role_arn: &str) -> Result<aws_sdk_eks::Client> {
+        let (key, secret, token) = self.assume_role(role_arn).await?;
+        Ok(self.eks_with_keys(region, &key, &secret, Some(&token)))
+    }
+
+    fn eks_with_keys(&self, region: &str, key: &str, secret: &str, token: Option<&str>) -> aws_sdk_eks::Client {
+        let creds = aws_sdk_eks::config::Credentials::new(key, secret, token.map(str::to_string), None, "tests");
         let config = aws_sdk_eks::Config::builder()
             .behavior_version(aws_sdk_eks::config::BehaviorVersion::latest())
             .region(aws_sdk_eks::config::Region::new(region.to_string()))
