@@ -181,7 +181,7 @@ def check_cluster_timing(url):
     vpc = ec2.create_vpc(CidrBlock="10.30.0.0/16")["Vpc"]["VpcId"]
     subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.30.1.0/24", AvailabilityZone="eu-west-1a")["Subnet"]
     schedule(url, {"kind": "cluster_creating", "polls": 2})
-    created = eks.create_cluster(name="slow", version="1.31", roleArn=ROLE,
+    created = eks.create_cluster(name="slow", version="1.33", roleArn=ROLE,
                                  resourcesVpcConfig={"subnetIds": [subnet["SubnetId"]]})
     assert created["cluster"]["status"] == "CREATING"
     states = [eks.describe_cluster(name="slow")["cluster"]["status"] for _ in range(3)]

@@ -440,7 +440,7 @@ def check_leftovers(url):
     vpc, s1 = vpc_and_subnet(ec2, zone=f"{region}a")
     s2 = ready(ec2.create_subnet, VpcId=vpc, CidrBlock="10.0.2.0/24", AvailabilityZone=f"{region}c")["Subnet"]["SubnetId"]
     ready(ec2.describe_subnets, SubnetIds=[s2])
-    cluster = eks.create_cluster(name="k1", version="1.29", roleArn="arn:aws:iam::123456789012:role/eks",
+    cluster = eks.create_cluster(name="k1", version="1.33", roleArn="arn:aws:iam::123456789012:role/eks",
                                  resourcesVpcConfig={"subnetIds": [s1, s2]})["cluster"]
     created = post(url, "/moto-fleet/leftovers", {"region": region, "cluster_name": "k1",
                                                   "kinds": ["cni-eni", "elb-sg", "guardduty", "lb-eni"]})["created"]
