@@ -757,6 +757,10 @@ def create_cluster(call):
     cluster.access_config = {"authenticationMode": mode,
                              "bootstrapClusterCreatorAdminPermissions": bootstrap}
     cluster.upgrade_policy = {"supportType": support}
+    # Settings moto's Cluster does not model, kept under the names its
+    # serializer reads (API_CreateCluster.html: deletionProtection, zonalShiftConfig).
+    cluster.deletion_protection = bool(call.body.get("deletionProtection", False))
+    cluster.zonal_shift_config = {"enabled": bool((call.body.get("zonalShiftConfig") or {}).get("enabled", False))}
     if version:  # moto's default would be 1.19
         cluster.version = version
     # Not part of DescribeCluster's answer; kept for the tests that ask
@@ -815,7 +819,8 @@ def create_cluster(call):
     def fix(data):
         data["cluster"].update(accessConfig=cluster.access_config, resourcesVpcConfig=vpc,
                                status=cluster.status, upgradePolicy=cluster.upgrade_policy,
-                               version=cluster.version)
+                               version=cluster.version, deletionProtection=cluster.deletion_protection,
+                               zonalShiftConfig=cluster.zonal_shift_config)
         if getattr(cluster, "health", None):
             data["cluster"]["health"] = cluster.health
     return patch_json(response, fix)
@@ -833,6 +838,11 @@ def delete_cluster(call):
     if cluster is not None and cluster.status == "DELETING":
         # Already being deleted: EKS answers with the cluster, still DELETING.
         return call_describe(call)
+    if cluster is not None and cluster.status == "ACTIVE" and getattr(cluster, "deletion_protection", False):
+        # An ACTIVE cluster with deletion protection is refused (CREATING or
+        # FAILED ones are not): https://docs.aws.amazon.com/eks/latest/userguide/deletion-protection.html
+        raise bad_request(f"Cluster {cluster.name} has deletion protection enabled. Disable deletion protection "
+                          "before deleting the cluster.", clusterName=cluster.name)
     response = call.moto()
     if not response[0].startswith("200"):
         return response

@@ -375,6 +375,16 @@ def check_versions(eks, subnets):
     assert eks.update_cluster_version(name="c1", version="1.34")["update"]["status"] == "Successful"
 
 
+def check_deletion_protection(eks, subnets):
+    c = new_cluster(eks, "protected", subnets, deletionProtection=True, zonalShiftConfig={"enabled": True})
+    assert c["deletionProtection"] is True and c["zonalShiftConfig"] == {"enabled": True}
+    error(eks.delete_cluster, "InvalidRequestException", 400, name="protected")
+    u = eks.update_cluster_config(name="protected", deletionProtection=False)["update"]
+    assert u["type"] == "DeletionProtectionUpdate"
+    assert eks.describe_cluster(name="protected")["cluster"]["deletionProtection"] is False
+    assert eks.delete_cluster(name="protected")["cluster"]["status"] == "DELETING"
+
+
 def check_deletion(eks, ec2, subnets):
     sg = eks.describe_cluster(name="c1")["cluster"]["resourcesVpcConfig"]["clusterSecurityGroupId"]
     error(eks.delete_cluster, "ResourceInUseException", 409, name="c1")  # node groups still attached
@@ -1052,6 +1062,7 @@ def main():
         check_addons(eks)
         check_access_entries(eks)
         check_versions(eks, subnets)
+        check_deletion_protection(eks, subnets)
         check_deletion(eks, ec2, subnets)
         check_scoping(url, subnets)
         check_passthrough(url)

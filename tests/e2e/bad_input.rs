@@ -432,6 +432,12 @@ fn catalogue() -> Vec<Case> {
             "whose entry EKS creates itself",
         ),
         c(
+            "a service CIDR wider than /12",
+            cluster("  service_ipv4_cidr = \"10.0.0.0/8\""),
+            "service_ipv4_cidr",
+            "/12 to /24",
+        ),
+        c(
             "markup in a tag key",
             cluster("  tags = { \"<script>alert(1)</script>\" = \"x\" }"),
             "tags",

@@ -785,6 +785,63 @@ async fn a_cluster_in_another_account_through_assume_role_arn_peers_with_the_hub
     Ok(())
 }
 
+fn safety_config(protected: bool) -> String {
+    single_cluster(&format!(
+        r#"  deletion_protection  = {protected}
+  zonal_shift          = {protected}
+  force_update_version = true
+  service_ipv4_cidr    = "172.21.0.0/16""#
+    ))
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn deletion_protection_blocks_destroy_until_turned_off_and_nothing_is_deleted_meanwhile() -> Result<()> {
+    let moto = Moto::start()?;
+    let ws = Workspace::new(&moto, &safety_config(true))?;
+    ws.apply()?;
+    let eks = moto.eks("us-east-1").await;
+    let describe = || async {
+        let out = eks.describe_cluster().name("hub").send().await?;
+        out.cluster().cloned().context("no cluster")
+    };
+    let cluster = describe().await?;
+    assert_eq!(cluster.deletion_protection(), Some(true));
+    assert_eq!(cluster.zonal_shift_config().and_then(|z| z.enabled()), Some(true));
+    assert_eq!(
+        cluster.kubernetes_network_config().and_then(|k| k.service_ipv4_cidr()),
+        Some("172.21.0.0/16")
+    );
+    let plan = ws.plan_exit_code()?;
+    assert_eq!(plan.code, 0, "clean after apply:\n{}", plan.output());
+
+    let refused = ws.terraform(&["destroy", "-auto-approve", "-no-color"])?;
+    assert_eq!(refused.code, 1, "{}", refused.output());
+    assert!(refused.says("deletion_protection is on"), "{}", refused.output());
+    assert!(describe().await.is_ok(), "the cluster is still there");
+    let ec2 = moto.ec2("us-east-1").await;
+    let vpcs = ec2.describe_vpcs().send().await?;
+    assert!(
+        vpcs.vpcs().iter().any(|v| v.cidr_block() == Some("10.0.0.0/16")),
+        "the network is untouched"
+    );
+
+    // Turned off (and zonal shift with it) in place; then destroy goes through.
+    ws.write("main.tf", &safety_config(false))?;
+    let plan = ws.terraform(&["plan", "-no-color"])?.ok()?;
+    assert!(
+        plan.stdout.contains("0 to add, 1 to change, 0 to destroy"),
+        "{}",
+        plan.stdout
+    );
+    ws.apply()?;
+    let cluster = describe().await?;
+    assert_eq!(cluster.deletion_protection(), Some(false));
+    assert_eq!(cluster.zonal_shift_config().and_then(|z| z.enabled()), Some(false));
+    ws.destroy()?;
+    assert!(eks.list_clusters().send().await?.clusters().is_empty());
+    Ok(())
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn changing_vpc_cidr_plans_a_replacement() -> Result<()> {
     let moto = Moto::start()?;

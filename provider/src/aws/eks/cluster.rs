@@ -5,8 +5,8 @@ use std::time::Duration;
 
 use aws_sdk_eks::types::{
     AuthenticationMode, Cluster, ClusterVersionInformation, ClusterVersionStatus, CreateAccessConfigRequest,
-    EncryptionConfig, LogSetup, LogType, Logging, Provider, SupportType, UpgradePolicyRequest, VersionStatus,
-    VpcConfigRequest,
+    EncryptionConfig, KubernetesNetworkConfigRequest, LogSetup, LogType, Logging, Provider, SupportType,
+    UpgradePolicyRequest, VersionStatus, VpcConfigRequest, ZonalShiftConfigRequest,
 };
 
 use super::{
@@ -34,6 +34,10 @@ pub struct ClusterSpec<'a> {
     pub support_type: &'a str,
     /// Whether EKS installs its self-managed vpc-cni, kube-proxy and coredns.
     pub bootstrap_self_managed_addons: bool,
+    pub deletion_protection: bool,
+    pub zonal_shift: bool,
+    /// The Kubernetes service CIDR; unset, EKS picks 10.100.0.0/16 or 172.20.0.0/16.
+    pub service_ipv4_cidr: Option<&'a str>,
 }
 
 /// Where a Kubernetes version is in EKS's support calendar.
@@ -126,7 +130,16 @@ impl Eks {
             .set_tags(Some(spec.tags.clone().into_iter().collect()))
             .logging(logging(&spec.enabled_log_types))
             .upgrade_policy(upgrade_policy(spec.support_type))
-            .bootstrap_self_managed_addons(spec.bootstrap_self_managed_addons);
+            .bootstrap_self_managed_addons(spec.bootstrap_self_managed_addons)
+            .deletion_protection(spec.deletion_protection)
+            .zonal_shift_config(ZonalShiftConfigRequest::builder().enabled(spec.zonal_shift).build());
+        if let Some(cidr) = spec.service_ipv4_cidr {
+            request = request.kubernetes_network_config(
+                KubernetesNetworkConfigRequest::builder()
+                    .service_ipv4_cidr(cidr)
+                    .build(),
+            );
+        }
         if let Some(key) = spec.secrets_kms_key_arn {
             // `resources` is deprecated in the SDK model (EKS now encrypts all
             // API data by default), but a customer key for envelope encryption
@@ -266,6 +279,32 @@ impl Eks {
         versions.retain(|v| v.status != VersionSupport::Unsupported);
         versions.sort_by_key(|v| std::cmp::Reverse(minor_version(&v.version)));
         Ok(versions)
+    }
+
+    /// UpdateClusterConfig of deletion protection (EKS takes it on an ACTIVE cluster only).
+    pub async fn update_cluster_deletion_protection(&self, name: &str, enabled: bool) -> Result<String, AwsError> {
+        let out = self
+            .client
+            .update_cluster_config()
+            .name(name)
+            .deletion_protection(enabled)
+            .send()
+            .await
+            .map_err(aws_err("UpdateClusterConfig", &self.region))?;
+        Ok(update_id(out.update()))
+    }
+
+    /// UpdateClusterConfig of ARC zonal shift.
+    pub async fn update_cluster_zonal_shift(&self, name: &str, enabled: bool) -> Result<String, AwsError> {
+        let out = self
+            .client
+            .update_cluster_config()
+            .name(name)
+            .zonal_shift_config(ZonalShiftConfigRequest::builder().enabled(enabled).build())
+            .send()
+            .await
+            .map_err(aws_err("UpdateClusterConfig", &self.region))?;
+        Ok(update_id(out.update()))
     }
 
     pub async fn update_cluster_support_type(&self, name: &str, support_type: &str) -> Result<String, AwsError> {

@@ -238,6 +238,7 @@ impl Eks {
         cluster: &str,
         nodegroup: &str,
         version: &str,
+        force: bool,
     ) -> Result<String, AwsError> {
         let out = self
             .client
@@ -245,6 +246,8 @@ impl Eks {
             .cluster_name(cluster)
             .nodegroup_name(nodegroup)
             .version(version)
+            // Past pod disruption budgets that keep pods from draining (`force_update_version`).
+            .force(force)
             .send()
             .await
             .map_err(aws_err("UpdateNodegroupVersion", &self.region))?;

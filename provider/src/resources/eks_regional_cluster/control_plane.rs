@@ -67,6 +67,8 @@ pub async fn ensure(run: &Run<'_>, state: &mut ClusterModel) -> Result<(), Diagn
     apply_cluster_facts(state, &cluster, run.region());
     state.status = stack_status;
     ensure_support_type(run, state).await?;
+    ensure_zonal_shift(run, state).await?;
+    ensure_deletion_protection(run, state).await?;
     ensure_version(run, state).await?;
     ensure_endpoint_access(run, state).await?;
     ensure_logging(run, state).await
@@ -104,6 +106,9 @@ async fn create(run: &Run<'_>, state: &mut ClusterModel) -> Result<Cluster, Diag
         tags: &tags,
         support_type: desired.support_type(),
         bootstrap_self_managed_addons: bootstrap_self_managed_addons(desired),
+        deletion_protection: desired.deletion_protection.unwrap_or(false),
+        zonal_shift: desired.zonal_shift.unwrap_or(false),
+        service_ipv4_cidr: desired.service_ipv4_cidr.as_deref(),
     };
     // EKS keeps a deleted cluster's name for a while after DescribeCluster
     // stops showing it (a replacement, a FAILED cluster made again):
@@ -133,6 +138,8 @@ async fn create(run: &Run<'_>, state: &mut ClusterModel) -> Result<Cluster, Diag
     state.arn = Some(arn);
     state.kubernetes_version = Some(spec.version.to_string());
     state.support_type = Some(spec.support_type.to_string());
+    state.deletion_protection = Some(spec.deletion_protection);
+    state.zonal_shift = Some(spec.zonal_shift);
     state.endpoint_private_access = Some(spec.endpoint_private_access);
     state.endpoint_public_access = Some(spec.endpoint_public_access);
     state.public_access_cidrs = desired.public_access_cidrs.clone();
@@ -198,6 +205,38 @@ async fn ensure_support_type(run: &Run<'_>, state: &mut ClusterModel) -> Result<
         refresh_facts(run, state).await?;
     }
     state.support_type = Some(wanted.to_string());
+    Ok(())
+}
+
+/// Deletion protection, changed in place (EKS takes it on an ACTIVE cluster).
+async fn ensure_deletion_protection(run: &Run<'_>, state: &mut ClusterModel) -> Result<(), Diagnostics> {
+    let wanted = run.desired.deletion_protection.unwrap_or(false);
+    if state.deletion_protection.unwrap_or(false) != wanted {
+        let summary = "Could not change the cluster's deletion_protection";
+        let update = start_update_when_free("the cluster", run.budgets.of("cluster_update"), run.stop, || {
+            run.clients.eks.update_cluster_deletion_protection(run.name(), wanted)
+        })
+        .await
+        .map_err(fail(summary))?;
+        await_update(run, &update, summary).await?;
+    }
+    state.deletion_protection = Some(wanted);
+    Ok(())
+}
+
+/// ARC zonal shift, changed in place.
+async fn ensure_zonal_shift(run: &Run<'_>, state: &mut ClusterModel) -> Result<(), Diagnostics> {
+    let wanted = run.desired.zonal_shift.unwrap_or(false);
+    if state.zonal_shift.unwrap_or(false) != wanted {
+        let summary = "Could not change the cluster's zonal_shift";
+        let update = start_update_when_free("the cluster", run.budgets.of("cluster_update"), run.stop, || {
+            run.clients.eks.update_cluster_zonal_shift(run.name(), wanted)
+        })
+        .await
+        .map_err(fail(summary))?;
+        await_update(run, &update, summary).await?;
+    }
+    state.zonal_shift = Some(wanted);
     Ok(())
 }
 
@@ -350,6 +389,16 @@ pub fn apply_cluster_facts(state: &mut ClusterModel, cluster: &Cluster, region: 
         .version()
         .map(str::to_string)
         .or(state.kubernetes_version.clone());
+    state.deletion_protection = cluster.deletion_protection().or(state.deletion_protection);
+    state.zonal_shift = cluster
+        .zonal_shift_config()
+        .and_then(|z| z.enabled())
+        .or(state.zonal_shift);
+    state.service_ipv4_cidr = cluster
+        .kubernetes_network_config()
+        .and_then(|k| k.service_ipv4_cidr())
+        .map(str::to_string)
+        .or(state.service_ipv4_cidr.clone());
     state.support_type = cluster
         .upgrade_policy()
         .and_then(|p| p.support_type())
@@ -371,6 +420,36 @@ pub fn apply_cluster_facts(state: &mut ClusterModel, cluster: &Cluster, region: 
 
 /// Deletes our cluster (its ARN is in state), never another state's cluster
 /// of the same name. Add-ons and access entries go with it.
+/// EKS refuses to delete an ACTIVE cluster with deletion protection
+/// (https://docs.aws.amazon.com/eks/latest/userguide/deletion-protection.html);
+/// so does destroy, before it deletes the node groups or the network.
+pub async fn refuse_if_protected(run: &Run<'_>, state: &ClusterModel) -> Result<(), Diagnostics> {
+    if state.arn.is_none() {
+        return Ok(());
+    }
+    let cluster = run
+        .clients
+        .eks
+        .find_cluster(run.name())
+        .await
+        .map_err(fail("Could not read the EKS cluster"))?;
+    let protected = cluster
+        .filter(|c| c.arn() == state.arn.as_deref() && status(c) == "ACTIVE")
+        .is_some_and(|c| c.deletion_protection() == Some(true));
+    if protected {
+        return Err(error(
+            "The cluster has deletion protection",
+            format!(
+                "deletion_protection is on for EKS cluster {} in {}, so nothing was deleted. To delete it, set \
+                 deletion_protection = false and apply, then destroy again.",
+                run.name(),
+                run.region()
+            ),
+        ));
+    }
+    Ok(())
+}
+
 pub async fn delete(run: &Run<'_>, state: &ClusterModel) -> Result<(), Diagnostics> {
     if state.arn.is_none() {
         return Ok(());

@@ -30,6 +30,10 @@ pub struct ClusterModel {
     pub node_role_arn: Option<String>,
     pub assume_role_arn: Option<String>,
     pub external_id: Option<String>,
+    pub deletion_protection: Option<bool>,
+    pub zonal_shift: Option<bool>,
+    pub force_update_version: Option<bool>,
+    pub service_ipv4_cidr: Option<String>,
     pub tags: Option<BTreeMap<String, String>>,
     pub timeouts: Option<ClusterTimeouts>,
 

@@ -315,7 +315,12 @@ pub async fn upgrade_lagging(run: &Run<'_>, state: &mut ClusterModel, version: &
             let summary = "Could not upgrade a node group";
             let budget = run.budgets.of("node_group_update");
             let update = start_update_when_free(&format!("node group {name}"), budget, run.stop, || {
-                run.clients.eks.update_nodegroup_version(run.name(), &name, version)
+                run.clients.eks.update_nodegroup_version(
+                    run.name(),
+                    &name,
+                    version,
+                    run.desired.force_update_version.unwrap_or(false),
+                )
             })
             .await
             .map_err(fail(summary))?;

@@ -108,6 +108,8 @@ pub async fn observe(clients: &Clients, prior: &ClusterModel) -> Result<ClusterM
 /// Deletes in reverse dependency order, each kind within its own budget and
 /// tolerant of objects already gone.
 pub async fn delete(run: &Run<'_>, state: &ClusterModel) -> Result<(), Diagnostics> {
+    // Refused before anything goes, so a protected cluster keeps its nodes and network.
+    control_plane::refuse_if_protected(run, state).await?;
     node_groups::delete_all(run, state).await?;
     // Add-ons and access entries go with the cluster (DeleteCluster removes them).
     control_plane::delete(run, state).await?;

@@ -5,7 +5,7 @@ use std::time::Duration;
 use super::model::{ACCESS_ENTRY_TYPES, DEFAULT_AMI_TYPE, DEFAULT_INSTANCE_TYPE, STANDARD_ENTRY};
 use super::validators::{
     AccessPolicyArns, AddonName, ClusterName, JsonDocument, KubernetesVersion, NodeGroupName, PrincipalArns,
-    TaintEffects,
+    ServiceCidr, TaintEffects,
 };
 use crate::resources::timeouts;
 use crate::resources::validators::{AwsRegion, Each, GoDuration, RoleArn, Tags};
@@ -362,6 +362,33 @@ pub fn schema() -> Schema {
             .computed()
             .requires_replace()
             .validate(RoleArn),
+            Attribute::bool(
+                "deletion_protection",
+                "EKS refuses to delete the cluster while this is on, and so does `terraform destroy` (before \
+                 touching anything): turn it off and apply first. Changes in place.",
+            )
+            .default(Value::Bool(false)),
+            Attribute::bool(
+                "zonal_shift",
+                "Let Amazon Application Recovery Controller shift traffic away from an impaired zone (ARC zonal \
+                 shift and zonal autoshift). Changes in place.",
+            )
+            .default(Value::Bool(false)),
+            Attribute::bool(
+                "force_update_version",
+                "Node group version upgrades proceed even when pod disruption budgets keep pods from draining.",
+            )
+            .default(Value::Bool(false)),
+            Attribute::string(
+                "service_ipv4_cidr",
+                "CIDR Kubernetes assigns service IPs from: within 10.0.0.0/8, 172.16.0.0/12 or 192.168.0.0/16, \
+                 /12 to /24, not overlapping the VPC. Unset, EKS picks 10.100.0.0/16 or 172.20.0.0/16. \
+                 Changing it replaces the cluster.",
+            )
+            .optional()
+            .computed()
+            .requires_replace()
+            .validate(ServiceCidr),
             Attribute::string(
                 "assume_role_arn",
                 "Role to assume, with the provider's credentials, for every call for this cluster: the cluster, its \
@@ -370,9 +397,14 @@ pub fn schema() -> Schema {
             )
             .optional()
             .validate(RoleArn),
-            Attribute::string("external_id", "External id the trust policy of `assume_role_arn` requires.")
-                .optional()
-                .sensitive(),
+            // Not marked sensitive: an external id is not a secret (IAM: it guards against the
+            // confused deputy problem), and a sensitive attribute would make every output of the
+            // whole resource need `sensitive = true`.
+            Attribute::string(
+                "external_id",
+                "External id the trust policy of `assume_role_arn` requires.",
+            )
+            .optional(),
             Attribute::typed("tags", Type::map(Type::String), "Tags for every object the resource creates.")
                 .optional()
                 .validate(Tags),

@@ -343,6 +343,38 @@ fn grants_cluster_admin(entry: &Value) -> bool {
     }
 }
 
+/// A Kubernetes service CIDR EKS accepts: inside 10.0.0.0/8, 172.16.0.0/12
+/// or 192.168.0.0/16, with a prefix from /12 to /24
+/// (https://docs.aws.amazon.com/eks/latest/APIReference/API_KubernetesNetworkConfigRequest.html).
+pub struct ServiceCidr;
+
+impl Validator for ServiceCidr {
+    fn validate(&self, value: &Value, path: &AttributePath, diags: &mut Diagnostics) {
+        let Some(text) = value.as_str() else { return };
+        let private: [ipnet::Ipv4Net; 3] =
+            ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"].map(|n| n.parse().expect("literal"));
+        let ok = text.parse::<ipnet::Ipv4Net>().is_ok_and(|net| {
+            net.network() == net.addr()
+                && (12..=24).contains(&net.prefix_len())
+                && private.iter().any(|p| p.contains(&net))
+        });
+        if !ok {
+            diags.attribute_error(
+                path,
+                "Invalid service CIDR",
+                format!(
+                    "{path}: {text:?} is not a service CIDR EKS accepts: use a network address with a /12 to /24 \
+                     prefix inside 10.0.0.0/8, 172.16.0.0/12 or 192.168.0.0/16, e.g. \"172.20.0.0/16\"."
+                ),
+            );
+        }
+    }
+
+    fn describe(&self) -> String {
+        "be a /12 to /24 network inside 10.0.0.0/8, 172.16.0.0/12 or 192.168.0.0/16".into()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
