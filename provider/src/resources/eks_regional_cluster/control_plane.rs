@@ -10,6 +10,7 @@ use super::kubeconfig::{kubeconfig, update_kubeconfig_command};
 use super::model::ClusterModel;
 use super::node_groups;
 use super::run::{Clients, Run, fail, wait_fail};
+use crate::aws::AwsError;
 use crate::aws::eks::{ClusterSpec, UpdateTarget, start_update_when_free};
 use crate::aws::waiters::{IAM_PROPAGATION, retry_while};
 use crate::resources::error;
@@ -196,12 +197,10 @@ async fn ensure_support_type(run: &Run<'_>, state: &mut ClusterModel) -> Result<
     let wanted = run.desired.support_type();
     if state.support_type.as_deref() != Some(wanted) {
         let summary = "Could not change the cluster's support_type";
-        let update = start_update_when_free("the cluster", run.budgets.of("cluster_update"), run.stop, || {
+        update_and_wait(run, summary, || {
             run.clients.eks.update_cluster_support_type(run.name(), wanted)
         })
-        .await
-        .map_err(fail(summary))?;
-        await_update(run, &update, summary).await?;
+        .await?;
         refresh_facts(run, state).await?;
     }
     state.support_type = Some(wanted.to_string());
@@ -213,12 +212,10 @@ async fn ensure_deletion_protection(run: &Run<'_>, state: &mut ClusterModel) -> 
     let wanted = run.desired.deletion_protection.unwrap_or(false);
     if state.deletion_protection.unwrap_or(false) != wanted {
         let summary = "Could not change the cluster's deletion_protection";
-        let update = start_update_when_free("the cluster", run.budgets.of("cluster_update"), run.stop, || {
+        update_and_wait(run, summary, || {
             run.clients.eks.update_cluster_deletion_protection(run.name(), wanted)
         })
-        .await
-        .map_err(fail(summary))?;
-        await_update(run, &update, summary).await?;
+        .await?;
     }
     state.deletion_protection = Some(wanted);
     Ok(())
@@ -229,12 +226,10 @@ async fn ensure_zonal_shift(run: &Run<'_>, state: &mut ClusterModel) -> Result<(
     let wanted = run.desired.zonal_shift.unwrap_or(false);
     if state.zonal_shift.unwrap_or(false) != wanted {
         let summary = "Could not change the cluster's zonal_shift";
-        let update = start_update_when_free("the cluster", run.budgets.of("cluster_update"), run.stop, || {
+        update_and_wait(run, summary, || {
             run.clients.eks.update_cluster_zonal_shift(run.name(), wanted)
         })
-        .await
-        .map_err(fail(summary))?;
-        await_update(run, &update, summary).await?;
+        .await?;
     }
     state.zonal_shift = Some(wanted);
     Ok(())
@@ -258,14 +253,12 @@ async fn ensure_endpoint_access(run: &Run<'_>, state: &mut ClusterModel) -> Resu
         let (private, public, cidrs) = wanted;
         let cidrs: Vec<String> = cidrs.into_iter().collect();
         let summary = "Could not update the cluster endpoint";
-        let update = start_update_when_free("the cluster", run.budgets.of("cluster_update"), run.stop, || {
+        update_and_wait(run, summary, || {
             run.clients
                 .eks
                 .update_cluster_endpoint(run.name(), private, public, &cidrs)
         })
-        .await
-        .map_err(fail(summary))?;
-        await_update(run, &update, summary).await?;
+        .await?;
         refresh_facts(run, state).await?;
     }
     state.endpoint_private_access = run.desired.endpoint_private_access;
@@ -279,16 +272,26 @@ async fn ensure_logging(run: &Run<'_>, state: &mut ClusterModel) -> Result<(), D
     if wanted != state.enabled_log_types.clone().unwrap_or_default() {
         let enabled: Vec<String> = wanted.into_iter().collect();
         let summary = "Could not update cluster logging";
-        let update = start_update_when_free("the cluster", run.budgets.of("cluster_update"), run.stop, || {
+        update_and_wait(run, summary, || {
             run.clients.eks.update_cluster_logging(run.name(), &enabled)
         })
-        .await
-        .map_err(fail(summary))?;
-        await_update(run, &update, summary).await?;
+        .await?;
         refresh_facts(run, state).await?;
     }
     state.enabled_log_types = run.desired.enabled_log_types.clone();
     Ok(())
+}
+
+/// Starts a cluster update once no other runs, then waits for it by its id.
+async fn update_and_wait<F, Fut>(run: &Run<'_>, summary: &str, start: F) -> Result<(), Diagnostics>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<String, AwsError>>,
+{
+    let update = start_update_when_free("the cluster", run.budgets.of("cluster_update"), run.stop, start)
+        .await
+        .map_err(fail(summary))?;
+    await_update(run, &update, summary).await
 }
 
 /// Waits for a cluster update by its id, so the next one doesn't race it.

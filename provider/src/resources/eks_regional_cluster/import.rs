@@ -190,6 +190,8 @@ pub async fn import(
         enabled_log_types: (!enabled_logs.is_empty()).then_some(enabled_logs),
         cluster_role_arn: cluster_role,
         node_role_arn: node_role,
+        // A setting of how this resource upgrades, not of the cluster: its default.
+        force_update_version: Some(false),
         tags: (!tags.is_empty()).then_some(tags),
         tags_all: Some(tags_all),
         id: Some(format!("{region}/{name}")),
