@@ -309,7 +309,8 @@ impl TypedResource for EksRegionalCluster {
             for name in REPAIRABLE {
                 planned.set_attr(name, Value::Unknown);
             }
-            for name in ["cluster_role_arn", "node_role_arn"] {
+            // Optional and computed, left to AWS when unset: known once the part exists.
+            for name in ["cluster_role_arn", "node_role_arn", "service_ipv4_cidr"] {
                 if config.attr(name).is_null() && prior.attr(name).is_null() {
                     planned.set_attr(name, Value::Unknown);
                 }
