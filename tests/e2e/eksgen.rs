@@ -128,15 +128,18 @@ fn hand_edits_are_refused_with_a_diff_kept_by_dry_run_and_overwritten_only_with_
     // The version is unset (the newest in EKS standard support at create): pin one by hand.
     let edited = std::fs::read_to_string(&region_hcl)
         .unwrap()
-        .replace("kubernetes_version   = null", "kubernetes_version   = \"1.32\" #");
+        .replace("kubernetes_version   = null", "kubernetes_version   = \"1.32\"");
     std::fs::write(&region_hcl, &edited).unwrap();
     let before = snapshot(root);
 
     let check = eksgen(root, &["check"]).unwrap();
     assert_eq!(check.code, 1, "{}", check.output());
     assert!(
-        check.stdout.contains("-  kubernetes_version   = \"1.32\" #"),
-        "{}",
+        check.stdout.contains(
+            "-  kubernetes_version   = \"1.32\" # the newest in EKS standard support at create, then kept\n\
+             +  kubernetes_version   = null # the newest in EKS standard support at create, then kept"
+        ),
+        "the diff shows the hand edit and what eksgen would write: {}",
         check.stdout
     );
 

@@ -1,8 +1,6 @@
 //! `tools/fault_proxy.py` in front of a moto: the provider talks to the
 //! proxy (`Workspace::use_endpoint`), the test's own checks talk to moto.
 
-use std::io::{Read, Write};
-use std::net::TcpStream;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -10,7 +8,7 @@ use anyhow::{Context, Result, bail};
 
 use crate::moto::Moto;
 use crate::paths::{project_root, venv_bin};
-use crate::process::free_port;
+use crate::process::{free_port, is_ok, loopback_http};
 
 /// The proxy process, on a free loopback port; killed when dropped.
 pub struct FaultProxy {
@@ -45,19 +43,11 @@ impl FaultProxy {
     }
 
     fn request(&self, method: &str, path: &str, body: &str) -> Result<String> {
-        let mut stream = TcpStream::connect(("127.0.0.1", self.port))?;
-        write!(
-            stream,
-            "{method} {path} HTTP/1.0\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
-            body.len()
-        )?;
-        let mut response = String::new();
-        stream.read_to_string(&mut response)?;
-        let (head, body) = response.split_once("\r\n\r\n").context("not an HTTP response")?;
-        if !head.starts_with("HTTP/1.1 200") && !head.starts_with("HTTP/1.0 200") {
-            bail!("fault proxy answered {head}");
+        let (status, body) = loopback_http(self.port, method, path, body)?;
+        if !is_ok(&status) {
+            bail!("fault proxy answered {status}");
         }
-        Ok(body.to_string())
+        Ok(body)
     }
 
     /// Replaces the schedule (and clears the counters): `{"seed": N, "rules": [...]}`.

@@ -3,8 +3,6 @@
 //! API, the keys it knows, and the environment that points a child process
 //! at it. SDK clients on it: `aws.rs`.
 
-use std::io::{Read, Write};
-use std::net::TcpStream;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -12,7 +10,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result, bail};
 
 use crate::paths::{project_root, venv_bin};
-use crate::process::free_port;
+use crate::process::{free_port, is_ok, loopback_http};
 
 pub const ACCESS_KEY: &str = "AKIAEKSFLEETTEST0001";
 pub const SECRET_KEY: &str = "eksfleet-test-secret-key-do-not-leak";
@@ -116,32 +114,19 @@ impl Moto {
 
     /// A bare HTTP GET (moto's control API), returning the body.
     fn get(&self, path: &str) -> Result<String> {
-        let mut stream = TcpStream::connect(("127.0.0.1", self.port))?;
-        write!(stream, "GET {path} HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n")?;
-        let mut response = String::new();
-        stream.read_to_string(&mut response)?;
-        if !response.starts_with("HTTP/1.") {
-            bail!("not an HTTP response");
-        }
-        Ok(response)
+        Ok(loopback_http(self.port, "GET", path, "")?.1)
     }
 
     /// A call to the stand-in's control API (`/moto-fleet/...`), JSON in and out.
     pub fn control(&self, method: &str, path: &str, body: &serde_json::Value) -> Result<serde_json::Value> {
-        let body = body.to_string();
-        let mut stream = TcpStream::connect(("127.0.0.1", self.port))?;
-        write!(
-            stream,
-            "{method} {path} HTTP/1.0\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
-            body.len()
-        )?;
-        let mut response = String::new();
-        stream.read_to_string(&mut response)?;
-        let (head, payload) = response.split_once("\r\n\r\n").unwrap_or((&response, ""));
-        if !head.starts_with("HTTP/1.0 200") && !head.starts_with("HTTP/1.1 200") {
-            bail!("{method} {path}: {head}\n{payload}");
+        let (status, payload) = loopback_http(self.port, method, path, &body.to_string())?;
+        if !is_ok(&status) {
+            bail!(
+                "{method} {path}: {status}
+{payload}"
+            );
         }
-        serde_json::from_str(payload).with_context(|| format!("{method} {path}: {payload}"))
+        serde_json::from_str(&payload).with_context(|| format!("{method} {path}: {payload}"))
     }
 
     /// What the stand-in injected so far, per behaviour.
@@ -170,15 +155,9 @@ impl Moto {
     /// From now on moto checks every request's signature and IAM policy
     /// (`POST /moto-api/reset-auth` with 0 unauthenticated requests left).
     pub fn enforce_iam(&self) -> Result<()> {
-        let mut stream = TcpStream::connect(("127.0.0.1", self.port))?;
-        write!(
-            stream,
-            "POST /moto-api/reset-auth HTTP/1.0\r\nHost: 127.0.0.1\r\nContent-Length: 1\r\n\r\n0"
-        )?;
-        let mut response = String::new();
-        stream.read_to_string(&mut response)?;
-        if !response.contains("\"status\": \"ok\"") && !response.contains("\"status\":\"ok\"") {
-            bail!("moto refused reset-auth: {response}");
+        let (_, payload) = loopback_http(self.port, "POST", "/moto-api/reset-auth", "0")?;
+        if !payload.contains("\"status\": \"ok\"") && !payload.contains("\"status\":\"ok\"") {
+            bail!("moto refused reset-auth: {payload}");
         }
         Ok(())
     }

@@ -3,6 +3,7 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
+use aws_sdk_eks::operation::update_cluster_config::builders::UpdateClusterConfigFluentBuilder;
 use aws_sdk_eks::types::{
     AuthenticationMode, Cluster, ClusterVersionInformation, ClusterVersionStatus, CreateAccessConfigRequest,
     EncryptionConfig, KubernetesNetworkConfigRequest, LogSetup, LogType, Logging, Provider, SupportType,
@@ -283,48 +284,35 @@ impl Eks {
 
     /// UpdateClusterConfig of deletion protection (EKS takes it on an ACTIVE cluster only).
     pub async fn update_cluster_deletion_protection(&self, name: &str, enabled: bool) -> Result<String, AwsError> {
-        let out = self
-            .client
-            .update_cluster_config()
-            .name(name)
-            .deletion_protection(enabled)
-            .send()
+        self.update_cluster_config(name, |request| request.deletion_protection(enabled))
             .await
-            .map_err(aws_err("UpdateClusterConfig", &self.region))?;
-        Ok(update_id(out.update()))
     }
 
     /// UpdateClusterConfig of ARC zonal shift.
     pub async fn update_cluster_zonal_shift(&self, name: &str, enabled: bool) -> Result<String, AwsError> {
-        let out = self
-            .client
-            .update_cluster_config()
-            .name(name)
-            .zonal_shift_config(ZonalShiftConfigRequest::builder().enabled(enabled).build())
-            .send()
-            .await
-            .map_err(aws_err("UpdateClusterConfig", &self.region))?;
-        Ok(update_id(out.update()))
+        self.update_cluster_config(name, |request| {
+            request.zonal_shift_config(ZonalShiftConfigRequest::builder().enabled(enabled).build())
+        })
+        .await
     }
 
     pub async fn update_cluster_support_type(&self, name: &str, support_type: &str) -> Result<String, AwsError> {
-        let out = self
-            .client
-            .update_cluster_config()
-            .name(name)
-            .upgrade_policy(upgrade_policy(support_type))
-            .send()
+        self.update_cluster_config(name, |request| request.upgrade_policy(upgrade_policy(support_type)))
             .await
-            .map_err(aws_err("UpdateClusterConfig", &self.region))?;
-        Ok(update_id(out.update()))
     }
 
     pub async fn update_cluster_logging(&self, name: &str, enabled: &[String]) -> Result<String, AwsError> {
-        let out = self
-            .client
-            .update_cluster_config()
-            .name(name)
-            .logging(logging(enabled))
+        self.update_cluster_config(name, |request| request.logging(logging(enabled)))
+            .await
+    }
+
+    /// One UpdateClusterConfig, `set` choosing its one kind of change; the update id to wait for.
+    async fn update_cluster_config(
+        &self,
+        name: &str,
+        set: impl FnOnce(UpdateClusterConfigFluentBuilder) -> UpdateClusterConfigFluentBuilder,
+    ) -> Result<String, AwsError> {
+        let out = set(self.client.update_cluster_config().name(name))
             .send()
             .await
             .map_err(aws_err("UpdateClusterConfig", &self.region))?;
@@ -345,15 +333,8 @@ impl Eks {
                 (public_access && !public_access_cidrs.is_empty()).then(|| public_access_cidrs.to_vec()),
             )
             .build();
-        let out = self
-            .client
-            .update_cluster_config()
-            .name(name)
-            .resources_vpc_config(vpc)
-            .send()
+        self.update_cluster_config(name, |request| request.resources_vpc_config(vpc))
             .await
-            .map_err(aws_err("UpdateClusterConfig", &self.region))?;
-        Ok(update_id(out.update()))
     }
 
     /// Makes the tags of an EKS object (cluster, access entry, add-on) exactly `wanted`.
