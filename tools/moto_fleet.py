@@ -10,11 +10,15 @@ with a WSGI middleware in front that answers, for EKS requests only (SigV4
 credential scope service "eks"):
 
   * operations moto 5.2.5 does not have: add-ons (Create/Describe/List/Update/
-    DeleteAddon, DescribeAddonVersions), access entries and access policies,
-    DescribeClusterVersions (a table of Kubernetes versions that tests can
-    move, see CLUSTER_VERSIONS), UpdateClusterVersion, UpdateNodegroupVersion, DescribeUpdate, ListUpdates,
+    DeleteAddon, DescribeAddonVersions, DescribeAddonConfiguration, and the
+    add-ons' own Pod Identity associations), access entries and access policies,
+    EKS Pod Identity associations (Create/Describe/List/Update/
+    DeletePodIdentityAssociation), DescribeClusterVersions (a table of
+    Kubernetes versions that tests can move, see CLUSTER_VERSIONS),
+    UpdateClusterVersion, UpdateNodegroupVersion, DescribeUpdate, ListUpdates,
     and TagResource/UntagResource/ListTagsForResource on node group, Fargate
-    profile, add-on and access entry ARNs (moto tags clusters only);
+    profile, add-on, access entry and Pod Identity association ARNs (moto tags
+    clusters only);
   * operations moto has but answers unlike EKS: UpdateClusterConfig (moto
     returns no `update`, replaces resourcesVpcConfig wholesale and ignores
     accessConfig) is implemented here; CreateCluster, CreateNodegroup,
@@ -142,8 +146,56 @@ ADDONS = {
     "coredns": ("networking", ["v1.11.3-eksbuild.2", "v1.11.1-eksbuild.9"]),
     "kube-proxy": ("networking", [f"v{v}.0-eksbuild.1" for v in reversed(K8S_VERSIONS)]),
     "aws-ebs-csi-driver": ("storage", ["v1.37.0-eksbuild.1", "v1.36.0-eksbuild.1"]),
+    "aws-efs-csi-driver": ("storage", ["v2.1.4-eksbuild.1", "v2.0.7-eksbuild.1"]),
     "eks-pod-identity-agent": ("security", ["v1.3.4-eksbuild.1"]),
+    "amazon-cloudwatch-observability": ("observability", ["v2.6.0-eksbuild.1", "v2.5.0-eksbuild.1"]),
 }
+# The namespace each add-on installs into (DescribeAddonVersions'
+# defaultNamespace), where its pod identity associations are made.
+# amazon-cloudwatch-observability runs in its own namespace:
+# https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/install-CloudWatch-Observability-EKS-addon.html
+ADDON_NAMESPACES = {"amazon-cloudwatch-observability": "amazon-cloudwatch"}
+# DescribeAddonConfiguration's podIdentityConfiguration: the service accounts an
+# add-on's pods use and the AWS managed policies EKS recommends for them
+# (https://docs.aws.amazon.com/eks/latest/APIReference/API_AddonPodIdentityConfiguration.html;
+# the accounts and policies are the ones the add-ons' own pages name:
+# https://docs.aws.amazon.com/eks/latest/userguide/ebs-csi.html,
+# https://docs.aws.amazon.com/eks/latest/userguide/cni-iam-role.html,
+# https://docs.aws.amazon.com/eks/latest/userguide/efs-csi.html,
+# https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/install-CloudWatch-Observability-EKS-addon.html).
+# Add-ons not listed (coredns, kube-proxy, eks-pod-identity-agent) call no AWS
+# API and have none. Partition "aws" here; answers use the caller's.
+ADDON_POD_IDENTITY = {
+    "vpc-cni": [("aws-node", ["arn:aws:iam::aws:policy/AmazonEKS_CNI_Policy"])],
+    "aws-ebs-csi-driver": [("ebs-csi-controller-sa",
+                            ["arn:aws:iam::aws:policy/service-role/AmazonEBSCSIDriverPolicy"])],
+    "aws-efs-csi-driver": [("efs-csi-controller-sa",
+                            ["arn:aws:iam::aws:policy/service-role/AmazonEFSCSIDriverPolicy"])],
+    "amazon-cloudwatch-observability": [("cloudwatch-agent", ["arn:aws:iam::aws:policy/CloudWatchAgentServerPolicy",
+                                                              "arn:aws:iam::aws:policy/AWSXrayWriteOnlyAccess"])],
+}
+# The top-level keys of each add-on's configuration schema
+# (DescribeAddonConfiguration's configurationSchema), with their JSON types.
+ADDON_SCHEMA = {
+    "vpc-cni": {"env": "object", "init": "object", "nodeAgent": "object", "resources": "object",
+                "enableNetworkPolicy": "string", "tolerations": "array"},
+    "coredns": {"replicaCount": "integer", "resources": "object", "tolerations": "array",
+                "nodeSelector": "object", "affinity": "object", "podDisruptionBudget": "object",
+                "autoScaling": "object", "corefile": "string"},
+    "kube-proxy": {"mode": "string", "ipvs": "object", "iptables": "object", "resources": "object",
+                   "podAnnotations": "object"},
+    "aws-ebs-csi-driver": {"controller": "object", "node": "object", "sidecars": "object",
+                           "defaultStorageClass": "object", "storageClasses": "array"},
+    "aws-efs-csi-driver": {"controller": "object", "node": "object", "sidecars": "object"},
+    "eks-pod-identity-agent": {"agent": "object", "resources": "object", "tolerations": "array",
+                               "affinity": "object"},
+    "amazon-cloudwatch-observability": {"agent": "object", "containerLogs": "object", "manager": "object",
+                                        "tolerations": "array", "dcgmExporter": "object"},
+}
+
+
+def addon_namespace(name):
+    return ADDON_NAMESPACES.get(name, "kube-system")
 
 
 # ----- Kubernetes versions (DescribeClusterVersions) ---------------------------
@@ -388,6 +440,8 @@ class ClusterState:
         self.addons = {}    # addonName -> Addon (wire shape)
         self.entries = {}   # principalArn -> AccessEntry (wire shape)
         self.policies = {}  # principalArn -> {policyArn: AssociatedAccessPolicy}
+        self.associations = {}  # associationId -> PodIdentityAssociation (wire shape)
+        self.tokens = {}    # CreatePodIdentityAssociation clientRequestToken -> associationId
         self.updates = []   # (scope, Update); scope None | ("nodegroup"|"addon", name)
         self.pending = []   # (due, fn): changes that settle() applies later
 
@@ -1340,13 +1394,90 @@ def compatible_with(name, version, k8s):
     return name != "kube-proxy" or version.startswith(f"v{k8s}.")
 
 
+# resolveConflicts: the same three values on CreateAddon ("Preserve - This is
+# similar to the NONE option ... This option works differently during the update
+# operation") and UpdateAddon:
+# https://docs.aws.amazon.com/eks/latest/APIReference/API_CreateAddon.html
+# https://docs.aws.amazon.com/eks/latest/APIReference/API_UpdateAddon.html
+RESOLVE_CONFLICTS = ("NONE", "OVERWRITE", "PRESERVE")
+
+
+def check_resolve_conflicts(cluster, name, value):
+    if value is not None and value not in RESOLVE_CONFLICTS:
+        raise bad_param(f"Invalid resolveConflicts value: {value}. Valid values are "
+                        f"{', '.join(RESOLVE_CONFLICTS)}.", clusterName=cluster.name, addonName=name)
+
+
+def addon_pod_identities(call, cluster, name, wanted, owner=None):
+    """CreateAddon/UpdateAddon podIdentityAssociations ([{serviceAccount,
+    roleArn}], API_AddonPodIdentityAssociations.html), checked before anything
+    changes: {serviceAccount: roleArn} in request order. A service account must
+    be one of the add-on's podIdentityConfiguration; EKS's wording for one that
+    is not: "Service account X in pod identity configuration is not supported
+    for addon Y" (quoted in terraform-aws-modules/terraform-aws-eks#3520). Each
+    role is checked as CreatePodIdentityAssociation checks it; a service account
+    already associated, other than by this add-on (`owner`), is
+    ResourceInUseException."""
+    if not isinstance(wanted, list):
+        raise bad_param("podIdentityAssociations must be a list.", clusterName=cluster.name, addonName=name)
+    allowed = [sa for sa, _ in ADDON_POD_IDENTITY.get(name, [])]
+    namespace, out = addon_namespace(name), {}
+    for entry in wanted:
+        sa, role = (entry or {}).get("serviceAccount"), (entry or {}).get("roleArn")
+        if not sa or not role:
+            raise bad_param("Each podIdentityAssociations entry needs serviceAccount and roleArn.",
+                            clusterName=cluster.name, addonName=name)
+        if sa not in allowed:
+            raise bad_param(f"Service account {sa} in pod identity configuration is not supported for addon {name}",
+                            clusterName=cluster.name, addonName=name)
+        if sa in out:
+            raise bad_param(f"Service account {sa} is listed more than once in podIdentityAssociations.",
+                            clusterName=cluster.name, addonName=name)
+        check_pod_identity_role(call, cluster, role)
+        existing = find_association(cluster, namespace, sa)
+        if existing is not None and (owner is None or existing.get("ownerArn") != owner):
+            raise in_use(f"Association already exists: {existing['associationId']}",
+                         clusterName=cluster.name, addonName=name)
+        out[sa] = role
+    return out
+
+
+def sync_addon_associations(call, cluster, item, wanted):
+    """Make the add-on's own associations (ownerArn = its ARN, in its namespace)
+    exactly `wanted`: new service accounts get one, changed roles are updated,
+    the rest are deleted ("when you specify pod identity associations while
+    updating an add-on, all previous pod identity associations are overwritten":
+    https://docs.aws.amazon.com/eks/latest/userguide/update-addon-role.html).
+    DescribeAddon lists their ARNs (Addon.podIdentityAssociations)."""
+    st, owner = state(cluster), item["addonArn"]
+    owned = {a["serviceAccount"]: a for a in st.associations.values() if a.get("ownerArn") == owner}
+    for sa, a in owned.items():
+        if sa not in wanted:
+            st.associations.pop(a["associationId"], None)
+    arns = []
+    for sa, role in wanted.items():
+        a = owned.get(sa)
+        if a is None:
+            a = add_association(call, cluster, addon_namespace(item["addonName"]), sa, role, owner=owner)
+        elif a["roleArn"] != role:
+            a.update(roleArn=role, modifiedAt=time.time())
+        arns.append(a["associationArn"])
+    item["podIdentityAssociations"] = arns
+
+
 def create_addon(call):
+    """https://docs.aws.amazon.com/eks/latest/APIReference/API_CreateAddon.html
+    (podIdentityAssociations: one add-on-owned association each, made at once)."""
     cluster = call.active_cluster()
     name = call.body.get("addonName")
     st = state(cluster)
     if name in st.addons:
         raise in_use("Addon already exists.", clusterName=cluster.name, addonName=name)
     version = check_addon_version(cluster, name, call.body.get("addonVersion"))
+    check_resolve_conflicts(cluster, name, call.body.get("resolveConflicts"))
+    wanted = {}
+    if call.body.get("podIdentityAssociations") is not None:
+        wanted = addon_pod_identities(call, cluster, name, call.body["podIdentityAssociations"])
     now = time.time()
     item = drop_none({
         "addonName": name, "clusterName": cluster.name, "status": "CREATING", "addonVersion": version,
@@ -1355,6 +1486,7 @@ def create_addon(call):
         "tags": call.body.get("tags") or {}, "publisher": "eks", "owner": "aws",
         "configurationValues": call.body.get("configurationValues"), "podIdentityAssociations": []})
     st.addons[name] = item
+    sync_addon_associations(call, cluster, item, wanted)
     failure = take_failure("addon-create", name)
 
     def created():
@@ -1404,11 +1536,22 @@ def list_addons(call):
 
 
 def update_addon(call):
+    """https://docs.aws.amazon.com/eks/latest/APIReference/API_UpdateAddon.html.
+    podIdentityAssociations: absent leaves the add-on's associations alone, a
+    list replaces them ("If an empty array is provided, existing associations
+    owned by the add-on are deleted"); the associations change at once, the
+    Update carries them as its PodIdentityAssociations parameter (the JSON EKS
+    puts there: hashicorp/terraform-provider-aws#30645)."""
     cluster = call.cluster()
     item = addon(cluster, call.p["addonName"])
     if item["status"] not in ("ACTIVE", "DEGRADED", "UPDATE_FAILED"):
         raise in_use(f"Addon {item['addonName']} is currently {item['status']} and cannot be updated",
                      clusterName=cluster.name, addonName=item["addonName"])
+    check_resolve_conflicts(cluster, item["addonName"], call.body.get("resolveConflicts"))
+    wanted = None
+    if call.body.get("podIdentityAssociations") is not None:
+        wanted = addon_pod_identities(call, cluster, item["addonName"], call.body["podIdentityAssociations"],
+                                      owner=item["addonArn"])
     changes, params = {}, []
     for key, param in (("addonVersion", "AddonVersion"), ("serviceAccountRoleArn", "ServiceAccountRoleArn"),
                        ("resolveConflicts", "ResolveConflicts"), ("configurationValues", "ConfigurationValues")):
@@ -1418,6 +1561,12 @@ def update_addon(call):
                 changes[key] = call.body[key]
     if "addonVersion" in changes:
         check_addon_version(cluster, item["addonName"], changes["addonVersion"])
+    if wanted is not None:
+        namespace = addon_namespace(item["addonName"])
+        params.append(("PodIdentityAssociations", json.dumps(
+            [{"serviceAccount": sa, "roleArn": role, "namespace": namespace} for sa, role in wanted.items()],
+            separators=(",", ":"))))
+        sync_addon_associations(call, cluster, item, wanted)
     item["status"] = "UPDATING"
 
     def apply():
@@ -1441,10 +1590,29 @@ def update_addon(call):
 
 
 def delete_addon(call):
+    """https://docs.aws.amazon.com/eks/latest/APIReference/API_DeleteAddon.html:
+    DELETE /clusters/{name}/addons/{addonName}?preserve=true|false.
+    `preserve` "preserves the add-on software on your cluster but Amazon EKS
+    stops managing any settings for the add-on. If an IAM account is associated
+    with the add-on, it isn't removed": the IAM role stays in IAM (the stand-in
+    never deletes roles). The add-on's Pod Identity associations are removed
+    with the add-on in both cases: they are settings EKS manages only through
+    the add-on (https://docs.aws.amazon.com/eks/latest/userguide/add-ons-iam.html),
+    and AWS's own add-on tooling relies on DeleteAddon removing them
+    (aws/eks-hybrid#747: "When DeleteAddon is called, the association will be
+    removed as part of add-on deletion")."""
     cluster = call.cluster()
     item = addon(cluster, call.p["addonName"])
+    if call.arg("preserve") not in (None, "true", "false"):
+        raise bad_param("preserve must be true or false.", clusterName=cluster.name, addonName=item["addonName"])
     item["status"] = "DELETING"
-    later(cluster, lambda: state(cluster).addons.pop(item["addonName"], None), ADDON_DELETING)
+
+    def gone():
+        st = state(cluster)
+        st.addons.pop(item["addonName"], None)
+        for a in [a for a in st.associations.values() if a.get("ownerArn") == item["addonArn"]]:
+            st.associations.pop(a["associationId"], None)
+    later(cluster, gone, ADDON_DELETING)
     return {"addon": item}
 
 
@@ -1463,12 +1631,45 @@ def describe_addon_versions(call):
                 rows.append({"addonVersion": v, "architecture": ["amd64", "arm64"], "computeTypes": ["ec2"],
                              "compatibilities": [{"clusterVersion": c, "platformVersions": ["*"],
                                                   "defaultVersion": default} for c in clusters],
-                             "requiresConfiguration": False, "requiresIamPermissions": name == "aws-ebs-csi-driver"})
+                             "requiresConfiguration": False, "requiresIamPermissions": name in ADDON_POD_IDENTITY})
         if rows:
             infos.append({"addonName": name, "type": kind, "addonVersions": rows,
-                          "publisher": "eks", "owner": "aws", "defaultNamespace": "kube-system"})
+                          "publisher": "eks", "owner": "aws", "defaultNamespace": addon_namespace(name)})
     found, token = page(infos, call)
     return drop_none({"addons": found, "nextToken": token})
+
+
+def addon_configuration_schema(name):
+    """The JSON schema (a string, as the API carries it) configurationValues follow."""
+    return json.dumps({"$schema": "http://json-schema.org/draft-06/schema#", "title": name, "type": "object",
+                       "additionalProperties": False,
+                       "properties": {k: {"type": t} for k, t in ADDON_SCHEMA.get(name, {}).items()}})
+
+
+def pod_identity_configuration(call, name):
+    """An add-on's AddonPodIdentityConfiguration list, ARNs in the caller's partition."""
+    return [{"serviceAccount": sa,
+             "recommendedManagedPolicies": [p.replace("arn:aws:", f"arn:{call.partition}:", 1) for p in policies]}
+            for sa, policies in ADDON_POD_IDENTITY.get(name, [])]
+
+
+def describe_addon_configuration(call):
+    """https://docs.aws.amazon.com/eks/latest/APIReference/API_DescribeAddonConfiguration.html:
+    GET /addons/configuration-schemas?addonName=&addonVersion= (both required)
+    -> {addonName, addonVersion, configurationSchema, podIdentityConfiguration}.
+    The name and version "must match one of the names [versions] returned by
+    DescribeAddonVersions": a missing parameter or a version that is not an
+    add-on version at all is InvalidParameterException, an add-on or version
+    not in the catalogue ResourceNotFoundException (both are listed errors)."""
+    name, version = call.arg("addonName"), call.arg("addonVersion")
+    if not name or not version:
+        raise bad_param("addonName and addonVersion are required.", addonName=name)
+    if not ADDON_VERSION_RE.match(version):
+        raise bad_param("Addon version specified is not supported", addonName=name)
+    if name not in ADDONS or version not in ADDONS[name][1]:
+        raise not_found(f"Addon {name} with version {version} could not be found", addonName=name)
+    return {"addonName": name, "addonVersion": version, "configurationSchema": addon_configuration_schema(name),
+            "podIdentityConfiguration": pod_identity_configuration(call, name)}
 
 
 def describe_cluster_versions(call):
@@ -1642,6 +1843,224 @@ def list_associated_access_policies(call):
                       "associatedAccessPolicies": found, "nextToken": token})
 
 
+# ----- EKS Pod Identity associations ---------------------------------------------
+# https://docs.aws.amazon.com/eks/latest/APIReference/API_PodIdentityAssociation.html
+# One association per (namespace, service account) in a cluster; the role must
+# exist in IAM and the caller needs iam:PassRole on it (extra_permissions);
+# associations an add-on made (ownerArn = the add-on's ARN) are changed only
+# through the add-on (CreateAddon/UpdateAddon podIdentityAssociations, DeleteAddon):
+# https://docs.aws.amazon.com/eks/latest/userguide/add-ons-iam.html
+
+ASSOCIATION_ID_ALPHABET = "abcdefghijklmnopqrstuvwxyz0123456789"
+# The trust policy EKS Pod Identity needs on the role:
+# https://docs.aws.amazon.com/eks/latest/userguide/pod-id-role.html
+POD_IDENTITY_PRINCIPAL = "pods.eks.amazonaws.com"
+POD_IDENTITY_ACTIONS = ("sts:AssumeRole", "sts:TagSession")
+
+
+def association_id():
+    """"a-" and 17 lowercase letters and digits, as EKS makes them (a-wchd88wxhg6ydvgyy)."""
+    import secrets
+    return "a-" + "".join(secrets.choice(ASSOCIATION_ID_ALPHABET) for _ in range(17))
+
+
+def iam_role(call, arn):
+    """The IAM role `arn` names in the caller's account (moto's IAM), or None."""
+    from moto.iam.models import iam_backends
+    key = role_key(arn)
+    if key is None:
+        return None
+    try:
+        return iam_backends[key[0]][call.partition].get_role_by_arn(arn)
+    except Exception:  # moto's NotFoundException, or an account with no IAM yet
+        return None
+
+
+def trusts_pod_identity(role):
+    """Whether the role's trust policy lets pods.eks.amazonaws.com AssumeRole and TagSession."""
+    text = role.assume_role_policy_document or "{}"
+    try:  # as sent, or URL-encoded as IAM's GetRole answers it
+        doc = json.loads(text)
+    except ValueError:
+        try:
+            doc = json.loads(unquote(text))
+        except ValueError:
+            return False
+    statements = doc.get("Statement") or []
+    allowed = set()
+    for st in [statements] if isinstance(statements, dict) else statements:
+        if st.get("Effect") != "Allow":
+            continue
+        principal = st.get("Principal") or {}
+        services = principal.get("Service", []) if isinstance(principal, dict) else []
+        services = [services] if isinstance(services, str) else services
+        if principal != "*" and POD_IDENTITY_PRINCIPAL not in services:
+            continue
+        actions = st.get("Action") or []
+        allowed |= set([actions] if isinstance(actions, str) else actions)
+    return bool({"*", "sts:*"} & allowed) or all(a in allowed for a in POD_IDENTITY_ACTIONS)
+
+
+def check_pod_identity_role(call, cluster, arn):
+    """EKS's checks of an association's roleArn, as CreatePodIdentityAssociation
+    and UpdatePodIdentityAssociation answer them (InvalidParameterException).
+    "Role provided in the request does not exist" is EKS's wording (also what
+    IAM propagation produces: terraform-provider-aws retries on it,
+    hashicorp/terraform-provider-aws#34717); "Trust policy of the role provided
+    is invalid" for a role pods.eks.amazonaws.com may not assume (iam-checks)."""
+    if not arn:
+        raise bad_param("roleArn is required.", clusterName=cluster.name)
+    role = iam_role(call, arn)
+    if role is None or role_lagging(call, arn):
+        raise bad_param("Role provided in the request does not exist", clusterName=cluster.name)
+    if realism.on("iam-checks") and not trusts_pod_identity(role):
+        realism.injected("iam-checks")
+        raise bad_param("Trust policy of the role provided is invalid", clusterName=cluster.name)
+
+
+def association(cluster, association_id):
+    """The association by id: an id that is not 19 characters long is refused as
+    EKS words it (InvalidParameterException), a well-formed unknown one is
+    ResourceNotFoundException."""
+    if len(association_id or "") != 19:
+        raise bad_param("The parameter associationId should be 19 characters long.", clusterName=cluster.name)
+    found = state(cluster).associations.get(association_id)
+    if found is None:
+        raise not_found(f"No Pod Identity Association found for ID: {association_id}",
+                        clusterName=cluster.name)
+    return found
+
+
+def find_association(cluster, namespace, service_account):
+    return next((a for a in state(cluster).associations.values()
+                 if a["namespace"] == namespace and a["serviceAccount"] == service_account), None)
+
+
+def add_association(call, cluster, namespace, service_account, role, tags=None, owner=None, extra=None):
+    """Make an association (the caller has checked the role). One per
+    (namespace, service account): a second is ResourceInUseException naming
+    the existing one, as EKS words it ("Association already exists: a-...")."""
+    existing = find_association(cluster, namespace, service_account)
+    if existing is not None:
+        raise in_use(f"Association already exists: {existing['associationId']}", clusterName=cluster.name)
+    now = time.time()
+    assoc_id = association_id()
+    item = {"clusterName": cluster.name, "namespace": namespace, "serviceAccount": service_account,
+            "roleArn": role, "associationArn": call.arn("podidentityassociation", cluster.name, assoc_id),
+            "associationId": assoc_id, "tags": dict(tags or {}), "createdAt": now, "modifiedAt": now,
+            "disableSessionTags": False}
+    if owner:
+        item["ownerArn"] = owner
+    item.update(extra or {})
+    state(cluster).associations[assoc_id] = item
+    return item
+
+
+def association_extras(call, current=None):
+    """targetRoleArn (with the externalId EKS makes for it), disableSessionTags
+    and policy from a Create/UpdatePodIdentityAssociation body."""
+    b, extra = call.body, {}
+    if "disableSessionTags" in b and b["disableSessionTags"] is not None:
+        extra["disableSessionTags"] = bool(b["disableSessionTags"])
+    if b.get("policy") is not None:
+        extra["policy"] = b["policy"]
+    if b.get("targetRoleArn") is not None:
+        extra["targetRoleArn"] = b["targetRoleArn"]
+        if not (current or {}).get("externalId"):
+            extra["externalId"] = str(uuid.uuid4())
+    return extra
+
+
+def not_owned(cluster, item, verb):
+    """Associations an add-on owns are managed through the add-on:
+    https://docs.aws.amazon.com/eks/latest/userguide/add-ons-iam.html
+    (InvalidRequestException; the wording is the stand-in's)."""
+    owner = item.get("ownerArn")
+    if owner:
+        raise bad_request(f"Cannot {verb} Pod Identity Association {item['associationId']}: it is owned by "
+                          f"{owner}. Use UpdateAddon or DeleteAddon to manage it.", clusterName=cluster.name)
+
+
+def create_pod_identity_association(call):
+    """https://docs.aws.amazon.com/eks/latest/APIReference/API_CreatePodIdentityAssociation.html:
+    POST /clusters/{name}/pod-identity-associations {namespace, serviceAccount,
+    roleArn, tags?, clientRequestToken?, targetRoleArn?, disableSessionTags?,
+    policy?} -> {association}. A repeated clientRequestToken answers with the
+    association it made (idempotency, as the parameter is documented)."""
+    cluster = call.active_cluster()
+    b, st = call.body, state(cluster)
+    token = b.get("clientRequestToken")
+    if token and st.tokens.get(token) in st.associations:
+        return {"association": st.associations[st.tokens[token]]}
+    for key in ("namespace", "serviceAccount"):
+        if not b.get(key):
+            raise bad_param(f"{key} is required.", clusterName=cluster.name)
+    check_pod_identity_role(call, cluster, b.get("roleArn"))
+    item = add_association(call, cluster, b["namespace"], b["serviceAccount"], b["roleArn"],
+                           b.get("tags") or {}, extra=association_extras(call))
+    if token:
+        st.tokens[token] = item["associationId"]
+    return {"association": item}
+
+
+def describe_pod_identity_association(call):
+    """https://docs.aws.amazon.com/eks/latest/APIReference/API_DescribePodIdentityAssociation.html"""
+    cluster = call.cluster()
+    return {"association": association(cluster, call.p["associationId"])}
+
+
+def list_pod_identity_associations(call):
+    """https://docs.aws.amazon.com/eks/latest/APIReference/API_ListPodIdentityAssociations.html:
+    summaries (PodIdentityAssociationSummary: no roleArn, times or tags),
+    filtered by namespace and serviceAccount; maxResults 1..100."""
+    cluster = call.cluster()
+    size = call.arg("maxResults")
+    if size is not None and (not size.isdigit() or not 1 <= int(size) <= 100):
+        raise bad_param("maxResults must be between 1 and 100.", clusterName=cluster.name)
+    namespace, account = call.arg("namespace"), call.arg("serviceAccount")
+    keys = ("clusterName", "namespace", "serviceAccount", "associationArn", "associationId", "ownerArn")
+    summaries = [{k: a[k] for k in keys if k in a} for a in state(cluster).associations.values()
+                 if (namespace is None or a["namespace"] == namespace)
+                 and (account is None or a["serviceAccount"] == account)]
+    found, token = page(summaries, call)
+    return drop_none({"associations": found, "nextToken": token})
+
+
+def update_pod_identity_association(call):
+    """https://docs.aws.amazon.com/eks/latest/APIReference/API_UpdatePodIdentityAssociation.html:
+    POST /clusters/{name}/pod-identity-associations/{associationId} {roleArn?,
+    targetRoleArn?, disableSessionTags?, policy?} -> {association}. "You must
+    change at least one of these"; namespace and service account stay."""
+    cluster = call.cluster()
+    item = association(cluster, call.p["associationId"])
+    not_owned(cluster, item, "update")
+    b = call.body
+    if all(b.get(k) is None for k in ("roleArn", "targetRoleArn", "disableSessionTags", "policy")):
+        raise bad_param("At least one of roleArn, targetRoleArn, disableSessionTags or policy must be "
+                        "specified.", clusterName=cluster.name)
+    if b.get("roleArn") is not None:
+        check_pod_identity_role(call, cluster, b["roleArn"])
+        item["roleArn"] = b["roleArn"]
+    extra = association_extras(call, item)
+    if extra.get("targetRoleArn") == "":  # an empty target role removes it
+        extra.pop("targetRoleArn")
+        item.pop("targetRoleArn", None)
+        item.pop("externalId", None)
+        extra.pop("externalId", None)
+    item.update(extra, modifiedAt=time.time())
+    return {"association": item}
+
+
+def delete_pod_identity_association(call):
+    """https://docs.aws.amazon.com/eks/latest/APIReference/API_DeletePodIdentityAssociation.html:
+    DELETE /clusters/{name}/pod-identity-associations/{associationId} -> {association}."""
+    cluster = call.cluster()
+    item = association(cluster, call.p["associationId"])
+    not_owned(cluster, item, "delete")
+    state(cluster).associations.pop(item["associationId"])
+    return {"association": item}
+
+
 # ----- tags on what moto cannot tag -------------------------------------------
 
 def tags(call):
@@ -1652,8 +2071,8 @@ def tags(call):
         for obj in list(cluster.nodegroups.values()) + list(cluster.fargate_profiles.values()):
             if arn in (getattr(obj, "arn", None), getattr(obj, "fargate_profile_arn", None)):
                 target = obj.tags
-        for item in list(st.addons.values()) + list(st.entries.values()):
-            if arn in (item.get("addonArn"), item.get("accessEntryArn")):
+        for item in list(st.addons.values()) + list(st.entries.values()) + list(st.associations.values()):
+            if arn in (item.get("addonArn"), item.get("accessEntryArn"), item.get("associationArn")):
                 target = item["tags"]
     if target is None:  # a cluster ARN or nothing we know: moto's answer
         return call.moto()
@@ -1691,6 +2110,7 @@ ROUTES = [
     ("DELETE", "clusters/{name}/addons/{addonName}", delete_addon),
     ("POST", "clusters/{name}/addons/{addonName}/update", update_addon),
     ("GET", "addons/supported-versions", describe_addon_versions),
+    ("GET", "addons/configuration-schemas", describe_addon_configuration),
     ("GET", "cluster-versions", describe_cluster_versions),
     ("POST", "clusters/{name}/access-entries", create_access_entry),
     ("GET", "clusters/{name}/access-entries", list_access_entries),
@@ -1701,6 +2121,11 @@ ROUTES = [
     ("GET", "clusters/{name}/access-entries/{principalArn}/access-policies", list_associated_access_policies),
     ("DELETE", "clusters/{name}/access-entries/{principalArn}/access-policies/{policyArn}",
      disassociate_access_policy),
+    ("POST", "clusters/{name}/pod-identity-associations", create_pod_identity_association),
+    ("GET", "clusters/{name}/pod-identity-associations", list_pod_identity_associations),
+    ("GET", "clusters/{name}/pod-identity-associations/{associationId}", describe_pod_identity_association),
+    ("POST", "clusters/{name}/pod-identity-associations/{associationId}", update_pod_identity_association),
+    ("DELETE", "clusters/{name}/pod-identity-associations/{associationId}", delete_pod_identity_association),
     ("POST", "tags/{resourceArn}", tags),
     ("DELETE", "tags/{resourceArn}", tags),
     ("GET", "tags/{resourceArn}", tags),
@@ -1750,6 +2175,7 @@ EKS_OPERATIONS = [(m, re.compile(p + "/?"), op) for m, p, op in [
     ("DELETE", r"/clusters/[^/]+/addons/[^/]+", "DeleteAddon"),
     ("POST", r"/clusters/[^/]+/addons/[^/]+/update", "UpdateAddon"),
     ("GET", r"/addons/supported-versions", "DescribeAddonVersions"),
+    ("GET", r"/addons/configuration-schemas", "DescribeAddonConfiguration"),
     ("GET", r"/cluster-versions", "DescribeClusterVersions"),
     ("POST", r"/clusters/[^/]+/access-entries", "CreateAccessEntry"),
     ("GET", r"/clusters/[^/]+/access-entries", "ListAccessEntries"),
@@ -1759,6 +2185,11 @@ EKS_OPERATIONS = [(m, re.compile(p + "/?"), op) for m, p, op in [
     ("POST", r"/clusters/[^/]+/access-entries/[^/]+/access-policies", "AssociateAccessPolicy"),
     ("GET", r"/clusters/[^/]+/access-entries/[^/]+/access-policies", "ListAssociatedAccessPolicies"),
     ("DELETE", r"/clusters/[^/]+/access-entries/[^/]+/access-policies/[^/]+", "DisassociateAccessPolicy"),
+    ("POST", r"/clusters/[^/]+/pod-identity-associations", "CreatePodIdentityAssociation"),
+    ("GET", r"/clusters/[^/]+/pod-identity-associations", "ListPodIdentityAssociations"),
+    ("GET", r"/clusters/[^/]+/pod-identity-associations/[^/]+", "DescribePodIdentityAssociation"),
+    ("POST", r"/clusters/[^/]+/pod-identity-associations/[^/]+", "UpdatePodIdentityAssociation"),
+    ("DELETE", r"/clusters/[^/]+/pod-identity-associations/[^/]+", "DeletePodIdentityAssociation"),
     ("POST", r"/tags/.+", "TagResource"), ("DELETE", r"/tags/.+", "UntagResource"),
     ("GET", r"/tags/.+", "ListTagsForResource"),
 ]]
@@ -1805,10 +2236,26 @@ def extra_permissions(environ, raw_path, call, operation):
       https://docs.aws.amazon.com/eks/latest/userguide/using-service-linked-roles-eks-nodegroups.html
     * kms:DescribeKey and kms:CreateGrant on the key of encryptionConfig:
       https://docs.aws.amazon.com/eks/latest/userguide/enable-kms.html
+    * iam:PassRole on the role of a Pod Identity association, made directly or
+      by CreateAddon/UpdateAddon podIdentityAssociations ("The IAM principal
+      that is creating the association must have iam:PassRole":
+      https://docs.aws.amazon.com/eks/latest/userguide/pod-id-association.html;
+      condition iam:PassedToService pods.eks.amazonaws.com, not evaluated here).
     """
-    if operation not in ("CreateCluster", "CreateNodegroup") or not realism.on("iam-checks"):
+    if not realism.on("iam-checks"):
         return
     body, account = call.body, call.account
+    pod_roles = []
+    if operation in ("CreatePodIdentityAssociation", "UpdatePodIdentityAssociation"):
+        pod_roles = [body.get("roleArn")]
+    elif operation in ("CreateAddon", "UpdateAddon"):
+        pod_roles = [a.get("roleArn") for a in body.get("podIdentityAssociations") or [] if isinstance(a, dict)]
+    for role in pod_roles:
+        if role:
+            realism.injected("iam-checks")
+            check_permitted(environ, raw_path, account, "iam", "PassRole", role)
+    if operation not in ("CreateCluster", "CreateNodegroup"):
+        return
     role = body.get("roleArn") if operation == "CreateCluster" else body.get("nodeRole")
     if role:
         realism.injected("iam-checks")

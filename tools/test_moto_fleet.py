@@ -323,6 +323,238 @@ def check_access_entries(eks):
           clusterName="c1", principalArn=DEV_ROLE)
 
 
+POD_TRUST = json.dumps({"Version": "2012-10-17", "Statement": [{
+    "Effect": "Allow", "Principal": {"Service": "pods.eks.amazonaws.com"},
+    "Action": ["sts:AssumeRole", "sts:TagSession"]}]})
+EBS_POLICY = "arn:aws:iam::aws:policy/service-role/AmazonEBSCSIDriverPolicy"
+
+
+def pod_role(iam, name):
+    return iam.create_role(RoleName=name, AssumeRolePolicyDocument=POD_TRUST)["Role"]["Arn"]
+
+
+def associations(eks, cluster, **filters):
+    return eks.list_pod_identity_associations(clusterName=cluster, **filters)["associations"]
+
+
+def check_addon_configuration(eks):
+    """DescribeAddonConfiguration: the schema and the add-on's service accounts
+    with the policies EKS recommends; none for add-ons that call no AWS API."""
+    c = eks.describe_addon_configuration(addonName="aws-ebs-csi-driver", addonVersion="v1.37.0-eksbuild.1")
+    assert c["addonName"] == "aws-ebs-csi-driver" and c["addonVersion"] == "v1.37.0-eksbuild.1"
+    assert c["podIdentityConfiguration"] == [{"serviceAccount": "ebs-csi-controller-sa",
+                                              "recommendedManagedPolicies": [EBS_POLICY]}], c
+    schema = json.loads(c["configurationSchema"])
+    assert schema["type"] == "object" and "controller" in schema["properties"], schema
+    cw = eks.describe_addon_configuration(addonName="amazon-cloudwatch-observability",
+                                          addonVersion="v2.6.0-eksbuild.1")["podIdentityConfiguration"]
+    assert cw == [{"serviceAccount": "cloudwatch-agent", "recommendedManagedPolicies": [
+        "arn:aws:iam::aws:policy/CloudWatchAgentServerPolicy", "arn:aws:iam::aws:policy/AWSXrayWriteOnlyAccess"]}]
+    for name, version in (("coredns", "v1.11.3-eksbuild.2"), ("kube-proxy", "v1.32.0-eksbuild.1"),
+                          ("eks-pod-identity-agent", "v1.3.4-eksbuild.1")):
+        c = eks.describe_addon_configuration(addonName=name, addonVersion=version)
+        assert c["podIdentityConfiguration"] == [] and json.loads(c["configurationSchema"]), (name, c)
+    error(eks.describe_addon_configuration, "ResourceNotFoundException", 404,
+          addonName="no-such-addon", addonVersion="v1.0.0-eksbuild.1")
+    error(eks.describe_addon_configuration, "ResourceNotFoundException", 404,
+          addonName="aws-ebs-csi-driver", addonVersion="v9.9.9-eksbuild.1")
+    error(eks.describe_addon_configuration, "InvalidParameterException", 400,
+          addonName="aws-ebs-csi-driver", addonVersion="latest")
+    versions = eks.describe_addon_versions(addonName="amazon-cloudwatch-observability")["addons"][0]
+    assert versions["defaultNamespace"] == "amazon-cloudwatch", versions
+
+
+def check_pod_identity(url, eks):
+    """Pod Identity associations: create, describe, list, update, tag, delete;
+    EKS's refusals (a second association for a service account, a role IAM
+    doesn't have, a malformed id, a cluster not ACTIVE or missing)."""
+    iam = client(url, "iam", "us-east-1")
+    role, role2 = pod_role(iam, "pod-app"), pod_role(iam, "pod-app-2")
+    a = eks.create_pod_identity_association(clusterName="c1", namespace="apps", serviceAccount="web",
+                                            roleArn=role, tags={"team": "web"})["association"]
+    assert a["clusterName"] == "c1" and a["namespace"] == "apps" and a["serviceAccount"] == "web"
+    assert a["roleArn"] == role and a["tags"] == {"team": "web"} and "ownerArn" not in a
+    assert len(a["associationId"]) == 19 and a["associationId"].startswith("a-")
+    assert a["associationId"][2:].isalnum() and a["associationId"] == a["associationId"].lower()
+    assert a["associationArn"] == f"arn:aws:eks:eu-west-1:{ACCOUNT}:podidentityassociation/c1/{a['associationId']}"
+    assert a["createdAt"] and a["modifiedAt"]
+    assoc_id = a["associationId"]
+    assert eks.describe_pod_identity_association(clusterName="c1", associationId=assoc_id)["association"] == a
+    listed = associations(eks, "c1")
+    assert listed == [{k: a[k] for k in ("clusterName", "namespace", "serviceAccount", "associationArn",
+                                         "associationId")}], listed
+    assert associations(eks, "c1", namespace="apps", serviceAccount="web") == listed
+    assert associations(eks, "c1", namespace="other") == []
+    assert associations(eks, "c1", serviceAccount="api") == []
+
+    u = eks.update_pod_identity_association(clusterName="c1", associationId=assoc_id, roleArn=role2)["association"]
+    assert u["roleArn"] == role2 and u["associationId"] == assoc_id and u["namespace"] == "apps"
+    assert eks.describe_pod_identity_association(clusterName="c1", associationId=assoc_id)["association"][
+        "roleArn"] == role2
+    eks.tag_resource(resourceArn=a["associationArn"], tags={"env": "test"})
+    assert eks.list_tags_for_resource(resourceArn=a["associationArn"])["tags"] == {"team": "web", "env": "test"}
+    eks.untag_resource(resourceArn=a["associationArn"], tagKeys=["team"])
+    assert eks.describe_pod_identity_association(clusterName="c1", associationId=assoc_id)["association"][
+        "tags"] == {"env": "test"}
+    d = eks.delete_pod_identity_association(clusterName="c1", associationId=assoc_id)["association"]
+    assert d["associationId"] == assoc_id and d["roleArn"] == role2
+    assert associations(eks, "c1") == []
+    for op in (eks.describe_pod_identity_association, eks.delete_pod_identity_association):
+        error(op, "ResourceNotFoundException", 404, clusterName="c1", associationId=assoc_id)
+    error(eks.update_pod_identity_association, "ResourceNotFoundException", 404, clusterName="c1",
+          associationId=assoc_id, roleArn=role)
+    msg = error(eks.describe_pod_identity_association, "InvalidParameterException", 400, clusterName="c1",
+                associationId="a-short")
+    assert "19 characters" in msg, msg
+    error(eks.list_pod_identity_associations, "ResourceNotFoundException", 404, clusterName="nope")
+    error(eks.create_pod_identity_association, "ResourceNotFoundException", 404, clusterName="nope",
+          namespace="apps", serviceAccount="web", roleArn=role)
+
+    # Paging, and a repeated clientRequestToken answering with the association it made.
+    made = [eks.create_pod_identity_association(clusterName="c1", namespace="apps", serviceAccount=f"sa{i}",
+                                                roleArn=role, clientRequestToken=f"token-{i}")["association"]
+            for i in range(3)]
+    retry = eks.create_pod_identity_association(clusterName="c1", namespace="apps", serviceAccount="sa0",
+                                                roleArn=role, clientRequestToken="token-0")["association"]
+    assert retry == made[0], (retry, made[0])
+    first = eks.list_pod_identity_associations(clusterName="c1", maxResults=2)
+    rest = eks.list_pod_identity_associations(clusterName="c1", maxResults=2, nextToken=first["nextToken"])
+    assert [x["associationId"] for x in first["associations"] + rest["associations"]] == \
+        [m["associationId"] for m in made] and "nextToken" not in rest
+    error(eks.list_pod_identity_associations, "InvalidParameterException", 400, clusterName="c1", maxResults=101)
+    for m in made:
+        eks.delete_pod_identity_association(clusterName="c1", associationId=m["associationId"])
+
+
+def check_pod_identity_duplicate(url, eks):
+    """One association per (namespace, service account): a second is refused,
+    naming the first; the same service account in another namespace is fine."""
+    role = client(url, "iam", "us-east-1").get_role(RoleName="pod-app")["Role"]["Arn"]
+    a = eks.create_pod_identity_association(clusterName="c1", namespace="apps", serviceAccount="dup",
+                                            roleArn=role)["association"]
+    msg = error(eks.create_pod_identity_association, "ResourceInUseException", 409, clusterName="c1",
+                namespace="apps", serviceAccount="dup", roleArn=role)
+    assert msg == f"Association already exists: {a['associationId']}", msg
+    b = eks.create_pod_identity_association(clusterName="c1", namespace="batch", serviceAccount="dup",
+                                            roleArn=role)["association"]
+    for x in (a, b):
+        eks.delete_pod_identity_association(clusterName="c1", associationId=x["associationId"])
+
+
+def check_pod_identity_missing_role(url, eks):
+    """The role must exist in IAM, on create and on update."""
+    missing = f"arn:aws:iam::{ACCOUNT}:role/no-such-role"
+    msg = error(eks.create_pod_identity_association, "InvalidParameterException", 400, clusterName="c1",
+                namespace="apps", serviceAccount="web", roleArn=missing)
+    assert msg == "Role provided in the request does not exist", msg
+    assert associations(eks, "c1") == []
+    role = client(url, "iam", "us-east-1").get_role(RoleName="pod-app")["Role"]["Arn"]
+    a = eks.create_pod_identity_association(clusterName="c1", namespace="apps", serviceAccount="web",
+                                            roleArn=role)["association"]
+    error(eks.update_pod_identity_association, "InvalidParameterException", 400, clusterName="c1",
+          associationId=a["associationId"], roleArn=missing)
+    assert eks.describe_pod_identity_association(clusterName="c1", associationId=a["associationId"])[
+        "association"]["roleArn"] == role
+    eks.delete_pod_identity_association(clusterName="c1", associationId=a["associationId"])
+
+
+def check_addon_pod_identity(url, eks):
+    """CreateAddon podIdentityAssociations make add-on-owned associations
+    (ownerArn = the add-on, namespace its own), which only the add-on changes:
+    direct update/delete refused, UpdateAddon with [] removes them, DeleteAddon
+    removes them; a service account the add-on doesn't use is refused."""
+    iam = client(url, "iam", "us-east-1")
+    ebs_role, ebs_role2 = pod_role(iam, "ebs-csi"), pod_role(iam, "ebs-csi-2")
+    msg = error(eks.create_addon, "InvalidParameterException", 400, clusterName="c1",
+                addonName="aws-ebs-csi-driver",
+                podIdentityAssociations=[{"serviceAccount": "ebs-csi-node-sa", "roleArn": ebs_role}])
+    assert msg == ("Service account ebs-csi-node-sa in pod identity configuration is not supported for addon "
+                   "aws-ebs-csi-driver"), msg
+    error(eks.create_addon, "InvalidParameterException", 400, clusterName="c1", addonName="coredns",
+          podIdentityAssociations=[{"serviceAccount": "coredns", "roleArn": ebs_role}])
+    error(eks.create_addon, "InvalidParameterException", 400, clusterName="c1", addonName="aws-ebs-csi-driver",
+          podIdentityAssociations=[{"serviceAccount": "ebs-csi-controller-sa",
+                                    "roleArn": f"arn:aws:iam::{ACCOUNT}:role/no-such-role"}])
+    error(eks.create_addon, "InvalidParameterException", 400, clusterName="c1", addonName="aws-ebs-csi-driver",
+          resolveConflicts="SOMETIMES")
+    assert "aws-ebs-csi-driver" not in eks.list_addons(clusterName="c1")["addons"]  # nothing half-made
+    assert associations(eks, "c1") == []
+
+    ebs = eks.create_addon(clusterName="c1", addonName="aws-ebs-csi-driver", resolveConflicts="PRESERVE",
+                           podIdentityAssociations=[{"serviceAccount": "ebs-csi-controller-sa",
+                                                     "roleArn": ebs_role}])["addon"]
+    owned = associations(eks, "c1")
+    assert len(owned) == 1 and owned[0]["ownerArn"] == ebs["addonArn"], owned
+    assert owned[0]["namespace"] == "kube-system" and owned[0]["serviceAccount"] == "ebs-csi-controller-sa"
+    assert ebs["podIdentityAssociations"] == [owned[0]["associationArn"]], ebs
+    assert eks.describe_addon(clusterName="c1", addonName="aws-ebs-csi-driver")["addon"][
+        "podIdentityAssociations"] == [owned[0]["associationArn"]]
+    full = eks.describe_pod_identity_association(clusterName="c1", associationId=owned[0]["associationId"])
+    assert full["association"]["ownerArn"] == ebs["addonArn"] and full["association"]["roleArn"] == ebs_role
+    # The service account is taken: a direct association for it is refused.
+    error(eks.create_pod_identity_association, "ResourceInUseException", 409, clusterName="c1",
+          namespace="kube-system", serviceAccount="ebs-csi-controller-sa", roleArn=ebs_role)
+    # Owned by the add-on: not changed directly.
+    error(eks.delete_pod_identity_association, "InvalidRequestException", 400, clusterName="c1",
+          associationId=owned[0]["associationId"])
+    error(eks.update_pod_identity_association, "InvalidRequestException", 400, clusterName="c1",
+          associationId=owned[0]["associationId"], roleArn=ebs_role2)
+
+    # UpdateAddon: absent leaves them, a changed role updates the same association, [] removes them.
+    u = eks.update_addon(clusterName="c1", addonName="aws-ebs-csi-driver", resolveConflicts="PRESERVE")["update"]
+    assert u["status"] == "Successful" and len(associations(eks, "c1")) == 1
+    u = eks.update_addon(clusterName="c1", addonName="aws-ebs-csi-driver", podIdentityAssociations=[
+        {"serviceAccount": "ebs-csi-controller-sa", "roleArn": ebs_role2}])["update"]
+    assert {"type": "PodIdentityAssociations", "value": json.dumps(
+        [{"serviceAccount": "ebs-csi-controller-sa", "roleArn": ebs_role2, "namespace": "kube-system"}],
+        separators=(",", ":"))} in u["params"], u["params"]
+    again = associations(eks, "c1")
+    assert [x["associationId"] for x in again] == [owned[0]["associationId"]]
+    assert eks.describe_pod_identity_association(clusterName="c1", associationId=owned[0]["associationId"])[
+        "association"]["roleArn"] == ebs_role2
+    error(eks.update_addon, "InvalidParameterException", 400, clusterName="c1", addonName="aws-ebs-csi-driver",
+          resolveConflicts="ALWAYS")
+    eks.update_addon(clusterName="c1", addonName="aws-ebs-csi-driver", podIdentityAssociations=[])
+    assert associations(eks, "c1") == []
+    assert eks.describe_addon(clusterName="c1", addonName="aws-ebs-csi-driver")["addon"][
+        "podIdentityAssociations"] == []
+
+    # DeleteAddon removes the add-on's associations (with preserve too).
+    eks.update_addon(clusterName="c1", addonName="aws-ebs-csi-driver", podIdentityAssociations=[
+        {"serviceAccount": "ebs-csi-controller-sa", "roleArn": ebs_role}])
+    assert len(associations(eks, "c1")) == 1
+    eks.delete_addon(clusterName="c1", addonName="aws-ebs-csi-driver", preserve=True)
+    assert associations(eks, "c1") == []
+    efs = eks.create_addon(clusterName="c1", addonName="aws-efs-csi-driver", podIdentityAssociations=[
+        {"serviceAccount": "efs-csi-controller-sa", "roleArn": pod_role(iam, "efs-csi")}])["addon"]
+    assert [x["ownerArn"] for x in associations(eks, "c1", namespace="kube-system")] == [efs["addonArn"]]
+    eks.delete_addon(clusterName="c1", addonName="aws-efs-csi-driver")
+    assert associations(eks, "c1") == []
+    cw = eks.create_addon(clusterName="c1", addonName="amazon-cloudwatch-observability", podIdentityAssociations=[
+        {"serviceAccount": "cloudwatch-agent", "roleArn": pod_role(iam, "cw-agent")}])["addon"]
+    assert [(x["namespace"], x["ownerArn"]) for x in associations(eks, "c1")] == [
+        ("amazon-cloudwatch", cw["addonArn"])]
+    eks.delete_addon(clusterName="c1", addonName="amazon-cloudwatch-observability")
+    assert associations(eks, "c1") == []
+
+
+def check_pod_identity_cluster_deletion(url, eks, subnets):
+    """DeleteCluster takes the cluster's associations with it: a new cluster of
+    the same name has none, and the old ARN is no longer taggable."""
+    role = client(url, "iam", "us-east-1").get_role(RoleName="pod-app")["Role"]["Arn"]
+    new_cluster(eks, "pods", subnets)
+    a = eks.create_pod_identity_association(clusterName="pods", namespace="apps", serviceAccount="web",
+                                            roleArn=role)["association"]
+    assert len(associations(eks, "pods")) == 1
+    eks.delete_cluster(name="pods")
+    error(eks.list_pod_identity_associations, "ResourceNotFoundException", 404, clusterName="pods")
+    new_cluster(eks, "pods", subnets)
+    assert associations(eks, "pods") == []
+    error(eks.describe_pod_identity_association, "ResourceNotFoundException", 404, clusterName="pods",
+          associationId=a["associationId"])
+    eks.delete_cluster(name="pods")
+
+
 def check_versions(eks, subnets):
     ng = eks.create_nodegroup(clusterName="c1", nodegroupName="ng1", subnets=subnets, nodeRole=NODE_ROLE)
     ng = ng["nodegroup"]
@@ -1060,6 +1292,12 @@ def main():
         check_clusters(url, eks, ec2, subnets, vpc)
         check_cluster_versions(url, eks, subnets)
         check_addons(eks)
+        check_addon_configuration(eks)
+        check_pod_identity(url, eks)
+        check_pod_identity_duplicate(url, eks)
+        check_pod_identity_missing_role(url, eks)
+        check_addon_pod_identity(url, eks)
+        check_pod_identity_cluster_deletion(url, eks, subnets)
         check_access_entries(eks)
         check_versions(eks, subnets)
         check_deletion_protection(eks, subnets)
