@@ -1115,6 +1115,12 @@ def check_iam_checks(url, on=True):
                       "keyArn": f"arn:aws:kms:eu-west-1:{ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab"}}])
     if not on:
         eks.create_cluster(**create)
+        builder_iam = boto3.client("iam", endpoint_url=url, region_name="us-east-1",
+                                   aws_access_key_id=key["AccessKeyId"], aws_secret_access_key=key["SecretAccessKey"])
+        builder_iam.put_user_policy(UserName="builder", PolicyName="p", PolicyDocument=json.dumps({
+            "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": [
+                "eks:*", "ec2:*", "iam:PutUserPolicy", "iam:CreateRole"], "Resource": "*"}]}))
+        check_pod_identity_iam(eks, builder_iam, on=False)
         return
     msg = error(eks.create_cluster, "AccessDeniedException", 403, **create)
     assert "iam:PassRole" in msg, msg
@@ -1133,8 +1139,56 @@ def check_iam_checks(url, on=True):
         assert missing in msg, (missing, msg)
     builder_iam.put_user_policy(UserName="builder", PolicyName="p", PolicyDocument=json.dumps({
         "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": [
-            "eks:*", "ec2:*", "iam:PassRole", "kms:DescribeKey", "kms:CreateGrant"], "Resource": "*"}]}))
+            "eks:*", "ec2:*", "iam:PassRole", "kms:DescribeKey", "kms:CreateGrant", "iam:PutUserPolicy",
+            "iam:CreateRole"], "Resource": "*"}]}))
     eks.create_cluster(**create)  # the service-linked role exists now: not needed again
+    check_pod_identity_iam(eks, builder_iam, on=True)
+
+
+def past_iam_lag(fn, **kwargs):
+    """fn(**kwargs) once IAM has propagated a new role (iam-lag is on in the realism servers)."""
+    for _ in range(100):
+        try:
+            return fn(**kwargs)
+        except ClientError as err:
+            if err.response["Error"]["Message"] != "Role provided in the request does not exist":
+                raise
+            time.sleep(SCALE * 10 + 0.02)
+    raise AssertionError("the new role never propagated")
+
+
+def check_pod_identity_iam(eks, builder_iam, on):
+    """iam-checks: CreatePodIdentityAssociation (and an add-on's
+    podIdentityAssociations) need iam:PassRole on the role, and the role must
+    trust pods.eks.amazonaws.com (AssumeRole and TagSession); off, neither is checked."""
+    wait_for(lambda: status(eks, "ic") == "ACTIVE", "cluster ic ACTIVE")
+    good = builder_iam.create_role(RoleName="pods-ok", AssumeRolePolicyDocument=POD_TRUST)["Role"]["Arn"]
+    bad = builder_iam.create_role(RoleName="pods-untrusting", AssumeRolePolicyDocument=json.dumps({
+        "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"},
+                                                "Action": "sts:AssumeRole"}]}))["Role"]["Arn"]
+    create = dict(clusterName="ic", namespace="apps", serviceAccount="web")
+    if not on:  # no iam:PassRole in the policy, no trust check
+        past_iam_lag(eks.create_pod_identity_association, roleArn=bad, **create)
+        return
+    # Without iam:PassRole (the policy keeps what it needs to be changed back).
+    builder_iam.put_user_policy(UserName="builder", PolicyName="p", PolicyDocument=json.dumps({
+        "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": [
+            "eks:*", "iam:PutUserPolicy"], "Resource": "*"}]}))
+    msg = error(eks.create_pod_identity_association, "AccessDeniedException", 403, roleArn=good, **create)
+    assert "iam:PassRole" in msg, msg
+    msg = error(eks.create_addon, "AccessDeniedException", 403, clusterName="ic", addonName="aws-ebs-csi-driver",
+                podIdentityAssociations=[{"serviceAccount": "ebs-csi-controller-sa", "roleArn": good}])
+    assert "iam:PassRole" in msg, msg
+    builder_iam.put_user_policy(UserName="builder", PolicyName="p", PolicyDocument=json.dumps({
+        "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": [
+            "eks:*", "iam:PassRole"], "Resource": "*"}]}))
+    try:
+        past_iam_lag(eks.create_pod_identity_association, roleArn=bad, **create)
+        raise AssertionError("a role pods.eks.amazonaws.com cannot assume was accepted")
+    except ClientError as err:
+        assert err.response["Error"]["Message"] == "Trust policy of the role provided is invalid", err.response
+    a = past_iam_lag(eks.create_pod_identity_association, roleArn=good, **create)["association"]
+    assert a["roleArn"] == good
 
 
 def check_ec2_hook():
