@@ -25,6 +25,10 @@ credential scope service "eks"):
     UpdateNodegroupConfig and DeleteCluster go to moto and are touched up
     afterwards (see the handlers).
 
+For IAM it adds what IAM does on its own: a thumbprint for an OpenID Connect
+provider created without ThumbprintList (moto keeps the list empty; see
+fill_oidc_thumbprint), DeleteRole conflicts and role propagation (below).
+
 Extension state lives on moto's own EKS Cluster objects (attribute `_fleet`),
 so it is per account and region exactly like moto's, disappears with
 DeleteCluster and is wiped by POST /moto-api/reset.
@@ -401,6 +405,34 @@ def record_iam(account, action, form):
     elif action == "DeleteRole":
         ROLE_CHANGES.pop((account, role), None)
         NODE_ROLES_RELEASED.pop((account, role), None)
+
+
+def fill_oidc_thumbprint(account, action, form, body):
+    """After moto answered CreateOpenIDConnectProvider with 200: a provider
+    created without ThumbprintList gets one, as IAM does ("This parameter is
+    optional. If it is not included, IAM will retrieve and use the top
+    intermediate certificate authority (CA) thumbprint of the OpenID Connect
+    identity provider server certificate":
+    https://docs.aws.amazon.com/IAM/latest/APIReference/API_CreateOpenIDConnectProvider.html).
+    moto 5.2.5 accepts the missing list but keeps it empty, so
+    GetOpenIDConnectProvider would answer ThumbprintList []. The stand-in
+    cannot fetch the certificate: the thumbprint (40 hex digits, a SHA-1 as
+    IAM's are) is derived from the provider's host, the same for every
+    provider on that host, as the real one is for every EKS cluster's issuer
+    in a region."""
+    if action != "CreateOpenIDConnectProvider" or any(k.startswith("ThumbprintList.member.") for k in form):
+        return
+    m = re.search(rb"<OpenIDConnectProviderArn>([^<]+)</OpenIDConnectProviderArn>", body)
+    if not m:
+        return
+    import hashlib
+    from moto.iam.models import iam_backends
+    arn = m.group(1).decode()
+    partition = arn.split(":")[1]
+    provider = iam_backends[account][partition].open_id_providers.get(arn)
+    if provider is not None and not provider.thumbprint_list:
+        host = provider.url.split("/")[0]
+        provider.thumbprint_list = [hashlib.sha1(host.encode()).hexdigest()]
 
 
 def iam_refusal(account, action, form):
@@ -2405,7 +2437,7 @@ class FleetMiddleware:
 
     def iam(self, environ, start_response):
         """IAM (query protocol): DeleteRole conflicts moto lacks, role changes
-        remembered for iam-lag, lost responses."""
+        remembered for iam-lag, OIDC provider thumbprints, lost responses."""
         raw = read_body(environ)
         form = parse_qs(raw.decode("utf-8", "replace")) if raw else {}
         form.update({k: v for k, v in parse_qs(environ.get("QUERY_STRING", "")).items() if k not in form})
@@ -2419,6 +2451,7 @@ class FleetMiddleware:
                 result = forward(self.app, environ)
                 if result[0].startswith("200"):
                     record_iam(account, action, form)
+                    fill_oidc_thumbprint(account, action, form, result[2])
         if lost_responses.take("iam", action):
             return lost_responses.drop_connection(environ, start_response)
         status, headers, body = result

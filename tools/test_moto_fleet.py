@@ -538,6 +538,46 @@ def check_addon_pod_identity(url, eks):
     assert associations(eks, "c1") == []
 
 
+def check_oidc_provider(url):
+    """IAM OpenID Connect providers (IRSA) on the stand-in: moto's own
+    Create/Get/Tag/Untag/Delete, with ClientIDList ["sts.amazonaws.com"] and no
+    ThumbprintList (optional since 2024); IAM then fills in a thumbprint, which
+    the stand-in does for moto. Delete is idempotent, as IAM documents."""
+    iam = client(url, "iam", "us-east-1")
+    issuer = "https://oidc.eks.eu-west-1.amazonaws.com/id/EXAMPLED539D4633E53DE1B71EXAMPLE"
+    arn = iam.create_open_id_connect_provider(Url=issuer, ClientIDList=["sts.amazonaws.com"],
+                                              Tags=[{"Key": "team", "Value": "eks"}])["OpenIDConnectProviderArn"]
+    assert arn == f"arn:aws:iam::{ACCOUNT}:oidc-provider/{issuer[len('https://'):]}", arn
+    got = iam.get_open_id_connect_provider(OpenIDConnectProviderArn=arn)
+    assert got["Url"] == issuer[len("https://"):] and got["ClientIDList"] == ["sts.amazonaws.com"], got
+    prints = got["ThumbprintList"]
+    assert len(prints) == 1 and len(prints[0]) == 40 and int(prints[0], 16) >= 0, prints
+    # Every issuer on the same host has the same certificate, so the same thumbprint.
+    other = iam.create_open_id_connect_provider(Url=issuer.replace("EXAMPLE", "OTHER1"),
+                                                ClientIDList=["sts.amazonaws.com"])["OpenIDConnectProviderArn"]
+    assert iam.get_open_id_connect_provider(OpenIDConnectProviderArn=other)["ThumbprintList"] == prints
+    given = iam.create_open_id_connect_provider(Url="https://token.example.com", ClientIDList=["sts.amazonaws.com"],
+                                                ThumbprintList=["a" * 40])["OpenIDConnectProviderArn"]
+    assert iam.get_open_id_connect_provider(OpenIDConnectProviderArn=given)["ThumbprintList"] == ["a" * 40]
+    iam.tag_open_id_connect_provider(OpenIDConnectProviderArn=arn, Tags=[{"Key": "env", "Value": "test"}])
+    iam.untag_open_id_connect_provider(OpenIDConnectProviderArn=arn, TagKeys=["team"])
+    assert iam.list_open_id_connect_provider_tags(OpenIDConnectProviderArn=arn)["Tags"] == [
+        {"Key": "env", "Value": "test"}]
+    try:
+        iam.create_open_id_connect_provider(Url=issuer, ClientIDList=["sts.amazonaws.com"])
+        raise AssertionError("a second provider for the same URL")
+    except ClientError as err:
+        assert err.response["Error"]["Code"] == "EntityAlreadyExists", err.response
+    for x in (arn, other, given):
+        iam.delete_open_id_connect_provider(OpenIDConnectProviderArn=x)
+    try:
+        iam.get_open_id_connect_provider(OpenIDConnectProviderArn=arn)
+        raise AssertionError("the provider is still there")
+    except ClientError as err:
+        assert err.response["Error"]["Code"] == "NoSuchEntity", err.response
+    iam.delete_open_id_connect_provider(OpenIDConnectProviderArn=arn)  # idempotent
+
+
 def check_pod_identity_cluster_deletion(url, eks, subnets):
     """DeleteCluster takes the cluster's associations with it: a new cluster of
     the same name has none, and the old ARN is no longer taggable."""
@@ -1352,6 +1392,7 @@ def main():
         check_pod_identity_missing_role(url, eks)
         check_addon_pod_identity(url, eks)
         check_pod_identity_cluster_deletion(url, eks, subnets)
+        check_oidc_provider(url)
         check_access_entries(eks)
         check_versions(eks, subnets)
         check_deletion_protection(eks, subnets)
