@@ -950,6 +950,8 @@ def delete_cluster(call):
         delete_sg()
 
     def gone():
+        # The cluster's add-ons, access entries and Pod Identity associations
+        # live on it (ClusterState) and go with it.
         if backend.clusters.get(name) is cluster:
             backend.clusters.pop(name)
             backend.cluster_count -= 1

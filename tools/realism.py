@@ -15,7 +15,8 @@ Behaviour names (each documented where it is implemented):
     zones          Local/Wavelength Zones, per-account zone ids, zones EKS refuses
     failures       failure states with AWS's reasons
     dependencies   DependencyViolation / DeleteConflict as AWS enforces them
-    iam-checks     permissions moto skips (PassRole, CreateServiceLinkedRole, KMS, CreateTags)
+    iam-checks     permissions moto skips (PassRole, CreateServiceLinkedRole, KMS, CreateTags),
+                   and the pods.eks.amazonaws.com trust a Pod Identity role needs
     quotas         default per-region quotas (VPCs, EIPs, IGWs, NAT per zone)
     eks-fidelity   EKS answers shaped as the EKS API reference says
 
