@@ -390,6 +390,38 @@ fn catalogue() -> Vec<Case> {
             "use jsonencode",
         ),
         c(
+            "two IAM modes on one add-on",
+            cluster(
+                "  addons = { aws-ebs-csi-driver = { create_role = true, service_account_role_arn = \"arn:aws:iam::123456789012:role/ebs\" } }",
+            ),
+            "addons[\"aws-ebs-csi-driver\"]",
+            "keep one of service_account_role_arn (IRSA), pod_identity_role_arn (EKS Pod Identity) or create_role = true",
+        ),
+        c(
+            "pod identity association key without a service account",
+            cluster("  pod_identity_associations = { \"kube-system\" = \"arn:aws:iam::123456789012:role/app\" }"),
+            "pod_identity_associations",
+            "is not \"NAMESPACE/SERVICE_ACCOUNT\"",
+        ),
+        c(
+            "pod identity association to something not a role",
+            cluster("  pod_identity_associations = { \"apps/web\" = \"arn:aws:iam::123456789012:user/web\" }"),
+            "pod_identity_associations",
+            "is not an IAM role ARN",
+        ),
+        c(
+            "a role for an add-on without pod identity support",
+            cluster("  kubernetes_version = \"1.33\"\n  addons = { coredns = { create_role = true } }"),
+            "addons[\"coredns\"].create_role",
+            "takes no pod identity role",
+        ),
+        c(
+            "an add-on resolve_conflicts EKS does not know",
+            cluster("  addons = { coredns = { resolve_conflicts = \"MERGE\" } }"),
+            "resolve_conflicts",
+            "NONE",
+        ),
+        c(
             "account root as an access entry",
             cluster("  access_entries = { \"arn:aws:iam::123456789012:root\" = {} }"),
             "access_entries",

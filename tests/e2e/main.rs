@@ -18,3 +18,4 @@ mod peering;
 mod refresh;
 mod reliability;
 mod terragrunt;
+mod workload_iam;

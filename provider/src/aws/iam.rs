@@ -1,6 +1,8 @@
 //! IAM roles the cluster resource creates when the user brings none: the
 //! cluster role and the node role, each with exactly the AWS managed
-//! policies EKS documents for it.
+//! policies EKS documents for it; roles for add-ons (EKS Pod Identity) with
+//! the policies EKS recommends for each; and the cluster's OIDC identity
+//! provider (IAM roles for service accounts).
 
 use std::collections::BTreeMap;
 
@@ -16,16 +18,33 @@ use super::waiters::{IAM_PROPAGATION, StopSignal, retry_while};
 /// Who may assume a role, and which AWS managed policies it gets.
 pub struct RoleSpec {
     pub service_principal: &'static str,
+    /// What the trust policy lets the service do.
+    pub trust_actions: &'static [&'static str],
     pub managed_policies: &'static [&'static str],
 }
 
 pub const CLUSTER_ROLE: RoleSpec = RoleSpec {
     service_principal: "eks.amazonaws.com",
+    trust_actions: &["sts:AssumeRole"],
     managed_policies: &["AmazonEKSClusterPolicy"],
 };
 
+/// A role for EKS Pod Identity: the Pod Identity agent assumes it and tags
+/// the session with the cluster, namespace and service account
+/// (https://docs.aws.amazon.com/eks/latest/userguide/pod-id-role.html). Its
+/// policies come from DescribeAddonConfiguration, see `attach_policy_arns`.
+pub const POD_IDENTITY_ROLE: RoleSpec = RoleSpec {
+    service_principal: "pods.eks.amazonaws.com",
+    trust_actions: &["sts:AssumeRole", "sts:TagSession"],
+    managed_policies: &[],
+};
+
+/// The audience EKS tokens for IAM roles for service accounts carry.
+pub const IRSA_AUDIENCE: &str = "sts.amazonaws.com";
+
 pub const NODE_ROLE: RoleSpec = RoleSpec {
     service_principal: "ec2.amazonaws.com",
+    trust_actions: &["sts:AssumeRole"],
     managed_policies: &[
         "AmazonEKSWorkerNodePolicy",
         "AmazonEKS_CNI_Policy",
@@ -39,13 +58,17 @@ pub struct Iam {
     pub region: String,
 }
 
-fn trust_policy(service: &str) -> String {
+fn trust_policy(spec: &RoleSpec) -> String {
+    let actions = match spec.trust_actions {
+        [one] => serde_json::json!(one),
+        many => serde_json::json!(many),
+    };
     serde_json::json!({
         "Version": "2012-10-17",
         "Statement": [{
             "Effect": "Allow",
-            "Principal": { "Service": service },
-            "Action": "sts:AssumeRole"
+            "Principal": { "Service": spec.service_principal },
+            "Action": actions
         }]
     })
     .to_string()
@@ -79,7 +102,7 @@ impl Iam {
             .client
             .create_role()
             .role_name(name)
-            .assume_role_policy_document(trust_policy(spec.service_principal))
+            .assume_role_policy_document(trust_policy(spec))
             .description(description)
             .set_tags(Some(
                 tags.iter()
@@ -171,16 +194,100 @@ impl Iam {
     /// Attaches the AWS managed policies of `spec` to the role `arn`.
     pub async fn attach_policies(&self, name: &str, arn: &str, spec: &RoleSpec) -> Result<(), AwsError> {
         let partition = partition_of(arn).to_string();
-        for policy in spec.managed_policies {
+        let arns: Vec<String> = spec
+            .managed_policies
+            .iter()
+            .map(|policy| policy_arn(&partition, policy))
+            .collect();
+        self.attach_policy_arns(name, &arns).await
+    }
+
+    /// Attaches managed policies by ARN (AttachRolePolicy is idempotent).
+    pub async fn attach_policy_arns(&self, name: &str, arns: &[String]) -> Result<(), AwsError> {
+        for arn in arns {
             self.client
                 .attach_role_policy()
                 .role_name(name)
-                .policy_arn(policy_arn(&partition, policy))
+                .policy_arn(arn)
                 .send()
                 .await
                 .map_err(aws_err("AttachRolePolicy", &self.region))?;
         }
         Ok(())
+    }
+
+    /// Creates the IAM OIDC identity provider for a cluster's issuer, with
+    /// the audience `sts.amazonaws.com` and no thumbprint (IAM secures
+    /// communication with EKS issuers through its own trusted root CAs:
+    /// https://docs.aws.amazon.com/IAM/latest/UserGuide/id_roles_providers_create_oidc_verify-thumbprint.html).
+    /// One for this issuer that carries this stack's tag is ours (a resumed
+    /// create) and is adopted; any other is refused.
+    pub async fn create_oidc_provider(
+        &self,
+        issuer_url: &str,
+        account: &str,
+        partition: &str,
+        tags: &BTreeMap<String, String>,
+    ) -> Result<String, AwsError> {
+        let created = self
+            .client
+            .create_open_id_connect_provider()
+            .url(issuer_url)
+            .client_id_list(IRSA_AUDIENCE)
+            .set_tags(Some(
+                tags.iter()
+                    .filter_map(|(k, v)| Tag::builder().key(k).value(v).build().ok())
+                    .collect(),
+            ))
+            .send()
+            .await
+            .map_err(aws_err("CreateOpenIDConnectProvider", &self.region));
+        match created {
+            Ok(out) => Ok(out.open_id_connect_provider_arn().unwrap_or_default().to_string()),
+            Err(err) if err.code == "EntityAlreadyExists" => {
+                let arn = oidc_provider_arn(partition, account, issuer_url);
+                match self.find_oidc_provider_tags(&arn).await? {
+                    Some(found) if found.get(STACK_TAG) == tags.get(STACK_TAG) => Ok(arn),
+                    _ => Err(AwsError {
+                        message: format!(
+                            "the IAM OIDC provider for {issuer_url} already exists and this resource did not create \
+                             it: set oidc_provider = false to use it as it is, or delete it"
+                        ),
+                        ..err
+                    }),
+                }
+            }
+            Err(err) => Err(err),
+        }
+    }
+
+    /// The tags of an OIDC identity provider, `None` when it does not exist.
+    pub async fn find_oidc_provider_tags(&self, arn: &str) -> Result<Option<BTreeMap<String, String>>, AwsError> {
+        let found = self
+            .client
+            .get_open_id_connect_provider()
+            .open_id_connect_provider_arn(arn)
+            .send()
+            .await
+            .map_err(aws_err("GetOpenIDConnectProvider", &self.region))
+            .found()?;
+        Ok(found.map(|out| {
+            out.tags()
+                .iter()
+                .map(|t| (t.key().to_string(), t.value().to_string()))
+                .collect()
+        }))
+    }
+
+    /// Deletes an OIDC identity provider; one already gone is fine.
+    pub async fn delete_oidc_provider(&self, arn: &str) -> Result<(), AwsError> {
+        self.client
+            .delete_open_id_connect_provider()
+            .open_id_connect_provider_arn(arn)
+            .send()
+            .await
+            .map_err(aws_err("DeleteOpenIDConnectProvider", &self.region))
+            .gone_ok()
     }
 
     /// `delete_role_and_dependents` without a way to stop it early.
@@ -334,6 +441,12 @@ fn stack_of(tags: &BTreeMap<String, String>) -> String {
     tags.get(STACK_TAG).cloned().unwrap_or_default()
 }
 
+/// The ARN IAM gives the OIDC provider of `issuer_url`: the URL without its scheme.
+pub fn oidc_provider_arn(partition: &str, account: &str, issuer_url: &str) -> String {
+    let host_and_path = issuer_url.trim_start_matches("https://");
+    format!("arn:{partition}:iam::{account}:oidc-provider/{host_and_path}")
+}
+
 /// The role name part of a role ARN.
 pub fn role_name(arn: &str) -> &str {
     arn.rsplit('/').next().unwrap_or(arn)
@@ -345,9 +458,27 @@ mod tests {
 
     #[test]
     fn trust_policy_names_the_service() {
-        let doc: serde_json::Value = serde_json::from_str(&trust_policy("eks.amazonaws.com")).unwrap();
+        let doc: serde_json::Value = serde_json::from_str(&trust_policy(&CLUSTER_ROLE)).unwrap();
         assert_eq!(doc["Statement"][0]["Principal"]["Service"], "eks.amazonaws.com");
         assert_eq!(doc["Statement"][0]["Action"], "sts:AssumeRole");
+    }
+
+    #[test]
+    fn pod_identity_roles_let_the_agent_assume_and_tag_the_session() {
+        let doc: serde_json::Value = serde_json::from_str(&trust_policy(&POD_IDENTITY_ROLE)).unwrap();
+        assert_eq!(doc["Statement"][0]["Principal"]["Service"], "pods.eks.amazonaws.com");
+        assert_eq!(
+            doc["Statement"][0]["Action"],
+            serde_json::json!(["sts:AssumeRole", "sts:TagSession"])
+        );
+    }
+
+    #[test]
+    fn oidc_provider_arns_drop_the_scheme() {
+        assert_eq!(
+            oidc_provider_arn("aws", "123456789012", "https://oidc.eks.us-west-2.amazonaws.com/id/ABC"),
+            "arn:aws:iam::123456789012:oidc-provider/oidc.eks.us-west-2.amazonaws.com/id/ABC"
+        );
     }
 
     #[test]

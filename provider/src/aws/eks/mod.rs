@@ -6,6 +6,7 @@ mod access_entry;
 mod addon;
 mod cluster;
 mod nodegroup;
+mod pod_identity;
 
 use std::time::Duration;
 
@@ -16,9 +17,10 @@ use super::error::aws_err;
 use super::waiters::{Backoff, Poll, StopSignal, WaitError, retry_while, wait_until};
 
 pub use access_entry::{AccessEntrySpec, FoundAccessEntry, PolicyScope};
-pub use addon::{AddonHealth, AddonSettled, InstalledAddon};
+pub use addon::{AddonHealth, AddonRequest, AddonSettled, InstalledAddon, PodIdentityConfig};
 pub use cluster::{ClusterSpec, ClusterVersion, VersionSupport, minor_version};
 pub use nodegroup::{NodegroupSpec, TaintSpec, nodegroup_spec};
+pub use pod_identity::FoundAssociation;
 
 #[derive(Clone)]
 pub struct Eks {

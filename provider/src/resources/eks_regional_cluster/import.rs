@@ -7,8 +7,8 @@ use super::control_plane::apply_cluster_facts;
 use super::model::{AddonModel, ClusterModel, NodeGroupModel};
 use super::roles::own_role_names;
 use super::run::{ACTIVE, Clients, fail};
-use crate::aws::eks::{InstalledAddon, nodegroup_spec};
-use crate::aws::iam::role_name;
+use crate::aws::eks::nodegroup_spec;
+use crate::aws::iam::{oidc_provider_arn, partition_of, role_name};
 use crate::aws::waiters::StopSignal;
 use crate::resources::error;
 use tfplugin::diagnostics::Diagnostics;
@@ -111,22 +111,37 @@ pub async fn import(
             node_groups.insert(group, NodeGroupModel::from_spec(&spec));
         }
     }
+    // Pod identity associations: those an add-on made are the add-on's
+    // `pod_identity_role_arn`; the rest are `pod_identity_associations`.
+    let associations = clients
+        .eks
+        .list_pod_identity_associations(name)
+        .await
+        .map_err(&read_err)?;
     let mut addons = BTreeMap::new();
     for addon in clients.eks.list_addons(name).await.map_err(&read_err)? {
-        if let Some(InstalledAddon {
-            version,
-            configuration_values,
-        }) = clients.eks.find_addon(name, &addon).await.map_err(&read_err)?
-        {
+        if let Some(installed) = clients.eks.find_addon(name, &addon).await.map_err(&read_err)? {
+            let pod_identity_role_arn = associations
+                .iter()
+                .find(|a| a.owner_arn.as_deref() == Some(installed.arn.as_str()))
+                .map(|a| a.role_arn.clone());
             addons.insert(
                 addon,
                 AddonModel {
-                    version: Some(version),
-                    configuration_values,
+                    version: Some(installed.version),
+                    configuration_values: installed.configuration_values,
+                    service_account_role_arn: installed.service_account_role_arn.filter(|r| !r.is_empty()),
+                    pod_identity_role_arn,
+                    create_role: Some(false),
+                    resolve_conflicts: Some("OVERWRITE".into()),
+                    preserve_on_delete: Some(false),
+                    ..Default::default()
                 },
             );
         }
     }
+    let own_associations: Vec<_> = associations.iter().filter(|a| a.owner_arn.is_none()).collect();
+    let association_key = |a: &crate::aws::eks::FoundAssociation| format!("{}/{}", a.namespace, a.service_account);
     // Access entries are not adopted: EKS makes one for whoever created the
     // cluster, which a configuration rarely lists and must not plan to delete.
     // Entries the configuration lists are taken over by the first apply.
@@ -208,9 +223,37 @@ pub async fn import(
         eip_allocation_ids: Some(nats.iter().filter_map(|nat| nat.allocation_id.clone()).collect()),
         api_security_group_id: api_sg,
         created_iam_role_names: Some(created_roles),
+        pod_identity_associations: (!own_associations.is_empty()).then(|| {
+            own_associations
+                .iter()
+                .map(|a| (association_key(a), a.role_arn.clone()))
+                .collect()
+        }),
+        pod_identity_association_ids: (!own_associations.is_empty()).then(|| {
+            own_associations
+                .iter()
+                .map(|a| (association_key(a), a.id.clone()))
+                .collect()
+        }),
         ..Default::default()
     };
     apply_cluster_facts(&mut model, &cluster, region);
+    // The issuer's OIDC provider, when one exists, is taken over (and deleted with the cluster).
+    let oidc_arn = match (&model.oidc_issuer_url, &model.arn) {
+        (Some(issuer), Some(arn)) => {
+            let account = arn.split(':').nth(4).unwrap_or_default();
+            let provider = oidc_provider_arn(partition_of(arn), account, issuer);
+            clients
+                .iam
+                .find_oidc_provider_tags(&provider)
+                .await
+                .map_err(&read_err)?
+                .map(|_| provider)
+        }
+        _ => None,
+    };
+    model.oidc_provider = Some(oidc_arn.is_some());
+    model.oidc_provider_arn = oidc_arn;
     model.status = Some(ACTIVE.into());
     Ok(model)
 }

@@ -10,6 +10,8 @@ pub mod model;
 mod nat;
 mod network;
 mod node_groups;
+mod oidc;
+mod pod_identity;
 mod reconcile;
 mod roles;
 mod run;
@@ -60,6 +62,9 @@ const REPAIRABLE: &[&str] = &[
     "node_group_names",
     "node_group_versions",
     "retired_node_group_names",
+    "oidc_provider_arn",
+    "pod_identity_association_ids",
+    "implied_addons",
 ];
 
 pub struct EksRegionalCluster {
@@ -249,6 +254,7 @@ impl TypedResource for EksRegionalCluster {
             check_kms_key(key, config.attr("region").as_str(), diags);
         }
         validators::validate_access_entries(config, diags);
+        validators::validate_addon_iam(config, diags);
         // Nodes in private subnets with no way out cannot pull images or
         // join: EKS ends such node groups CREATE_FAILED after ~20 minutes
         // (https://docs.aws.amazon.com/eks/latest/userguide/private-clusters.html).
@@ -285,6 +291,16 @@ impl TypedResource for EksRegionalCluster {
         }
         plan_tags_all(&aws, planned);
         self.plan_version(&aws, prior, config, planned, diags).await;
+        oidc::plan(prior, planned);
+        pod_identity::plan(prior, planned);
+        addons::plan(prior, config, planned);
+        if let Some(region) = planned.attr("region").as_str().map(str::to_string) {
+            let eks = Eks {
+                client: aws.eks(&region, planned_role(planned)).await,
+                region,
+            };
+            addons::check_pod_identity_support(&eks, prior, planned, diags).await;
+        }
         // The zone count follows an explicit zone list, else defaults to 3;
         // an existing (or imported) cluster keeps the count it has.
         if planned.attr("availability_zone_count").is_unknown() {

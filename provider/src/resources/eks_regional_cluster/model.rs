@@ -34,6 +34,9 @@ pub struct ClusterModel {
     pub zonal_shift: Option<bool>,
     pub force_update_version: Option<bool>,
     pub service_ipv4_cidr: Option<String>,
+    pub oidc_provider: Option<bool>,
+    /// `"NAMESPACE/SERVICE_ACCOUNT"` → IAM role ARN (EKS Pod Identity).
+    pub pod_identity_associations: Option<BTreeMap<String, String>>,
     pub tags: Option<BTreeMap<String, String>>,
     pub timeouts: Option<ClusterTimeouts>,
 
@@ -54,6 +57,11 @@ pub struct ClusterModel {
     pub cluster_security_group_id: Option<String>,
     pub kubeconfig: Option<String>,
     pub update_kubeconfig_command: Option<String>,
+    pub oidc_provider_arn: Option<String>,
+    /// Association id of each `pod_identity_associations` key.
+    pub pod_identity_association_ids: Option<BTreeMap<String, String>>,
+    /// Add-ons installed because the configuration needs them without listing them.
+    pub implied_addons: Option<Vec<String>>,
     // What this resource created and must delete, beyond the ids above; kept
     // so a failed create leaves an exact record (nothing is lost from state).
     pub internet_gateway_id: Option<String>,
@@ -118,6 +126,43 @@ pub struct TaintModel {
 pub struct AddonModel {
     pub version: Option<String>,
     pub configuration_values: Option<String>,
+    pub service_account_role_arn: Option<String>,
+    pub pod_identity_role_arn: Option<String>,
+    pub create_role: Option<bool>,
+    pub resolve_conflicts: Option<String>,
+    pub preserve_on_delete: Option<bool>,
+    pub tags: Option<BTreeMap<String, String>>,
+    // ----- computed -----
+    pub created_role_arn: Option<String>,
+}
+
+/// The `version` that follows EKS's newest compatible version.
+pub const LATEST: &str = "latest";
+
+/// The add-on EKS Pod Identity needs on the cluster.
+pub const POD_IDENTITY_AGENT: &str = "eks-pod-identity-agent";
+
+impl AddonModel {
+    /// The role pod identity associates with the add-on's service accounts:
+    /// the user's, or the one this resource created for it.
+    pub fn pod_identity_role(&self) -> Option<&str> {
+        self.pod_identity_role_arn
+            .as_deref()
+            .or(if self.create_role == Some(true) {
+                self.created_role_arn.as_deref()
+            } else {
+                None
+            })
+    }
+
+    /// Whether the add-on's service accounts get their role through EKS Pod Identity.
+    pub fn uses_pod_identity(&self) -> bool {
+        self.pod_identity_role_arn.is_some() || self.create_role == Some(true)
+    }
+
+    pub fn resolve_conflicts(&self) -> &str {
+        self.resolve_conflicts.as_deref().unwrap_or("OVERWRITE")
+    }
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -276,6 +321,27 @@ impl NodeGroupModel {
 }
 
 impl ClusterModel {
+    /// Whether the configuration uses EKS Pod Identity anywhere, which needs its agent.
+    pub fn uses_pod_identity(&self) -> bool {
+        self.pod_identity_associations.as_ref().is_some_and(|a| !a.is_empty())
+            || self.addons.iter().flatten().any(|(_, a)| a.uses_pod_identity())
+    }
+
+    /// The add-ons to install though the configuration does not list them.
+    pub fn wanted_implied_addons(&self) -> Vec<String> {
+        let listed = self.addons.as_ref().is_some_and(|a| a.contains_key(POD_IDENTITY_AGENT));
+        if self.uses_pod_identity() && !listed {
+            vec![POD_IDENTITY_AGENT.to_string()]
+        } else {
+            Vec::new()
+        }
+    }
+
+    /// IRSA's OIDC provider is on unless turned off.
+    pub fn wants_oidc_provider(&self) -> bool {
+        self.oidc_provider != Some(false)
+    }
+
     /// `STANDARD` unless `EXTENDED` is configured.
     pub fn support_type(&self) -> &str {
         self.support_type.as_deref().unwrap_or("STANDARD")

@@ -11,7 +11,7 @@
 
 use super::model::ClusterModel;
 use super::run::{ACTIVE, CREATING, Clients, DELETED, NETWORK_DRIFT, Run, fail};
-use super::{access, addons, control_plane, nat, network, node_groups, roles, tags};
+use super::{access, addons, control_plane, nat, network, node_groups, oidc, pod_identity, roles, tags};
 use tfplugin::diagnostics::Diagnostics;
 
 /// Whether `ensure` must look at what exists instead of trusting the state:
@@ -33,12 +33,16 @@ pub async fn ensure(run: &Run<'_>, state: &mut ClusterModel) -> Result<(), Diagn
     let nats_changed = nat::ensure(run, state).await?;
     network::ensure_private_routing(run, state, nats_changed).await?;
     network::ensure_api_security_group(run, state).await?;
+    let version_before = state.arn.as_ref().and(state.kubernetes_version.clone());
     control_plane::ensure(run, state).await?;
+    let upgraded = version_before.is_some() && version_before != state.kubernetes_version;
     // The control plane's version is settled; node groups follow it.
+    oidc::ensure(run, state).await?;
     access::ensure(run, state).await?;
+    pod_identity::ensure(run, state).await?;
     // Add-ons are started before node groups and waited for after them:
     // some (coredns) only become ACTIVE once nodes can run them.
-    let started = addons::ensure_started(run, state).await?;
+    let started = addons::ensure_started(run, state, upgraded).await?;
     node_groups::ensure(run, state).await?;
     addons::wait_started(run, state, &started).await?;
     tags::ensure(run, state).await?;
@@ -87,7 +91,15 @@ pub async fn observe(clients: &Clients, prior: &ClusterModel) -> Result<ClusterM
     let entries = access::observe(clients, prior);
     let addons = addons::observe(clients, prior);
     let groups = node_groups::observe(clients, prior);
-    let (nats, entries, addons, groups) = tokio::join!(nats, entries, addons, groups);
+    let workload = async {
+        tokio::join!(
+            oidc::observe(clients, prior),
+            pod_identity::observe(clients, prior),
+            addons::observe_implied(clients, prior)
+        )
+    };
+    let (nats, entries, addons, groups, (oidc, associations, implied)) =
+        tokio::join!(nats, entries, addons, groups, workload);
     let read_err = fail("Could not read the EKS cluster");
     if let Some(nats) = nats.map_err(fail("Could not read a NAT gateway"))? {
         state.nat_gateway_ids = Some(nats);
@@ -97,6 +109,15 @@ pub async fn observe(clients: &Clients, prior: &ClusterModel) -> Result<ClusterM
     }
     if let Some(addons) = addons.map_err(&read_err)? {
         state.addons = Some(addons);
+    }
+    if let Some(implied) = implied.map_err(&read_err)? {
+        state.implied_addons = Some(implied).filter(|i| !i.is_empty());
+    }
+    state.oidc_provider_arn = oidc.map_err(fail("Could not read the IAM OIDC identity provider"))?;
+    let associations = associations.map_err(&read_err)?;
+    if associations.ids.is_some() {
+        state.pod_identity_associations = associations.roles;
+        state.pod_identity_association_ids = associations.ids;
     }
     if let Some(observed) = groups.map_err(&read_err)? {
         state.node_groups = Some(observed.groups);
@@ -111,8 +132,10 @@ pub async fn delete(run: &Run<'_>, state: &ClusterModel) -> Result<(), Diagnosti
     // Refused before anything goes, so a protected cluster keeps its nodes and network.
     control_plane::refuse_if_protected(run, state).await?;
     node_groups::delete_all(run, state).await?;
-    // Add-ons and access entries go with the cluster (DeleteCluster removes them).
+    // Add-ons, access entries and pod identity associations go with the
+    // cluster (DeleteCluster removes them); the add-ons' roles with the others.
     control_plane::delete(run, state).await?;
+    oidc::delete(run, state).await?;
     // NAT gateways first: their interfaces must be gone before what is left
     // in the VPC is judged.
     nat::delete(run, state).await?;

@@ -4,8 +4,8 @@ use std::time::Duration;
 
 use super::model::{ACCESS_ENTRY_TYPES, DEFAULT_AMI_TYPE, DEFAULT_INSTANCE_TYPE, STANDARD_ENTRY};
 use super::validators::{
-    AccessPolicyArns, AddonName, ClusterName, JsonDocument, KubernetesVersion, NodeGroupName, PrincipalArns,
-    ServiceCidr, TaintEffects,
+    AccessPolicyArns, AddonName, ClusterName, JsonDocument, KubernetesVersion, NodeGroupName, PodIdentityAssociations,
+    PrincipalArns, ServiceCidr, TaintEffects,
 };
 use crate::resources::timeouts;
 use crate::resources::validators::{AwsRegion, Each, GoDuration, RoleArn, Tags};
@@ -182,12 +182,62 @@ fn node_group_attributes() -> Vec<Attribute> {
 
 fn addon_attributes() -> Vec<Attribute> {
     vec![
-        Attribute::string("version", "Add-on version, such as `v1.19.0-eksbuild.1`. Defaults to EKS's default for the cluster's Kubernetes version.")
-            .optional()
-            .computed(),
-        Attribute::string("configuration_values", "Add-on configuration as a JSON document (see `aws eks describe-addon-configuration`).")
-            .optional()
-            .validate(JsonDocument),
+        Attribute::string(
+            "version",
+            "Add-on version, such as `v1.19.0-eksbuild.1`, or `latest`: the newest version compatible with the \
+             cluster's Kubernetes version, chosen at create and again when `kubernetes_version` changes (never \
+             between). Unset, EKS's default for the cluster's Kubernetes version.",
+        )
+        .optional()
+        .computed(),
+        Attribute::string(
+            "configuration_values",
+            "Add-on configuration as a JSON document (see `aws eks describe-addon-configuration`).",
+        )
+        .optional()
+        .validate(JsonDocument),
+        Attribute::string(
+            "service_account_role_arn",
+            "IAM role of the add-on's service account through IAM roles for service accounts (IRSA; needs \
+             `oidc_provider`). At most one of this, `pod_identity_role_arn` and `create_role`.",
+        )
+        .optional()
+        .validate(RoleArn),
+        Attribute::string(
+            "pod_identity_role_arn",
+            "IAM role EKS Pod Identity gives each of the add-on's service accounts (those \
+             DescribeAddonConfiguration lists); installs `eks-pod-identity-agent` when `addons` does not list it.",
+        )
+        .optional()
+        .validate(RoleArn),
+        Attribute::bool(
+            "create_role",
+            "Create an IAM role for the add-on with the AWS managed policies EKS recommends for it \
+             (DescribeAddonConfiguration `podIdentityConfiguration`), trusted by EKS Pod Identity and associated \
+             with the add-on's service accounts. Deleted with the add-on or when turned off.",
+        )
+        .default(Value::Bool(false)),
+        Attribute::string(
+            "resolve_conflicts",
+            "What EKS does with fields of the add-on changed in the cluster outside EKS: `OVERWRITE` (default) \
+             puts EKS's values back, `PRESERVE` keeps them on update, `NONE` fails on a conflict.",
+        )
+        .default(Value::string("OVERWRITE"))
+        .validate(OneOf(&["NONE", "OVERWRITE", "PRESERVE"])),
+        Attribute::bool(
+            "preserve_on_delete",
+            "When the add-on is removed (or the cluster destroyed), leave its software running in the cluster and \
+             only stop EKS managing it.",
+        )
+        .default(Value::Bool(false)),
+        Attribute::typed(
+            "tags",
+            Type::map(Type::String),
+            "Tags of the add-on, over the cluster's tags.",
+        )
+        .optional()
+        .validate(Tags),
+        Attribute::string("created_role_arn", "ARN of the role `create_role` made.").computed(),
     ]
 }
 
@@ -405,6 +455,21 @@ pub fn schema() -> Schema {
                 "External id the trust policy of `assume_role_arn` requires.",
             )
             .optional(),
+            Attribute::bool(
+                "oidc_provider",
+                "Create the IAM OIDC identity provider for the cluster's issuer, so IAM roles for service \
+                 accounts (IRSA) can trust it; deleted with the cluster.",
+            )
+            .default(Value::Bool(true)),
+            Attribute::typed(
+                "pod_identity_associations",
+                Type::map(Type::String),
+                "EKS Pod Identity: `\"NAMESPACE/SERVICE_ACCOUNT\"` to the IAM role ARN its pods get (the role must \
+                 trust `pods.eks.amazonaws.com`). Installs the `eks-pod-identity-agent` add-on when `addons` does \
+                 not list it. A role change updates the association in place.",
+            )
+            .optional()
+            .validate(PodIdentityAssociations),
             Attribute::typed("tags", Type::map(Type::String), "Tags for every object the resource creates.")
                 .optional()
                 .validate(Tags),
@@ -430,6 +495,18 @@ pub fn schema() -> Schema {
             computed_list("public_route_table_ids", "Route table of the public subnets."),
             computed("cluster_security_group_id", "Security group EKS made for the cluster."),
             computed("kubeconfig", "A kubeconfig for the cluster using `aws eks get-token` (exec-based, holds no secret)."),
+            computed("oidc_provider_arn", "ARN of the IAM OIDC identity provider (with `oidc_provider`)."),
+            Attribute::typed(
+                "pod_identity_association_ids",
+                Type::map(Type::String),
+                "EKS's association id of each `pod_identity_associations` entry.",
+            )
+            .computed(),
+            computed_list(
+                "implied_addons",
+                "Add-ons installed because the configuration needs them without listing them \
+                 (`eks-pod-identity-agent` for pod identity); removed when no longer needed.",
+            ),
             computed("update_kubeconfig_command", "The `aws eks update-kubeconfig` command for this cluster."),
             computed("internet_gateway_id", "Internet gateway of the VPC."),
             computed_list("nat_gateway_ids", "NAT gateways the resource created."),

@@ -6,6 +6,7 @@ use tfplugin::value::Value;
 
 use super::versions::oldest_built_in;
 use crate::aws::eks::minor_version;
+use crate::resources::validators::RoleArn;
 
 /// EKS cluster names: 1–100 characters, letters, digits, `-` and `_`,
 /// starting with a letter or digit. We also name IAM roles
@@ -136,6 +137,84 @@ impl Validator for AddonName {
 
     fn describe(&self) -> String {
         "have keys that are EKS add-on names (lowercase letters, digits, `-`, `_`)".into()
+    }
+}
+
+/// `pod_identity_associations`: keys `NAMESPACE/SERVICE_ACCOUNT` (a
+/// namespace is a DNS-1123 label, a service account name a DNS-1123
+/// subdomain), values IAM role ARNs.
+pub struct PodIdentityAssociations;
+
+/// A DNS-1123 label: 1–63 lowercase letters, digits and `-`, alphanumeric at both ends.
+pub fn is_dns_label(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= 63
+        && s.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && !s.starts_with('-')
+        && !s.ends_with('-')
+}
+
+/// A DNS-1123 subdomain: dot-separated labels, at most 253 characters.
+pub fn is_dns_subdomain(s: &str) -> bool {
+    s.len() <= 253 && s.split('.').all(is_dns_label)
+}
+
+impl Validator for PodIdentityAssociations {
+    fn validate(&self, value: &Value, path: &AttributePath, diags: &mut Diagnostics) {
+        let Value::Map(associations) = value else { return };
+        for (key, role) in associations {
+            let well_formed = key
+                .split_once('/')
+                .is_some_and(|(namespace, account)| is_dns_label(namespace) && is_dns_subdomain(account));
+            if !well_formed {
+                diags.attribute_error(
+                    &path.key(key),
+                    "Malformed pod identity association key",
+                    format!(
+                        "{path}: {key:?} is not \"NAMESPACE/SERVICE_ACCOUNT\": write the Kubernetes namespace (a DNS \
+                         label such as \"kube-system\") and the service account name, such as \
+                         \"monitoring/prometheus\"."
+                    ),
+                );
+            }
+            RoleArn.validate(role, &path.key(key), diags);
+        }
+    }
+
+    fn describe(&self) -> String {
+        "have keys `NAMESPACE/SERVICE_ACCOUNT` and IAM role ARNs as values".into()
+    }
+}
+
+/// Each add-on takes its IAM one way: IRSA, a pod identity role, or a role made for it.
+pub fn validate_addon_iam(config: &Value, diags: &mut Diagnostics) {
+    let Value::Map(addons) = config.attr("addons") else {
+        return;
+    };
+    for (name, addon) in addons {
+        let modes: Vec<&str> = [
+            (
+                "service_account_role_arn",
+                !addon.attr("service_account_role_arn").is_null(),
+            ),
+            ("pod_identity_role_arn", !addon.attr("pod_identity_role_arn").is_null()),
+            ("create_role", addon.attr("create_role").as_bool() == Some(true)),
+        ]
+        .into_iter()
+        .filter_map(|(attr, set)| set.then_some(attr))
+        .collect();
+        if modes.len() > 1 {
+            diags.attribute_error(
+                &AttributePath::attr("addons").key(name).then(modes[1]),
+                "Two IAM modes on one add-on",
+                format!(
+                    "addons[\"{name}\"]: {} are both set: an add-on takes its role one way, so keep one of \
+                     service_account_role_arn (IRSA), pod_identity_role_arn (EKS Pod Identity) or create_role = true.",
+                    modes.join(" and ")
+                ),
+            );
+        }
     }
 }
 
