@@ -36,6 +36,9 @@ const ONLY_WHEN_NEEDED: [&str; 6] = [
 
 const ADMIN: &str = "arn:aws:iam::123456789012:role/platform-admins";
 const DEV: &str = "arn:aws:iam::123456789012:role/developers";
+/// Roles workloads get through EKS Pod Identity (made by the test).
+const WEB: &str = "arn:aws:iam::123456789012:role/web-pods";
+const BATCH: &str = "arn:aws:iam::123456789012:role/batch-pods";
 const ADMIN_POLICY: &str = "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy";
 const VIEW_POLICY: &str = "arn:aws:eks::aws:cluster-access-policy/AmazonEKSViewPolicy";
 
@@ -75,9 +78,17 @@ fn lifecycle(stage: u32) -> String {
         }
         _ => "{ system = { desired_size = 3, labels = { role = \"system\" } } }",
     };
+    // Stage 1 makes an add-on role and two pod identity associations, stage
+    // 2 moves one to another role and drops the add-on (and its role), stage 3
+    // drops the other.
     let addons = match stage {
-        1 => "{ vpc-cni = {}, coredns = {} }",
+        1 => "{ vpc-cni = {}, coredns = {}, aws-ebs-csi-driver = { create_role = true, version = \"latest\" } }",
         _ => "{ coredns = { configuration_values = jsonencode({ replicaCount = 3 }) } }",
+    };
+    let associations = match stage {
+        1 => format!("{{ \"apps/web\" = \"{WEB}\", \"apps/batch\" = \"{WEB}\" }}"),
+        2 => format!("{{ \"apps/web\" = \"{BATCH}\" }}"),
+        _ => "{}".to_string(),
     };
     let entries = match stage {
         1 => format!(
@@ -118,6 +129,7 @@ resource "fleet_eks_regional_cluster" "hub" {{
   node_groups             = {groups}
   addons                  = {addons}
   access_entries          = {entries}
+  pod_identity_associations = {associations}
 }}
 
 resource "fleet_eks_regional_cluster" "edge" {{
@@ -172,6 +184,14 @@ async fn full_lifecycle_runs_with_exactly_the_documented_iam_policy() -> Result<
     let (provider_key, provider_secret) = user_with_policy(&iam, "fleet-provider", &policy).await?;
     let everything = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}"#;
     let (inspector_key, inspector_secret) = user_with_policy(&iam, "inspector", everything).await?;
+    for role in [WEB, BATCH] {
+        let trust = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"pods.eks.amazonaws.com"},"Action":["sts:AssumeRole","sts:TagSession"]}]}"#;
+        iam.create_role()
+            .role_name(role.rsplit('/').next().unwrap_or_default())
+            .assume_role_policy_document(trust)
+            .send()
+            .await?;
+    }
     // From here moto checks every request's signature and policy.
     moto.enforce_iam()?;
     moto.use_keys(&inspector_key, &inspector_secret);

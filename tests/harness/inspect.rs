@@ -178,7 +178,16 @@ pub async fn inventory(moto: &Moto, regions: &[&str]) -> Result<BTreeSet<String>
             }
         }
     }
-    for r in moto.iam().await.list_roles().send().await?.roles() {
+    let iam = moto.iam().await;
+    for p in iam
+        .list_open_id_connect_providers()
+        .send()
+        .await?
+        .open_id_connect_provider_list()
+    {
+        found.insert(format!("iam oidc-provider {}", p.arn().unwrap_or_default()));
+    }
+    for r in iam.list_roles().send().await?.roles() {
         // moto's own service-linked roles are not ours.
         if !r.path().starts_with("/aws-service-role/") {
             found.insert(format!("iam role {}", r.role_name()));

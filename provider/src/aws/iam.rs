@@ -166,6 +166,40 @@ impl Iam {
         Ok(())
     }
 
+    /// Moves an OIDC identity provider's tags from `current` to `wanted`.
+    pub async fn sync_oidc_provider_tags(
+        &self,
+        arn: &str,
+        current: &BTreeMap<String, String>,
+        wanted: &BTreeMap<String, String>,
+    ) -> Result<(), AwsError> {
+        let diff = super::tags::diff(current, wanted);
+        if !diff.removed.is_empty() {
+            self.client
+                .untag_open_id_connect_provider()
+                .open_id_connect_provider_arn(arn)
+                .set_tag_keys(Some(diff.removed))
+                .send()
+                .await
+                .map_err(aws_err("UntagOpenIDConnectProvider", &self.region))?;
+        }
+        if !diff.changed.is_empty() {
+            let tags = diff
+                .changed
+                .iter()
+                .filter_map(|(k, v)| Tag::builder().key(k).value(v).build().ok())
+                .collect();
+            self.client
+                .tag_open_id_connect_provider()
+                .open_id_connect_provider_arn(arn)
+                .set_tags(Some(tags))
+                .send()
+                .await
+                .map_err(aws_err("TagOpenIDConnectProvider", &self.region))?;
+        }
+        Ok(())
+    }
+
     /// The ARN of role `name` if it exists and carries the owner tag
     /// `owner`, i.e. this provider made it for that cluster.
     pub async fn find_owned_role(&self, name: &str, owner: &str) -> Result<Option<String>, AwsError> {
