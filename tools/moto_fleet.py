@@ -1214,11 +1214,18 @@ def create_nodegroup(call):
     lag = eks_role_error(call, call.body.get("nodeRole"), "nodegroup")
     if lag:
         raise lag
+    check_update_config(call, call.body.get("updateConfig"))
     response = call.moto()
     if not response[0].startswith("200"):
         return response
     cluster = call.backend.clusters[call.p["name"]]
     ng = cluster.nodegroups[call.body["nodegroupName"]]
+    # moto's CreateNodegroup drops updateConfig and nodeRepairConfig; EKS keeps
+    # them and reports its defaults (one node at a time, no auto repair):
+    # https://docs.aws.amazon.com/eks/latest/APIReference/API_NodegroupUpdateConfig.html
+    # https://docs.aws.amazon.com/eks/latest/APIReference/API_NodeRepairConfig.html
+    ng.update_config = call.body.get("updateConfig") or {"maxUnavailable": 1}
+    ng.node_repair_config = call.body.get("nodeRepairConfig") or {"enabled": False}
     # moto hands every node group created without scalingConfig the same dict
     # object, so UpdateNodegroupConfig on one would resize them all.
     ng.scaling_config = dict(ng.scaling_config)
@@ -1252,7 +1259,8 @@ def create_nodegroup(call):
 
     def fix(data):
         data["nodegroup"].update(version=ng.version, releaseVersion=ng.release_version, status=ng.status,
-                                 health=ng.health)
+                                 health=ng.health, updateConfig=ng.update_config,
+                                 nodeRepairConfig=ng.node_repair_config)
     return patch_json(response, fix)
 
 
@@ -1330,9 +1338,24 @@ def describe_nodegroup(call):
     return call.moto()
 
 
+def check_update_config(call, config):
+    """NodegroupUpdateConfig takes exactly one of maxUnavailable and
+    maxUnavailablePercentage, each 1-100:
+    https://docs.aws.amazon.com/eks/latest/APIReference/API_NodegroupUpdateConfig.html"""
+    if config is None:
+        return
+    given = [k for k in ("maxUnavailable", "maxUnavailablePercentage") if config.get(k) is not None]
+    if len(given) != 1:
+        raise bad_param("Either maxUnavailable or maxUnavailablePercentage must be specified, not both",
+                        clusterName=call.p.get("name"))
+    if not 1 <= int(config[given[0]]) <= 100:
+        raise bad_param(f"{given[0]} must be between 1 and 100", clusterName=call.p.get("name"))
+
+
 def update_nodegroup_config(call):
     cluster = call.cluster()
     ng = call.nodegroup(cluster, call.p["nodegroupName"])
+    check_update_config(call, call.body.get("updateConfig"))
     if busy(cluster, ("nodegroup", ng.nodegroup_name)):
         raise in_use("Update already in progress", clusterName=cluster.name, nodegroupName=ng.nodegroup_name)
     # moto applies the change and returns an Update it does not keep; keep it

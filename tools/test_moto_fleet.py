@@ -605,6 +605,21 @@ def check_versions(eks, subnets):
     eks.create_nodegroup(clusterName="c1", nodegroupName="ng2", subnets=subnets, nodeRole=second_role)
     node_entry = eks.describe_access_entry(clusterName="c1", principalArn=second_role)["accessEntry"]
     assert node_entry["type"] == "EC2_LINUX" and node_entry["username"] == "system:node:{{EC2PrivateDNSName}}"
+    # EKS's update and repair defaults, a given update config, and its one-of rule.
+    assert ng["updateConfig"] == {"maxUnavailable": 1} and ng["nodeRepairConfig"] == {"enabled": False}
+    ng3 = eks.create_nodegroup(clusterName="c1", nodegroupName="ng3", subnets=subnets, nodeRole=NODE_ROLE,
+                               updateConfig={"maxUnavailablePercentage": 25},
+                               nodeRepairConfig={"enabled": True})["nodegroup"]
+    assert ng3["updateConfig"] == {"maxUnavailablePercentage": 25} and ng3["nodeRepairConfig"] == {"enabled": True}
+    error(eks.create_nodegroup, "InvalidParameterException", 400, clusterName="c1", nodegroupName="ng4",
+          subnets=subnets, nodeRole=NODE_ROLE, updateConfig={"maxUnavailable": 1, "maxUnavailablePercentage": 5})
+    error(eks.update_nodegroup_config, "InvalidParameterException", 400, clusterName="c1", nodegroupName="ng3",
+          updateConfig={"maxUnavailable": 101})
+    eks.update_nodegroup_config(clusterName="c1", nodegroupName="ng3", updateConfig={"maxUnavailable": 2},
+                                nodeRepairConfig={"enabled": False})
+    ng3 = eks.describe_nodegroup(clusterName="c1", nodegroupName="ng3")["nodegroup"]
+    assert ng3["updateConfig"] == {"maxUnavailable": 2} and ng3["nodeRepairConfig"] == {"enabled": False}
+    eks.delete_nodegroup(clusterName="c1", nodegroupName="ng3")
 
     # UpdateNodegroupConfig is moto's; its Update is now kept for DescribeUpdate.
     u = eks.update_nodegroup_config(clusterName="c1", nodegroupName="ng1",

@@ -422,6 +422,14 @@ fn catalogue() -> Vec<Case> {
             "NONE",
         ),
         c(
+            "both update_config limits on a node group",
+            cluster(
+                "  node_groups = { system = { update_config = { max_unavailable = 1, max_unavailable_percentage = 10 } } }",
+            ),
+            "node_groups[\"system\"].update_config",
+            "set exactly one of max_unavailable (a node count) and max_unavailable_percentage",
+        ),
+        c(
             "account root as an access entry",
             cluster("  access_entries = { \"arn:aws:iam::123456789012:root\" = {} }"),
             "access_entries",

@@ -1525,3 +1525,70 @@ async fn plans_warn_when_the_version_nears_or_has_passed_the_end_of_standard_sup
     );
     Ok(())
 }
+
+fn node_options_config(update_config: &str, node_repair: bool) -> String {
+    single_cluster(&format!(
+        r#"  kubernetes_version = "1.33"
+  node_groups = {{
+    system = {{ update_config = {update_config}, node_repair = {node_repair} }}
+    spot   = {{ capacity_type = "SPOT", instance_types = ["m6i.large", "m5.large", "m6a.large"], desired_size = 1 }}
+  }}"#
+    ))
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn node_group_update_config_and_node_repair_change_in_place_beside_a_spot_group_of_several_types() -> Result<()> {
+    let moto = Moto::start()?;
+    let ws = Workspace::new(&moto, &node_options_config("{ max_unavailable_percentage = 25 }", true))?;
+    ws.apply()?;
+    let eks = moto.eks("us-east-1").await;
+    let group = |name: &'static str| {
+        let eks = eks.clone();
+        async move {
+            let out = eks
+                .describe_nodegroup()
+                .cluster_name("hub")
+                .nodegroup_name(name)
+                .send()
+                .await?;
+            out.nodegroup().cloned().context("no node group")
+        }
+    };
+    let system = group("system").await?;
+    let update = system.update_config().context("no update config")?;
+    assert_eq!(
+        (update.max_unavailable(), update.max_unavailable_percentage()),
+        (None, Some(25))
+    );
+    assert_eq!(system.node_repair_config().and_then(|r| r.enabled()), Some(true));
+    let spot = group("spot").await?;
+    assert_eq!(spot.capacity_type().map(|c| c.as_str()), Some("SPOT"));
+    assert_eq!(spot.instance_types(), ["m6i.large", "m5.large", "m6a.large"]);
+    let plan = ws.plan_exit_code()?;
+    assert_eq!(plan.code, 0, "clean after apply:\n{}", plan.output());
+
+    ws.write("main.tf", &node_options_config("{ max_unavailable = 2 }", false))?;
+    let plan = ws.terraform(&["plan", "-no-color"])?.ok()?;
+    assert!(
+        plan.stdout.contains("0 to add, 1 to change, 0 to destroy"),
+        "{}",
+        plan.stdout
+    );
+    ws.apply()?;
+    let system_after = group("system").await?;
+    assert_eq!(
+        system_after.nodegroup_arn(),
+        system.nodegroup_arn(),
+        "same node group, changed in place"
+    );
+    let update = system_after.update_config().context("no update config")?;
+    assert_eq!(
+        (update.max_unavailable(), update.max_unavailable_percentage()),
+        (Some(2), None)
+    );
+    assert_eq!(system_after.node_repair_config().and_then(|r| r.enabled()), Some(false));
+    let plan = ws.plan_exit_code()?;
+    assert_eq!(plan.code, 0, "clean after update:\n{}", plan.output());
+    ws.destroy()?;
+    Ok(())
+}

@@ -4,7 +4,8 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use aws_sdk_eks::types::{
-    CapacityTypes, Nodegroup, NodegroupScalingConfig, Taint, TaintEffect, UpdateLabelsPayload, UpdateTaintsPayload,
+    CapacityTypes, NodeRepairConfig, Nodegroup, NodegroupScalingConfig, NodegroupUpdateConfig, Taint, TaintEffect,
+    UpdateLabelsPayload, UpdateTaintsPayload,
 };
 
 use super::{Eks, GONE, is_in_progress, is_role_propagation, update_id, with_issues};
@@ -25,6 +26,30 @@ pub struct NodegroupSpec {
     pub ami_type: Option<String>,
     pub labels: BTreeMap<String, String>,
     pub taints: Vec<TaintSpec>,
+    /// How many nodes an update takes down at once; `None`: EKS's default (one node).
+    pub max_unavailable: Option<MaxUnavailable>,
+    /// EKS node auto repair.
+    pub node_repair: bool,
+}
+
+/// A node group's `updateConfig`: a count or a percentage of nodes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MaxUnavailable {
+    Nodes(i32),
+    Percentage(i32),
+}
+
+impl MaxUnavailable {
+    fn to_sdk(self) -> NodegroupUpdateConfig {
+        match self {
+            Self::Nodes(n) => NodegroupUpdateConfig::builder().max_unavailable(n).build(),
+            Self::Percentage(p) => NodegroupUpdateConfig::builder().max_unavailable_percentage(p).build(),
+        }
+    }
+}
+
+fn node_repair(enabled: bool) -> NodeRepairConfig {
+    NodeRepairConfig::builder().enabled(enabled).build()
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
@@ -94,6 +119,8 @@ impl Eks {
             .scaling_config(scaling(spec))
             .set_labels((!spec.labels.is_empty()).then(|| spec.labels.clone().into_iter().collect()))
             .set_taints((!spec.taints.is_empty()).then(|| spec.taints.iter().map(TaintSpec::to_sdk).collect()))
+            .set_update_config(spec.max_unavailable.map(MaxUnavailable::to_sdk))
+            .node_repair_config(node_repair(spec.node_repair))
             .set_tags(Some(tags.clone().into_iter().collect()));
         retry_while(
             "waiting for IAM to show the node role to EKS",
@@ -189,6 +216,14 @@ impl Eks {
                     .set_remove_taints((!removed.is_empty()).then_some(removed))
                     .build(),
             );
+        }
+        if before.max_unavailable != after.max_unavailable
+            && let Some(max) = after.max_unavailable
+        {
+            request = request.update_config(max.to_sdk());
+        }
+        if before.node_repair != after.node_repair {
+            request = request.node_repair_config(node_repair(after.node_repair));
         }
         let out = request
             .send()
@@ -290,5 +325,11 @@ pub fn nodegroup_spec(n: &Nodegroup) -> NodegroupSpec {
         ami_type: n.ami_type().map(|a| a.as_str().to_string()),
         labels: n.labels().map(|l| l.clone().into_iter().collect()).unwrap_or_default(),
         taints,
+        max_unavailable: n.update_config().and_then(|u| {
+            u.max_unavailable()
+                .map(MaxUnavailable::Nodes)
+                .or(u.max_unavailable_percentage().map(MaxUnavailable::Percentage))
+        }),
+        node_repair: n.node_repair_config().and_then(|r| r.enabled()).unwrap_or(false),
     }
 }

@@ -233,6 +233,23 @@ impl TypedResource for EksRegionalCluster {
                         );
                     }
                 }
+                let update_config = ng.attr("update_config");
+                if !update_config.is_null() && !update_config.is_unknown() {
+                    let set = ["max_unavailable", "max_unavailable_percentage"]
+                        .iter()
+                        .filter(|a| !update_config.attr(a).is_null())
+                        .count();
+                    if set != 1 {
+                        diags.attribute_error(
+                            &path.then("update_config"),
+                            "Node group update_config needs exactly one limit",
+                            format!(
+                                "node_groups[\"{group}\"].update_config: set exactly one of max_unavailable (a node \
+                                 count) and max_unavailable_percentage (a percentage), e.g. {{ max_unavailable = 2 }}."
+                            ),
+                        );
+                    }
+                }
                 for instance_type in ng.attr("instance_types").elements().iter().filter_map(Value::as_str) {
                     let shape_ok = instance_type.split_once('.').is_some_and(|(family, size)| {
                         !family.is_empty()

@@ -4,7 +4,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 
-use crate::aws::eks::{NodegroupSpec, TaintSpec};
+use crate::aws::eks::{MaxUnavailable, NodegroupSpec, TaintSpec};
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct ClusterModel {
@@ -113,7 +113,42 @@ pub struct NodeGroupModel {
     pub labels: Option<BTreeMap<String, String>>,
     pub taints: Option<Vec<TaintModel>>,
     pub enforce_desired_size: Option<bool>,
+    pub update_config: Option<UpdateConfigModel>,
+    pub node_repair: Option<bool>,
 }
+
+/// `update_config`: one of a node count or a percentage.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct UpdateConfigModel {
+    pub max_unavailable: Option<f64>,
+    pub max_unavailable_percentage: Option<f64>,
+}
+
+impl UpdateConfigModel {
+    fn spec(&self) -> Option<MaxUnavailable> {
+        match (self.max_unavailable, self.max_unavailable_percentage) {
+            (Some(n), _) => Some(MaxUnavailable::Nodes(n as i32)),
+            (None, Some(p)) => Some(MaxUnavailable::Percentage(p as i32)),
+            (None, None) => None,
+        }
+    }
+
+    fn from_spec(max: MaxUnavailable) -> Self {
+        match max {
+            MaxUnavailable::Nodes(n) => Self {
+                max_unavailable: Some(n as f64),
+                max_unavailable_percentage: None,
+            },
+            MaxUnavailable::Percentage(p) => Self {
+                max_unavailable: None,
+                max_unavailable_percentage: Some(p as f64),
+            },
+        }
+    }
+}
+
+/// EKS's `updateConfig` when none is given: one node at a time.
+pub const EKS_DEFAULT_MAX_UNAVAILABLE: MaxUnavailable = MaxUnavailable::Nodes(1);
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct TaintModel {
@@ -255,6 +290,8 @@ impl NodeGroupModel {
             ami_type: self.ami_type.clone(),
             labels: self.labels.clone().unwrap_or_default(),
             taints,
+            max_unavailable: self.update_config.as_ref().and_then(UpdateConfigModel::spec),
+            node_repair: self.node_repair == Some(true),
         }
     }
 
@@ -271,6 +308,12 @@ impl NodeGroupModel {
             } else {
                 self.desired_size
             },
+            // Unconfigured, the update config is EKS's to choose (one node by default).
+            update_config: self
+                .update_config
+                .as_ref()
+                .and(actual.max_unavailable.map(UpdateConfigModel::from_spec)),
+            node_repair: Some(actual.node_repair),
             labels: if self.labels.is_none() && actual.labels.is_empty() {
                 None
             } else {
@@ -306,6 +349,11 @@ impl NodeGroupModel {
             disk_size: Some(spec.disk_size as f64),
             ami_type: spec.ami_type.clone().or_else(|| Some(DEFAULT_AMI_TYPE.to_string())),
             enforce_desired_size: Some(false),
+            // EKS's default is what an unset update_config means.
+            update_config: spec
+                .max_unavailable
+                .filter(|max| *max != EKS_DEFAULT_MAX_UNAVAILABLE)
+                .map(UpdateConfigModel::from_spec),
             ..Self::default().refreshed(spec)
         }
     }

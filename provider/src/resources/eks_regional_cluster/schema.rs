@@ -158,6 +158,28 @@ fn node_group_attributes() -> Vec<Attribute> {
             "Restore `desired_size` when it was changed outside Terraform (default: keep what an autoscaler set).",
         )
         .default(Value::Bool(false)),
+        Attribute::single_nested(
+            "update_config",
+            vec![
+                Attribute::number("max_unavailable", "Nodes an update may take down at once (1–100).")
+                    .optional()
+                    .validate(WholeNumber { min: 1, max: 100 }),
+                Attribute::number(
+                    "max_unavailable_percentage",
+                    "Share of the nodes, in percent, an update may take down at once (1–100).",
+                )
+                .optional()
+                .validate(WholeNumber { min: 1, max: 100 }),
+            ],
+            "How many nodes a version or launch template update replaces at once: exactly one of \
+             `max_unavailable` and `max_unavailable_percentage`. Unset, EKS's default (one node). Updates in place.",
+        )
+        .optional(),
+        Attribute::bool(
+            "node_repair",
+            "EKS node auto repair: nodes that report unhealthy are replaced by EKS. Updates in place.",
+        )
+        .default(Value::Bool(false)),
         Attribute::typed(
             "labels",
             Type::map(Type::String),
