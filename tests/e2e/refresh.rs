@@ -46,6 +46,8 @@ async fn a_plan_reads_each_object_once_though_every_peering_routes_through_the_h
         "eks:DescribeNodegroup": regions_n,
         // Plan checks each cluster's version against the versions EKS offers.
         "eks:DescribeClusterVersions": regions_n,
+        // Each cluster's IRSA OIDC provider (on by default) is checked as well.
+        "iam:GetOpenIDConnectProvider": regions_n,
         "ec2:DescribeVpcPeeringConnections": 2 * EDGES.len() as u64,
     });
     assert_eq!(proxy.stats()?["actions"], expected, "AWS calls made by one plan");
