@@ -567,8 +567,23 @@ def minor(version, what="version"):
     return int(m.group(1)), int(m.group(2))
 
 
+def ami_releases(version):
+    """The EKS-optimised AMI releases of a Kubernetes version, oldest first
+    (the release label shape: KUBERNETES.PATCH-DATE)."""
+    return [f"{version}.0-20250101", f"{version}.0-20250601"]
+
+
 def release_for(version):
-    return f"{version}.0-20250101"  # an EKS-optimised AMI release label shape
+    """EKS's default release: the newest for the version (API_CreateNodegroup.html, releaseVersion)."""
+    return ami_releases(version)[-1]
+
+
+def check_release(call, version, release):
+    """A releaseVersion EKS does not have for the version is refused:
+    https://docs.aws.amazon.com/eks/latest/APIReference/API_CreateNodegroup.html (InvalidParameterException)"""
+    if release and release not in ami_releases(version):
+        raise bad_param(f"Requested release version {release} is not valid for kubernetes version {version}.",
+                        clusterName=call.p.get("name"), nodegroupName=call.body.get("nodegroupName"))
 
 
 # ----- the request ------------------------------------------------------------
@@ -1215,6 +1230,9 @@ def create_nodegroup(call):
     if lag:
         raise lag
     check_update_config(call, call.body.get("updateConfig"))
+    if call.p.get("name") in call.backend.clusters:
+        check_release(call, call.body.get("version") or call.backend.clusters[call.p["name"]].version,
+                      call.body.get("releaseVersion"))
     response = call.moto()
     if not response[0].startswith("200"):
         return response
@@ -1391,6 +1409,7 @@ def update_nodegroup_version(call):
     if minor(version) < minor(ng.version):
         raise bad_param(f"Requested Nodegroup version {version} is invalid. Node groups cannot be "
                         f"downgraded from {ng.version}", clusterName=cluster.name, nodegroupName=ng.nodegroup_name)
+    check_release(call, version, call.body.get("releaseVersion"))
     release = call.body.get("releaseVersion") or release_for(version)
     params = [("Version", version), ("ReleaseVersion", release)]
     template = call.body.get("launchTemplate")

@@ -619,6 +619,15 @@ def check_versions(eks, subnets):
                                 nodeRepairConfig={"enabled": False})
     ng3 = eks.describe_nodegroup(clusterName="c1", nodegroupName="ng3")["nodegroup"]
     assert ng3["updateConfig"] == {"maxUnavailable": 2} and ng3["nodeRepairConfig"] == {"enabled": False}
+    # AMI releases: the newest by default, an older one pinned, one EKS does not have refused.
+    assert ng["releaseVersion"] == "1.32.0-20250601"
+    older = "1.32.0-20250101"
+    eks.update_nodegroup_version(clusterName="c1", nodegroupName="ng3", releaseVersion=older)
+    assert eks.describe_nodegroup(clusterName="c1", nodegroupName="ng3")["nodegroup"]["releaseVersion"] == older
+    error(eks.update_nodegroup_version, "InvalidParameterException", 400, clusterName="c1", nodegroupName="ng3",
+          releaseVersion="1.32.9-20990101")
+    error(eks.create_nodegroup, "InvalidParameterException", 400, clusterName="c1", nodegroupName="ng5",
+          subnets=subnets, nodeRole=NODE_ROLE, releaseVersion="1.31.0-20250101")
     eks.delete_nodegroup(clusterName="c1", nodegroupName="ng3")
 
     # UpdateNodegroupConfig is moto's; its Update is now kept for DescribeUpdate.
@@ -656,8 +665,8 @@ def check_versions(eks, subnets):
     assert eks.describe_update(name="c1", updateId=u["id"], nodegroupName="ng1")["update"]["status"] == "Successful"
     error(eks.describe_update, "ResourceNotFoundException", 404, name="c1", updateId=u["id"])
     u = eks.update_nodegroup_version(clusterName="c1", nodegroupName="ng2", version="1.33",
-                                     releaseVersion="1.33.4-20250201")["update"]
-    assert {"type": "ReleaseVersion", "value": "1.33.4-20250201"} in u["params"]
+                                     releaseVersion="1.33.0-20250101")["update"]
+    assert {"type": "ReleaseVersion", "value": "1.33.0-20250101"} in u["params"]
     error(eks.update_nodegroup_version, "ResourceNotFoundException", 404, clusterName="c1", nodegroupName="nope")
     assert eks.update_cluster_version(name="c1", version="1.34")["update"]["status"] == "Successful"
 
@@ -881,7 +890,7 @@ def check_durations(url, on=True, scale=SCALE):
     for update in (lambda: eks.update_nodegroup_config(clusterName="d1", nodegroupName="ng",
                                                        labels={"addOrUpdateLabels": {"a": "b"}}),
                    lambda: eks.update_nodegroup_version(clusterName="d1", nodegroupName="ng",
-                                                        releaseVersion="1.32.1-20250301")):
+                                                        releaseVersion="1.32.0-20250101")):
         u = update()
         assert u["update"]["status"] == "InProgress" and ng_status(eks, "d1", "ng") == "UPDATING"
         error(eks.delete_nodegroup, "ResourceInUseException", 409, clusterName="d1", nodegroupName="ng")
@@ -1019,7 +1028,7 @@ def check_failures(url, on=True):
     for force, expected in ((False, "Failed"), (True, "Successful")):
         post(url, "/moto-fleet/fail-next", {"kind": "nodegroup-version", "name": "open"})
         u = eks.update_nodegroup_version(clusterName="f1", nodegroupName="open", force=force,
-                                         releaseVersion=f"1.32.{int(force) + 2}-20250301")["update"]
+                                         releaseVersion=("1.32.0-20250101", "1.32.0-20250601")[force])["update"]
         u = wait_for(lambda: (lambda x: x if x["status"] != "InProgress" else None)(eks.describe_update(
             name="f1", updateId=u["id"], nodegroupName="open")["update"]), "node group version update")
         assert u["status"] == expected, u

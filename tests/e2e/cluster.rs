@@ -1526,20 +1526,27 @@ async fn plans_warn_when_the_version_nears_or_has_passed_the_end_of_standard_sup
     Ok(())
 }
 
-fn node_options_config(update_config: &str, node_repair: bool) -> String {
+fn node_options_config(update_config: &str, node_repair: bool, release: &str) -> String {
     single_cluster(&format!(
         r#"  kubernetes_version = "1.33"
   node_groups = {{
-    system = {{ update_config = {update_config}, node_repair = {node_repair} }}
+    system = {{ update_config = {update_config}, node_repair = {node_repair}, ami_release_version = "{release}" }}
     spot   = {{ capacity_type = "SPOT", instance_types = ["m6i.large", "m5.large", "m6a.large"], desired_size = 1 }}
   }}"#
     ))
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn node_group_update_config_and_node_repair_change_in_place_beside_a_spot_group_of_several_types() -> Result<()> {
+async fn node_group_update_config_node_repair_and_ami_release_change_in_place_beside_a_spot_group_of_several_types()
+-> Result<()> {
+    // The stand-in's two AMI releases of 1.33, older first.
+    const OLDER: &str = "1.33.0-20250101";
+    const NEWER: &str = "1.33.0-20250601";
     let moto = Moto::start()?;
-    let ws = Workspace::new(&moto, &node_options_config("{ max_unavailable_percentage = 25 }", true))?;
+    let ws = Workspace::new(
+        &moto,
+        &node_options_config("{ max_unavailable_percentage = 25 }", true, OLDER),
+    )?;
     ws.apply()?;
     let eks = moto.eks("us-east-1").await;
     let group = |name: &'static str| {
@@ -1561,13 +1568,16 @@ async fn node_group_update_config_and_node_repair_change_in_place_beside_a_spot_
         (None, Some(25))
     );
     assert_eq!(system.node_repair_config().and_then(|r| r.enabled()), Some(true));
+    assert_eq!(system.release_version(), Some(OLDER), "pinned");
     let spot = group("spot").await?;
+    assert_eq!(spot.release_version(), Some(NEWER), "unset: the newest at create");
+    assert_eq!(ws.output("hub")?["node_groups"]["spot"]["ami_release_version"], NEWER);
     assert_eq!(spot.capacity_type().map(|c| c.as_str()), Some("SPOT"));
     assert_eq!(spot.instance_types(), ["m6i.large", "m5.large", "m6a.large"]);
     let plan = ws.plan_exit_code()?;
     assert_eq!(plan.code, 0, "clean after apply:\n{}", plan.output());
 
-    ws.write("main.tf", &node_options_config("{ max_unavailable = 2 }", false))?;
+    ws.write("main.tf", &node_options_config("{ max_unavailable = 2 }", false, NEWER))?;
     let plan = ws.terraform(&["plan", "-no-color"])?.ok()?;
     assert!(
         plan.stdout.contains("0 to add, 1 to change, 0 to destroy"),
@@ -1587,6 +1597,11 @@ async fn node_group_update_config_and_node_repair_change_in_place_beside_a_spot_
         (Some(2), None)
     );
     assert_eq!(system_after.node_repair_config().and_then(|r| r.enabled()), Some(false));
+    assert_eq!(
+        system_after.release_version(),
+        Some(NEWER),
+        "rolled to the new release in place"
+    );
     let plan = ws.plan_exit_code()?;
     assert_eq!(plan.code, 0, "clean after update:\n{}", plan.output());
     ws.destroy()?;

@@ -30,6 +30,8 @@ pub struct NodegroupSpec {
     pub max_unavailable: Option<MaxUnavailable>,
     /// EKS node auto repair.
     pub node_repair: bool,
+    /// The AMI release; `None` asks EKS for the newest for the group's version.
+    pub release_version: Option<String>,
 }
 
 /// A node group's `updateConfig`: a count or a percentage of nodes.
@@ -121,6 +123,7 @@ impl Eks {
             .set_taints((!spec.taints.is_empty()).then(|| spec.taints.iter().map(TaintSpec::to_sdk).collect()))
             .set_update_config(spec.max_unavailable.map(MaxUnavailable::to_sdk))
             .node_repair_config(node_repair(spec.node_repair))
+            .set_release_version(spec.release_version.clone())
             .set_tags(Some(tags.clone().into_iter().collect()));
         retry_while(
             "waiting for IAM to show the node role to EKS",
@@ -273,6 +276,7 @@ impl Eks {
         cluster: &str,
         nodegroup: &str,
         version: &str,
+        release_version: Option<&str>,
         force: bool,
     ) -> Result<String, AwsError> {
         let out = self
@@ -281,6 +285,7 @@ impl Eks {
             .cluster_name(cluster)
             .nodegroup_name(nodegroup)
             .version(version)
+            .set_release_version(release_version.map(str::to_string))
             // Past pod disruption budgets that keep pods from draining (`force_update_version`).
             .force(force)
             .send()
@@ -331,5 +336,6 @@ pub fn nodegroup_spec(n: &Nodegroup) -> NodegroupSpec {
                 .or(u.max_unavailable_percentage().map(MaxUnavailable::Percentage))
         }),
         node_repair: n.node_repair_config().and_then(|r| r.enabled()).unwrap_or(false),
+        release_version: n.release_version().map(str::to_string),
     }
 }

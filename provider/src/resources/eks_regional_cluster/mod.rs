@@ -358,6 +358,7 @@ impl TypedResource for EksRegionalCluster {
                 planned.set_attr("eip_allocation_ids", Value::Unknown);
             }
             self.plan_node_groups(&prior_model, planned);
+            plan_release_versions(&prior_model, config, planned);
         }
         if prior.is_null() && !config.attr("availability_zones").is_unknown() {
             self.plan_zones(&aws, config, planned, diags).await;
@@ -471,6 +472,36 @@ impl TypedResource for EksRegionalCluster {
         let clients = Clients::new(aws, &region, None).await;
         // Terraform refreshes (ReadResource) right after import: no read here.
         import::import(&clients, &name, &aws.settings().default_tags, &self.aws.stop).await
+    }
+}
+
+/// A node group whose `ami_release_version` is left to EKS gets a new one
+/// when it moves to another Kubernetes version or is replaced by a new group.
+fn plan_release_versions(prior: &ClusterModel, config: &Value, planned: &mut Value) {
+    let version = planned.attr("kubernetes_version").as_str().map(str::to_string);
+    let Some(Value::Map(groups)) = planned.attr_mut("node_groups") else {
+        return;
+    };
+    for (key, group) in groups.iter_mut() {
+        if !config
+            .attr("node_groups")
+            .entry(key)
+            .attr("ami_release_version")
+            .is_null()
+        {
+            continue;
+        }
+        let Some(before) = prior.node_groups.as_ref().and_then(|g| g.get(key)) else {
+            continue;
+        };
+        let on_version = prior.node_group_versions.as_ref().and_then(|v| v.get(key)) == version.as_ref();
+        let replaced = match group.unknowns_as_null().to_model::<model::NodeGroupModel>() {
+            Ok(after) => before.needs_new_nodegroup(&after),
+            Err(_) => true,
+        };
+        if !on_version || replaced || version.is_none() {
+            group.set_attr("ami_release_version", Value::Unknown);
+        }
     }
 }
 

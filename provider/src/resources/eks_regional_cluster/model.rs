@@ -115,6 +115,7 @@ pub struct NodeGroupModel {
     pub enforce_desired_size: Option<bool>,
     pub update_config: Option<UpdateConfigModel>,
     pub node_repair: Option<bool>,
+    pub ami_release_version: Option<String>,
 }
 
 /// `update_config`: one of a node count or a percentage.
@@ -292,6 +293,7 @@ impl NodeGroupModel {
             taints,
             max_unavailable: self.update_config.as_ref().and_then(UpdateConfigModel::spec),
             node_repair: self.node_repair == Some(true),
+            release_version: self.ami_release_version.clone(),
         }
     }
 
@@ -314,6 +316,10 @@ impl NodeGroupModel {
                 .as_ref()
                 .and(actual.max_unavailable.map(UpdateConfigModel::from_spec)),
             node_repair: Some(actual.node_repair),
+            ami_release_version: actual
+                .release_version
+                .clone()
+                .or_else(|| self.ami_release_version.clone()),
             labels: if self.labels.is_none() && actual.labels.is_empty() {
                 None
             } else {

@@ -144,6 +144,13 @@ pub async fn ensure(run: &Run<'_>, state: &mut ClusterModel) -> Result<(), Diagn
                 Some(_) => {}
             }
         }
+        let on_cluster_version = state.node_group_versions.as_ref().and_then(|v| v.get(key)) == Some(&version);
+        if let Some(release) = &wanted.ami_release_version
+            && current.ami_release_version.as_ref() != Some(release)
+            && on_cluster_version
+        {
+            roll_nodes(run, key, &current_name, &version, Some(release), None).await?;
+        }
         if current != wanted {
             update_config(run, &current_name, current, wanted).await?;
             state
@@ -225,6 +232,7 @@ async fn create_all(run: &Run<'_>, state: &mut ClusterModel, groups: &[(String, 
     for ((key, _), result) in created.iter().zip(join_all(waits).await) {
         match result {
             Ok(group) => {
+                record_release(state, key, &group);
                 if let Some(version) = group.version() {
                     state
                         .node_group_versions
@@ -258,6 +266,8 @@ async fn update_config(
     let eks = &run.clients.eks;
     let mut before = current.spec(name);
     let mut after = wanted.spec(name);
+    // The AMI release moves through UpdateNodegroupVersion (`roll_nodes`).
+    after.release_version = before.release_version.clone();
     let live = eks
         .find_nodegroup(run.name(), name)
         .await
@@ -312,39 +322,25 @@ pub async fn upgrade_lagging(run: &Run<'_>, state: &mut ClusterModel, version: &
             continue;
         };
         if group.version() != Some(version) {
-            let summary = "Could not upgrade a node group";
-            let budget = run.budgets.of("node_group_update");
-            let update = start_update_when_free(&format!("node group {name}"), budget, run.stop, || {
-                run.clients.eks.update_nodegroup_version(
-                    run.name(),
-                    &name,
-                    version,
-                    run.desired.force_update_version.unwrap_or(false),
-                )
-            })
-            .await
-            .map_err(fail(summary))?;
-            run.clients
+            // A pinned release for the new version goes with the upgrade; unset, EKS takes the newest.
+            let release = run
+                .desired
+                .node_groups
+                .as_ref()
+                .and_then(|g| g.get(&key))
+                .and_then(|g| g.ami_release_version.clone())
+                .filter(|r| r.starts_with(&format!("{version}.")));
+            let from = group.version().unwrap_or("?").to_string();
+            roll_nodes(run, &key, &name, version, release.as_deref(), Some(&from)).await?;
+            if let Some(group) = run
+                .clients
                 .eks
-                .wait_for_update(
-                    run.name(),
-                    &update,
-                    UpdateTarget::Nodegroup(&name),
-                    run.budgets.of("node_group_update"),
-                    run.stop,
-                )
+                .find_nodegroup(run.name(), &name)
                 .await
-                .map_err(|e| {
-                    fail(summary)(crate::aws::AwsError {
-                        operation: "UpdateNodegroupVersion",
-                        region: run.region().to_string(),
-                        code: "UpdateFailed".into(),
-                        message: format!(
-                            "node group {key} ({name}) stays on {}: {e}",
-                            group.version().unwrap_or("?")
-                        ),
-                    })
-                })?;
+                .map_err(fail("Could not read a node group"))?
+            {
+                record_release(state, &key, &group);
+            }
         }
         state
             .node_group_versions
@@ -352,6 +348,56 @@ pub async fn upgrade_lagging(run: &Run<'_>, state: &mut ClusterModel, version: &
             .insert(key.clone(), version.to_string());
     }
     Ok(())
+}
+
+/// Moves a node group to `version` and the AMI `release` (the newest for
+/// the version when `None`) through UpdateNodegroupVersion, waited for by
+/// its update id. `from` names the version a failed upgrade leaves it on.
+async fn roll_nodes(
+    run: &Run<'_>,
+    key: &str,
+    name: &str,
+    version: &str,
+    release: Option<&str>,
+    from: Option<&str>,
+) -> Result<(), Diagnostics> {
+    let summary = if from.is_some() {
+        "Could not upgrade a node group"
+    } else {
+        "Could not move a node group to its AMI release"
+    };
+    let budget = run.budgets.of("node_group_update");
+    let force = run.desired.force_update_version.unwrap_or(false);
+    let update = start_update_when_free(&format!("node group {name}"), budget, run.stop, || {
+        run.clients
+            .eks
+            .update_nodegroup_version(run.name(), name, version, release, force)
+    })
+    .await
+    .map_err(fail(summary))?;
+    run.clients
+        .eks
+        .wait_for_update(run.name(), &update, UpdateTarget::Nodegroup(name), budget, run.stop)
+        .await
+        .map_err(|e| {
+            let stays = match from {
+                Some(from) => format!("stays on {from}"),
+                None => "keeps its AMI release".to_string(),
+            };
+            fail(summary)(crate::aws::AwsError {
+                operation: "UpdateNodegroupVersion",
+                region: run.region().to_string(),
+                code: "UpdateFailed".into(),
+                message: format!("node group {key} ({name}) {stays}: {e}"),
+            })
+        })
+}
+
+/// Records the AMI release EKS runs a group on.
+fn record_release(state: &mut ClusterModel, key: &str, group: &Nodegroup) {
+    if let Some(recorded) = state.node_groups.as_mut().and_then(|g| g.get_mut(key)) {
+        recorded.ami_release_version = group.release_version().map(str::to_string);
+    }
 }
 
 /// Deletes groups replaced by ACTIVE new ones.

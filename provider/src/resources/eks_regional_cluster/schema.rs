@@ -175,6 +175,15 @@ fn node_group_attributes() -> Vec<Attribute> {
              `max_unavailable` and `max_unavailable_percentage`. Unset, EKS's default (one node). Updates in place.",
         )
         .optional(),
+        Attribute::string(
+            "ami_release_version",
+            "AMI release of the nodes, such as `1.33.0-20250704` (`aws eks describe-nodegroup` \
+             `releaseVersion`). Unset, the newest release for the group's Kubernetes version at create, kept \
+             after that (a Kubernetes upgrade moves it to the newest for the new version). Changing it rolls the \
+             nodes in place (UpdateNodegroupVersion).",
+        )
+        .optional()
+        .computed(),
         Attribute::bool(
             "node_repair",
             "EKS node auto repair: nodes that report unhealthy are replaced by EKS. Updates in place.",
