@@ -430,6 +430,14 @@ fn catalogue() -> Vec<Case> {
             "set exactly one of max_unavailable (a node count) and max_unavailable_percentage",
         ),
         c(
+            "a node group in a zone the cluster does not use",
+            cluster(
+                "  availability_zones = [\"us-east-1a\", \"us-east-1c\"]\n  node_groups = { system = { availability_zones = [\"us-east-1d\"] } }",
+            ),
+            "node_groups[\"system\"].availability_zones",
+            "list some of those, or leave availability_zones unset",
+        ),
+        c(
             "account root as an access entry",
             cluster("  access_entries = { \"arn:aws:iam::123456789012:root\" = {} }"),
             "access_entries",

@@ -1529,15 +1529,17 @@ async fn plans_warn_when_the_version_nears_or_has_passed_the_end_of_standard_sup
 fn node_options_config(update_config: &str, node_repair: bool, release: &str) -> String {
     single_cluster(&format!(
         r#"  kubernetes_version = "1.33"
+  availability_zones = ["us-east-1a", "us-east-1c"]
   node_groups = {{
     system = {{ update_config = {update_config}, node_repair = {node_repair}, ami_release_version = "{release}" }}
+    zonal  = {{ availability_zones = ["us-east-1c"], desired_size = 1 }}
     spot   = {{ capacity_type = "SPOT", instance_types = ["m6i.large", "m5.large", "m6a.large"], desired_size = 1 }}
   }}"#
     ))
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn node_group_update_config_node_repair_and_ami_release_change_in_place_beside_a_spot_group_of_several_types()
+async fn node_group_update_config_node_repair_and_ami_release_change_in_place_beside_spot_and_zonal_groups()
 -> Result<()> {
     // The stand-in's two AMI releases of 1.33, older first.
     const OLDER: &str = "1.33.0-20250101";
@@ -1572,6 +1574,15 @@ async fn node_group_update_config_node_repair_and_ami_release_change_in_place_be
     let spot = group("spot").await?;
     assert_eq!(spot.release_version(), Some(NEWER), "unset: the newest at create");
     assert_eq!(ws.output("hub")?["node_groups"]["spot"]["ami_release_version"], NEWER);
+    // A group in some of the cluster's zones runs in their private subnets only.
+    let zonal = group("zonal").await?;
+    let private = ws.output("hub")?["private_subnet_ids"].clone();
+    assert_eq!(
+        zonal.subnets(),
+        [private[1].as_str().unwrap_or_default()],
+        "the us-east-1c private subnet"
+    );
+    assert_eq!(spot.subnets().len(), 2, "unset: every zone of the cluster");
     assert_eq!(spot.capacity_type().map(|c| c.as_str()), Some("SPOT"));
     assert_eq!(spot.instance_types(), ["m6i.large", "m5.large", "m6a.large"]);
     let plan = ws.plan_exit_code()?;

@@ -363,6 +363,7 @@ impl TypedResource for EksRegionalCluster {
         if prior.is_null() && !config.attr("availability_zones").is_unknown() {
             self.plan_zones(&aws, config, planned, diags).await;
         }
+        check_node_group_zones(planned, diags);
         if let (Some(region), Some(name)) = (planned.attr("region").as_str(), planned.attr("name").as_str()) {
             let (id, command) = (
                 format!("{region}/{name}"),
@@ -472,6 +473,48 @@ impl TypedResource for EksRegionalCluster {
         let clients = Clients::new(aws, &region, None).await;
         // Terraform refreshes (ReadResource) right after import: no read here.
         import::import(&clients, &name, &aws.settings().default_tags, &self.aws.stop).await
+    }
+}
+
+/// A node group's zones are some of the cluster's (known once the cluster's are planned).
+fn check_node_group_zones(planned: &Value, diags: &mut Diagnostics) {
+    let Value::List(cluster_zones) = planned.attr("availability_zones") else {
+        return;
+    };
+    let cluster_zones: Vec<&str> = cluster_zones.iter().filter_map(Value::as_str).collect();
+    let Value::Map(groups) = planned.attr("node_groups") else {
+        return;
+    };
+    for (key, group) in groups {
+        let Value::List(zones) = group.attr("availability_zones") else {
+            continue;
+        };
+        let path = AttributePath::attr("node_groups").key(key).then("availability_zones");
+        let outside: Vec<&str> = zones
+            .iter()
+            .filter_map(Value::as_str)
+            .filter(|z| !cluster_zones.contains(z))
+            .collect();
+        if zones.is_empty() || !outside.is_empty() {
+            diags.attribute_error(
+                &path,
+                "Node group zones outside the cluster's",
+                format!(
+                    "node_groups[\"{key}\"].availability_zones: {} the cluster's zones are {}: list some of \
+                     those, or leave availability_zones unset for all of them.",
+                    if zones.is_empty() {
+                        "an empty list has no subnet to place nodes in;".to_string()
+                    } else {
+                        format!(
+                            "{} {} not among",
+                            outside.join(", "),
+                            if outside.len() == 1 { "is" } else { "are" }
+                        )
+                    },
+                    cluster_zones.join(", ")
+                ),
+            );
+        }
     }
 }
 

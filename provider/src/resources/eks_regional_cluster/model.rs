@@ -116,6 +116,8 @@ pub struct NodeGroupModel {
     pub update_config: Option<UpdateConfigModel>,
     pub node_repair: Option<bool>,
     pub ami_release_version: Option<String>,
+    /// A subset of the cluster's zones; unset, all of them.
+    pub availability_zones: Option<Vec<String>>,
 }
 
 /// `update_config`: one of a node count or a percentage.
@@ -264,6 +266,20 @@ pub const DEFAULT_INSTANCE_TYPE: &str = "m6i.large";
 pub const DEFAULT_AMI_TYPE: &str = "AL2023_x86_64_STANDARD";
 
 impl NodeGroupModel {
+    /// The private subnets of the group's zones (all of the cluster's when
+    /// unset); `zones[i]` is the zone of `subnets[i]`.
+    pub fn subnets(&self, zones: &[String], subnets: &[String]) -> Vec<String> {
+        match &self.availability_zones {
+            Some(wanted) => zones
+                .iter()
+                .zip(subnets)
+                .filter(|(zone, _)| wanted.contains(zone))
+                .map(|(_, subnet)| subnet.clone())
+                .collect(),
+            None => subnets.to_vec(),
+        }
+    }
+
     /// The node group as EKS is asked for it (defaults already planned).
     pub fn spec(&self, name: &str) -> NodegroupSpec {
         let mut taints: Vec<TaintSpec> = self
@@ -371,6 +387,8 @@ impl NodeGroupModel {
             || self.capacity_type != other.capacity_type
             || self.disk_size != other.disk_size
             || self.ami_type != other.ami_type
+            // EKS cannot move a node group to other subnets.
+            || self.availability_zones != other.availability_zones
     }
 }
 

@@ -196,11 +196,13 @@ async fn create_all(run: &Run<'_>, state: &mut ClusterModel, groups: &[(String, 
                 .map_err(wait_fail("A node group being deleted did not go"))?;
         }
     }
+    let zones = state.availability_zones.clone().unwrap_or_default();
     let creates = groups.iter().map(|(key, name)| {
         let spec = wanted[key].spec(name);
-        let (node_role, subnets, tags) = (&node_role, &subnets, &tags);
+        let subnets = wanted[key].subnets(&zones, &subnets);
+        let (node_role, tags) = (&node_role, &tags);
         async move {
-            eks.create_nodegroup(run.name(), &spec, node_role, subnets, tags, run.stop)
+            eks.create_nodegroup(run.name(), &spec, node_role, &subnets, tags, run.stop)
                 .await
         }
     });

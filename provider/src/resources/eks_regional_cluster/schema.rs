@@ -184,6 +184,13 @@ fn node_group_attributes() -> Vec<Attribute> {
         )
         .optional()
         .computed(),
+        Attribute::typed(
+            "availability_zones",
+            Type::list(Type::String),
+            "Zones of the group's nodes, a subset of the cluster's `availability_zones` (its private subnets \
+             there). Unset, every zone of the cluster. Changing it replaces the node group (new before old).",
+        )
+        .optional(),
         Attribute::bool(
             "node_repair",
             "EKS node auto repair: nodes that report unhealthy are replaced by EKS. Updates in place.",
