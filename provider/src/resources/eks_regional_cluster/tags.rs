@@ -1,6 +1,6 @@
 //! A tag change reaches everything the stack made: the cluster, every EC2
-//! object, the node groups, add-ons and access entries, and the IAM roles it
-//! created. Objects made by the same run already carry the new tags.
+//! object, the node groups, add-ons and access entries, the IAM roles it
+//! created and the log group it manages. Objects made by the same run already carry the new tags.
 
 use super::model::ClusterModel;
 use super::network::own_ids;
@@ -59,6 +59,9 @@ pub async fn ensure(run: &Run<'_>, state: &mut ClusterModel) -> Result<(), Diagn
     futures::future::try_join_all(roles.map(|role| clients.iam.sync_role_tags(role, &current, &wanted)))
         .await
         .map_err(fail("Could not update the tags of an IAM role"))?;
+    super::log_group::sync_tags(run, state)
+        .await
+        .map_err(fail("Could not update the tags of the cluster's log group"))?;
     state.tags_all = run.desired.tags_all.clone();
     Ok(())
 }
