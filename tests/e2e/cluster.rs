@@ -1554,7 +1554,9 @@ fn logged_cluster(retention: Option<u32>, team: &str) -> String {
 async fn log_retention_days_makes_the_log_group_before_the_cluster_changes_it_in_place_and_destroy_deletes_it()
 -> Result<()> {
     let moto = Moto::start()?;
-    let ws = Workspace::new(&moto, &logged_cluster(Some(7), "a"))?;
+    let proxy = FaultProxy::start(&moto)?;
+    let mut ws = Workspace::new(&moto, &logged_cluster(Some(7), "a"))?;
+    ws.use_endpoint(&proxy.url());
     ws.apply()?;
     let (logs, eks) = (moto.logs("us-east-1").await, moto.eks("us-east-1").await);
     let hub = ws.output("hub")?;
@@ -1565,7 +1567,10 @@ async fn log_retention_days_makes_the_log_group_before_the_cluster_changes_it_in
     assert_eq!(tags.get("eksfleet:owner").map(String::as_str), Some("us-east-1/hub"));
     assert_eq!(tags.get("Team").map(String::as_str), Some("a"));
     assert_eq!(tags.get("ManagedBy").map(String::as_str), Some("eksfleet-tests"));
-    // ...before the cluster (EKS reports its creation time in whole seconds).
+    // ...before the cluster: the stand-in, as EKS, makes the group at
+    // CreateCluster when it is missing, so the resource's CreateLogGroup came
+    // first (and EKS reports its creation time in whole seconds).
+    assert_eq!(proxy.stats()?["actions"]["logs:CreateLogGroup"], 1, "{}", proxy.stats()?);
     let cluster = eks.describe_cluster().name("hub").send().await?;
     let cluster_created = cluster.cluster().and_then(|c| c.created_at()).context("createdAt")?;
     assert!(
