@@ -1533,14 +1533,26 @@ async fn log_group(
     name: &str,
 ) -> Result<Option<(Option<i32>, std::collections::BTreeMap<String, String>, i64)>> {
     let group_name = format!("/aws/eks/{name}/cluster");
-    let out = logs.describe_log_groups().log_group_name_prefix(&group_name).send().await?;
-    let Some(group) = out.log_groups().iter().find(|g| g.log_group_name() == Some(group_name.as_str())) else {
+    let out = logs
+        .describe_log_groups()
+        .log_group_name_prefix(&group_name)
+        .send()
+        .await?;
+    let Some(group) = out
+        .log_groups()
+        .iter()
+        .find(|g| g.log_group_name() == Some(group_name.as_str()))
+    else {
         return Ok(None);
     };
     let arn = group.log_group_arn().context("logGroupArn")?;
     let tags = logs.list_tags_for_resource().resource_arn(arn).send().await?;
     let tags = tags.tags().cloned().unwrap_or_default().into_iter().collect();
-    Ok(Some((group.retention_in_days(), tags, group.creation_time().unwrap_or_default())))
+    Ok(Some((
+        group.retention_in_days(),
+        tags,
+        group.creation_time().unwrap_or_default(),
+    )))
 }
 
 fn logged_cluster(retention: Option<u32>, team: &str) -> String {
@@ -1570,7 +1582,12 @@ async fn log_retention_days_makes_the_log_group_before_the_cluster_changes_it_in
     // ...before the cluster: the stand-in, as EKS, makes the group at
     // CreateCluster when it is missing, so the resource's CreateLogGroup came
     // first (and EKS reports its creation time in whole seconds).
-    assert_eq!(proxy.stats()?["actions"]["logs:CreateLogGroup"], 1, "{}", proxy.stats()?);
+    assert_eq!(
+        proxy.stats()?["actions"]["logs:CreateLogGroup"],
+        1,
+        "{}",
+        proxy.stats()?
+    );
     let cluster = eks.describe_cluster().name("hub").send().await?;
     let cluster_created = cluster.cluster().and_then(|c| c.created_at()).context("createdAt")?;
     assert!(
@@ -1583,8 +1600,16 @@ async fn log_retention_days_makes_the_log_group_before_the_cluster_changes_it_in
     // A new retention (and new tags) change in place.
     ws.write("main.tf", &logged_cluster(Some(30), "b"))?;
     let plan = ws.terraform(&["plan", "-no-color"])?.ok()?;
-    assert!(plan.stdout.contains("0 to add, 1 to change, 0 to destroy"), "{}", plan.stdout);
-    assert!(plan.stdout.contains("log_retention_days") && plan.stdout.contains("7 -> 30"), "{}", plan.stdout);
+    assert!(
+        plan.stdout.contains("0 to add, 1 to change, 0 to destroy"),
+        "{}",
+        plan.stdout
+    );
+    assert!(
+        plan.stdout.contains("log_retention_days") && plan.stdout.contains("7 -> 30"),
+        "{}",
+        plan.stdout
+    );
     ws.apply()?;
     let (retention, tags, _) = log_group(&logs, "hub").await?.context("no log group")?;
     assert_eq!(retention, Some(30));
@@ -1605,7 +1630,10 @@ async fn log_retention_days_makes_the_log_group_before_the_cluster_changes_it_in
     assert_eq!(log_group(&logs, "hub").await?.context("no log group")?.0, Some(30));
 
     // Deleted out of band: the plan shows it made again, in place.
-    logs.delete_log_group().log_group_name("/aws/eks/hub/cluster").send().await?;
+    logs.delete_log_group()
+        .log_group_name("/aws/eks/hub/cluster")
+        .send()
+        .await?;
     let drift = ws.terraform(&["plan", "-no-color", "-detailed-exitcode"])?;
     assert_eq!(drift.code, 2, "{}", drift.output());
     assert!(
@@ -1621,31 +1649,45 @@ async fn log_retention_days_makes_the_log_group_before_the_cluster_changes_it_in
 
     ws.destroy()?;
     assert!(eks.list_clusters().send().await?.clusters().is_empty());
-    assert!(log_group(&logs, "hub").await?.is_none(), "destroy deletes the log group");
+    assert!(
+        log_group(&logs, "hub").await?.is_none(),
+        "destroy deletes the log group"
+    );
     Ok(())
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn a_strangers_log_group_is_refused_eks_own_is_taken_over_unsetting_keeps_it_and_import_fills_it() -> Result<()>
-{
+async fn a_strangers_log_group_is_refused_eks_own_is_taken_over_unsetting_keeps_it_and_import_fills_it() -> Result<()> {
     let moto = Moto::start()?;
     let logs = moto.logs("us-east-1").await;
     // Left by someone else (EKS keeps a deleted cluster's group): refused
     // before the cluster is made, since destroy would delete it.
-    logs.create_log_group().log_group_name("/aws/eks/hub/cluster").send().await?;
+    logs.create_log_group()
+        .log_group_name("/aws/eks/hub/cluster")
+        .send()
+        .await?;
     let ws = Workspace::new(&moto, &logged_cluster(Some(90), "a"))?;
     let refused = ws.terraform(&["apply", "-auto-approve", "-no-color"])?;
     assert_eq!(refused.code, 1, "{}", refused.output());
     assert!(
-        refused.says("CloudWatch log group /aws/eks/hub/cluster already exists in us-east-1 and this resource did not create it"),
+        refused.says(
+            "CloudWatch log group /aws/eks/hub/cluster already exists in us-east-1 and this resource did not create it"
+        ),
         "{}",
         refused.output()
     );
     let eks = moto.eks("us-east-1").await;
-    assert!(eks.list_clusters().send().await?.clusters().is_empty(), "no cluster made");
+    assert!(
+        eks.list_clusters().send().await?.clusters().is_empty(),
+        "no cluster made"
+    );
     // Gone, and the stopped create resumes (untainted) from what it made.
-    logs.delete_log_group().log_group_name("/aws/eks/hub/cluster").send().await?;
-    ws.terraform(&["untaint", "-no-color", "fleet_eks_regional_cluster.hub"])?.ok()?;
+    logs.delete_log_group()
+        .log_group_name("/aws/eks/hub/cluster")
+        .send()
+        .await?;
+    ws.terraform(&["untaint", "-no-color", "fleet_eks_regional_cluster.hub"])?
+        .ok()?;
     ws.apply()?;
     assert_eq!(log_group(&logs, "hub").await?.context("no log group")?.0, Some(90));
     assert_eq!(ws.plan_exit_code()?.code, 0, "clean after the resumed create");
@@ -1653,10 +1695,15 @@ async fn a_strangers_log_group_is_refused_eks_own_is_taken_over_unsetting_keeps_
     // Import fills it.
     let importer = Workspace::new(
         &moto,
-        &(logged_cluster(Some(90), "a") + "\nimport {\n  to = fleet_eks_regional_cluster.hub\n  id = \"us-east-1/hub\"\n}\n"),
+        &(logged_cluster(Some(90), "a")
+            + "\nimport {\n  to = fleet_eks_regional_cluster.hub\n  id = \"us-east-1/hub\"\n}\n"),
     )?;
     let plan = importer.terraform(&["plan", "-no-color"])?.ok()?;
-    assert!(plan.stdout.contains("1 to import, 0 to add, 0 to change, 0 to destroy"), "{}", plan.stdout);
+    assert!(
+        plan.stdout.contains("1 to import, 0 to add, 0 to change, 0 to destroy"),
+        "{}",
+        plan.stdout
+    );
 
     // Unset: the group and its retention stay, no longer managed.
     ws.write("main.tf", &logged_cluster(None, "a"))?;
@@ -1664,8 +1711,14 @@ async fn a_strangers_log_group_is_refused_eks_own_is_taken_over_unsetting_keeps_
     assert_eq!(log_group(&logs, "hub").await?.context("no log group")?.0, Some(90));
     assert_eq!(ws.plan_exit_code()?.code, 0);
     // EKS's own group (no retention, none of our tags) of this cluster is taken over.
-    logs.delete_log_group().log_group_name("/aws/eks/hub/cluster").send().await?;
-    logs.create_log_group().log_group_name("/aws/eks/hub/cluster").send().await?;
+    logs.delete_log_group()
+        .log_group_name("/aws/eks/hub/cluster")
+        .send()
+        .await?;
+    logs.create_log_group()
+        .log_group_name("/aws/eks/hub/cluster")
+        .send()
+        .await?;
     ws.write("main.tf", &logged_cluster(Some(14), "a"))?;
     ws.apply()?;
     let (retention, tags, _) = log_group(&logs, "hub").await?.context("no log group")?;
@@ -1673,6 +1726,9 @@ async fn a_strangers_log_group_is_refused_eks_own_is_taken_over_unsetting_keeps_
     assert_eq!(tags.get("eksfleet:owner").map(String::as_str), Some("us-east-1/hub"));
     assert_eq!(ws.plan_exit_code()?.code, 0);
     ws.destroy()?;
-    assert!(log_group(&logs, "hub").await?.is_none(), "destroy deletes the group it took over");
+    assert!(
+        log_group(&logs, "hub").await?.is_none(),
+        "destroy deletes the group it took over"
+    );
     Ok(())
 }

@@ -56,7 +56,10 @@ pub async fn ensure(run: &Run<'_>, state: &mut ClusterModel) -> Result<(), Diagn
         // It existed a moment ago and is gone: the next apply makes it.
         return Err(error(
             "Could not create the cluster's log group",
-            format!("log group {name} in {} was deleted while it was being created: apply again", run.region()),
+            format!(
+                "log group {name} in {} was deleted while it was being created: apply again",
+                run.region()
+            ),
         ));
     };
     adopt(run, state, &name, &group).await?;
@@ -112,7 +115,10 @@ pub async fn observe(clients: &Clients, prior: &ClusterModel) -> Result<Option<O
     if prior.log_retention_days.is_none() {
         return Ok(None);
     }
-    let group = clients.logs.find_log_group(&cluster_log_group_name(&prior.name)).await?;
+    let group = clients
+        .logs
+        .find_log_group(&cluster_log_group_name(&prior.name))
+        .await?;
     Ok(Some(group.as_ref().map(recorded)))
 }
 

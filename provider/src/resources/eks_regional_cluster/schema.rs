@@ -4,8 +4,8 @@ use std::time::Duration;
 
 use super::model::{ACCESS_ENTRY_TYPES, DEFAULT_AMI_TYPE, DEFAULT_INSTANCE_TYPE, STANDARD_ENTRY};
 use super::validators::{
-    AccessPolicyArns, AddonName, ClusterName, JsonDocument, KubernetesVersion, NodeGroupName, PrincipalArns,
-    LogRetentionDays, ServiceCidr, TaintEffects,
+    AccessPolicyArns, AddonName, ClusterName, JsonDocument, KubernetesVersion, LogRetentionDays, NodeGroupName,
+    PrincipalArns, ServiceCidr, TaintEffects,
 };
 use crate::resources::timeouts;
 use crate::resources::validators::{AwsRegion, Each, GoDuration, RoleArn, Tags};
