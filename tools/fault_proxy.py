@@ -6,13 +6,15 @@
 Every request is forwarded to --target unchanged (headers included, so SigV4
 signatures still verify when moto enforces IAM), unless the schedule says to
 fail it. The AWS service and region come from the SigV4 credential scope; the
-action from `Action=` (EC2, IAM, STS: query protocol) or from the REST path
-(EKS). Errors are shaped like the real service's, so the SDK classifies them
-as it would against AWS:
+action from `Action=` (EC2, IAM, STS: query protocol), from the REST path
+(EKS) or from X-Amz-Target (CloudWatch Logs: JSON protocol). Errors are
+shaped like the real service's, so the SDK classifies them as it would
+against AWS:
 
   EC2  <Response><Errors><Error><Code>RequestLimitExceeded</Code>...  (HTTP 503)
   IAM  <ErrorResponse><Error><Type>Sender</Type><Code>Throttling</Code>...
   EKS  JSON {"message": ...} with the x-amzn-ErrorType header
+  Logs JSON {"__type": "ThrottlingException", "message": ...}  (HTTP 400)
 
 Control endpoints (not forwarded):
 
@@ -26,7 +28,7 @@ FAULT_PROXY_LOG=FILE appends every error moto itself answered to FILE.
 
 A RULE matches requests and says what to do with them:
 
-  service      "ec2" | "eks" | "iam" | "sts" (default: any)
+  service      "ec2" | "eks" | "iam" | "sts" | "logs" (default: any)
   action       regex matched against the whole action name (default: any)
   region       exact region (default: any)
   body         regex searched in the request body (say, only the CreateRoute
@@ -134,6 +136,9 @@ def error_response(service, status, code, message):
         body = json.dumps({"message": message}).encode()
         return status, {"Content-Type": "application/json", "x-amzn-ErrorType": code,
                         "x-amzn-RequestId": request_id}, body
+    if service == "logs":  # JSON protocol: the code is in __type
+        body = json.dumps({"__type": code, "message": message}).encode()
+        return status, {"Content-Type": "application/x-amz-json-1.1", "x-amzn-RequestId": request_id}, body
     if service == "ec2":
         body = (f"<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Response><Errors><Error><Code>{code}</Code>"
                 f"<Message>{esc(message)}</Message></Error></Errors><RequestID>{request_id}</RequestID></Response>")
@@ -151,6 +156,7 @@ def fault_response(service, kind, action):
         return {
             "ec2": lambda: error_response("ec2", 503, "RequestLimitExceeded", "Request limit exceeded."),
             "eks": lambda: error_response("eks", 429, "ThrottlingException", "Rate exceeded"),
+            "logs": lambda: error_response("logs", 400, "ThrottlingException", "Rate exceeded"),
         }.get(service, lambda: error_response(service, 400, "Throttling", "Rate exceeded"))()
     if kind == "http429":
         return error_response(service, 429, "TooManyRequestsException", "Too many requests")
@@ -160,8 +166,9 @@ def fault_response(service, kind, action):
         code = "ServerException" if service == "eks" else "InternalError" if service == "ec2" else "ServiceFailure"
         return error_response(service, 500, code, "An internal error has occurred.")
     if kind == "deny":
-        if service == "eks":
-            return error_response("eks", 403, "AccessDeniedException", f"not authorized to perform eks:{action}")
+        if service in ("eks", "logs"):
+            return error_response(service, 403, "AccessDeniedException",
+                                  f"not authorized to perform {service}:{action}")
         code = "UnauthorizedOperation" if service == "ec2" else "AccessDenied"
         return error_response(service, 403, code, f"You are not authorized to perform {service}:{action}.")
     raise ValueError(f"unknown fault kind {kind!r}")
@@ -323,6 +330,8 @@ class Handler(BaseHTTPRequestHandler):
             action = (params.get("Action") or ["?"])[0]
         elif service == "eks":
             action = eks_operation(self.command, path)
+        elif self.headers.get("X-Amz-Target"):  # "Logs_20140328.CreateLogGroup"
+            action = self.headers["X-Amz-Target"].rsplit(".", 1)[-1]
         else:
             action = f"{self.command} {path}"
         if service:

@@ -810,6 +810,19 @@ def delete_enis(account, region, eni_ids):
             pass
 
 
+def control_plane_log_group(account, region, cluster):
+    """What EKS does with control-plane logging on: it sends the logs to
+    CloudWatch Logs group /aws/eks/NAME/cluster and creates that group, with
+    no retention (events never expire), when it is missing; DeleteCluster
+    leaves the group and its logs behind:
+    https://docs.aws.amazon.com/eks/latest/userguide/control-plane-logs.html
+    A group that exists (made beforehand to set a retention) is used as it is."""
+    if not any(s.get("enabled") and s.get("types") for s in (cluster.logging or {}).get("clusterLogging", [])):
+        return
+    from moto.logs.models import logs_backends
+    logs_backends[account][region].ensure_log_group(f"/aws/eks/{cluster.name}/cluster")
+
+
 def create_cluster(call):
     access = call.body.get("accessConfig") or {}
     mode = access.get("authenticationMode", "CONFIG_MAP")  # the API's default
@@ -891,6 +904,7 @@ def create_cluster(call):
         vpc["clusterSecurityGroupId"] = sg.id
         cluster._fleet_enis = create_control_plane_enis(call, cluster, vpc.get("subnetIds") or [], sg.id)
     cluster.resources_vpc_config = vpc
+    control_plane_log_group(call.account, call.region, cluster)
     # EKS makes the creator a cluster admin through an access entry when the
     # cluster uses access entries at all.
     if mode != "CONFIG_MAP" and bootstrap:
@@ -1100,7 +1114,12 @@ def logging_update(cluster, req):
     off = [t for t in all_types if t not in wanted]
     logging = {"clusterLogging": [s for s in ({"types": on, "enabled": True}, {"types": off, "enabled": False})
                                   if s["types"]]}
-    return "LoggingUpdate", [("ClusterLogging", json.dumps(req))], lambda: setattr(cluster, "logging", logging)
+    account, region = cluster.arn.split(":")[4], cluster.arn.split(":")[3]
+
+    def apply():
+        cluster.logging = logging
+        control_plane_log_group(account, region, cluster)
+    return "LoggingUpdate", [("ClusterLogging", json.dumps(req))], apply
 
 
 def begin_cluster_update(cluster, kind, params, apply, real_seconds=CLUSTER_UPDATE, fail=None):
@@ -2455,6 +2474,8 @@ class FleetMiddleware:
             return strict_ec2.handle(environ, start_response, self.app)
         if service == "iam":
             return self.iam(environ, start_response)
+        if service == "logs" and environ.get("HTTP_X_AMZ_TARGET", "").endswith(".DeleteLogGroup"):
+            return self.delete_log_group(environ, start_response, scope.group(2))
         if service != "eks":
             return self.app(environ, start_response)
         raw = (environ.get("REQUEST_URI") or environ.get("RAW_URI") or environ.get("PATH_INFO", "")).split("?")[0]
@@ -2499,6 +2520,25 @@ class FleetMiddleware:
         if lost_responses.take("iam", action):
             return lost_responses.drop_connection(environ, start_response)
         status, headers, body = result
+        headers = [h for h in headers if h[0].lower() != "content-length"] + [("Content-Length", str(len(body)))]
+        start_response(status, headers)
+        return [body]
+
+    def delete_log_group(self, environ, start_response, region):
+        """moto's DeleteLogGroup keeps the group's tags, so a group made
+        again under the name shows them; in AWS tags go with the group."""
+        from moto.logs.models import logs_backends
+        try:
+            name = json.loads(read_body(environ) or b"{}").get("logGroupName")
+        except ValueError:
+            name = None
+        _, account = caller(environ)
+        with LOCK:
+            backend = logs_backends[account][region]
+            group = backend.groups.get(name) if name else None
+            status, headers, body = forward(self.app, environ)
+            if group is not None and status.startswith("200"):
+                backend.tagger.delete_all_tags_for_resource(group.arn)
         headers = [h for h in headers if h[0].lower() != "content-length"] + [("Content-Length", str(len(body)))]
         start_response(status, headers)
         return [body]

@@ -83,6 +83,7 @@ def expect(fn, code, status, **kwargs):
 
 def check_errors(url):
     ec2, iam, eks = client(url, "ec2"), client(url, "iam", "us-east-1"), client(url, "eks")
+    logs = client(url, "logs")
     cases = [
         ("ec2", "DescribeVpcs", "throttle", ec2.describe_vpcs, {}, "RequestLimitExceeded", 503),
         ("iam", "ListRoles", "throttle", iam.list_roles, {}, "Throttling", 400),
@@ -96,6 +97,10 @@ def check_errors(url):
         ("iam", "CreateRole", "deny", iam.create_role, {"RoleName": "r", "AssumeRolePolicyDocument": "{}"},
          "AccessDenied", 403),
         ("eks", "DescribeCluster", "deny", eks.describe_cluster, {"name": "x"}, "AccessDeniedException", 403),
+        # CloudWatch Logs: JSON protocol, the action from X-Amz-Target.
+        ("logs", "DescribeLogGroups", "throttle", logs.describe_log_groups, {}, "ThrottlingException", 400),
+        ("logs", "CreateLogGroup", "deny", logs.create_log_group, {"logGroupName": "/denied"},
+         "AccessDeniedException", 403),
     ]
     for service, action, kind, fn, kwargs, code, status in cases:
         schedule(url, {"service": service, "action": action, "kind": kind, "count": 1})
@@ -105,8 +110,11 @@ def check_errors(url):
         stats = control(url, "/fault-proxy/stats")
         assert stats["injected"] == {kind: 1} and stats["forwarded"] == 0, stats
         fn(**kwargs) if kind != "deny" else None  # count 1: the next call goes through
-    # A denied CreateVpc never reached moto.
+    # A denied CreateVpc (or CreateLogGroup) never reached moto.
     assert not [v for v in ec2.describe_vpcs()["Vpcs"] if v["CidrBlock"] == "10.1.0.0/16"]
+    assert not logs.describe_log_groups(logGroupNamePrefix="/denied")["logGroups"]
+    logs.describe_log_groups()
+    assert control(url, "/fault-proxy/stats")["actions"].get("logs:DescribeLogGroups") == 2
 
 
 def check_reset_slow_nth_and_probability(url):

@@ -681,6 +681,41 @@ def check_deletion_protection(eks, subnets):
     assert eks.delete_cluster(name="protected")["cluster"]["status"] == "DELETING"
 
 
+def check_control_plane_log_group(url, eks, subnets):
+    """EKS creates /aws/eks/NAME/cluster, with no retention, when logging is
+    on and the group is missing, uses one made beforehand as it is, and
+    leaves it on DeleteCluster:
+    https://docs.aws.amazon.com/eks/latest/userguide/control-plane-logs.html"""
+    logs = client(url, "logs")
+
+    def group(name):
+        found = logs.describe_log_groups(logGroupNamePrefix=f"/aws/eks/{name}/cluster")["logGroups"]
+        return next((g for g in found if g["logGroupName"] == f"/aws/eks/{name}/cluster"), None)
+    on = {"clusterLogging": [{"types": ["api", "audit"], "enabled": True}]}
+    new_cluster(eks, "logged", subnets, logging=on)
+    made = group("logged")
+    assert made is not None and "retentionInDays" not in made, made
+    new_cluster(eks, "quiet", subnets)
+    assert group("quiet") is None  # no log type enabled, no group
+    eks.update_cluster_config(name="quiet", logging={"clusterLogging": [{"types": ["scheduler"], "enabled": True}]})
+    assert group("quiet") is not None, "enabling a log type makes the group"
+    logs.create_log_group(logGroupName="/aws/eks/kept/cluster", tags={"Owner": "us"})
+    logs.put_retention_policy(logGroupName="/aws/eks/kept/cluster", retentionInDays=7)
+    new_cluster(eks, "kept", subnets, logging=on)
+    kept = group("kept")
+    assert kept["retentionInDays"] == 7, kept
+    assert logs.list_tags_for_resource(resourceArn=kept["logGroupArn"])["tags"] == {"Owner": "us"}
+    for name in ("logged", "quiet", "kept"):
+        eks.delete_cluster(name=name)
+    assert group("logged") is not None and group("kept")["retentionInDays"] == 7, "DeleteCluster keeps the group"
+    # Tags go with a deleted group (moto would keep them for the next group of that name).
+    logs.delete_log_group(logGroupName="/aws/eks/kept/cluster")
+    logs.create_log_group(logGroupName="/aws/eks/kept/cluster")
+    assert logs.list_tags_for_resource(resourceArn=group("kept")["logGroupArn"])["tags"] == {}
+    for name in ("logged", "quiet", "kept"):
+        logs.delete_log_group(logGroupName=f"/aws/eks/{name}/cluster")
+
+
 def check_deletion(eks, ec2, subnets):
     sg = eks.describe_cluster(name="c1")["cluster"]["resourcesVpcConfig"]["clusterSecurityGroupId"]
     error(eks.delete_cluster, "ResourceInUseException", 409, name="c1")  # node groups still attached
@@ -1420,6 +1455,7 @@ def main():
         check_access_entries(eks)
         check_versions(eks, subnets)
         check_deletion_protection(eks, subnets)
+        check_control_plane_log_group(url, eks, subnets)
         check_deletion(eks, ec2, subnets)
         check_scoping(url, subnets)
         check_passthrough(url)

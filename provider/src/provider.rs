@@ -60,6 +60,7 @@ struct EndpointsModel {
     iam: Option<String>,
     sts: Option<String>,
     kms: Option<String>,
+    logs: Option<String>,
 }
 
 /// An endpoint override URL.
@@ -129,6 +130,7 @@ impl tfplugin::Provider for FleetProvider {
                         endpoint("iam", "IAM"),
                         endpoint("sts", "STS"),
                         endpoint("kms", "KMS"),
+                        endpoint("logs", "CloudWatch Logs"),
                     ],
                     "Per-service endpoint overrides. `AWS_ENDPOINT_URL` and `AWS_ENDPOINT_URL_<SERVICE>` are honoured as well.",
                 )
@@ -174,6 +176,7 @@ impl tfplugin::Provider for FleetProvider {
             iam: e.iam,
             sts: e.sts,
             kms: e.kms,
+            logs: e.logs,
         });
         self.aws.configure(Aws::new(AwsSettings {
             region: model.region,

@@ -486,6 +486,12 @@ fn catalogue() -> Vec<Case> {
             "/12 to /24",
         ),
         c(
+            "a log retention CloudWatch Logs does not offer",
+            cluster("  log_retention_days = 8"),
+            "log_retention_days",
+            "use one of 1, 3, 5, 7, 14, 30, 60, 90",
+        ),
+        c(
             "markup in a tag key",
             cluster("  tags = { \"<script>alert(1)</script>\" = \"x\" }"),
             "tags",

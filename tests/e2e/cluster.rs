@@ -1618,3 +1618,210 @@ async fn node_group_update_config_node_repair_and_ami_release_change_in_place_be
     ws.destroy()?;
     Ok(())
 }
+
+/// The control plane's log group of cluster `name` as CloudWatch Logs has it:
+/// retention (`None`: never expires), tags, creation time (ms).
+async fn log_group(
+    logs: &aws_sdk_cloudwatchlogs::Client,
+    name: &str,
+) -> Result<Option<(Option<i32>, std::collections::BTreeMap<String, String>, i64)>> {
+    let group_name = format!("/aws/eks/{name}/cluster");
+    let out = logs
+        .describe_log_groups()
+        .log_group_name_prefix(&group_name)
+        .send()
+        .await?;
+    let Some(group) = out
+        .log_groups()
+        .iter()
+        .find(|g| g.log_group_name() == Some(group_name.as_str()))
+    else {
+        return Ok(None);
+    };
+    let arn = group.log_group_arn().context("logGroupArn")?;
+    let tags = logs.list_tags_for_resource().resource_arn(arn).send().await?;
+    let tags = tags.tags().cloned().unwrap_or_default().into_iter().collect();
+    Ok(Some((
+        group.retention_in_days(),
+        tags,
+        group.creation_time().unwrap_or_default(),
+    )))
+}
+
+fn logged_cluster(retention: Option<u32>, team: &str) -> String {
+    let retention = retention.map_or(String::new(), |days| format!("\n  log_retention_days = {days}"));
+    single_cluster(&format!(
+        "  enabled_log_types = [\"api\", \"audit\"]\n  tags = {{ Team = \"{team}\" }}{retention}"
+    ))
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn log_retention_days_makes_the_log_group_before_the_cluster_changes_it_in_place_and_destroy_deletes_it()
+-> Result<()> {
+    let moto = Moto::start()?;
+    let proxy = FaultProxy::start(&moto)?;
+    let mut ws = Workspace::new(&moto, &logged_cluster(Some(7), "a"))?;
+    ws.use_endpoint(&proxy.url());
+    ws.apply()?;
+    let (logs, eks) = (moto.logs("us-east-1").await, moto.eks("us-east-1").await);
+    let hub = ws.output("hub")?;
+    let (retention, tags, created) = log_group(&logs, "hub").await?.context("no log group")?;
+    // Made by the resource (EKS's own has no retention and no tags)...
+    assert_eq!(retention, Some(7));
+    assert_eq!(tags.get("eksfleet:stack").map(String::as_str), hub["stack_id"].as_str());
+    assert_eq!(tags.get("eksfleet:owner").map(String::as_str), Some("us-east-1/hub"));
+    assert_eq!(tags.get("Team").map(String::as_str), Some("a"));
+    assert_eq!(tags.get("ManagedBy").map(String::as_str), Some("eksfleet-tests"));
+    // ...before the cluster: the stand-in, as EKS, makes the group at
+    // CreateCluster when it is missing, so the resource's CreateLogGroup came
+    // first (and EKS reports its creation time in whole seconds).
+    assert_eq!(
+        proxy.stats()?["actions"]["logs:CreateLogGroup"],
+        1,
+        "{}",
+        proxy.stats()?
+    );
+    let cluster = eks.describe_cluster().name("hub").send().await?;
+    let cluster_created = cluster.cluster().and_then(|c| c.created_at()).context("createdAt")?;
+    assert!(
+        created <= cluster_created.to_millis()? + 1000,
+        "log group made at {created}, cluster at {cluster_created}"
+    );
+    assert_eq!(hub["log_retention_days"], 7);
+    assert_eq!(ws.plan_exit_code()?.code, 0, "clean after apply");
+
+    // A new retention (and new tags) change in place.
+    ws.write("main.tf", &logged_cluster(Some(30), "b"))?;
+    let plan = ws.terraform(&["plan", "-no-color"])?.ok()?;
+    assert!(
+        plan.stdout.contains("0 to add, 1 to change, 0 to destroy"),
+        "{}",
+        plan.stdout
+    );
+    assert!(
+        plan.stdout.contains("log_retention_days") && plan.stdout.contains("7 -> 30"),
+        "{}",
+        plan.stdout
+    );
+    ws.apply()?;
+    let (retention, tags, _) = log_group(&logs, "hub").await?.context("no log group")?;
+    assert_eq!(retention, Some(30));
+    assert_eq!(tags.get("Team").map(String::as_str), Some("b"));
+    assert_eq!(ws.output("hub")?["arn"], hub["arn"], "the same cluster");
+    assert_eq!(ws.plan_exit_code()?.code, 0, "clean after the change");
+
+    // Changed out of band: refresh reads it back and apply puts it back.
+    logs.put_retention_policy()
+        .log_group_name("/aws/eks/hub/cluster")
+        .retention_in_days(14)
+        .send()
+        .await?;
+    let drift = ws.terraform(&["plan", "-no-color", "-detailed-exitcode"])?;
+    assert_eq!(drift.code, 2, "{}", drift.output());
+    assert!(drift.stdout.contains("14 -> 30"), "{}", drift.stdout);
+    ws.apply()?;
+    assert_eq!(log_group(&logs, "hub").await?.context("no log group")?.0, Some(30));
+
+    // Deleted out of band: the plan shows it made again, in place.
+    logs.delete_log_group()
+        .log_group_name("/aws/eks/hub/cluster")
+        .send()
+        .await?;
+    let drift = ws.terraform(&["plan", "-no-color", "-detailed-exitcode"])?;
+    assert_eq!(drift.code, 2, "{}", drift.output());
+    assert!(
+        drift.stdout.contains("+ log_retention_days") && drift.stdout.contains("0 to add, 1 to change"),
+        "{}",
+        drift.stdout
+    );
+    ws.apply()?;
+    let (retention, tags, _) = log_group(&logs, "hub").await?.context("no log group")?;
+    assert_eq!(retention, Some(30));
+    assert_eq!(tags.get("eksfleet:stack").map(String::as_str), hub["stack_id"].as_str());
+    assert_eq!(ws.plan_exit_code()?.code, 0, "clean after the repair");
+
+    ws.destroy()?;
+    assert!(eks.list_clusters().send().await?.clusters().is_empty());
+    assert!(
+        log_group(&logs, "hub").await?.is_none(),
+        "destroy deletes the log group"
+    );
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_strangers_log_group_is_refused_eks_own_is_taken_over_unsetting_keeps_it_and_import_fills_it() -> Result<()> {
+    let moto = Moto::start()?;
+    let logs = moto.logs("us-east-1").await;
+    // Left by someone else (EKS keeps a deleted cluster's group): refused
+    // before the cluster is made, since destroy would delete it.
+    logs.create_log_group()
+        .log_group_name("/aws/eks/hub/cluster")
+        .send()
+        .await?;
+    let ws = Workspace::new(&moto, &logged_cluster(Some(90), "a"))?;
+    let refused = ws.terraform(&["apply", "-auto-approve", "-no-color"])?;
+    assert_eq!(refused.code, 1, "{}", refused.output());
+    assert!(
+        refused.says(
+            "CloudWatch log group /aws/eks/hub/cluster already exists in us-east-1 and this resource did not create it"
+        ),
+        "{}",
+        refused.output()
+    );
+    let eks = moto.eks("us-east-1").await;
+    assert!(
+        eks.list_clusters().send().await?.clusters().is_empty(),
+        "no cluster made"
+    );
+    // Gone, and the stopped create resumes (untainted) from what it made.
+    logs.delete_log_group()
+        .log_group_name("/aws/eks/hub/cluster")
+        .send()
+        .await?;
+    ws.terraform(&["untaint", "-no-color", "fleet_eks_regional_cluster.hub"])?
+        .ok()?;
+    ws.apply()?;
+    assert_eq!(log_group(&logs, "hub").await?.context("no log group")?.0, Some(90));
+    assert_eq!(ws.plan_exit_code()?.code, 0, "clean after the resumed create");
+
+    // Import fills it.
+    let importer = Workspace::new(
+        &moto,
+        &(logged_cluster(Some(90), "a")
+            + "\nimport {\n  to = fleet_eks_regional_cluster.hub\n  id = \"us-east-1/hub\"\n}\n"),
+    )?;
+    let plan = importer.terraform(&["plan", "-no-color"])?.ok()?;
+    assert!(
+        plan.stdout.contains("1 to import, 0 to add, 0 to change, 0 to destroy"),
+        "{}",
+        plan.stdout
+    );
+
+    // Unset: the group and its retention stay, no longer managed.
+    ws.write("main.tf", &logged_cluster(None, "a"))?;
+    ws.apply()?;
+    assert_eq!(log_group(&logs, "hub").await?.context("no log group")?.0, Some(90));
+    assert_eq!(ws.plan_exit_code()?.code, 0);
+    // EKS's own group (no retention, none of our tags) of this cluster is taken over.
+    logs.delete_log_group()
+        .log_group_name("/aws/eks/hub/cluster")
+        .send()
+        .await?;
+    logs.create_log_group()
+        .log_group_name("/aws/eks/hub/cluster")
+        .send()
+        .await?;
+    ws.write("main.tf", &logged_cluster(Some(14), "a"))?;
+    ws.apply()?;
+    let (retention, tags, _) = log_group(&logs, "hub").await?.context("no log group")?;
+    assert_eq!(retention, Some(14));
+    assert_eq!(tags.get("eksfleet:owner").map(String::as_str), Some("us-east-1/hub"));
+    assert_eq!(ws.plan_exit_code()?.code, 0);
+    ws.destroy()?;
+    assert!(
+        log_group(&logs, "hub").await?.is_none(),
+        "destroy deletes the group it took over"
+    );
+    Ok(())
+}

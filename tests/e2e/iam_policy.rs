@@ -71,6 +71,7 @@ fn lifecycle(stage: u32) -> String {
         ),
         _ => ("1.34", "{ Team = \"b\" }", "[\"audit\"]", "[\"10.60.0.0/16\"]", true),
     };
+    let retention = if stage == 1 { 7 } else { 30 };
     let groups = match stage {
         1 => "{ system = { desired_size = 2 } }",
         2 => {
@@ -125,6 +126,7 @@ resource "fleet_eks_regional_cluster" "hub" {{
   endpoint_public_access  = {public}
   api_allowed_cidrs       = {cidrs}
   enabled_log_types       = {logs}
+  log_retention_days      = {retention}
   tags                    = {tags}
   node_groups             = {groups}
   addons                  = {addons}

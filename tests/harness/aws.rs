@@ -1,4 +1,4 @@
-//! AWS SDK clients on a test's moto (EC2, EKS, IAM, STS), signed with the
+//! AWS SDK clients on a test's moto (EC2, EKS, IAM, STS, CloudWatch Logs), signed with the
 //! keys the test's own checks use, or as a role assumed in another account.
 
 use anyhow::{Context, Result};
@@ -56,6 +56,18 @@ impl Moto {
     pub async fn ec2_as(&self, region: &str, role_arn: &str) -> Result<aws_sdk_ec2::Client> {
         let (key, secret, token) = self.assume_role(role_arn).await?;
         Ok(self.ec2_with_keys(region, &key, &secret, Some(&token)).await)
+    }
+
+    pub async fn logs(&self, region: &str) -> aws_sdk_cloudwatchlogs::Client {
+        let (key, secret) = self.keys();
+        let creds = aws_sdk_cloudwatchlogs::config::Credentials::new(key, secret, None, None, "tests");
+        let config = aws_sdk_cloudwatchlogs::Config::builder()
+            .behavior_version(aws_sdk_cloudwatchlogs::config::BehaviorVersion::latest())
+            .region(aws_sdk_cloudwatchlogs::config::Region::new(region.to_string()))
+            .credentials_provider(creds)
+            .endpoint_url(self.url())
+            .build();
+        aws_sdk_cloudwatchlogs::Client::from_conf(config)
     }
 
     pub async fn eks(&self, region: &str) -> aws_sdk_eks::Client {

@@ -9,6 +9,7 @@ pub mod ec2_reconcile;
 pub mod eks;
 pub mod error;
 pub mod iam;
+pub mod logs;
 pub mod shared_reads;
 pub mod tags;
 pub mod waiters;
@@ -51,6 +52,7 @@ pub struct Endpoints {
     pub iam: Option<String>,
     pub sts: Option<String>,
     pub kms: Option<String>,
+    pub logs: Option<String>,
 }
 
 pub const DEFAULT_MAX_RETRIES: u32 = 25;
@@ -84,6 +86,7 @@ pub struct Aws {
     ec2_clients: Mutex<HashMap<ClientKey, aws_sdk_ec2::Client>>,
     eks_clients: Mutex<HashMap<ClientKey, aws_sdk_eks::Client>>,
     iam_clients: Mutex<HashMap<ClientKey, aws_sdk_iam::Client>>,
+    logs_clients: Mutex<HashMap<ClientKey, aws_sdk_cloudwatchlogs::Client>>,
     role_configs: Mutex<HashMap<(String, Option<String>), SdkConfig>>,
     /// Route tables read by this plan's refreshes (see `shared_reads`).
     pub shared_reads: Arc<shared_reads::SharedReads>,
@@ -97,6 +100,7 @@ impl Aws {
             ec2_clients: Mutex::new(HashMap::new()),
             eks_clients: Mutex::new(HashMap::new()),
             iam_clients: Mutex::new(HashMap::new()),
+            logs_clients: Mutex::new(HashMap::new()),
             role_configs: Mutex::new(HashMap::new()),
             shared_reads: Arc::default(),
         }
@@ -207,6 +211,22 @@ impl Aws {
                 builder.set_endpoint_url(endpoint);
             }
             aws_sdk_eks::Client::from_conf(builder.build())
+        })
+        .await
+    }
+
+    /// CloudWatch Logs (the control plane's log group).
+    pub async fn logs(&self, region: &str, role: Option<Role<'_>>) -> aws_sdk_cloudwatchlogs::Client {
+        let endpoint = self.settings.endpoints.logs.clone();
+        self.client(&self.logs_clients, region, role, |config| {
+            let mut builder = aws_sdk_cloudwatchlogs::config::Builder::from(config)
+                .region(Region::new(region.to_string()))
+                .retry_partition(retry_partition("logs", region));
+            // Only an explicit override replaces AWS_ENDPOINT_URL* from the shared config.
+            if endpoint.is_some() {
+                builder.set_endpoint_url(endpoint);
+            }
+            aws_sdk_cloudwatchlogs::Client::from_conf(builder.build())
         })
         .await
     }

@@ -182,6 +182,10 @@ pub async fn import(
         .flat_map(|s| s.types().iter().map(|t| t.as_str().to_string()))
         .collect();
 
+    let log_retention_days = super::log_group::imported_retention(clients, name)
+        .await
+        .map_err(&read_err)?;
+
     let node_group_keys: Vec<String> = node_groups.keys().cloned().collect();
     let node_groups_empty = node_groups.is_empty();
     let mut model = ClusterModel {
@@ -203,6 +207,7 @@ pub async fn import(
             .and_then(|p| p.key_arn())
             .map(str::to_string),
         enabled_log_types: (!enabled_logs.is_empty()).then_some(enabled_logs),
+        log_retention_days,
         cluster_role_arn: cluster_role,
         node_role_arn: node_role,
         // A setting of how this resource upgrades, not of the cluster: its default.

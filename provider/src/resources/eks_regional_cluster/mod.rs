@@ -6,6 +6,7 @@ mod addons;
 mod control_plane;
 mod import;
 mod kubeconfig;
+mod log_group;
 pub mod model;
 mod nat;
 mod network;
@@ -438,6 +439,8 @@ impl TypedResource for EksRegionalCluster {
             node_groups: desired.node_groups.as_ref().map(|_| Default::default()),
             addons: desired.addons.as_ref().map(|_| Default::default()),
             access_entries: desired.access_entries.as_ref().map(|_| Default::default()),
+            // Recorded by the log group part once the group exists.
+            log_retention_days: None,
             ..desired.clone()
         };
         let run = self.run(&clients, &desired, Operation::Create, true);

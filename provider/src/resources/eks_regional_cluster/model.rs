@@ -26,6 +26,9 @@ pub struct ClusterModel {
     pub access_entries: Option<BTreeMap<String, AccessEntryModel>>,
     pub secrets_kms_key_arn: Option<String>,
     pub enabled_log_types: Option<BTreeSet<String>>,
+    /// Set: the resource manages the control plane's log group (0 in state:
+    /// the group has no retention policy).
+    pub log_retention_days: Option<f64>,
     pub cluster_role_arn: Option<String>,
     pub node_role_arn: Option<String>,
     pub assume_role_arn: Option<String>,

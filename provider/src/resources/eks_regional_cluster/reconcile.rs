@@ -1,6 +1,6 @@
 //! The order in which one region's EKS stack is ensured, observed and
-//! deleted. Each part (roles, network, NAT gateways, control plane, access
-//! entries, add-ons, node groups) ensures itself idempotently from what the
+//! deleted. Each part (roles, network, NAT gateways, log group, control
+//! plane, access entries, add-ons, node groups) ensures itself idempotently from what the
 //! state records and what exists, so create, update, resume after a failed
 //! create, and drift repair are one path: `ensure`.
 //!
@@ -11,7 +11,9 @@
 
 use super::model::ClusterModel;
 use super::run::{ACTIVE, CREATING, Clients, DELETED, NETWORK_DRIFT, Run, fail};
-use super::{access, addons, control_plane, nat, network, node_groups, oidc, pod_identity, roles, tags};
+use super::{
+    access, addons, control_plane, log_group, nat, network, node_groups, oidc, pod_identity, roles, tags,
+};
 use tfplugin::diagnostics::Diagnostics;
 
 /// Whether `ensure` must look at what exists instead of trusting the state:
@@ -34,6 +36,8 @@ pub async fn ensure(run: &Run<'_>, state: &mut ClusterModel) -> Result<(), Diagn
     network::ensure_private_routing(run, state, nats_changed).await?;
     network::ensure_api_security_group(run, state).await?;
     let version_before = state.arn.as_ref().and(state.kubernetes_version.clone());
+    // Before the cluster, so EKS writes into this group rather than making its own.
+    log_group::ensure(run, state).await?;
     control_plane::ensure(run, state).await?;
     let upgraded = version_before.is_some() && version_before != state.kubernetes_version;
     // The control plane's version is settled; node groups follow it.
@@ -98,8 +102,9 @@ pub async fn observe(clients: &Clients, prior: &ClusterModel) -> Result<ClusterM
             addons::observe_implied(clients, prior)
         )
     };
-    let (nats, entries, addons, groups, (oidc, associations, implied)) =
-        tokio::join!(nats, entries, addons, groups, workload);
+    let log_group = log_group::observe(clients, prior);
+    let (nats, entries, addons, groups, (oidc, associations, implied), log_group) =
+        tokio::join!(nats, entries, addons, groups, workload, log_group);
     let read_err = fail("Could not read the EKS cluster");
     if let Some(nats) = nats.map_err(fail("Could not read a NAT gateway"))? {
         state.nat_gateway_ids = Some(nats);
@@ -123,6 +128,10 @@ pub async fn observe(clients: &Clients, prior: &ClusterModel) -> Result<ClusterM
         state.node_groups = Some(observed.groups);
         state.node_group_versions = Some(observed.versions);
     }
+    // Deleted out of band: unset, so the plan shows the group made again.
+    if let Some(retention) = log_group.map_err(fail("Could not read the cluster's log group"))? {
+        state.log_retention_days = retention;
+    }
     Ok(state)
 }
 
@@ -136,6 +145,7 @@ pub async fn delete(run: &Run<'_>, state: &ClusterModel) -> Result<(), Diagnosti
     // cluster (DeleteCluster removes them); the add-ons' roles with the others.
     control_plane::delete(run, state).await?;
     oidc::delete(run, state).await?;
+    log_group::delete(run, state).await?;
     // NAT gateways first: their interfaces must be gone before what is left
     // in the VPC is judged.
     nat::delete(run, state).await?;

@@ -11,6 +11,7 @@ use super::schema::kind_timeout;
 use crate::aws::ec2::Ec2;
 use crate::aws::eks::Eks;
 use crate::aws::iam::Iam;
+use crate::aws::logs::Logs;
 use crate::aws::tags::{OWNER_TAG, STACK_TAG};
 use crate::aws::waiters::{Deadline, StopSignal, WaitError};
 use crate::aws::{Aws, AwsError, Role};
@@ -34,6 +35,7 @@ pub struct Clients {
     pub ec2: Ec2,
     pub eks: Eks,
     pub iam: Iam,
+    pub logs: Logs,
 }
 
 impl Clients {
@@ -57,6 +59,10 @@ impl Clients {
             iam: Iam {
                 client: aws.iam(region, role).await,
                 region: "global".to_string(),
+            },
+            logs: Logs {
+                client: aws.logs(region, role).await,
+                region: region.to_string(),
             },
         }
     }

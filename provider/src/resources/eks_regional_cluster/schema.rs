@@ -4,7 +4,8 @@ use std::time::Duration;
 
 use super::model::{ACCESS_ENTRY_TYPES, DEFAULT_AMI_TYPE, DEFAULT_INSTANCE_TYPE, STANDARD_ENTRY};
 use super::validators::{
-    AccessPolicyArns, AddonName, ClusterName, JsonDocument, KubernetesVersion, NodeGroupName, PodIdentityAssociations,
+    AccessPolicyArns, AddonName, ClusterName, JsonDocument, KubernetesVersion, LogRetentionDays, NodeGroupName,
+    PodIdentityAssociations,
     PrincipalArns, ServiceCidr, TaintEffects,
 };
 use crate::resources::timeouts;
@@ -433,6 +434,18 @@ pub fn schema() -> Schema {
             Attribute::typed("enabled_log_types", Type::set(Type::String), "Control plane log types sent to CloudWatch: `api`, `audit`, `authenticator`, `controllerManager`, `scheduler`.")
                 .optional()
                 .validate(Each(OneOf(LOG_TYPES))),
+            Attribute::number(
+                "log_retention_days",
+                "Days CloudWatch Logs keeps the control plane's logs (`enabled_log_types`). Set, the resource \
+                 creates the log group EKS writes them to, `/aws/eks/NAME/cluster`, before the cluster (tagged like \
+                 its other objects; EKS would otherwise make it with no expiry), changes the retention in place, \
+                 and deletes the group with its logs on destroy, after the cluster. A group EKS already made for \
+                 this resource's cluster is taken over. Unset (the default), the group is left to EKS as before: \
+                 no plan of an existing cluster changes; unsetting it later leaves the group and its retention as \
+                 they are. Refresh reads the retention back (0: the group has no retention policy).",
+            )
+            .optional()
+            .validate(LogRetentionDays),
             Attribute::string(
                 "cluster_role_arn",
                 "IAM role of the cluster. When not given, the resource creates one with `AmazonEKSClusterPolicy` and deletes it on destroy.",

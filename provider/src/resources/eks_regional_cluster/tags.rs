@@ -1,6 +1,7 @@
 //! A tag change reaches everything the stack made: the cluster, every EC2
 //! object, the node groups, add-ons and access entries, the IAM roles it
-//! created and the OIDC identity provider. Objects made by the same run already carry the new tags.
+//! created, the OIDC identity provider and the log group it manages. Objects
+//! made by the same run already carry the new tags.
 
 use super::model::ClusterModel;
 use super::network::own_ids;
@@ -66,6 +67,9 @@ pub async fn ensure(run: &Run<'_>, state: &mut ClusterModel) -> Result<(), Diagn
             .await
             .map_err(fail("Could not update the tags of the IAM OIDC identity provider"))?;
     }
+    super::log_group::sync_tags(run, state)
+        .await
+        .map_err(fail("Could not update the tags of the cluster's log group"))?;
     state.tags_all = run.desired.tags_all.clone();
     Ok(())
 }

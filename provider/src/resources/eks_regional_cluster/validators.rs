@@ -7,6 +7,7 @@ use tfplugin::value::Value;
 use super::versions::oldest_built_in;
 use crate::aws::eks::minor_version;
 use crate::resources::validators::RoleArn;
+use crate::aws::logs::RETENTION_DAYS;
 
 /// EKS cluster names: 1–100 characters, letters, digits, `-` and `_`,
 /// starting with a letter or digit. We also name IAM roles
@@ -422,6 +423,34 @@ fn grants_cluster_admin(entry: &Value) -> bool {
     }
 }
 
+/// A log retention CloudWatch Logs accepts (`RETENTION_DAYS`), checked at
+/// plan time so PutRetentionPolicy never refuses it half-way through a create.
+pub struct LogRetentionDays;
+
+fn retention_list() -> String {
+    RETENTION_DAYS.iter().map(i32::to_string).collect::<Vec<_>>().join(", ")
+}
+
+impl Validator for LogRetentionDays {
+    fn validate(&self, value: &Value, path: &AttributePath, diags: &mut Diagnostics) {
+        let Value::Number(days) = value else { return };
+        if !RETENTION_DAYS.iter().any(|d| f64::from(*d) == *days) {
+            diags.attribute_error(
+                path,
+                "Log retention CloudWatch Logs does not offer",
+                format!(
+                    "{path}: {days} days is not a retention CloudWatch Logs offers: use one of {}.",
+                    retention_list()
+                ),
+            );
+        }
+    }
+
+    fn describe(&self) -> String {
+        format!("be one of {}", retention_list())
+    }
+}
+
 /// A Kubernetes service CIDR EKS accepts: inside 10.0.0.0/8, 172.16.0.0/12
 /// or 192.168.0.0/16, with a prefix from /12 to /24
 /// (https://docs.aws.amazon.com/eks/latest/APIReference/API_KubernetesNetworkConfigRequest.html).
@@ -476,6 +505,29 @@ mod tests {
         for bad in ["", "1", "v1.34", "1.34.2", "1.x", "1.", ".34", "1.-3", "1.29", "1.9"] {
             assert_eq!(check(bad), 1, "{bad}");
         }
+    }
+
+    #[test]
+    fn log_retention_is_one_of_cloudwatchs_values() {
+        let check = |days: f64| {
+            let mut diags = Diagnostics::new();
+            LogRetentionDays.validate(
+                &Value::Number(days),
+                &AttributePath::attr("log_retention_days"),
+                &mut diags,
+            );
+            diags.iter().map(|d| d.detail.clone()).collect::<Vec<_>>()
+        };
+        for good in [1.0, 7.0, 30.0, 90.0, 365.0, 3653.0] {
+            assert!(check(good).is_empty(), "{good}");
+        }
+        for bad in [0.0, 2.0, 8.0, 7.5, -7.0, 3654.0] {
+            let e = check(bad);
+            assert_eq!(e.len(), 1, "{bad}");
+            assert!(e[0].starts_with("log_retention_days: "), "{e:?}");
+            assert!(e[0].contains("1, 3, 5, 7, 14, 30, 60, 90, 120"), "{e:?}");
+        }
+        assert!(check(8.0)[0].contains("8 days"));
     }
 
     #[test]
