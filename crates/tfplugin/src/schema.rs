@@ -43,6 +43,10 @@ pub struct Attribute {
     pub default: Option<Value>,
     /// A planned change of this attribute replaces the resource.
     pub requires_replace: bool,
+    /// A planned change replaces the resource only while the configuration
+    /// sets the attribute (an optional and computed attribute whose computed
+    /// value may change in place when it is left unset).
+    pub requires_replace_if_configured: bool,
     pub validators: Vec<Arc<dyn Validator>>,
 }
 
@@ -58,6 +62,7 @@ impl Attribute {
             sensitive: false,
             default: None,
             requires_replace: false,
+            requires_replace_if_configured: false,
             validators: Vec::new(),
         }
     }
@@ -119,6 +124,13 @@ impl Attribute {
         self
     }
 
+    /// Replaces the resource when a configured value changes; left unset,
+    /// the computed value may change in place.
+    pub fn requires_replace_if_configured(mut self) -> Self {
+        self.requires_replace_if_configured = true;
+        self
+    }
+
     pub fn validate(mut self, validator: impl Validator + 'static) -> Self {
         self.validators.push(Arc::new(validator));
         self
@@ -175,6 +187,8 @@ impl Attribute {
         }
         if self.requires_replace {
             text.push_str(" Changing it replaces the resource.");
+        } else if self.requires_replace_if_configured {
+            text.push_str(" Changing a configured value replaces the resource.");
         }
         text
     }
@@ -291,14 +305,16 @@ impl Schema {
     }
 
     /// Paths of `requires_replace` attributes whose planned value differs
-    /// from the prior state (an unknown planned value counts as a change).
-    pub fn replacement_paths(&self, prior: &Value, planned: &Value) -> Vec<AttributePath> {
+    /// from the prior state (an unknown planned value counts as a change),
+    /// and of `requires_replace_if_configured` ones that `config` sets.
+    pub fn replacement_paths(&self, prior: &Value, planned: &Value, config: &Value) -> Vec<AttributePath> {
         let mut paths = Vec::new();
         if !prior.is_null() && !planned.is_null() {
             replacement_paths(
                 &self.block.attributes,
                 prior,
                 planned,
+                config,
                 &AttributePath::root(),
                 &mut paths,
             );
@@ -380,24 +396,34 @@ fn replacement_paths(
     attributes: &[Attribute],
     prior: &Value,
     planned: &Value,
+    config: &Value,
     path: &AttributePath,
     paths: &mut Vec<AttributePath>,
 ) {
     for attribute in attributes {
         let attr_path = path.then(attribute.name);
         let (before, after) = (prior.attr(attribute.name), planned.attr(attribute.name));
+        let configured = config.attr(attribute.name);
         // A value set for the first time (null before, known after apply: a
         // resumed create) replaces nothing.
         let first_set = before.is_null() && after.is_unknown();
-        if attribute.requires_replace && before != after && !first_set {
+        let replaces = attribute.requires_replace || (attribute.requires_replace_if_configured && !configured.is_null());
+        if replaces && before != after && !first_set {
             paths.push(attr_path);
         } else if let AttributeType::Nested(Nesting::Single, nested) = &attribute.ty {
-            replacement_paths(nested, before, after, &attr_path, paths);
+            replacement_paths(nested, before, after, configured, &attr_path, paths);
         } else if let (AttributeType::Nested(Nesting::Map, nested), Value::Map(elements)) = (&attribute.ty, after) {
             // Only elements that exist on both sides can be "changed".
             for (key, element) in elements {
                 if !before.entry(key).is_null() {
-                    replacement_paths(nested, before.entry(key), element, &attr_path.key(key), paths);
+                    replacement_paths(
+                        nested,
+                        before.entry(key),
+                        element,
+                        configured.entry(key),
+                        &attr_path.key(key),
+                        paths,
+                    );
                 }
             }
         }
@@ -446,7 +472,7 @@ mod tests {
         assert_eq!(planned.attr("id"), &Value::Unknown);
         assert_eq!(planned.attr("flag"), &Value::Bool(true));
         assert_eq!(planned.at(&["side", "region"]), &Value::Unknown);
-        assert!(schema().replacement_paths(&Value::Null, &planned).is_empty());
+        assert!(schema().replacement_paths(&Value::Null, &planned, &config).is_empty());
     }
 
     #[test]
@@ -468,11 +494,32 @@ mod tests {
         let planned = schema().plan(&prior, &proposed, &config);
         assert_eq!(planned.attr("id"), &Value::string("x-1"));
         let paths: Vec<String> = schema()
-            .replacement_paths(&prior, &planned)
+            .replacement_paths(&prior, &planned, &config)
             .iter()
             .map(|p| p.to_string())
             .collect();
         assert_eq!(paths, vec!["name", "side.region"]);
+    }
+
+    #[test]
+    fn replace_if_configured_replaces_only_while_the_configuration_sets_it() {
+        let schema = Schema::new(
+            "test",
+            vec![
+                Attribute::string("vpc", "VPC.")
+                    .optional()
+                    .computed()
+                    .requires_replace_if_configured(),
+            ],
+        );
+        let prior = obj(&[("vpc", Value::string("vpc-1"))]);
+        let changed = obj(&[("vpc", Value::string("vpc-2"))]);
+        let unknown = obj(&[("vpc", Value::Unknown)]);
+        let unset = obj(&[("vpc", Value::Null)]);
+        assert_eq!(schema.replacement_paths(&prior, &changed, &changed).len(), 1);
+        assert_eq!(schema.replacement_paths(&prior, &unknown, &unknown).len(), 1);
+        assert!(schema.replacement_paths(&prior, &unknown, &unset).is_empty());
+        assert!(schema.replacement_paths(&prior, &prior, &prior).is_empty());
     }
 
     #[test]

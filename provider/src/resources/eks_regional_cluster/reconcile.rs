@@ -11,7 +11,7 @@
 
 use super::model::ClusterModel;
 use super::run::{ACTIVE, CREATING, Clients, DELETED, NETWORK_DRIFT, Run, fail};
-use super::{access, addons, control_plane, nat, network, node_groups, roles, tags};
+use super::{access, addons, control_plane, existing_vpc, nat, network, node_groups, roles, tags};
 use tfplugin::diagnostics::Diagnostics;
 
 /// Whether `ensure` must look at what exists instead of trusting the state:
@@ -27,11 +27,15 @@ pub async fn ensure(run: &Run<'_>, state: &mut ClusterModel) -> Result<(), Diagn
     state.timeouts = run.desired.timeouts.clone();
     state.tags = run.desired.tags.clone();
     roles::ensure(run, state).await?;
-    network::ensure_vpc(run, state).await?;
-    network::ensure_subnets(run, state).await?;
-    network::ensure_public_routing(run, state).await?;
-    let nats_changed = nat::ensure(run, state).await?;
-    network::ensure_private_routing(run, state, nats_changed).await?;
+    if run.desired.existing_network() {
+        existing_vpc::ensure(run, state).await?;
+    } else {
+        network::ensure_vpc(run, state).await?;
+        network::ensure_subnets(run, state).await?;
+        network::ensure_public_routing(run, state).await?;
+        let nats_changed = nat::ensure(run, state).await?;
+        network::ensure_private_routing(run, state, nats_changed).await?;
+    }
     network::ensure_api_security_group(run, state).await?;
     control_plane::ensure(run, state).await?;
     // The control plane's version is settled; node groups follow it.
@@ -69,6 +73,10 @@ pub async fn observe(clients: &Clients, prior: &ClusterModel) -> Result<ClusterM
         && (prior.api_allowed_cidrs.is_some() || !cidrs.is_empty())
     {
         state.api_allowed_cidrs = Some(cidrs);
+    }
+    if let Some((private, public)) = network.route_tables {
+        state.private_route_table_ids = Some(private);
+        state.public_route_table_ids = Some(public);
     }
     match network.health {
         network::NetworkHealth::VpcGone => {
