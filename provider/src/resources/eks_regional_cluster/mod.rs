@@ -291,8 +291,8 @@ impl TypedResource for EksRegionalCluster {
         // In an existing VPC the zones are the subnets'; else the zone count
         // follows an explicit zone list, else defaults to 3; an existing (or
         // imported) cluster keeps the count it has.
-        let existing_vpc = !config.attr("vpc_id").is_null();
-        if existing_vpc {
+        let in_existing_vpc = !config.attr("vpc_id").is_null();
+        if in_existing_vpc {
             existing_vpc::plan(&aws, prior, config, planned, diags).await;
         } else if planned.attr("availability_zone_count").is_unknown() {
             let count = match config.attr("availability_zones") {
@@ -336,7 +336,7 @@ impl TypedResource for EksRegionalCluster {
             }
             self.plan_node_groups(&prior_model, planned);
         }
-        if prior.is_null() && !existing_vpc && !config.attr("availability_zones").is_unknown() {
+        if prior.is_null() && !in_existing_vpc && !config.attr("availability_zones").is_unknown() {
             self.plan_zones(&aws, config, planned, diags).await;
         }
         if let (Some(region), Some(name)) = (planned.attr("region").as_str(), planned.attr("name").as_str()) {
