@@ -43,10 +43,10 @@ pub struct Attribute {
     pub default: Option<Value>,
     /// A planned change of this attribute replaces the resource.
     pub requires_replace: bool,
-    /// A planned change replaces the resource only while the configuration
-    /// sets the attribute (an optional and computed attribute whose computed
-    /// value may change in place when it is left unset).
-    pub requires_replace_if_configured: bool,
+    /// A planned change replaces the resource, but for a computed value the
+    /// configuration leaves unset and the plan leaves unknown (recomputed in
+    /// place, such as a part a repair makes anew).
+    pub requires_replace_unless_recomputed: bool,
     pub validators: Vec<Arc<dyn Validator>>,
 }
 
@@ -62,7 +62,7 @@ impl Attribute {
             sensitive: false,
             default: None,
             requires_replace: false,
-            requires_replace_if_configured: false,
+            requires_replace_unless_recomputed: false,
             validators: Vec::new(),
         }
     }
@@ -124,10 +124,11 @@ impl Attribute {
         self
     }
 
-    /// Replaces the resource when a configured value changes; left unset,
-    /// the computed value may change in place.
-    pub fn requires_replace_if_configured(mut self) -> Self {
-        self.requires_replace_if_configured = true;
+    /// Replaces the resource when its value changes, unless the
+    /// configuration leaves it unset and the plan leaves it unknown: a
+    /// computed value recomputed in place.
+    pub fn requires_replace_unless_recomputed(mut self) -> Self {
+        self.requires_replace_unless_recomputed = true;
         self
     }
 
@@ -187,8 +188,8 @@ impl Attribute {
         }
         if self.requires_replace {
             text.push_str(" Changing it replaces the resource.");
-        } else if self.requires_replace_if_configured {
-            text.push_str(" Changing a configured value replaces the resource.");
+        } else if self.requires_replace_unless_recomputed {
+            text.push_str(" Changing it replaces the resource.");
         }
         text
     }
@@ -306,7 +307,8 @@ impl Schema {
 
     /// Paths of `requires_replace` attributes whose planned value differs
     /// from the prior state (an unknown planned value counts as a change),
-    /// and of `requires_replace_if_configured` ones that `config` sets.
+    /// and of `requires_replace_unless_recomputed` ones but those `config`
+    /// leaves unset and `planned` unknown.
     pub fn replacement_paths(&self, prior: &Value, planned: &Value, config: &Value) -> Vec<AttributePath> {
         let mut paths = Vec::new();
         if !prior.is_null() && !planned.is_null() {
@@ -407,7 +409,8 @@ fn replacement_paths(
         // A value set for the first time (null before, known after apply: a
         // resumed create) replaces nothing.
         let first_set = before.is_null() && after.is_unknown();
-        let replaces = attribute.requires_replace || (attribute.requires_replace_if_configured && !configured.is_null());
+        let recomputed = configured.is_null() && after.is_unknown();
+        let replaces = attribute.requires_replace || (attribute.requires_replace_unless_recomputed && !recomputed);
         if replaces && before != after && !first_set {
             paths.push(attr_path);
         } else if let AttributeType::Nested(Nesting::Single, nested) = &attribute.ty {
@@ -502,14 +505,14 @@ mod tests {
     }
 
     #[test]
-    fn replace_if_configured_replaces_only_while_the_configuration_sets_it() {
+    fn replace_unless_recomputed_replaces_any_change_but_a_recomputed_value() {
         let schema = Schema::new(
             "test",
             vec![
                 Attribute::string("vpc", "VPC.")
                     .optional()
                     .computed()
-                    .requires_replace_if_configured(),
+                    .requires_replace_unless_recomputed(),
             ],
         );
         let prior = obj(&[("vpc", Value::string("vpc-1"))]);
@@ -519,6 +522,7 @@ mod tests {
         assert_eq!(schema.replacement_paths(&prior, &changed, &changed).len(), 1);
         assert_eq!(schema.replacement_paths(&prior, &unknown, &unknown).len(), 1);
         assert!(schema.replacement_paths(&prior, &unknown, &unset).is_empty());
+        assert_eq!(schema.replacement_paths(&prior, &unset, &unset).len(), 1, "a known change, unset");
         assert!(schema.replacement_paths(&prior, &prior, &prior).is_empty());
     }
 

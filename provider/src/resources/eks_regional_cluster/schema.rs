@@ -284,7 +284,7 @@ pub fn schema() -> Schema {
             )
             .optional()
             .computed()
-            .requires_replace_if_configured()
+            .requires_replace_unless_recomputed()
             .validate(VPC_ID),
             Attribute::typed(
                 "private_subnet_ids",
@@ -297,7 +297,7 @@ pub fn schema() -> Schema {
             )
             .optional()
             .computed()
-            .requires_replace_if_configured()
+            .requires_replace_unless_recomputed()
             .validate(Each(SUBNET_ID)),
             Attribute::typed(
                 "public_subnet_ids",
@@ -308,7 +308,7 @@ pub fn schema() -> Schema {
             )
             .optional()
             .computed()
-            .requires_replace_if_configured()
+            .requires_replace_unless_recomputed()
             .validate(Each(SUBNET_ID)),
             Attribute::number(
                 "availability_zone_count",
