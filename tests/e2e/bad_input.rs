@@ -133,7 +133,10 @@ fn existing_vpc_cases(f: &ExistingVpc) -> Vec<Case> {
         ),
         resource_case(
             "a public subnet that does not exist",
-            body(&f.net.private.iter().map(String::as_str).collect::<Vec<_>>(), &["subnet-0a1b2c3d"]),
+            body(
+                &f.net.private.iter().map(String::as_str).collect::<Vec<_>>(),
+                &["subnet-0a1b2c3d"],
+            ),
             "public_subnet_ids[0]",
             "there is no subnet subnet-0a1b2c3d in us-east-1",
         ),

@@ -1568,7 +1568,14 @@ output "hub" {{
 }
 
 /// The kinds of objects a created network is made of, in an inventory line.
-const NETWORK_KINDS: [&str; 6] = [" vpc ", " subnet ", " route-table ", " internet-gateway ", " nat-gateway ", " eip "];
+const NETWORK_KINDS: [&str; 6] = [
+    " vpc ",
+    " subnet ",
+    " route-table ",
+    " internet-gateway ",
+    " nat-gateway ",
+    " eip ",
+];
 
 fn tag_of<'a>(
     tags: &'a std::collections::BTreeMap<String, std::collections::BTreeMap<String, String>>,
@@ -1603,7 +1610,10 @@ async fn an_existing_vpc_is_only_tagged_for_the_cluster_and_left_exactly_as_foun
         serde_json::json!([net.private_table, net.main_table])
     );
     assert_eq!(out["public_route_table_ids"], serde_json::json!([net.public_table]));
-    assert!(out["nat_gateway_mode"].is_null() && out["internet_gateway_id"].is_null(), "{out}");
+    assert!(
+        out["nat_gateway_mode"].is_null() && out["internet_gateway_id"].is_null(),
+        "{out}"
+    );
     assert_eq!(out["nat_gateway_ids"], serde_json::json!([]));
 
     // No network was made: only the cluster, its node group, roles and security groups are new.
@@ -1621,20 +1631,41 @@ async fn an_existing_vpc_is_only_tagged_for_the_cluster_and_left_exactly_as_foun
     let vpc_config = cluster.cluster().and_then(|c| c.resources_vpc_config()).unwrap();
     assert_eq!(vpc_config.vpc_id(), Some(net.vpc_id.as_str()));
     assert_eq!(vpc_config.subnet_ids(), net.private.as_slice());
-    let group = eks.describe_nodegroup().cluster_name("hub").nodegroup_name("system").send().await?;
+    let group = eks
+        .describe_nodegroup()
+        .cluster_name("hub")
+        .nodegroup_name("system")
+        .send()
+        .await?;
     assert_eq!(group.nodegroup().map(|g| g.subnets()), Some(net.private.as_slice()));
 
     // Kubernetes tags on the subnets; a key already there kept its value.
     let tags = subnet_tags(&ec2, &subnets).await?;
     for subnet in &subnets {
-        assert_eq!(tag_of(&tags, subnet, "kubernetes.io/cluster/hub"), Some("shared"), "{tags:?}");
+        assert_eq!(
+            tag_of(&tags, subnet, "kubernetes.io/cluster/hub"),
+            Some("shared"),
+            "{tags:?}"
+        );
     }
     for subnet in &net.private {
-        assert_eq!(tag_of(&tags, subnet, "kubernetes.io/role/internal-elb"), Some("1"), "{tags:?}");
+        assert_eq!(
+            tag_of(&tags, subnet, "kubernetes.io/role/internal-elb"),
+            Some("1"),
+            "{tags:?}"
+        );
     }
-    assert_eq!(tag_of(&tags, &net.public[0], "kubernetes.io/role/elb"), Some("1"), "{tags:?}");
+    assert_eq!(
+        tag_of(&tags, &net.public[0], "kubernetes.io/role/elb"),
+        Some("1"),
+        "{tags:?}"
+    );
     assert_eq!(tag_of(&tags, &net.private[1], "Team"), Some("network"));
-    assert_eq!(tag_of(&tags, &net.private[1], "ManagedBy"), None, "the resource's tags stay off the user's subnets");
+    assert_eq!(
+        tag_of(&tags, &net.private[1], "ManagedBy"),
+        None,
+        "the resource's tags stay off the user's subnets"
+    );
 
     let plan = ws.plan_exit_code()?;
     assert_eq!(plan.code, 0, "plan after apply must be clean:\n{}", plan.output());
@@ -1642,15 +1673,27 @@ async fn an_existing_vpc_is_only_tagged_for_the_cluster_and_left_exactly_as_foun
     // EKS cannot move a cluster to other subnets: a change replaces it.
     ws.write("main.tf", &existing_vpc_config(&net, &[], ""))?;
     let plan = ws.terraform(&["plan", "-no-color"])?.ok()?;
-    assert!(plan.stdout.contains("1 to add, 0 to change, 1 to destroy"), "{}", plan.stdout);
+    assert!(
+        plan.stdout.contains("1 to add, 0 to change, 1 to destroy"),
+        "{}",
+        plan.stdout
+    );
     assert!(plan.says("# forces replacement"), "{}", plan.stdout);
     ws.write("main.tf", &existing_vpc_config(&net, &net.public, ""))?;
 
     ws.destroy()?;
     let after = inventory(&moto, &["us-east-1"]).await?;
     assert_eq!(orphans(&before, &after), Vec::<String>::new(), "left behind");
-    assert_eq!(orphans(&after, &before), Vec::<String>::new(), "the user's network lost objects");
-    assert_eq!(subnet_tags(&ec2, &subnets).await?, tags_before, "subnet tags exactly as before");
+    assert_eq!(
+        orphans(&after, &before),
+        Vec::<String>::new(),
+        "the user's network lost objects"
+    );
+    assert_eq!(
+        subnet_tags(&ec2, &subnets).await?,
+        tags_before,
+        "subnet tags exactly as before"
+    );
     Ok(())
 }
 
@@ -1687,7 +1730,11 @@ async fn a_cluster_in_an_existing_vpc_imports_with_vpc_id_and_no_vpc_cidr() -> R
     adopter.destroy()?;
     let after = inventory(&moto, &["us-east-1"]).await?;
     assert_eq!(orphans(&before, &after), Vec::<String>::new(), "left behind");
-    assert_eq!(orphans(&after, &before), Vec::<String>::new(), "the user's network lost objects");
+    assert_eq!(
+        orphans(&after, &before),
+        Vec::<String>::new(),
+        "the user's network lost objects"
+    );
     assert_eq!(subnet_tags(&ec2, &subnets).await?, tags_before);
     Ok(())
 }
@@ -1735,9 +1782,16 @@ output "peering_id" {
     let plan = ws.plan_exit_code()?;
     assert_eq!(plan.code, 0, "plan after apply must be clean:\n{}", plan.output());
     ws.destroy()?;
-    assert!(peering_routes_in_region(&hub_ec2).await?.is_empty(), "no peering route left");
+    assert!(
+        peering_routes_in_region(&hub_ec2).await?.is_empty(),
+        "no peering route left"
+    );
     let after = inventory(&moto, &regions).await?;
     assert_eq!(orphans(&before, &after), Vec::<String>::new(), "left behind");
-    assert_eq!(orphans(&after, &before), Vec::<String>::new(), "the user's network lost objects");
+    assert_eq!(
+        orphans(&after, &before),
+        Vec::<String>::new(),
+        "the user's network lost objects"
+    );
     Ok(())
 }

@@ -71,7 +71,9 @@ pub async fn eks_zones(ec2: &aws_sdk_ec2::Client) -> Result<(Vec<String>, Option
     let mut good = Vec::new();
     let mut refused = None;
     for zone in out.availability_zones() {
-        let (Some(name), Some(id)) = (zone.zone_name(), zone.zone_id()) else { continue };
+        let (Some(name), Some(id)) = (zone.zone_name(), zone.zone_id()) else {
+            continue;
+        };
         if EKS_REFUSED_ZONE_IDS.contains(&id) {
             refused = Some(name.to_string());
         } else {
@@ -90,16 +92,25 @@ pub async fn create_subnet(
     zone: &str,
     tags: &[(&str, &str)],
 ) -> Result<String> {
-    let mut spec = aws_sdk_ec2::types::TagSpecification::builder().resource_type(aws_sdk_ec2::types::ResourceType::Subnet);
+    let mut spec =
+        aws_sdk_ec2::types::TagSpecification::builder().resource_type(aws_sdk_ec2::types::ResourceType::Subnet);
     for (k, v) in tags {
         spec = spec.tags(aws_sdk_ec2::types::Tag::builder().key(*k).value(*v).build());
     }
-    let mut request = ec2.create_subnet().vpc_id(vpc_id).cidr_block(cidr).availability_zone(zone);
+    let mut request = ec2
+        .create_subnet()
+        .vpc_id(vpc_id)
+        .cidr_block(cidr)
+        .availability_zone(zone);
     if !tags.is_empty() {
         request = request.tag_specifications(spec.build());
     }
     let out = request.send().await?;
-    Ok(out.subnet().and_then(|s| s.subnet_id()).context("subnet id")?.to_string())
+    Ok(out
+        .subnet()
+        .and_then(|s| s.subnet_id())
+        .context("subnet id")?
+        .to_string())
 }
 
 /// A `UserNetwork` in `region` with the VPC CIDR `{prefix}.0.0/16` (`prefix` such as "10.40").
@@ -109,7 +120,12 @@ pub async fn create_user_network(ec2: &aws_sdk_ec2::Client, region: &str, prefix
     let (private_table, public_table) = (vpc.route_table_ids[0].clone(), vpc.route_table_ids[1].clone());
     let tables = ec2
         .describe_route_tables()
-        .filters(aws_sdk_ec2::types::Filter::builder().name("vpc-id").values(&vpc.vpc_id).build())
+        .filters(
+            aws_sdk_ec2::types::Filter::builder()
+                .name("vpc-id")
+                .values(&vpc.vpc_id)
+                .build(),
+        )
         .send()
         .await?;
     let main_table = tables
@@ -159,7 +175,16 @@ pub async fn create_user_network(ec2: &aws_sdk_ec2::Client, region: &str, prefix
         )
         .await?,
     ];
-    let public = vec![create_subnet(ec2, &vpc.vpc_id, &format!("{prefix}.128.0/24"), &zones[0], &[("Name", "lb-a")]).await?];
+    let public = vec![
+        create_subnet(
+            ec2,
+            &vpc.vpc_id,
+            &format!("{prefix}.128.0/24"),
+            &zones[0],
+            &[("Name", "lb-a")],
+        )
+        .await?,
+    ];
     for (table, subnet) in [(&private_table, &private[0]), (&public_table, &public[0])] {
         ec2.associate_route_table()
             .route_table_id(table)
@@ -194,7 +219,12 @@ pub async fn subnet_tags(
             let tags = s
                 .tags()
                 .iter()
-                .map(|t| (t.key().unwrap_or_default().to_string(), t.value().unwrap_or_default().to_string()))
+                .map(|t| {
+                    (
+                        t.key().unwrap_or_default().to_string(),
+                        t.value().unwrap_or_default().to_string(),
+                    )
+                })
                 .collect();
             (s.subnet_id().unwrap_or_default().to_string(), tags)
         })

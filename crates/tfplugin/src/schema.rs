@@ -522,7 +522,11 @@ mod tests {
         assert_eq!(schema.replacement_paths(&prior, &changed, &changed).len(), 1);
         assert_eq!(schema.replacement_paths(&prior, &unknown, &unknown).len(), 1);
         assert!(schema.replacement_paths(&prior, &unknown, &unset).is_empty());
-        assert_eq!(schema.replacement_paths(&prior, &unset, &unset).len(), 1, "a known change, unset");
+        assert_eq!(
+            schema.replacement_paths(&prior, &unset, &unset).len(),
+            1,
+            "a known change, unset"
+        );
         assert!(schema.replacement_paths(&prior, &prior, &prior).is_empty());
     }
 

@@ -824,7 +824,11 @@ mod tests {
             group("sg-lb", "k8s-elb-a", &[("kubernetes.io/cluster/hub", "owned")]),
             group("sg-gd", &format!("GuardDutyManagedSecurityGroup-{VPC}"), &[]),
         ];
-        let endpoints = [endpoint("vpce-gd", "com.amazonaws.us-east-1.guardduty-data", "available")];
+        let endpoints = [endpoint(
+            "vpce-gd",
+            "com.amazonaws.us-east-1.guardduty-data",
+            "available",
+        )];
         let left = classify_leftovers_in(VPC, CLUSTER, &own(&[]), true, &[tagged, described], &groups, &endpoints);
         assert_eq!(left.deletable_interfaces, ["eni-tagged"]);
         assert_eq!(left.deletable_groups, ["sg-lb"]);

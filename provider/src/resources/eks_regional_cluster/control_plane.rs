@@ -82,7 +82,8 @@ fn status(cluster: &Cluster) -> &str {
 /// In an existing VPC, which other clusters may share, a cluster is only
 /// taken for ours (an answer lost) when it runs with our cluster role.
 fn foreign(cluster: &Cluster, state: &ClusterModel) -> bool {
-    state.existing_network() && (state.cluster_role_arn.is_none() || cluster.role_arn() != state.cluster_role_arn.as_deref())
+    state.existing_network()
+        && (state.cluster_role_arn.is_none() || cluster.role_arn() != state.cluster_role_arn.as_deref())
 }
 
 fn in_vpc(cluster: &Cluster, vpc_id: Option<&str>) -> bool {

@@ -36,14 +36,8 @@ const NETWORK_CREATING: &[(&str, &str)] = &[
         "nat_gateway_mode",
         "the resource creates no NAT gateways there, and the subnets' routing is the VPC's own",
     ),
-    (
-        "availability_zones",
-        "the zones are those of private_subnet_ids",
-    ),
-    (
-        "availability_zone_count",
-        "the zones are those of private_subnet_ids",
-    ),
+    ("availability_zones", "the zones are those of private_subnet_ids"),
+    ("availability_zone_count", "the zones are those of private_subnet_ids"),
 ];
 
 pub fn cluster_tag(name: &str) -> String {
@@ -466,7 +460,11 @@ pub async fn observe(clients: &Clients, state: &ClusterModel) -> Result<Observed
     let gone = vpc?.is_none() || subnets?.len() != ids.len();
     let tables = tables?;
     Ok(ObservedNetwork {
-        health: if gone { NetworkHealth::VpcGone } else { NetworkHealth::Intact },
+        health: if gone {
+            NetworkHealth::VpcGone
+        } else {
+            NetworkHealth::Intact
+        },
         api_cidrs: api.ok().flatten().map(|cidrs| cidrs.into_iter().collect()),
         route_tables: Some((route_tables_of(&private, &tables), route_tables_of(&public, &tables))),
     })
@@ -530,21 +528,32 @@ mod tests {
         );
         apply(&mut subnet, add);
         assert!(tags_to_add("edge", false, &subnet).is_empty(), "nothing twice");
-        remove(&mut subnet, tags_to_remove("edge", &subnet));
+        let keys = tags_to_remove("edge", &subnet);
+        remove(&mut subnet, keys);
         assert_eq!(subnet, before);
-        assert!(tags_to_remove("edge", &before).is_empty(), "nothing added, nothing removed");
+        assert!(
+            tags_to_remove("edge", &before).is_empty(),
+            "nothing added, nothing removed"
+        );
     }
 
     #[test]
     fn a_role_tag_stays_while_another_cluster_uses_the_subnet() {
         let mut subnet = tags(&[("Name", "shared-net")]);
-        apply(&mut subnet, tags_to_add("a", true, &subnet));
-        apply(&mut subnet, tags_to_add("b", true, &subnet));
-        assert_eq!(subnet.get("eksfleet:tags-added/b").map(String::as_str), Some("kubernetes.io/cluster/b"));
-        remove(&mut subnet, tags_to_remove("a", &subnet));
+        let add = tags_to_add("a", true, &subnet);
+        apply(&mut subnet, add);
+        let add = tags_to_add("b", true, &subnet);
+        apply(&mut subnet, add);
+        assert_eq!(
+            subnet.get("eksfleet:tags-added/b").map(String::as_str),
+            Some("kubernetes.io/cluster/b")
+        );
+        let keys = tags_to_remove("a", &subnet);
+        remove(&mut subnet, keys);
         assert_eq!(subnet.get("kubernetes.io/role/elb").map(String::as_str), Some("1"));
         assert!(!subnet.contains_key("kubernetes.io/cluster/a"));
-        remove(&mut subnet, tags_to_remove("b", &subnet));
+        let keys = tags_to_remove("b", &subnet);
+        remove(&mut subnet, keys);
         assert!(!subnet.contains_key("kubernetes.io/cluster/b"));
     }
 
@@ -561,7 +570,10 @@ mod tests {
 
     #[test]
     fn a_subnet_without_its_own_table_uses_the_main_one() {
-        let tables = [table("rtb-main", &[], true), table("rtb-a", &["subnet-a", "subnet-c"], false)];
+        let tables = [
+            table("rtb-main", &[], true),
+            table("rtb-a", &["subnet-a", "subnet-c"], false),
+        ];
         let subnets = ["subnet-a", "subnet-b", "subnet-c"].map(String::from);
         assert_eq!(route_tables_of(&subnets, &tables), ["rtb-a", "rtb-main"]);
         assert!(route_tables_of(&[], &tables).is_empty());
@@ -585,7 +597,13 @@ mod tests {
             subnet("subnet-x", "vpc-2", "us-east-1b"),
         ];
         let ids = |l: &[&str]| l.iter().map(|s| s.to_string()).collect::<Vec<_>>();
-        let zones = check_subnets("vpc-1", &ids(&["subnet-c", "subnet-a", "subnet-b"]), &[], &found, "us-east-1");
+        let zones = check_subnets(
+            "vpc-1",
+            &ids(&["subnet-c", "subnet-a", "subnet-b"]),
+            &[],
+            &found,
+            "us-east-1",
+        );
         assert_eq!(zones.unwrap(), ["us-east-1a", "us-east-1b"]);
         let one_zone = check_subnets("vpc-1", &ids(&["subnet-a", "subnet-c"]), &[], &found, "us-east-1").unwrap_err();
         assert!(one_zone[0].detail.contains("at least two"), "{one_zone:?}");
@@ -599,7 +617,13 @@ mod tests {
         .unwrap_err();
         let details: Vec<&str> = problems.iter().map(|p| p.detail.as_str()).collect();
         assert_eq!(problems.len(), 2, "{details:?}");
-        assert!(details[0].starts_with("private_subnet_ids[1]: subnet subnet-x is in vpc-2"), "{details:?}");
-        assert!(details[1].starts_with("public_subnet_ids[0]: there is no subnet subnet-gone"), "{details:?}");
+        assert!(
+            details[0].starts_with("private_subnet_ids[1]: subnet subnet-x is in vpc-2"),
+            "{details:?}"
+        );
+        assert!(
+            details[1].starts_with("public_subnet_ids[0]: there is no subnet subnet-gone"),
+            "{details:?}"
+        );
     }
 }

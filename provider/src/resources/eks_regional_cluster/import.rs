@@ -13,8 +13,8 @@ use super::run::{ACTIVE, Clients, fail};
 use crate::aws::AwsError;
 use crate::aws::ec2::tag_map;
 use crate::aws::eks::{InstalledAddon, nodegroup_spec};
-use crate::aws::tags::{OWNER_TAG, STACK_TAG};
 use crate::aws::iam::role_name;
+use crate::aws::tags::{OWNER_TAG, STACK_TAG};
 use crate::aws::waiters::StopSignal;
 use crate::resources::error;
 use tfplugin::diagnostics::Diagnostics;
@@ -56,7 +56,11 @@ pub async fn import(
     // In a VPC of the user's, the cluster's extra security group may be
     // theirs too: only one this resource made (its owner tag) is adopted.
     if !created && let Some(sg) = api_sg.clone() {
-        let groups = clients.ec2.find_security_groups_of_vpc(&vpc_id).await.map_err(&read_err)?;
+        let groups = clients
+            .ec2
+            .find_security_groups_of_vpc(&vpc_id)
+            .await
+            .map_err(&read_err)?;
         let owner = format!("{region}/{name}");
         let ours = groups
             .iter()
@@ -214,9 +218,7 @@ fn has_tag(subnet: &Subnet, key: &str) -> bool {
 }
 
 fn subnet_ids(list: &[&Subnet]) -> Vec<String> {
-    list.iter()
-        .filter_map(|s| s.subnet_id().map(str::to_string))
-        .collect()
+    list.iter().filter_map(|s| s.subnet_id().map(str::to_string)).collect()
 }
 
 /// A VPC this resource made: subnets told apart by their Kubernetes role

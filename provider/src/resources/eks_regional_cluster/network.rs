@@ -121,9 +121,9 @@ pub async fn ensure_vpc(run: &Run<'_>, state: &mut ClusterModel) -> Result<(), D
             Some(id) => id,
             None => ec2
                 .create_vpc(
-                run.desired.vpc_cidr.as_deref().unwrap_or_default(),
-                &run.object_tags(run.name().to_string(), &[]),
-            )
+                    run.desired.vpc_cidr.as_deref().unwrap_or_default(),
+                    &run.object_tags(run.name().to_string(), &[]),
+                )
                 .await
                 .map_err(fail("Could not create the VPC"))?,
         };
