@@ -186,9 +186,7 @@ impl Attribute {
         {
             text.push_str(&format!(" Defaults to `{json}`."));
         }
-        if self.requires_replace {
-            text.push_str(" Changing it replaces the resource.");
-        } else if self.requires_replace_unless_recomputed {
+        if self.requires_replace || self.requires_replace_unless_recomputed {
             text.push_str(" Changing it replaces the resource.");
         }
         text
