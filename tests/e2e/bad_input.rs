@@ -32,6 +32,11 @@ fn cluster(body: &str) -> String {
     format!("resource \"fleet_eks_regional_cluster\" \"c\" {{\n{defaults}{body}\n}}")
 }
 
+/// A cluster in an existing VPC: `body` sets the network attributes.
+fn cluster_in(body: &str) -> String {
+    format!("resource \"fleet_eks_regional_cluster\" \"c\" {{\n  name = \"edge\"\n{body}\n}}")
+}
+
 fn peering(requester: &str, accepter: &str, extra: &str) -> String {
     format!(
         "resource \"fleet_vpc_cross_region_peering\" \"p\" {{\n  requester = {{ {requester} }}\n  accepter  = {{ {accepter} }}\n{extra}\n}}"
@@ -69,6 +74,94 @@ fn resource_case(what: &'static str, resources: String, attribute: &'static str,
         attribute,
         fix,
     }
+}
+
+/// Subnets the plan-time checks of an existing VPC are tried on (made before
+/// the inventory is taken, so they are no orphans).
+struct ExistingVpc {
+    net: UserNetwork,
+    /// A subnet of another VPC.
+    foreign: String,
+    /// A second subnet in the zone of `net.private[0]`.
+    same_zone: String,
+    /// A subnet in a zone EKS refuses, if the region has one.
+    refused_zone: Option<String>,
+}
+
+async fn existing_vpc(moto: &Moto) -> Result<ExistingVpc> {
+    let ec2 = moto.ec2("us-east-1").await;
+    let net = create_user_network(&ec2, "us-east-1", "10.40").await?;
+    let other = create_vpc(&ec2, "us-east-1", "10.50.0.0/16", 0).await?;
+    let (_, refused) = eks_zones(&ec2).await?;
+    let foreign = create_subnet(&ec2, &other.vpc_id, "10.50.0.0/24", &net.zones[1], &[]).await?;
+    let same_zone = create_subnet(&ec2, &net.vpc_id, "10.40.32.0/20", &net.zones[0], &[]).await?;
+    let refused_zone = match refused {
+        Some(zone) => Some(create_subnet(&ec2, &net.vpc_id, "10.40.48.0/20", &zone, &[]).await?),
+        None => None,
+    };
+    Ok(ExistingVpc {
+        net,
+        foreign,
+        same_zone,
+        refused_zone,
+    })
+}
+
+/// What DescribeSubnets tells at plan time: a subnet not found, in another
+/// VPC, in a zone EKS refuses, or all in one zone.
+fn existing_vpc_cases(f: &ExistingVpc) -> Vec<Case> {
+    let body = |private: &[&str], public: &[&str]| {
+        let list = |ids: &[&str]| ids.iter().map(|i| format!("\"{i}\"")).collect::<Vec<_>>().join(", ");
+        let public = if public.is_empty() {
+            String::new()
+        } else {
+            format!("\n  public_subnet_ids = [{}]", list(public))
+        };
+        cluster_in(&format!(
+            "  vpc_id = \"{}\"\n  private_subnet_ids = [{}]{public}",
+            f.net.vpc_id,
+            list(private)
+        ))
+    };
+    let first = f.net.private[0].as_str();
+    let mut cases = vec![
+        resource_case(
+            "a private subnet that does not exist",
+            body(&[first, "subnet-0a1b2c3d4e5f67890"], &[]),
+            "private_subnet_ids[1]",
+            "there is no subnet subnet-0a1b2c3d4e5f67890 in us-east-1",
+        ),
+        resource_case(
+            "a public subnet that does not exist",
+            body(
+                &f.net.private.iter().map(String::as_str).collect::<Vec<_>>(),
+                &["subnet-0a1b2c3d"],
+            ),
+            "public_subnet_ids[0]",
+            "there is no subnet subnet-0a1b2c3d in us-east-1",
+        ),
+        resource_case(
+            "a subnet of another VPC",
+            body(&[first, f.foreign.as_str()], &[]),
+            "private_subnet_ids[1]",
+            "use subnets of",
+        ),
+        resource_case(
+            "private subnets in one zone",
+            body(&[first, f.same_zone.as_str()], &[]),
+            "private_subnet_ids",
+            "EKS requires subnets in at least two availability zones",
+        ),
+    ];
+    if let Some(refused) = &f.refused_zone {
+        cases.push(resource_case(
+            "a subnet in a zone EKS refuses",
+            body(&[first, refused.as_str()], &[]),
+            "private_subnet_ids[1]",
+            "where EKS refuses cluster subnets",
+        ));
+    }
+    cases
 }
 
 fn catalogue() -> Vec<Case> {
@@ -614,6 +707,73 @@ fn catalogue() -> Vec<Case> {
             "timeouts.create",
             "use a number with a unit",
         ),
+        // ----- fleet_eks_regional_cluster in an existing VPC (config alone) -----
+        c(
+            "both vpc_cidr and vpc_id",
+            cluster("  vpc_id = \"vpc-0a1b2c3d\"\n  private_subnet_ids = [\"subnet-0a1b2c3d\", \"subnet-0d3c2b1a\"]"),
+            "vpc_id",
+            "set either vpc_cidr (a new VPC for the cluster) or vpc_id (an existing VPC), not both",
+        ),
+        c(
+            "neither vpc_cidr nor vpc_id",
+            cluster_in(""),
+            "vpc_cidr",
+            "or vpc_id with private_subnet_ids to use an existing VPC",
+        ),
+        c(
+            "vpc_id without private_subnet_ids",
+            cluster_in("  vpc_id = \"vpc-0a1b2c3d\""),
+            "private_subnet_ids",
+            "set private_subnet_ids to subnets of the VPC in at least two availability zones",
+        ),
+        c(
+            "one private subnet",
+            cluster_in("  vpc_id = \"vpc-0a1b2c3d\"\n  private_subnet_ids = [\"subnet-0a1b2c3d\"]"),
+            "private_subnet_ids",
+            "EKS requires subnets in at least two availability zones",
+        ),
+        c(
+            "subnets with vpc_cidr",
+            cluster("  private_subnet_ids = [\"subnet-0a1b2c3d\", \"subnet-0d3c2b1a\"]"),
+            "private_subnet_ids",
+            "Remove private_subnet_ids, or set vpc_id instead of vpc_cidr",
+        ),
+        c(
+            "NAT gateways in an existing VPC",
+            cluster_in(
+                "  vpc_id = \"vpc-0a1b2c3d\"\n  private_subnet_ids = [\"subnet-0a1b2c3d\", \"subnet-0d3c2b1a\"]\n  nat_gateway_mode = \"single\"",
+            ),
+            "nat_gateway_mode",
+            "only with vpc_cidr; with vpc_id the resource creates no NAT gateways",
+        ),
+        c(
+            "zone count in an existing VPC",
+            cluster_in(
+                "  vpc_id = \"vpc-0a1b2c3d\"\n  private_subnet_ids = [\"subnet-0a1b2c3d\", \"subnet-0d3c2b1a\"]\n  availability_zone_count = 2",
+            ),
+            "availability_zone_count",
+            "with vpc_id the zones are those of private_subnet_ids",
+        ),
+        c(
+            "a subnet both private and public",
+            cluster_in(
+                "  vpc_id = \"vpc-0a1b2c3d\"\n  private_subnet_ids = [\"subnet-0a1b2c3d\", \"subnet-0d3c2b1a\"]\n  public_subnet_ids = [\"subnet-0a1b2c3d\"]",
+            ),
+            "public_subnet_ids",
+            "is also in private_subnet_ids",
+        ),
+        c(
+            "malformed vpc_id",
+            cluster_in("  vpc_id = \"vpc_0a1b\"\n  private_subnet_ids = [\"subnet-0a1b2c3d\", \"subnet-0d3c2b1a\"]"),
+            "vpc_id",
+            "expected \"vpc-\" followed by 8 or 17 lowercase hex digits",
+        ),
+        c(
+            "malformed subnet id",
+            cluster_in("  vpc_id = \"vpc-0a1b2c3d\"\n  private_subnet_ids = [\"subnet-0a1b2c3d\", \"sn-1\"]"),
+            "private_subnet_ids[1]",
+            "expected \"subnet-\" followed by 8 or 17 lowercase hex digits",
+        ),
         // ----- fleet_vpc_peering_accepter -----
         c(
             "peering id with the wrong prefix",
@@ -657,8 +817,12 @@ fn catalogue() -> Vec<Case> {
 async fn every_bad_input_fails_naming_its_attribute_and_creates_nothing() -> Result<()> {
     let moto = Moto::start()?;
     let regions = ["us-east-1", "us-west-2", "eu-west-1"];
+    let vpc = existing_vpc(&moto).await?;
+    let subnets: Vec<String> = vpc.net.private.iter().chain(&vpc.net.public).cloned().collect();
+    let tags_before = subnet_tags(&moto.ec2("us-east-1").await, &subnets).await?;
     let before = inventory(&moto, &regions).await?;
-    let cases = catalogue();
+    let mut cases = catalogue();
+    cases.extend(existing_vpc_cases(&vpc));
     assert!(cases.len() >= 40, "the catalogue covers at least 40 bad inputs");
     let mut failures = Vec::new();
     for case in &cases {
@@ -695,5 +859,10 @@ async fn every_bad_input_fails_naming_its_attribute_and_creates_nothing() -> Res
     );
     let left = orphans(&before, &inventory(&moto, &regions).await?);
     assert!(left.is_empty(), "bad input created objects: {left:#?}");
+    assert_eq!(
+        subnet_tags(&moto.ec2("us-east-1").await, &subnets).await?,
+        tags_before,
+        "bad input tagged a subnet"
+    );
     Ok(())
 }

@@ -1825,3 +1825,273 @@ async fn a_strangers_log_group_is_refused_eks_own_is_taken_over_unsetting_keeps_
     );
     Ok(())
 }
+
+// ----- a cluster in an existing VPC -------------------------------------------------
+
+fn quoted_list(ids: &[String]) -> String {
+    let items: Vec<String> = ids.iter().map(|id| format!("\"{id}\"")).collect();
+    format!("[{}]", items.join(", "))
+}
+
+/// The hub cluster in the user's VPC `net`, plus `extra` resources.
+fn existing_vpc_config(net: &UserNetwork, public: &[String], extra: &str) -> String {
+    let public = if public.is_empty() {
+        String::new()
+    } else {
+        format!("  public_subnet_ids  = {}\n", quoted_list(public))
+    };
+    format!(
+        r#"terraform {{
+  required_providers {{
+    fleet = {{ source = "eksfleet/fleet" }}
+  }}
+}}
+provider "fleet" {{
+  region       = "us-east-1"
+  default_tags = {{ ManagedBy = "eksfleet-tests" }}
+}}
+resource "fleet_eks_regional_cluster" "hub" {{
+  name               = "hub"
+  vpc_id             = "{vpc}"
+  private_subnet_ids = {private}
+{public}  api_allowed_cidrs  = ["10.99.0.0/16"]
+  node_groups        = {{ system = {{ min_size = 1, max_size = 2, desired_size = 1 }} }}
+}}
+output "hub" {{
+  value = fleet_eks_regional_cluster.hub
+}}
+{extra}
+"#,
+        vpc = net.vpc_id,
+        private = quoted_list(&net.private),
+    )
+}
+
+/// The kinds of objects a created network is made of, in an inventory line.
+const NETWORK_KINDS: [&str; 6] = [
+    " vpc ",
+    " subnet ",
+    " route-table ",
+    " internet-gateway ",
+    " nat-gateway ",
+    " eip ",
+];
+
+fn tag_of<'a>(
+    tags: &'a std::collections::BTreeMap<String, std::collections::BTreeMap<String, String>>,
+    subnet: &str,
+    key: &str,
+) -> Option<&'a str> {
+    tags.get(subnet).and_then(|t| t.get(key)).map(String::as_str)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_existing_vpc_is_only_tagged_for_the_cluster_and_left_exactly_as_found() -> Result<()> {
+    let moto = Moto::start()?;
+    let ec2 = moto.ec2("us-east-1").await;
+    let net = create_user_network(&ec2, "us-east-1", "10.40").await?;
+    let subnets: Vec<String> = net.private.iter().chain(&net.public).cloned().collect();
+    let tags_before = subnet_tags(&ec2, &subnets).await?;
+    let before = inventory(&moto, &["us-east-1"]).await?;
+
+    let ws = Workspace::new(&moto, &existing_vpc_config(&net, &net.public, ""))?;
+    ws.apply()?;
+    let out = ws.output("hub")?;
+    assert_eq!(out["status"], "ACTIVE", "{out}");
+    assert_eq!(out["vpc_id"], net.vpc_id.as_str());
+    assert!(out["vpc_cidr"].is_null(), "{out}");
+    assert_eq!(out["private_subnet_ids"], serde_json::json!(net.private));
+    assert_eq!(out["public_subnet_ids"], serde_json::json!(net.public));
+    assert_eq!(out["availability_zones"], serde_json::json!(net.zones));
+    assert_eq!(out["availability_zone_count"], 2);
+    // The first private subnet has a table of its own, the second uses the main one.
+    assert_eq!(
+        out["private_route_table_ids"],
+        serde_json::json!([net.private_table, net.main_table])
+    );
+    assert_eq!(out["public_route_table_ids"], serde_json::json!([net.public_table]));
+    assert!(
+        out["nat_gateway_mode"].is_null() && out["internet_gateway_id"].is_null(),
+        "{out}"
+    );
+    assert_eq!(out["nat_gateway_ids"], serde_json::json!([]));
+
+    // No network was made: only the cluster, its node group, roles and security groups are new.
+    let made = orphans(&before, &inventory(&moto, &["us-east-1"]).await?);
+    let network: Vec<&String> = made
+        .iter()
+        .filter(|line| NETWORK_KINDS.iter().any(|kind| line.contains(kind)))
+        .collect();
+    assert!(network.is_empty(), "network objects made: {network:?}");
+    assert!(made.iter().any(|l| l.contains("eks-cluster hub")), "{made:?}");
+
+    // The cluster and its nodes are in the private subnets.
+    let eks = moto.eks("us-east-1").await;
+    let cluster = eks.describe_cluster().name("hub").send().await?;
+    let vpc_config = cluster.cluster().and_then(|c| c.resources_vpc_config()).unwrap();
+    assert_eq!(vpc_config.vpc_id(), Some(net.vpc_id.as_str()));
+    assert_eq!(vpc_config.subnet_ids(), net.private.as_slice());
+    let group = eks
+        .describe_nodegroup()
+        .cluster_name("hub")
+        .nodegroup_name("system")
+        .send()
+        .await?;
+    assert_eq!(group.nodegroup().map(|g| g.subnets()), Some(net.private.as_slice()));
+
+    // Kubernetes tags on the subnets; a key already there kept its value.
+    let tags = subnet_tags(&ec2, &subnets).await?;
+    for subnet in &subnets {
+        assert_eq!(
+            tag_of(&tags, subnet, "kubernetes.io/cluster/hub"),
+            Some("shared"),
+            "{tags:?}"
+        );
+    }
+    for subnet in &net.private {
+        assert_eq!(
+            tag_of(&tags, subnet, "kubernetes.io/role/internal-elb"),
+            Some("1"),
+            "{tags:?}"
+        );
+    }
+    assert_eq!(
+        tag_of(&tags, &net.public[0], "kubernetes.io/role/elb"),
+        Some("1"),
+        "{tags:?}"
+    );
+    assert_eq!(tag_of(&tags, &net.private[1], "Team"), Some("network"));
+    assert_eq!(
+        tag_of(&tags, &net.private[1], "ManagedBy"),
+        None,
+        "the resource's tags stay off the user's subnets"
+    );
+
+    let plan = ws.plan_exit_code()?;
+    assert_eq!(plan.code, 0, "plan after apply must be clean:\n{}", plan.output());
+
+    // EKS cannot move a cluster to other subnets: a change replaces it.
+    ws.write("main.tf", &existing_vpc_config(&net, &[], ""))?;
+    let plan = ws.terraform(&["plan", "-no-color"])?.ok()?;
+    assert!(
+        plan.stdout.contains("1 to add, 0 to change, 1 to destroy"),
+        "{}",
+        plan.stdout
+    );
+    assert!(plan.says("# forces replacement"), "{}", plan.stdout);
+    ws.write("main.tf", &existing_vpc_config(&net, &net.public, ""))?;
+
+    ws.destroy()?;
+    let after = inventory(&moto, &["us-east-1"]).await?;
+    assert_eq!(orphans(&before, &after), Vec::<String>::new(), "left behind");
+    assert_eq!(
+        orphans(&after, &before),
+        Vec::<String>::new(),
+        "the user's network lost objects"
+    );
+    assert_eq!(
+        subnet_tags(&ec2, &subnets).await?,
+        tags_before,
+        "subnet tags exactly as before"
+    );
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_cluster_in_an_existing_vpc_imports_with_vpc_id_and_no_vpc_cidr() -> Result<()> {
+    let moto = Moto::start()?;
+    let ec2 = moto.ec2("us-east-1").await;
+    let net = create_user_network(&ec2, "us-east-1", "10.40").await?;
+    let subnets: Vec<String> = net.private.iter().chain(&net.public).cloned().collect();
+    let tags_before = subnet_tags(&ec2, &subnets).await?;
+    let before = inventory(&moto, &["us-east-1"]).await?;
+    let config = existing_vpc_config(&net, &net.public, "");
+    Workspace::new(&moto, &config)?.apply()?;
+
+    let adopter = Workspace::new(
+        &moto,
+        &(config + "\nimport {\n  to = fleet_eks_regional_cluster.hub\n  id = \"us-east-1/hub\"\n}\n"),
+    )?;
+    let plan = adopter.terraform(&["plan", "-no-color"])?.ok()?;
+    assert!(
+        plan.stdout.contains("1 to import, 0 to add, 0 to change, 0 to destroy"),
+        "{}",
+        plan.stdout
+    );
+    adopter.apply()?;
+    assert_eq!(adopter.plan_exit_code()?.code, 0);
+    let imported = adopter.output("hub")?;
+    assert_eq!(imported["vpc_id"], net.vpc_id.as_str());
+    assert!(imported["vpc_cidr"].is_null(), "{imported}");
+    assert_eq!(imported["private_subnet_ids"], serde_json::json!(net.private));
+    assert_eq!(imported["public_subnet_ids"], serde_json::json!(net.public));
+
+    // The adopter's destroy takes off what the first state added, and nothing of the VPC.
+    adopter.destroy()?;
+    let after = inventory(&moto, &["us-east-1"]).await?;
+    assert_eq!(orphans(&before, &after), Vec::<String>::new(), "left behind");
+    assert_eq!(
+        orphans(&after, &before),
+        Vec::<String>::new(),
+        "the user's network lost objects"
+    );
+    assert_eq!(subnet_tags(&ec2, &subnets).await?, tags_before);
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn peering_routes_of_a_cluster_in_an_existing_vpc_go_to_the_route_tables_its_subnets_use() -> Result<()> {
+    let moto = Moto::start()?;
+    let hub_ec2 = moto.ec2("us-east-1").await;
+    let net = create_user_network(&hub_ec2, "us-east-1", "10.40").await?;
+    let regions = ["us-east-1", "us-west-2"];
+    let before = inventory(&moto, &regions).await?;
+    let edge = r#"
+resource "fleet_eks_regional_cluster" "edge" {
+  name                    = "edge"
+  region                  = "us-west-2"
+  vpc_cidr                = "10.41.0.0/16"
+  availability_zone_count = 2
+  nat_gateway_mode        = "none"
+}
+resource "fleet_vpc_cross_region_peering" "edge_to_hub" {
+  requester = {
+    region          = "us-west-2"
+    vpc_id          = fleet_eks_regional_cluster.edge.vpc_id
+    route_table_ids = fleet_eks_regional_cluster.edge.private_route_table_ids
+  }
+  accepter = {
+    vpc_id          = fleet_eks_regional_cluster.hub.vpc_id
+    route_table_ids = fleet_eks_regional_cluster.hub.private_route_table_ids
+  }
+}
+output "peering_id" {
+  value = fleet_vpc_cross_region_peering.edge_to_hub.id
+}
+"#;
+    let ws = Workspace::new(&moto, &existing_vpc_config(&net, &[], edge))?;
+    ws.apply()?;
+    let id = ws.output("peering_id")?.as_str().unwrap_or_default().to_string();
+    let mut wanted = vec![net.private_table.clone(), net.main_table.clone()];
+    wanted.sort();
+    assert_eq!(
+        tables_routing(&hub_ec2, &net.vpc_id, "10.41.0.0/16", &id).await?,
+        wanted,
+        "routes in the user's tables the private subnets use"
+    );
+    let plan = ws.plan_exit_code()?;
+    assert_eq!(plan.code, 0, "plan after apply must be clean:\n{}", plan.output());
+    ws.destroy()?;
+    assert!(
+        peering_routes_in_region(&hub_ec2).await?.is_empty(),
+        "no peering route left"
+    );
+    let after = inventory(&moto, &regions).await?;
+    assert_eq!(orphans(&before, &after), Vec::<String>::new(), "left behind");
+    assert_eq!(
+        orphans(&after, &before),
+        Vec::<String>::new(),
+        "the user's network lost objects"
+    );
+    Ok(())
+}

@@ -29,7 +29,10 @@ mod workspace;
 pub use eksgen::{eksgen, eksgen_bin};
 pub use engine::{Engine, provider_mirror, provider_version, terraform_bin};
 pub use fault_proxy::FaultProxy;
-pub use fixtures::{HUB_REGION_CIDR, TestVpc, create_vpc, hub_and_edges_config};
+pub use fixtures::{
+    HUB_REGION_CIDR, TestVpc, UserNetwork, create_subnet, create_user_network, create_vpc, eks_zones,
+    hub_and_edges_config, subnet_tags,
+};
 pub use inspect::{
     find_peering, inventory, live_peerings, orphans, peering_routes_in_region, peering_status, tables_routing,
     wait_nodegroup_gone,

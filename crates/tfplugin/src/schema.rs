@@ -43,6 +43,10 @@ pub struct Attribute {
     pub default: Option<Value>,
     /// A planned change of this attribute replaces the resource.
     pub requires_replace: bool,
+    /// A planned change replaces the resource, but for a computed value the
+    /// configuration leaves unset and the plan leaves unknown (recomputed in
+    /// place, such as a part a repair makes anew).
+    pub requires_replace_unless_recomputed: bool,
     pub validators: Vec<Arc<dyn Validator>>,
 }
 
@@ -58,6 +62,7 @@ impl Attribute {
             sensitive: false,
             default: None,
             requires_replace: false,
+            requires_replace_unless_recomputed: false,
             validators: Vec::new(),
         }
     }
@@ -119,6 +124,14 @@ impl Attribute {
         self
     }
 
+    /// Replaces the resource when its value changes, unless the
+    /// configuration leaves it unset and the plan leaves it unknown: a
+    /// computed value recomputed in place.
+    pub fn requires_replace_unless_recomputed(mut self) -> Self {
+        self.requires_replace_unless_recomputed = true;
+        self
+    }
+
     pub fn validate(mut self, validator: impl Validator + 'static) -> Self {
         self.validators.push(Arc::new(validator));
         self
@@ -173,7 +186,7 @@ impl Attribute {
         {
             text.push_str(&format!(" Defaults to `{json}`."));
         }
-        if self.requires_replace {
+        if self.requires_replace || self.requires_replace_unless_recomputed {
             text.push_str(" Changing it replaces the resource.");
         }
         text
@@ -291,14 +304,17 @@ impl Schema {
     }
 
     /// Paths of `requires_replace` attributes whose planned value differs
-    /// from the prior state (an unknown planned value counts as a change).
-    pub fn replacement_paths(&self, prior: &Value, planned: &Value) -> Vec<AttributePath> {
+    /// from the prior state (an unknown planned value counts as a change),
+    /// and of `requires_replace_unless_recomputed` ones but those `config`
+    /// leaves unset and `planned` unknown.
+    pub fn replacement_paths(&self, prior: &Value, planned: &Value, config: &Value) -> Vec<AttributePath> {
         let mut paths = Vec::new();
         if !prior.is_null() && !planned.is_null() {
             replacement_paths(
                 &self.block.attributes,
                 prior,
                 planned,
+                config,
                 &AttributePath::root(),
                 &mut paths,
             );
@@ -380,24 +396,35 @@ fn replacement_paths(
     attributes: &[Attribute],
     prior: &Value,
     planned: &Value,
+    config: &Value,
     path: &AttributePath,
     paths: &mut Vec<AttributePath>,
 ) {
     for attribute in attributes {
         let attr_path = path.then(attribute.name);
         let (before, after) = (prior.attr(attribute.name), planned.attr(attribute.name));
+        let configured = config.attr(attribute.name);
         // A value set for the first time (null before, known after apply: a
         // resumed create) replaces nothing.
         let first_set = before.is_null() && after.is_unknown();
-        if attribute.requires_replace && before != after && !first_set {
+        let recomputed = configured.is_null() && after.is_unknown();
+        let replaces = attribute.requires_replace || (attribute.requires_replace_unless_recomputed && !recomputed);
+        if replaces && before != after && !first_set {
             paths.push(attr_path);
         } else if let AttributeType::Nested(Nesting::Single, nested) = &attribute.ty {
-            replacement_paths(nested, before, after, &attr_path, paths);
+            replacement_paths(nested, before, after, configured, &attr_path, paths);
         } else if let (AttributeType::Nested(Nesting::Map, nested), Value::Map(elements)) = (&attribute.ty, after) {
             // Only elements that exist on both sides can be "changed".
             for (key, element) in elements {
                 if !before.entry(key).is_null() {
-                    replacement_paths(nested, before.entry(key), element, &attr_path.key(key), paths);
+                    replacement_paths(
+                        nested,
+                        before.entry(key),
+                        element,
+                        configured.entry(key),
+                        &attr_path.key(key),
+                        paths,
+                    );
                 }
             }
         }
@@ -446,7 +473,7 @@ mod tests {
         assert_eq!(planned.attr("id"), &Value::Unknown);
         assert_eq!(planned.attr("flag"), &Value::Bool(true));
         assert_eq!(planned.at(&["side", "region"]), &Value::Unknown);
-        assert!(schema().replacement_paths(&Value::Null, &planned).is_empty());
+        assert!(schema().replacement_paths(&Value::Null, &planned, &config).is_empty());
     }
 
     #[test]
@@ -468,11 +495,37 @@ mod tests {
         let planned = schema().plan(&prior, &proposed, &config);
         assert_eq!(planned.attr("id"), &Value::string("x-1"));
         let paths: Vec<String> = schema()
-            .replacement_paths(&prior, &planned)
+            .replacement_paths(&prior, &planned, &config)
             .iter()
             .map(|p| p.to_string())
             .collect();
         assert_eq!(paths, vec!["name", "side.region"]);
+    }
+
+    #[test]
+    fn replace_unless_recomputed_replaces_any_change_but_a_recomputed_value() {
+        let schema = Schema::new(
+            "test",
+            vec![
+                Attribute::string("vpc", "VPC.")
+                    .optional()
+                    .computed()
+                    .requires_replace_unless_recomputed(),
+            ],
+        );
+        let prior = obj(&[("vpc", Value::string("vpc-1"))]);
+        let changed = obj(&[("vpc", Value::string("vpc-2"))]);
+        let unknown = obj(&[("vpc", Value::Unknown)]);
+        let unset = obj(&[("vpc", Value::Null)]);
+        assert_eq!(schema.replacement_paths(&prior, &changed, &changed).len(), 1);
+        assert_eq!(schema.replacement_paths(&prior, &unknown, &unknown).len(), 1);
+        assert!(schema.replacement_paths(&prior, &unknown, &unset).is_empty());
+        assert_eq!(
+            schema.replacement_paths(&prior, &unset, &unset).len(),
+            1,
+            "a known change, unset"
+        );
+        assert!(schema.replacement_paths(&prior, &prior, &prior).is_empty());
     }
 
     #[test]

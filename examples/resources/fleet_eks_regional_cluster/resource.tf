@@ -41,3 +41,16 @@ resource "fleet_eks_regional_cluster" "edge" {
     Environment = "production"
   }
 }
+
+# Or in an existing VPC: nothing of the network is created, the subnets only
+# get the cluster's Kubernetes tags (taken off again on destroy).
+resource "fleet_eks_regional_cluster" "shared" {
+  name               = "shared"
+  vpc_id             = "vpc-0a1b2c3d4e5f67890"
+  private_subnet_ids = ["subnet-0a1b2c3d4e5f67890", "subnet-0f9e8d7c6b5a43210"]
+  public_subnet_ids  = ["subnet-0123456789abcdef0"]
+
+  node_groups = {
+    system = { min_size = 2, max_size = 4, desired_size = 2 }
+  }
+}

@@ -521,6 +521,37 @@ impl Ec2 {
             .gone_ok()
     }
 
+    /// Adds (or sets) `tags` on one resource.
+    pub async fn add_tags(&self, resource_id: &str, tags: &BTreeMap<String, String>) -> Result<(), AwsError> {
+        if tags.is_empty() {
+            return Ok(());
+        }
+        self.client
+            .create_tags()
+            .resources(resource_id)
+            .set_tags(Some(sdk_tags(tags)))
+            .send()
+            .await
+            .map_err(aws_err("CreateTags", &self.region))?;
+        Ok(())
+    }
+
+    /// Removes the tags with `keys` (whatever their values) from one
+    /// resource; a resource that is gone is fine.
+    pub async fn remove_tags(&self, resource_id: &str, keys: &[String]) -> Result<(), AwsError> {
+        if keys.is_empty() {
+            return Ok(());
+        }
+        self.client
+            .delete_tags()
+            .resources(resource_id)
+            .set_tags(Some(keys.iter().map(|k| Tag::builder().key(k).build()).collect()))
+            .send()
+            .await
+            .map_err(aws_err("DeleteTags", &self.region))
+            .gone_ok()
+    }
+
     /// Makes the tags of `resource_id` exactly `wanted`, given the current ones.
     /// Moves the tags of `resource_ids` from `current` to `wanted`, leaving
     /// keys in neither (such as `Name`) alone. Two calls for any number of ids.

@@ -130,10 +130,12 @@ const CNI_CLUSTER_TAG: &str = "cluster.k8s.amazonaws.com/name";
 /// The AWS Load Balancer Controller's tag on its security groups.
 const LB_CONTROLLER_CLUSTER_TAG: &str = "elbv2.k8s.aws/cluster";
 
-fn is_cni_interface(cluster: &str, eni: &NetworkInterfaceFacts) -> bool {
+/// An interface of the VPC CNI of `cluster`: tagged so, or (in a VPC of
+/// its own, `!shared`) untagged with the CNI's description.
+fn is_cni_interface(cluster: &str, eni: &NetworkInterfaceFacts, shared: bool) -> bool {
     match eni.tags.get(CNI_CLUSTER_TAG) {
         Some(owner) => owner == cluster,
-        None => eni.description.starts_with("aws-K8S-"),
+        None => !shared && eni.description.starts_with("aws-K8S-"),
     }
 }
 
@@ -181,6 +183,22 @@ pub fn classify_leftovers(
     groups: &[SecurityGroupFacts],
     endpoints: &[VpcEndpointFacts],
 ) -> Leftovers {
+    classify_leftovers_in(vpc_id, cluster, own_ids, false, interfaces, groups, endpoints)
+}
+
+/// `classify_leftovers`, for a VPC the cluster may share with others
+/// (`shared`: an existing VPC): only what is tagged for this cluster may be
+/// deleted, never an untagged interface with the VPC CNI's description nor
+/// GuardDuty's endpoint and group, which serve the whole VPC.
+pub fn classify_leftovers_in(
+    vpc_id: &str,
+    cluster: &str,
+    own_ids: &BTreeSet<String>,
+    shared: bool,
+    interfaces: &[NetworkInterfaceFacts],
+    groups: &[SecurityGroupFacts],
+    endpoints: &[VpcEndpointFacts],
+) -> Leftovers {
     let mut left = Leftovers::default();
     let eks_description = format!("Amazon EKS {cluster}");
 
@@ -191,7 +209,7 @@ pub fn classify_leftovers(
         if own_ids.contains(id) {
             continue;
         }
-        let cni = is_cni_interface(cluster, eni);
+        let cni = is_cni_interface(cluster, eni, shared);
         if cni && eni.status == "available" {
             left.deletable_interfaces.push(id.clone());
             continue;
@@ -277,7 +295,7 @@ pub fn classify_leftovers(
         }
         let ours = tagged(&cluster_tag, "owned")
             || tagged(LB_CONTROLLER_CLUSTER_TAG, cluster)
-            || group.name == guardduty_group;
+            || (group.name == guardduty_group && !shared);
         let users: Vec<&String> = interfaces
             .iter()
             .filter(|eni| blocking_interfaces.contains(&eni.id) && eni.groups.contains(id))
@@ -315,7 +333,7 @@ pub fn classify_leftovers(
                 id: id.clone(),
                 what: format!("VPC endpoint {id} ({}) is being deleted", endpoint.service_name),
             });
-        } else if is_guardduty_endpoint(endpoint) {
+        } else if is_guardduty_endpoint(endpoint) && !shared {
             left.deletable_endpoints.push(id.clone());
         } else {
             left.blockers.push(Blocker {
@@ -636,6 +654,7 @@ impl Ec2 {
         vpc_id: &str,
         cluster: &str,
         own_ids: &BTreeSet<String>,
+        shared: bool,
         timeout: Duration,
         stop: &StopSignal,
     ) -> Result<LeftoverReport, WaitError> {
@@ -658,7 +677,7 @@ impl Ec2 {
                 self.find_security_groups_of_vpc(vpc_id),
                 self.find_vpc_endpoints_of_vpc(vpc_id)
             )?;
-            let left = classify_leftovers(vpc_id, cluster, own_ids, &interfaces, &groups, &endpoints);
+            let left = classify_leftovers_in(vpc_id, cluster, own_ids, shared, &interfaces, &groups, &endpoints);
             if left.is_settled() || deadline.left().is_zero() {
                 report.blockers = left.blockers.clone();
                 report.blockers.extend(still_there(&left, &refusals, timeout));
@@ -794,6 +813,27 @@ mod tests {
 
     fn blocker_ids(left: &Leftovers) -> Vec<&str> {
         left.blockers.iter().map(|b| b.id.as_str()).collect()
+    }
+
+    #[test]
+    fn in_a_shared_vpc_only_what_is_tagged_for_this_cluster_is_deleted() {
+        let mut tagged = eni("eni-tagged", "available", "interface", "");
+        tagged.tags.insert(CNI_CLUSTER_TAG.into(), CLUSTER.into());
+        let described = eni("eni-described", "available", "interface", "aws-K8S-i-0123");
+        let groups = [
+            group("sg-lb", "k8s-elb-a", &[("kubernetes.io/cluster/hub", "owned")]),
+            group("sg-gd", &format!("GuardDutyManagedSecurityGroup-{VPC}"), &[]),
+        ];
+        let endpoints = [endpoint(
+            "vpce-gd",
+            "com.amazonaws.us-east-1.guardduty-data",
+            "available",
+        )];
+        let left = classify_leftovers_in(VPC, CLUSTER, &own(&[]), true, &[tagged, described], &groups, &endpoints);
+        assert_eq!(left.deletable_interfaces, ["eni-tagged"]);
+        assert_eq!(left.deletable_groups, ["sg-lb"]);
+        assert!(left.deletable_endpoints.is_empty());
+        assert_eq!(blocker_ids(&left), ["eni-described", "sg-gd", "vpce-gd"]);
     }
 
     #[test]

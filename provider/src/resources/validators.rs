@@ -43,6 +43,10 @@ pub const VPC_ID: Ec2Id = Ec2Id {
     prefix: "vpc",
     what: "VPC id",
 };
+pub const SUBNET_ID: Ec2Id = Ec2Id {
+    prefix: "subnet",
+    what: "subnet id",
+};
 pub const ROUTE_TABLE_ID: Ec2Id = Ec2Id {
     prefix: "rtb",
     what: "route table id",

@@ -52,7 +52,7 @@ async fn plan<P: Provider>(
     let mut planned = schema.plan(&prior, &proposed, &config);
     let mut diags = Diagnostics::new();
     resource.modify_plan(&prior, &config, &mut planned, &mut diags).await;
-    let mut requires_replace = schema.replacement_paths(&prior, &planned);
+    let mut requires_replace = schema.replacement_paths(&prior, &planned, &config);
     if !prior.is_null() {
         requires_replace.extend(resource.forces_replacement(&prior));
     }

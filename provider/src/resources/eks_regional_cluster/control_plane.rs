@@ -27,7 +27,7 @@ pub async fn ensure(run: &Run<'_>, state: &mut ClusterModel) -> Result<(), Diagn
     let found = match (found, &state.arn) {
         // Ours: the ARN in state, or (its answer lost) the cluster in our VPC.
         (Some(c), Some(arn)) if c.arn() == Some(arn.as_str()) => Some(c),
-        (Some(c), None) if in_vpc(&c, state.vpc_id.as_deref()) => Some(c),
+        (Some(c), None) if in_vpc(&c, state.vpc_id.as_deref()) && !foreign(&c, state) => Some(c),
         (Some(_), _) => {
             return Err(error(
                 "Could not create the EKS cluster",
@@ -77,6 +77,13 @@ pub async fn ensure(run: &Run<'_>, state: &mut ClusterModel) -> Result<(), Diagn
 
 fn status(cluster: &Cluster) -> &str {
     cluster.status().map_or("", |s| s.as_str())
+}
+
+/// In an existing VPC, which other clusters may share, a cluster is only
+/// taken for ours (an answer lost) when it runs with our cluster role.
+fn foreign(cluster: &Cluster, state: &ClusterModel) -> bool {
+    state.existing_network()
+        && (state.cluster_role_arn.is_none() || cluster.role_arn() != state.cluster_role_arn.as_deref())
 }
 
 fn in_vpc(cluster: &Cluster, vpc_id: Option<&str>) -> bool {

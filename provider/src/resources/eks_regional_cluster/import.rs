@@ -3,12 +3,18 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use aws_sdk_ec2::types::{Subnet, Vpc};
+
 use super::control_plane::apply_cluster_facts;
+use super::existing_vpc::{PRIVATE_ROLE_TAG, PUBLIC_ROLE_TAG, cluster_tag, route_tables_of};
 use super::model::{AddonModel, ClusterModel, NodeGroupModel};
 use super::roles::own_role_names;
 use super::run::{ACTIVE, Clients, fail};
+use crate::aws::AwsError;
+use crate::aws::ec2::tag_map;
 use crate::aws::eks::nodegroup_spec;
 use crate::aws::iam::{oidc_provider_arn, partition_of, role_name};
+use crate::aws::tags::{OWNER_TAG, STACK_TAG};
 use crate::aws::waiters::StopSignal;
 use crate::resources::error;
 use tfplugin::diagnostics::Diagnostics;
@@ -36,55 +42,33 @@ pub async fn import(
         .unwrap_or_else(|| aws_sdk_eks::types::VpcConfigResponse::builder().build());
     let vpc_id = vpc_config.vpc_id().unwrap_or_default().to_string();
     let vpc = clients.ec2.find_vpc(&vpc_id).await.map_err(&read_err)?;
-    let vpc_cidr = vpc
-        .as_ref()
-        .and_then(|v| v.cidr_block())
-        .unwrap_or_default()
-        .to_string();
-
-    // Subnets by role tag, in zone order.
-    let has_tag = |s: &aws_sdk_ec2::types::Subnet, key: &str| s.tags().iter().any(|t| t.key() == Some(key));
-    let mut subnets = clients.ec2.subnets_of_vpc(&vpc_id).await.map_err(&read_err)?;
-    subnets.sort_by(|a, b| a.availability_zone().cmp(&b.availability_zone()));
-    let private: Vec<_> = subnets
-        .iter()
-        .filter(|s| has_tag(s, "kubernetes.io/role/internal-elb"))
-        .collect();
-    let public: Vec<_> = subnets
-        .iter()
-        .filter(|s| has_tag(s, "kubernetes.io/role/elb"))
-        .collect();
-    let ids = |list: &[&aws_sdk_ec2::types::Subnet]| {
-        list.iter()
-            .filter_map(|s| s.subnet_id().map(str::to_string))
-            .collect::<Vec<_>>()
-    };
-    let zones: Vec<String> = private
-        .iter()
-        .filter_map(|s| s.availability_zone().map(str::to_string))
-        .collect();
-
-    // Route tables: the one each private subnet uses, and the public one.
-    let tables = clients.ec2.find_route_tables_of_vpc(&vpc_id).await.map_err(&read_err)?;
-    let table_of = |subnet: &str| {
-        tables
+    // A VPC this resource made carries its stack tag and this cluster's
+    // owner tag; any other is the user's, adopted as given (`vpc_id`).
+    let vpc_tags = vpc.as_ref().map(|v| tag_map(v.tags())).unwrap_or_default();
+    let created = vpc_tags.contains_key(STACK_TAG) && vpc_tags.get(OWNER_TAG) == Some(&format!("{region}/{name}"));
+    let network = if created {
+        created_network(clients, vpc.as_ref(), &vpc_id).await
+    } else {
+        existing_network(clients, name, &vpc_config, &vpc_id).await
+    }
+    .map_err(&read_err)?;
+    let mut api_sg = vpc_config.security_group_ids().first().cloned();
+    // In a VPC of the user's, the cluster's extra security group may be
+    // theirs too: only one this resource made (its owner tag) is adopted.
+    if !created && let Some(sg) = api_sg.clone() {
+        let groups = clients
+            .ec2
+            .find_security_groups_of_vpc(&vpc_id)
+            .await
+            .map_err(&read_err)?;
+        let owner = format!("{region}/{name}");
+        let ours = groups
             .iter()
-            .find(|t| t.associations().iter().any(|a| a.subnet_id() == Some(subnet)))
-            .and_then(|t| t.route_table_id().map(str::to_string))
-    };
-    let private_ids = ids(&private);
-    let public_ids = ids(&public);
-    let private_tables: Vec<String> = private_ids.iter().filter_map(|s| table_of(s)).collect();
-    let mut public_tables: Vec<String> = public_ids.iter().filter_map(|s| table_of(s)).collect();
-    public_tables.dedup();
-
-    let nats = clients.ec2.nat_gateways_of_vpc(&vpc_id).await.map_err(&read_err)?;
-    let nat_mode = match nats.len() {
-        0 => "none",
-        1 => "single",
-        _ => "one_per_az",
-    };
-    let api_sg = vpc_config.security_group_ids().first().cloned();
+            .any(|g| g.id == sg && g.tags.get(OWNER_TAG) == Some(&owner));
+        if !ours {
+            api_sg = None;
+        }
+    }
     let api_cidrs = match &api_sg {
         // Named by EKS, so it exists: a NotFound is EC2 catching up with a
         // group created just before the import (an apply killed mid-create).
@@ -191,10 +175,10 @@ pub async fn import(
     let mut model = ClusterModel {
         name: name.to_string(),
         region: Some(region.to_string()),
-        vpc_cidr,
-        availability_zone_count: Some(zones.len() as f64),
-        availability_zones: Some(zones),
-        nat_gateway_mode: Some(nat_mode.to_string()),
+        vpc_cidr: network.vpc_cidr,
+        availability_zone_count: Some(network.zones.len() as f64),
+        availability_zones: Some(network.zones),
+        nat_gateway_mode: network.nat_mode,
         public_access_cidrs: (!vpc_config.public_access_cidrs().is_empty() && vpc_config.endpoint_public_access())
             .then(|| vpc_config.public_access_cidrs().iter().cloned().collect()),
         api_allowed_cidrs: (!api_cidrs.is_empty()).then(|| api_cidrs.into_iter().collect()),
@@ -216,16 +200,16 @@ pub async fn import(
         tags_all: Some(tags_all),
         id: Some(format!("{region}/{name}")),
         vpc_id: Some(vpc_id.clone()),
-        private_subnet_ids: Some(private_ids),
-        public_subnet_ids: Some(public_ids),
-        private_route_table_ids: Some(private_tables),
-        public_route_table_ids: Some(public_tables),
-        internet_gateway_id: clients.ec2.internet_gateway_of_vpc(&vpc_id).await.map_err(&read_err)?,
+        private_subnet_ids: Some(network.private),
+        public_subnet_ids: Some(network.public),
+        private_route_table_ids: Some(network.private_tables),
+        public_route_table_ids: Some(network.public_tables),
+        internet_gateway_id: network.internet_gateway,
         node_group_names: (!node_groups_empty)
             .then(|| node_group_keys.iter().map(|k| (k.clone(), k.clone())).collect()),
         node_group_versions: (!node_group_versions.is_empty()).then_some(node_group_versions),
-        nat_gateway_ids: Some(nats.iter().map(|nat| nat.id.clone()).collect()),
-        eip_allocation_ids: Some(nats.iter().filter_map(|nat| nat.allocation_id.clone()).collect()),
+        nat_gateway_ids: Some(network.nats),
+        eip_allocation_ids: Some(network.eips),
         api_security_group_id: api_sg,
         created_iam_role_names: Some(created_roles),
         pod_identity_associations: (!own_associations.is_empty()).then(|| {
@@ -261,4 +245,121 @@ pub async fn import(
     model.oidc_provider_arn = oidc_arn;
     model.status = Some(ACTIVE.into());
     Ok(model)
+}
+
+/// The network part of an imported cluster's state.
+struct ImportedNetwork {
+    vpc_cidr: Option<String>,
+    zones: Vec<String>,
+    nat_mode: Option<String>,
+    private: Vec<String>,
+    public: Vec<String>,
+    private_tables: Vec<String>,
+    public_tables: Vec<String>,
+    internet_gateway: Option<String>,
+    nats: Vec<String>,
+    eips: Vec<String>,
+}
+
+fn has_tag(subnet: &Subnet, key: &str) -> bool {
+    subnet.tags().iter().any(|t| t.key() == Some(key))
+}
+
+fn subnet_ids(list: &[&Subnet]) -> Vec<String> {
+    list.iter().filter_map(|s| s.subnet_id().map(str::to_string)).collect()
+}
+
+/// A VPC this resource made: subnets told apart by their Kubernetes role
+/// tags, in zone order, with the route tables, gateways and NAT gateways.
+async fn created_network(clients: &Clients, vpc: Option<&Vpc>, vpc_id: &str) -> Result<ImportedNetwork, AwsError> {
+    let vpc_cidr = vpc.and_then(|v| v.cidr_block()).unwrap_or_default().to_string();
+    let mut subnets = clients.ec2.subnets_of_vpc(vpc_id).await?;
+    subnets.sort_by(|a, b| a.availability_zone().cmp(&b.availability_zone()));
+    let private: Vec<&Subnet> = subnets.iter().filter(|s| has_tag(s, PRIVATE_ROLE_TAG)).collect();
+    let public: Vec<&Subnet> = subnets.iter().filter(|s| has_tag(s, PUBLIC_ROLE_TAG)).collect();
+    let zones: Vec<String> = private
+        .iter()
+        .filter_map(|s| s.availability_zone().map(str::to_string))
+        .collect();
+
+    // Route tables: the one each private subnet uses, and the public one.
+    let tables = clients.ec2.find_route_tables_of_vpc(vpc_id).await?;
+    let table_of = |subnet: &str| {
+        tables
+            .iter()
+            .find(|t| t.associations().iter().any(|a| a.subnet_id() == Some(subnet)))
+            .and_then(|t| t.route_table_id().map(str::to_string))
+    };
+    let private_ids = subnet_ids(&private);
+    let public_ids = subnet_ids(&public);
+    let private_tables: Vec<String> = private_ids.iter().filter_map(|s| table_of(s)).collect();
+    let mut public_tables: Vec<String> = public_ids.iter().filter_map(|s| table_of(s)).collect();
+    public_tables.dedup();
+
+    let nats = clients.ec2.nat_gateways_of_vpc(vpc_id).await?;
+    let nat_mode = match nats.len() {
+        0 => "none",
+        1 => "single",
+        _ => "one_per_az",
+    };
+    Ok(ImportedNetwork {
+        vpc_cidr: Some(vpc_cidr),
+        zones,
+        nat_mode: Some(nat_mode.to_string()),
+        private: private_ids,
+        public: public_ids,
+        private_tables,
+        public_tables,
+        internet_gateway: clients.ec2.internet_gateway_of_vpc(vpc_id).await?,
+        nats: nats.iter().map(|nat| nat.id.clone()).collect(),
+        eips: nats.iter().filter_map(|nat| nat.allocation_id.clone()).collect(),
+    })
+}
+
+/// A VPC this resource did not make (`vpc_id`): the private subnets are
+/// the cluster's own (in EKS's order) but those tagged for public load
+/// balancers, which join the VPC's other subnets tagged for this cluster
+/// and for public load balancers; no `vpc_cidr`, NAT mode or gateways.
+async fn existing_network(
+    clients: &Clients,
+    name: &str,
+    vpc_config: &aws_sdk_eks::types::VpcConfigResponse,
+    vpc_id: &str,
+) -> Result<ImportedNetwork, AwsError> {
+    let mut subnets = clients.ec2.subnets_of_vpc(vpc_id).await?;
+    subnets.sort_by(|a, b| (a.availability_zone(), a.subnet_id()).cmp(&(b.availability_zone(), b.subnet_id())));
+    let find = |id: &str| subnets.iter().find(|s| s.subnet_id() == Some(id));
+    let private: Vec<&Subnet> = vpc_config
+        .subnet_ids()
+        .iter()
+        .filter_map(|id| find(id))
+        .filter(|s| !has_tag(s, PUBLIC_ROLE_TAG))
+        .collect();
+    let private_ids = subnet_ids(&private);
+    let cluster_tag = cluster_tag(name);
+    let public: Vec<&Subnet> = subnets
+        .iter()
+        .filter(|s| has_tag(s, &cluster_tag) && has_tag(s, PUBLIC_ROLE_TAG))
+        .filter(|s| !private_ids.iter().any(|p| Some(p.as_str()) == s.subnet_id()))
+        .collect();
+    let public_ids = subnet_ids(&public);
+    let mut zones: Vec<String> = Vec::new();
+    for zone in private.iter().filter_map(|s| s.availability_zone()) {
+        if !zones.iter().any(|z| z == zone) {
+            zones.push(zone.to_string());
+        }
+    }
+    let tables = clients.ec2.find_route_tables_of_vpc(vpc_id).await?;
+    Ok(ImportedNetwork {
+        vpc_cidr: None,
+        zones,
+        nat_mode: None,
+        private_tables: route_tables_of(&private_ids, &tables),
+        public_tables: route_tables_of(&public_ids, &tables),
+        private: private_ids,
+        public: public_ids,
+        internet_gateway: None,
+        nats: Vec::new(),
+        eips: Vec::new(),
+    })
 }

@@ -4,6 +4,7 @@
 mod access;
 mod addons;
 mod control_plane;
+mod existing_vpc;
 mod import;
 mod kubeconfig;
 mod log_group;
@@ -156,6 +157,8 @@ impl TypedResource for EksRegionalCluster {
     }
 
     fn validate(&self, config: &Value, diags: &mut Diagnostics) {
+        // Exactly one of vpc_cidr and vpc_id, and what goes with each.
+        existing_vpc::validate(config, diags);
         // Subnets must fit the VPC CIDR.
         if let (Some(cidr), zones) = (config.attr("vpc_cidr").as_str(), config.attr("availability_zones")) {
             let count = match zones {
@@ -319,9 +322,13 @@ impl TypedResource for EksRegionalCluster {
             };
             addons::check_pod_identity_support(&eks, prior, planned, diags).await;
         }
-        // The zone count follows an explicit zone list, else defaults to 3;
-        // an existing (or imported) cluster keeps the count it has.
-        if planned.attr("availability_zone_count").is_unknown() {
+        // In an existing VPC the zones are the subnets'; else the zone count
+        // follows an explicit zone list, else defaults to 3; an existing (or
+        // imported) cluster keeps the count it has.
+        let in_existing_vpc = !config.attr("vpc_id").is_null();
+        if in_existing_vpc {
+            existing_vpc::plan(&aws, prior, config, planned, diags).await;
+        } else if planned.attr("availability_zone_count").is_unknown() {
             let count = match config.attr("availability_zones") {
                 Value::List(zones) => Value::Number(zones.len() as f64),
                 Value::Unknown => Value::Unknown,
@@ -341,7 +348,10 @@ impl TypedResource for EksRegionalCluster {
         // Resuming or repairing may make any computed part anew.
         if !prior.is_null() && incomplete {
             for name in REPAIRABLE {
-                planned.set_attr(name, Value::Unknown);
+                // One the configuration sets (vpc_id, subnets) is planned as set.
+                if config.attr(name).is_null() {
+                    planned.set_attr(name, Value::Unknown);
+                }
             }
             // Optional and computed, left to AWS when unset: known once the part exists.
             for name in ["cluster_role_arn", "node_role_arn", "service_ipv4_cidr"] {
@@ -361,7 +371,7 @@ impl TypedResource for EksRegionalCluster {
             self.plan_node_groups(&prior_model, planned);
             plan_release_versions(&prior_model, config, planned);
         }
-        if prior.is_null() && !config.attr("availability_zones").is_unknown() {
+        if prior.is_null() && !in_existing_vpc && !config.attr("availability_zones").is_unknown() {
             self.plan_zones(&aws, config, planned, diags).await;
         }
         check_node_group_zones(planned, diags);

@@ -13,7 +13,9 @@ pub struct ClusterModel {
     pub region: Option<String>,
     pub kubernetes_version: Option<String>,
     pub support_type: Option<String>,
-    pub vpc_cidr: String,
+    /// Unset when the cluster goes into an existing VPC (`vpc_id`): the
+    /// network is then the user's, and nothing of it is created or deleted.
+    pub vpc_cidr: Option<String>,
     pub availability_zone_count: Option<f64>,
     pub availability_zones: Option<Vec<String>>,
     pub nat_gateway_mode: Option<String>,
@@ -423,7 +425,17 @@ impl ClusterModel {
     }
 
     pub fn nat_mode(&self) -> &str {
+        if self.existing_network() {
+            return "none";
+        }
         self.nat_gateway_mode.as_deref().unwrap_or("single")
+    }
+
+    /// Whether the cluster runs in a VPC it did not create (`vpc_id` given,
+    /// no `vpc_cidr`): its VPC, subnets and route tables are then the
+    /// user's, only tagged for the cluster, never created or deleted.
+    pub fn existing_network(&self) -> bool {
+        self.vpc_cidr.is_none()
     }
 
     pub fn zone_count(&self) -> usize {

@@ -5,6 +5,7 @@
 
 use std::collections::BTreeSet;
 
+use super::existing_vpc;
 use super::model::ClusterModel;
 use super::run::{Clients, Run, fail, wait_fail};
 use super::subnet_plan::plan_subnets;
@@ -29,6 +30,9 @@ pub struct ObservedNetwork {
     pub health: NetworkHealth,
     /// CIDRs the API security group admits on 443, as they are now.
     pub api_cidrs: Option<BTreeSet<String>>,
+    /// In an existing VPC: the route tables the private and the public
+    /// subnets use now (they are the VPC's, and may change).
+    pub route_tables: Option<(Vec<String>, Vec<String>)>,
 }
 
 fn listed(ids: &[&Option<Vec<String>>]) -> Vec<String> {
@@ -50,8 +54,12 @@ pub async fn observe(clients: &Clients, state: &ClusterModel) -> Result<Observed
         return Ok(ObservedNetwork {
             health: NetworkHealth::Intact,
             api_cidrs: None,
+            route_tables: None,
         });
     };
+    if state.existing_network() {
+        return existing_vpc::observe(clients, state).await;
+    }
     let subnets = listed(&[&state.private_subnet_ids, &state.public_subnet_ids]);
     let tables: BTreeSet<String> = listed(&[&state.private_route_table_ids, &state.public_route_table_ids])
         .into_iter()
@@ -79,6 +87,7 @@ pub async fn observe(clients: &Clients, state: &ClusterModel) -> Result<Observed
         return Ok(ObservedNetwork {
             health: NetworkHealth::VpcGone,
             api_cidrs: None,
+            route_tables: None,
         });
     }
     let parts_gone = found_subnets?.len() != subnets.len()
@@ -91,6 +100,7 @@ pub async fn observe(clients: &Clients, state: &ClusterModel) -> Result<Observed
             NetworkHealth::Intact
         },
         api_cidrs: api.ok().flatten().map(|cidrs| cidrs.into_iter().collect()),
+        route_tables: None,
     })
 }
 
@@ -110,7 +120,10 @@ pub async fn ensure_vpc(run: &Run<'_>, state: &mut ClusterModel) -> Result<(), D
         let id = match found {
             Some(id) => id,
             None => ec2
-                .create_vpc(&run.desired.vpc_cidr, &run.object_tags(run.name().to_string(), &[]))
+                .create_vpc(
+                    run.desired.vpc_cidr.as_deref().unwrap_or_default(),
+                    &run.object_tags(run.name().to_string(), &[]),
+                )
                 .await
                 .map_err(fail("Could not create the VPC"))?,
         };
@@ -138,7 +151,13 @@ pub async fn ensure_subnets(run: &Run<'_>, state: &mut ClusterModel) -> Result<(
         return Ok(());
     }
     let vpc_id = state.vpc_id.clone().unwrap_or_default();
-    let vpc_net = run.desired.vpc_cidr.parse().map_err(|e| error("Invalid vpc_cidr", e))?;
+    let vpc_net = run
+        .desired
+        .vpc_cidr
+        .as_deref()
+        .unwrap_or_default()
+        .parse()
+        .map_err(|e| error("Invalid vpc_cidr", e))?;
     let plan = plan_subnets(vpc_net, zones.len()).map_err(|e| error("vpc_cidr too small", e))?;
     let recorded = listed(&[&state.private_subnet_ids, &state.public_subnet_ids]);
     let existing: BTreeSet<String> = ec2
@@ -407,17 +426,29 @@ pub async fn ensure_api_security_group(run: &Run<'_>, state: &mut ClusterModel) 
 
 /// What Kubernetes left in the VPC after the cluster was deleted (VPC CNI
 /// interfaces, load-balancer security groups, GuardDuty's endpoint): removed
-/// when tagged for this cluster; anything else that blocks is named.
+/// when tagged for this cluster; anything else that blocks is named. In an
+/// existing VPC, which is not deleted, only what is this cluster's is
+/// removed (no GuardDuty endpoint, which serves the whole VPC, and no
+/// interface merely described like the VPC CNI's), and the rest is the
+/// VPC owner's: no blocker.
 pub async fn delete_leftovers(run: &Run<'_>, state: &ClusterModel) -> Result<(), Diagnostics> {
     let Some(vpc_id) = &state.vpc_id else { return Ok(()) };
     let own_ids: BTreeSet<String> = own_ids(state);
+    let shared = state.existing_network();
     let report = run
         .clients
         .ec2
-        .clean_kubernetes_leftovers(vpc_id, run.name(), &own_ids, run.budgets.of("network_delete"), run.stop)
+        .clean_kubernetes_leftovers(
+            vpc_id,
+            run.name(),
+            &own_ids,
+            shared,
+            run.budgets.of("network_delete"),
+            run.stop,
+        )
         .await
         .map_err(wait_fail("Could not remove what Kubernetes left in the VPC"))?;
-    if report.blockers.is_empty() {
+    if report.blockers.is_empty() || shared {
         return Ok(());
     }
     let named: Vec<String> = report
@@ -467,8 +498,17 @@ pub async fn sweep_duplicates(run: &Run<'_>, state: &ClusterModel) -> Result<(),
     Ok(())
 }
 
-/// Every EC2 id the state records.
+/// Every EC2 id the state records that this resource created (in an
+/// existing VPC, not the VPC, its subnets or its route tables).
 pub fn own_ids(state: &ClusterModel) -> BTreeSet<String> {
+    if state.existing_network() {
+        return [&state.internet_gateway_id, &state.api_security_group_id]
+            .into_iter()
+            .flatten()
+            .cloned()
+            .chain(listed(&[&state.nat_gateway_ids, &state.eip_allocation_ids]))
+            .collect();
+    }
     [&state.vpc_id, &state.internet_gateway_id, &state.api_security_group_id]
         .into_iter()
         .flatten()
@@ -500,8 +540,13 @@ pub async fn delete_api_security_group(run: &Run<'_>, state: &ClusterModel) -> R
 }
 
 /// Route tables, subnets, the internet gateway and the VPC, each retried
-/// while dependents that are going away remain, within its budget.
+/// while dependents that are going away remain, within its budget. An
+/// existing VPC stays as it was found: only the subnets' tags added for
+/// the cluster go.
 pub async fn delete(run: &Run<'_>, state: &ClusterModel) -> Result<(), Diagnostics> {
+    if state.existing_network() {
+        return existing_vpc::untag(run, state).await;
+    }
     let ec2 = &run.clients.ec2;
     let budget = || run.budgets.of("network_delete");
     for table in listed(&[&state.private_route_table_ids, &state.public_route_table_ids]) {

@@ -12,7 +12,8 @@
 use super::model::ClusterModel;
 use super::run::{ACTIVE, CREATING, Clients, DELETED, NETWORK_DRIFT, Run, fail};
 use super::{
-    access, addons, control_plane, log_group, nat, network, node_groups, oidc, pod_identity, roles, tags,
+    access, addons, control_plane, existing_vpc, log_group, nat, network, node_groups, oidc, pod_identity, roles,
+    tags,
 };
 use tfplugin::diagnostics::Diagnostics;
 
@@ -29,11 +30,15 @@ pub async fn ensure(run: &Run<'_>, state: &mut ClusterModel) -> Result<(), Diagn
     state.timeouts = run.desired.timeouts.clone();
     state.tags = run.desired.tags.clone();
     roles::ensure(run, state).await?;
-    network::ensure_vpc(run, state).await?;
-    network::ensure_subnets(run, state).await?;
-    network::ensure_public_routing(run, state).await?;
-    let nats_changed = nat::ensure(run, state).await?;
-    network::ensure_private_routing(run, state, nats_changed).await?;
+    if run.desired.existing_network() {
+        existing_vpc::ensure(run, state).await?;
+    } else {
+        network::ensure_vpc(run, state).await?;
+        network::ensure_subnets(run, state).await?;
+        network::ensure_public_routing(run, state).await?;
+        let nats_changed = nat::ensure(run, state).await?;
+        network::ensure_private_routing(run, state, nats_changed).await?;
+    }
     network::ensure_api_security_group(run, state).await?;
     let version_before = state.arn.as_ref().and(state.kubernetes_version.clone());
     // Before the cluster, so EKS writes into this group rather than making its own.
@@ -77,6 +82,10 @@ pub async fn observe(clients: &Clients, prior: &ClusterModel) -> Result<ClusterM
         && (prior.api_allowed_cidrs.is_some() || !cidrs.is_empty())
     {
         state.api_allowed_cidrs = Some(cidrs);
+    }
+    if let Some((private, public)) = network.route_tables {
+        state.private_route_table_ids = Some(private);
+        state.public_route_table_ids = Some(public);
     }
     match network.health {
         network::NetworkHealth::VpcGone => {

@@ -10,7 +10,7 @@ use super::validators::{
 };
 use crate::resources::timeouts;
 use crate::resources::validators::{AwsRegion, Each, GoDuration, RoleArn, Tags};
-use crate::resources::validators::{Cidr, OneOf, WholeNumber};
+use crate::resources::validators::{Cidr, OneOf, SUBNET_ID, VPC_ID, WholeNumber};
 use tfplugin::schema::{Attribute, Block, Schema};
 use tfplugin::types::Type;
 use tfplugin::value::Value;
@@ -320,9 +320,10 @@ pub fn schema() -> Schema {
     };
     Schema::new(
         "One region's whole EKS stack: VPC with private and public subnets in each availability zone, internet and \
-         NAT gateways, route tables, least-privilege IAM roles (unless given), the EKS cluster (private endpoint by \
-         default, API authentication mode) and its managed node groups. `region` is an argument, so one provider \
-         block and `for_each` over regions build a fleet.",
+         NAT gateways, route tables (or, with `vpc_id`, the subnets of an existing VPC, left as found), \
+         least-privilege IAM roles (unless given), the EKS cluster (private endpoint by default, API \
+         authentication mode) and its managed node groups. `region` is an argument, so one provider block and \
+         `for_each` over regions build a fleet.",
         vec![
             Attribute::string("name", "Cluster name (also used to name the VPC, subnets and roles).")
                 .required()
@@ -355,17 +356,55 @@ pub fn schema() -> Schema {
             .validate(OneOf(&["STANDARD", "EXTENDED"])),
             Attribute::string(
                 "vpc_cidr",
-                "IPv4 CIDR of the VPC. Subnets are derived from it: private subnets take most of it, public ones a \
-                 small slice (a /16 over 3 zones gives /19 private and /22 public subnets).",
+                "IPv4 CIDR of a new VPC for the cluster. Subnets are derived from it: private subnets take most of \
+                 it, public ones a small slice (a /16 over 3 zones gives /19 private and /22 public subnets). Set \
+                 either `vpc_cidr` or `vpc_id`.",
             )
-            .required()
+            .optional()
             .requires_replace()
             .validate(Cidr),
+            Attribute::string(
+                "vpc_id",
+                "An existing VPC to put the cluster in, instead of `vpc_cidr`: with `private_subnet_ids` (and \
+                 optionally `public_subnet_ids`) nothing of the network is created (no VPC, subnets, gateways or \
+                 route tables); the subnets get the cluster's Kubernetes tags, removed again on destroy, which \
+                 leaves the VPC as it was. The VPC needs DNS support and DNS hostnames on for the private \
+                 endpoint. With `vpc_cidr`, the id of the VPC created.",
+            )
+            .optional()
+            .computed()
+            .requires_replace_unless_recomputed()
+            .validate(VPC_ID),
+            Attribute::typed(
+                "private_subnet_ids",
+                Type::list(Type::String),
+                "With `vpc_id`: the existing subnets for the cluster and its node groups, in at least two \
+                 availability zones, all in `vpc_id` (checked at plan time with DescribeSubnets). Tagged \
+                 `kubernetes.io/cluster/NAME = shared` and `kubernetes.io/role/internal-elb = 1` unless they \
+                 already carry those keys. With `vpc_cidr`: the private subnets created, one per availability \
+                 zone, in zone order.",
+            )
+            .optional()
+            .computed()
+            .requires_replace_unless_recomputed()
+            .validate(Each(SUBNET_ID)),
+            Attribute::typed(
+                "public_subnet_ids",
+                Type::list(Type::String),
+                "With `vpc_id`: existing public subnets for internet-facing load balancers, tagged \
+                 `kubernetes.io/cluster/NAME = shared` and `kubernetes.io/role/elb = 1` (optional; none by \
+                 default). With `vpc_cidr`: the public subnets created, one per availability zone, in zone order.",
+            )
+            .optional()
+            .computed()
+            .requires_replace_unless_recomputed()
+            .validate(Each(SUBNET_ID)),
             Attribute::number(
                 "availability_zone_count",
                 "How many availability zones to spread over (2–6; EKS needs two). Defaults to the length of \
                  `availability_zones` when that is given, else 3. Zones are chosen by zone id among the region's \
-                 availability zones (never Local or Wavelength Zones, never zone ids EKS refuses), at plan time.",
+                 availability zones (never Local or Wavelength Zones, never zone ids EKS refuses), at plan time. \
+                 Only with `vpc_cidr`; with `vpc_id`, the number of zones of `private_subnet_ids`.",
             )
             .optional()
             .computed()
@@ -375,7 +414,8 @@ pub fn schema() -> Schema {
                 "availability_zones",
                 Type::list(Type::String),
                 "Availability zones to use, in order. Defaults to the first `availability_zone_count` zones, by name, among \
-                 the region's availability zones EKS accepts; a Local Zone or a zone EKS refuses is a plan-time error.",
+                 the region's availability zones EKS accepts; a Local Zone or a zone EKS refuses is a plan-time error. \
+                 Only with `vpc_cidr`; with `vpc_id`, the zones of `private_subnet_ids`, in their order.",
             )
             .optional()
             .computed()
@@ -383,7 +423,8 @@ pub fn schema() -> Schema {
             Attribute::string(
                 "nat_gateway_mode",
                 "`single` (one NAT gateway for the VPC), `one_per_az` (one per zone, survives a zone outage) or \
-                 `none` (private subnets without internet egress).",
+                 `none` (private subnets without internet egress). Only with `vpc_cidr`: an existing VPC's routing \
+                 is its own (null with `vpc_id`).",
             )
             .default(Value::string("single"))
             .requires_replace()
@@ -539,11 +580,12 @@ pub fn schema() -> Schema {
                  is gone (plans a replacement).",
             )
             ,
-            computed("vpc_id", "Id of the VPC."),
-            computed_list("private_subnet_ids", "Private subnets, one per availability zone, in zone order."),
-            computed_list("public_subnet_ids", "Public subnets, one per availability zone, in zone order."),
-            computed_list("private_route_table_ids", "Route tables of the private subnets (for peering routes)."),
-            computed_list("public_route_table_ids", "Route table of the public subnets."),
+            computed_list(
+                "private_route_table_ids",
+                "Route tables of the private subnets (for peering routes). In an existing VPC, the table each \
+                 subnet is associated with, else the VPC's main route table, each once.",
+            ),
+            computed_list("public_route_table_ids", "Route table(s) of the public subnets."),
             computed("cluster_security_group_id", "Security group EKS made for the cluster."),
             computed("kubeconfig", "A kubeconfig for the cluster using `aws eks get-token` (exec-based, holds no secret)."),
             computed("oidc_provider_arn", "ARN of the IAM OIDC identity provider (with `oidc_provider`)."),
@@ -559,7 +601,7 @@ pub fn schema() -> Schema {
                  (`eks-pod-identity-agent` for pod identity); removed when no longer needed.",
             ),
             computed("update_kubeconfig_command", "The `aws eks update-kubeconfig` command for this cluster."),
-            computed("internet_gateway_id", "Internet gateway of the VPC."),
+            computed("internet_gateway_id", "Internet gateway the resource created (null in an existing VPC)."),
             computed_list("nat_gateway_ids", "NAT gateways the resource created."),
             computed_list("eip_allocation_ids", "Elastic IPs of the NAT gateways."),
             computed("api_security_group_id", "Security group admitting `api_allowed_cidrs` to the API on 443."),
