@@ -2095,3 +2095,46 @@ output "peering_id" {
     );
     Ok(())
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_node_group_in_some_zones_of_an_existing_vpc_runs_in_every_private_subnet_of_those_zones() -> Result<()> {
+    let moto = Moto::start()?;
+    let ec2 = moto.ec2("us-east-1").await;
+    let mut net = create_user_network(&ec2, "us-east-1", "10.40").await?;
+    // A second private subnet in the first zone: zones and subnets no longer pair one to one.
+    let second_in_first_zone = create_subnet(&ec2, &net.vpc_id, "10.40.200.0/24", &net.zones[0], &[]).await?;
+    net.private.push(second_in_first_zone.clone());
+    let config = existing_vpc_config(&net, &[], "").replace(
+        "node_groups        = { system = { min_size = 1, max_size = 2, desired_size = 1 } }",
+        &format!(
+            "node_groups = {{\n    system = {{ desired_size = 1 }}\n    zonal  = {{ desired_size = 1, availability_zones = [\"{}\"] }}\n  }}",
+            net.zones[0]
+        ),
+    );
+    assert!(config.contains("zonal"), "{config}");
+    let ws = Workspace::new(&moto, &config)?;
+    ws.apply()?;
+    let eks = moto.eks("us-east-1").await;
+    let subnets_of = |name: &'static str| {
+        let eks = eks.clone();
+        async move {
+            let out = eks
+                .describe_nodegroup()
+                .cluster_name("hub")
+                .nodegroup_name(name)
+                .send()
+                .await?;
+            anyhow::Ok(out.nodegroup().map(|g| g.subnets().to_vec()).unwrap_or_default())
+        }
+    };
+    assert_eq!(
+        subnets_of("zonal").await?,
+        [net.private[0].clone(), second_in_first_zone],
+        "both private subnets of {}",
+        net.zones[0]
+    );
+    assert_eq!(subnets_of("system").await?, net.private, "unset: every private subnet");
+    assert_eq!(ws.plan_exit_code()?.code, 0, "clean after apply");
+    ws.destroy()?;
+    Ok(())
+}

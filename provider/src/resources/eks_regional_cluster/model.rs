@@ -273,16 +273,12 @@ pub const DEFAULT_AMI_TYPE: &str = "AL2023_x86_64_STANDARD";
 impl NodeGroupModel {
     /// The private subnets of the group's zones (all of the cluster's when
     /// unset); `zones[i]` is the zone of `subnets[i]`.
-    pub fn subnets(&self, zones: &[String], subnets: &[String]) -> Vec<String> {
-        match &self.availability_zones {
-            Some(wanted) => zones
-                .iter()
-                .zip(subnets)
-                .filter(|(zone, _)| wanted.contains(zone))
-                .map(|(_, subnet)| subnet.clone())
-                .collect(),
-            None => subnets.to_vec(),
-        }
+    pub fn subnets(&self, subnet_zones: &[(String, String)]) -> Vec<String> {
+        subnet_zones
+            .iter()
+            .filter(|(_, zone)| self.availability_zones.as_ref().is_none_or(|wanted| wanted.contains(zone)))
+            .map(|(subnet, _)| subnet.clone())
+            .collect()
     }
 
     /// The node group as EKS is asked for it (defaults already planned).

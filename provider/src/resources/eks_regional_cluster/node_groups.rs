@@ -169,6 +169,37 @@ pub async fn ensure(run: &Run<'_>, state: &mut ClusterModel) -> Result<(), Diagn
     Ok(())
 }
 
+/// Each private subnet with its zone. The network the stack makes has one
+/// subnet per zone, in the zones' order; a user's subnets are read, since
+/// several may share a zone.
+async fn private_subnet_zones(
+    run: &Run<'_>,
+    state: &ClusterModel,
+    subnets: &[String],
+) -> Result<Vec<(String, String)>, Diagnostics> {
+    if !run.desired.existing_network() {
+        let zones = state.availability_zones.clone().unwrap_or_default();
+        return Ok(subnets.iter().cloned().zip(zones).collect());
+    }
+    let found = run
+        .clients
+        .ec2
+        .find_subnets(subnets)
+        .await
+        .map_err(fail("Could not read the private subnets"))?;
+    Ok(subnets
+        .iter()
+        .map(|id| {
+            let zone = found
+                .iter()
+                .find(|s| s.subnet_id() == Some(id.as_str()))
+                .and_then(|s| s.availability_zone())
+                .unwrap_or_default();
+            (id.clone(), zone.to_string())
+        })
+        .collect())
+}
+
 fn status(group: &Nodegroup) -> &str {
     group.status().map_or("", |s| s.as_str())
 }
@@ -196,10 +227,10 @@ async fn create_all(run: &Run<'_>, state: &mut ClusterModel, groups: &[(String, 
                 .map_err(wait_fail("A node group being deleted did not go"))?;
         }
     }
-    let zones = state.availability_zones.clone().unwrap_or_default();
+    let subnet_zones = private_subnet_zones(run, state, &subnets).await?;
     let creates = groups.iter().map(|(key, name)| {
         let spec = wanted[key].spec(name);
-        let subnets = wanted[key].subnets(&zones, &subnets);
+        let subnets = wanted[key].subnets(&subnet_zones);
         let (node_role, tags) = (&node_role, &tags);
         async move {
             eks.create_nodegroup(run.name(), &spec, node_role, &subnets, tags, run.stop)
