@@ -823,6 +823,77 @@ def control_plane_log_group(account, region, cluster):
     logs_backends[account][region].ensure_log_group(f"/aws/eks/{cluster.name}/cluster")
 
 
+AUTO_MODE_NODE_POOLS = ("general-purpose", "system")
+AUTO_NODE_POLICY = "arn:aws:eks::aws:cluster-access-policy/AmazonEKSAutoNodePolicy"
+
+
+def auto_mode_request(body, cluster_name, version, auth_mode, current_role=None):
+    """EKS Auto Mode settings of a CreateCluster or UpdateClusterConfig body,
+    checked as EKS checks them, as (enabled, attributes to keep), or None when
+    the body sets none of them. Compute, block storage and load balancing are
+    turned on or off together; Auto Mode needs Kubernetes 1.29 or later and
+    access entries; node pools are general-purpose and system, and need the
+    node role, which cannot change once compute is on
+    (https://docs.aws.amazon.com/eks/latest/userguide/auto-enable-existing.html,
+    https://docs.aws.amazon.com/eks/latest/APIReference/API_ComputeConfigRequest.html).
+    The refusals' wording is ours; their kind (InvalidParameterException) is EKS's."""
+    compute = body.get("computeConfig")
+    storage = (body.get("storageConfig") or {}).get("blockStorage")
+    balancing = (body.get("kubernetesNetworkConfig") or {}).get("elasticLoadBalancing")
+    if compute is None and storage is None and balancing is None:
+        return None
+    flags = [None if part is None else bool(part.get("enabled", False)) for part in (compute, storage, balancing)]
+    if len(set(flags)) != 1:
+        raise bad_param("For EKS Auto Mode, computeConfig, storageConfig.blockStorage and "
+                        "kubernetesNetworkConfig.elasticLoadBalancing must all be enabled or all be disabled.",
+                        clusterName=cluster_name)
+    enabled = flags[0]
+    pools = list(compute.get("nodePools") or [])
+    role = compute.get("nodeRoleArn")
+    if enabled:
+        if minor(version) < (1, 29):
+            raise bad_param(f"EKS Auto Mode requires Kubernetes version 1.29 or later; the cluster is on {version}.",
+                            clusterName=cluster_name)
+        if auth_mode == "CONFIG_MAP":
+            raise bad_param("EKS Auto Mode requires the API or API_AND_CONFIG_MAP authentication mode.",
+                            clusterName=cluster_name)
+        unknown = [p for p in pools if p not in AUTO_MODE_NODE_POOLS]
+        if unknown:
+            raise bad_param(f"Invalid node pools {unknown}: use general-purpose and/or system.",
+                            clusterName=cluster_name)
+        if pools and not role:
+            raise bad_param("computeConfig.nodeRoleArn is required when nodePools are given.",
+                            clusterName=cluster_name)
+        if current_role and role and role != current_role:
+            raise bad_param("computeConfig.nodeRoleArn cannot be changed after the compute capability of EKS "
+                            "Auto Mode is enabled.", clusterName=cluster_name)
+    keep = {"compute_config": {"enabled": enabled, "nodePools": pools if enabled else [],
+                               "nodeRoleArn": role or current_role},
+            "storage_config": {"blockStorage": {"enabled": enabled}},
+            "elastic_load_balancing": {"enabled": enabled}}
+    return enabled, keep
+
+
+def apply_auto_mode(call, cluster, keep):
+    """Keeps the Auto Mode settings under the names moto's serializer reads,
+    and makes the node role's access entry EKS makes for Auto Mode nodes
+    (type EC2, AmazonEKSAutoNodePolicy:
+    https://docs.aws.amazon.com/eks/latest/userguide/auto-learn-iam.html)."""
+    from moto.eks.models import DEFAULT_KUBERNETES_NETWORK_CONFIG
+    cluster.compute_config = keep["compute_config"]
+    cluster.storage_config = keep["storage_config"]
+    # moto keeps the request's kubernetesNetworkConfig as sent; EKS still
+    # picks the service CIDR when the request names none.
+    network = {**DEFAULT_KUBERNETES_NETWORK_CONFIG, **(cluster.kubernetes_network_config or {})}
+    cluster.kubernetes_network_config = {**network, "elasticLoadBalancing": keep["elastic_load_balancing"]}
+    role = keep["compute_config"].get("nodeRoleArn")
+    if keep["compute_config"]["enabled"] and role and role not in state(cluster).entries:
+        add_entry(call, cluster, role, "EC2", [], None, {})
+        state(cluster).policies[role] = {AUTO_NODE_POLICY: {
+            "policyArn": AUTO_NODE_POLICY, "accessScope": {"type": "cluster", "namespaces": []},
+            "associatedAt": time.time(), "modifiedAt": time.time()}}
+
+
 def create_cluster(call):
     access = call.body.get("accessConfig") or {}
     mode = access.get("authenticationMode", "CONFIG_MAP")  # the API's default
@@ -855,6 +926,7 @@ def create_cluster(call):
     support = (call.body.get("upgradePolicy") or {}).get("supportType", "EXTENDED")
     if support not in ("STANDARD", "EXTENDED"):
         raise bad_param(f"Unsupported support type: {support}", clusterName=name)
+    auto_mode = auto_mode_request(call.body, name, version, mode)
     subnet_ids = list((call.body.get("resourcesVpcConfig") or {}).get("subnetIds") or [])
     if realism.on("zones"):
         check_zones(call, name, subnet_ids)
@@ -905,6 +977,8 @@ def create_cluster(call):
         cluster._fleet_enis = create_control_plane_enis(call, cluster, vpc.get("subnetIds") or [], sg.id)
     cluster.resources_vpc_config = vpc
     control_plane_log_group(call.account, call.region, cluster)
+    if auto_mode is not None:
+        apply_auto_mode(call, cluster, auto_mode[1])
     # EKS makes the creator a cluster admin through an access entry when the
     # cluster uses access entries at all.
     if mode != "CONFIG_MAP" and bootstrap:
@@ -936,6 +1010,9 @@ def create_cluster(call):
                                status=cluster.status, upgradePolicy=cluster.upgrade_policy,
                                version=cluster.version, deletionProtection=cluster.deletion_protection,
                                zonalShiftConfig=cluster.zonal_shift_config)
+        if auto_mode is not None:
+            data["cluster"].update(computeConfig=cluster.compute_config, storageConfig=cluster.storage_config,
+                                   kubernetesNetworkConfig=cluster.kubernetes_network_config)
         if getattr(cluster, "health", None):
             data["cluster"]["health"] = cluster.health
     return patch_json(response, fix)
@@ -1061,10 +1138,19 @@ def update_cluster_config(call):
         wanted = (body.get("upgradePolicy") or {}).get("supportType") if kind == "upgradePolicy" else None
         if kind == "upgradePolicy" and wanted not in ("STANDARD", "EXTENDED"):
             raise bad_param(f"Unsupported support type: {wanted}", clusterName=cluster.name)
+        if kind == "autoMode":
+            auth = (getattr(cluster, "access_config", None) or {}).get("authenticationMode", "CONFIG_MAP")
+            current_role = (getattr(cluster, "compute_config", None) or {}).get("nodeRoleArn")
+            auto_mode = auto_mode_request(body, cluster.name, cluster.version, auth, current_role)
+            if auto_mode is None:
+                raise bad_param("No changes needed for the cluster configuration provided.")
+            keys = [k for k in ("computeConfig", "storageConfig", "kubernetesNetworkConfig") if k in body]
+            params = [(k[0].upper() + k[1:], json.dumps(body[k])) for k in keys]
+            return {"update": begin_cluster_update(cluster, "AutoModeUpdate", params,
+                                                   lambda: apply_auto_mode(call, cluster, auto_mode[1]))}
         # Settings moto's Cluster does not model: keep them as attributes named
         # the way moto's serializer looks them up, so DescribeCluster shows them.
-        keys = [k for k in ("computeConfig", "storageConfig", "kubernetesNetworkConfig") if k in body] \
-            if kind == "autoMode" else [kind]
+        keys = [kind]
         params = [(k[0].upper() + k[1:], json.dumps(body[k])) for k in keys]
         kind = {"autoMode": "AutoModeUpdate", "upgradePolicy": "UpgradePolicyUpdate",
                 "zonalShiftConfig": "ZonalShiftConfigUpdate", "deletionProtection": "DeletionProtectionUpdate",

@@ -681,6 +681,48 @@ def check_deletion_protection(eks, subnets):
     assert eks.delete_cluster(name="protected")["cluster"]["status"] == "DELETING"
 
 
+def check_auto_mode(eks, subnets):
+    """EKS Auto Mode: compute, block storage and load balancing together,
+    Kubernetes 1.29 or later, access entries, node pools with a node role
+    that cannot change; EKS makes the node role's EC2 access entry."""
+    node_role = "arn:aws:iam::123456789012:role/auto-node"
+    on = dict(computeConfig={"enabled": True, "nodePools": ["general-purpose", "system"], "nodeRoleArn": node_role},
+              storageConfig={"blockStorage": {"enabled": True}},
+              kubernetesNetworkConfig={"elasticLoadBalancing": {"enabled": True}})
+    api = {"authenticationMode": "API"}
+    partial = dict(on, storageConfig={"blockStorage": {"enabled": False}})
+    assert "all be enabled" in error(new_cluster, "InvalidParameterException", 400, eks=eks, name="auto",
+                                     subnets=subnets, accessConfig=api, **partial)
+    assert "authentication mode" in error(new_cluster, "InvalidParameterException", 400, eks=eks, name="auto",
+                                          subnets=subnets, **on)
+    no_role = dict(on, computeConfig={"enabled": True, "nodePools": ["system"]})
+    assert "nodeRoleArn" in error(new_cluster, "InvalidParameterException", 400, eks=eks, name="auto",
+                                  subnets=subnets, accessConfig=api, **no_role)
+    assert eks.list_clusters()["clusters"].count("auto") == 0
+    c = new_cluster(eks, "auto", subnets, accessConfig=api, **on)
+    assert c["computeConfig"]["enabled"] is True and c["computeConfig"]["nodePools"] == ["general-purpose", "system"]
+    described = eks.describe_cluster(name="auto")["cluster"]
+    assert described["storageConfig"] == {"blockStorage": {"enabled": True}}, described
+    assert described["kubernetesNetworkConfig"]["elasticLoadBalancing"] == {"enabled": True}, described
+    assert "serviceIpv4Cidr" in described["kubernetesNetworkConfig"], described
+    entry = eks.describe_access_entry(clusterName="auto", principalArn=node_role)["accessEntry"]
+    assert entry["type"] == "EC2", entry
+    policies = eks.list_associated_access_policies(clusterName="auto", principalArn=node_role)["associatedAccessPolicies"]
+    assert [p["policyArn"].rsplit("/", 1)[1] for p in policies] == ["AmazonEKSAutoNodePolicy"], policies
+    # Off, in place: all three together; the node role stays what it was.
+    off = dict(computeConfig={"enabled": False}, storageConfig={"blockStorage": {"enabled": False}},
+               kubernetesNetworkConfig={"elasticLoadBalancing": {"enabled": False}})
+    u = eks.update_cluster_config(name="auto", **off)["update"]
+    assert u["type"] == "AutoModeUpdate", u
+    assert eks.describe_cluster(name="auto")["cluster"]["computeConfig"]["enabled"] is False
+    other = dict(on, computeConfig={**on["computeConfig"], "nodeRoleArn": node_role + "-2"})
+    assert "cannot be changed" in error(eks.update_cluster_config, "InvalidParameterException", 400,
+                                        name="auto", **other)
+    eks.update_cluster_config(name="auto", **on)
+    assert eks.describe_cluster(name="auto")["cluster"]["computeConfig"]["enabled"] is True
+    eks.delete_cluster(name="auto")
+
+
 def check_control_plane_log_group(url, eks, subnets):
     """EKS creates /aws/eks/NAME/cluster, with no retention, when logging is
     on and the group is missing, uses one made beforehand as it is, and
@@ -1455,6 +1497,7 @@ def main():
         check_access_entries(eks)
         check_versions(eks, subnets)
         check_deletion_protection(eks, subnets)
+        check_auto_mode(eks, subnets)
         check_control_plane_log_group(url, eks, subnets)
         check_deletion(eks, ec2, subnets)
         check_scoping(url, subnets)

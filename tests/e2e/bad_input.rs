@@ -585,6 +585,18 @@ fn catalogue() -> Vec<Case> {
             "use one of 1, 3, 5, 7, 14, 30, 60, 90",
         ),
         c(
+            "Auto Mode with a Kubernetes version it does not run on",
+            cluster("  kubernetes_version = \"1.28\"\n  auto_mode = { enabled = true }"),
+            "auto_mode.enabled",
+            "EKS Auto Mode runs on Kubernetes 1.29 or later",
+        ),
+        c(
+            "an Auto Mode node pool EKS does not have",
+            cluster("  auto_mode = { enabled = true, node_pools = [\"gpu\"] }"),
+            "auto_mode.node_pools",
+            "is not a built-in node pool of EKS Auto Mode",
+        ),
+        c(
             "markup in a tag key",
             cluster("  tags = { \"<script>alert(1)</script>\" = \"x\" }"),
             "tags",

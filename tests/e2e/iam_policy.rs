@@ -100,6 +100,8 @@ fn lifecycle(stage: u32) -> String {
         ),
         _ => "{}".to_string(),
     };
+    // Auto Mode turned on for the existing edge cluster at stage 2.
+    let edge_auto_mode = if stage == 1 { "false" } else { "true" };
     let edge_tables = match stage {
         1 => "fleet_eks_regional_cluster.edge.private_route_table_ids",
         _ => "slice(fleet_eks_regional_cluster.edge.private_route_table_ids, 0, 1)",
@@ -140,6 +142,7 @@ resource "fleet_eks_regional_cluster" "edge" {{
   vpc_cidr                = "10.1.0.0/16"
   availability_zone_count = 2
   nat_gateway_mode        = "none"
+  auto_mode               = {{ enabled = {edge_auto_mode} }}
 }}
 
 resource "fleet_vpc_cross_region_peering" "edge_to_hub" {{

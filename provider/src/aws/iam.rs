@@ -42,6 +42,29 @@ pub const POD_IDENTITY_ROLE: RoleSpec = RoleSpec {
 /// The audience EKS tokens for IAM roles for service accounts carry.
 pub const IRSA_AUDIENCE: &str = "sts.amazonaws.com";
 
+/// The cluster role of an EKS Auto Mode cluster: EKS tags its sessions, and
+/// manages instances, volumes, load balancers and network interfaces
+/// (https://docs.aws.amazon.com/eks/latest/userguide/auto-cluster-iam-role.html).
+pub const AUTO_MODE_CLUSTER_ROLE: RoleSpec = RoleSpec {
+    service_principal: "eks.amazonaws.com",
+    trust_actions: &["sts:AssumeRole", "sts:TagSession"],
+    managed_policies: &[
+        "AmazonEKSClusterPolicy",
+        "AmazonEKSComputePolicy",
+        "AmazonEKSBlockStoragePolicy",
+        "AmazonEKSLoadBalancingPolicy",
+        "AmazonEKSNetworkingPolicy",
+    ],
+};
+
+/// The role of EKS Auto Mode's nodes
+/// (https://docs.aws.amazon.com/eks/latest/userguide/auto-learn-iam.html).
+pub const AUTO_MODE_NODE_ROLE: RoleSpec = RoleSpec {
+    service_principal: "ec2.amazonaws.com",
+    trust_actions: &["sts:AssumeRole"],
+    managed_policies: &["AmazonEKSWorkerNodeMinimalPolicy", "AmazonEC2ContainerRegistryPullOnly"],
+};
+
 pub const NODE_ROLE: RoleSpec = RoleSpec {
     service_principal: "ec2.amazonaws.com",
     trust_actions: &["sts:AssumeRole"],
@@ -129,6 +152,18 @@ impl Iam {
             }
             Err(err) => Err(err),
         }
+    }
+
+    /// Replaces role `name`'s trust policy with `spec`'s.
+    pub async fn update_trust(&self, name: &str, spec: &RoleSpec) -> Result<(), AwsError> {
+        self.client
+            .update_assume_role_policy()
+            .role_name(name)
+            .policy_document(trust_policy(spec))
+            .send()
+            .await
+            .map_err(aws_err("UpdateAssumeRolePolicy", &self.region))?;
+        Ok(())
     }
 
     /// Moves role `name`'s tags from `current` to `wanted`; keys in neither

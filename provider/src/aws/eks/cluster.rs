@@ -5,9 +5,10 @@ use std::time::Duration;
 
 use aws_sdk_eks::operation::update_cluster_config::builders::UpdateClusterConfigFluentBuilder;
 use aws_sdk_eks::types::{
-    AuthenticationMode, Cluster, ClusterVersionInformation, ClusterVersionStatus, CreateAccessConfigRequest,
-    EncryptionConfig, KubernetesNetworkConfigRequest, LogSetup, LogType, Logging, Provider, SupportType,
-    UpgradePolicyRequest, VersionStatus, VpcConfigRequest, ZonalShiftConfigRequest,
+    AuthenticationMode, BlockStorage, Cluster, ClusterVersionInformation, ClusterVersionStatus, ComputeConfigRequest,
+    CreateAccessConfigRequest, ElasticLoadBalancing, EncryptionConfig, KubernetesNetworkConfigRequest, LogSetup,
+    LogType, Logging, Provider, StorageConfigRequest, SupportType, UpgradePolicyRequest, VersionStatus,
+    VpcConfigRequest, ZonalShiftConfigRequest,
 };
 
 use super::{
@@ -39,6 +40,43 @@ pub struct ClusterSpec<'a> {
     pub zonal_shift: bool,
     /// The Kubernetes service CIDR; unset, EKS picks 10.100.0.0/16 or 172.20.0.0/16.
     pub service_ipv4_cidr: Option<&'a str>,
+    /// EKS Auto Mode, when configured (on or off).
+    pub auto_mode: Option<AutoModeSpec>,
+}
+
+/// EKS Auto Mode: compute, block storage and load balancing, which EKS
+/// turns on and off only together.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AutoModeSpec {
+    pub enabled: bool,
+    /// `general-purpose` and/or `system`.
+    pub node_pools: Vec<String>,
+    /// The role of Auto Mode's nodes; EKS refuses a change once compute is on.
+    pub node_role_arn: Option<String>,
+}
+
+impl AutoModeSpec {
+    fn compute(&self) -> ComputeConfigRequest {
+        let builder = ComputeConfigRequest::builder().enabled(self.enabled);
+        if self.enabled {
+            builder
+                .set_node_pools(Some(self.node_pools.clone()))
+                .set_node_role_arn(self.node_role_arn.clone())
+                .build()
+        } else {
+            builder.build()
+        }
+    }
+
+    fn storage(&self) -> StorageConfigRequest {
+        StorageConfigRequest::builder()
+            .block_storage(BlockStorage::builder().enabled(self.enabled).build())
+            .build()
+    }
+
+    fn load_balancing(&self) -> ElasticLoadBalancing {
+        ElasticLoadBalancing::builder().enabled(self.enabled).build()
+    }
 }
 
 /// Where a Kubernetes version is in EKS's support calendar.
@@ -134,12 +172,18 @@ impl Eks {
             .bootstrap_self_managed_addons(spec.bootstrap_self_managed_addons)
             .deletion_protection(spec.deletion_protection)
             .zonal_shift_config(ZonalShiftConfigRequest::builder().enabled(spec.zonal_shift).build());
-        if let Some(cidr) = spec.service_ipv4_cidr {
+        if spec.service_ipv4_cidr.is_some() || spec.auto_mode.is_some() {
             request = request.kubernetes_network_config(
                 KubernetesNetworkConfigRequest::builder()
-                    .service_ipv4_cidr(cidr)
+                    .set_service_ipv4_cidr(spec.service_ipv4_cidr.map(str::to_string))
+                    .set_elastic_load_balancing(spec.auto_mode.as_ref().map(AutoModeSpec::load_balancing))
                     .build(),
             );
+        }
+        if let Some(auto_mode) = &spec.auto_mode {
+            request = request
+                .compute_config(auto_mode.compute())
+                .storage_config(auto_mode.storage());
         }
         if let Some(key) = spec.secrets_kms_key_arn {
             // `resources` is deprecated in the SDK model (EKS now encrypts all
@@ -292,6 +336,21 @@ impl Eks {
     pub async fn update_cluster_zonal_shift(&self, name: &str, enabled: bool) -> Result<String, AwsError> {
         self.update_cluster_config(name, |request| {
             request.zonal_shift_config(ZonalShiftConfigRequest::builder().enabled(enabled).build())
+        })
+        .await
+    }
+
+    /// Turns EKS Auto Mode on or off: its three parts in one update.
+    pub async fn update_cluster_auto_mode(&self, name: &str, auto_mode: &AutoModeSpec) -> Result<String, AwsError> {
+        self.update_cluster_config(name, |request| {
+            request
+                .compute_config(auto_mode.compute())
+                .storage_config(auto_mode.storage())
+                .kubernetes_network_config(
+                    KubernetesNetworkConfigRequest::builder()
+                        .elastic_load_balancing(auto_mode.load_balancing())
+                        .build(),
+                )
         })
         .await
     }

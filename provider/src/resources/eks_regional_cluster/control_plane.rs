@@ -7,11 +7,11 @@ use std::collections::BTreeSet;
 use aws_sdk_eks::types::Cluster;
 
 use super::kubeconfig::{kubeconfig, update_kubeconfig_command};
-use super::model::ClusterModel;
+use super::model::{AutoModeModel, ClusterModel};
 use super::node_groups;
 use super::run::{Clients, Run, fail, wait_fail};
 use crate::aws::AwsError;
-use crate::aws::eks::{ClusterSpec, UpdateTarget, start_update_when_free};
+use crate::aws::eks::{AutoModeSpec, ClusterSpec, UpdateTarget, start_update_when_free};
 use crate::aws::waiters::{IAM_PROPAGATION, retry_while};
 use crate::resources::error;
 use tfplugin::diagnostics::Diagnostics;
@@ -69,6 +69,7 @@ pub async fn ensure(run: &Run<'_>, state: &mut ClusterModel) -> Result<(), Diagn
     state.status = stack_status;
     ensure_support_type(run, state).await?;
     ensure_zonal_shift(run, state).await?;
+    ensure_auto_mode(run, state).await?;
     ensure_deletion_protection(run, state).await?;
     ensure_version(run, state).await?;
     ensure_endpoint_access(run, state).await?;
@@ -117,6 +118,7 @@ async fn create(run: &Run<'_>, state: &mut ClusterModel) -> Result<Cluster, Diag
         deletion_protection: desired.deletion_protection.unwrap_or(false),
         zonal_shift: desired.zonal_shift.unwrap_or(false),
         service_ipv4_cidr: desired.service_ipv4_cidr.as_deref(),
+        auto_mode: auto_mode_spec(desired, state).filter(|a| a.enabled),
     };
     // EKS keeps a deleted cluster's name for a while after DescribeCluster
     // stops showing it (a replacement, a FAILED cluster made again):
@@ -152,7 +154,58 @@ async fn create(run: &Run<'_>, state: &mut ClusterModel) -> Result<Cluster, Diag
     state.endpoint_public_access = Some(spec.endpoint_public_access);
     state.public_access_cidrs = desired.public_access_cidrs.clone();
     state.enabled_log_types = desired.enabled_log_types.clone();
+    if spec.auto_mode.is_some() {
+        state.auto_mode = desired.auto_mode.clone();
+    }
     wait_active(run).await
+}
+
+/// Plan: Auto Mode's node role is made the first time Auto Mode is on.
+pub fn plan_auto_mode(prior: &tfplugin::value::Value, planned: &mut tfplugin::value::Value) {
+    use tfplugin::value::Value;
+    if !prior.attr("auto_mode_node_role_arn").is_null() {
+        return;
+    }
+    let next = match planned.attr("auto_mode").attr("enabled") {
+        Value::Bool(true) | Value::Unknown => Value::Unknown,
+        _ => Value::Null,
+    };
+    planned.set_attr("auto_mode_node_role_arn", next);
+}
+
+/// What EKS is asked for Auto Mode: the configured switch and node pools,
+/// with the node role `roles` made.
+fn auto_mode_spec(desired: &ClusterModel, state: &ClusterModel) -> Option<AutoModeSpec> {
+    let auto_mode = desired.auto_mode.as_ref()?;
+    Some(AutoModeSpec {
+        enabled: auto_mode.enabled.unwrap_or(false),
+        node_pools: auto_mode.node_pools.clone().unwrap_or_default(),
+        node_role_arn: state.auto_mode_node_role_arn.clone(),
+    })
+}
+
+/// EKS Auto Mode switched on or off (or its node pools changed) in place,
+/// one UpdateClusterConfig for its three parts. Unconfigured, a cluster
+/// with Auto Mode off is left alone; `state` holds what refresh read, so
+/// Auto Mode turned on out of band is turned off again.
+async fn ensure_auto_mode(run: &Run<'_>, state: &mut ClusterModel) -> Result<(), Diagnostics> {
+    let wanted = auto_mode_spec(run.desired, state).unwrap_or(AutoModeSpec {
+        enabled: false,
+        node_pools: Vec::new(),
+        node_role_arn: None,
+    });
+    let current = state.auto_mode.clone().unwrap_or_default();
+    let same = current.enabled.unwrap_or(false) == wanted.enabled
+        && (!wanted.enabled || current.node_pools.clone().unwrap_or_default() == wanted.node_pools);
+    if !same {
+        let summary = "Could not change the cluster's auto_mode";
+        update_and_wait(run, summary, || {
+            run.clients.eks.update_cluster_auto_mode(run.name(), &wanted)
+        })
+        .await?;
+    }
+    state.auto_mode = run.desired.auto_mode.clone();
+    Ok(())
 }
 
 /// The add-ons EKS installs itself, self-managed, unless told not to.
@@ -162,6 +215,11 @@ const SELF_MANAGED_ADDONS: [&str; 3] = ["vpc-cni", "kube-proxy", "coredns"];
 /// EKS add-ons, EKS is told not to install its self-managed copies first:
 /// the add-ons would only take them over.
 fn bootstrap_self_managed_addons(desired: &ClusterModel) -> bool {
+    // Auto Mode runs networking, DNS and storage itself
+    // (https://docs.aws.amazon.com/eks/latest/userguide/automode.html).
+    if desired.auto_mode_enabled() {
+        return false;
+    }
     let listed = |name: &str| desired.addons.as_ref().is_some_and(|a| a.contains_key(name));
     !SELF_MANAGED_ADDONS.iter().all(|name| listed(name))
 }
@@ -414,6 +472,22 @@ pub fn apply_cluster_facts(state: &mut ClusterModel, cluster: &Cluster, region: 
         .and_then(|p| p.support_type())
         .map(|t| t.as_str().to_string())
         .or(state.support_type.clone());
+    if let Some(compute) = cluster.compute_config() {
+        let enabled = compute.enabled().unwrap_or(false);
+        // Off, EKS's node pools say nothing: the configured ones are kept.
+        let node_pools = if enabled {
+            Some(compute.node_pools().to_vec())
+        } else {
+            state.auto_mode.as_ref().and_then(|a| a.node_pools.clone())
+        };
+        // Never configured and off: nothing to show.
+        if enabled || state.auto_mode.is_some() {
+            state.auto_mode = Some(AutoModeModel {
+                enabled: Some(enabled),
+                node_pools,
+            });
+        }
+    }
     state.cluster_security_group_id = cluster
         .resources_vpc_config()
         .and_then(|v| v.cluster_security_group_id())

@@ -8,7 +8,7 @@ use aws_sdk_ec2::types::{Subnet, Vpc};
 use super::control_plane::apply_cluster_facts;
 use super::existing_vpc::{PRIVATE_ROLE_TAG, PUBLIC_ROLE_TAG, cluster_tag, route_tables_of};
 use super::model::{AddonModel, ClusterModel, NodeGroupModel};
-use super::roles::own_role_names;
+use super::roles::{auto_mode_node_role_name, own_role_names};
 use super::run::{ACTIVE, Clients, fail};
 use crate::aws::AwsError;
 use crate::aws::ec2::tag_map;
@@ -142,11 +142,22 @@ pub async fn import(
             .await
             .map_err(&read_err)?;
     }
-    let created_roles: Vec<String> = [&cluster_role, &node_role]
+    // Auto Mode's node role, made here once Auto Mode was on: kept by EKS
+    // while Auto Mode is on, found by name and owner tag when it is off.
+    let own_auto_node_role = auto_mode_node_role_name(name, region);
+    let auto_node_role = match cluster.compute_config().and_then(|c| c.node_role_arn()) {
+        Some(arn) => Some(arn.to_string()),
+        None => clients
+            .iam
+            .find_owned_role(&own_auto_node_role, &format!("{region}/{name}"))
+            .await
+            .map_err(&read_err)?,
+    };
+    let created_roles: Vec<String> = [&cluster_role, &node_role, &auto_node_role]
         .into_iter()
         .flatten()
         .map(|arn| role_name(arn).to_string())
-        .filter(|role| *role == own_cluster_role || *role == own_node_role)
+        .filter(|role| *role == own_cluster_role || *role == own_node_role || *role == own_auto_node_role)
         .collect();
     let tags_all: BTreeMap<String, String> = cluster
         .tags()
@@ -212,6 +223,7 @@ pub async fn import(
         eip_allocation_ids: Some(network.eips),
         api_security_group_id: api_sg,
         created_iam_role_names: Some(created_roles),
+        auto_mode_node_role_arn: auto_node_role,
         pod_identity_associations: (!own_associations.is_empty()).then(|| {
             own_associations
                 .iter()

@@ -276,6 +276,7 @@ impl TypedResource for EksRegionalCluster {
         }
         validators::validate_access_entries(config, diags);
         validators::validate_addon_iam(config, diags);
+        validators::validate_auto_mode(config, diags);
         // Nodes in private subnets with no way out cannot pull images or
         // join: EKS ends such node groups CREATE_FAILED after ~20 minutes
         // (https://docs.aws.amazon.com/eks/latest/userguide/private-clusters.html).
@@ -313,6 +314,7 @@ impl TypedResource for EksRegionalCluster {
         plan_tags_all(&aws, planned);
         self.plan_version(&aws, prior, config, planned, diags).await;
         oidc::plan(prior, planned);
+        control_plane::plan_auto_mode(prior, planned);
         pod_identity::plan(prior, planned);
         addons::plan(prior, config, planned);
         if let Some(region) = planned.attr("region").as_str().map(str::to_string) {

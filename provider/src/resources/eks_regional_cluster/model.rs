@@ -42,6 +42,7 @@ pub struct ClusterModel {
     pub oidc_provider: Option<bool>,
     /// `"NAMESPACE/SERVICE_ACCOUNT"` → IAM role ARN (EKS Pod Identity).
     pub pod_identity_associations: Option<BTreeMap<String, String>>,
+    pub auto_mode: Option<AutoModeModel>,
     pub tags: Option<BTreeMap<String, String>>,
     pub timeouts: Option<ClusterTimeouts>,
 
@@ -63,6 +64,8 @@ pub struct ClusterModel {
     pub kubeconfig: Option<String>,
     pub update_kubeconfig_command: Option<String>,
     pub oidc_provider_arn: Option<String>,
+    /// The role of EKS Auto Mode's nodes (made here), once Auto Mode was on.
+    pub auto_mode_node_role_arn: Option<String>,
     /// Association id of each `pod_identity_associations` key.
     pub pod_identity_association_ids: Option<BTreeMap<String, String>>,
     /// Add-ons installed because the configuration needs them without listing them.
@@ -83,6 +86,27 @@ pub struct ClusterModel {
     pub retired_node_group_names: Option<Vec<String>>,
     /// The value of the `eksfleet:stack` tag on everything this instance made.
     pub stack_id: Option<String>,
+}
+
+/// `auto_mode`: EKS Auto Mode's compute, block storage and load balancing.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct AutoModeModel {
+    pub enabled: Option<bool>,
+    pub node_pools: Option<Vec<String>>,
+}
+
+/// The Auto Mode node pools EKS offers.
+pub const AUTO_MODE_NODE_POOLS: [&str; 2] = ["general-purpose", "system"];
+
+/// The oldest Kubernetes version EKS Auto Mode runs on
+/// (https://docs.aws.amazon.com/eks/latest/userguide/automode.html).
+pub const AUTO_MODE_OLDEST_VERSION: (u32, u32) = (1, 29);
+
+impl ClusterModel {
+    /// Whether the configuration (or state) has EKS Auto Mode on.
+    pub fn auto_mode_enabled(&self) -> bool {
+        self.auto_mode.as_ref().and_then(|a| a.enabled).unwrap_or(false)
+    }
 }
 
 /// The `timeouts` block: an overall cap per operation (none by default) and

@@ -1,15 +1,20 @@
-//! The cluster role and the node role: given by the configuration, or made
-//! here with exactly the managed policies EKS documents, and deleted with
-//! the stack.
+//! The cluster role, the node role and (with `auto_mode`) Auto Mode's node
+//! role: given by the configuration, or made here with exactly the managed
+//! policies EKS documents, and deleted with the stack.
 
 use super::model::ClusterModel;
 use super::run::{Run, fail};
-use crate::aws::iam::{CLUSTER_ROLE, NODE_ROLE, RoleSpec, role_name};
+use crate::aws::iam::{AUTO_MODE_CLUSTER_ROLE, AUTO_MODE_NODE_ROLE, CLUSTER_ROLE, NODE_ROLE, RoleSpec, role_name};
 use tfplugin::diagnostics::Diagnostics;
 
 /// The names this resource gives the roles it creates.
 pub fn own_role_names(name: &str, region: &str) -> (String, String) {
     (format!("{name}-{region}-cluster"), format!("{name}-{region}-node"))
+}
+
+/// The name of the Auto Mode node role this resource creates.
+pub fn auto_mode_node_role_name(name: &str, region: &str) -> String {
+    format!("{name}-{region}-auto-node")
 }
 
 /// Both roles exist with their policies. A role is recorded the moment
@@ -18,14 +23,16 @@ pub fn own_role_names(name: &str, region: &str) -> (String, String) {
 /// made here are attached again (AttachRolePolicy is idempotent).
 pub async fn ensure(run: &Run<'_>, state: &mut ClusterModel) -> Result<(), Diagnostics> {
     let (cluster_role, node_role) = own_role_names(run.name(), run.region());
+    let auto_mode = run.desired.auto_mode_enabled();
+    let cluster_spec = if auto_mode { &AUTO_MODE_CLUSTER_ROLE } else { &CLUSTER_ROLE };
     let (cluster_arn, node_arn) = tokio::join!(
         ensure_role(
             run,
             state,
             &run.desired.cluster_role_arn,
             &state.cluster_role_arn,
-            cluster_role,
-            &CLUSTER_ROLE
+            cluster_role.clone(),
+            cluster_spec
         ),
         ensure_role(
             run,
@@ -53,7 +60,49 @@ pub async fn ensure(run: &Run<'_>, state: &mut ClusterModel) -> Result<(), Diagn
         }
         first_error = first_error.or(outcome.error);
     }
-    match first_error {
+    if let Some(e) = first_error {
+        return Err(e);
+    }
+    if auto_mode {
+        ensure_auto_mode_roles(run, state, &cluster_role).await?;
+    }
+    Ok(())
+}
+
+/// Auto Mode on: its node role exists (kept once made: EKS refuses another
+/// node role later), and a cluster role made here by an earlier apply, before
+/// Auto Mode, gets the Auto Mode trust and policies.
+async fn ensure_auto_mode_roles(run: &Run<'_>, state: &mut ClusterModel, cluster_role: &str) -> Result<(), Diagnostics> {
+    let iam = &run.clients.iam;
+    let ours = |name: &str| state.created_iam_role_names.iter().flatten().any(|n| n == name);
+    let enabling = state.arn.is_some() && (!state.auto_mode_enabled() || run.repairing);
+    if enabling && run.desired.cluster_role_arn.is_none() && ours(cluster_role) {
+        let arn = state.cluster_role_arn.clone().unwrap_or_default();
+        iam.update_trust(cluster_role, &AUTO_MODE_CLUSTER_ROLE)
+            .await
+            .map_err(fail("Could not give the cluster role EKS Auto Mode's trust policy"))?;
+        iam.attach_policies(cluster_role, &arn, &AUTO_MODE_CLUSTER_ROLE)
+            .await
+            .map_err(fail("Could not attach EKS Auto Mode's policies to the cluster role"))?;
+    }
+    let name = auto_mode_node_role_name(run.name(), run.region());
+    let outcome = ensure_role(
+        run,
+        state,
+        &None,
+        &state.auto_mode_node_role_arn,
+        name.clone(),
+        &AUTO_MODE_NODE_ROLE,
+    )
+    .await;
+    if let Some(arn) = outcome.arn {
+        let names = state.created_iam_role_names.get_or_insert_default();
+        if !names.contains(&name) {
+            names.push(name);
+        }
+        state.auto_mode_node_role_arn = Some(arn);
+    }
+    match outcome.error {
         Some(e) => Err(e),
         None => Ok(()),
     }

@@ -2,9 +2,9 @@
 
 use std::time::Duration;
 
-use super::model::{ACCESS_ENTRY_TYPES, DEFAULT_AMI_TYPE, DEFAULT_INSTANCE_TYPE, STANDARD_ENTRY};
+use super::model::{ACCESS_ENTRY_TYPES, AUTO_MODE_NODE_POOLS, DEFAULT_AMI_TYPE, DEFAULT_INSTANCE_TYPE, STANDARD_ENTRY};
 use super::validators::{
-    AccessPolicyArns, AddonName, ClusterName, JsonDocument, KubernetesVersion, LogRetentionDays, NodeGroupName,
+    AccessPolicyArns, AddonName, AutoModeNodePools, ClusterName, JsonDocument, KubernetesVersion, LogRetentionDays, NodeGroupName,
     PodIdentityAssociations,
     PrincipalArns, ServiceCidr, TaintEffects,
 };
@@ -516,6 +516,31 @@ pub fn schema() -> Schema {
                  shift and zonal autoshift). Changes in place.",
             )
             .default(Value::Bool(false)),
+            Attribute::single_nested(
+                "auto_mode",
+                vec![
+                    Attribute::bool(
+                        "enabled",
+                        "EKS Auto Mode on or off (changes in place; off keeps Auto Mode's node role until destroy).",
+                    )
+                    .required(),
+                    Attribute::typed(
+                        "node_pools",
+                        Type::list(Type::String),
+                        "Built-in node pools: `general-purpose` and/or `system`; `[]` for only your own NodePools.",
+                    )
+                    .default(Value::List(
+                        AUTO_MODE_NODE_POOLS.iter().map(|p| Value::string(*p)).collect(),
+                    ))
+                    .validate(AutoModeNodePools),
+                ],
+                "EKS Auto Mode: EKS runs the nodes (compute), EBS volumes (block storage) and load balancers \
+                 together, as EKS requires. The resource makes Auto Mode's node role (`auto_mode_node_role_arn`; \
+                 EKS gives it an access entry) and, when it made the cluster role, gives that role the policies \
+                 Auto Mode needs. Enabled at create, EKS installs no self-managed add-ons. Kubernetes 1.29 or later; \
+                 node groups may run beside it.",
+            )
+            .optional(),
             Attribute::bool(
                 "force_update_version",
                 "Node group version upgrades proceed even when pod disruption budgets keep pods from draining.",
@@ -589,6 +614,10 @@ pub fn schema() -> Schema {
             computed("cluster_security_group_id", "Security group EKS made for the cluster."),
             computed("kubeconfig", "A kubeconfig for the cluster using `aws eks get-token` (exec-based, holds no secret)."),
             computed("oidc_provider_arn", "ARN of the IAM OIDC identity provider (with `oidc_provider`)."),
+            computed(
+                "auto_mode_node_role_arn",
+                "IAM role of EKS Auto Mode's nodes, made by the resource once `auto_mode` is enabled.",
+            ),
             Attribute::typed(
                 "pod_identity_association_ids",
                 Type::map(Type::String),

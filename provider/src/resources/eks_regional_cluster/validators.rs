@@ -4,6 +4,7 @@ use tfplugin::diagnostics::{AttributePath, Diagnostics};
 use tfplugin::schema::Validator;
 use tfplugin::value::Value;
 
+use super::model::{AUTO_MODE_NODE_POOLS, AUTO_MODE_OLDEST_VERSION};
 use super::versions::oldest_built_in;
 use crate::aws::eks::minor_version;
 use crate::resources::validators::RoleArn;
@@ -244,6 +245,33 @@ impl Validator for TaintEffects {
 
     fn describe(&self) -> String {
         "have taint effects `NO_SCHEDULE`, `NO_EXECUTE` or `PREFER_NO_SCHEDULE`".into()
+    }
+}
+
+/// EKS Auto Mode's built-in node pools, each once.
+pub struct AutoModeNodePools;
+
+impl Validator for AutoModeNodePools {
+    fn validate(&self, value: &Value, path: &AttributePath, diags: &mut Diagnostics) {
+        let mut seen = Vec::new();
+        for (i, pool) in value.elements().iter().enumerate() {
+            let Some(pool) = pool.as_str() else { continue };
+            if !AUTO_MODE_NODE_POOLS.contains(&pool) || seen.contains(&pool) {
+                diags.attribute_error(
+                    &path.index(i),
+                    "Invalid Auto Mode node pool",
+                    format!(
+                        "{path}[{i}]: {pool:?} is not a built-in node pool of EKS Auto Mode (or is listed twice): \
+                         use \"general-purpose\" and/or \"system\", each once."
+                    ),
+                );
+            }
+            seen.push(pool);
+        }
+    }
+
+    fn describe(&self) -> String {
+        "list `general-purpose` and/or `system`".into()
     }
 }
 
@@ -544,5 +572,28 @@ mod tests {
         for bad in ["", "../../clusters", "VPC-CNI", "-cni", "a b", "x%2Fy"] {
             assert_eq!(check(bad), 1, "{bad}");
         }
+    }
+}
+
+/// EKS Auto Mode runs on Kubernetes 1.29 and later: an older
+/// `kubernetes_version` with `auto_mode` on is refused before any call.
+pub fn validate_auto_mode(config: &Value, diags: &mut Diagnostics) {
+    let auto_mode = config.attr("auto_mode");
+    if auto_mode.attr("enabled") != &Value::Bool(true) {
+        return;
+    }
+    let Some(version) = config.attr("kubernetes_version").as_str() else {
+        return;
+    };
+    let (major, minor) = AUTO_MODE_OLDEST_VERSION;
+    if minor_version(version).is_some_and(|v| v < AUTO_MODE_OLDEST_VERSION) {
+        diags.attribute_error(
+            &AttributePath::attr("auto_mode").then("enabled"),
+            "EKS Auto Mode needs a newer Kubernetes version",
+            format!(
+                "auto_mode.enabled: EKS Auto Mode runs on Kubernetes {major}.{minor} or later, and kubernetes_version \
+                 is {version}: set kubernetes_version = \"{major}.{minor}\" or later, or turn auto_mode off."
+            ),
+        );
     }
 }
