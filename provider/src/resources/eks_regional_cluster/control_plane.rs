@@ -170,6 +170,10 @@ pub fn plan_auto_mode(prior: &tfplugin::value::Value, planned: &mut tfplugin::va
         Value::Bool(true) | Value::Unknown => Value::Unknown,
         _ => Value::Null,
     };
+    if next.is_unknown() {
+        // The role joins what this resource made.
+        planned.set_attr("created_iam_role_names", Value::Unknown);
+    }
     planned.set_attr("auto_mode_node_role_arn", next);
 }
 
@@ -570,5 +574,18 @@ mod tests {
         assert!(bootstrap_self_managed_addons(&with(&["vpc-cni", "coredns"])));
         assert!(bootstrap_self_managed_addons(&with(&[])));
         assert!(bootstrap_self_managed_addons(&ClusterModel::default()));
+    }
+
+    #[test]
+    fn eks_skips_its_self_managed_addons_with_auto_mode_on() {
+        let with = |enabled: bool| ClusterModel {
+            auto_mode: Some(AutoModeModel {
+                enabled: Some(enabled),
+                node_pools: None,
+            }),
+            ..Default::default()
+        };
+        assert!(!bootstrap_self_managed_addons(&with(true)));
+        assert!(bootstrap_self_managed_addons(&with(false)));
     }
 }

@@ -76,7 +76,9 @@ async fn ensure_auto_mode_roles(run: &Run<'_>, state: &mut ClusterModel, cluster
     let iam = &run.clients.iam;
     let ours = |name: &str| state.created_iam_role_names.iter().flatten().any(|n| n == name);
     let enabling = state.arn.is_some() && (!state.auto_mode_enabled() || run.repairing);
-    if enabling && run.desired.cluster_role_arn.is_none() && ours(cluster_role) {
+    // (`cluster_role_arn` is computed, so the configuration's value can't
+    // tell a given role from ours: the record of what was made can.)
+    if enabling && ours(cluster_role) {
         let arn = state.cluster_role_arn.clone().unwrap_or_default();
         iam.update_trust(cluster_role, &AUTO_MODE_CLUSTER_ROLE)
             .await
