@@ -89,11 +89,7 @@ impl Events {
             else {
                 return Ok(None);
             };
-            targets.extend(
-                out.targets()
-                    .iter()
-                    .map(|t| (t.id().to_string(), t.arn().to_string())),
-            );
+            targets.extend(out.targets().iter().map(|t| (t.id().to_string(), t.arn().to_string())));
             match out.next_token() {
                 Some(next) if !next.is_empty() => token = Some(next.to_string()),
                 _ => return Ok(Some(targets)),
@@ -126,16 +122,12 @@ impl Events {
     /// Sends the rule's events to `arn` under target `id` (PutTargets replaces
     /// a target of the same id).
     pub async fn put_target(&self, rule: &str, id: &str, arn: &str) -> Result<(), AwsError> {
-        let target = Target::builder()
-            .id(id)
-            .arn(arn)
-            .build()
-            .map_err(|e| AwsError {
-                operation: "PutTargets",
-                region: self.region.clone(),
-                code: "ConstructionFailure".into(),
-                message: e.to_string(),
-            })?;
+        let target = Target::builder().id(id).arn(arn).build().map_err(|e| AwsError {
+            operation: "PutTargets",
+            region: self.region.clone(),
+            code: "ConstructionFailure".into(),
+            message: e.to_string(),
+        })?;
         let out = self
             .client
             .put_targets()

@@ -501,7 +501,11 @@ impl Iam {
     /// Creates instance profile `name` with `tags`, or adopts one of that
     /// name that carries the same stack tag (an attempt whose answer was
     /// lost); any other is refused. Returns its ARN.
-    pub async fn create_instance_profile(&self, name: &str, tags: &BTreeMap<String, String>) -> Result<String, AwsError> {
+    pub async fn create_instance_profile(
+        &self,
+        name: &str,
+        tags: &BTreeMap<String, String>,
+    ) -> Result<String, AwsError> {
         let created = self
             .client
             .create_instance_profile()
@@ -540,15 +544,17 @@ impl Iam {
             .await
             .map_err(aws_err("GetInstanceProfile", &self.region))
             .found()?;
-        Ok(found.and_then(|out| out.instance_profile().cloned()).map(|p| FoundInstanceProfile {
-            arn: p.arn().to_string(),
-            roles: p.roles().iter().map(|r| r.role_name().to_string()).collect(),
-            tags: p
-                .tags()
-                .iter()
-                .map(|t| (t.key().to_string(), t.value().to_string()))
-                .collect(),
-        }))
+        Ok(found
+            .and_then(|out| out.instance_profile().cloned())
+            .map(|p| FoundInstanceProfile {
+                arn: p.arn().to_string(),
+                roles: p.roles().iter().map(|r| r.role_name().to_string()).collect(),
+                tags: p
+                    .tags()
+                    .iter()
+                    .map(|t| (t.key().to_string(), t.value().to_string()))
+                    .collect(),
+            }))
     }
 
     /// Makes `role` the profile's one role (a profile holds at most one).

@@ -124,7 +124,17 @@ pub async fn import(
             );
         }
     }
-    let own_associations: Vec<_> = associations.iter().filter(|a| a.owner_arn.is_none()).collect();
+    // Karpenter's prerequisites this resource made (their owner tag), with
+    // the association of its controller role, which is not one of
+    // `pod_identity_associations`.
+    let karpenter = super::karpenter::imported(clients, name, region, &associations)
+        .await
+        .map_err(&read_err)?;
+    let karpenter_association = karpenter.as_ref().and_then(|k| k.pod_identity_association_id.clone());
+    let own_associations: Vec<_> = associations
+        .iter()
+        .filter(|a| a.owner_arn.is_none() && Some(&a.id) != karpenter_association.as_ref())
+        .collect();
     let association_key = |a: &crate::aws::eks::FoundAssociation| format!("{}/{}", a.namespace, a.service_account);
     // Access entries are not adopted: EKS makes one for whoever created the
     // cluster, which a configuration rarely lists and must not plan to delete.
@@ -224,6 +234,7 @@ pub async fn import(
                 .map(|a| (association_key(a), a.id.clone()))
                 .collect()
         }),
+        karpenter,
         ..Default::default()
     };
     apply_cluster_facts(&mut model, &cluster, region);

@@ -14,13 +14,13 @@
 
 use std::collections::BTreeMap;
 
-use super::model::{ClusterModel, KarpenterModel};
+use super::model::{ClusterModel, KARPENTER_NAMESPACE, KARPENTER_SERVICE_ACCOUNT, KarpenterModel};
 use super::run::{Clients, Run, fail};
 use crate::aws::AwsError;
-use crate::aws::eks::{AccessEntrySpec, is_role_propagation};
+use crate::aws::eks::{AccessEntrySpec, FoundAssociation, is_role_propagation};
 use crate::aws::iam::{KARPENTER_NODE_ROLE, POD_IDENTITY_ROLE, partition_of, role_name};
 use crate::aws::sqs::{queue_policy, same_policy};
-use crate::aws::tags::STACK_TAG;
+use crate::aws::tags::{OWNER_TAG, STACK_TAG};
 use crate::aws::waiters::{IAM_PROPAGATION, retry_while};
 use crate::resources::error;
 use tfplugin::diagnostics::Diagnostics;
@@ -41,7 +41,11 @@ const RULES: &[(&str, &str, &str)] = &[
     ("scheduled-change", "aws.health", "AWS Health Event"),
     ("spot-interruption", "aws.ec2", "EC2 Spot Instance Interruption Warning"),
     ("rebalance", "aws.ec2", "EC2 Instance Rebalance Recommendation"),
-    ("instance-state-change", "aws.ec2", "EC2 Instance State-change Notification"),
+    (
+        "instance-state-change",
+        "aws.ec2",
+        "EC2 Instance State-change Notification",
+    ),
 ];
 
 /// `name` when it fits `limit`, else cut with a hash of the whole, so two
@@ -51,9 +55,9 @@ fn bounded(name: String, limit: usize) -> String {
         return name;
     }
     // FNV-1a: stable across builds, unlike std's hasher.
-    let hash = name
-        .bytes()
-        .fold(0xcbf2_9ce4_8422_2325_u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3));
+    let hash = name.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    });
     format!("{}-{:08x}", &name[..limit - 9], hash as u32)
 }
 
@@ -93,13 +97,26 @@ fn account_of(arn: &str) -> &str {
 /// terminating them, regional EC2 reads, the AMI parameters in SSM, prices,
 /// the interruption queue, passing the node role to EC2, the instance
 /// profiles it makes for that role, and DescribeCluster.
-pub fn controller_policy(cluster: &str, cluster_arn: &str, region: &str, queue_arn: &str, node_role_arn: &str) -> String {
+pub fn controller_policy(
+    cluster: &str,
+    cluster_arn: &str,
+    region: &str,
+    queue_arn: &str,
+    node_role_arn: &str,
+) -> String {
     let partition = partition_of(node_role_arn);
     let account = account_of(node_role_arn);
     let ec2 = |kind: &str| format!("arn:{partition}:ec2:{region}:*:{kind}/*");
     let owned = format!("aws:ResourceTag/kubernetes.io/cluster/{cluster}");
     let request_owned = format!("aws:RequestTag/kubernetes.io/cluster/{cluster}");
-    let created = ["fleet", "instance", "volume", "network-interface", "launch-template", "spot-instances-request"];
+    let created = [
+        "fleet",
+        "instance",
+        "volume",
+        "network-interface",
+        "launch-template",
+        "spot-instances-request",
+    ];
     let profile = format!("arn:{partition}:iam::{account}:instance-profile/*");
     serde_json::json!({
         "Version": "2012-10-17",
@@ -389,11 +406,9 @@ pub async fn ensure(run: &Run<'_>, state: &mut ClusterModel) -> Result<(), Diagn
     // Discovery tags, for EC2NodeClass subnet and security group selectors.
     let discovery = BTreeMap::from([(DISCOVERY_TAG.to_string(), run.name().to_string())]);
     for id in discovery_targets(state) {
-        run.clients
-            .ec2
-            .add_tags(&id, &discovery)
-            .await
-            .map_err(fail("Could not tag a subnet or security group for Karpenter's discovery"))?;
+        run.clients.ec2.add_tags(&id, &discovery).await.map_err(fail(
+            "Could not tag a subnet or security group for Karpenter's discovery",
+        ))?;
     }
     let record = record(state);
     record.enabled = wanted.enabled;
@@ -505,7 +520,12 @@ async fn ensure_rules(
         if !rules.contains(name) {
             rules.push(name.clone());
         }
-        if found.as_ref().and_then(|f| f.targets.get(TARGET_ID)).map(String::as_str) != Some(queue_arn) {
+        if found
+            .as_ref()
+            .and_then(|f| f.targets.get(TARGET_ID))
+            .map(String::as_str)
+            != Some(queue_arn)
+        {
             events
                 .put_target(name, TARGET_ID, queue_arn)
                 .await
@@ -632,7 +652,10 @@ async fn remove(
             .map_err(fail("Could not delete Karpenter's instance profile"))?;
     }
     record.instance_profile_name = None;
-    let controller = record.controller_role_arn.as_deref().map(|arn| role_name(arn).to_string());
+    let controller = record
+        .controller_role_arn
+        .as_deref()
+        .map(|arn| role_name(arn).to_string());
     for role in [controller, record.node_role_name.clone()].into_iter().flatten() {
         clients
             .iam
@@ -716,6 +739,62 @@ pub async fn observe(clients: &Clients, prior: &ClusterModel) -> Result<Option<K
     Ok(Some(observed))
 }
 
+/// For import: what this resource made for Karpenter in `region` (found by
+/// name and owner tag), `None` when it made no node role for Karpenter.
+pub async fn imported(
+    clients: &Clients,
+    name: &str,
+    region: &str,
+    associations: &[FoundAssociation],
+) -> Result<Option<KarpenterModel>, AwsError> {
+    let names = names(name, region);
+    let owner = format!("{region}/{name}");
+    let iam = &clients.iam;
+    if iam.find_owned_role(&names.node_role, &owner).await?.is_none() {
+        return Ok(None);
+    }
+    let controller = iam.find_owned_role(&names.controller_role, &owner).await?;
+    let association = associations
+        .iter()
+        .find(|a| a.owner_arn.is_none() && Some(&a.role_arn) == controller.as_ref());
+    let profile = iam
+        .find_instance_profile(&names.node_role)
+        .await?
+        .filter(|p| p.tags.get(OWNER_TAG) == Some(&owner));
+    let queue = clients
+        .sqs
+        .find_queue(&names.queue)
+        .await?
+        .filter(|q| q.tags.get(OWNER_TAG) == Some(&owner));
+    let mut rules = Vec::new();
+    for rule in &names.rules {
+        if let Some(found) = clients.events.find_rule(rule).await?
+            && found.tags.get(OWNER_TAG) == Some(&owner)
+        {
+            rules.push(rule.clone());
+        }
+    }
+    Ok(Some(KarpenterModel {
+        enabled: Some(true),
+        namespace: Some(
+            association
+                .map_or(KARPENTER_NAMESPACE, |a| a.namespace.as_str())
+                .to_string(),
+        ),
+        service_account: Some(
+            association
+                .map_or(KARPENTER_SERVICE_ACCOUNT, |a| a.service_account.as_str())
+                .to_string(),
+        ),
+        queue_name: queue.map(|_| names.queue.clone()),
+        node_role_name: Some(names.node_role.clone()),
+        controller_role_arn: controller,
+        instance_profile_name: profile.map(|_| names.node_role.clone()),
+        pod_identity_association_id: association.map(|a| a.id.clone()),
+        event_rule_names: Some(rules),
+    }))
+}
+
 /// The objects' tags follow the resource's (`tags::ensure`).
 pub async fn sync_tags(run: &Run<'_>, state: &ClusterModel) -> Result<(), AwsError> {
     let Some(record) = &state.karpenter else {
@@ -729,7 +808,10 @@ pub async fn sync_tags(run: &Run<'_>, state: &ClusterModel) -> Result<(), AwsErr
         clients.iam.sync_role_tags(role, &current, &wanted).await?;
     }
     if let Some(profile) = &record.instance_profile_name {
-        clients.iam.sync_instance_profile_tags(profile, &current, &wanted).await?;
+        clients
+            .iam
+            .sync_instance_profile_tags(profile, &current, &wanted)
+            .await?;
     }
     if let Some(queue) = &record.queue_name
         && let Some(found) = clients.sqs.find_queue(queue).await?
@@ -850,7 +932,10 @@ mod tests {
             .iter()
             .find(|s| s["Action"] == "iam:PassRole")
             .unwrap();
-        assert_eq!(pass["Resource"], "arn:aws:iam::123456789012:role/hub-us-east-1-karpenter-node");
+        assert_eq!(
+            pass["Resource"],
+            "arn:aws:iam::123456789012:role/hub-us-east-1-karpenter-node"
+        );
     }
 
     #[test]
@@ -858,12 +943,20 @@ mod tests {
         let patterns: Vec<String> = RULES.iter().map(|(_, s, d)| event_pattern(s, d)).collect();
         assert_eq!(patterns.len(), 4);
         assert!(patterns[0].contains("aws.health") && patterns[0].contains("AWS Health Event"));
-        assert!(patterns.iter().any(|p| p.contains("EC2 Spot Instance Interruption Warning")));
+        assert!(
+            patterns
+                .iter()
+                .any(|p| p.contains("EC2 Spot Instance Interruption Warning"))
+        );
+    }
+
+    fn object<const N: usize>(fields: [(&str, Value); N]) -> Value {
+        Value::Object(fields.into_iter().map(|(k, v)| (k.to_string(), v)).collect())
     }
 
     #[test]
     fn disabling_plans_the_record_null_and_a_new_namespace_a_new_association() {
-        let recorded = Value::object([
+        let recorded = object([
             ("enabled", Value::Bool(true)),
             ("namespace", Value::string("kube-system")),
             ("service_account", Value::string("karpenter")),
@@ -877,7 +970,7 @@ mod tests {
                 Value::List((0..4).map(|i| Value::string(format!("r{i}"))).collect()),
             ),
         ]);
-        let prior = Value::object([("karpenter", recorded.clone())]);
+        let prior = object([("karpenter", recorded.clone())]);
         let mut same = prior.clone();
         plan(&prior, &mut same);
         assert_eq!(same, prior);
@@ -890,7 +983,9 @@ mod tests {
         assert!(moved.attr("karpenter").attr("pod_identity_association_id").is_unknown());
         assert_eq!(moved.attr("karpenter").attr("queue_name").as_str(), Some("hub"));
         let mut off = prior.clone();
-        off.attr_mut("karpenter").unwrap().set_attr("enabled", Value::Bool(false));
+        off.attr_mut("karpenter")
+            .unwrap()
+            .set_attr("enabled", Value::Bool(false));
         plan(&prior, &mut off);
         assert!(off.attr("karpenter").attr("queue_name").is_null());
     }

@@ -8,8 +8,7 @@ use super::model::{
 };
 use super::validators::{
     AccessPolicyArns, AddonName, ClusterName, JsonDocument, KubernetesVersion, LogRetentionDays, NamespaceName,
-    NodeGroupName, PodIdentityAssociations, ServiceAccountName,
-    PrincipalArns, ServiceCidr, TaintEffects,
+    NodeGroupName, PodIdentityAssociations, PrincipalArns, ServiceAccountName, ServiceCidr, TaintEffects,
 };
 use crate::resources::timeouts;
 use crate::resources::validators::{AwsRegion, Each, GoDuration, RoleArn, Tags};
@@ -337,11 +336,7 @@ fn karpenter_attributes() -> Vec<Attribute> {
             "The interruption queue (Helm `settings.interruptionQueue`).",
         )
         .computed(),
-        Attribute::string(
-            "node_role_name",
-            "Karpenter's node role (EC2NodeClass `spec.role`).",
-        )
-        .computed(),
+        Attribute::string("node_role_name", "Karpenter's node role (EC2NodeClass `spec.role`).").computed(),
         Attribute::string("controller_role_arn", "The controller's IAM role.").computed(),
         Attribute::string(
             "instance_profile_name",
