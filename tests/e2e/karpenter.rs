@@ -385,3 +385,44 @@ async fn karpenter_removed_from_the_configuration_is_deleted_in_place_and_object
     assert!(left.is_empty(), "left behind: {left:?}");
     Ok(())
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_failed_enable_records_what_was_made_and_the_next_apply_completes_it() -> Result<()> {
+    let moto = Moto::start()?;
+    let before = inventory(&moto, &["us-east-1"]).await?;
+    let proxy = FaultProxy::start(&moto)?;
+    let mut ws = Workspace::new(&moto, &config(""))?;
+    ws.use_endpoint(&proxy.url());
+    ws.apply()?;
+
+    // The third rule's target is refused: roles, profile, queue and two rules exist.
+    proxy.schedule(serde_json::json!({"rules": [
+        {"service": "events", "action": "PutTargets", "nth": 3, "kind": "deny"}
+    ]}))?;
+    ws.write("main.tf", &config("  karpenter = { enabled = true }"))?;
+    let failed = ws.terraform(&["apply", "-auto-approve", "-no-color"])?;
+    assert_eq!(failed.code, 1, "{}", failed.output());
+    assert!(
+        failed.says("Could not send an EventBridge rule's events to Karpenter's queue") && failed.says("PutTargets"),
+        "{}",
+        failed.output()
+    );
+    proxy.clear()?;
+    let state = ws.state_json()?;
+    let karpenter = &state["values"]["root_module"]["resources"][0]["values"]["karpenter"];
+    assert_eq!(karpenter["node_role_name"], NODE_ROLE, "{karpenter}");
+    assert_eq!(karpenter["queue_name"], "hub", "{karpenter}");
+    assert_eq!(karpenter["event_rule_names"].as_array().map(Vec::len), Some(3), "{karpenter}");
+    assert!(karpenter["controller_role_arn"].is_null(), "{karpenter}");
+
+    // Not yet enabled in state: the plan continues in place.
+    let plan = ws.terraform(&["plan", "-no-color"])?.ok()?;
+    assert!(plan.stdout.contains("0 to add, 1 to change, 0 to destroy"), "{}", plan.stdout);
+    ws.apply()?;
+    assert_made(&moto, &ws.output("hub")?).await?;
+    assert_eq!(ws.plan_exit_code()?.code, 0);
+    ws.destroy()?;
+    let left = orphans(&before, &inventory(&moto, &["us-east-1"]).await?);
+    assert!(left.is_empty(), "left behind: {left:?}");
+    Ok(())
+}
