@@ -412,16 +412,62 @@ async fn a_failed_enable_records_what_was_made_and_the_next_apply_completes_it()
     let karpenter = &state["values"]["root_module"]["resources"][0]["values"]["karpenter"];
     assert_eq!(karpenter["node_role_name"], NODE_ROLE, "{karpenter}");
     assert_eq!(karpenter["queue_name"], "hub", "{karpenter}");
-    assert_eq!(karpenter["event_rule_names"].as_array().map(Vec::len), Some(3), "{karpenter}");
+    assert_eq!(
+        karpenter["event_rule_names"].as_array().map(Vec::len),
+        Some(3),
+        "{karpenter}"
+    );
     assert!(karpenter["controller_role_arn"].is_null(), "{karpenter}");
 
     // Not yet enabled in state: the plan continues in place.
     let plan = ws.terraform(&["plan", "-no-color"])?.ok()?;
-    assert!(plan.stdout.contains("0 to add, 1 to change, 0 to destroy"), "{}", plan.stdout);
+    assert!(
+        plan.stdout.contains("0 to add, 1 to change, 0 to destroy"),
+        "{}",
+        plan.stdout
+    );
     ws.apply()?;
     assert_made(&moto, &ws.output("hub")?).await?;
     assert_eq!(ws.plan_exit_code()?.code, 0);
     ws.destroy()?;
+    let left = orphans(&before, &inventory(&moto, &["us-east-1"]).await?);
+    assert!(left.is_empty(), "left behind: {left:?}");
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn in_an_existing_vpc_the_discovery_tags_go_with_the_cluster_and_the_subnets_are_left_as_found() -> Result<()> {
+    let moto = Moto::start()?;
+    let ec2 = moto.ec2("us-east-1").await;
+    let net = create_user_network(&ec2, "us-east-1", "10.40").await?;
+    let tags_before = subnet_tags(&ec2, &net.private).await?;
+    let before = inventory(&moto, &["us-east-1"]).await?;
+    let subnets = net
+        .private
+        .iter()
+        .map(|s| format!("\"{s}\""))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let main_tf = format!(
+        "terraform {{\n  required_providers {{\n    fleet = {{ source = \"eksfleet/fleet\" }}\n  }}\n}}\n\
+         provider \"fleet\" {{\n  region = \"us-east-1\"\n}}\n\
+         resource \"fleet_eks_regional_cluster\" \"hub\" {{\n  name = \"hub\"\n  vpc_id = \"{}\"\n  \
+         private_subnet_ids = [{subnets}]\n  kubernetes_version = \"1.33\"\n  \
+         node_groups = {{ system = {{}} }}\n  karpenter = {{ enabled = true }}\n}}\n\
+         output \"hub\" {{\n  value = fleet_eks_regional_cluster.hub\n}}\n",
+        net.vpc_id
+    );
+    let ws = Workspace::new(&moto, &main_tf)?;
+    ws.apply()?;
+    assert_made(&moto, &ws.output("hub")?).await?;
+    assert_eq!(ws.plan_exit_code()?.code, 0);
+    ws.destroy()?;
+    assert_eq!(
+        subnet_tags(&ec2, &net.private).await?,
+        tags_before,
+        "the subnets' tags are as they were"
+    );
+    assert_gone(&moto, None).await?;
     let left = orphans(&before, &inventory(&moto, &["us-east-1"]).await?);
     assert!(left.is_empty(), "left behind: {left:?}");
     Ok(())
