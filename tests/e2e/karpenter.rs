@@ -472,3 +472,35 @@ async fn in_an_existing_vpc_the_discovery_tags_go_with_the_cluster_and_the_subne
     assert!(left.is_empty(), "left behind: {left:?}");
     Ok(())
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn import_takes_over_karpenters_prerequisites_and_plans_no_change() -> Result<()> {
+    let moto = Moto::start()?;
+    let before = inventory(&moto, &["us-east-1"]).await?;
+    let main_tf = config("  karpenter = { enabled = true, namespace = \"karpenter\" }");
+    let original = Workspace::new(&moto, &main_tf)?;
+    original.apply()?;
+    let adopter = Workspace::new(
+        &moto,
+        &(main_tf + "\nimport {\n  to = fleet_eks_regional_cluster.hub\n  id = \"us-east-1/hub\"\n}\n"),
+    )?;
+    let plan = adopter.terraform(&["plan", "-no-color"])?.ok()?;
+    assert!(
+        plan.stdout.contains("1 to import, 0 to add, 0 to change, 0 to destroy"),
+        "{}",
+        plan.stdout
+    );
+    adopter.apply()?;
+    assert_eq!(adopter.plan_exit_code()?.code, 0);
+    let (imported, made) = (adopter.output("hub")?, original.output("hub")?);
+    assert_eq!(imported["karpenter"], made["karpenter"]);
+    assert!(
+        imported["pod_identity_associations"].is_null(),
+        "the controller's association is Karpenter's, not one of pod_identity_associations: {imported}"
+    );
+    adopter.destroy()?;
+    assert_gone(&moto, None).await?;
+    let left = orphans(&before, &inventory(&moto, &["us-east-1"]).await?);
+    assert!(left.is_empty(), "left behind: {left:?}");
+    Ok(())
+}

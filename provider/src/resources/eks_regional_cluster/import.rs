@@ -7,7 +7,7 @@ use aws_sdk_ec2::types::{Subnet, Vpc};
 
 use super::control_plane::apply_cluster_facts;
 use super::existing_vpc::{PRIVATE_ROLE_TAG, PUBLIC_ROLE_TAG, cluster_tag, route_tables_of};
-use super::model::{AddonModel, ClusterModel, NodeGroupModel};
+use super::model::{AddonModel, ClusterModel, NodeGroupModel, POD_IDENTITY_AGENT};
 use super::roles::own_role_names;
 use super::run::{ACTIVE, Clients, fail};
 use crate::aws::AwsError;
@@ -135,6 +135,14 @@ pub async fn import(
         .iter()
         .filter(|a| a.owner_arn.is_none() && Some(&a.id) != karpenter_association.as_ref())
         .collect();
+    // The Pod Identity agent that Karpenter or the associations need is
+    // taken to be implied, as this resource installs it, not listed.
+    let implied_addons =
+        if (karpenter.is_some() || !own_associations.is_empty()) && addons.remove(POD_IDENTITY_AGENT).is_some() {
+            Some(vec![POD_IDENTITY_AGENT.to_string()])
+        } else {
+            None
+        };
     let association_key = |a: &crate::aws::eks::FoundAssociation| format!("{}/{}", a.namespace, a.service_account);
     // Access entries are not adopted: EKS makes one for whoever created the
     // cluster, which a configuration rarely lists and must not plan to delete.
@@ -235,6 +243,7 @@ pub async fn import(
                 .collect()
         }),
         karpenter,
+        implied_addons,
         ..Default::default()
     };
     apply_cluster_facts(&mut model, &cluster, region);

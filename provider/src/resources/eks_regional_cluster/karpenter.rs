@@ -18,7 +18,7 @@ use super::model::{ClusterModel, KARPENTER_NAMESPACE, KARPENTER_SERVICE_ACCOUNT,
 use super::run::{Clients, Run, fail};
 use crate::aws::AwsError;
 use crate::aws::eks::{AccessEntrySpec, FoundAssociation, is_role_propagation};
-use crate::aws::iam::{KARPENTER_NODE_ROLE, POD_IDENTITY_ROLE, partition_of, role_name};
+use crate::aws::iam::{KARPENTER_NODE_ROLE, POD_IDENTITY_ROLE, RoleSpec, partition_of, role_name};
 use crate::aws::sqs::{queue_policy, same_policy};
 use crate::aws::tags::{OWNER_TAG, STACK_TAG};
 use crate::aws::waiters::{IAM_PROPAGATION, retry_while};
@@ -341,25 +341,32 @@ pub async fn ensure(run: &Run<'_>, state: &mut ClusterModel) -> Result<(), Diagn
     }
     let names = names(run.name(), run.region());
     let iam = &run.clients.iam;
-    let owner = run.owner();
 
     // The node role, its instance profile and its access entry.
-    let node_arn = iam
-        .create_role(
-            &names.node_role,
-            &owner,
-            &KARPENTER_NODE_ROLE,
-            &run.object_tags(names.node_role.clone(), &[]),
-        )
-        .await
-        .map_err(fail("Could not create Karpenter's node IAM role"))?;
+    let recorded = state.karpenter.clone().unwrap_or_default();
+    let node_arn = ensure_role(
+        run,
+        &names.node_role,
+        &KARPENTER_NODE_ROLE,
+        recorded.node_role_name.as_deref() == Some(&names.node_role),
+    )
+    .await
+    .map_err(fail("Could not create Karpenter's node IAM role"))?;
     record(state).node_role_name = Some(names.node_role.clone());
     iam.attach_policies(&names.node_role, &node_arn, &KARPENTER_NODE_ROLE)
         .await
         .map_err(fail("Could not attach the policies of Karpenter's node IAM role"))?;
-    iam.create_instance_profile(&names.node_role, &run.object_tags(names.node_role.clone(), &[]))
-        .await
-        .map_err(fail("Could not create Karpenter's instance profile"))?;
+    let profile_recorded = recorded.instance_profile_name.as_deref() == Some(&names.node_role)
+        && iam
+            .find_instance_profile(&names.node_role)
+            .await
+            .map_err(fail("Could not read Karpenter's instance profile"))?
+            .is_some();
+    if !profile_recorded {
+        iam.create_instance_profile(&names.node_role, &run.object_tags(names.node_role.clone(), &[]))
+            .await
+            .map_err(fail("Could not create Karpenter's instance profile"))?;
+    }
     record(state).instance_profile_name = Some(names.node_role.clone());
     iam.set_instance_profile_role(&names.node_role, &names.node_role)
         .await
@@ -386,13 +393,11 @@ pub async fn ensure(run: &Run<'_>, state: &mut ClusterModel) -> Result<(), Diagn
     ensure_rules(run, state, &names.rules, &queue_arn).await?;
 
     // The controller role and its association.
-    let controller_arn = iam
-        .create_role(
-            &names.controller_role,
-            &owner,
-            &POD_IDENTITY_ROLE,
-            &run.object_tags(names.controller_role.clone(), &[]),
-        )
+    let controller_recorded = recorded
+        .controller_role_arn
+        .as_deref()
+        .is_some_and(|arn| role_name(arn) == names.controller_role);
+    let controller_arn = ensure_role(run, &names.controller_role, &POD_IDENTITY_ROLE, controller_recorded)
         .await
         .map_err(fail("Could not create Karpenter's controller IAM role"))?;
     record(state).controller_role_arn = Some(controller_arn.clone());
@@ -415,6 +420,19 @@ pub async fn ensure(run: &Run<'_>, state: &mut ClusterModel) -> Result<(), Diagn
     record.namespace = wanted.namespace.clone();
     record.service_account = wanted.service_account.clone();
     Ok(())
+}
+
+/// Role `name` exists; returns its ARN. One the state records is this
+/// resource's whatever its stack tag (an imported state has a new stack id)
+/// as long as it carries the owner tag; any other is made, or adopted by
+/// CreateRole when it carries this stack's tag.
+async fn ensure_role(run: &Run<'_>, name: &str, spec: &'static RoleSpec, recorded: bool) -> Result<String, AwsError> {
+    let iam = &run.clients.iam;
+    if recorded && let Some(arn) = iam.find_owned_role(name, &run.owner()).await? {
+        return Ok(arn);
+    }
+    iam.create_role(name, &run.owner(), spec, &run.object_tags(name.to_string(), &[]))
+        .await
 }
 
 /// The private subnets and the cluster security group.
@@ -600,7 +618,7 @@ async fn remove(
         if let Some(role) = &record.node_role_name
             && let Some(arn) = clients
                 .iam
-                .find_role_tagged(role, STACK_TAG, &run.stack_id)
+                .find_owned_role(role, &run.owner())
                 .await
                 .map_err(fail("Could not read Karpenter's node IAM role"))?
         {
@@ -682,21 +700,18 @@ pub async fn observe(clients: &Clients, prior: &ClusterModel) -> Result<Option<K
     let Some(record) = prior.karpenter.clone().filter(KarpenterModel::records_anything) else {
         return Ok(None);
     };
-    let stack = prior.stack_id.clone().unwrap_or_default();
+    // The owner tag, not the stack tag: an imported state has no stack id yet.
+    let owner = format!("{}/{}", clients.region, prior.name);
     let mut observed = record.clone();
     if let Some(role) = &record.node_role_name {
-        match clients.iam.find_role_tagged(role, STACK_TAG, &stack).await? {
+        match clients.iam.find_owned_role(role, &owner).await? {
             // A missing access entry is repaired with the role.
             Some(arn) if clients.eks.find_access_entry(&prior.name, &arn).await?.is_some() => {}
             _ => observed.node_role_name = None,
         }
     }
     if let Some(arn) = &record.controller_role_arn
-        && clients
-            .iam
-            .find_role_tagged(role_name(arn), STACK_TAG, &stack)
-            .await?
-            .is_none()
+        && clients.iam.find_owned_role(role_name(arn), &owner).await?.is_none()
     {
         observed.controller_role_arn = None;
     }
@@ -824,7 +839,7 @@ pub async fn sync_tags(run: &Run<'_>, state: &ClusterModel) -> Result<(), AwsErr
         }
     }
     if let Some(role) = &record.node_role_name
-        && let Some(arn) = clients.iam.find_role_tagged(role, STACK_TAG, &run.stack_id).await?
+        && let Some(arn) = clients.iam.find_owned_role(role, &run.owner()).await?
         && let Some(entry) = clients.eks.find_access_entry(run.name(), &arn).await?
     {
         clients.eks.sync_tags(&entry.arn, &entry.tags, &wanted).await?;
