@@ -28,6 +28,17 @@ pub struct FoundQueue {
     pub tags: BTreeMap<String, String>,
 }
 
+/// How long SQS keeps a deleted queue's name from CreateQueue (60 s,
+/// https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_DeleteQueue.html),
+/// with a margin.
+pub const DELETED_NAME_RESERVED: std::time::Duration = std::time::Duration::from_secs(70);
+
+/// Whether CreateQueue was refused because a queue of that name was deleted
+/// within the last 60 seconds (JSON and query protocol codes).
+pub fn is_deleted_recently(err: &AwsError) -> bool {
+    err.code == "QueueDeletedRecently" || err.code == "AWS.SimpleQueueService.QueueDeletedRecently"
+}
+
 /// Whether an SQS error says the queue does not exist (the JSON and the
 /// query protocol name it differently).
 fn is_no_queue(err: &AwsError) -> bool {
@@ -212,6 +223,20 @@ pub fn same_policy(a: &str, b: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_recently_deleted_name_is_recognised_in_both_protocols() {
+        let err = |code: &str| AwsError {
+            operation: "CreateQueue",
+            region: "us-east-1".into(),
+            code: code.into(),
+            message: String::new(),
+        };
+        assert!(is_deleted_recently(&err("QueueDeletedRecently")));
+        assert!(is_deleted_recently(&err("AWS.SimpleQueueService.QueueDeletedRecently")));
+        assert!(!is_deleted_recently(&err("QueueAlreadyExists")));
+        assert!(err("AWS.SimpleQueueService.NonExistentQueue").is_not_found());
+    }
 
     #[test]
     fn the_queue_policy_lets_eventbridge_and_sqs_send_and_refuses_plain_http() {

@@ -19,7 +19,7 @@ use super::run::{Clients, Run, fail};
 use crate::aws::AwsError;
 use crate::aws::eks::{AccessEntrySpec, FoundAssociation, is_role_propagation};
 use crate::aws::iam::{KARPENTER_NODE_ROLE, POD_IDENTITY_ROLE, RoleSpec, partition_of, role_name};
-use crate::aws::sqs::{queue_policy, same_policy};
+use crate::aws::sqs::{DELETED_NAME_RESERVED, is_deleted_recently, queue_policy, same_policy};
 use crate::aws::tags::{OWNER_TAG, STACK_TAG};
 use crate::aws::waiters::{IAM_PROPAGATION, retry_while};
 use crate::resources::error;
@@ -466,9 +466,17 @@ async fn ensure_queue(run: &Run<'_>, state: &mut ClusterModel, name: &str) -> Re
         ));
     }
     if queue.is_none() {
-        sqs.create_queue(name, &run.object_tags(name.to_string(), &[]))
-            .await
-            .map_err(fail("Could not create Karpenter's interruption queue"))?;
+        let tags = run.object_tags(name.to_string(), &[]);
+        // A queue deleted (out of band, or by a replaced stack) keeps its name for a minute.
+        retry_while(
+            "waiting for SQS to free the name of a queue deleted less than a minute ago",
+            DELETED_NAME_RESERVED,
+            run.stop,
+            is_deleted_recently,
+            || sqs.create_queue(name, &tags),
+        )
+        .await
+        .map_err(fail("Could not create Karpenter's interruption queue"))?;
         record(state).queue_name = Some(name.to_string());
         queue = sqs.find_queue(name).await.map_err(&read_err)?;
     }
