@@ -373,6 +373,64 @@ async fn karpenter_removed_from_the_configuration_is_deleted_in_place_and_object
     assert_made(&moto, &ws.output("hub")?).await?;
     assert_eq!(ws.plan_exit_code()?.code, 0);
 
+    // A tag change reaches the queue, the rules, the roles and the instance profile in place.
+    ws.write(
+        "main.tf",
+        &config("  karpenter = { enabled = true }\n  tags = { Team = \"autoscaling\" }"),
+    )?;
+    ws.apply()?;
+    let url = sqs.get_queue_url().queue_name("hub").send().await?;
+    let queue_tags = sqs
+        .list_queue_tags()
+        .queue_url(url.queue_url().unwrap_or_default())
+        .send()
+        .await?;
+    assert_eq!(
+        queue_tags.tags().and_then(|t| t.get("Team")).map(String::as_str),
+        Some("autoscaling")
+    );
+    let rule_arn = events
+        .describe_rule()
+        .name(rule)
+        .send()
+        .await?
+        .arn()
+        .unwrap_or_default()
+        .to_string();
+    let rule_tags = events.list_tags_for_resource().resource_arn(rule_arn).send().await?;
+    assert!(
+        rule_tags
+            .tags()
+            .iter()
+            .any(|t| t.key() == "Team" && t.value() == "autoscaling"),
+        "{rule_tags:?}"
+    );
+    let iam = moto.iam().await;
+    for role in [CONTROLLER_ROLE, NODE_ROLE] {
+        let tags = iam.list_role_tags().role_name(role).send().await?;
+        assert!(
+            tags.tags()
+                .iter()
+                .any(|t| t.key() == "Team" && t.value() == "autoscaling"),
+            "{role}: {tags:?}"
+        );
+    }
+    // moto has no ListInstanceProfileTags; GetInstanceProfile carries the tags.
+    let profile = iam
+        .get_instance_profile()
+        .instance_profile_name(NODE_ROLE)
+        .send()
+        .await?;
+    let profile = profile.instance_profile().context("no instance profile")?;
+    assert!(
+        profile
+            .tags()
+            .iter()
+            .any(|t| t.key() == "Team" && t.value() == "autoscaling"),
+        "{profile:?}"
+    );
+    assert_eq!(ws.plan_exit_code()?.code, 0);
+
     // Removed from the configuration: deleted in place.
     ws.write("main.tf", &config(""))?;
     ws.apply()?;
