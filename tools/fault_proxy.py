@@ -7,14 +7,16 @@ Every request is forwarded to --target unchanged (headers included, so SigV4
 signatures still verify when moto enforces IAM), unless the schedule says to
 fail it. The AWS service and region come from the SigV4 credential scope; the
 action from `Action=` (EC2, IAM, STS: query protocol), from the REST path
-(EKS) or from X-Amz-Target (CloudWatch Logs: JSON protocol). Errors are
+(EKS) or from X-Amz-Target (CloudWatch Logs, SQS, EventBridge: JSON
+protocol). Errors are
 shaped like the real service's, so the SDK classifies them as it would
 against AWS:
 
   EC2  <Response><Errors><Error><Code>RequestLimitExceeded</Code>...  (HTTP 503)
   IAM  <ErrorResponse><Error><Type>Sender</Type><Code>Throttling</Code>...
   EKS  JSON {"message": ...} with the x-amzn-ErrorType header
-  Logs JSON {"__type": "ThrottlingException", "message": ...}  (HTTP 400)
+  Logs, SQS, EventBridge  JSON {"__type": "ThrottlingException", "message": ...}
+                          (HTTP 400; SQS's throttling code is RequestThrottled)
 
 Control endpoints (not forwarded):
 
@@ -28,7 +30,8 @@ FAULT_PROXY_LOG=FILE appends every error moto itself answered to FILE.
 
 A RULE matches requests and says what to do with them:
 
-  service      "ec2" | "eks" | "iam" | "sts" | "logs" (default: any)
+  service      "ec2" | "eks" | "iam" | "sts" | "logs" | "sqs" | "events"
+               (default: any)
   action       regex matched against the whole action name (default: any)
   region       exact region (default: any)
   body         regex searched in the request body (say, only the CreateRoute
@@ -118,6 +121,10 @@ EKS_ROUTES = [
 EKS_ROUTES = [(m, re.compile(p + "/?"), op) for m, p, op in EKS_ROUTES]
 
 
+# Services on the JSON protocol: the action is in X-Amz-Target, the error code in __type.
+JSON_SERVICES = ("logs", "sqs", "events")
+
+
 def eks_operation(method, path):
     for m, rx, op in EKS_ROUTES:
         if m == method and rx.fullmatch(path):
@@ -136,7 +143,7 @@ def error_response(service, status, code, message):
         body = json.dumps({"message": message}).encode()
         return status, {"Content-Type": "application/json", "x-amzn-ErrorType": code,
                         "x-amzn-RequestId": request_id}, body
-    if service == "logs":  # JSON protocol: the code is in __type
+    if service in JSON_SERVICES:  # JSON protocol: the code is in __type
         body = json.dumps({"__type": code, "message": message}).encode()
         return status, {"Content-Type": "application/x-amz-json-1.1", "x-amzn-RequestId": request_id}, body
     if service == "ec2":
@@ -157,6 +164,8 @@ def fault_response(service, kind, action):
             "ec2": lambda: error_response("ec2", 503, "RequestLimitExceeded", "Request limit exceeded."),
             "eks": lambda: error_response("eks", 429, "ThrottlingException", "Rate exceeded"),
             "logs": lambda: error_response("logs", 400, "ThrottlingException", "Rate exceeded"),
+            "events": lambda: error_response("events", 400, "ThrottlingException", "Rate exceeded"),
+            "sqs": lambda: error_response("sqs", 400, "RequestThrottled", "Rate exceeded"),
         }.get(service, lambda: error_response(service, 400, "Throttling", "Rate exceeded"))()
     if kind == "http429":
         return error_response(service, 429, "TooManyRequestsException", "Too many requests")
@@ -166,7 +175,7 @@ def fault_response(service, kind, action):
         code = "ServerException" if service == "eks" else "InternalError" if service == "ec2" else "ServiceFailure"
         return error_response(service, 500, code, "An internal error has occurred.")
     if kind == "deny":
-        if service in ("eks", "logs"):
+        if service == "eks" or service in JSON_SERVICES:
             return error_response(service, 403, "AccessDeniedException",
                                   f"not authorized to perform {service}:{action}")
         code = "UnauthorizedOperation" if service == "ec2" else "AccessDenied"
@@ -330,7 +339,7 @@ class Handler(BaseHTTPRequestHandler):
             action = (params.get("Action") or ["?"])[0]
         elif service == "eks":
             action = eks_operation(self.command, path)
-        elif self.headers.get("X-Amz-Target"):  # "Logs_20140328.CreateLogGroup"
+        elif self.headers.get("X-Amz-Target"):  # "Logs_20140328.CreateLogGroup", "AmazonSQS.CreateQueue"
             action = self.headers["X-Amz-Target"].rsplit(".", 1)[-1]
         else:
             action = f"{self.command} {path}"

@@ -128,6 +128,10 @@ NODEGROUP_CREATING, NODEGROUP_DELETING, NODEGROUP_UPDATING = 240, 300, 300
 ADDON_CREATING, ADDON_UPDATING, ADDON_DELETING = 60, 60, 30
 CLUSTER_UPDATE, CLUSTER_VERSION_UPDATE = 300, 600
 NAME_RESERVED, ENI_LINGER = 60, 180
+# SQS refuses a queue of a deleted queue's name for 60 seconds (QueueDeletedRecently):
+# https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_DeleteQueue.html
+QUEUE_NAME_RESERVED = 60
+DELETED_QUEUES = {}  # (account, region, name) -> time until which the name is refused
 # moto's server is threaded; one lock keeps our read-modify-write steps and
 # moto's EKS handlers from interleaving. EKS traffic in tests is light.
 LOCK = threading.RLock()
@@ -2548,7 +2552,7 @@ class FleetMiddleware:
             return self.control(environ, start_response, path)
         if path.rstrip("/") == "/moto-api/reset" and environ["REQUEST_METHOD"] == "POST":
             with LOCK:  # moto forgets every resource: so does the stand-in's own state
-                for table in (ROLE_CHANGES, NODE_ROLES_RELEASED, SLR_SEEN, FAIL_NEXT, GLOBAL_PENDING):
+                for table in (ROLE_CHANGES, NODE_ROLES_RELEASED, SLR_SEEN, FAIL_NEXT, GLOBAL_PENDING, DELETED_QUEUES):
                     table.clear()
                 CLUSTER_VERSIONS[:] = calendar_rows()
                 lost_responses.reset()
@@ -2562,6 +2566,8 @@ class FleetMiddleware:
             return self.iam(environ, start_response)
         if service == "logs" and environ.get("HTTP_X_AMZ_TARGET", "").endswith(".DeleteLogGroup"):
             return self.delete_log_group(environ, start_response, scope.group(2))
+        if service == "sqs" and environ.get("HTTP_X_AMZ_TARGET", "").endswith((".CreateQueue", ".DeleteQueue")):
+            return self.sqs(environ, start_response, scope.group(2))
         if service != "eks":
             return self.app(environ, start_response)
         raw = (environ.get("REQUEST_URI") or environ.get("RAW_URI") or environ.get("PATH_INFO", "")).split("?")[0]
@@ -2628,6 +2634,39 @@ class FleetMiddleware:
         headers = [h for h in headers if h[0].lower() != "content-length"] + [("Content-Length", str(len(body)))]
         start_response(status, headers)
         return [body]
+
+    def sqs(self, environ, start_response, region):
+        """SQS (JSON protocol): a queue deleted less than 60 seconds ago
+        keeps its name from CreateQueue, as SQS does; moto frees it at once."""
+        target = environ.get("HTTP_X_AMZ_TARGET", "")
+        body = read_body(environ)
+        try:
+            request = json.loads(body or b"{}")
+        except ValueError:
+            request = {}
+        _, account = caller(environ)
+        with LOCK:
+            now = time.time()
+            if target.endswith(".CreateQueue"):
+                key = (account, region, request.get("QueueName"))
+                if DELETED_QUEUES.get(key, 0) > now:
+                    realism.injected("durations")
+                    message = ("You must wait 60 seconds after deleting a queue before you can create "
+                               "another with the same name.")
+                    payload = json.dumps({"__type": "com.amazonaws.sqs#QueueDeletedRecently",
+                                          "message": message}).encode()
+                    headers = [("Content-Type", "application/x-amz-json-1.0"),
+                               ("x-amzn-query-error", "AWS.SimpleQueueService.QueueDeletedRecently;Sender"),
+                               ("Content-Length", str(len(payload)))]
+                    start_response("400 Bad Request", headers)
+                    return [payload]
+            status, headers, data = forward(self.app, environ)
+            if target.endswith(".DeleteQueue") and status.startswith("200") and realism.on("durations"):
+                name = str(request.get("QueueUrl", "")).rstrip("/").rsplit("/", 1)[-1]
+                DELETED_QUEUES[(account, region, name)] = now + realism.seconds(QUEUE_NAME_RESERVED)
+        headers = [h for h in headers if h[0].lower() != "content-length"] + [("Content-Length", str(len(data)))]
+        start_response(status, headers)
+        return [data]
 
     def control(self, environ, start_response, path):
         """/moto-fleet/... : the stand-in's own endpoints (see realism.py)."""

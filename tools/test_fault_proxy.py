@@ -84,6 +84,7 @@ def expect(fn, code, status, **kwargs):
 def check_errors(url):
     ec2, iam, eks = client(url, "ec2"), client(url, "iam", "us-east-1"), client(url, "eks")
     logs = client(url, "logs")
+    sqs, events = client(url, "sqs"), client(url, "events")
     cases = [
         ("ec2", "DescribeVpcs", "throttle", ec2.describe_vpcs, {}, "RequestLimitExceeded", 503),
         ("iam", "ListRoles", "throttle", iam.list_roles, {}, "Throttling", 400),
@@ -101,6 +102,11 @@ def check_errors(url):
         ("logs", "DescribeLogGroups", "throttle", logs.describe_log_groups, {}, "ThrottlingException", 400),
         ("logs", "CreateLogGroup", "deny", logs.create_log_group, {"logGroupName": "/denied"},
          "AccessDeniedException", 403),
+        # SQS and EventBridge (Karpenter's queue and rules): JSON protocol too.
+        ("sqs", "ListQueues", "throttle", sqs.list_queues, {}, "RequestThrottled", 400),
+        ("events", "ListRules", "throttle", events.list_rules, {}, "ThrottlingException", 400),
+        ("events", "PutRule", "deny", events.put_rule, {"Name": "denied", "EventPattern": "{}"},
+         "AccessDeniedException", 403),
     ]
     for service, action, kind, fn, kwargs, code, status in cases:
         schedule(url, {"service": service, "action": action, "kind": kind, "count": 1})
@@ -115,6 +121,7 @@ def check_errors(url):
     assert not logs.describe_log_groups(logGroupNamePrefix="/denied")["logGroups"]
     logs.describe_log_groups()
     assert control(url, "/fault-proxy/stats")["actions"].get("logs:DescribeLogGroups") == 2
+    assert not [r for r in events.list_rules()["Rules"] if r["Name"] == "denied"]
 
 
 def check_reset_slow_nth_and_probability(url):

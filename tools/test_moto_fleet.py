@@ -1465,6 +1465,34 @@ def check_secure_transport():
             stop(proc)
 
 
+def check_queue_name_reserved():
+    """SQS keeps a deleted queue's name for 60 seconds (here 60 × 0.05 s);
+    with durations off, moto's immediate reuse stays."""
+    proc, url = start(realism="durations", scale=0.05)
+    try:
+        sqs = client(url, "sqs")
+        queue = sqs.create_queue(QueueName="karpenter")["QueueUrl"]
+        sqs.delete_queue(QueueUrl=queue)
+        try:
+            sqs.create_queue(QueueName="karpenter")
+            raise AssertionError("expected QueueDeletedRecently")
+        except ClientError as err:
+            assert "QueueDeletedRecently" in err.response["Error"]["Code"], err.response["Error"]
+            assert err.response["ResponseMetadata"]["HTTPStatusCode"] == 400
+        sqs.create_queue(QueueName="other")  # another name is free
+        time.sleep(3.2)
+        sqs.create_queue(QueueName="karpenter")
+    finally:
+        stop(proc)
+    proc, url = start()
+    try:
+        sqs = client(url, "sqs")
+        sqs.delete_queue(QueueUrl=sqs.create_queue(QueueName="again")["QueueUrl"])
+        sqs.create_queue(QueueName="again")
+    finally:
+        stop(proc)
+
+
 def main():
     # The realism checks mostly wait on compressed AWS durations: run them
     # alongside the checks of moto's instant-settling behaviour.
@@ -1507,6 +1535,7 @@ def main():
     check_iam_authorization()
     check_secure_transport()
     check_ec2_hook()
+    check_queue_name_reserved()
     realism_thread.join()
     if realism_failed:
         sys.exit("moto_fleet self-check: realism checks failed")

@@ -61,6 +61,8 @@ struct EndpointsModel {
     sts: Option<String>,
     kms: Option<String>,
     logs: Option<String>,
+    sqs: Option<String>,
+    events: Option<String>,
 }
 
 /// An endpoint override URL.
@@ -131,6 +133,8 @@ impl tfplugin::Provider for FleetProvider {
                         endpoint("sts", "STS"),
                         endpoint("kms", "KMS"),
                         endpoint("logs", "CloudWatch Logs"),
+                        endpoint("sqs", "SQS"),
+                        endpoint("events", "EventBridge"),
                     ],
                     "Per-service endpoint overrides. `AWS_ENDPOINT_URL` and `AWS_ENDPOINT_URL_<SERVICE>` are honoured as well.",
                 )
@@ -177,6 +181,8 @@ impl tfplugin::Provider for FleetProvider {
             sts: e.sts,
             kms: e.kms,
             logs: e.logs,
+            sqs: e.sqs,
+            events: e.events,
         });
         self.aws.configure(Aws::new(AwsSettings {
             region: model.region,

@@ -63,7 +63,9 @@ async fn auto_mode_on_at_create_then_off_and_on_again_in_place_beside_a_node_gro
         "compute, block storage and load balancing together, the default node pools"
     );
     let hub = ws.output("hub")?;
-    let node_role = hub["auto_mode_node_role_arn"].as_str().context("auto_mode_node_role_arn")?;
+    let node_role = hub["auto_mode_node_role_arn"]
+        .as_str()
+        .context("auto_mode_node_role_arn")?;
     assert!(node_role.ends_with(&format!(":role/{AUTO_NODE_ROLE}")), "{node_role}");
     assert_eq!(
         attached_policies(&iam, AUTO_NODE_ROLE).await?,
@@ -82,7 +84,10 @@ async fn auto_mode_on_at_create_then_off_and_on_again_in_place_beside_a_node_gro
         ]
     );
     let trust = iam.get_role().role_name(cluster_role).send().await?;
-    let trust = trust.role().and_then(|r| r.assume_role_policy_document()).unwrap_or_default();
+    let trust = trust
+        .role()
+        .and_then(|r| r.assume_role_policy_document())
+        .unwrap_or_default();
     let trust = urlencoding::decode(trust)?.into_owned();
     assert!(trust.contains("sts:TagSession"), "{trust}");
     // EKS's own access entry for Auto Mode's nodes, not fought by the resource.
@@ -102,7 +107,11 @@ async fn auto_mode_on_at_create_then_off_and_on_again_in_place_beside_a_node_gro
     // Off, in place: the same cluster, the node role kept for a later on.
     ws.write("main.tf", &config("auto_mode = { enabled = false }"))?;
     let plan = ws.terraform(&["plan", "-no-color"])?.ok()?;
-    assert!(plan.stdout.contains("0 to add, 1 to change, 0 to destroy"), "{}", plan.stdout);
+    assert!(
+        plan.stdout.contains("0 to add, 1 to change, 0 to destroy"),
+        "{}",
+        plan.stdout
+    );
     ws.apply()?;
     assert_eq!(auto_mode_of(&eks).await?.0, Some(false));
     assert_eq!(auto_mode_of(&eks).await?.1, Some(false));
@@ -141,11 +150,18 @@ async fn auto_mode_turned_on_for_an_existing_cluster_gives_its_cluster_role_the_
     let ws = Workspace::new(&moto, &config(""))?;
     ws.apply()?;
     let iam = moto.iam().await;
-    assert_eq!(attached_policies(&iam, "hub-us-east-1-cluster").await?, ["AmazonEKSClusterPolicy"]);
+    assert_eq!(
+        attached_policies(&iam, "hub-us-east-1-cluster").await?,
+        ["AmazonEKSClusterPolicy"]
+    );
     assert!(ws.output("hub")?["auto_mode_node_role_arn"].is_null());
     ws.write("main.tf", &config("auto_mode = { enabled = true }"))?;
     let plan = ws.terraform(&["plan", "-no-color"])?.ok()?;
-    assert!(plan.stdout.contains("0 to add, 1 to change, 0 to destroy"), "{}", plan.stdout);
+    assert!(
+        plan.stdout.contains("0 to add, 1 to change, 0 to destroy"),
+        "{}",
+        plan.stdout
+    );
     ws.apply()?;
     let eks = moto.eks("us-east-1").await;
     assert_eq!(auto_mode_of(&eks).await?.0, Some(true));

@@ -497,6 +497,12 @@ fn catalogue() -> Vec<Case> {
             "is not \"NAMESPACE/SERVICE_ACCOUNT\"",
         ),
         c(
+            "Karpenter in a namespace that is not a DNS label",
+            cluster("  karpenter = { enabled = true, namespace = \"Karpenter_System\" }"),
+            "karpenter.namespace",
+            "use a DNS label of 1 to 63 lowercase letters, digits and '-'",
+        ),
+        c(
             "pod identity association to something not a role",
             cluster("  pod_identity_associations = { \"apps/web\" = \"arn:aws:iam::123456789012:user/web\" }"),
             "pod_identity_associations",

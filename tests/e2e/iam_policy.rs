@@ -102,6 +102,12 @@ fn lifecycle(stage: u32) -> String {
     };
     // Auto Mode turned on for the existing edge cluster at stage 2.
     let edge_auto_mode = if stage == 1 { "false" } else { "true" };
+    // Karpenter's prerequisites from stage 1; stage 2 moves the controller
+    // to another namespace (a new association); destroy deletes them.
+    let karpenter = match stage {
+        1 => "{ enabled = true }",
+        _ => "{ enabled = true, namespace = \"karpenter\" }",
+    };
     let edge_tables = match stage {
         1 => "fleet_eks_regional_cluster.edge.private_route_table_ids",
         _ => "slice(fleet_eks_regional_cluster.edge.private_route_table_ids, 0, 1)",
@@ -134,6 +140,7 @@ resource "fleet_eks_regional_cluster" "hub" {{
   addons                  = {addons}
   access_entries          = {entries}
   pod_identity_associations = {associations}
+  karpenter               = {karpenter}
 }}
 
 resource "fleet_eks_regional_cluster" "edge" {{

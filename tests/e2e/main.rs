@@ -14,6 +14,7 @@ mod cluster;
 mod eksgen;
 mod faults;
 mod iam_policy;
+mod karpenter;
 mod modules;
 mod peering;
 mod refresh;

@@ -1,4 +1,4 @@
-//! AWS SDK clients on a test's moto (EC2, EKS, IAM, STS, CloudWatch Logs), signed with the
+//! AWS SDK clients on a test's moto (EC2, EKS, IAM, STS, CloudWatch Logs, SQS, EventBridge), signed with the
 //! keys the test's own checks use, or as a role assumed in another account.
 
 use anyhow::{Context, Result};
@@ -68,6 +68,30 @@ impl Moto {
             .endpoint_url(self.url())
             .build();
         aws_sdk_cloudwatchlogs::Client::from_conf(config)
+    }
+
+    pub async fn sqs(&self, region: &str) -> aws_sdk_sqs::Client {
+        let (key, secret) = self.keys();
+        let creds = aws_sdk_sqs::config::Credentials::new(key, secret, None, None, "tests");
+        let config = aws_sdk_sqs::Config::builder()
+            .behavior_version(aws_sdk_sqs::config::BehaviorVersion::latest())
+            .region(aws_sdk_sqs::config::Region::new(region.to_string()))
+            .credentials_provider(creds)
+            .endpoint_url(self.url())
+            .build();
+        aws_sdk_sqs::Client::from_conf(config)
+    }
+
+    pub async fn events(&self, region: &str) -> aws_sdk_eventbridge::Client {
+        let (key, secret) = self.keys();
+        let creds = aws_sdk_eventbridge::config::Credentials::new(key, secret, None, None, "tests");
+        let config = aws_sdk_eventbridge::Config::builder()
+            .behavior_version(aws_sdk_eventbridge::config::BehaviorVersion::latest())
+            .region(aws_sdk_eventbridge::config::Region::new(region.to_string()))
+            .credentials_provider(creds)
+            .endpoint_url(self.url())
+            .build();
+        aws_sdk_eventbridge::Client::from_conf(config)
     }
 
     pub async fn eks(&self, region: &str) -> aws_sdk_eks::Client {

@@ -177,6 +177,12 @@ pub async fn inventory(moto: &Moto, regions: &[&str]) -> Result<BTreeSet<String>
                 found.insert(format!("{region} eks-nodegroup {c}/{g}"));
             }
         }
+        for q in moto.sqs(region).await.list_queues().send().await?.queue_urls() {
+            found.insert(format!("{region} sqs-queue {q}"));
+        }
+        for r in moto.events(region).await.list_rules().send().await?.rules() {
+            found.insert(format!("{region} event-rule {}", r.name().unwrap_or_default()));
+        }
     }
     let iam = moto.iam().await;
     for p in iam
@@ -186,6 +192,9 @@ pub async fn inventory(moto: &Moto, regions: &[&str]) -> Result<BTreeSet<String>
         .open_id_connect_provider_list()
     {
         found.insert(format!("iam oidc-provider {}", p.arn().unwrap_or_default()));
+    }
+    for p in iam.list_instance_profiles().send().await?.instance_profiles() {
+        found.insert(format!("iam instance-profile {}", p.instance_profile_name()));
     }
     for r in iam.list_roles().send().await?.roles() {
         // moto's own service-linked roles are not ours.

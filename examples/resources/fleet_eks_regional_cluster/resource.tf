@@ -53,4 +53,8 @@ resource "fleet_eks_regional_cluster" "shared" {
   node_groups = {
     system = { min_size = 2, max_size = 4, desired_size = 2 }
   }
+
+  # Karpenter's IAM roles, interruption queue, rules and discovery tags;
+  # its Helm chart takes karpenter.queue_name and karpenter.node_role_name.
+  karpenter = { enabled = true }
 }

@@ -552,6 +552,23 @@ impl Ec2 {
             .gone_ok()
     }
 
+    /// Removes tag `key` from `resource_ids` where its value is `value`
+    /// (DeleteTags with a value leaves another value alone); resources
+    /// that are gone are fine.
+    pub async fn remove_tag_if(&self, resource_ids: &[String], key: &str, value: &str) -> Result<(), AwsError> {
+        if resource_ids.is_empty() {
+            return Ok(());
+        }
+        self.client
+            .delete_tags()
+            .set_resources(Some(resource_ids.to_vec()))
+            .tags(Tag::builder().key(key).value(value).build())
+            .send()
+            .await
+            .map_err(aws_err("DeleteTags", &self.region))
+            .gone_ok()
+    }
+
     /// Makes the tags of `resource_id` exactly `wanted`, given the current ones.
     /// Moves the tags of `resource_ids` from `current` to `wanted`, leaving
     /// keys in neither (such as `Name`) alone. Two calls for any number of ids.

@@ -22,6 +22,9 @@ impl AwsError {
             || self.code == "ResourceNotFoundException"
             // EC2's code for NAT gateways purged some time after deletion.
             || self.code == "NatGatewayNotFound"
+            // SQS (JSON protocol, then query protocol).
+            || self.code == "QueueDoesNotExist"
+            || self.code == "AWS.SimpleQueueService.NonExistentQueue"
     }
 
     /// Wraps an SDK error with the operation and region it came from.

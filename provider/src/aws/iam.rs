@@ -75,6 +75,20 @@ pub const NODE_ROLE: RoleSpec = RoleSpec {
     ],
 };
 
+/// Karpenter's node role: what managed node groups' nodes get, plus SSM
+/// (Karpenter's getting-started CloudFormation template,
+/// https://karpenter.sh/docs/getting-started/getting-started-with-karpenter/).
+pub const KARPENTER_NODE_ROLE: RoleSpec = RoleSpec {
+    service_principal: "ec2.amazonaws.com",
+    trust_actions: &["sts:AssumeRole"],
+    managed_policies: &[
+        "AmazonEKSWorkerNodePolicy",
+        "AmazonEKS_CNI_Policy",
+        "AmazonEC2ContainerRegistryPullOnly",
+        "AmazonSSMManagedInstanceCore",
+    ],
+};
+
 pub struct Iam {
     pub client: Client,
     /// For errors only: IAM is global.
@@ -503,6 +517,179 @@ impl Iam {
             }
         }
     }
+}
+
+impl Iam {
+    /// Sets inline policy `policy` of role `role` (PutRolePolicy replaces it).
+    pub async fn put_role_policy(&self, role: &str, policy: &str, document: &str) -> Result<(), AwsError> {
+        self.client
+            .put_role_policy()
+            .role_name(role)
+            .policy_name(policy)
+            .policy_document(document)
+            .send()
+            .await
+            .map_err(aws_err("PutRolePolicy", &self.region))?;
+        Ok(())
+    }
+
+    /// Creates instance profile `name` with `tags`, or adopts one of that
+    /// name that carries the same stack tag (an attempt whose answer was
+    /// lost); any other is refused. Returns its ARN.
+    pub async fn create_instance_profile(
+        &self,
+        name: &str,
+        tags: &BTreeMap<String, String>,
+    ) -> Result<String, AwsError> {
+        let created = self
+            .client
+            .create_instance_profile()
+            .instance_profile_name(name)
+            .set_tags(Some(
+                tags.iter()
+                    .filter_map(|(k, v)| Tag::builder().key(k).value(v).build().ok())
+                    .collect(),
+            ))
+            .send()
+            .await
+            .map_err(aws_err("CreateInstanceProfile", &self.region));
+        match created {
+            Ok(out) => Ok(out.instance_profile().map(|p| p.arn().to_string()).unwrap_or_default()),
+            Err(err) if err.code == "EntityAlreadyExists" => match self.find_instance_profile(name).await? {
+                Some(found) if found.tags.get(STACK_TAG).is_some_and(|s| *s == stack_of(tags)) => Ok(found.arn),
+                _ => Err(AwsError {
+                    message: format!(
+                        "IAM instance profile {name} already exists and this resource did not create it: delete it, \
+                         or leave karpenter disabled"
+                    ),
+                    ..err
+                }),
+            },
+            Err(err) => Err(err),
+        }
+    }
+
+    /// Instance profile `name` with its roles and tags; `None` when there is none.
+    pub async fn find_instance_profile(&self, name: &str) -> Result<Option<FoundInstanceProfile>, AwsError> {
+        let found = self
+            .client
+            .get_instance_profile()
+            .instance_profile_name(name)
+            .send()
+            .await
+            .map_err(aws_err("GetInstanceProfile", &self.region))
+            .found()?;
+        Ok(found
+            .and_then(|out| out.instance_profile().cloned())
+            .map(|p| FoundInstanceProfile {
+                arn: p.arn().to_string(),
+                roles: p.roles().iter().map(|r| r.role_name().to_string()).collect(),
+                tags: p
+                    .tags()
+                    .iter()
+                    .map(|t| (t.key().to_string(), t.value().to_string()))
+                    .collect(),
+            }))
+    }
+
+    /// Makes `role` the profile's one role (a profile holds at most one).
+    pub async fn set_instance_profile_role(&self, profile: &str, role: &str) -> Result<(), AwsError> {
+        let Some(found) = self.find_instance_profile(profile).await? else {
+            return Err(AwsError {
+                operation: "GetInstanceProfile",
+                region: self.region.clone(),
+                code: "NoSuchEntity".into(),
+                message: format!("instance profile {profile} was deleted while it was being set up: apply again"),
+            });
+        };
+        if found.roles.iter().any(|r| r == role) {
+            return Ok(());
+        }
+        for other in &found.roles {
+            self.client
+                .remove_role_from_instance_profile()
+                .instance_profile_name(profile)
+                .role_name(other)
+                .send()
+                .await
+                .map_err(aws_err("RemoveRoleFromInstanceProfile", &self.region))
+                .gone_ok()?;
+        }
+        self.client
+            .add_role_to_instance_profile()
+            .instance_profile_name(profile)
+            .role_name(role)
+            .send()
+            .await
+            .map_err(aws_err("AddRoleToInstanceProfile", &self.region))?;
+        Ok(())
+    }
+
+    /// Deletes instance profile `name`, its roles removed first (IAM refuses
+    /// otherwise); one already gone is fine.
+    pub async fn delete_instance_profile(&self, name: &str) -> Result<(), AwsError> {
+        let Some(found) = self.find_instance_profile(name).await? else {
+            return Ok(());
+        };
+        for role in &found.roles {
+            self.client
+                .remove_role_from_instance_profile()
+                .instance_profile_name(name)
+                .role_name(role)
+                .send()
+                .await
+                .map_err(aws_err("RemoveRoleFromInstanceProfile", &self.region))
+                .gone_ok()?;
+        }
+        self.client
+            .delete_instance_profile()
+            .instance_profile_name(name)
+            .send()
+            .await
+            .map_err(aws_err("DeleteInstanceProfile", &self.region))
+            .gone_ok()
+    }
+
+    /// Moves an instance profile's tags from `current` to `wanted`.
+    pub async fn sync_instance_profile_tags(
+        &self,
+        name: &str,
+        current: &BTreeMap<String, String>,
+        wanted: &BTreeMap<String, String>,
+    ) -> Result<(), AwsError> {
+        let diff = super::tags::diff(current, wanted);
+        if !diff.removed.is_empty() {
+            self.client
+                .untag_instance_profile()
+                .instance_profile_name(name)
+                .set_tag_keys(Some(diff.removed))
+                .send()
+                .await
+                .map_err(aws_err("UntagInstanceProfile", &self.region))?;
+        }
+        if !diff.changed.is_empty() {
+            let tags = diff
+                .changed
+                .iter()
+                .filter_map(|(k, v)| Tag::builder().key(k).value(v).build().ok())
+                .collect();
+            self.client
+                .tag_instance_profile()
+                .instance_profile_name(name)
+                .set_tags(Some(tags))
+                .send()
+                .await
+                .map_err(aws_err("TagInstanceProfile", &self.region))?;
+        }
+        Ok(())
+    }
+}
+
+/// An instance profile as GetInstanceProfile reports it.
+pub struct FoundInstanceProfile {
+    pub arn: String,
+    pub roles: Vec<String>,
+    pub tags: BTreeMap<String, String>,
 }
 
 /// The stack id among a role's tags (empty when it has none).

@@ -8,9 +8,11 @@ pub mod ec2_network;
 pub mod ec2_reconcile;
 pub mod eks;
 pub mod error;
+pub mod events;
 pub mod iam;
 pub mod logs;
 pub mod shared_reads;
+pub mod sqs;
 pub mod tags;
 pub mod waiters;
 
@@ -53,6 +55,8 @@ pub struct Endpoints {
     pub sts: Option<String>,
     pub kms: Option<String>,
     pub logs: Option<String>,
+    pub sqs: Option<String>,
+    pub events: Option<String>,
 }
 
 pub const DEFAULT_MAX_RETRIES: u32 = 25;
@@ -87,6 +91,8 @@ pub struct Aws {
     eks_clients: Mutex<HashMap<ClientKey, aws_sdk_eks::Client>>,
     iam_clients: Mutex<HashMap<ClientKey, aws_sdk_iam::Client>>,
     logs_clients: Mutex<HashMap<ClientKey, aws_sdk_cloudwatchlogs::Client>>,
+    sqs_clients: Mutex<HashMap<ClientKey, aws_sdk_sqs::Client>>,
+    events_clients: Mutex<HashMap<ClientKey, aws_sdk_eventbridge::Client>>,
     role_configs: Mutex<HashMap<(String, Option<String>), SdkConfig>>,
     /// Route tables read by this plan's refreshes (see `shared_reads`).
     pub shared_reads: Arc<shared_reads::SharedReads>,
@@ -101,6 +107,8 @@ impl Aws {
             eks_clients: Mutex::new(HashMap::new()),
             iam_clients: Mutex::new(HashMap::new()),
             logs_clients: Mutex::new(HashMap::new()),
+            sqs_clients: Mutex::new(HashMap::new()),
+            events_clients: Mutex::new(HashMap::new()),
             role_configs: Mutex::new(HashMap::new()),
             shared_reads: Arc::default(),
         }
@@ -227,6 +235,36 @@ impl Aws {
                 builder.set_endpoint_url(endpoint);
             }
             aws_sdk_cloudwatchlogs::Client::from_conf(builder.build())
+        })
+        .await
+    }
+
+    /// SQS (Karpenter's interruption queue).
+    pub async fn sqs(&self, region: &str, role: Option<Role<'_>>) -> aws_sdk_sqs::Client {
+        let endpoint = self.settings.endpoints.sqs.clone();
+        self.client(&self.sqs_clients, region, role, |config| {
+            let mut builder = aws_sdk_sqs::config::Builder::from(config)
+                .region(Region::new(region.to_string()))
+                .retry_partition(retry_partition("sqs", region));
+            if endpoint.is_some() {
+                builder.set_endpoint_url(endpoint);
+            }
+            aws_sdk_sqs::Client::from_conf(builder.build())
+        })
+        .await
+    }
+
+    /// EventBridge (the rules that feed Karpenter's interruption queue).
+    pub async fn events(&self, region: &str, role: Option<Role<'_>>) -> aws_sdk_eventbridge::Client {
+        let endpoint = self.settings.endpoints.events.clone();
+        self.client(&self.events_clients, region, role, |config| {
+            let mut builder = aws_sdk_eventbridge::config::Builder::from(config)
+                .region(Region::new(region.to_string()))
+                .retry_partition(retry_partition("events", region));
+            if endpoint.is_some() {
+                builder.set_endpoint_url(endpoint);
+            }
+            aws_sdk_eventbridge::Client::from_conf(builder.build())
         })
         .await
     }

@@ -471,12 +471,17 @@ pub fn plan(prior: &Value, config: &Value, planned: &mut Value) {
         Value::Map(listed) => listed,
         _ => &empty,
     };
+    // Karpenter's controller gets its role through EKS Pod Identity.
+    let karpenter = config.attr("karpenter").attr("enabled");
     let decided = !addons.is_unknown()
         && !associations.is_unknown()
+        && !config.attr("karpenter").is_unknown()
+        && !karpenter.is_unknown()
         && listed.values().all(|a| {
             !a.is_unknown() && !a.attr("pod_identity_role_arn").is_unknown() && !a.attr("create_role").is_unknown()
         });
     let uses_pod_identity = matches!(associations, Value::Map(m) if !m.is_empty())
+        || karpenter.as_bool() == Some(true)
         || listed
             .values()
             .any(|a| !a.attr("pod_identity_role_arn").is_null() || a.attr("create_role").as_bool() == Some(true));

@@ -7,7 +7,7 @@ use aws_sdk_ec2::types::{Subnet, Vpc};
 
 use super::control_plane::apply_cluster_facts;
 use super::existing_vpc::{PRIVATE_ROLE_TAG, PUBLIC_ROLE_TAG, cluster_tag, route_tables_of};
-use super::model::{AddonModel, ClusterModel, NodeGroupModel};
+use super::model::{AddonModel, ClusterModel, NodeGroupModel, POD_IDENTITY_AGENT};
 use super::roles::{auto_mode_node_role_name, own_role_names};
 use super::run::{ACTIVE, Clients, fail};
 use crate::aws::AwsError;
@@ -124,7 +124,25 @@ pub async fn import(
             );
         }
     }
-    let own_associations: Vec<_> = associations.iter().filter(|a| a.owner_arn.is_none()).collect();
+    // Karpenter's prerequisites this resource made (their owner tag), with
+    // the association of its controller role, which is not one of
+    // `pod_identity_associations`.
+    let karpenter = super::karpenter::imported(clients, name, region, &associations)
+        .await
+        .map_err(&read_err)?;
+    let karpenter_association = karpenter.as_ref().and_then(|k| k.pod_identity_association_id.clone());
+    let own_associations: Vec<_> = associations
+        .iter()
+        .filter(|a| a.owner_arn.is_none() && Some(&a.id) != karpenter_association.as_ref())
+        .collect();
+    // The Pod Identity agent that Karpenter or the associations need is
+    // taken to be implied, as this resource installs it, not listed.
+    let implied_addons =
+        if (karpenter.is_some() || !own_associations.is_empty()) && addons.remove(POD_IDENTITY_AGENT).is_some() {
+            Some(vec![POD_IDENTITY_AGENT.to_string()])
+        } else {
+            None
+        };
     let association_key = |a: &crate::aws::eks::FoundAssociation| format!("{}/{}", a.namespace, a.service_account);
     // Access entries are not adopted: EKS makes one for whoever created the
     // cluster, which a configuration rarely lists and must not plan to delete.
@@ -236,6 +254,8 @@ pub async fn import(
                 .map(|a| (association_key(a), a.id.clone()))
                 .collect()
         }),
+        karpenter,
+        implied_addons,
         ..Default::default()
     };
     apply_cluster_facts(&mut model, &cluster, region);

@@ -6,6 +6,7 @@ mod addons;
 mod control_plane;
 mod existing_vpc;
 mod import;
+mod karpenter;
 mod kubeconfig;
 mod log_group;
 pub mod model;
@@ -316,6 +317,7 @@ impl TypedResource for EksRegionalCluster {
         oidc::plan(prior, planned);
         control_plane::plan_auto_mode(prior, planned);
         pod_identity::plan(prior, planned);
+        karpenter::plan(prior, planned);
         addons::plan(prior, config, planned);
         if let Some(region) = planned.attr("region").as_str().map(str::to_string) {
             let eks = Eks {
@@ -453,6 +455,8 @@ impl TypedResource for EksRegionalCluster {
             access_entries: desired.access_entries.as_ref().map(|_| Default::default()),
             // Recorded by the log group part once the group exists.
             log_retention_days: None,
+            // Recorded by the Karpenter part as its objects come to exist.
+            karpenter: None,
             ..desired.clone()
         };
         let run = self.run(&clients, &desired, Operation::Create, true);

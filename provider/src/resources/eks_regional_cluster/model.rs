@@ -43,6 +43,8 @@ pub struct ClusterModel {
     /// `"NAMESPACE/SERVICE_ACCOUNT"` → IAM role ARN (EKS Pod Identity).
     pub pod_identity_associations: Option<BTreeMap<String, String>>,
     pub auto_mode: Option<AutoModeModel>,
+    /// Karpenter's prerequisites (its arguments and, computed, what was made).
+    pub karpenter: Option<KarpenterModel>,
     pub tags: Option<BTreeMap<String, String>>,
     pub timeouts: Option<ClusterTimeouts>,
 
@@ -106,6 +108,63 @@ impl ClusterModel {
     /// Whether the configuration (or state) has EKS Auto Mode on.
     pub fn auto_mode_enabled(&self) -> bool {
         self.auto_mode.as_ref().and_then(|a| a.enabled).unwrap_or(false)
+    }
+}
+
+/// `karpenter`: what Karpenter needs from AWS before its Helm chart goes in.
+/// The computed fields are also the record of what exists, each set the
+/// moment its object does, so a failed apply leaves an exact inventory.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct KarpenterModel {
+    pub enabled: Option<bool>,
+    pub namespace: Option<String>,
+    pub service_account: Option<String>,
+    // ----- computed -----
+    pub queue_name: Option<String>,
+    pub node_role_name: Option<String>,
+    pub controller_role_arn: Option<String>,
+    pub instance_profile_name: Option<String>,
+    pub pod_identity_association_id: Option<String>,
+    pub event_rule_names: Option<Vec<String>>,
+}
+
+pub const KARPENTER_NAMESPACE: &str = "kube-system";
+pub const KARPENTER_SERVICE_ACCOUNT: &str = "karpenter";
+
+impl KarpenterModel {
+    pub fn namespace(&self) -> &str {
+        self.namespace.as_deref().unwrap_or(KARPENTER_NAMESPACE)
+    }
+
+    pub fn service_account(&self) -> &str {
+        self.service_account.as_deref().unwrap_or(KARPENTER_SERVICE_ACCOUNT)
+    }
+
+    /// Only the arguments, the computed record cleared.
+    pub fn arguments(&self) -> Self {
+        Self {
+            enabled: self.enabled,
+            namespace: self.namespace.clone(),
+            service_account: self.service_account.clone(),
+            ..Self::default()
+        }
+    }
+
+    /// Whether anything is recorded as made.
+    pub fn records_anything(&self) -> bool {
+        self.queue_name.is_some()
+            || self.node_role_name.is_some()
+            || self.controller_role_arn.is_some()
+            || self.instance_profile_name.is_some()
+            || self.pod_identity_association_id.is_some()
+            || self.event_rule_names.as_ref().is_some_and(|r| !r.is_empty())
+    }
+}
+
+impl ClusterModel {
+    /// Whether the configuration wants Karpenter's prerequisites.
+    pub fn wants_karpenter(&self) -> bool {
+        self.karpenter.as_ref().is_some_and(|k| k.enabled == Some(true))
     }
 }
 
@@ -300,7 +359,11 @@ impl NodeGroupModel {
     pub fn subnets(&self, subnet_zones: &[(String, String)]) -> Vec<String> {
         subnet_zones
             .iter()
-            .filter(|(_, zone)| self.availability_zones.as_ref().is_none_or(|wanted| wanted.contains(zone)))
+            .filter(|(_, zone)| {
+                self.availability_zones
+                    .as_ref()
+                    .is_none_or(|wanted| wanted.contains(zone))
+            })
             .map(|(subnet, _)| subnet.clone())
             .collect()
     }
@@ -421,6 +484,7 @@ impl ClusterModel {
     /// Whether the configuration uses EKS Pod Identity anywhere, which needs its agent.
     pub fn uses_pod_identity(&self) -> bool {
         self.pod_identity_associations.as_ref().is_some_and(|a| !a.is_empty())
+            || self.wants_karpenter()
             || self.addons.iter().flatten().any(|(_, a)| a.uses_pod_identity())
     }
 

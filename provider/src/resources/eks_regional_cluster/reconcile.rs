@@ -12,8 +12,8 @@
 use super::model::ClusterModel;
 use super::run::{ACTIVE, CREATING, Clients, DELETED, NETWORK_DRIFT, Run, fail};
 use super::{
-    access, addons, control_plane, existing_vpc, log_group, nat, network, node_groups, oidc, pod_identity, roles,
-    tags,
+    access, addons, control_plane, existing_vpc, karpenter, log_group, nat, network, node_groups, oidc, pod_identity,
+    roles, tags,
 };
 use tfplugin::diagnostics::Diagnostics;
 
@@ -49,6 +49,7 @@ pub async fn ensure(run: &Run<'_>, state: &mut ClusterModel) -> Result<(), Diagn
     oidc::ensure(run, state).await?;
     access::ensure(run, state).await?;
     pod_identity::ensure(run, state).await?;
+    karpenter::ensure(run, state).await?;
     // Add-ons are started before node groups and waited for after them:
     // some (coredns) only become ACTIVE once nodes can run them.
     let started = addons::ensure_started(run, state, upgraded).await?;
@@ -112,8 +113,9 @@ pub async fn observe(clients: &Clients, prior: &ClusterModel) -> Result<ClusterM
         )
     };
     let log_group = log_group::observe(clients, prior);
-    let (nats, entries, addons, groups, (oidc, associations, implied), log_group) =
-        tokio::join!(nats, entries, addons, groups, workload, log_group);
+    let karpenter = karpenter::observe(clients, prior);
+    let (nats, entries, addons, groups, (oidc, associations, implied), log_group, karpenter) =
+        tokio::join!(nats, entries, addons, groups, workload, log_group, karpenter);
     let read_err = fail("Could not read the EKS cluster");
     if let Some(nats) = nats.map_err(fail("Could not read a NAT gateway"))? {
         state.nat_gateway_ids = Some(nats);
@@ -141,6 +143,10 @@ pub async fn observe(clients: &Clients, prior: &ClusterModel) -> Result<ClusterM
     if let Some(retention) = log_group.map_err(fail("Could not read the cluster's log group"))? {
         state.log_retention_days = retention;
     }
+    // An object gone out of band drops out of the record: the plan makes it again.
+    if let Some(observed) = karpenter.map_err(fail("Could not read Karpenter's prerequisites"))? {
+        state.karpenter = Some(observed);
+    }
     Ok(state)
 }
 
@@ -155,6 +161,8 @@ pub async fn delete(run: &Run<'_>, state: &ClusterModel) -> Result<(), Diagnosti
     control_plane::delete(run, state).await?;
     oidc::delete(run, state).await?;
     log_group::delete(run, state).await?;
+    // After the cluster, which takes Karpenter's association and access entry with it.
+    karpenter::delete(run, state).await?;
     // NAT gateways first: their interfaces must be gone before what is left
     // in the VPC is judged.
     nat::delete(run, state).await?;

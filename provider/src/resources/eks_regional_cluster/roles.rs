@@ -24,7 +24,11 @@ pub fn auto_mode_node_role_name(name: &str, region: &str) -> String {
 pub async fn ensure(run: &Run<'_>, state: &mut ClusterModel) -> Result<(), Diagnostics> {
     let (cluster_role, node_role) = own_role_names(run.name(), run.region());
     let auto_mode = run.desired.auto_mode_enabled();
-    let cluster_spec = if auto_mode { &AUTO_MODE_CLUSTER_ROLE } else { &CLUSTER_ROLE };
+    let cluster_spec = if auto_mode {
+        &AUTO_MODE_CLUSTER_ROLE
+    } else {
+        &CLUSTER_ROLE
+    };
     let (cluster_arn, node_arn) = tokio::join!(
         ensure_role(
             run,
@@ -72,7 +76,11 @@ pub async fn ensure(run: &Run<'_>, state: &mut ClusterModel) -> Result<(), Diagn
 /// Auto Mode on: its node role exists (kept once made: EKS refuses another
 /// node role later), and a cluster role made here by an earlier apply, before
 /// Auto Mode, gets the Auto Mode trust and policies.
-async fn ensure_auto_mode_roles(run: &Run<'_>, state: &mut ClusterModel, cluster_role: &str) -> Result<(), Diagnostics> {
+async fn ensure_auto_mode_roles(
+    run: &Run<'_>,
+    state: &mut ClusterModel,
+    cluster_role: &str,
+) -> Result<(), Diagnostics> {
     let iam = &run.clients.iam;
     let ours = |name: &str| state.created_iam_role_names.iter().flatten().any(|n| n == name);
     let enabling = state.arn.is_some() && (!state.auto_mode_enabled() || run.repairing);

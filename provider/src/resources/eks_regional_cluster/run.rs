@@ -10,8 +10,10 @@ use super::model::{ClusterModel, ClusterTimeouts};
 use super::schema::kind_timeout;
 use crate::aws::ec2::Ec2;
 use crate::aws::eks::Eks;
+use crate::aws::events::Events;
 use crate::aws::iam::Iam;
 use crate::aws::logs::Logs;
+use crate::aws::sqs::Sqs;
 use crate::aws::tags::{OWNER_TAG, STACK_TAG};
 use crate::aws::waiters::{Deadline, StopSignal, WaitError};
 use crate::aws::{Aws, AwsError, Role};
@@ -36,6 +38,8 @@ pub struct Clients {
     pub eks: Eks,
     pub iam: Iam,
     pub logs: Logs,
+    pub sqs: Sqs,
+    pub events: Events,
 }
 
 impl Clients {
@@ -62,6 +66,14 @@ impl Clients {
             },
             logs: Logs {
                 client: aws.logs(region, role).await,
+                region: region.to_string(),
+            },
+            sqs: Sqs {
+                client: aws.sqs(region, role).await,
+                region: region.to_string(),
+            },
+            events: Events {
+                client: aws.events(region, role).await,
                 region: region.to_string(),
             },
         }

@@ -2,11 +2,14 @@
 
 use std::time::Duration;
 
-use super::model::{ACCESS_ENTRY_TYPES, AUTO_MODE_NODE_POOLS, DEFAULT_AMI_TYPE, DEFAULT_INSTANCE_TYPE, STANDARD_ENTRY};
+use super::model::{
+    ACCESS_ENTRY_TYPES, AUTO_MODE_NODE_POOLS, DEFAULT_AMI_TYPE, DEFAULT_INSTANCE_TYPE, KARPENTER_NAMESPACE,
+    KARPENTER_SERVICE_ACCOUNT, STANDARD_ENTRY,
+};
 use super::validators::{
-    AccessPolicyArns, AddonName, AutoModeNodePools, ClusterName, JsonDocument, KubernetesVersion, LogRetentionDays, NodeGroupName,
-    PodIdentityAssociations,
-    PrincipalArns, ServiceCidr, TaintEffects,
+    AccessPolicyArns, AddonName, AutoModeNodePools, ClusterName, JsonDocument, KubernetesVersion, LogRetentionDays,
+    NamespaceName, NodeGroupName, PodIdentityAssociations, PrincipalArns, ServiceAccountName, ServiceCidr,
+    TaintEffects,
 };
 use crate::resources::timeouts;
 use crate::resources::validators::{AwsRegion, Each, GoDuration, RoleArn, Tags};
@@ -313,6 +316,48 @@ fn access_entry_attributes() -> Vec<Attribute> {
     ]
 }
 
+fn karpenter_attributes() -> Vec<Attribute> {
+    vec![
+        Attribute::bool(
+            "enabled",
+            "Create Karpenter's prerequisites. `false` (or removing `karpenter`) deletes them in place.",
+        )
+        .required(),
+        Attribute::string(
+            "namespace",
+            "Namespace Karpenter's controller runs in (its Helm release's).",
+        )
+        .default(Value::string(KARPENTER_NAMESPACE))
+        .validate(NamespaceName),
+        Attribute::string("service_account", "Service account of Karpenter's controller.")
+            .default(Value::string(KARPENTER_SERVICE_ACCOUNT))
+            .validate(ServiceAccountName),
+        Attribute::string(
+            "queue_name",
+            "The interruption queue (Helm `settings.interruptionQueue`).",
+        )
+        .computed(),
+        Attribute::string("node_role_name", "Karpenter's node role (EC2NodeClass `spec.role`).").computed(),
+        Attribute::string("controller_role_arn", "The controller's IAM role.").computed(),
+        Attribute::string(
+            "instance_profile_name",
+            "Instance profile of the node role (EC2NodeClass `spec.instanceProfile`, if used instead of `role`).",
+        )
+        .computed(),
+        Attribute::string(
+            "pod_identity_association_id",
+            "EKS Pod Identity association of the controller's service account.",
+        )
+        .computed(),
+        Attribute::typed(
+            "event_rule_names",
+            Type::list(Type::String),
+            "EventBridge rules sending interruption events to the queue.",
+        )
+        .computed(),
+    ]
+}
+
 pub fn schema() -> Schema {
     let computed = |name: &'static str, description: &str| Attribute::string(name, description).computed();
     let computed_list = |name: &'static str, description: &str| {
@@ -587,6 +632,23 @@ pub fn schema() -> Schema {
             )
             .optional()
             .validate(PodIdentityAssociations),
+            Attribute::single_nested(
+                "karpenter",
+                karpenter_attributes(),
+                "What Karpenter (v1) needs from AWS before its Helm chart is installed, as Karpenter's \
+                 getting-started CloudFormation template makes it: the controller's IAM role (inline \
+                 `KarpenterControllerPolicy`, trusted by `pods.eks.amazonaws.com`) and its EKS Pod Identity \
+                 association with `namespace`/`service_account` (installs `eks-pod-identity-agent` when `addons` \
+                 does not list it); the node role (`AmazonEKSWorkerNodePolicy`, `AmazonEKS_CNI_Policy`, \
+                 `AmazonEC2ContainerRegistryPullOnly`, `AmazonSSMManagedInstanceCore`) with an `EC2_LINUX` access \
+                 entry and an instance profile; the interruption queue (SQS, named after the cluster, SSE on) and \
+                 EventBridge rules sending it spot interruption warnings, rebalance recommendations, instance state \
+                 changes and AWS Health events; and `karpenter.sh/discovery = NAME` tags on the private subnets \
+                 and the cluster security group. Computed: `queue_name`, `node_role_name`, \
+                 `controller_role_arn` (and what else was made). Disabling or removing it deletes them in place; \
+                 destroy deletes them with the cluster.",
+            )
+            .optional(),
             Attribute::typed("tags", Type::map(Type::String), "Tags for every object the resource creates.")
                 .optional()
                 .validate(Tags),

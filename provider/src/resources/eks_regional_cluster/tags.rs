@@ -70,6 +70,9 @@ pub async fn ensure(run: &Run<'_>, state: &mut ClusterModel) -> Result<(), Diagn
     super::log_group::sync_tags(run, state)
         .await
         .map_err(fail("Could not update the tags of the cluster's log group"))?;
+    super::karpenter::sync_tags(run, state)
+        .await
+        .map_err(fail("Could not update the tags of Karpenter's prerequisites"))?;
     state.tags_all = run.desired.tags_all.clone();
     Ok(())
 }

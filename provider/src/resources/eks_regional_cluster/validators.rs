@@ -7,8 +7,8 @@ use tfplugin::value::Value;
 use super::model::{AUTO_MODE_NODE_POOLS, AUTO_MODE_OLDEST_VERSION};
 use super::versions::oldest_built_in;
 use crate::aws::eks::minor_version;
-use crate::resources::validators::RoleArn;
 use crate::aws::logs::RETENTION_DAYS;
+use crate::resources::validators::RoleArn;
 
 /// EKS cluster names: 1–100 characters, letters, digits, `-` and `_`,
 /// starting with a letter or digit. We also name IAM roles
@@ -223,6 +223,52 @@ pub fn validate_addon_iam(config: &Value, diags: &mut Diagnostics) {
 pub const TAINT_EFFECTS: &[&str] = &["NO_SCHEDULE", "NO_EXECUTE", "PREFER_NO_SCHEDULE"];
 
 /// Every taint's effect is one EKS knows.
+/// A Kubernetes namespace name: a DNS-1123 label.
+pub struct NamespaceName;
+
+impl Validator for NamespaceName {
+    fn validate(&self, value: &Value, path: &AttributePath, diags: &mut Diagnostics) {
+        let Some(name) = value.as_str() else { return };
+        if !is_dns_label(name) {
+            diags.attribute_error(
+                path,
+                "Invalid Kubernetes namespace",
+                format!(
+                    "{path}: {name:?} is not a Kubernetes namespace name: use a DNS label of 1 to 63 lowercase \
+                     letters, digits and '-', starting and ending with a letter or digit, such as \"kube-system\"."
+                ),
+            );
+        }
+    }
+
+    fn describe(&self) -> String {
+        "be a DNS label (1 to 63 lowercase letters, digits and `-`)".into()
+    }
+}
+
+/// A Kubernetes service account name: a DNS-1123 subdomain.
+pub struct ServiceAccountName;
+
+impl Validator for ServiceAccountName {
+    fn validate(&self, value: &Value, path: &AttributePath, diags: &mut Diagnostics) {
+        let Some(name) = value.as_str() else { return };
+        if !is_dns_subdomain(name) {
+            diags.attribute_error(
+                path,
+                "Invalid Kubernetes service account name",
+                format!(
+                    "{path}: {name:?} is not a Kubernetes service account name: use lowercase letters, digits, \
+                     '-' and '.', at most 253 characters, such as \"karpenter\"."
+                ),
+            );
+        }
+    }
+
+    fn describe(&self) -> String {
+        "be a DNS subdomain (lowercase letters, digits, `-` and `.`)".into()
+    }
+}
+
 pub struct TaintEffects;
 
 impl Validator for TaintEffects {
