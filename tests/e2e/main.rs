@@ -13,6 +13,7 @@ mod cluster;
 mod eksgen;
 mod faults;
 mod iam_policy;
+mod launch_templates;
 mod modules;
 mod peering;
 mod refresh;
