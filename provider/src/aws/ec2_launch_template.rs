@@ -47,6 +47,17 @@ pub struct LaunchTemplateSpec {
     pub resource_tags: BTreeMap<String, String>,
 }
 
+/// What a template version holds of what the resource puts in (for import).
+#[derive(Debug, Clone, PartialEq)]
+pub struct TemplateSettings {
+    pub template_tags: BTreeMap<String, String>,
+    pub instance_type: Option<String>,
+    pub volume: Option<VolumeSpec>,
+    pub imds_hop_limit: Option<i32>,
+    /// Decoded from base64.
+    pub user_data: Option<String>,
+}
+
 /// A launch template version as read back (for checks and tests).
 #[derive(Debug, Clone, PartialEq)]
 pub struct TemplateVersion {
@@ -211,6 +222,63 @@ impl Ec2 {
                 version: v.version_number().unwrap_or_default(),
                 has_instance_type: v.launch_template_data().and_then(|d| d.instance_type()).is_some(),
             }
+        }))
+    }
+
+    /// The settings of one version of a template and the template's tags;
+    /// `None` when either is gone.
+    pub async fn read_launch_template(&self, id: &str, version: &str) -> Result<Option<TemplateSettings>, AwsError> {
+        let templates = self
+            .client
+            .describe_launch_templates()
+            .launch_template_ids(id)
+            .send()
+            .await
+            .map_err(aws_err("DescribeLaunchTemplates", &self.region))
+            .found()?;
+        let Some(template) = templates.and_then(|o| o.launch_templates().first().cloned()) else {
+            return Ok(None);
+        };
+        let out = self
+            .client
+            .describe_launch_template_versions()
+            .launch_template_id(id)
+            .versions(version)
+            .send()
+            .await
+            .map_err(aws_err("DescribeLaunchTemplateVersions", &self.region));
+        let out = match out {
+            Err(e) if e.code.starts_with("InvalidLaunchTemplate") => return Ok(None),
+            other => other.found()?,
+        };
+        let Some(data) = out
+            .and_then(|o| o.launch_template_versions().first().cloned())
+            .and_then(|v| v.launch_template_data().cloned())
+        else {
+            return Ok(None);
+        };
+        let volume = data.block_device_mappings().first().and_then(|m| {
+            let ebs = m.ebs()?;
+            Some(VolumeSpec {
+                device_name: m.device_name().unwrap_or_default().to_string(),
+                size: ebs.volume_size()?,
+                volume_type: ebs.volume_type().map_or("gp2", |t| t.as_str()).to_string(),
+                iops: ebs.iops(),
+                throughput: ebs.throughput(),
+                encrypted: ebs.encrypted().unwrap_or(false),
+                kms_key_arn: ebs.kms_key_id().map(str::to_string),
+            })
+        });
+        let user_data = data
+            .user_data()
+            .and_then(|d| base64::engine::general_purpose::STANDARD.decode(d).ok())
+            .and_then(|d| String::from_utf8(d).ok());
+        Ok(Some(TemplateSettings {
+            template_tags: super::ec2::tag_map(template.tags()),
+            instance_type: data.instance_type().map(|t| t.as_str().to_string()),
+            volume,
+            imds_hop_limit: data.metadata_options().and_then(|m| m.http_put_response_hop_limit()),
+            user_data,
         }))
     }
 
