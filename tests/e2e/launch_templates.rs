@@ -40,14 +40,20 @@ async fn running_version(
     name: &str,
 ) -> Result<(aws_sdk_eks::types::Nodegroup, LaunchTemplateVersion)> {
     let group = nodegroup(eks, name).await?;
-    let template = group.launch_template().context("no launch template on the node group")?;
+    let template = group
+        .launch_template()
+        .context("no launch template on the node group")?;
     let out = ec2
         .describe_launch_template_versions()
         .launch_template_id(template.id().context("template id")?)
         .versions(template.version().context("template version")?)
         .send()
         .await?;
-    let version = out.launch_template_versions().first().cloned().context("no such version")?;
+    let version = out
+        .launch_template_versions()
+        .first()
+        .cloned()
+        .context("no such version")?;
     Ok((group, version))
 }
 
@@ -107,13 +113,21 @@ async fn disk_and_instance_type_changes_roll_the_nodes_through_new_template_vers
     assert_eq!(imds.http_put_response_hop_limit(), Some(1));
     let disk = ebs(&version)?;
     assert_eq!(
-        (disk.volume_size(), disk.volume_type().map(|t| t.as_str()), disk.encrypted()),
+        (
+            disk.volume_size(),
+            disk.volume_type().map(|t| t.as_str()),
+            disk.encrypted()
+        ),
         (Some(20), Some("gp3"), Some(true))
     );
     assert_eq!(data.instance_type().map(|t| t.as_str()), Some("m6i.large"));
     // EKS takes no diskSize (and no instance types twice) beside a template.
     assert_eq!(first.disk_size(), None);
-    let template_id = first.launch_template().and_then(|t| t.id()).unwrap_or_default().to_string();
+    let template_id = first
+        .launch_template()
+        .and_then(|t| t.id())
+        .unwrap_or_default()
+        .to_string();
     assert_eq!(
         ws.output("hub")?["node_group_launch_template_ids"]["system"],
         template_id.as_str()
@@ -127,7 +141,11 @@ async fn disk_and_instance_type_changes_roll_the_nodes_through_new_template_vers
         &system("instance_types = [\"m6i.large\"], disk = { size = 50, throughput = 250 }"),
     )?;
     let plan = ws.terraform(&["plan", "-no-color"])?.ok()?;
-    assert!(plan.stdout.contains("0 to add, 1 to change, 0 to destroy"), "{}", plan.stdout);
+    assert!(
+        plan.stdout.contains("0 to add, 1 to change, 0 to destroy"),
+        "{}",
+        plan.stdout
+    );
     let watch = SizeWatch::start(&eks, "system");
     ws.apply()?;
     assert_eq!(watch.smallest().await, 2, "the group kept its nodes while rolling");
@@ -135,7 +153,10 @@ async fn disk_and_instance_type_changes_roll_the_nodes_through_new_template_vers
     assert_eq!(after_disk.nodegroup_arn(), first.nodegroup_arn(), "same node group");
     assert_eq!(after_disk.launch_template().and_then(|t| t.version()), Some("2"));
     let disk = ebs(&version)?;
-    assert_eq!((disk.volume_size(), disk.throughput(), disk.encrypted()), (Some(50), Some(250), Some(true)));
+    assert_eq!(
+        (disk.volume_size(), disk.throughput(), disk.encrypted()),
+        (Some(50), Some(250), Some(true))
+    );
 
     // An instance type change rolls in place too (no replacement group).
     ws.write(
@@ -149,10 +170,16 @@ async fn disk_and_instance_type_changes_roll_the_nodes_through_new_template_vers
     assert_eq!(after_type.nodegroup_arn(), first.nodegroup_arn(), "same node group");
     assert_eq!(after_type.launch_template().and_then(|t| t.version()), Some("3"));
     assert_eq!(
-        version.launch_template_data().and_then(|d| d.instance_type()).map(|t| t.as_str()),
+        version
+            .launch_template_data()
+            .and_then(|d| d.instance_type())
+            .map(|t| t.as_str()),
         Some("m6i.xlarge")
     );
-    assert_eq!(eks.list_nodegroups().cluster_name("hub").send().await?.nodegroups(), ["system"]);
+    assert_eq!(
+        eks.list_nodegroups().cluster_name("hub").send().await?.nodegroups(),
+        ["system"]
+    );
     assert_eq!(ws.output("hub")?["node_group_launch_template_versions"]["system"], "3");
     let plan = ws.plan_exit_code()?;
     assert_eq!(plan.code, 0, "clean after the rolls:\n{}", plan.output());
@@ -182,13 +209,19 @@ async fn a_group_on_the_users_own_template_runs_it_and_no_managed_template_is_ma
         .context("template id")?
         .to_string();
     let before = inventory(&moto, &["us-east-1"]).await?;
-    let ws = Workspace::new(&moto, &config(&format!("{{ own = {{ launch_template = {{ id = \"{own}\" }} }} }}")))?;
+    let ws = Workspace::new(
+        &moto,
+        &config(&format!("{{ own = {{ launch_template = {{ id = \"{own}\" }} }} }}")),
+    )?;
     ws.apply()?;
     let group = nodegroup(&moto.eks("us-east-1").await, "own").await?;
     let template = group.launch_template().context("no launch template")?;
     assert_eq!((template.id(), template.version()), (Some(own.as_str()), Some("1")));
     let output = ws.output("hub")?;
-    assert_eq!(output["node_groups"]["own"]["launch_template"]["version"], "1", "its default, planned");
+    assert_eq!(
+        output["node_groups"]["own"]["launch_template"]["version"], "1",
+        "its default, planned"
+    );
     assert!(output["node_group_launch_template_ids"].is_null(), "{output:#}");
     let templates = ec2.describe_launch_templates().send().await?;
     assert_eq!(templates.launch_templates().len(), 1, "only the user's");

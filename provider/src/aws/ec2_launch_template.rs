@@ -66,7 +66,9 @@ pub struct TemplateVersion {
 }
 
 fn tags(tags: &BTreeMap<String, String>) -> Vec<Tag> {
-    tags.iter().map(|(k, v)| Tag::builder().key(k).value(v).build()).collect()
+    tags.iter()
+        .map(|(k, v)| Tag::builder().key(k).value(v).build())
+        .collect()
 }
 
 impl LaunchTemplateSpec {
@@ -95,7 +97,11 @@ impl LaunchTemplateSpec {
                 .build()
         };
         RequestLaunchTemplateData::builder()
-            .set_instance_type(self.instance_type.as_deref().map(aws_sdk_ec2::types::InstanceType::from))
+            .set_instance_type(
+                self.instance_type
+                    .as_deref()
+                    .map(aws_sdk_ec2::types::InstanceType::from),
+            )
             .block_device_mappings(
                 LaunchTemplateBlockDeviceMappingRequest::builder()
                     .device_name(&v.device_name)
@@ -150,7 +156,12 @@ impl Ec2 {
                     .client
                     .describe_launch_templates()
                     .launch_template_names(name)
-                    .filters(Filter::builder().name(format!("tag:{}", stack_tag.0)).values(stack_tag.1).build())
+                    .filters(
+                        Filter::builder()
+                            .name(format!("tag:{}", stack_tag.0))
+                            .values(stack_tag.1)
+                            .build(),
+                    )
                     .send()
                     .await
                     .map_err(aws_err("DescribeLaunchTemplates", &self.region))?;
@@ -217,12 +228,12 @@ impl Ec2 {
             Err(e) if e.code.starts_with("InvalidLaunchTemplate") => return Ok(None),
             other => other.found()?,
         };
-        Ok(out.and_then(|o| o.launch_template_versions().first().cloned()).map(|v| {
-            TemplateVersion {
+        Ok(out
+            .and_then(|o| o.launch_template_versions().first().cloned())
+            .map(|v| TemplateVersion {
                 version: v.version_number().unwrap_or_default(),
                 has_instance_type: v.launch_template_data().and_then(|d| d.instance_type()).is_some(),
-            }
-        }))
+            }))
     }
 
     /// The settings of one version of a template and the template's tags;

@@ -4,8 +4,8 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use aws_sdk_eks::types::{
-    CapacityTypes, LaunchTemplateSpecification, NodeRepairConfig, Nodegroup, NodegroupScalingConfig, NodegroupUpdateConfig, Taint, TaintEffect,
-    UpdateLabelsPayload, UpdateTaintsPayload,
+    CapacityTypes, LaunchTemplateSpecification, NodeRepairConfig, Nodegroup, NodegroupScalingConfig,
+    NodegroupUpdateConfig, Taint, TaintEffect, UpdateLabelsPayload, UpdateTaintsPayload,
 };
 
 use super::{Eks, GONE, is_in_progress, is_role_propagation, update_id, with_issues};

@@ -55,7 +55,9 @@ pub fn validate(config: &Value, diags: &mut Diagnostics) {
             diags.attribute_error(
                 &path.then("disk").then("throughput"),
                 "Throughput is only for gp3",
-                format!("node_groups.{key}.disk.throughput: only gp3 volumes take a throughput, not {kind}: remove it."),
+                format!(
+                    "node_groups.{key}.disk.throughput: only gp3 volumes take a throughput, not {kind}: remove it."
+                ),
             );
         }
     }
@@ -81,7 +83,10 @@ pub fn plan(config: &Value, planned: &mut Value) {
         }
         let disk = configured.attr("disk");
         let or = |value: &Value, default: Value| if value.is_null() { default } else { value.clone() };
-        let size = or(disk.attr("size"), or(configured.attr("disk_size"), Value::Number(DEFAULT_DISK_SIZE)));
+        let size = or(
+            disk.attr("size"),
+            or(configured.attr("disk_size"), Value::Number(DEFAULT_DISK_SIZE)),
+        );
         let planned_disk: BTreeMap<String, Value> = [
             ("size", size.clone()),
             ("type", or(disk.attr("type"), Value::string(DEFAULT_VOLUME_TYPE))),
@@ -113,7 +118,10 @@ pub async fn check_user_templates(ec2: &Ec2, prior: &Value, planned: &mut Value,
         let version = template.attr("version").as_str().map(str::to_string);
         // Checked when new or changed, not on every plan of a running group.
         let before = prior.attr("node_groups").entry(key).attr("launch_template");
-        if before.attr("id").as_str() == Some(id.as_str()) && version.is_some() && before.attr("version").as_str() == version.as_deref() {
+        if before.attr("id").as_str() == Some(id.as_str())
+            && version.is_some()
+            && before.attr("version").as_str() == version.as_deref()
+        {
             continue;
         }
         let path = AttributePath::attr("node_groups").key(key).then("launch_template");
@@ -123,7 +131,9 @@ pub async fn check_user_templates(ec2: &Ec2, prior: &Value, planned: &mut Value,
                 diags.attribute_error(
                     &path.then("id"),
                     "Could not read the launch template",
-                    format!("node_groups.{key}.launch_template.id: {e} (the provider needs ec2:DescribeLaunchTemplates)."),
+                    format!(
+                        "node_groups.{key}.launch_template.id: {e} (the provider needs ec2:DescribeLaunchTemplates)."
+                    ),
                 );
                 continue;
             }
@@ -141,7 +151,10 @@ pub async fn check_user_templates(ec2: &Ec2, prior: &Value, planned: &mut Value,
             );
             continue;
         }
-        if template.attr("version").is_unknown() && !before.attr("version").is_null() && before.attr("id").as_str() == Some(id.as_str()) {
+        if template.attr("version").is_unknown()
+            && !before.attr("version").is_null()
+            && before.attr("id").as_str() == Some(id.as_str())
+        {
             // Unset and running: the version it runs stays.
             set_version(group, before.attr("version").clone());
             continue;
@@ -235,7 +248,8 @@ pub async fn ensure(
                     (id, "1".to_string())
                 }
                 Some(id) => {
-                    let same = current.is_some_and(|c| c.template_use() == TemplateUse::Managed && !c.template_changed(wanted));
+                    let same = current
+                        .is_some_and(|c| c.template_use() == TemplateUse::Managed && !c.template_changed(wanted));
                     match versions.get(key).filter(|_| same) {
                         Some(version) => (id, version.clone()),
                         None => {
@@ -266,7 +280,11 @@ pub async fn delete_unused(run: &Run<'_>, state: &mut ClusterModel) -> Result<()
         .node_group_launch_template_ids
         .iter()
         .flatten()
-        .filter(|(key, _)| wanted.get(*key).is_none_or(|g| g.template_use() != TemplateUse::Managed))
+        .filter(|(key, _)| {
+            wanted
+                .get(*key)
+                .is_none_or(|g| g.template_use() != TemplateUse::Managed)
+        })
         .map(|(key, _)| key.clone())
         .collect();
     for key in unused {
@@ -277,7 +295,12 @@ pub async fn delete_unused(run: &Run<'_>, state: &mut ClusterModel) -> Result<()
 
 /// Deletes the managed template of `key` (its group already gone) and forgets it.
 pub async fn delete(run: &Run<'_>, state: &mut ClusterModel, key: &str) -> Result<(), Diagnostics> {
-    let Some(id) = state.node_group_launch_template_ids.as_ref().and_then(|ids| ids.get(key)).cloned() else {
+    let Some(id) = state
+        .node_group_launch_template_ids
+        .as_ref()
+        .and_then(|ids| ids.get(key))
+        .cloned()
+    else {
         return Ok(());
     };
     run.clients
@@ -324,7 +347,10 @@ mod tests {
     fn disk_and_disk_size_together_are_refused_naming_both() {
         let disk = Value::Object([("size".to_string(), Value::Number(50.0))].into());
         let mut diags = Diagnostics::new();
-        validate(&config(&[("disk", disk), ("disk_size", Value::Number(40.0))]), &mut diags);
+        validate(
+            &config(&[("disk", disk), ("disk_size", Value::Number(40.0))]),
+            &mut diags,
+        );
         let text = format!("{diags:?}");
         assert!(diags.has_errors() && text.contains("disk and disk_size"), "{text}");
     }

@@ -793,9 +793,9 @@ impl EksRegionalCluster {
         }
         // A managed template made, changed (a new version) or given up.
         let template_change = after.iter().any(|(key, wanted)| {
-            before
-                .get(key)
-                .is_none_or(|current| current.template_use() != wanted.template_use() || current.template_changed(wanted))
+            before.get(key).is_none_or(|current| {
+                current.template_use() != wanted.template_use() || current.template_changed(wanted)
+            })
         });
         if added_or_removed || replaced {
             unknown(planned, &ALL[3..]);

@@ -352,7 +352,10 @@ impl NodeGroupModel {
 
     /// The managed launch template's content (`None` without one).
     pub fn launch_template_spec(&self, resource_tags: &BTreeMap<String, String>) -> Option<LaunchTemplateSpec> {
-        let disk = self.disk.as_ref().filter(|_| self.template_use() == TemplateUse::Managed)?;
+        let disk = self
+            .disk
+            .as_ref()
+            .filter(|_| self.template_use() == TemplateUse::Managed)?;
         let ami = self.ami_type.as_deref().unwrap_or(DEFAULT_AMI_TYPE);
         // The volume the nodes' containers and images go on: Bottlerocket's
         // data volume is its second; Windows AMIs boot from /dev/sda1.

@@ -168,7 +168,16 @@ pub async fn ensure(run: &Run<'_>, state: &mut ClusterModel) -> Result<(), Diagn
             // release (unset, EKS would move both to the newest).
             let release = new_release.or(current.ami_release_version.as_ref());
             let on = group_version.unwrap_or_else(|| version.clone());
-            roll_nodes(run, key, &current_name, &on, release.map(String::as_str), template.as_ref(), None).await?;
+            roll_nodes(
+                run,
+                key,
+                &current_name,
+                &on,
+                release.map(String::as_str),
+                template.as_ref(),
+                None,
+            )
+            .await?;
         }
         if current != wanted {
             update_config(run, &current_name, current, wanted).await?;

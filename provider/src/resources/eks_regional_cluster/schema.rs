@@ -3,12 +3,12 @@
 use std::time::Duration;
 
 use super::model::{
-    ACCESS_ENTRY_TYPES, DEFAULT_AMI_TYPE, DEFAULT_IMDS_HOP_LIMIT, DEFAULT_INSTANCE_TYPE, DEFAULT_VOLUME_TYPE, STANDARD_ENTRY,
+    ACCESS_ENTRY_TYPES, DEFAULT_AMI_TYPE, DEFAULT_IMDS_HOP_LIMIT, DEFAULT_INSTANCE_TYPE, DEFAULT_VOLUME_TYPE,
+    STANDARD_ENTRY,
 };
 use super::validators::{
     AccessPolicyArns, AddonName, ClusterName, JsonDocument, KubernetesVersion, LogRetentionDays, NodeGroupName,
-    PodIdentityAssociations,
-    PrincipalArns, ServiceCidr, TaintEffects,
+    PodIdentityAssociations, PrincipalArns, ServiceCidr, TaintEffects,
 };
 use crate::resources::timeouts;
 use crate::resources::validators::{AwsRegion, Each, GoDuration, RoleArn, Tags};
@@ -149,8 +149,8 @@ fn node_group_attributes() -> Vec<Attribute> {
             "Desired number of nodes at creation. A change here is applied; a change made outside Terraform (Cluster \
              Autoscaler, Karpenter) is kept and not reported as drift unless `enforce_desired_size` is set.",
         )
-            .default(Value::Number(2.0))
-            .validate(WholeNumber { min: 0, max: 1000 }),
+        .default(Value::Number(2.0))
+        .validate(WholeNumber { min: 0, max: 1000 }),
         Attribute::number(
             "disk_size",
             "Root volume size in GiB, shorthand for `disk.size` (set one of the two). Defaults to `20`. Changing it \
@@ -219,8 +219,11 @@ fn node_group_attributes() -> Vec<Attribute> {
              the node group (new before old).",
         )
         .optional(),
-        Attribute::string("ami_type", "EKS AMI type; changing it replaces the node group (new before old).")
-            .default(Value::string(DEFAULT_AMI_TYPE)),
+        Attribute::string(
+            "ami_type",
+            "EKS AMI type; changing it replaces the node group (new before old).",
+        )
+        .default(Value::string(DEFAULT_AMI_TYPE)),
         Attribute::bool(
             "enforce_desired_size",
             "Restore `desired_size` when it was changed outside Terraform (default: keep what an autoscaler set).",

@@ -6,8 +6,8 @@ use tfplugin::value::Value;
 
 use super::versions::oldest_built_in;
 use crate::aws::eks::minor_version;
-use crate::resources::validators::RoleArn;
 use crate::aws::logs::RETENTION_DAYS;
+use crate::resources::validators::RoleArn;
 
 /// EKS cluster names: 1–100 characters, letters, digits, `-` and `_`,
 /// starting with a letter or digit. We also name IAM roles
