@@ -208,7 +208,7 @@ impl Eks {
                 break;
             }
         }
-        versions.sort_by(|(a, _), (b, _)| addon_version_order(b).cmp(&addon_version_order(a)));
+        versions.sort_by_key(|(v, _)| std::cmp::Reverse(addon_version_order(v)));
         Ok(versions)
     }
 }

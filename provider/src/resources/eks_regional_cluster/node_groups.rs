@@ -178,6 +178,21 @@ pub async fn ensure(run: &Run<'_>, state: &mut ClusterModel) -> Result<(), Diagn
                 None,
             )
             .await?;
+            // What the nodes now run, recorded before anything else can
+            // fail, so the next apply does not roll them again.
+            if let Some(recorded) = state.node_groups.as_mut().and_then(|g| g.get_mut(key)) {
+                recorded.disk.clone_from(&wanted.disk);
+                recorded.disk_size = wanted.disk_size;
+                recorded.imds_hop_limit = wanted.imds_hop_limit;
+                recorded.user_data.clone_from(&wanted.user_data);
+                recorded.launch_template.clone_from(&wanted.launch_template);
+                if wanted.instance_type_in_template() {
+                    recorded.instance_types.clone_from(&wanted.instance_types);
+                }
+                if let Some(release) = new_release {
+                    recorded.ami_release_version = Some(release.clone());
+                }
+            }
         }
         if current != wanted {
             update_config(run, &current_name, current, wanted).await?;
@@ -521,6 +536,44 @@ pub async fn delete_all(run: &Run<'_>, state: &ClusterModel) -> Result<(), Diagn
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn managed(types: &[&str], size: f64) -> NodeGroupModel {
+        NodeGroupModel {
+            instance_types: Some(types.iter().map(|t| t.to_string()).collect()),
+            disk: Some(crate::resources::eks_regional_cluster::model::DiskModel {
+                size: Some(size),
+                ..Default::default()
+            }),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn what_the_managed_template_holds_rolls_in_place_and_the_rest_replaces() {
+        let group = managed(&["m6i.large"], 20.0);
+        // The disk and a single instance type are in the template: a new version.
+        for changed in [managed(&["m6i.large"], 50.0), managed(&["m6i.xlarge"], 20.0)] {
+            assert!(!group.needs_new_nodegroup(&changed), "{changed:?}");
+            assert!(group.template_changed(&changed), "{changed:?}");
+        }
+        // Several types stay on the node group, which EKS cannot change.
+        assert!(group.needs_new_nodegroup(&managed(&["m6i.large", "m5.large"], 20.0)));
+        // A group made without a template cannot move onto one in place.
+        let legacy = NodeGroupModel {
+            disk_size: Some(20.0),
+            ..Default::default()
+        };
+        assert!(legacy.needs_new_nodegroup(&group));
+        // Nor onto another template.
+        let own = NodeGroupModel {
+            launch_template: Some(crate::resources::eks_regional_cluster::model::LaunchTemplateModel {
+                id: Some("lt-1".into()),
+                version: Some("1".into()),
+            }),
+            ..Default::default()
+        };
+        assert!(group.needs_new_nodegroup(&own));
+    }
 
     #[test]
     fn a_replacement_is_named_apart_from_the_group_it_replaces() {
