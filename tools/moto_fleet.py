@@ -1342,6 +1342,7 @@ def create_nodegroup(call):
     if call.p.get("name") in call.backend.clusters:
         check_release(call, call.body.get("version") or call.backend.clusters[call.p["name"]].version,
                       call.body.get("releaseVersion"))
+    template = check_launch_template(call, call.body.get("launchTemplate"))
     response = call.moto()
     if not response[0].startswith("200"):
         return response
@@ -1357,6 +1358,16 @@ def create_nodegroup(call):
     # object, so UpdateNodegroupConfig on one would resize them all.
     ng.scaling_config = dict(ng.scaling_config)
     ng.health = {"issues": []}  # moto's default is one dict shared by all node groups too
+    if template is not None:
+        # With a launch template EKS reports no diskSize (the template has
+        # the disk); the instance type is the template's when it names one
+        # (the stand-in reports that type); the version is the one resolved
+        # (a number, $Default made concrete):
+        # https://docs.aws.amazon.com/eks/latest/APIReference/API_Nodegroup.html
+        ng.disk_size = None
+        if not call.body.get("instanceTypes") and template[1].instance_type:
+            ng.instance_types = [template[1].instance_type]
+        ng.launch_template = {"id": template[0].id, "name": template[0].name, "version": str(template[1].number)}
     # moto defaults to 1.19 and an old AMI; EKS uses the cluster's version.
     if not call.body.get("version"):
         ng.version = cluster.version
@@ -1388,7 +1399,49 @@ def create_nodegroup(call):
         data["nodegroup"].update(version=ng.version, releaseVersion=ng.release_version, status=ng.status,
                                  health=ng.health, updateConfig=ng.update_config,
                                  nodeRepairConfig=ng.node_repair_config)
+        if template is not None:
+            data["nodegroup"].pop("diskSize", None)
+            data["nodegroup"].update(launchTemplate=ng.launch_template, instanceTypes=ng.instance_types)
     return patch_json(response, fix)
+
+
+def launch_template_version(call, spec, cluster_name, nodegroup_name):
+    """(template, version) a LaunchTemplateSpecification names, as EKS
+    resolves it: by id or name, at `version` or the template's default.
+    https://docs.aws.amazon.com/eks/latest/APIReference/API_LaunchTemplateSpecification.html"""
+    from moto.ec2.models import ec2_backends
+    ec2 = ec2_backends[call.account][call.region]
+    names = dict(clusterName=cluster_name, nodegroupName=nodegroup_name)
+    if bool(spec.get("id")) == bool(spec.get("name")):
+        raise bad_param("Either launch template ID or name must be specified, but not both.", **names)
+    template = (ec2.launch_templates.get(spec["id"]) if spec.get("id")
+                else ec2.launch_templates.get(ec2.launch_template_name_to_ids.get(spec["name"], "")))
+    if template is None:
+        raise bad_param(f"Launch template {spec.get('id') or spec.get('name')} does not exist.", **names)
+    try:
+        return template, template.get_version(spec.get("version") or "$Default")
+    except Exception:
+        raise bad_param(f"Launch template {template.id} has no version {spec.get('version')}.", **names)
+
+
+def check_launch_template(call, spec):
+    """CreateNodegroup with a launch template: EKS refuses diskSize and
+    remoteAccess beside it, and instance types both in the template and on
+    the node group ("Customizing managed nodes with launch templates",
+    https://docs.aws.amazon.com/eks/latest/userguide/launch-templates.html;
+    https://docs.aws.amazon.com/eks/latest/APIReference/API_CreateNodegroup.html)."""
+    if not spec:
+        return None
+    names = dict(clusterName=call.p.get("name"), nodegroupName=call.body.get("nodegroupName"))
+    if call.body.get("diskSize") is not None:
+        raise bad_param("Disk size must be specified within the launch template.", **names)
+    if call.body.get("remoteAccess"):
+        raise bad_param("Remote access configuration cannot be specified with a launch template.", **names)
+    template, version = launch_template_version(call, spec, *names.values())
+    if version.instance_type and call.body.get("instanceTypes"):
+        raise bad_param("Instance type must not be specified both in the launch template and in the node group "
+                        "request.", **names)
+    return template, version
 
 
 def delete_nodegroup(call):
@@ -1528,12 +1581,20 @@ def update_nodegroup_version(call):
                 current.get(k) != template[k] for k in ("id", "name") if k in template):
             raise bad_param("The launch template must be the one the node group was created with.",
                             clusterName=cluster.name, nodegroupName=ng.nodegroup_name)
-        params += [("LaunchTemplateName", current.get("name")), ("LaunchTemplateVersion", template.get("version"))]
+        # The version must exist; EKS rolls the nodes onto it, a few at a
+        # time, the group keeping its desired size throughout
+        # (https://docs.aws.amazon.com/eks/latest/userguide/managed-node-update-behavior.html).
+        _, resolved = launch_template_version(call, {"id": current["id"], "version": template.get("version")},
+                                              cluster.name, ng.nodegroup_name)
+        template = {**template, "version": str(resolved.number)}
+        params += [("LaunchTemplateName", current.get("name")), ("LaunchTemplateVersion", template["version"])]
 
     def apply():
         ng.version, ng.release_version, ng.status = version, release, "ACTIVE"
-        if template and template.get("version"):
+        if template:
             ng.launch_template = {**ng.launch_template, "version": template["version"]}
+            if resolved.instance_type:
+                ng.instance_types = [resolved.instance_type]
         ng.modified_at = eks_models.utcnow()
     failure = take_failure("nodegroup-version", ng.nodegroup_name)
     fail = None

@@ -595,6 +595,37 @@ def check_pod_identity_cluster_deletion(url, eks, subnets):
     eks.delete_cluster(name="pods")
 
 
+def check_launch_templates(eks, ec2, subnets):
+    """Node groups on a launch template, as the EKS API reference has them
+    (API_CreateNodegroup.html, API_UpdateNodegroupVersion.html)."""
+    typed = ec2.create_launch_template(LaunchTemplateName="lt-typed", LaunchTemplateData={
+        "InstanceType": "m6i.large",
+        "BlockDeviceMappings": [{"DeviceName": "/dev/xvda", "Ebs": {"VolumeSize": 30, "VolumeType": "gp3"}}]})
+    lt = typed["LaunchTemplate"]["LaunchTemplateId"]
+    spec = dict(clusterName="c1", subnets=subnets, nodeRole=NODE_ROLE)
+    # diskSize beside a launch template, instance types in both places, a template that does not exist: refused.
+    err = error(eks.create_nodegroup, "InvalidParameterException", 400, nodegroupName="lt1", diskSize=20,
+                launchTemplate={"id": lt, "version": "1"}, **spec)
+    assert "Disk size must be specified within the launch template." in str(err), err
+    error(eks.create_nodegroup, "InvalidParameterException", 400, nodegroupName="lt1", instanceTypes=["m5.large"],
+          launchTemplate={"id": lt, "version": "1"}, **spec)
+    error(eks.create_nodegroup, "InvalidParameterException", 400, nodegroupName="lt1",
+          launchTemplate={"id": "lt-0000000000000dead", "version": "1"}, **spec)
+    ng = eks.create_nodegroup(nodegroupName="lt1", launchTemplate={"id": lt}, **spec)["nodegroup"]
+    assert ng["launchTemplate"]["id"] == lt and ng["launchTemplate"]["version"] == "1", ng["launchTemplate"]
+    assert "diskSize" not in ng and ng["instanceTypes"] == ["m6i.large"], ng
+    # A new version rolls the group in place: same ARN, the new version reported.
+    ec2.create_launch_template_version(LaunchTemplateId=lt, LaunchTemplateData={"InstanceType": "m6i.xlarge"})
+    eks.update_nodegroup_version(clusterName="c1", nodegroupName="lt1", launchTemplate={"id": lt, "version": "2"})
+    after = eks.describe_nodegroup(clusterName="c1", nodegroupName="lt1")["nodegroup"]
+    assert after["nodegroupArn"] == ng["nodegroupArn"] and after["launchTemplate"]["version"] == "2", after
+    assert after["instanceTypes"] == ["m6i.xlarge"] and after["scalingConfig"] == ng["scalingConfig"], after
+    error(eks.update_nodegroup_version, "InvalidParameterException", 400, clusterName="c1", nodegroupName="lt1",
+          launchTemplate={"id": lt, "version": "9"})
+    eks.delete_nodegroup(clusterName="c1", nodegroupName="lt1")
+    ec2.delete_launch_template(LaunchTemplateId=lt)
+
+
 def check_versions(eks, subnets):
     ng = eks.create_nodegroup(clusterName="c1", nodegroupName="ng1", subnets=subnets, nodeRole=NODE_ROLE)
     ng = ng["nodegroup"]
@@ -1524,6 +1555,7 @@ def main():
         check_oidc_provider(url)
         check_access_entries(eks)
         check_versions(eks, subnets)
+        check_launch_templates(eks, ec2, subnets)
         check_deletion_protection(eks, subnets)
         check_auto_mode(eks, subnets)
         check_control_plane_log_group(url, eks, subnets)

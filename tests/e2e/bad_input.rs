@@ -405,6 +405,18 @@ fn catalogue() -> Vec<Case> {
             "use a whole number from 1 to 16384",
         ),
         c(
+            "disk and its disk_size shorthand both set",
+            cluster("  node_groups = { a = { disk_size = 30, disk = { size = 40 } } }"),
+            "node_groups.a: disk and disk_size are both set",
+            "remove disk_size and set disk.size instead",
+        ),
+        c(
+            "a launch template that does not exist",
+            cluster("  node_groups = { a = { launch_template = { id = \"lt-0123456789abcdef0\" } } }"),
+            "node_groups.a.launch_template.id",
+            "use the id (lt-…) of one in the cluster's region",
+        ),
+        c(
             "capacity type",
             cluster("  node_groups = { a = { capacity_type = \"CHEAP\" } }"),
             "node_groups[\"a\"].capacity_type",

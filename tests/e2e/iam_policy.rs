@@ -59,8 +59,9 @@ fn policy_actions() -> Result<BTreeSet<String>> {
 }
 
 /// Stage 1 creates; stage 2 changes everything that updates in place;
-/// stage 3 removes entries and node groups.
-fn lifecycle(stage: u32) -> String {
+/// stage 3 removes entries and node groups. `template` is a launch template
+/// of the user's, which a stage-2 group runs on.
+fn lifecycle(stage: u32, template: &str) -> String {
     let (version, tags, logs, cidrs, public) = match stage {
         1 => (
             "1.33",
@@ -73,11 +74,12 @@ fn lifecycle(stage: u32) -> String {
     };
     let retention = if stage == 1 { 7 } else { 30 };
     let groups = match stage {
-        1 => "{ system = { desired_size = 2 } }",
-        2 => {
-            "{ system = { desired_size = 3, labels = { role = \"system\" } }, batch = { min_size = 0, desired_size = 0 } }"
-        }
-        _ => "{ system = { desired_size = 3, labels = { role = \"system\" } } }",
+        1 => "{ system = { desired_size = 2 } }".to_string(),
+        // The disk change makes a new version of system's managed launch template.
+        2 => format!(
+            "{{ system = {{ desired_size = 3, disk_size = 30, labels = {{ role = \"system\" }} }}, batch = {{ min_size = 0, desired_size = 0 }}, own = {{ launch_template = {{ id = \"{template}\" }} }} }}"
+        ),
+        _ => "{ system = { desired_size = 3, disk_size = 30, labels = { role = \"system\" } } }".to_string(),
     };
     // Stage 1 makes an add-on role and two pod identity associations, stage
     // 2 moves one to another role and drops the add-on (and its role), stage 3
@@ -208,17 +210,30 @@ async fn full_lifecycle_runs_with_exactly_the_documented_iam_policy() -> Result<
     moto.enforce_iam()?;
     moto.use_keys(&inspector_key, &inspector_secret);
     let regions = ["us-east-1", "us-west-2"];
+    // The user's own launch template (made before the snapshot: it stays).
+    let template = moto
+        .ec2("us-east-1")
+        .await
+        .create_launch_template()
+        .launch_template_name("own-nodes")
+        .launch_template_data(aws_sdk_ec2::types::RequestLaunchTemplateData::builder().build())
+        .send()
+        .await?
+        .launch_template()
+        .and_then(|t| t.launch_template_id())
+        .context("launch template id")?
+        .to_string();
     let before = inventory(&moto, &regions).await?;
 
     let proxy = FaultProxy::start(&moto)?;
-    let mut ws = Workspace::new(&moto, &lifecycle(1))?;
+    let mut ws = Workspace::new(&moto, &lifecycle(1, &template))?;
     ws.use_endpoint(&proxy.url());
     ws.set_env("AWS_ACCESS_KEY_ID", &provider_key);
     ws.set_env("AWS_SECRET_ACCESS_KEY", &provider_secret);
 
     ws.apply()?;
     assert_eq!(ws.plan_exit_code()?.code, 0, "clean after create");
-    ws.write("main.tf", &lifecycle(2))?;
+    ws.write("main.tf", &lifecycle(2, &template))?;
     ws.apply()?;
 
     // Drift: a NAT gateway deleted out of band is repaired in place.
@@ -230,13 +245,13 @@ async fn full_lifecycle_runs_with_exactly_the_documented_iam_policy() -> Result<
         .send()
         .await?;
     ws.apply()?;
-    ws.write("main.tf", &lifecycle(3))?;
+    ws.write("main.tf", &lifecycle(3, &template))?;
     ws.apply()?;
     assert_eq!(ws.plan_exit_code()?.code, 0, "clean after updates");
 
     // Import, in a second state (the edge has no node group, so its node
     // role is found by name and owner tag).
-    let mut importer = Workspace::new(&moto, &lifecycle(3))?;
+    let mut importer = Workspace::new(&moto, &lifecycle(3, &template))?;
     importer.use_endpoint(&proxy.url());
     importer.set_env("AWS_ACCESS_KEY_ID", &provider_key);
     importer.set_env("AWS_SECRET_ACCESS_KEY", &provider_secret);

@@ -15,6 +15,7 @@ mod eksgen;
 mod faults;
 mod iam_policy;
 mod karpenter;
+mod launch_templates;
 mod modules;
 mod peering;
 mod refresh;

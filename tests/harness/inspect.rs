@@ -167,6 +167,13 @@ pub async fn inventory(moto: &Moto, regions: &[&str]) -> Result<BTreeSet<String>
         for a in ec2.describe_addresses().send().await?.addresses() {
             found.insert(format!("{region} eip {}", a.allocation_id().unwrap_or_default()));
         }
+        for t in ec2.describe_launch_templates().send().await?.launch_templates() {
+            found.insert(format!(
+                "{region} launch-template {} {}",
+                t.launch_template_id().unwrap_or_default(),
+                t.launch_template_name().unwrap_or_default()
+            ));
+        }
         for p in live_peerings(&ec2).await? {
             found.insert(format!("peering {}", p.vpc_peering_connection_id().unwrap_or_default()));
         }

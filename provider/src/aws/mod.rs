@@ -3,6 +3,7 @@
 //! waiters.
 
 pub mod ec2;
+pub mod ec2_launch_template;
 pub mod ec2_leftovers;
 pub mod ec2_network;
 pub mod ec2_reconcile;

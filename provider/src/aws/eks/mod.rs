@@ -19,7 +19,7 @@ use super::waiters::{Backoff, Poll, StopSignal, WaitError, retry_while, wait_unt
 pub use access_entry::{AccessEntrySpec, FoundAccessEntry, PolicyScope};
 pub use addon::{AddonHealth, AddonRequest, AddonSettled, InstalledAddon, PodIdentityConfig};
 pub use cluster::{AutoModeSpec, ClusterSpec, ClusterVersion, VersionSupport, minor_version};
-pub use nodegroup::{MaxUnavailable, NodegroupSpec, TaintSpec, nodegroup_spec};
+pub use nodegroup::{MaxUnavailable, NodegroupSpec, TaintSpec, TemplateRef, nodegroup_spec};
 pub use pod_identity::FoundAssociation;
 
 #[derive(Clone)]

@@ -4,8 +4,8 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use aws_sdk_eks::types::{
-    CapacityTypes, NodeRepairConfig, Nodegroup, NodegroupScalingConfig, NodegroupUpdateConfig, Taint, TaintEffect,
-    UpdateLabelsPayload, UpdateTaintsPayload,
+    CapacityTypes, LaunchTemplateSpecification, NodeRepairConfig, Nodegroup, NodegroupScalingConfig,
+    NodegroupUpdateConfig, Taint, TaintEffect, UpdateLabelsPayload, UpdateTaintsPayload,
 };
 
 use super::{Eks, GONE, is_in_progress, is_role_propagation, update_id, with_issues};
@@ -17,12 +17,14 @@ use crate::aws::waiters::{Backoff, Deadline, IAM_PROPAGATION, Poll, StopSignal, 
 #[derive(Debug, Clone, PartialEq)]
 pub struct NodegroupSpec {
     pub name: String,
+    /// Empty when the launch template names the instance type.
     pub instance_types: Vec<String>,
     pub capacity_type: String,
     pub min_size: i32,
     pub max_size: i32,
     pub desired_size: i32,
-    pub disk_size: i32,
+    /// `None` with a launch template: the disk is the template's.
+    pub disk_size: Option<i32>,
     pub ami_type: Option<String>,
     pub labels: BTreeMap<String, String>,
     pub taints: Vec<TaintSpec>,
@@ -32,6 +34,24 @@ pub struct NodegroupSpec {
     pub node_repair: bool,
     /// The AMI release; `None` asks EKS for the newest for the group's version.
     pub release_version: Option<String>,
+    /// The launch template the nodes are launched from.
+    pub launch_template: Option<TemplateRef>,
+}
+
+/// A launch template and the version a node group uses.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct TemplateRef {
+    pub id: String,
+    pub version: String,
+}
+
+impl TemplateRef {
+    fn to_sdk(&self) -> LaunchTemplateSpecification {
+        LaunchTemplateSpecification::builder()
+            .id(&self.id)
+            .version(&self.version)
+            .build()
+    }
 }
 
 /// A node group's `updateConfig`: a count or a percentage of nodes.
@@ -114,9 +134,13 @@ impl Eks {
             .nodegroup_name(&spec.name)
             .node_role(node_role_arn)
             .set_subnets(Some(subnet_ids.to_vec()))
-            .set_instance_types(Some(spec.instance_types.clone()))
+            // With a launch template, EKS refuses diskSize (the template has
+            // the disk) and instance types given in both places
+            // (https://docs.aws.amazon.com/eks/latest/userguide/launch-templates.html).
+            .set_instance_types((!spec.instance_types.is_empty()).then(|| spec.instance_types.clone()))
             .capacity_type(CapacityTypes::from(spec.capacity_type.as_str()))
-            .disk_size(spec.disk_size)
+            .set_disk_size(spec.disk_size)
+            .set_launch_template(spec.launch_template.as_ref().map(TemplateRef::to_sdk))
             .set_ami_type(spec.ami_type.as_deref().map(aws_sdk_eks::types::AmiTypes::from))
             .scaling_config(scaling(spec))
             .set_labels((!spec.labels.is_empty()).then(|| spec.labels.clone().into_iter().collect()))
@@ -270,13 +294,15 @@ impl Eks {
         .await
     }
 
-    /// Brings a node group to the cluster's Kubernetes version.
+    /// Brings a node group to the cluster's Kubernetes version, an AMI
+    /// release and/or a new version of its launch template (the nodes roll).
     pub async fn update_nodegroup_version(
         &self,
         cluster: &str,
         nodegroup: &str,
         version: &str,
         release_version: Option<&str>,
+        launch_template: Option<&TemplateRef>,
         force: bool,
     ) -> Result<String, AwsError> {
         let out = self
@@ -286,6 +312,7 @@ impl Eks {
             .nodegroup_name(nodegroup)
             .version(version)
             .set_release_version(release_version.map(str::to_string))
+            .set_launch_template(launch_template.map(TemplateRef::to_sdk))
             // Past pod disruption budgets that keep pods from draining (`force_update_version`).
             .force(force)
             .send()
@@ -326,7 +353,7 @@ pub fn nodegroup_spec(n: &Nodegroup) -> NodegroupSpec {
         min_size: scaling.and_then(|s| s.min_size()).unwrap_or_default(),
         max_size: scaling.and_then(|s| s.max_size()).unwrap_or_default(),
         desired_size: scaling.and_then(|s| s.desired_size()).unwrap_or_default(),
-        disk_size: n.disk_size().unwrap_or_default(),
+        disk_size: n.disk_size(),
         ami_type: n.ami_type().map(|a| a.as_str().to_string()),
         labels: n.labels().map(|l| l.clone().into_iter().collect()).unwrap_or_default(),
         taints,
@@ -337,5 +364,11 @@ pub fn nodegroup_spec(n: &Nodegroup) -> NodegroupSpec {
         }),
         node_repair: n.node_repair_config().and_then(|r| r.enabled()).unwrap_or(false),
         release_version: n.release_version().map(str::to_string),
+        launch_template: n.launch_template().and_then(|t| {
+            Some(TemplateRef {
+                id: t.id()?.to_string(),
+                version: t.version().unwrap_or_default().to_string(),
+            })
+        }),
     }
 }

@@ -7,11 +7,12 @@ use aws_sdk_ec2::types::{Subnet, Vpc};
 
 use super::control_plane::apply_cluster_facts;
 use super::existing_vpc::{PRIVATE_ROLE_TAG, PUBLIC_ROLE_TAG, cluster_tag, route_tables_of};
-use super::model::{AddonModel, ClusterModel, NodeGroupModel, POD_IDENTITY_AGENT};
+use super::model::{AddonModel, ClusterModel, DiskModel, NodeGroupModel, POD_IDENTITY_AGENT};
 use super::roles::{auto_mode_node_role_name, own_role_names};
 use super::run::{ACTIVE, Clients, fail};
 use crate::aws::AwsError;
 use crate::aws::ec2::tag_map;
+use crate::aws::ec2_launch_template::TemplateSettings;
 use crate::aws::eks::nodegroup_spec;
 use crate::aws::iam::{oidc_provider_arn, partition_of, role_name};
 use crate::aws::tags::{OWNER_TAG, STACK_TAG};
@@ -84,6 +85,7 @@ pub async fn import(
     // Node groups, add-ons and access entries as they are.
     let mut node_groups = BTreeMap::new();
     let mut node_group_versions = BTreeMap::new();
+    let (mut template_ids, mut template_versions) = (BTreeMap::new(), BTreeMap::new());
     let mut node_role = None;
     for group in clients.eks.list_nodegroups(name).await.map_err(&read_err)? {
         if let Some(ng) = clients.eks.find_nodegroup(name, &group).await.map_err(&read_err)? {
@@ -92,7 +94,22 @@ pub async fn import(
             if let Some(version) = ng.version() {
                 node_group_versions.insert(group.clone(), version.to_string());
             }
-            node_groups.insert(group, NodeGroupModel::from_spec(&spec));
+            let mut model = NodeGroupModel::from_spec(&spec);
+            // On a template this stack made: its managed template, whose
+            // settings are read back; any other is the user's own.
+            if let Some(template) = &spec.launch_template
+                && let Some(found) = clients
+                    .ec2
+                    .read_launch_template(&template.id, &template.version)
+                    .await
+                    .map_err(&read_err)?
+                && found.template_tags.get(OWNER_TAG) == Some(&format!("{region}/{name}"))
+            {
+                adopt_managed_template(&mut model, found);
+                template_ids.insert(group.clone(), template.id.clone());
+                template_versions.insert(group.clone(), template.version.clone());
+            }
+            node_groups.insert(group, model);
         }
     }
     // Pod identity associations: those an add-on made are the add-on's
@@ -237,6 +254,8 @@ pub async fn import(
         node_group_names: (!node_groups_empty)
             .then(|| node_group_keys.iter().map(|k| (k.clone(), k.clone())).collect()),
         node_group_versions: (!node_group_versions.is_empty()).then_some(node_group_versions),
+        node_group_launch_template_ids: (!template_ids.is_empty()).then_some(template_ids),
+        node_group_launch_template_versions: (!template_versions.is_empty()).then_some(template_versions),
         nat_gateway_ids: Some(network.nats),
         eip_allocation_ids: Some(network.eips),
         api_security_group_id: api_sg,
@@ -394,4 +413,24 @@ async fn existing_network(
         nats: Vec::new(),
         eips: Vec::new(),
     })
+}
+
+/// A group found on this stack's managed template takes its settings from it.
+fn adopt_managed_template(model: &mut NodeGroupModel, found: TemplateSettings) {
+    model.launch_template = None;
+    if let Some(instance_type) = found.instance_type {
+        model.instance_types = Some(vec![instance_type]);
+    }
+    let volume = found.volume;
+    model.disk_size = volume.as_ref().map(|v| f64::from(v.size));
+    model.disk = Some(volume.map_or_else(Default::default, |v| DiskModel {
+        size: Some(f64::from(v.size)),
+        volume_type: Some(v.volume_type),
+        iops: v.iops.map(f64::from),
+        throughput: v.throughput.map(f64::from),
+        encrypted: Some(v.encrypted),
+        kms_key_arn: v.kms_key_arn,
+    }));
+    model.imds_hop_limit = found.imds_hop_limit.map(f64::from);
+    model.user_data = found.user_data;
 }

@@ -8,6 +8,7 @@ mod existing_vpc;
 mod import;
 mod karpenter;
 mod kubeconfig;
+mod launch_templates;
 mod log_group;
 pub mod model;
 mod nat;
@@ -65,6 +66,8 @@ const REPAIRABLE: &[&str] = &[
     "node_group_names",
     "node_group_versions",
     "retired_node_group_names",
+    "node_group_launch_template_ids",
+    "node_group_launch_template_versions",
     "oidc_provider_arn",
     "pod_identity_association_ids",
     "implied_addons",
@@ -278,6 +281,7 @@ impl TypedResource for EksRegionalCluster {
         validators::validate_access_entries(config, diags);
         validators::validate_addon_iam(config, diags);
         validators::validate_auto_mode(config, diags);
+        launch_templates::validate(config, diags);
         // Nodes in private subnets with no way out cannot pull images or
         // join: EKS ends such node groups CREATE_FAILED after ~20 minutes
         // (https://docs.aws.amazon.com/eks/latest/userguide/private-clusters.html).
@@ -319,12 +323,15 @@ impl TypedResource for EksRegionalCluster {
         pod_identity::plan(prior, planned);
         karpenter::plan(prior, planned);
         addons::plan(prior, config, planned);
+        launch_templates::plan(config, planned);
         if let Some(region) = planned.attr("region").as_str().map(str::to_string) {
+            let ec2 = crate::aws::ec2::Ec2::new(aws.ec2(&region, planned_role(planned)).await, &region);
             let eks = Eks {
                 client: aws.eks(&region, planned_role(planned)).await,
                 region,
             };
             addons::check_pod_identity_support(&eks, prior, planned, diags).await;
+            launch_templates::check_user_templates(&ec2, prior, planned, diags).await;
         }
         // In an existing VPC the zones are the subnets'; else the zone count
         // follows an explicit zone list, else defaults to 3; an existing (or
@@ -755,7 +762,13 @@ impl EksRegionalCluster {
                 planned.set_attr(name, Value::Unknown);
             }
         };
-        const ALL: [&str; 3] = ["node_group_names", "retired_node_group_names", "node_group_versions"];
+        const ALL: [&str; 5] = [
+            "node_group_names",
+            "retired_node_group_names",
+            "node_group_versions",
+            "node_group_launch_template_ids",
+            "node_group_launch_template_versions",
+        ];
         let groups = planned.attr("node_groups").clone();
         let after: BTreeMap<String, model::NodeGroupModel> = match &groups {
             Value::Null => BTreeMap::new(),
@@ -782,7 +795,18 @@ impl EksRegionalCluster {
             .flatten()
             .any(|(key, v)| after.contains_key(key) && Some(v) != version.as_ref());
         if lagging || added_or_removed || replaced || version.is_none() {
-            unknown(planned, &ALL[2..]);
+            unknown(planned, &ALL[2..3]);
+        }
+        // A managed template made, changed (a new version) or given up.
+        let template_change = after.iter().any(|(key, wanted)| {
+            before.get(key).is_none_or(|current| {
+                current.template_use() != wanted.template_use() || current.template_changed(wanted)
+            })
+        });
+        if added_or_removed || replaced {
+            unknown(planned, &ALL[3..]);
+        } else if template_change {
+            unknown(planned, &ALL[4..]);
         }
     }
 }

@@ -4,6 +4,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 
+use crate::aws::ec2_launch_template::{LaunchTemplateSpec, VolumeSpec};
 use crate::aws::eks::{MaxUnavailable, NodegroupSpec, TaintSpec};
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -86,6 +87,10 @@ pub struct ClusterModel {
     pub node_group_versions: Option<BTreeMap<String, String>>,
     /// Node groups replaced but not yet deleted (EKS names).
     pub retired_node_group_names: Option<Vec<String>>,
+    /// The launch template this resource made for each node group, by key.
+    pub node_group_launch_template_ids: Option<BTreeMap<String, String>>,
+    /// The version of it the node group was last moved to, by key.
+    pub node_group_launch_template_versions: Option<BTreeMap<String, String>>,
     /// The value of the `eksfleet:stack` tag on everything this instance made.
     pub stack_id: Option<String>,
 }
@@ -206,6 +211,43 @@ pub struct NodeGroupModel {
     pub ami_release_version: Option<String>,
     /// A subset of the cluster's zones; unset, all of them.
     pub availability_zones: Option<Vec<String>>,
+    /// The root volume in the managed launch template (always set in a plan
+    /// of a group on one; unset in state for a group made before templates).
+    pub disk: Option<DiskModel>,
+    pub imds_hop_limit: Option<f64>,
+    pub user_data: Option<String>,
+    /// The user's own launch template: none is made then.
+    pub launch_template: Option<LaunchTemplateModel>,
+}
+
+/// `disk`: the nodes' root volume.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DiskModel {
+    pub size: Option<f64>,
+    #[serde(rename = "type")]
+    pub volume_type: Option<String>,
+    pub iops: Option<f64>,
+    pub throughput: Option<f64>,
+    pub encrypted: Option<bool>,
+    pub kms_key_arn: Option<String>,
+}
+
+/// `launch_template`: the user's template and version.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct LaunchTemplateModel {
+    pub id: Option<String>,
+    pub version: Option<String>,
+}
+
+/// Where a node group's nodes are launched from.
+#[derive(Debug, Clone, PartialEq)]
+pub enum TemplateUse {
+    /// No launch template (groups made before the provider managed them).
+    None,
+    /// One this resource makes and manages.
+    Managed,
+    /// The user's, by id.
+    User(String),
 }
 
 /// `update_config`: one of a node count or a percentage.
@@ -352,6 +394,9 @@ pub fn same_json(a: &str, b: &str) -> bool {
 
 pub const DEFAULT_INSTANCE_TYPE: &str = "m6i.large";
 pub const DEFAULT_AMI_TYPE: &str = "AL2023_x86_64_STANDARD";
+pub const DEFAULT_DISK_SIZE: f64 = 20.0;
+pub const DEFAULT_VOLUME_TYPE: &str = "gp3";
+pub const DEFAULT_IMDS_HOP_LIMIT: f64 = 1.0;
 
 impl NodeGroupModel {
     /// The private subnets of the group's zones (all of the cluster's when
@@ -368,7 +413,70 @@ impl NodeGroupModel {
             .collect()
     }
 
-    /// The node group as EKS is asked for it (defaults already planned).
+    pub fn template_use(&self) -> TemplateUse {
+        match (&self.launch_template, &self.disk) {
+            (Some(lt), _) => TemplateUse::User(lt.id.clone().unwrap_or_default()),
+            (None, Some(_)) => TemplateUse::Managed,
+            (None, None) => TemplateUse::None,
+        }
+    }
+
+    /// The managed template holds the instance type when there is exactly
+    /// one (a template holds one); several stay on the node group.
+    pub fn instance_type_in_template(&self) -> bool {
+        self.template_use() == TemplateUse::Managed && self.instance_types.as_ref().is_none_or(|t| t.len() == 1)
+    }
+
+    fn instance_types(&self) -> Vec<String> {
+        self.instance_types
+            .clone()
+            .unwrap_or_else(|| vec![DEFAULT_INSTANCE_TYPE.into()])
+    }
+
+    /// The managed launch template's content (`None` without one).
+    pub fn launch_template_spec(&self, resource_tags: &BTreeMap<String, String>) -> Option<LaunchTemplateSpec> {
+        let disk = self
+            .disk
+            .as_ref()
+            .filter(|_| self.template_use() == TemplateUse::Managed)?;
+        let ami = self.ami_type.as_deref().unwrap_or(DEFAULT_AMI_TYPE);
+        // The volume the nodes' containers and images go on: Bottlerocket's
+        // data volume is its second; Windows AMIs boot from /dev/sda1.
+        let device_name = if ami.starts_with("BOTTLEROCKET") {
+            "/dev/xvdb"
+        } else if ami.starts_with("WINDOWS") {
+            "/dev/sda1"
+        } else {
+            "/dev/xvda"
+        };
+        Some(LaunchTemplateSpec {
+            instance_type: self
+                .instance_type_in_template()
+                .then(|| self.instance_types().into_iter().next())
+                .flatten(),
+            volume: VolumeSpec {
+                device_name: device_name.to_string(),
+                size: disk.size.unwrap_or(DEFAULT_DISK_SIZE) as i32,
+                volume_type: disk.volume_type.clone().unwrap_or_else(|| DEFAULT_VOLUME_TYPE.into()),
+                iops: disk.iops.map(|n| n as i32),
+                throughput: disk.throughput.map(|n| n as i32),
+                encrypted: disk.encrypted != Some(false),
+                kms_key_arn: disk.kms_key_arn.clone(),
+            },
+            imds_hop_limit: self.imds_hop_limit.unwrap_or(DEFAULT_IMDS_HOP_LIMIT) as i32,
+            user_data: self.user_data.clone(),
+            resource_tags: resource_tags.clone(),
+        })
+    }
+
+    /// Whether the managed template needs a new version to go from `self` to `other`.
+    pub fn template_changed(&self, other: &Self) -> bool {
+        let tags = BTreeMap::new();
+        self.launch_template_spec(&tags) != other.launch_template_spec(&tags)
+    }
+
+    /// The node group as EKS is asked for it (defaults already planned);
+    /// the caller adds the launch template reference.
     pub fn spec(&self, name: &str) -> NodegroupSpec {
         let mut taints: Vec<TaintSpec> = self
             .taints
@@ -383,21 +491,24 @@ impl NodeGroupModel {
         taints.sort();
         NodegroupSpec {
             name: name.to_string(),
-            instance_types: self
-                .instance_types
-                .clone()
-                .unwrap_or_else(|| vec![DEFAULT_INSTANCE_TYPE.into()]),
+            instance_types: if self.instance_type_in_template() {
+                Vec::new()
+            } else {
+                self.instance_types()
+            },
             capacity_type: self.capacity_type.clone().unwrap_or_else(|| "ON_DEMAND".into()),
             min_size: self.min_size.unwrap_or(1.0) as i32,
             max_size: self.max_size.unwrap_or(3.0) as i32,
             desired_size: self.desired_size.unwrap_or(2.0) as i32,
-            disk_size: self.disk_size.unwrap_or(20.0) as i32,
+            disk_size: (self.template_use() == TemplateUse::None)
+                .then(|| self.disk_size.unwrap_or(DEFAULT_DISK_SIZE) as i32),
             ami_type: self.ami_type.clone(),
             labels: self.labels.clone().unwrap_or_default(),
             taints,
             max_unavailable: self.update_config.as_ref().and_then(UpdateConfigModel::spec),
             node_repair: self.node_repair == Some(true),
             release_version: self.ami_release_version.clone(),
+            launch_template: None,
         }
     }
 
@@ -420,6 +531,14 @@ impl NodeGroupModel {
                 .as_ref()
                 .and(actual.max_unavailable.map(UpdateConfigModel::from_spec)),
             node_repair: Some(actual.node_repair),
+            // The user's template moved to another version out of band is drift.
+            launch_template: match (&self.launch_template, &actual.launch_template) {
+                (Some(mine), Some(live)) if !live.version.is_empty() => Some(LaunchTemplateModel {
+                    id: mine.id.clone(),
+                    version: Some(live.version.clone()),
+                }),
+                _ => self.launch_template.clone(),
+            },
             ami_release_version: actual
                 .release_version
                 .clone()
@@ -456,7 +575,12 @@ impl NodeGroupModel {
         Self {
             instance_types: Some(spec.instance_types.clone()),
             capacity_type: Some(spec.capacity_type.clone()),
-            disk_size: Some(spec.disk_size as f64),
+            disk_size: spec.disk_size.map(f64::from),
+            // A group found with a template uses one this resource did not make.
+            launch_template: spec.launch_template.as_ref().map(|t| LaunchTemplateModel {
+                id: Some(t.id.clone()),
+                version: Some(t.version.clone()),
+            }),
             ami_type: spec.ami_type.clone().or_else(|| Some(DEFAULT_AMI_TYPE.to_string())),
             enforce_desired_size: Some(false),
             // EKS's default is what an unset update_config means.
@@ -470,10 +594,17 @@ impl NodeGroupModel {
 
     /// Changes EKS can't make to a live node group (a new group replaces it,
     /// created and ACTIVE before the old one is deleted).
+    /// A managed template's content (disk, instance type when it holds it,
+    /// user data, IMDS) and the user's template version roll the nodes instead.
     pub fn needs_new_nodegroup(&self, other: &Self) -> bool {
-        self.instance_types != other.instance_types
+        let (before, after) = (self.template_use(), other.template_use());
+        let types_roll = self.instance_type_in_template() && other.instance_type_in_template();
+        // EKS keeps the launch template a group was made with; it can move
+        // only to another version of it.
+        before != after
+            || (self.instance_types != other.instance_types && !types_roll)
+            || (before == TemplateUse::None && self.disk_size != other.disk_size)
             || self.capacity_type != other.capacity_type
-            || self.disk_size != other.disk_size
             || self.ami_type != other.ami_type
             // EKS cannot move a node group to other subnets.
             || self.availability_zones != other.availability_zones

@@ -1,7 +1,9 @@
 //! Managed node groups, by key. Scaling, labels and taints update in place;
-//! a change EKS cannot make to a live group is a replacement created and
-//! ACTIVE before the old group is deleted, so the cluster never has fewer
-//! nodes. Each group follows the control plane's Kubernetes version.
+//! a change of the launch template's content rolls the nodes in place (a new
+//! template version, then UpdateNodegroupVersion); a change EKS cannot make
+//! to a live group is a replacement created and ACTIVE before the old group
+//! is deleted, so the cluster never has fewer nodes. Each group follows the
+//! control plane's Kubernetes version.
 
 use std::collections::BTreeMap;
 use std::hash::{Hash, Hasher};
@@ -9,10 +11,11 @@ use std::hash::{Hash, Hasher};
 use aws_sdk_eks::types::Nodegroup;
 use futures::future::join_all;
 
-use super::model::{ClusterModel, NodeGroupModel};
+use super::launch_templates;
+use super::model::{ClusterModel, NodeGroupModel, TemplateUse};
 use super::run::{Clients, Run, fail, wait_fail};
 use crate::aws::AwsError;
-use crate::aws::eks::{UpdateTarget, nodegroup_spec, start_update_when_free};
+use crate::aws::eks::{TemplateRef, UpdateTarget, nodegroup_spec, start_update_when_free};
 use tfplugin::diagnostics::Diagnostics;
 
 /// EKS's name of the group with `key`: the key until it was replaced.
@@ -106,6 +109,7 @@ pub async fn ensure(run: &Run<'_>, state: &mut ClusterModel) -> Result<(), Diagn
         if let Some(names) = state.node_group_names.as_mut() {
             names.remove(key);
         }
+        launch_templates::delete(run, state, key).await?;
     }
 
     // What each configured group needs.
@@ -144,12 +148,51 @@ pub async fn ensure(run: &Run<'_>, state: &mut ClusterModel) -> Result<(), Diagn
                 Some(_) => {}
             }
         }
-        let on_cluster_version = state.node_group_versions.as_ref().and_then(|v| v.get(key)) == Some(&version);
-        if let Some(release) = &wanted.ami_release_version
-            && current.ami_release_version.as_ref() != Some(release)
-            && on_cluster_version
-        {
-            roll_nodes(run, key, &current_name, &version, Some(release), None).await?;
+        let group_version = state.node_group_versions.as_ref().and_then(|v| v.get(key)).cloned();
+        let on_cluster_version = group_version.as_ref() == Some(&version);
+        let new_release = wanted
+            .ami_release_version
+            .as_ref()
+            .filter(|release| current.ami_release_version.as_ref() != Some(*release) && on_cluster_version);
+        let template = match wanted.template_use() {
+            TemplateUse::Managed if current.template_changed(wanted) => {
+                launch_templates::ensure(run, state, key, Some(current), wanted).await?
+            }
+            TemplateUse::User(_) if current.launch_template != wanted.launch_template => {
+                launch_templates::ensure(run, state, key, Some(current), wanted).await?
+            }
+            _ => None,
+        };
+        if new_release.is_some() || template.is_some() {
+            // A template roll keeps the group's Kubernetes version and AMI
+            // release (unset, EKS would move both to the newest).
+            let release = new_release.or(current.ami_release_version.as_ref());
+            let on = group_version.unwrap_or_else(|| version.clone());
+            roll_nodes(
+                run,
+                key,
+                &current_name,
+                &on,
+                release.map(String::as_str),
+                template.as_ref(),
+                None,
+            )
+            .await?;
+            // What the nodes now run, recorded before anything else can
+            // fail, so the next apply does not roll them again.
+            if let Some(recorded) = state.node_groups.as_mut().and_then(|g| g.get_mut(key)) {
+                recorded.disk.clone_from(&wanted.disk);
+                recorded.disk_size = wanted.disk_size;
+                recorded.imds_hop_limit = wanted.imds_hop_limit;
+                recorded.user_data.clone_from(&wanted.user_data);
+                recorded.launch_template.clone_from(&wanted.launch_template);
+                if wanted.instance_type_in_template() {
+                    recorded.instance_types.clone_from(&wanted.instance_types);
+                }
+                if let Some(release) = new_release {
+                    recorded.ami_release_version = Some(release.clone());
+                }
+            }
         }
         if current != wanted {
             update_config(run, &current_name, current, wanted).await?;
@@ -163,6 +206,7 @@ pub async fn ensure(run: &Run<'_>, state: &mut ClusterModel) -> Result<(), Diagn
     create_all(run, state, &to_create).await?;
     upgrade_lagging(run, state, &version).await?;
     delete_retired(run, state).await?;
+    launch_templates::delete_unused(run, state).await?;
     if run.desired.node_groups.is_none() && state.node_groups.as_ref().is_some_and(BTreeMap::is_empty) {
         state.node_groups = None;
     }
@@ -227,9 +271,33 @@ async fn create_all(run: &Run<'_>, state: &mut ClusterModel, groups: &[(String, 
                 .map_err(wait_fail("A node group being deleted did not go"))?;
         }
     }
+    // Each group's launch template first (one at a time: each records its id).
+    let mut templates = BTreeMap::new();
+    for (key, _) in groups {
+        let current = state.node_groups.as_ref().and_then(|g| g.get(key)).cloned();
+        let template = launch_templates::ensure(run, state, key, current.as_ref(), &wanted[key]).await?;
+        // The user's template may name the instance type, which EKS then
+        // refuses on the node group.
+        let mut typed_in_template = false;
+        if let (Some(t), TemplateUse::User(_)) = (&template, wanted[key].template_use()) {
+            typed_in_template = run
+                .clients
+                .ec2
+                .find_launch_template_version(&t.id, Some(&t.version))
+                .await
+                .map_err(fail("Could not read a node group's launch template"))?
+                .is_some_and(|v| v.has_instance_type);
+        }
+        templates.insert(key.clone(), (template, typed_in_template));
+    }
     let subnet_zones = private_subnet_zones(run, state, &subnets).await?;
     let creates = groups.iter().map(|(key, name)| {
-        let spec = wanted[key].spec(name);
+        let mut spec = wanted[key].spec(name);
+        let (template, typed_in_template) = templates[key].clone();
+        if typed_in_template {
+            spec.instance_types.clear();
+        }
+        spec.launch_template = template;
         let subnets = wanted[key].subnets(&subnet_zones);
         let (node_role, tags) = (&node_role, &tags);
         async move {
@@ -266,6 +334,7 @@ async fn create_all(run: &Run<'_>, state: &mut ClusterModel, groups: &[(String, 
         match result {
             Ok(group) => {
                 record_release(state, key, &group);
+                record_template_version(state, key, &group);
                 if let Some(version) = group.version() {
                     state
                         .node_group_versions
@@ -364,7 +433,7 @@ pub async fn upgrade_lagging(run: &Run<'_>, state: &mut ClusterModel, version: &
                 .and_then(|g| g.ami_release_version.clone())
                 .filter(|r| r.starts_with(&format!("{version}.")));
             let from = group.version().unwrap_or("?").to_string();
-            roll_nodes(run, &key, &name, version, release.as_deref(), Some(&from)).await?;
+            roll_nodes(run, &key, &name, version, release.as_deref(), None, Some(&from)).await?;
             if let Some(group) = run
                 .clients
                 .eks
@@ -383,19 +452,24 @@ pub async fn upgrade_lagging(run: &Run<'_>, state: &mut ClusterModel, version: &
     Ok(())
 }
 
-/// Moves a node group to `version` and the AMI `release` (the newest for
-/// the version when `None`) through UpdateNodegroupVersion, waited for by
-/// its update id. `from` names the version a failed upgrade leaves it on.
+/// Moves a node group to `version`, the AMI `release` (the newest for the
+/// version when `None`) and, given, a launch template version through
+/// UpdateNodegroupVersion, waited for by its update id: EKS replaces the
+/// nodes a few at a time, never below the desired size. `from` names the
+/// version a failed upgrade leaves it on.
 async fn roll_nodes(
     run: &Run<'_>,
     key: &str,
     name: &str,
     version: &str,
     release: Option<&str>,
+    template: Option<&TemplateRef>,
     from: Option<&str>,
 ) -> Result<(), Diagnostics> {
     let summary = if from.is_some() {
         "Could not upgrade a node group"
+    } else if template.is_some() {
+        "Could not move a node group to its new launch template version"
     } else {
         "Could not move a node group to its AMI release"
     };
@@ -404,7 +478,7 @@ async fn roll_nodes(
     let update = start_update_when_free(&format!("node group {name}"), budget, run.stop, || {
         run.clients
             .eks
-            .update_nodegroup_version(run.name(), name, version, release, force)
+            .update_nodegroup_version(run.name(), name, version, release, template, force)
     })
     .await
     .map_err(fail(summary))?;
@@ -413,9 +487,10 @@ async fn roll_nodes(
         .wait_for_update(run.name(), &update, UpdateTarget::Nodegroup(name), budget, run.stop)
         .await
         .map_err(|e| {
-            let stays = match from {
-                Some(from) => format!("stays on {from}"),
-                None => "keeps its AMI release".to_string(),
+            let stays = match (from, template) {
+                (Some(from), _) => format!("stays on {from}"),
+                (None, Some(t)) => format!("stays on its launch template's previous version (not {})", t.version),
+                (None, None) => "keeps its AMI release".to_string(),
             };
             fail(summary)(crate::aws::AwsError {
                 operation: "UpdateNodegroupVersion",
@@ -424,6 +499,21 @@ async fn roll_nodes(
                 message: format!("node group {key} ({name}) {stays}: {e}"),
             })
         })
+}
+
+/// Records the launch template version EKS runs a group on.
+fn record_template_version(state: &mut ClusterModel, key: &str, group: &Nodegroup) {
+    let Some(version) = group.launch_template().and_then(|t| t.version()) else {
+        return;
+    };
+    if let Some(template) = state
+        .node_groups
+        .as_mut()
+        .and_then(|g| g.get_mut(key))
+        .and_then(|g| g.launch_template.as_mut())
+    {
+        template.version = Some(version.to_string());
+    }
 }
 
 /// Records the AMI release EKS runs a group on.
@@ -469,12 +559,52 @@ pub async fn delete_all(run: &Run<'_>, state: &ClusterModel) -> Result<(), Diagn
     for result in join_all(deletes).await {
         result.map_err(wait_fail("Could not delete a node group"))?;
     }
-    Ok(())
+    // Only once the groups are gone: their nodes launch from the templates
+    // until then.
+    launch_templates::delete_all(run, state).await
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn managed(types: &[&str], size: f64) -> NodeGroupModel {
+        NodeGroupModel {
+            instance_types: Some(types.iter().map(|t| t.to_string()).collect()),
+            disk: Some(crate::resources::eks_regional_cluster::model::DiskModel {
+                size: Some(size),
+                ..Default::default()
+            }),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn what_the_managed_template_holds_rolls_in_place_and_the_rest_replaces() {
+        let group = managed(&["m6i.large"], 20.0);
+        // The disk and a single instance type are in the template: a new version.
+        for changed in [managed(&["m6i.large"], 50.0), managed(&["m6i.xlarge"], 20.0)] {
+            assert!(!group.needs_new_nodegroup(&changed), "{changed:?}");
+            assert!(group.template_changed(&changed), "{changed:?}");
+        }
+        // Several types stay on the node group, which EKS cannot change.
+        assert!(group.needs_new_nodegroup(&managed(&["m6i.large", "m5.large"], 20.0)));
+        // A group made without a template cannot move onto one in place.
+        let legacy = NodeGroupModel {
+            disk_size: Some(20.0),
+            ..Default::default()
+        };
+        assert!(legacy.needs_new_nodegroup(&group));
+        // Nor onto another template.
+        let own = NodeGroupModel {
+            launch_template: Some(crate::resources::eks_regional_cluster::model::LaunchTemplateModel {
+                id: Some("lt-1".into()),
+                version: Some("1".into()),
+            }),
+            ..Default::default()
+        };
+        assert!(group.needs_new_nodegroup(&own));
+    }
 
     #[test]
     fn a_replacement_is_named_apart_from_the_group_it_replaces() {

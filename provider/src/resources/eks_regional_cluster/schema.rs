@@ -3,8 +3,8 @@
 use std::time::Duration;
 
 use super::model::{
-    ACCESS_ENTRY_TYPES, AUTO_MODE_NODE_POOLS, DEFAULT_AMI_TYPE, DEFAULT_INSTANCE_TYPE, KARPENTER_NAMESPACE,
-    KARPENTER_SERVICE_ACCOUNT, STANDARD_ENTRY,
+    ACCESS_ENTRY_TYPES, AUTO_MODE_NODE_POOLS, DEFAULT_AMI_TYPE, DEFAULT_IMDS_HOP_LIMIT, DEFAULT_INSTANCE_TYPE,
+    DEFAULT_VOLUME_TYPE, KARPENTER_NAMESPACE, KARPENTER_SERVICE_ACCOUNT, STANDARD_ENTRY,
 };
 use super::validators::{
     AccessPolicyArns, AddonName, AutoModeNodePools, ClusterName, JsonDocument, KubernetesVersion, LogRetentionDays,
@@ -127,7 +127,10 @@ fn node_group_attributes() -> Vec<Attribute> {
         Attribute::typed(
             "instance_types",
             Type::list(Type::String),
-            "EC2 instance types of the nodes; changing them replaces the node group: the new one is created and ACTIVE before the old one is deleted.",
+            "EC2 instance types of the nodes. One type goes into the node group's managed launch template, and \
+             changing it rolls the nodes in place (a new template version); several (e.g. for `SPOT`) stay on the \
+             node group, and changing them replaces it: the new one is created and ACTIVE before the old one is \
+             deleted. With your own `launch_template` they go on the node group unless the template names one.",
         )
         .default(strings(&[DEFAULT_INSTANCE_TYPE])),
         Attribute::string(
@@ -147,16 +150,81 @@ fn node_group_attributes() -> Vec<Attribute> {
             "Desired number of nodes at creation. A change here is applied; a change made outside Terraform (Cluster \
              Autoscaler, Karpenter) is kept and not reported as drift unless `enforce_desired_size` is set.",
         )
-            .default(Value::Number(2.0))
-            .validate(WholeNumber { min: 0, max: 1000 }),
+        .default(Value::Number(2.0))
+        .validate(WholeNumber { min: 0, max: 1000 }),
         Attribute::number(
             "disk_size",
-            "Root volume size in GiB; changing it replaces the node group (new before old).",
+            "Root volume size in GiB, shorthand for `disk.size` (set one of the two). Defaults to `20`. Changing it \
+             rolls the nodes in place (a new launch template version).",
         )
-        .default(Value::Number(20.0))
+        .optional()
+        .computed()
         .validate(WholeNumber { min: 1, max: 16384 }),
-        Attribute::string("ami_type", "EKS AMI type; changing it replaces the node group (new before old).")
-            .default(Value::string(DEFAULT_AMI_TYPE)),
+        Attribute::single_nested(
+            "disk",
+            vec![
+                Attribute::number("size", "Size in GiB (default `20`, or `disk_size`).")
+                    .optional()
+                    .computed()
+                    .validate(WholeNumber { min: 1, max: 16384 }),
+                Attribute::string("type", "EBS volume type.")
+                    .default(Value::string(DEFAULT_VOLUME_TYPE))
+                    .validate(OneOf(&["gp3", "gp2", "io1", "io2", "st1", "sc1"])),
+                Attribute::number("iops", "Provisioned IOPS (gp3, io1, io2).")
+                    .optional()
+                    .validate(WholeNumber { min: 100, max: 256000 }),
+                Attribute::number("throughput", "Throughput in MiB/s (gp3).")
+                    .optional()
+                    .validate(WholeNumber { min: 125, max: 2000 }),
+                Attribute::bool("encrypted", "Encrypt the volume.").default(Value::Bool(true)),
+                Attribute::string(
+                    "kms_key_arn",
+                    "KMS key of the encryption; unset, the account's default EBS key.",
+                )
+                .optional(),
+            ],
+            "The nodes' root volume, in the node group's managed launch template (an encrypted `gp3` volume of \
+             `disk_size` GiB by default). Any change rolls the nodes in place: a new launch template version, then \
+             UpdateNodegroupVersion. Not with `launch_template`.",
+        )
+        .optional()
+        .computed(),
+        Attribute::number(
+            "imds_hop_limit",
+            "Hop limit of the instance metadata service (IMDSv2, tokens required): 1 keeps pods off the node's \
+             credentials; 2 lets pods without host networking reach it. Rolls the nodes in place. Not with \
+             `launch_template`.",
+        )
+        .default(Value::Number(DEFAULT_IMDS_HOP_LIMIT))
+        .validate(WholeNumber { min: 1, max: 64 }),
+        Attribute::string(
+            "user_data",
+            "User data of the nodes, as written (nodeadm YAML for AL2023, TOML for Bottlerocket): the provider \
+             base64-encodes it as EC2 requires. Rolls the nodes in place. Not with `launch_template`.",
+        )
+        .optional(),
+        Attribute::single_nested(
+            "launch_template",
+            vec![
+                Attribute::string("id", "Launch template id (`lt-…`).").required(),
+                Attribute::string(
+                    "version",
+                    "Version of the template; unset, its default version at create. A change rolls the nodes in \
+                     place.",
+                )
+                .optional()
+                .computed(),
+            ],
+            "Your own launch template instead of the one the resource manages: `disk`, `disk_size`, \
+             `imds_hop_limit` and `user_data` are then the template's business. Changing the template id replaces \
+             the node group (new before old).",
+        )
+        .optional(),
+        Attribute::string(
+            "ami_type",
+            "EKS AMI type; changing it replaces the node group (new before old).",
+        )
+        .default(Value::string(DEFAULT_AMI_TYPE)),
         Attribute::bool(
             "enforce_desired_size",
             "Restore `desired_size` when it was changed outside Terraform (default: keep what an autoscaler set).",
@@ -495,8 +563,10 @@ pub fn schema() -> Schema {
             Attribute::map_nested(
                 "node_groups",
                 node_group_attributes(),
-                "Managed node groups by name. Scaling, labels and taints update in place; other changes replace the \
-                 node group, never the cluster.",
+                "Managed node groups by name, each launched from a launch template the resource manages (IMDSv2 \
+                 only, an encrypted gp3 root volume) unless `launch_template` names your own. Scaling, labels, \
+                 taints and the launch template's content update in place; other changes replace the node group, \
+                 never the cluster.",
             )
             .optional()
             .validate(NodeGroupName),
@@ -718,6 +788,18 @@ pub fn schema() -> Schema {
                 "retired_node_group_names",
                 "Node groups replaced by new ones and not yet deleted (deleted by the next apply or destroy).",
             ),
+            Attribute::typed(
+                "node_group_launch_template_ids",
+                Type::map(Type::String),
+                "The launch template the resource made for each node group, by key (deleted with the group).",
+            )
+            .computed(),
+            Attribute::typed(
+                "node_group_launch_template_versions",
+                Type::map(Type::String),
+                "The version of its launch template each node group runs, by key.",
+            )
+            .computed(),
         ],
     )
     .with_block("timeouts", timeouts_block())
