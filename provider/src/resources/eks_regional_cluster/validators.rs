@@ -557,6 +557,29 @@ impl Validator for ServiceCidr {
     }
 }
 
+/// EKS Auto Mode runs on Kubernetes 1.29 and later: an older
+/// `kubernetes_version` with `auto_mode` on is refused before any call.
+pub fn validate_auto_mode(config: &Value, diags: &mut Diagnostics) {
+    let auto_mode = config.attr("auto_mode");
+    if auto_mode.attr("enabled") != &Value::Bool(true) {
+        return;
+    }
+    let Some(version) = config.attr("kubernetes_version").as_str() else {
+        return;
+    };
+    let (major, minor) = AUTO_MODE_OLDEST_VERSION;
+    if minor_version(version).is_some_and(|v| v < AUTO_MODE_OLDEST_VERSION) {
+        diags.attribute_error(
+            &AttributePath::attr("auto_mode").then("enabled"),
+            "EKS Auto Mode needs a newer Kubernetes version",
+            format!(
+                "auto_mode.enabled: EKS Auto Mode runs on Kubernetes {major}.{minor} or later, and kubernetes_version \
+                 is {version}: set kubernetes_version = \"{major}.{minor}\" or later, or turn auto_mode off."
+            ),
+        );
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -621,25 +644,3 @@ mod tests {
     }
 }
 
-/// EKS Auto Mode runs on Kubernetes 1.29 and later: an older
-/// `kubernetes_version` with `auto_mode` on is refused before any call.
-pub fn validate_auto_mode(config: &Value, diags: &mut Diagnostics) {
-    let auto_mode = config.attr("auto_mode");
-    if auto_mode.attr("enabled") != &Value::Bool(true) {
-        return;
-    }
-    let Some(version) = config.attr("kubernetes_version").as_str() else {
-        return;
-    };
-    let (major, minor) = AUTO_MODE_OLDEST_VERSION;
-    if minor_version(version).is_some_and(|v| v < AUTO_MODE_OLDEST_VERSION) {
-        diags.attribute_error(
-            &AttributePath::attr("auto_mode").then("enabled"),
-            "EKS Auto Mode needs a newer Kubernetes version",
-            format!(
-                "auto_mode.enabled: EKS Auto Mode runs on Kubernetes {major}.{minor} or later, and kubernetes_version \
-                 is {version}: set kubernetes_version = \"{major}.{minor}\" or later, or turn auto_mode off."
-            ),
-        );
-    }
-}
