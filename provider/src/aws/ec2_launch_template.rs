@@ -13,12 +13,12 @@ use aws_sdk_ec2::types::{
     Filter, LaunchTemplateBlockDeviceMappingRequest, LaunchTemplateEbsBlockDeviceRequest,
     LaunchTemplateHttpTokensState, LaunchTemplateInstanceMetadataEndpointState,
     LaunchTemplateInstanceMetadataOptionsRequest, LaunchTemplateTagSpecificationRequest, RequestLaunchTemplateData,
-    ResourceType, Tag, TagSpecification, VolumeType,
+    ResourceType, TagSpecification, VolumeType,
 };
 use base64::Engine;
 
 use super::AwsError;
-use super::ec2::Ec2;
+use super::ec2::{Ec2, sdk_tags};
 use super::error::{AwsResultExt, aws_err};
 
 /// The root volume of the nodes.
@@ -65,12 +65,6 @@ pub struct TemplateVersion {
     pub has_instance_type: bool,
 }
 
-fn tags(tags: &BTreeMap<String, String>) -> Vec<Tag> {
-    tags.iter()
-        .map(|(k, v)| Tag::builder().key(k).value(v).build())
-        .collect()
-}
-
 impl LaunchTemplateSpec {
     fn to_sdk(&self) -> RequestLaunchTemplateData {
         let v = &self.volume;
@@ -93,7 +87,7 @@ impl LaunchTemplateSpec {
         let tagged = |kind: ResourceType| {
             LaunchTemplateTagSpecificationRequest::builder()
                 .resource_type(kind)
-                .set_tags(Some(tags(&self.resource_tags)))
+                .set_tags(Some(sdk_tags(&self.resource_tags)))
                 .build()
         };
         RequestLaunchTemplateData::builder()
@@ -139,7 +133,7 @@ impl Ec2 {
             .tag_specifications(
                 TagSpecification::builder()
                     .resource_type(ResourceType::LaunchTemplate)
-                    .set_tags(Some(tags(template_tags)))
+                    .set_tags(Some(sdk_tags(template_tags)))
                     .build(),
             )
             .send()

@@ -89,6 +89,13 @@ pub const KARPENTER_NODE_ROLE: RoleSpec = RoleSpec {
     ],
 };
 
+/// IAM's tag list for `tags` (a pair IAM would refuse is left to its own error).
+fn iam_tags(tags: &BTreeMap<String, String>) -> Vec<Tag> {
+    tags.iter()
+        .filter_map(|(k, v)| Tag::builder().key(k).value(v).build().ok())
+        .collect()
+}
+
 pub struct Iam {
     pub client: Client,
     /// For errors only: IAM is global.
@@ -141,11 +148,7 @@ impl Iam {
             .role_name(name)
             .assume_role_policy_document(trust_policy(spec))
             .description(description)
-            .set_tags(Some(
-                tags.iter()
-                    .filter_map(|(k, v)| Tag::builder().key(k).value(v).build().ok())
-                    .collect(),
-            ))
+            .set_tags(Some(iam_tags(tags)))
             .send()
             .await
             .map_err(aws_err("CreateRole", &self.region));
@@ -199,11 +202,7 @@ impl Iam {
                 .map_err(aws_err("UntagRole", &self.region))?;
         }
         if !diff.changed.is_empty() {
-            let tags = diff
-                .changed
-                .iter()
-                .filter_map(|(k, v)| Tag::builder().key(k).value(v).build().ok())
-                .collect();
+            let tags = iam_tags(&diff.changed);
             self.client
                 .tag_role()
                 .role_name(name)
@@ -233,11 +232,7 @@ impl Iam {
                 .map_err(aws_err("UntagOpenIDConnectProvider", &self.region))?;
         }
         if !diff.changed.is_empty() {
-            let tags = diff
-                .changed
-                .iter()
-                .filter_map(|(k, v)| Tag::builder().key(k).value(v).build().ok())
-                .collect();
+            let tags = iam_tags(&diff.changed);
             self.client
                 .tag_open_id_connect_provider()
                 .open_id_connect_provider_arn(arn)
@@ -317,11 +312,7 @@ impl Iam {
             .create_open_id_connect_provider()
             .url(issuer_url)
             .client_id_list(IRSA_AUDIENCE)
-            .set_tags(Some(
-                tags.iter()
-                    .filter_map(|(k, v)| Tag::builder().key(k).value(v).build().ok())
-                    .collect(),
-            ))
+            .set_tags(Some(iam_tags(tags)))
             .send()
             .await
             .map_err(aws_err("CreateOpenIDConnectProvider", &self.region));
@@ -545,11 +536,7 @@ impl Iam {
             .client
             .create_instance_profile()
             .instance_profile_name(name)
-            .set_tags(Some(
-                tags.iter()
-                    .filter_map(|(k, v)| Tag::builder().key(k).value(v).build().ok())
-                    .collect(),
-            ))
+            .set_tags(Some(iam_tags(tags)))
             .send()
             .await
             .map_err(aws_err("CreateInstanceProfile", &self.region));
@@ -668,11 +655,7 @@ impl Iam {
                 .map_err(aws_err("UntagInstanceProfile", &self.region))?;
         }
         if !diff.changed.is_empty() {
-            let tags = diff
-                .changed
-                .iter()
-                .filter_map(|(k, v)| Tag::builder().key(k).value(v).build().ok())
-                .collect();
+            let tags = iam_tags(&diff.changed);
             self.client
                 .tag_instance_profile()
                 .instance_profile_name(name)

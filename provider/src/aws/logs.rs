@@ -4,7 +4,7 @@
 //! (https://docs.aws.amazon.com/eks/latest/userguide/control-plane-logs.html),
 //! so the cluster resource creates it first, tagged, with a retention.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 use aws_sdk_cloudwatchlogs::Client;
 
@@ -37,10 +37,6 @@ pub struct FoundLogGroup {
     /// `None`: no retention policy, events never expire.
     pub retention_days: Option<i32>,
     pub tags: BTreeMap<String, String>,
-}
-
-fn to_hash_map(tags: &BTreeMap<String, String>) -> HashMap<String, String> {
-    tags.iter().map(|(k, v)| (k.clone(), v.clone())).collect()
 }
 
 impl Logs {
@@ -100,7 +96,7 @@ impl Logs {
             .client
             .create_log_group()
             .log_group_name(name)
-            .set_tags(Some(to_hash_map(tags)))
+            .set_tags(Some(super::tags::to_hash_map(tags)))
             .send()
             .await
             .map_err(aws_err("CreateLogGroup", &self.region));
@@ -156,7 +152,7 @@ impl Logs {
             self.client
                 .tag_resource()
                 .resource_arn(arn)
-                .set_tags(Some(to_hash_map(&diff.changed)))
+                .set_tags(Some(super::tags::to_hash_map(&diff.changed)))
                 .send()
                 .await
                 .map_err(aws_err("TagResource", &self.region))?;

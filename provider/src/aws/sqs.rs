@@ -2,7 +2,7 @@
 //! spot interruption, rebalance, instance state and AWS Health events
 //! (https://karpenter.sh/docs/concepts/disruption/#interruption).
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 use aws_sdk_sqs::Client;
 use aws_sdk_sqs::types::QueueAttributeName;
@@ -43,10 +43,6 @@ pub fn is_deleted_recently(err: &AwsError) -> bool {
 /// query protocol name it differently).
 fn is_no_queue(err: &AwsError) -> bool {
     err.is_not_found()
-}
-
-fn to_hash_map(tags: &BTreeMap<String, String>) -> HashMap<String, String> {
-    tags.iter().map(|(k, v)| (k.clone(), v.clone())).collect()
 }
 
 impl Sqs {
@@ -114,7 +110,7 @@ impl Sqs {
             .queue_name(name)
             .attributes(QueueAttributeName::SqsManagedSseEnabled, "true")
             .attributes(QueueAttributeName::MessageRetentionPeriod, "300")
-            .set_tags(Some(to_hash_map(tags)))
+            .set_tags(Some(super::tags::to_hash_map(tags)))
             .send()
             .await
             .map_err(aws_err("CreateQueue", &self.region))?;
@@ -173,7 +169,7 @@ impl Sqs {
             self.client
                 .tag_queue()
                 .queue_url(url)
-                .set_tags(Some(to_hash_map(&diff.changed)))
+                .set_tags(Some(super::tags::to_hash_map(&diff.changed)))
                 .send()
                 .await
                 .map_err(aws_err("TagQueue", &self.region))?;

@@ -1,6 +1,6 @@
 //! Moving an object's tags from what it has to what it should have.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 /// The tag every EC2 object and IAM role of a cluster carries, valued
 /// `REGION/NAME`: what finds them when Terraform was killed before it could
@@ -31,6 +31,11 @@ pub fn diff(current: &BTreeMap<String, String>, wanted: &BTreeMap<String, String
             .map(|(k, v)| (k.clone(), v.clone()))
             .collect(),
     }
+}
+
+/// `tags` as the SDKs that take a `HashMap` want them (SQS, CloudWatch Logs).
+pub fn to_hash_map(tags: &BTreeMap<String, String>) -> HashMap<String, String> {
+    tags.iter().map(|(k, v)| (k.clone(), v.clone())).collect()
 }
 
 #[cfg(test)]

@@ -300,10 +300,7 @@ async fn create_role(
         )
         .await
         .map_err(fail("Could not create the add-on's IAM role"))?;
-    let names = state.created_iam_role_names.get_or_insert_default();
-    if !names.contains(&role) {
-        names.push(role.clone());
-    }
+    super::roles::record_created(&mut state.created_iam_role_names, &role);
     let policies: Vec<String> = pod_identity_configuration(run, addon, version)
         .await?
         .into_iter()

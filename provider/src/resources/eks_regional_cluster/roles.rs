@@ -54,11 +54,7 @@ pub async fn ensure(run: &Run<'_>, state: &mut ClusterModel) -> Result<(), Diagn
     ] {
         if let Some(arn) = outcome.arn {
             if outcome.created {
-                let names = state.created_iam_role_names.get_or_insert_default();
-                let name = role_name(&arn).to_string();
-                if !names.contains(&name) {
-                    names.push(name);
-                }
+                record_created(&mut state.created_iam_role_names, role_name(&arn));
             }
             *slot = Some(arn);
         }
@@ -106,15 +102,20 @@ async fn ensure_auto_mode_roles(
     )
     .await;
     if let Some(arn) = outcome.arn {
-        let names = state.created_iam_role_names.get_or_insert_default();
-        if !names.contains(&name) {
-            names.push(name);
-        }
+        record_created(&mut state.created_iam_role_names, &name);
         state.auto_mode_node_role_arn = Some(arn);
     }
     match outcome.error {
         Some(e) => Err(e),
         None => Ok(()),
+    }
+}
+
+/// Adds `name` to the roles this resource made (and deletes on destroy), once.
+pub fn record_created(names: &mut Option<Vec<String>>, name: &str) {
+    let names = names.get_or_insert_default();
+    if !names.iter().any(|n| n == name) {
+        names.push(name.to_string());
     }
 }
 
