@@ -2,14 +2,12 @@
 mirror, progress banners."""
 import os
 import shutil
-import socket
 import subprocess
-import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import boto3
+
+import local_server
 
 ROOT = Path(__file__).resolve().parent.parent
 TERRAFORM = os.environ.get("TERRAFORM", str(ROOT / ".venv" / "bin" / "terraform"))
@@ -24,29 +22,10 @@ def banner(text):
     print(f"\n\033[1m== {text}\033[0m", flush=True)
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def start_moto():
     """moto plus the project's EKS extension, with its default realism."""
-    port = free_port()
     env = dict(os.environ, MOTO_IAM_LOAD_MANAGED_POLICIES="true")
-    moto = subprocess.Popen(
-        [sys.executable, str(ROOT / "tools" / "moto_fleet.py"), "-H", "127.0.0.1", "-p", str(port)],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
-    for _ in range(300):
-        try:
-            urllib.request.urlopen(url + "/moto-api/", timeout=1)
-            return moto, url
-        except OSError:
-            time.sleep(0.1)
-    moto.kill()
-    sys.exit("moto did not start")
+    return local_server.start_moto_fleet(env)
 
 
 def stop_moto(moto):

@@ -8,51 +8,28 @@ faulted calls never reach moto. Plain asserts; exits non-zero on failure.
 """
 import json
 import os
-import socket
-import subprocess
-import sys
 import time
 import urllib.request
-from pathlib import Path
 
 import boto3
 from botocore.config import Config
 from botocore.exceptions import ClientError, ConnectionClosedError, EndpointConnectionError
 
-HERE = Path(__file__).resolve().parent
+import local_server
+
 ROLE = "arn:aws:iam::123456789012:role/eks-cluster"
 NO_RETRIES = Config(retries={"total_max_attempts": 1, "mode": "standard"})
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_for(url):
-    for _ in range(300):
-        try:
-            urllib.request.urlopen(url, timeout=1)
-            return
-        except OSError:
-            time.sleep(0.1)
-    sys.exit(f"{url} did not answer")
-
-
 def start():
-    moto_port, proxy_port = free_port(), free_port()
+    moto_port, proxy_port = local_server.free_port(), local_server.free_port()
     # The proxy's own emulations are checked against moto as it is; the strict
     # stand-in's behaviours have their own self-checks (test_strict_ec2.py).
     env = dict(os.environ, MOTO_IAM_LOAD_MANAGED_POLICIES="true", MOTO_FLEET_REALISM="none")
-    moto = subprocess.Popen([sys.executable, str(HERE / "moto_fleet.py"), "-H", "127.0.0.1", "-p", str(moto_port)],
-                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    proxy = subprocess.Popen([sys.executable, str(HERE / "fault_proxy.py"), "--target",
-                              f"http://127.0.0.1:{moto_port}", "-p", str(proxy_port)],
-                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    wait_for(f"http://127.0.0.1:{moto_port}/moto-api/")
+    moto, _ = local_server.start_moto_fleet(env, port=moto_port)
     url = f"http://127.0.0.1:{proxy_port}"
-    wait_for(url + "/fault-proxy/stats")
+    proxy, _ = local_server.start("fault_proxy.py", ["--target", f"http://127.0.0.1:{moto_port}", "-p", proxy_port],
+                                  os.environ, url + "/fault-proxy/stats")
     return [moto, proxy], url
 
 

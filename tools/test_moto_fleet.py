@@ -8,7 +8,6 @@ Plain asserts; exits non-zero on the first failure.
 """
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -17,6 +16,8 @@ import urllib.request
 from pathlib import Path
 
 import boto3
+
+import local_server
 from botocore.exceptions import ClientError
 
 HERE = Path(__file__).resolve().parent
@@ -31,9 +32,7 @@ ADMIN = "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy"
 def start(delay=None, realism="none", scale=None, tls_cert=None):
     """A moto_fleet on a free port. The checks written before the realism
     switches assume moto's instant settling: they run with realism "none"."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = local_server.free_port()
     env = dict(os.environ, MOTO_IAM_LOAD_MANAGED_POLICIES="true", MOTO_FLEET_REALISM=realism)
     env.pop("MOTO_FLEET_DELAY_SECONDS", None)
     if delay:
@@ -41,17 +40,7 @@ def start(delay=None, realism="none", scale=None, tls_cert=None):
     if scale is not None:
         env["MOTO_FLEET_TIME_SCALE"] = str(scale)
     tls = ["--tls-port", str(port + 1), "--tls-cert-out", tls_cert] if tls_cert else []
-    proc = subprocess.Popen([sys.executable, str(HERE / "moto_fleet.py"), "-H", "127.0.0.1", "-p", str(port)] + tls,
-                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
-    for _ in range(300):
-        try:
-            urllib.request.urlopen(url + "/moto-api/", timeout=1)
-            return proc, url
-        except OSError:
-            time.sleep(0.1)
-    proc.kill()
-    sys.exit("moto_fleet.py did not start")
+    return local_server.start_moto_fleet(env, port=port, extra_args=tls)
 
 
 def stop(proc):

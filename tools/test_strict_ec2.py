@@ -10,7 +10,6 @@ do not spill into another. Plain asserts; exits non-zero on the first failure.
 import io
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -21,6 +20,8 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import boto3
+
+import local_server
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
@@ -34,23 +35,9 @@ NO_RETRY = Config(retries={"max_attempts": 1, "mode": "standard"})
 
 
 def start(realism, scale=SCALE, **env):
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
     env = dict(os.environ, MOTO_FLEET_REALISM=realism, MOTO_FLEET_TIME_SCALE=str(scale), **env)
     env.pop("MOTO_ACCOUNT_ID", None)
-    proc = subprocess.Popen([sys.executable, str(HERE / "moto_fleet.py"), "-H", "127.0.0.1", "-p", str(port)],
-                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 90  # ten servers start at once on a possibly busy machine
-    while time.time() < deadline:
-        try:
-            urllib.request.urlopen(url + "/moto-api/", timeout=2)
-            return proc, url
-        except OSError:
-            time.sleep(0.1)
-    proc.kill()
-    sys.exit(f"moto_fleet.py did not start ({realism})")
+    return local_server.start_moto_fleet(env)
 
 
 def client(url, region, service="ec2", key="AKIAIOSFODNN7EXAMPLE", account=None):
