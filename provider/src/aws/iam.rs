@@ -118,6 +118,21 @@ fn trust_policy(spec: &RoleSpec) -> String {
     .to_string()
 }
 
+/// A trust policy letting role `principal` (another account's or this one's)
+/// assume the role and tag its session, as a hub's Argo CD role does when it
+/// deploys to an edge (https://docs.aws.amazon.com/IAM/latest/UserGuide/id_roles_common-scenarios_aws-accounts.html).
+pub fn role_trust_policy(principal: &str) -> String {
+    serde_json::json!({
+        "Version": "2012-10-17",
+        "Statement": [{
+            "Effect": "Allow",
+            "Principal": { "AWS": principal },
+            "Action": ["sts:AssumeRole", "sts:TagSession"]
+        }]
+    })
+    .to_string()
+}
+
 fn policy_arn(partition: &str, name: &str) -> String {
     format!("arn:{partition}:iam::aws:policy/{name}")
 }
@@ -141,12 +156,23 @@ impl Iam {
         spec: &RoleSpec,
         tags: &BTreeMap<String, String>,
     ) -> Result<String, AwsError> {
+        self.create_role_trusting(name, owner, &trust_policy(spec), tags).await
+    }
+
+    /// `create_role` with the trust policy document `trust`.
+    pub async fn create_role_trusting(
+        &self,
+        name: &str,
+        owner: &str,
+        trust: &str,
+        tags: &BTreeMap<String, String>,
+    ) -> Result<String, AwsError> {
         let description = format!("Created by terraform-provider-fleet for {owner}");
         let created = self
             .client
             .create_role()
             .role_name(name)
-            .assume_role_policy_document(trust_policy(spec))
+            .assume_role_policy_document(trust)
             .description(description)
             .set_tags(Some(iam_tags(tags)))
             .send()
@@ -173,10 +199,15 @@ impl Iam {
 
     /// Replaces role `name`'s trust policy with `spec`'s.
     pub async fn update_trust(&self, name: &str, spec: &RoleSpec) -> Result<(), AwsError> {
+        self.update_trust_document(name, &trust_policy(spec)).await
+    }
+
+    /// Replaces role `name`'s trust policy with the document `trust`.
+    pub async fn update_trust_document(&self, name: &str, trust: &str) -> Result<(), AwsError> {
         self.client
             .update_assume_role_policy()
             .role_name(name)
-            .policy_document(trust_policy(spec))
+            .policy_document(trust)
             .send()
             .await
             .map_err(aws_err("UpdateAssumeRolePolicy", &self.region))?;

@@ -15,6 +15,7 @@
 use std::collections::BTreeMap;
 
 use super::model::{ClusterModel, KARPENTER_NAMESPACE, KARPENTER_SERVICE_ACCOUNT, KarpenterModel};
+use super::roles::bounded;
 use super::run::{Clients, Run, fail};
 use crate::aws::AwsError;
 use crate::aws::eks::{AccessEntrySpec, FoundAssociation, is_role_propagation};
@@ -47,19 +48,6 @@ const RULES: &[(&str, &str, &str)] = &[
         "EC2 Instance State-change Notification",
     ),
 ];
-
-/// `name` when it fits `limit`, else cut with a hash of the whole, so two
-/// long names stay apart and the same name always gives the same result.
-fn bounded(name: String, limit: usize) -> String {
-    if name.len() <= limit {
-        return name;
-    }
-    // FNV-1a: stable across builds, unlike std's hasher.
-    let hash = name.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
-        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
-    });
-    format!("{}-{:08x}", &name[..limit - 9], hash as u32)
-}
 
 /// The names of what this part makes for cluster `name` in `region`. IAM is
 /// global, so the roles carry the region; queues and rules are regional.

@@ -46,6 +46,17 @@ pub struct ClusterModel {
     pub auto_mode: Option<AutoModeModel>,
     /// Karpenter's prerequisites (its arguments and, computed, what was made).
     pub karpenter: Option<KarpenterModel>,
+    /// This cluster is a GitOps hub: Argo CD's management role and its
+    /// service accounts' associations.
+    pub gitops_hub: Option<GitopsHubModel>,
+    /// On a hub: its management role (computed). On an edge: the hub's,
+    /// which the edge's deploy role trusts.
+    pub gitops_hub_role_arn: Option<String>,
+    /// The access policy of the edge's deploy role (or capability role).
+    pub gitops_access_policy: Option<String>,
+    /// The managed Argo CD capability's role, given an access entry here.
+    /// In state: the role whose entry exists.
+    pub gitops_capability_role_arn: Option<String>,
     pub tags: Option<BTreeMap<String, String>>,
     pub timeouts: Option<ClusterTimeouts>,
 
@@ -58,6 +69,8 @@ pub struct ClusterModel {
     pub oidc_issuer_url: Option<String>,
     pub platform_version: Option<String>,
     pub status: Option<String>,
+    /// The edge's deploy role, trusted by `gitops_hub_role_arn` (computed).
+    pub gitops_role_arn: Option<String>,
     pub vpc_id: Option<String>,
     pub private_subnet_ids: Option<Vec<String>>,
     pub public_subnet_ids: Option<Vec<String>>,
@@ -166,7 +179,54 @@ impl KarpenterModel {
     }
 }
 
+/// `gitops_hub`: Argo CD runs here and deploys to edge clusters.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct GitopsHubModel {
+    pub namespace: Option<String>,
+    pub service_accounts: Option<Vec<String>>,
+    // ----- computed -----
+    /// Service account → its EKS Pod Identity association.
+    pub pod_identity_association_ids: Option<BTreeMap<String, String>>,
+}
+
+pub const GITOPS_NAMESPACE: &str = "argocd";
+/// The Argo CD components that call cluster APIs.
+pub const GITOPS_SERVICE_ACCOUNTS: [&str; 3] = [
+    "argocd-application-controller",
+    "argocd-applicationset-controller",
+    "argocd-server",
+];
+pub const CLUSTER_ADMIN_POLICY: &str = "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy";
+
+impl GitopsHubModel {
+    pub fn namespace(&self) -> &str {
+        self.namespace.as_deref().unwrap_or(GITOPS_NAMESPACE)
+    }
+
+    pub fn service_accounts(&self) -> Vec<String> {
+        match &self.service_accounts {
+            Some(accounts) => accounts.clone(),
+            None => GITOPS_SERVICE_ACCOUNTS.iter().map(|s| s.to_string()).collect(),
+        }
+    }
+}
+
 impl ClusterModel {
+    /// Whether this cluster is a GitOps hub.
+    pub fn is_gitops_hub(&self) -> bool {
+        self.gitops_hub.is_some()
+    }
+
+    /// The hub role an edge's deploy role trusts: `gitops_hub_role_arn`
+    /// given on a cluster that is not itself a hub.
+    pub fn gitops_edge_of(&self) -> Option<&str> {
+        self.gitops_hub_role_arn.as_deref().filter(|_| !self.is_gitops_hub())
+    }
+
+    pub fn gitops_access_policy(&self) -> &str {
+        self.gitops_access_policy.as_deref().unwrap_or(CLUSTER_ADMIN_POLICY)
+    }
+
     /// Whether the configuration wants Karpenter's prerequisites.
     pub fn wants_karpenter(&self) -> bool {
         self.karpenter.as_ref().is_some_and(|k| k.enabled == Some(true))
@@ -616,6 +676,7 @@ impl ClusterModel {
     pub fn uses_pod_identity(&self) -> bool {
         self.pod_identity_associations.as_ref().is_some_and(|a| !a.is_empty())
             || self.wants_karpenter()
+            || self.is_gitops_hub()
             || self.addons.iter().flatten().any(|(_, a)| a.uses_pod_identity())
     }
 

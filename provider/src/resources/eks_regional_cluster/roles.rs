@@ -17,6 +17,19 @@ pub fn auto_mode_node_role_name(name: &str, region: &str) -> String {
     format!("{name}-{region}-auto-node")
 }
 
+/// `name` when it fits `limit`, else cut with a hash of the whole, so two
+/// long names stay apart and the same name always gives the same result.
+pub fn bounded(name: String, limit: usize) -> String {
+    if name.len() <= limit {
+        return name;
+    }
+    // FNV-1a: stable across builds, unlike std's hasher.
+    let hash = name.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    });
+    format!("{}-{:08x}", &name[..limit - 9], hash as u32)
+}
+
 /// Both roles exist with their policies. A role is recorded the moment
 /// CreateRole succeeds, before its policies are attached, so a failure
 /// leaves it in state for destroy. When resuming, the policies of the roles
