@@ -25,7 +25,7 @@ export TERRAFORM ?= $(CURDIR)/$(VENV)/bin/terraform
 export RUST_LIB_BACKTRACE := 0
 export RUST_BACKTRACE := 0
 
-.PHONY: all build venv go-tools demo demo-peering test test-faults unit e2e lint fmt docs check-docs examples clean bench install release
+.PHONY: all build venv go-tools kube-tools test-kube demo demo-peering test test-faults unit e2e lint fmt docs check-docs examples clean bench install release
 
 all: build
 
@@ -53,6 +53,16 @@ $(VENV)/bin/terragrunt: tools/build_go_tool.sh
 $(VENV)/bin/tofu: tools/build_go_tool.sh
 	tools/build_go_tool.sh github.com/opentofu/opentofu $(TOFU_VERSION) ./cmd/tofu \
 		"-X github.com/opentofu/opentofu/version.dev=no" $@
+
+## The hub's real Kubernetes API for #15 (fleet_argocd_cluster): kube-apiserver and etcd
+## from their Go modules (tools/build_kube.sh), cached under ~/.cache/eksfleet/go-tools.
+## Not yet a dependency of `make test`: #15's tests will depend on it.
+KUBE_VERSION := v1.35.4
+ETCD_VERSION := v3.6.16
+kube-tools: $(VENV)/bin/kube-apiserver $(VENV)/bin/etcd
+
+$(VENV)/bin/kube-apiserver $(VENV)/bin/etcd &: tools/build_kube.sh tools/build_go_tool.sh
+	KUBE_VERSION=$(KUBE_VERSION) ETCD_VERSION=$(ETCD_VERSION) tools/build_kube.sh $(VENV)/bin
 
 build:
 	$(CARGO) build --workspace --bins
