@@ -11,6 +11,7 @@ with only AmazonEKSViewPolicy reads ConfigMaps but gets 403 on Secrets; Describe
 reports the API server's endpoint and CA. Plain asserts; exits non-zero on failure.
 """
 import base64
+import datetime
 import json
 import os
 import ssl
@@ -18,6 +19,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from unittest import mock
 
 import boto3
 import botocore.session
@@ -34,16 +36,18 @@ TRUST = json.dumps({"Version": "2012-10-17", "Statement": [{
     "Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"}, "Action": "sts:AssumeRole"}]})
 
 
-def eks_token(session, cluster, region):
+def eks_token(session, cluster, region, sign_cluster=True):
     """An EKS bearer token, as `aws eks get-token` makes it: "k8s-aws-v1." + base64url
     (no padding) of a presigned STS GetCallerIdentity URL that signs x-k8s-aws-id =
     cluster, X-Amz-Expires 60 (https://docs.aws.amazon.com/eks/latest/userguide/cluster-auth.html).
-    The URL names the real regional STS endpoint; nothing is sent."""
+    The URL names the real regional STS endpoint; nothing is sent. sign_cluster=False
+    leaves the header out (a plain presigned GetCallerIdentity, which EKS refuses)."""
     sts = session.create_client("sts", region_name=region, endpoint_url=f"https://sts.{region}.amazonaws.com")
 
     def add_cluster_header(request, **_):
         request.headers["x-k8s-aws-id"] = cluster
-    sts.meta.events.register("before-sign.sts.GetCallerIdentity", add_cluster_header)
+    if sign_cluster:
+        sts.meta.events.register("before-sign.sts.GetCallerIdentity", add_cluster_header)
     url = sts.generate_presigned_url("get_caller_identity", Params={}, ExpiresIn=60, HttpMethod="GET")
     return "k8s-aws-v1." + base64.urlsafe_b64encode(url.encode()).decode().rstrip("=")
 
@@ -159,6 +163,24 @@ def check_bad_tokens(t):
     assert t.kube("GET", SECRETS, "not-an-eks-token")[0] == 401
 
 
+def check_unsigned_cluster(t):
+    """A presigned GetCallerIdentity that does not sign x-k8s-aws-id: 401."""
+    status, answer = t.kube("GET", SECRETS, eks_token(t.roles["argocd-hub"][1], CLUSTER, REGION, sign_cluster=False))
+    assert status == 401, (status, answer)
+
+
+def check_token_age(t):
+    """EKS takes a token for 15 minutes by its X-Amz-Date, though it says X-Amz-Expires=60."""
+    def signed_ago(minutes):
+        then = datetime.datetime.now(datetime.timezone.utc).replace(tzinfo=None) - datetime.timedelta(minutes=minutes)
+        with mock.patch("botocore.auth.get_current_datetime", lambda: then):
+            return eks_token(t.roles["argocd-hub"][1], CLUSTER, REGION)
+    status, answer = t.kube("GET", SECRETS, signed_ago(14))
+    assert status == 200, (status, answer)
+    status, answer = t.kube("GET", SECRETS, signed_ago(16))
+    assert status == 401, (status, answer)
+
+
 def check_view_only(t):
     """(d) AmazonEKSViewPolicy only: reads ConfigMaps (the webhook allows it; RBAC has
     no binding for the user), but 403 on creating or listing Secrets."""
@@ -196,7 +218,7 @@ def check_detach(t):
 
 
 CHECKS = [check_describe, check_cluster_admin, check_no_entry, check_other_cluster, check_bad_tokens,
-          check_view_only, check_changes, check_detach]
+          check_unsigned_cluster, check_token_age, check_view_only, check_changes, check_detach]
 
 
 def main():
