@@ -85,10 +85,16 @@ test: build venv go-tools
 	$(VENV)/bin/python tools/test_strict_ec2.py
 	$(VENV)/bin/python tools/test_fault_proxy.py
 	$(VENV)/bin/python tools/test_release.py
+# With #15, test depends on kube-tools and runs: $(VENV)/bin/python tools/test_kube_stand.py (make test-kube now)
 	$(CARGO) test --workspace --no-fail-fast
 	@echo "== the same peering, cluster, bad-input and Terragrunt suites under OpenTofu $(TOFU_VERSION)"
 	FLEET_ENGINE=tofu $(CARGO) test --workspace --no-fail-fast \
 		--test e2e -- peering:: cluster:: bad_input:: terragrunt::
+
+## The hub's Kubernetes API stand on its own: real etcd + kube-apiserver authenticating
+## EKS tokens and authorizing through moto_fleet's access-entry webhooks (#15).
+test-kube: venv kube-tools
+	$(VENV)/bin/python tools/test_kube_stand.py
 
 ## Long fault runs (ten regions in parallel under throttling), then a bounded
 ## fuzz of the value decoder: FUZZ_CASES cases per property (make test runs 2,000).
