@@ -2684,7 +2684,7 @@ def presigned_signature(environ, params, secret):
     signed = dict(params)["X-Amz-SignedHeaders"].split(";")
     headers = "".join(f"{h}:{' '.join(environ.get('HTTP_' + h.upper().replace('-', '_'), '').split())}\n"
                       for h in signed)
-    key_id, day, region, service, _ = dict(params)["X-Amz-Credential"].split("/")
+    _, day, region, service, _ = dict(params)["X-Amz-Credential"].split("/")
     path = quote(unquote(environ.get("PATH_INFO") or "/"), safe="/~")
     answers = []
     # A presigned GET has no body: botocore and the Go SDKs sign the empty body's
