@@ -25,7 +25,7 @@ export TERRAFORM ?= $(CURDIR)/$(VENV)/bin/terraform
 export RUST_LIB_BACKTRACE := 0
 export RUST_BACKTRACE := 0
 
-.PHONY: all build venv go-tools demo demo-peering test test-faults unit e2e lint fmt docs check-docs examples clean bench install release
+.PHONY: all build venv go-tools kube-tools test-kube demo demo-peering test test-faults unit e2e lint fmt docs check-docs examples clean bench install release
 
 all: build
 
@@ -54,6 +54,16 @@ $(VENV)/bin/tofu: tools/build_go_tool.sh
 	tools/build_go_tool.sh github.com/opentofu/opentofu $(TOFU_VERSION) ./cmd/tofu \
 		"-X github.com/opentofu/opentofu/version.dev=no" $@
 
+## The hub's real Kubernetes API for #15 (fleet_argocd_cluster): kube-apiserver and etcd
+## from their Go modules (tools/build_kube.sh), cached under ~/.cache/eksfleet/go-tools.
+## Not yet a dependency of `make test`: #15's tests will depend on it.
+KUBE_VERSION := v1.35.4
+ETCD_VERSION := v3.6.16
+kube-tools: $(VENV)/bin/kube-apiserver $(VENV)/bin/etcd
+
+$(VENV)/bin/kube-apiserver $(VENV)/bin/etcd &: tools/build_kube.sh tools/build_go_tool.sh
+	KUBE_VERSION=$(KUBE_VERSION) ETCD_VERSION=$(ETCD_VERSION) tools/build_kube.sh $(VENV)/bin
+
 build:
 	$(CARGO) build --workspace --bins
 
@@ -75,10 +85,16 @@ test: build venv go-tools
 	$(VENV)/bin/python tools/test_strict_ec2.py
 	$(VENV)/bin/python tools/test_fault_proxy.py
 	$(VENV)/bin/python tools/test_release.py
+# With #15, test depends on kube-tools and runs: $(VENV)/bin/python tools/test_kube_stand.py (make test-kube now)
 	$(CARGO) test --workspace --no-fail-fast
 	@echo "== the same peering, cluster, bad-input and Terragrunt suites under OpenTofu $(TOFU_VERSION)"
 	FLEET_ENGINE=tofu $(CARGO) test --workspace --no-fail-fast \
 		--test e2e -- peering:: cluster:: bad_input:: terragrunt::
+
+## The hub's Kubernetes API stand on its own: real etcd + kube-apiserver authenticating
+## EKS tokens and authorizing through moto_fleet's access-entry webhooks (#15).
+test-kube: venv kube-tools
+	$(VENV)/bin/python tools/test_kube_stand.py
 
 ## Long fault runs (ten regions in parallel under throttling), then a bounded
 ## fuzz of the value decoder: FUZZ_CASES cases per property (make test runs 2,000).

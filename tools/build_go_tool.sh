@@ -12,6 +12,12 @@
 # cache, and built inside its own directory with its own go.mod and go.sum.
 # The binary is kept under $EKSFLEET_GO_TOOLS (default ~/.cache/eksfleet/go-tools),
 # so a second run copies it in seconds.
+#
+# Optional, for modules whose go.mod points at directories the module zip lacks
+# (tools/build_kube.sh): GO_TOOL_NAME names the cached binary (default: the
+# module's last path element), GO_TOOL_PREPARE is a command run inside the
+# writable copy before the build (it edits go.mod), and the build then runs with
+# -mod=mod so go.sum gains the hashes of the modules the edit brought in.
 set -euo pipefail
 
 if [[ $# -ne 5 ]]; then
@@ -19,7 +25,8 @@ if [[ $# -ne 5 ]]; then
     exit 2
 fi
 module=$1 version=$2 package=$3 ldflags=$4 out=$5
-name=$(basename "$module")
+name=${GO_TOOL_NAME:-$(basename "$module")}
+prepare=${GO_TOOL_PREPARE:-}
 cache="${EKSFLEET_GO_TOOLS:-$HOME/.cache/eksfleet/go-tools}"
 cached="$cache/$name-$version"
 
@@ -36,7 +43,13 @@ if [[ ! -x "$cached" ]]; then
     cp -r "$dir/." "$work/src"
     chmod -R u+w "$work/src"
     mkdir -p "$cache"
-    (cd "$work/src" && GOWORK=off CGO_ENABLED=0 go build -trimpath -ldflags "$ldflags" -o "$work/bin" "$package")
+    goflags=${GOFLAGS:-}
+    if [[ -n "$prepare" ]]; then
+        (cd "$work/src" && eval "$prepare")
+        goflags="$goflags -mod=mod"
+    fi
+    (cd "$work/src" && GOWORK=off GOFLAGS="$goflags" CGO_ENABLED=0 \
+        go build -trimpath -ldflags "$ldflags" -o "$work/bin" "$package")
     mv "$work/bin" "$cached.tmp"
     mv "$cached.tmp" "$cached"
 fi

@@ -60,7 +60,10 @@ EKS error shapes) are switched by MOTO_FLEET_REALISM; see realism.py and the
 GET /moto-fleet/realism, POST /moto-fleet/realism/reset, POST
 /moto-fleet/fail-next, POST /moto-fleet/lose-responses, POST
 /moto-fleet/leftovers (EC2, by tools/strict_ec2.py when present), GET/POST
-/moto-fleet/cluster-versions (the Kubernetes version table).
+/moto-fleet/cluster-versions (the Kubernetes version table), and
+/moto-fleet/kubernetes/REGION/CLUSTER[/token-review|/subject-access-review]: a
+real kube-apiserver attached to a cluster and EKS's authentication and
+authorization webhooks for it (tools/kube_stand.py starts one).
 
 TLS (`--tls-port P --tls-cert-out FILE`): the same backends also on HTTPS at
 port P, with a self-signed certificate for 127.0.0.1 written to FILE for
@@ -2602,6 +2605,320 @@ def install_secure_transport_condition():
 install_secure_transport_condition()
 
 
+# ----- the Kubernetes API of a stand-in cluster (#15) ------------------------------
+# A real kube-apiserver (tools/kube_stand.py) can be attached to a stand-in cluster:
+# DescribeCluster then reports its endpoint and CA, and the API server asks the
+# two webhooks below who a bearer token is and what it may do, as EKS's own
+# authenticator and authorizer do:
+#   POST /moto-fleet/kubernetes/REGION/CLUSTER   {"endpoint", "certificate_authority_data"}
+#        (DELETE detaches; moto's reset forgets it with the cluster)
+#   POST /moto-fleet/kubernetes/REGION/CLUSTER/token-review            TokenReview
+#   POST /moto-fleet/kubernetes/REGION/CLUSTER/subject-access-review   SubjectAccessReview
+# Webhook shapes: https://kubernetes.io/docs/reference/access-authn-authz/authentication/#webhook-token-authentication
+# and https://kubernetes.io/docs/reference/access-authn-authz/webhook/ ; principals map
+# to access entries as in https://docs.aws.amazon.com/eks/latest/userguide/access-entries.html
+
+KUBE_RE = re.compile(r"^/moto-fleet/kubernetes/([a-z0-9-]+)/([A-Za-z0-9][A-Za-z0-9_-]*)(/token-review|/subject-access-review)?$")
+TOKEN_PREFIX = "k8s-aws-v1."
+TOKEN_MAX_AGE = 15 * 60  # EKS accepts a token for 15 minutes whatever X-Amz-Expires says
+STS_HOST_RE = re.compile(r"^sts(\.[a-z0-9-]+)?\.amazonaws\.com(\.cn)?$")
+# The only query parameters aws-iam-authenticator lets through (pkg/token/token.go).
+TOKEN_PARAMS = {"action", "version", "x-amz-algorithm", "x-amz-credential", "x-amz-date", "x-amz-expires",
+                "x-amz-security-token", "x-amz-signature", "x-amz-signedheaders"}
+ASSUMED_ROLE_RE = re.compile(r"^arn:(aws[a-z-]*):sts::(\d{12}):assumed-role/([^/]+)/(.+)$")
+EMPTY_SHA256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+
+
+def kube_cluster(region, name, account=None):
+    """The stand-in's cluster REGION/NAME (in ACCOUNT, or the one account that has it)."""
+    found = []
+    for acct, per_region in dict.items(eks_backends):
+        backend = dict.get(per_region, region)
+        if backend is not None and name in backend.clusters and account in (None, acct):
+            found.append(backend.clusters[name])
+    return found[0] if len(found) == 1 else None
+
+
+def attach_kube(cluster, body):
+    """Point DescribeCluster's endpoint and certificateAuthority.data at a real API server."""
+    st = state(cluster)
+    if "kube_original" not in st.__dict__:
+        st.kube_original = (cluster.endpoint, dict(cluster.certificate_authority))
+    cluster.endpoint = body["endpoint"]
+    cluster.certificate_authority = {"data": body["certificate_authority_data"]}
+
+
+def detach_kube(cluster):
+    st = state(cluster)
+    if "kube_original" in st.__dict__:
+        cluster.endpoint, cluster.certificate_authority = st.__dict__.pop("kube_original")
+
+
+def sts_secret(access_key):
+    """(account, secret, session token or None) moto issued for ACCESS_KEY, or None:
+    an assumed role's temporary keys or an IAM user's access key."""
+    from moto.iam.models import get_account_id_from, iam_backends
+    from moto.sts.models import sts_backends
+    account = get_account_id_from(access_key)
+    for partition in ("aws", "aws-cn", "aws-us-gov"):
+        role = sts_backends[account][partition].get_assumed_role_from_access_key(access_key)
+        if role:
+            return account, role.secret_access_key, role.session_token
+        user = iam_backends[account][partition].get_user_from_access_key_id(access_key)
+        if user:
+            key = next(k for k in user.access_keys if k.access_key_id == access_key)
+            return account, key.secret_access_key, None
+    return None
+
+
+def presigned_signature(environ, params, secret):
+    """SigV4 query-string signature of the request as received, the way STS checks it
+    (https://docs.aws.amazon.com/IAM/latest/UserGuide/create-signed-request.html)."""
+    import hashlib
+    import hmac
+    from urllib.parse import quote
+
+    def enc(s):
+        return quote(s, safe="-_.~")
+    query = "&".join(f"{enc(k)}={enc(v)}" for k, v in sorted(params) if k != "X-Amz-Signature")
+    signed = dict(params)["X-Amz-SignedHeaders"].split(";")
+    headers = "".join(f"{h}:{' '.join(environ.get('HTTP_' + h.upper().replace('-', '_'), '').split())}\n"
+                      for h in signed)
+    _, day, region, service, _ = dict(params)["X-Amz-Credential"].split("/")
+    path = quote(unquote(environ.get("PATH_INFO") or "/"), safe="/~")
+    answers = []
+    # A presigned GET has no body: botocore and the Go SDKs sign the empty body's
+    # hash, other signers UNSIGNED-PAYLOAD; both are accepted.
+    for payload in (EMPTY_SHA256, "UNSIGNED-PAYLOAD"):
+        canonical = "\n".join([environ["REQUEST_METHOD"], path, query, headers, ";".join(signed), payload])
+        to_sign = "\n".join(["AWS4-HMAC-SHA256", dict(params)["X-Amz-Date"], f"{day}/{region}/{service}/aws4_request",
+                             hashlib.sha256(canonical.encode()).hexdigest()])
+        k = ("AWS4" + secret).encode()
+        for part in (day, region, service, "aws4_request"):
+            k = hmac.new(k, part.encode(), hashlib.sha256).digest()
+        answers.append(hmac.new(k, to_sign.encode(), hashlib.sha256).hexdigest())
+    return answers
+
+
+def sts_error(start_response, status, code, message):
+    body = (f'<ErrorResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><Error><Type>Sender</Type>'
+            f"<Code>{code}</Code><Message>{message}</Message></Error>"
+            f"<RequestId>{uuid.uuid4()}</RequestId></ErrorResponse>").encode()
+    start_response(f"{status} {HTTPStatus(status).phrase}",
+                   [("Content-Type", "text/xml"), ("Content-Length", str(len(body)))])
+    return [body]
+
+
+def presigned_sts(environ, start_response, app):
+    """A presigned (query-string SigV4) STS request, as in an EKS token. moto 5.2.5 takes
+    the caller only from an Authorization header or SigV2's AWSAccessKeyId, so it
+    would answer for a default identity, and it checks no signature. Here the signature
+    is checked as STS does (the secret moto issued; the session token must match),
+    then the request goes to moto with the same credentials as an Authorization header."""
+    from urllib.parse import parse_qsl
+    params = parse_qsl(environ.get("QUERY_STRING", ""), keep_blank_values=True)
+    p = dict(params)
+    try:
+        key_id = p["X-Amz-Credential"].split("/")[0]
+        found = sts_secret(key_id)
+        if found is None:
+            return sts_error(start_response, 403, "InvalidClientTokenId",
+                             "The security token included in the request is invalid.")
+        _, secret, token = found
+        if token is not None and p.get("X-Amz-Security-Token") != token:
+            return sts_error(start_response, 403, "InvalidClientTokenId",
+                             "The security token included in the request is invalid.")
+        if p.get("X-Amz-Signature") not in presigned_signature(environ, params, secret):
+            return sts_error(start_response, 403, "SignatureDoesNotMatch",
+                             "The request signature we calculated does not match the signature you provided. "
+                             "Check your AWS Secret Access Key and signing method.")
+    except (KeyError, ValueError):
+        return sts_error(start_response, 400, "IncompleteSignature", "The request signature is incomplete.")
+    environ["HTTP_AUTHORIZATION"] = (f"AWS4-HMAC-SHA256 Credential={p['X-Amz-Credential']}, "
+                                     f"SignedHeaders={p['X-Amz-SignedHeaders']}, Signature={p['X-Amz-Signature']}")
+    return app(environ, start_response)
+
+
+def caller_of_token(token, cluster_name):
+    """What aws-iam-authenticator does with a bearer token: (GetCallerIdentity's Arn,
+    UserId, access key id) or raises ValueError with the reason it is refused.
+    https://docs.aws.amazon.com/eks/latest/userguide/cluster-auth.html"""
+    import base64
+    import datetime
+    import urllib.error
+    import urllib.request
+    from urllib.parse import parse_qsl, urlsplit
+    if not token.startswith(TOKEN_PREFIX):
+        raise ValueError("token is not of type k8s-aws-v1")
+    raw = token[len(TOKEN_PREFIX):]
+    try:
+        url = base64.urlsafe_b64decode(raw + "=" * (-len(raw) % 4)).decode()
+    except ValueError:
+        raise ValueError("token is not base64url")
+    parts = urlsplit(url)
+    if parts.scheme != "https" or not STS_HOST_RE.match(parts.hostname or "") or parts.path not in ("", "/"):
+        raise ValueError(f"unexpected STS endpoint in token: {parts.scheme}://{parts.netloc}{parts.path}")
+    params = parse_qsl(parts.query, keep_blank_values=True)
+    p = {k.lower(): v for k, v in params}
+    bad = [k for k, _ in params if k.lower() not in TOKEN_PARAMS]
+    if bad:
+        raise ValueError(f"non-whitelisted query parameter {bad[0]!r}")
+    if p.get("action") != "GetCallerIdentity" or p.get("version") != "2011-06-15":
+        raise ValueError("token is not a presigned GetCallerIdentity call")
+    if "x-k8s-aws-id" not in p.get("x-amz-signedheaders", "").split(";"):
+        raise ValueError("client did not sign the x-k8s-aws-id header in the pre-signed URL")
+    try:
+        signed_at = datetime.datetime.strptime(p.get("x-amz-date", ""), "%Y%m%dT%H%M%SZ").replace(
+            tzinfo=datetime.timezone.utc).timestamp()
+    except ValueError:
+        raise ValueError("X-Amz-Date is missing or malformed")
+    if time.time() - signed_at > TOKEN_MAX_AGE:
+        raise ValueError("token is expired (signed more than 15 minutes ago)")
+    # Executed against this same server on loopback: the Host header as signed, the
+    # cluster's name in x-k8s-aws-id (a token for another cluster no longer matches its signature).
+    port = os.environ.get("MOTO_PORT", "5000")
+    request = urllib.request.Request(f"http://127.0.0.1:{port}/?{parts.query}",
+                                     headers={"Host": parts.netloc, "x-k8s-aws-id": cluster_name})
+    try:
+        with urllib.request.urlopen(request, timeout=30) as answer:
+            xml = answer.read().decode()
+    except urllib.error.HTTPError as err:
+        body = err.read().decode(errors="replace")
+        code = re.search(r"<Code>([^<]*)</Code>", body)
+        raise ValueError(f"sts getCallerIdentity failed: {err.code} {code.group(1) if code else body[:200]}")
+
+    def field(name):
+        m = re.search(rf"<{name}>([^<]*)</{name}>", xml)
+        return m.group(1) if m else ""
+    return field("Arn"), field("UserId"), p["x-amz-credential"].split("/")[0]
+
+
+def principal_of(arn):
+    """The IAM principal of a caller ARN, as access entries name it: an assumed role's
+    session ARN becomes the role's ARN, with the role's path looked up in IAM (the
+    session ARN carries none). Returns (principal ARN, session name or "")."""
+    m = ASSUMED_ROLE_RE.match(arn)
+    if not m:
+        return arn, ""
+    partition, account, name, session = m.groups()
+    from moto.iam.models import iam_backends
+    try:
+        return iam_backends[account][partition].get_role(name).arn, session
+    except Exception:  # no such role (any more): the ARN without a path
+        return f"arn:{partition}:iam::{account}:role/{name}", session
+
+
+def token_review(cluster, review):
+    """A TokenReview answered as EKS's authenticator does (authentication.k8s.io/v1)."""
+    def answer(status):
+        return {"apiVersion": "authentication.k8s.io/v1", "kind": "TokenReview", "status": status}
+    token = ((review.get("spec") or {}).get("token")) or ""
+    try:
+        arn, user_id, access_key = caller_of_token(token, cluster.name)
+    except ValueError as err:
+        return answer({"authenticated": False, "error": str(err)})
+    principal, session = principal_of(arn)
+    with LOCK:
+        entry_ = dict(state(cluster).entries.get(principal) or {})
+    if not entry_:
+        return answer({"authenticated": False,
+                       "error": f"no access entry for {principal} on cluster {cluster.name}"})
+    account = arn.split(":")[4]
+    # Username templates as aws-iam-authenticator expands them (SessionName with @ as -).
+    username = (entry_["username"].replace("{{SessionName}}", session.replace("@", "-"))
+                .replace("{{SessionNameRaw}}", session).replace("{{AccountID}}", account))
+    canonical = re.sub(r":role/.*/", ":role/", principal) if ":role/" in principal else principal
+    # The user EKS reports (seen in its audit logs): uid aws-iam-authenticator:ACCOUNT:ID,
+    # extra arn, canonicalArn (without the role's path), sessionName, accessKeyId, principalId.
+    return answer({"authenticated": True, "user": {
+        "username": username,
+        "uid": f"aws-iam-authenticator:{account}:{user_id.split(':')[0]}",
+        "groups": list(entry_["kubernetesGroups"]),
+        "extra": {"arn": [arn], "canonicalArn": [canonical], "sessionName": [session],
+                  "accessKeyId": [access_key], "principalId": [user_id]}}})
+
+
+# The access policies EKS documents, as (verbs, resources not granted, API groups not
+# granted, non-resource URLs too), "*" for any verb:
+# https://docs.aws.amazon.com/eks/latest/userguide/access-policy-permissions.html
+# ClusterAdmin is cluster-admin; Admin, Edit and View follow Kubernetes' admin, edit and
+# view roles (Edit: not Roles/RoleBindings; View: reads, not Secrets); AdminView reads
+# everything. Simplified: the exact resource lists are not modelled, and a scope of
+# type "namespace" grants requests in those namespaces only.
+READ = {"get", "list", "watch"}
+ACCESS_POLICIES = {
+    "AmazonEKSClusterAdminPolicy": ("*", set(), set(), True),
+    "AmazonEKSAdminPolicy": ("*", set(), set(), False),
+    "AmazonEKSEditPolicy": ("*", set(), {"rbac.authorization.k8s.io"}, False),
+    "AmazonEKSViewPolicy": (READ, {"secrets"}, set(), False),
+    "AmazonEKSAdminViewPolicy": (READ, set(), set(), False),
+}
+
+
+def policy_allows(name, scope, attrs):
+    rule = ACCESS_POLICIES.get(name)
+    if rule is None or attrs is None:
+        return False
+    verbs, no_resources, no_groups, non_resource = rule
+    if attrs.get("nonResource"):
+        return non_resource
+    if scope.get("type") == "namespace" and (attrs.get("namespace") or "") not in (scope.get("namespaces") or []):
+        return False
+    return ((verbs == "*" or attrs.get("verb") in verbs) and attrs.get("resource") not in no_resources
+            and attrs.get("group", "") not in no_groups)
+
+
+def subject_access_review(cluster, review):
+    """A SubjectAccessReview answered from the access policies of the user's access
+    entry (authorization.k8s.io/v1). No allowing policy: allowed=false without
+    denied, i.e. no opinion, so RBAC may still allow it, as on EKS."""
+    spec = review.get("spec") or {}
+    attrs = spec.get("resourceAttributes")
+    if attrs is None and spec.get("nonResourceAttributes") is not None:
+        attrs = dict(spec["nonResourceAttributes"], nonResource=True)
+    arns = (spec.get("extra") or {}).get("arn") or []
+    allowed, reason = False, "no access entry for this user"
+    if arns:
+        principal, _ = principal_of(arns[0])
+        with LOCK:
+            policies = dict(state(cluster).policies.get(principal) or {})
+            has_entry = principal in state(cluster).entries
+        if has_entry:
+            reason = "no associated access policy allows this"
+            for arn, item in policies.items():
+                name = arn.rsplit("/", 1)[-1]
+                if policy_allows(name, item["accessScope"], attrs):
+                    allowed, reason = True, f"allowed by {name} ({item['accessScope']['type']} scope)"
+                    break
+    return {"apiVersion": "authorization.k8s.io/v1", "kind": "SubjectAccessReview",
+            "status": {"allowed": allowed, "reason": reason}}
+
+
+def kubernetes_control(start_response, method, path, body, query):
+    m = KUBE_RE.match(path)
+    if not m:
+        return json_answer(start_response, {"error": f"no such endpoint: {method} {path}"}, 404)
+    region, name, hook = m.groups()
+    with LOCK:
+        cluster = kube_cluster(region, name, (query.get("account") or [None])[0])
+    if cluster is None:
+        return json_answer(start_response, {"error": f"no cluster {name} in {region}"}, 404)
+    if hook and method == "POST":
+        review = token_review if hook == "/token-review" else subject_access_review
+        return json_answer(start_response, review(cluster, body))
+    if not hook and method == "POST":
+        if not body.get("endpoint") or not body.get("certificate_authority_data"):
+            return json_answer(start_response, {"error": "endpoint and certificate_authority_data are required"}, 400)
+        with LOCK:
+            attach_kube(cluster, body)
+        return json_answer(start_response, {"endpoint": cluster.endpoint})
+    if not hook and method == "DELETE":
+        with LOCK:
+            detach_kube(cluster)
+        return json_answer(start_response, {"endpoint": cluster.endpoint})
+    return json_answer(start_response, {"error": f"{method} not allowed on {path}"}, 405)
+
+
 class FleetMiddleware:
     def __init__(self, app):
         self.app = app
@@ -2611,6 +2928,9 @@ class FleetMiddleware:
         path = environ.get("PATH_INFO", "")
         if path.startswith("/moto-fleet/"):
             return self.control(environ, start_response, path)
+        if (not environ.get("HTTP_AUTHORIZATION") and "X-Amz-Credential=" in environ.get("QUERY_STRING", "")
+                and "/sts/aws4_request" in unquote(environ.get("QUERY_STRING", ""))):
+            return presigned_sts(environ, start_response, self.app)
         if path.rstrip("/") == "/moto-api/reset" and environ["REQUEST_METHOD"] == "POST":
             with LOCK:  # moto forgets every resource: so does the stand-in's own state
                 for table in (ROLE_CHANGES, NODE_ROLES_RELEASED, SLR_SEEN, FAIL_NEXT, GLOBAL_PENDING, DELETED_QUEUES):
@@ -2758,6 +3078,8 @@ class FleetMiddleware:
             return json_answer(start_response, {"armed": lost_responses.armed()})
         if path == "/moto-fleet/cluster-versions":
             return self.cluster_versions(start_response, method, body)
+        if path.startswith("/moto-fleet/kubernetes/"):
+            return kubernetes_control(start_response, method, path, body, parse_qs(environ.get("QUERY_STRING", "")))
         if path == "/moto-fleet/leftovers" and method == "POST":
             if not getattr(strict_ec2, "leftovers", None):
                 return json_answer(start_response, {"error": "tools/strict_ec2.py is not available"}, 501)
