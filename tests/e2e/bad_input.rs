@@ -609,6 +609,48 @@ fn catalogue() -> Vec<Case> {
             "EKS Auto Mode runs on Kubernetes 1.29 or later",
         ),
         c(
+            "a GitOps hub that is also an edge",
+            cluster("  gitops_hub = {}\n  gitops_hub_role_arn = \"arn:aws:iam::123456789012:role/hub\""),
+            "gitops_hub_role_arn",
+            "on the hub itself (gitops_hub set) it is computed",
+        ),
+        c(
+            "a GitOps access policy that is not an EKS access policy",
+            cluster(
+                "  gitops_hub_role_arn = \"arn:aws:iam::123456789012:role/hub\"\n  \
+                 gitops_access_policy = \"arn:aws:iam::aws:policy/AdministratorAccess\"",
+            ),
+            "gitops_access_policy",
+            "is not an EKS access policy ARN",
+        ),
+        c(
+            "a GitOps access policy with no role to hold it",
+            cluster("  gitops_access_policy = \"arn:aws:eks::aws:cluster-access-policy/AmazonEKSAdminPolicy\""),
+            "gitops_access_policy",
+            "set one of them, or remove gitops_access_policy",
+        ),
+        c(
+            "a GitOps hub service account listed twice",
+            cluster("  gitops_hub = { service_accounts = [\"argocd-server\", \"argocd-server\"] }"),
+            "gitops_hub.service_accounts",
+            "is listed twice",
+        ),
+        c(
+            "a GitOps hub service account also in pod_identity_associations",
+            cluster(
+                "  gitops_hub = {}\n  pod_identity_associations = { \"argocd/argocd-server\" = \
+                 \"arn:aws:iam::123456789012:role/app\" }",
+            ),
+            "gitops_hub.service_accounts",
+            "EKS allows one association per service account",
+        ),
+        c(
+            "a GitOps hub role that is not a role ARN",
+            cluster("  gitops_hub_role_arn = \"arn:aws:iam::123456789012:user/hub\""),
+            "gitops_hub_role_arn",
+            "expected \"arn:aws:iam::ACCOUNT_ID:role/NAME\"",
+        ),
+        c(
             "an Auto Mode node pool EKS does not have",
             cluster("  auto_mode = { enabled = true, node_pools = [\"gpu\"] }"),
             "auto_mode.node_pools",

@@ -14,6 +14,7 @@ mod cluster;
 mod eksgen;
 mod faults;
 mod iam_policy;
+mod gitops;
 mod karpenter;
 mod launch_templates;
 mod modules;

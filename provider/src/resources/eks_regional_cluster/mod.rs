@@ -6,6 +6,7 @@ mod addons;
 mod control_plane;
 mod existing_vpc;
 mod import;
+mod gitops;
 mod karpenter;
 mod kubeconfig;
 mod launch_templates;
@@ -281,6 +282,7 @@ impl TypedResource for EksRegionalCluster {
         validators::validate_access_entries(config, diags);
         validators::validate_addon_iam(config, diags);
         validators::validate_auto_mode(config, diags);
+        validators::validate_gitops(config, diags);
         launch_templates::validate(config, diags);
         // Nodes in private subnets with no way out cannot pull images or
         // join: EKS ends such node groups CREATE_FAILED after ~20 minutes
@@ -322,6 +324,7 @@ impl TypedResource for EksRegionalCluster {
         control_plane::plan_auto_mode(prior, planned);
         pod_identity::plan(prior, planned);
         karpenter::plan(prior, planned);
+        gitops::plan(prior, config, planned);
         addons::plan(prior, config, planned);
         launch_templates::plan(config, planned);
         if let Some(region) = planned.attr("region").as_str().map(str::to_string) {
@@ -464,6 +467,11 @@ impl TypedResource for EksRegionalCluster {
             log_retention_days: None,
             // Recorded by the Karpenter part as its objects come to exist.
             karpenter: None,
+            // Recorded by the GitOps part as its objects come to exist.
+            gitops_hub: None,
+            gitops_hub_role_arn: None,
+            gitops_capability_role_arn: None,
+            gitops_access_policy: None,
             ..desired.clone()
         };
         let run = self.run(&clients, &desired, Operation::Create, true);

@@ -196,6 +196,7 @@ pub const GITOPS_SERVICE_ACCOUNTS: [&str; 3] = [
     "argocd-applicationset-controller",
     "argocd-server",
 ];
+/// The policy that makes a principal cluster admin.
 pub const CLUSTER_ADMIN_POLICY: &str = "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy";
 
 impl GitopsHubModel {

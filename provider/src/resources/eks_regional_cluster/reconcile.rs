@@ -12,7 +12,7 @@
 use super::model::ClusterModel;
 use super::run::{ACTIVE, CREATING, Clients, DELETED, NETWORK_DRIFT, Run, fail};
 use super::{
-    access, addons, control_plane, existing_vpc, karpenter, log_group, nat, network, node_groups, oidc, pod_identity,
+    access, addons, control_plane, existing_vpc, gitops, karpenter, log_group, nat, network, node_groups, oidc, pod_identity,
     roles, tags,
 };
 use tfplugin::diagnostics::Diagnostics;
@@ -50,6 +50,7 @@ pub async fn ensure(run: &Run<'_>, state: &mut ClusterModel) -> Result<(), Diagn
     access::ensure(run, state).await?;
     pod_identity::ensure(run, state).await?;
     karpenter::ensure(run, state).await?;
+    gitops::ensure(run, state).await?;
     // Add-ons are started before node groups and waited for after them:
     // some (coredns) only become ACTIVE once nodes can run them.
     let started = addons::ensure_started(run, state, upgraded).await?;
@@ -114,8 +115,9 @@ pub async fn observe(clients: &Clients, prior: &ClusterModel) -> Result<ClusterM
     };
     let log_group = log_group::observe(clients, prior);
     let karpenter = karpenter::observe(clients, prior);
-    let (nats, entries, addons, groups, (oidc, associations, implied), log_group, karpenter) =
-        tokio::join!(nats, entries, addons, groups, workload, log_group, karpenter);
+    let gitops = gitops::observe(clients, prior);
+    let (nats, entries, addons, groups, (oidc, associations, implied), log_group, karpenter, gitops) =
+        tokio::join!(nats, entries, addons, groups, workload, log_group, karpenter, gitops);
     let read_err = fail("Could not read the EKS cluster");
     if let Some(nats) = nats.map_err(fail("Could not read a NAT gateway"))? {
         state.nat_gateway_ids = Some(nats);
@@ -147,6 +149,9 @@ pub async fn observe(clients: &Clients, prior: &ClusterModel) -> Result<ClusterM
     if let Some(observed) = karpenter.map_err(fail("Could not read Karpenter's prerequisites"))? {
         state.karpenter = Some(observed);
     }
+    gitops
+        .map_err(fail("Could not read the GitOps roles and access entries"))?
+        .apply(&mut state);
     Ok(state)
 }
 
@@ -163,6 +168,7 @@ pub async fn delete(run: &Run<'_>, state: &ClusterModel) -> Result<(), Diagnosti
     log_group::delete(run, state).await?;
     // After the cluster, which takes Karpenter's association and access entry with it.
     karpenter::delete(run, state).await?;
+    gitops::delete(run, state).await?;
     // NAT gateways first: their interfaces must be gone before what is left
     // in the VPC is judged.
     nat::delete(run, state).await?;

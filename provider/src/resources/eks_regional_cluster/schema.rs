@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use super::model::{
     ACCESS_ENTRY_TYPES, AUTO_MODE_NODE_POOLS, DEFAULT_AMI_TYPE, DEFAULT_IMDS_HOP_LIMIT, DEFAULT_INSTANCE_TYPE,
-    DEFAULT_VOLUME_TYPE, KARPENTER_NAMESPACE, KARPENTER_SERVICE_ACCOUNT, STANDARD_ENTRY,
+    DEFAULT_VOLUME_TYPE, GITOPS_NAMESPACE, KARPENTER_NAMESPACE, KARPENTER_SERVICE_ACCOUNT, STANDARD_ENTRY,
 };
 use super::validators::{
     AccessPolicyArns, AddonName, AutoModeNodePools, ClusterName, JsonDocument, KubernetesVersion, LogRetentionDays,
@@ -384,6 +384,28 @@ fn access_entry_attributes() -> Vec<Attribute> {
     ]
 }
 
+fn gitops_hub_attributes() -> Vec<Attribute> {
+    vec![
+        Attribute::string("namespace", "Namespace Argo CD runs in.")
+            .default(Value::string(GITOPS_NAMESPACE))
+            .validate(NamespaceName),
+        Attribute::typed(
+            "service_accounts",
+            Type::list(Type::String),
+            "Argo CD's service accounts that reach edge clusters. Unset: `argocd-application-controller`, \
+             `argocd-applicationset-controller`, `argocd-server`.",
+        )
+        .optional()
+        .validate(Each(ServiceAccountName)),
+        Attribute::typed(
+            "pod_identity_association_ids",
+            Type::map(Type::String),
+            "`\"NAMESPACE/SERVICE_ACCOUNT\"` to its EKS Pod Identity association.",
+        )
+        .computed(),
+    ]
+}
+
 fn karpenter_attributes() -> Vec<Attribute> {
     vec![
         Attribute::bool(
@@ -719,6 +741,40 @@ pub fn schema() -> Schema {
                  destroy deletes them with the cluster.",
             )
             .optional(),
+            Attribute::single_nested(
+                "gitops_hub",
+                gitops_hub_attributes(),
+                "This cluster is a GitOps hub running Argo CD: the resource makes Argo CD's management role \
+                 `NAME-REGION-argocd-hub` (trusted by `pods.eks.amazonaws.com`, inline policy allowing \
+                 `sts:AssumeRole` and `sts:TagSession`, so Argo CD can assume the edges' deploy roles) and an EKS \
+                 Pod Identity association for each of `service_accounts` in `namespace` (installs \
+                 `eks-pod-identity-agent` when `addons` does not list it). Output: `gitops_hub_role_arn`. Removing it \
+                 deletes them in place.",
+            )
+            .optional(),
+            Attribute::string(
+                "gitops_hub_role_arn",
+                "On a hub (`gitops_hub` set): its Argo CD management role, computed. On an edge: set it to the hub's \
+                 `gitops_hub_role_arn`; the resource makes the deploy role `NAME-REGION-gitops`, trusted by that role \
+                 (`sts:AssumeRole`, `sts:TagSession`), with an access entry holding `gitops_access_policy`. Output: \
+                 `gitops_role_arn`, the role Argo CD's cluster Secret names.",
+            )
+            .optional()
+            .computed()
+            .validate(RoleArn),
+            Attribute::string(
+                "gitops_access_policy",
+                "EKS access policy of the GitOps deploy role (or `gitops_capability_role_arn`), cluster-wide. \
+                 Default: `arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy`.",
+            )
+            .optional(),
+            Attribute::string(
+                "gitops_capability_role_arn",
+                "The IAM role of a managed Argo CD (EKS Capability) on the hub: the resource gives it an access entry \
+                 here with `gitops_access_policy`, instead of a deploy role.",
+            )
+            .optional()
+            .validate(RoleArn),
             Attribute::typed("tags", Type::map(Type::String), "Tags for every object the resource creates.")
                 .optional()
                 .validate(Tags),
@@ -746,6 +802,11 @@ pub fn schema() -> Schema {
             computed("cluster_security_group_id", "Security group EKS made for the cluster."),
             computed("kubeconfig", "A kubeconfig for the cluster using `aws eks get-token` (exec-based, holds no secret)."),
             computed("oidc_provider_arn", "ARN of the IAM OIDC identity provider (with `oidc_provider`)."),
+            computed(
+                "gitops_role_arn",
+                "The edge's GitOps deploy role (with `gitops_hub_role_arn` on an edge): `role_arn` of \
+                 `fleet_argocd_cluster`.",
+            ),
             computed(
                 "auto_mode_node_role_arn",
                 "IAM role of EKS Auto Mode's nodes, made by the resource once `auto_mode` is enabled.",

@@ -4,6 +4,8 @@ use tfplugin::diagnostics::{AttributePath, Diagnostics};
 use tfplugin::schema::Validator;
 use tfplugin::value::Value;
 
+pub use super::model::CLUSTER_ADMIN_POLICY;
+use super::model::{GITOPS_NAMESPACE, GITOPS_SERVICE_ACCOUNTS};
 use super::model::{AUTO_MODE_NODE_POOLS, AUTO_MODE_OLDEST_VERSION};
 use super::versions::oldest_built_in;
 use crate::aws::eks::minor_version;
@@ -404,8 +406,95 @@ impl Validator for AccessPolicyArns {
     }
 }
 
-/// The policy that makes a principal cluster admin.
-pub const CLUSTER_ADMIN_POLICY: &str = "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy";
+/// GitOps roles: a cluster is a hub or an edge; the policy needs a role to
+/// hold it; the hub's service accounts and the capability's role must not be
+/// claimed twice (EKS refuses a second association or entry).
+pub fn validate_gitops(config: &Value, diags: &mut Diagnostics) {
+    let hub = config.attr("gitops_hub");
+    let hub_role = config.attr("gitops_hub_role_arn");
+    if !hub.is_null() && !hub_role.is_null() {
+        diags.attribute_error(
+            &AttributePath::attr("gitops_hub_role_arn"),
+            "A hub is not an edge",
+            "gitops_hub_role_arn: set it on an edge, to the hub's gitops_hub_role_arn output; on the hub itself \
+             (gitops_hub set) it is computed. Remove gitops_hub_role_arn here, or gitops_hub.",
+        );
+    }
+    let policy = config.attr("gitops_access_policy");
+    if let Some(arn) = policy.as_str()
+        && !(arn.starts_with("arn:aws") && arn.contains(":eks::aws:cluster-access-policy/"))
+    {
+        diags.attribute_error(
+            &AttributePath::attr("gitops_access_policy"),
+            "Invalid access policy",
+            format!(
+                "gitops_access_policy: {arn:?} is not an EKS access policy ARN \
+                 (arn:aws:eks::aws:cluster-access-policy/NAME, such as AmazonEKSClusterAdminPolicy)."
+            ),
+        );
+    }
+    let capability = config.attr("gitops_capability_role_arn");
+    if !policy.is_null() && hub_role.is_null() && capability.is_null() && hub.is_null() {
+        diags.attribute_error(
+            &AttributePath::attr("gitops_access_policy"),
+            "Nothing holds the GitOps access policy",
+            "gitops_access_policy: applies to the deploy role of an edge (gitops_hub_role_arn) or to \
+             gitops_capability_role_arn; set one of them, or remove gitops_access_policy.",
+        );
+    }
+    if let Some(arn) = capability.as_str()
+        && config.attr("access_entries").attr(arn).is_wholly_known()
+        && !config.attr("access_entries").attr(arn).is_null()
+    {
+        diags.attribute_error(
+            &AttributePath::attr("gitops_capability_role_arn"),
+            "Access entry given twice",
+            format!(
+                "gitops_capability_role_arn: {arn} also has an entry in access_entries; EKS holds one entry per \
+                 principal. Remove it from access_entries (gitops_capability_role_arn makes it)."
+            ),
+        );
+    }
+    if let Value::Object(_) = hub {
+        let namespace = hub.attr("namespace").as_str().unwrap_or(GITOPS_NAMESPACE).to_string();
+        let accounts: Vec<String> = match hub.attr("service_accounts") {
+            Value::Null => GITOPS_SERVICE_ACCOUNTS.iter().map(|s| s.to_string()).collect(),
+            list => list.elements().iter().filter_map(|v| v.as_str().map(str::to_string)).collect(),
+        };
+        let path = AttributePath::attr("gitops_hub").then("service_accounts");
+        if hub.attr("service_accounts").is_wholly_known() && !hub.attr("service_accounts").is_null() && accounts.is_empty()
+        {
+            diags.attribute_error(
+                &path,
+                "No service accounts",
+                "gitops_hub.service_accounts: give at least one of Argo CD's service accounts, or leave it unset \
+                 for argocd-application-controller, argocd-applicationset-controller and argocd-server.",
+            );
+        }
+        let mut seen = std::collections::BTreeSet::new();
+        for account in &accounts {
+            let key = format!("{namespace}/{account}");
+            if !seen.insert(account.clone()) {
+                diags.attribute_error(
+                    &path,
+                    "Service account given twice",
+                    format!("gitops_hub.service_accounts: {account:?} is listed twice; list each once."),
+                );
+            }
+            if !config.attr("pod_identity_associations").attr(&key).is_null() {
+                diags.attribute_error(
+                    &path,
+                    "Service account associated twice",
+                    format!(
+                        "gitops_hub.service_accounts: {key} is also a key of pod_identity_associations; EKS allows \
+                         one association per service account. Remove it from one of them."
+                    ),
+                );
+            }
+        }
+    }
+}
+
 
 /// Checks across each access entry's attributes, and a warning when no entry
 /// grants cluster admin: the cluster is made without the creator's implicit
