@@ -645,6 +645,15 @@ fn catalogue() -> Vec<Case> {
             "EKS allows one association per service account",
         ),
         c(
+            "the Argo CD capability's role also in access_entries",
+            cluster(
+                "  gitops_capability_role_arn = \"arn:aws:iam::123456789012:role/capability\"\n  \
+                 access_entries = { \"arn:aws:iam::123456789012:role/capability\" = {} }",
+            ),
+            "gitops_capability_role_arn",
+            "EKS holds one entry per principal",
+        ),
+        c(
             "a GitOps hub role that is not a role ARN",
             cluster("  gitops_hub_role_arn = \"arn:aws:iam::123456789012:user/hub\""),
             "gitops_hub_role_arn",

@@ -85,7 +85,10 @@ async fn assert_registered(moto: &Moto, hub: &serde_json::Value, edge: &serde_js
         .send()
         .await?;
     let inline = percent_decode(inline.policy_document());
-    assert!(inline.contains("sts:AssumeRole") && inline.contains("sts:TagSession"), "{inline}");
+    assert!(
+        inline.contains("sts:AssumeRole") && inline.contains("sts:TagSession"),
+        "{inline}"
+    );
 
     let eks = moto.eks("us-east-1").await;
     let listed = eks.list_pod_identity_associations().cluster_name("hub").send().await?;
@@ -113,7 +116,10 @@ async fn assert_registered(moto: &Moto, hub: &serde_json::Value, edge: &serde_js
     let trust = trust_of(&iam, EDGE_ROLE).await?;
     assert_eq!(trust["Statement"][0]["Principal"]["AWS"], hub_arn);
     let actions = trust["Statement"][0]["Action"].to_string();
-    assert!(actions.contains("sts:AssumeRole") && actions.contains("sts:TagSession"), "{actions}");
+    assert!(
+        actions.contains("sts:AssumeRole") && actions.contains("sts:TagSession"),
+        "{actions}"
+    );
     let eks = moto.eks("eu-west-1").await;
     let entry = eks
         .describe_access_entry()
@@ -143,7 +149,10 @@ async fn a_hub_and_an_edge_register_in_one_apply_are_repaired_changed_in_place_a
     assert_eq!(plan.code, 0, "clean after apply:\n{}", plan.output());
 
     // The edge's entry and one hub association deleted out of band: made again.
-    let edge_arn = ws.output("edge")?["gitops_role_arn"].as_str().unwrap_or_default().to_string();
+    let edge_arn = ws.output("edge")?["gitops_role_arn"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
     moto.eks("eu-west-1")
         .await
         .delete_access_entry()
@@ -171,7 +180,11 @@ async fn a_hub_and_an_edge_register_in_one_apply_are_repaired_changed_in_place_a
     // Another access policy: in place, the old one disassociated.
     ws.write("main.tf", &config(&format!("  gitops_access_policy = \"{EDIT}\"")))?;
     let plan = ws.terraform(&["plan", "-no-color"])?.ok()?;
-    assert!(plan.stdout.contains("0 to add, 1 to change, 0 to destroy"), "{}", plan.stdout);
+    assert!(
+        plan.stdout.contains("0 to add, 1 to change, 0 to destroy"),
+        "{}",
+        plan.stdout
+    );
     ws.apply()?;
     assert_registered(&moto, &ws.output("hub")?, &ws.output("edge")?, EDIT).await?;
     assert_eq!(ws.plan_exit_code()?.code, 0);
@@ -210,9 +223,15 @@ async fn gitops_removed_from_the_configuration_is_deleted_in_place_and_a_capabil
     );
     ws.write("main.tf", &edge_only)?;
     ws.apply()?;
-    assert!(!role_exists(&iam, EDGE_ROLE).await?, "the deploy role goes with gitops_hub_role_arn");
+    assert!(
+        !role_exists(&iam, EDGE_ROLE).await?,
+        "the deploy role goes with gitops_hub_role_arn"
+    );
     let edge = ws.output("edge")?;
-    assert!(edge["gitops_role_arn"].is_null() && edge["gitops_hub_role_arn"].is_null(), "{edge}");
+    assert!(
+        edge["gitops_role_arn"].is_null() && edge["gitops_hub_role_arn"].is_null(),
+        "{edge}"
+    );
     let eks = moto.eks("eu-west-1").await;
     assert_eq!(entry_policies(&eks, "edge", &capability_arn).await?, [ADMIN]);
     assert_eq!(ws.plan_exit_code()?.code, 0);
@@ -229,7 +248,10 @@ async fn gitops_removed_from_the_configuration_is_deleted_in_place_and_a_capabil
         .cluster_name("hub")
         .send()
         .await?;
-    assert!(listed.associations().iter().all(|a| a.namespace() != Some("argocd")), "{listed:?}");
+    assert!(
+        listed.associations().iter().all(|a| a.namespace() != Some("argocd")),
+        "{listed:?}"
+    );
     assert!(ws.output("hub")?["gitops_hub_role_arn"].is_null());
     assert_eq!(ws.plan_exit_code()?.code, 0);
 

@@ -474,11 +474,14 @@ pub fn plan(prior: &Value, config: &Value, planned: &mut Value) {
         && !associations.is_unknown()
         && !config.attr("karpenter").is_unknown()
         && !karpenter.is_unknown()
+        && !config.attr("gitops_hub").is_unknown()
         && listed.values().all(|a| {
             !a.is_unknown() && !a.attr("pod_identity_role_arn").is_unknown() && !a.attr("create_role").is_unknown()
         });
     let uses_pod_identity = matches!(associations, Value::Map(m) if !m.is_empty())
         || karpenter.as_bool() == Some(true)
+        // A GitOps hub's Argo CD gets its role through EKS Pod Identity too.
+        || !config.attr("gitops_hub").is_null()
         || listed
             .values()
             .any(|a| !a.attr("pod_identity_role_arn").is_null() || a.attr("create_role").as_bool() == Some(true));

@@ -12,7 +12,7 @@
 
 use std::collections::BTreeMap;
 
-use super::model::{ClusterModel, GitopsHubModel};
+use super::model::{ClusterModel, GITOPS_SERVICE_ACCOUNTS, GitopsHubModel};
 use super::roles::bounded;
 use super::run::{Clients, Run, fail};
 use crate::aws::AwsError;
@@ -106,7 +106,12 @@ async fn ensure_hub(run: &Run<'_>, state: &mut ClusterModel) -> Result<(), Diagn
     let arn = match owned {
         Some(arn) => arn,
         None => iam
-            .create_role(&role, &run.owner(), &POD_IDENTITY_ROLE, &run.object_tags(role.clone(), &[]))
+            .create_role(
+                &role,
+                &run.owner(),
+                &POD_IDENTITY_ROLE,
+                &run.object_tags(role.clone(), &[]),
+            )
             .await
             .map_err(fail("Could not create the GitOps hub's IAM role"))?,
     };
@@ -238,7 +243,9 @@ async fn ensure_capability(run: &Run<'_>, state: &mut ClusterModel) -> Result<()
             .eks
             .delete_access_entry(run.name(), &current)
             .await
-            .map_err(fail("Could not delete the access entry of the Argo CD capability's role"))?;
+            .map_err(fail(
+                "Could not delete the access entry of the Argo CD capability's role",
+            ))?;
         state.gitops_capability_role_arn = None;
     }
     if let Some(arn) = wanted {
@@ -396,6 +403,21 @@ impl Observed {
     }
 }
 
+/// The association keys a planned `gitops_hub` wants, once known.
+fn planned_keys(hub: &Value) -> Option<Vec<String>> {
+    let namespace = hub.attr("namespace").as_str()?.to_string();
+    let accounts: Vec<String> = match hub.attr("service_accounts") {
+        Value::Null => GITOPS_SERVICE_ACCOUNTS.iter().map(|s| s.to_string()).collect(),
+        list if list.is_wholly_known() => list
+            .elements()
+            .iter()
+            .filter_map(|v| v.as_str().map(str::to_string))
+            .collect(),
+        _ => return None,
+    };
+    Some(accounts.iter().map(|sa| format!("{namespace}/{sa}")).collect())
+}
+
 /// Plans the computed parts: on a hub, its role and association ids (kept
 /// while recorded and the service accounts unchanged); on an edge, the
 /// deploy role; elsewhere null.
@@ -408,7 +430,11 @@ pub fn plan(prior: &Value, config: &Value, planned: &mut Value) {
         let was_hub = !prior.attr("gitops_hub").is_null();
         planned.set_attr(
             "gitops_hub_role_arn",
-            if was_hub && !recorded.is_null() { recorded } else { Value::Unknown },
+            if was_hub && !recorded.is_null() {
+                recorded
+            } else {
+                Value::Unknown
+            },
         );
         let before = prior.attr("gitops_hub").clone();
         if let Some(hub) = planned.attr_mut("gitops_hub") {
@@ -416,9 +442,14 @@ pub fn plan(prior: &Value, config: &Value, planned: &mut Value) {
                 .iter()
                 .all(|a| before.attr(a) == hub.attr(a));
             let ids = before.attr("pod_identity_association_ids").clone();
+            // Refresh drops an association deleted out of band: the plan makes it again.
+            let complete = planned_keys(hub).is_some_and(|wanted| match &ids {
+                Value::Map(ids) => wanted.iter().all(|k| ids.contains_key(k)) && ids.len() == wanted.len(),
+                _ => false,
+            });
             hub.set_attr(
                 "pod_identity_association_ids",
-                if same && !ids.is_null() { ids } else { Value::Unknown },
+                if same && complete { ids } else { Value::Unknown },
             );
         }
     }
@@ -451,12 +482,20 @@ mod tests {
 
     #[test]
     fn a_hub_plans_its_role_unknown_until_recorded_and_an_edge_its_deploy_role() {
-        let hub = object([("namespace", Value::string("argocd")), ("service_accounts", Value::Null)]);
+        let hub = object([
+            ("namespace", Value::string("argocd")),
+            ("service_accounts", Value::Null),
+        ]);
         let config = object([("gitops_hub", hub.clone()), ("gitops_hub_role_arn", Value::Null)]);
         let mut planned = config.clone();
         plan(&Value::Null, &config, &mut planned);
         assert!(planned.attr("gitops_hub_role_arn").is_unknown());
-        assert!(planned.attr("gitops_hub").attr("pod_identity_association_ids").is_unknown());
+        assert!(
+            planned
+                .attr("gitops_hub")
+                .attr("pod_identity_association_ids")
+                .is_unknown()
+        );
         assert!(planned.attr("gitops_role_arn").is_null());
 
         let edge = object([
@@ -466,7 +505,10 @@ mod tests {
         let mut planned = edge.clone();
         plan(&Value::Null, &edge, &mut planned);
         assert!(planned.attr("gitops_role_arn").is_unknown());
-        assert_eq!(planned.attr("gitops_hub_role_arn").as_str(), Some("arn:aws:iam::1:role/h"));
+        assert_eq!(
+            planned.attr("gitops_hub_role_arn").as_str(),
+            Some("arn:aws:iam::1:role/h")
+        );
         let prior = object([("gitops_role_arn", Value::string("arn:aws:iam::1:role/e"))]);
         let mut planned = edge.clone();
         plan(&prior, &edge, &mut planned);

@@ -12,8 +12,8 @@
 use super::model::ClusterModel;
 use super::run::{ACTIVE, CREATING, Clients, DELETED, NETWORK_DRIFT, Run, fail};
 use super::{
-    access, addons, control_plane, existing_vpc, gitops, karpenter, log_group, nat, network, node_groups, oidc, pod_identity,
-    roles, tags,
+    access, addons, control_plane, existing_vpc, gitops, karpenter, log_group, nat, network, node_groups, oidc,
+    pod_identity, roles, tags,
 };
 use tfplugin::diagnostics::Diagnostics;
 

@@ -5,8 +5,8 @@ use tfplugin::schema::Validator;
 use tfplugin::value::Value;
 
 pub use super::model::CLUSTER_ADMIN_POLICY;
-use super::model::{GITOPS_NAMESPACE, GITOPS_SERVICE_ACCOUNTS};
 use super::model::{AUTO_MODE_NODE_POOLS, AUTO_MODE_OLDEST_VERSION};
+use super::model::{GITOPS_NAMESPACE, GITOPS_SERVICE_ACCOUNTS};
 use super::versions::oldest_built_in;
 use crate::aws::eks::minor_version;
 use crate::aws::logs::RETENTION_DAYS;
@@ -443,8 +443,7 @@ pub fn validate_gitops(config: &Value, diags: &mut Diagnostics) {
         );
     }
     if let Some(arn) = capability.as_str()
-        && config.attr("access_entries").attr(arn).is_wholly_known()
-        && !config.attr("access_entries").attr(arn).is_null()
+        && !config.attr("access_entries").entry(arn).is_null()
     {
         diags.attribute_error(
             &AttributePath::attr("gitops_capability_role_arn"),
@@ -459,10 +458,16 @@ pub fn validate_gitops(config: &Value, diags: &mut Diagnostics) {
         let namespace = hub.attr("namespace").as_str().unwrap_or(GITOPS_NAMESPACE).to_string();
         let accounts: Vec<String> = match hub.attr("service_accounts") {
             Value::Null => GITOPS_SERVICE_ACCOUNTS.iter().map(|s| s.to_string()).collect(),
-            list => list.elements().iter().filter_map(|v| v.as_str().map(str::to_string)).collect(),
+            list => list
+                .elements()
+                .iter()
+                .filter_map(|v| v.as_str().map(str::to_string))
+                .collect(),
         };
         let path = AttributePath::attr("gitops_hub").then("service_accounts");
-        if hub.attr("service_accounts").is_wholly_known() && !hub.attr("service_accounts").is_null() && accounts.is_empty()
+        if hub.attr("service_accounts").is_wholly_known()
+            && !hub.attr("service_accounts").is_null()
+            && accounts.is_empty()
         {
             diags.attribute_error(
                 &path,
@@ -481,7 +486,7 @@ pub fn validate_gitops(config: &Value, diags: &mut Diagnostics) {
                     format!("gitops_hub.service_accounts: {account:?} is listed twice; list each once."),
                 );
             }
-            if !config.attr("pod_identity_associations").attr(&key).is_null() {
+            if !config.attr("pod_identity_associations").entry(&key).is_null() {
                 diags.attribute_error(
                     &path,
                     "Service account associated twice",
@@ -494,7 +499,6 @@ pub fn validate_gitops(config: &Value, diags: &mut Diagnostics) {
         }
     }
 }
-
 
 /// Checks across each access entry's attributes, and a warning when no entry
 /// grants cluster admin: the cluster is made without the creator's implicit
