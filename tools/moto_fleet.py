@@ -351,6 +351,7 @@ OBSERVER_KEY_PREFIX = "AKIAEKSFLEETOBSERVER"  # the tests' own checks: never lag
 IAM_LAG = 10              # real seconds a role change takes to be visible to EKS
 NODE_ROLE_RELEASE = 60    # real seconds a deleted node group still holds its node role
 ROLE_CHANGES = {}         # (account, role name) -> {"at", "kind", "refused"}
+ROLES_CREATED = {}        # (account, role name) -> {"at", "refused"}: for trust policies naming it
 NODE_ROLES_RELEASED = {}  # (account, role name) -> {"at": when the node group using it was gone, "refused"}
 SLR_SEEN = set()          # (account, service-linked role name) EKS has created
 
@@ -365,7 +366,12 @@ def role_lagging(call, arn):
     cannot see it yet, else None. The FIRST use after a change always lags
     (so the behaviour is exercised whatever the timing), later uses while the
     change is younger than IAM_LAG (compressed) do as well."""
-    if not realism.on("iam-lag") or call.signing_key.startswith(OBSERVER_KEY_PREFIX):
+    return role_lagging_for(call.signing_key, arn)
+
+
+def role_lagging_for(signing_key, arn):
+    """`role_lagging` for a request signed with SIGNING_KEY."""
+    if not realism.on("iam-lag") or signing_key.startswith(OBSERVER_KEY_PREFIX):
         return None
     change = ROLE_CHANGES.get(role_key(arn))
     if change is None:
@@ -409,8 +415,11 @@ def record_iam(account, action, form):
     kinds = {"CreateRole": "create", "AttachRolePolicy": "attach", "PutRolePolicy": "put"}
     if action in kinds:
         ROLE_CHANGES[(account, role)] = {"at": time.time(), "kind": kinds[action], "refused": False}
+    if action == "CreateRole":
+        ROLES_CREATED[(account, role)] = {"at": time.time(), "refused": False}
     elif action == "DeleteRole":
         ROLE_CHANGES.pop((account, role), None)
+        ROLES_CREATED.pop((account, role), None)
         NODE_ROLES_RELEASED.pop((account, role), None)
 
 
@@ -442,8 +451,54 @@ def fill_oidc_thumbprint(account, action, form, body):
         provider.thumbprint_list = [hashlib.sha1(host.encode()).hexdigest()]
 
 
-def iam_refusal(account, action, form):
+def trust_principal_refusal(account, signing_key, action, form):
+    """IAM checks the roles a trust policy names when it is saved: a role that
+    does not exist, or was made so recently IAM does not show it yet, is
+    refused with MalformedPolicyDocument "Invalid principal in policy"
+    (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_principal.html#principal-roles,
+    and eventual consistency, link above). moto saves any principal."""
+    field = {"CreateRole": "AssumeRolePolicyDocument", "UpdateAssumeRolePolicy": "PolicyDocument"}.get(action)
+    if field is None or not realism.on("iam-lag"):
+        return None
+    try:
+        document = json.loads((form.get(field) or ["{}"])[0])
+    except ValueError:
+        return None
+    from moto.iam.models import iam_backends
+    statements = document.get("Statement", [])
+    for statement in statements if isinstance(statements, list) else [statements]:
+        principals = (statement.get("Principal") or {}) if isinstance(statement, dict) else {}
+        aws = principals.get("AWS", []) if isinstance(principals, dict) else []
+        for arn in [aws] if isinstance(aws, str) else aws:
+            key = role_key(arn)
+            if key is None or key[0] != account:
+                continue  # another account's role, or not a role: not checked here
+            backend = iam_backends[account][get_partition("us-east-1")]
+            exists = any(r.name == key[1] for r in backend.roles.values())
+            if not exists or principal_lagging(signing_key, key):
+                return 400, "MalformedPolicyDocument", f'Invalid principal in policy: "AWS":"{arn}"'
+    return None
+
+
+def principal_lagging(signing_key, key):
+    """Whether a role made moments ago is not yet a valid principal: the first
+    trust policy naming it is always refused, later ones while the role is
+    younger than IAM_LAG (compressed) too."""
+    created = ROLES_CREATED.get(key)
+    if created is None or signing_key.startswith(OBSERVER_KEY_PREFIX):
+        return False
+    if not created["refused"] or time.time() - created["at"] < realism.seconds(IAM_LAG):
+        created["refused"] = True
+        realism.injected("iam-lag")
+        return True
+    return False
+
+
+def iam_refusal(account, signing_key, action, form):
     """An IAM error (status, code, message) moto would not give, or None."""
+    refused = trust_principal_refusal(account, signing_key, action, form)
+    if refused:
+        return refused
     role = (form.get("RoleName") or [None])[0]
     if action != "DeleteRole" or not role or not realism.on("dependencies"):
         return None
@@ -2933,7 +2988,7 @@ class FleetMiddleware:
             return presigned_sts(environ, start_response, self.app)
         if path.rstrip("/") == "/moto-api/reset" and environ["REQUEST_METHOD"] == "POST":
             with LOCK:  # moto forgets every resource: so does the stand-in's own state
-                for table in (ROLE_CHANGES, NODE_ROLES_RELEASED, SLR_SEEN, FAIL_NEXT, GLOBAL_PENDING, DELETED_QUEUES):
+                for table in (ROLE_CHANGES, ROLES_CREATED, NODE_ROLES_RELEASED, SLR_SEEN, FAIL_NEXT, GLOBAL_PENDING, DELETED_QUEUES):
                     table.clear()
                 CLUSTER_VERSIONS[:] = calendar_rows()
                 lost_responses.reset()
@@ -2980,9 +3035,9 @@ class FleetMiddleware:
         form = parse_qs(raw.decode("utf-8", "replace")) if raw else {}
         form.update({k: v for k, v in parse_qs(environ.get("QUERY_STRING", "")).items() if k not in form})
         action = (form.get("Action") or [""])[0]
-        _, account = caller(environ)
+        signing_key, account = caller(environ)
         with LOCK:
-            refused = iam_refusal(account, action, form)
+            refused = iam_refusal(account, signing_key, action, form)
             if refused:
                 result = iam_error(*refused)
             else:

@@ -961,6 +961,24 @@ def check_iam_lag(url, lag=True):
         assert msg == "The specified principalArn is invalid: invalid principal", msg
         time.sleep(SCALE * 10 + 0.05)
     eks.create_access_entry(clusterName="lag1", principalArn=dev)
+    # A trust policy naming a role: refused while IAM does not show the role,
+    # and always for a role that does not exist (moto saves any principal).
+    trusting = lambda arn: json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": {"AWS": arn}, "Action": "sts:AssumeRole"}]})
+    hub = new_role(iam, "lag-hub")
+    if lag:
+        msg = iam_error(iam.create_role, "MalformedPolicyDocument", 400, RoleName="lag-edge",
+                        AssumeRolePolicyDocument=trusting(hub))
+        assert msg == f'Invalid principal in policy: "AWS":"{hub}"', msg
+        time.sleep(SCALE * 10 + 0.05)
+    iam.create_role(RoleName="lag-edge", AssumeRolePolicyDocument=trusting(hub))
+    missing = hub.replace("lag-hub", "no-such-role")
+    if lag:
+        msg = iam_error(iam.update_assume_role_policy, "MalformedPolicyDocument", 400, RoleName="lag-edge",
+                        PolicyDocument=trusting(missing))
+        assert missing in msg, msg
+    else:
+        iam.update_assume_role_policy(RoleName="lag-edge", PolicyDocument=trusting(missing))
 
 
 def check_durations(url, on=True, scale=SCALE):
@@ -1181,12 +1199,13 @@ def check_dependencies(url, on=True):
     iam.delete_role(RoleName="dep-node")
 
 
-def iam_error(fn, code, **kwargs):
+def iam_error(fn, code, status=409, **kwargs):
+    """Call fn, expect an IAM (query protocol) error CODE with STATUS, return its message."""
     try:
         fn(**kwargs)
     except ClientError as err:
         assert err.response["Error"]["Code"] == code, err.response
-        assert err.response["ResponseMetadata"]["HTTPStatusCode"] == 409, err.response
+        assert err.response["ResponseMetadata"]["HTTPStatusCode"] == status, err.response
         return err.response["Error"]["Message"]
     raise AssertionError(f"expected {code}")
 
