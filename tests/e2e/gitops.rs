@@ -177,6 +177,20 @@ async fn a_hub_and_an_edge_register_in_one_apply_are_repaired_changed_in_place_a
     assert_registered(&moto, &ws.output("hub")?, &ws.output("edge")?, ADMIN).await?;
     assert_eq!(ws.plan_exit_code()?.code, 0);
 
+    // The hub's role deleted out of band: made again, the associations moved to it.
+    let iam = moto.iam().await;
+    iam.delete_role_policy()
+        .role_name(HUB_ROLE)
+        .policy_name("ArgoCDAssumeEdgeRoles")
+        .send()
+        .await?;
+    iam.delete_role().role_name(HUB_ROLE).send().await?;
+    let plan = ws.plan_exit_code()?;
+    assert_eq!(plan.code, 2, "refresh finds the hub's role gone:\n{}", plan.output());
+    ws.apply()?;
+    assert_registered(&moto, &ws.output("hub")?, &ws.output("edge")?, ADMIN).await?;
+    assert_eq!(ws.plan_exit_code()?.code, 0);
+
     // Another access policy: in place, the old one disassociated.
     ws.write("main.tf", &config(&format!("  gitops_access_policy = \"{EDIT}\"")))?;
     let plan = ws.terraform(&["plan", "-no-color"])?.ok()?;

@@ -140,6 +140,8 @@ async fn ensure_hub(run: &Run<'_>, state: &mut ClusterModel) -> Result<(), Diagn
     let missing: Vec<String> = wanted_keys.iter().filter(|k| !ids.contains_key(*k)).cloned().collect();
     for key in &missing {
         let (namespace, service_account) = key.split_once('/').unwrap_or_default();
+        // One still holding the service account (its role made again) is
+        // adopted and pointed at this role by create_pod_identity_association.
         let id = retry_while(
             "waiting for IAM to show the GitOps hub's role to EKS",
             IAM_PROPAGATION,
@@ -428,14 +430,8 @@ pub fn plan(prior: &Value, config: &Value, planned: &mut Value) {
     } else {
         let recorded = prior.attr("gitops_hub_role_arn").clone();
         let was_hub = !prior.attr("gitops_hub").is_null();
-        planned.set_attr(
-            "gitops_hub_role_arn",
-            if was_hub && !recorded.is_null() {
-                recorded
-            } else {
-                Value::Unknown
-            },
-        );
+        let role_kept = was_hub && !recorded.is_null();
+        planned.set_attr("gitops_hub_role_arn", if role_kept { recorded } else { Value::Unknown });
         let before = prior.attr("gitops_hub").clone();
         if let Some(hub) = planned.attr_mut("gitops_hub") {
             let same = ["namespace", "service_accounts"]
@@ -449,7 +445,11 @@ pub fn plan(prior: &Value, config: &Value, planned: &mut Value) {
             });
             hub.set_attr(
                 "pod_identity_association_ids",
-                if same && complete { ids } else { Value::Unknown },
+                if same && complete && role_kept {
+                    ids
+                } else {
+                    Value::Unknown
+                },
             );
         }
     }
