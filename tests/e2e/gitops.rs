@@ -32,14 +32,6 @@ fn config(edge_extra: &str) -> String {
     )
 }
 
-async fn role_exists(iam: &aws_sdk_iam::Client, name: &str) -> Result<bool> {
-    match iam.get_role().role_name(name).send().await {
-        Ok(_) => Ok(true),
-        Err(e) if e.as_service_error().is_some_and(|s| s.is_no_such_entity_exception()) => Ok(false),
-        Err(e) => Err(e.into()),
-    }
-}
-
 /// The role's trust policy, decoded.
 async fn trust_of(iam: &aws_sdk_iam::Client, name: &str) -> Result<serde_json::Value> {
     let role = iam.get_role().role_name(name).send().await?;

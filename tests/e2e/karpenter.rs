@@ -27,14 +27,6 @@ fn config(body: &str) -> String {
     )
 }
 
-async fn role_exists(iam: &aws_sdk_iam::Client, name: &str) -> Result<bool> {
-    match iam.get_role().role_name(name).send().await {
-        Ok(_) => Ok(true),
-        Err(e) if e.as_service_error().is_some_and(|s| s.is_no_such_entity_exception()) => Ok(false),
-        Err(e) => Err(e.into()),
-    }
-}
-
 /// The names of the rules on the default bus, sorted.
 async fn rule_names(events: &aws_sdk_eventbridge::Client) -> Result<Vec<String>> {
     let out = events.list_rules().send().await?;

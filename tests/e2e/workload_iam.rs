@@ -83,14 +83,6 @@ async fn oidc_providers(iam: &aws_sdk_iam::Client) -> Result<Vec<String>> {
         .collect())
 }
 
-async fn role_exists(iam: &aws_sdk_iam::Client, name: &str) -> Result<bool> {
-    match iam.get_role().role_name(name).send().await {
-        Ok(_) => Ok(true),
-        Err(e) if e.as_service_error().is_some_and(|s| s.is_no_such_entity_exception()) => Ok(false),
-        Err(e) => Err(e.into()),
-    }
-}
-
 #[tokio::test(flavor = "multi_thread")]
 async fn addon_create_role_pod_identity_and_irsa_provider_are_made_changed_in_place_and_destroyed() -> Result<()> {
     let moto = Moto::start()?;

@@ -216,3 +216,12 @@ pub async fn inventory(moto: &Moto, regions: &[&str]) -> Result<BTreeSet<String>
 pub fn orphans(before: &BTreeSet<String>, after: &BTreeSet<String>) -> Vec<String> {
     after.difference(before).cloned().collect()
 }
+
+/// Whether IAM role `name` exists.
+pub async fn role_exists(iam: &aws_sdk_iam::Client, name: &str) -> Result<bool> {
+    match iam.get_role().role_name(name).send().await {
+        Ok(_) => Ok(true),
+        Err(e) if e.as_service_error().is_some_and(|s| s.is_no_such_entity_exception()) => Ok(false),
+        Err(e) => Err(e.into()),
+    }
+}

@@ -34,8 +34,8 @@ pub use fixtures::{
     hub_and_edges_config, subnet_tags,
 };
 pub use inspect::{
-    find_peering, inventory, live_peerings, orphans, peering_routes_in_region, peering_status, tables_routing,
-    wait_nodegroup_gone,
+    find_peering, inventory, live_peerings, orphans, peering_routes_in_region, peering_status, role_exists,
+    tables_routing, wait_nodegroup_gone,
 };
 pub use moto::{ACCESS_KEY, ACCOUNT_ID, Moto, OBSERVER_KEY, REALISM, SECRET_KEY, TIME_SCALE, Tls};
 pub use paths::{project_root, provider_dir};

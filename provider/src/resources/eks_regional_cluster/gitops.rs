@@ -13,7 +13,7 @@
 use std::collections::BTreeMap;
 
 use super::model::{ClusterModel, GITOPS_SERVICE_ACCOUNTS, GitopsHubModel};
-use super::roles::bounded;
+use super::roles::{bounded, ensure_owned_role};
 use super::run::{Clients, Run, fail};
 use crate::aws::AwsError;
 use crate::aws::eks::{AccessEntrySpec, PolicyScope, is_role_propagation};
@@ -96,25 +96,9 @@ async fn ensure_hub(run: &Run<'_>, state: &mut ClusterModel) -> Result<(), Diagn
         .gitops_hub_role_arn
         .as_deref()
         .is_some_and(|arn| role_name(arn) == role);
-    let owned = match recorded {
-        true => iam
-            .find_owned_role(&role, &run.owner())
-            .await
-            .map_err(fail("Could not read the GitOps hub's IAM role"))?,
-        false => None,
-    };
-    let arn = match owned {
-        Some(arn) => arn,
-        None => iam
-            .create_role(
-                &role,
-                &run.owner(),
-                &POD_IDENTITY_ROLE,
-                &run.object_tags(role.clone(), &[]),
-            )
-            .await
-            .map_err(fail("Could not create the GitOps hub's IAM role"))?,
-    };
+    let arn = ensure_owned_role(run, &role, &POD_IDENTITY_ROLE, recorded)
+        .await
+        .map_err(fail("Could not create the GitOps hub's IAM role"))?;
     state.gitops_hub_role_arn = Some(arn.clone());
     iam.put_role_policy(&role, HUB_POLICY, &hub_policy())
         .await

@@ -15,11 +15,11 @@
 use std::collections::BTreeMap;
 
 use super::model::{ClusterModel, KARPENTER_NAMESPACE, KARPENTER_SERVICE_ACCOUNT, KarpenterModel};
-use super::roles::bounded;
+use super::roles::{bounded, ensure_owned_role};
 use super::run::{Clients, Run, fail};
 use crate::aws::AwsError;
 use crate::aws::eks::{AccessEntrySpec, FoundAssociation, is_role_propagation};
-use crate::aws::iam::{KARPENTER_NODE_ROLE, POD_IDENTITY_ROLE, RoleSpec, partition_of, role_name};
+use crate::aws::iam::{KARPENTER_NODE_ROLE, POD_IDENTITY_ROLE, partition_of, role_name};
 use crate::aws::sqs::{DELETED_NAME_RESERVED, is_deleted_recently, queue_policy, same_policy};
 use crate::aws::tags::{OWNER_TAG, STACK_TAG};
 use crate::aws::waiters::{IAM_PROPAGATION, retry_while};
@@ -332,7 +332,7 @@ pub async fn ensure(run: &Run<'_>, state: &mut ClusterModel) -> Result<(), Diagn
 
     // The node role, its instance profile and its access entry.
     let recorded = state.karpenter.clone().unwrap_or_default();
-    let node_arn = ensure_role(
+    let node_arn = ensure_owned_role(
         run,
         &names.node_role,
         &KARPENTER_NODE_ROLE,
@@ -385,7 +385,7 @@ pub async fn ensure(run: &Run<'_>, state: &mut ClusterModel) -> Result<(), Diagn
         .controller_role_arn
         .as_deref()
         .is_some_and(|arn| role_name(arn) == names.controller_role);
-    let controller_arn = ensure_role(run, &names.controller_role, &POD_IDENTITY_ROLE, controller_recorded)
+    let controller_arn = ensure_owned_role(run, &names.controller_role, &POD_IDENTITY_ROLE, controller_recorded)
         .await
         .map_err(fail("Could not create Karpenter's controller IAM role"))?;
     record(state).controller_role_arn = Some(controller_arn.clone());
@@ -408,19 +408,6 @@ pub async fn ensure(run: &Run<'_>, state: &mut ClusterModel) -> Result<(), Diagn
     record.namespace = wanted.namespace.clone();
     record.service_account = wanted.service_account.clone();
     Ok(())
-}
-
-/// Role `name` exists; returns its ARN. One the state records is this
-/// resource's whatever its stack tag (an imported state has a new stack id)
-/// as long as it carries the owner tag; any other is made, or adopted by
-/// CreateRole when it carries this stack's tag.
-async fn ensure_role(run: &Run<'_>, name: &str, spec: &'static RoleSpec, recorded: bool) -> Result<String, AwsError> {
-    let iam = &run.clients.iam;
-    if recorded && let Some(arn) = iam.find_owned_role(name, &run.owner()).await? {
-        return Ok(arn);
-    }
-    iam.create_role(name, &run.owner(), spec, &run.object_tags(name.to_string(), &[]))
-        .await
 }
 
 /// The private subnets and the cluster security group.

@@ -4,6 +4,7 @@
 
 use super::model::ClusterModel;
 use super::run::{Run, fail};
+use crate::aws::AwsError;
 use crate::aws::iam::{AUTO_MODE_CLUSTER_ROLE, AUTO_MODE_NODE_ROLE, CLUSTER_ROLE, NODE_ROLE, RoleSpec, role_name};
 use tfplugin::diagnostics::Diagnostics;
 
@@ -28,6 +29,24 @@ pub fn bounded(name: String, limit: usize) -> String {
         (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
     });
     format!("{}-{:08x}", &name[..limit - 9], hash as u32)
+}
+
+/// Role `name` exists; returns its ARN. One the state records is this
+/// resource's whatever its stack tag (an imported state has a new stack id)
+/// as long as it carries the owner tag; any other is made, or adopted by
+/// CreateRole when it carries this stack's tag.
+pub async fn ensure_owned_role(
+    run: &Run<'_>,
+    name: &str,
+    spec: &'static RoleSpec,
+    recorded: bool,
+) -> Result<String, AwsError> {
+    let iam = &run.clients.iam;
+    if recorded && let Some(arn) = iam.find_owned_role(name, &run.owner()).await? {
+        return Ok(arn);
+    }
+    iam.create_role(name, &run.owner(), spec, &run.object_tags(name.to_string(), &[]))
+        .await
 }
 
 /// Both roles exist with their policies. A role is recorded the moment
