@@ -8,8 +8,8 @@ attached to the cluster so DescribeCluster reports its endpoint and CA.
     stand = kube_stand.start("http://127.0.0.1:5000", "us-east-1", "hub")
     stand.endpoint, stand.ca_pem, stand.admin_token   # then stand.stop()
 
-    python tools/kube_stand.py --moto http://127.0.0.1:5000 --region us-east-1 --cluster hub
-        prints {"endpoint", "ca_file", "certificate_authority_data", "admin_token"} as one JSON
+    python tools/kube_stand.py --moto http://127.0.0.1:5000 --region us-east-1 --cluster hub [--namespace argocd]
+        (the cluster may be created later: CreateCluster attaches the stand), creates the namespaces, prints {"endpoint", "ca_file", "certificate_authority_data", "admin_token"} as one JSON
         line once the API answers, and runs until SIGTERM/SIGINT (for harnesses in other languages).
 
 The admin token (group system:masters, through --token-auth-file) is for the test
@@ -116,6 +116,13 @@ class Stand:
 
     def ssl_context(self):
         return ssl.create_default_context(cafile=self.ca_file)
+
+    def create_namespace(self, name):
+        """With the admin token, as an Argo CD install would have made it."""
+        body = json.dumps({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}}).encode()
+        request = urllib.request.Request(self.endpoint + "/api/v1/namespaces", data=body, method="POST", headers={
+            "Authorization": f"Bearer {self.admin_token}", "Content-Type": "application/json"})
+        urllib.request.urlopen(request, timeout=30, context=self.ssl_context()).close()
 
     def stop(self):
         _stop(self.workdir, self.apiserver, self.etcd)
@@ -243,8 +250,12 @@ def main():
     parser.add_argument("--region", required=True)
     parser.add_argument("--cluster", required=True)
     parser.add_argument("--account", help="when several accounts have a cluster of that name")
+    parser.add_argument("--namespace", action="append", default=[],
+                        help="a namespace to create once the API answers (repeatable), e.g. argocd")
     args = parser.parse_args()
     stand = start(args.moto, args.region, args.cluster, args.account)
+    for namespace in args.namespace:
+        stand.create_namespace(namespace)
     done = []
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: done.append(1))

@@ -1039,6 +1039,7 @@ def create_cluster(call):
         cluster._fleet_enis = create_control_plane_enis(call, cluster, vpc.get("subnetIds") or [], sg.id)
     cluster.resources_vpc_config = vpc
     control_plane_log_group(call.account, call.region, cluster)
+    attach_pending_kube(cluster, call.region, call.account)
     if auto_mode is not None:
         apply_auto_mode(call, cluster, auto_mode[1])
     # EKS makes the creator a cluster admin through an access entry when the
@@ -2666,7 +2667,8 @@ install_secure_transport_condition()
 # two webhooks below who a bearer token is and what it may do, as EKS's own
 # authenticator and authorizer do:
 #   POST /moto-fleet/kubernetes/REGION/CLUSTER   {"endpoint", "certificate_authority_data"}
-#        (DELETE detaches; moto's reset forgets it with the cluster)
+#        (DELETE detaches; moto's reset forgets it with the cluster; before the cluster
+#        exists it waits, and CreateCluster of that name attaches it)
 #   POST /moto-fleet/kubernetes/REGION/CLUSTER/token-review            TokenReview
 #   POST /moto-fleet/kubernetes/REGION/CLUSTER/subject-access-review   SubjectAccessReview
 # Webhook shapes: https://kubernetes.io/docs/reference/access-authn-authz/authentication/#webhook-token-authentication
@@ -2701,6 +2703,19 @@ def attach_kube(cluster, body):
         st.kube_original = (cluster.endpoint, dict(cluster.certificate_authority))
     cluster.endpoint = body["endpoint"]
     cluster.certificate_authority = {"data": body["certificate_authority_data"]}
+
+
+# API servers waiting for their cluster: (region, name, account or None) -> attach body.
+# A test stand starts before the apply that creates its cluster (a hub and the Secrets
+# written into it in one run); CreateCluster attaches it, as EKS's endpoint exists
+# from the cluster's creation on.
+KUBE_PENDING = {}
+
+
+def attach_pending_kube(cluster, region, account):
+    body = KUBE_PENDING.get((region, cluster.name, account)) or KUBE_PENDING.get((region, cluster.name, None))
+    if body:
+        attach_kube(cluster, body)
 
 
 def detach_kube(cluster):
@@ -2956,6 +2971,12 @@ def kubernetes_control(start_response, method, path, body, query):
     region, name, hook = m.groups()
     with LOCK:
         cluster = kube_cluster(region, name, (query.get("account") or [None])[0])
+    if cluster is None and not hook and method == "POST":
+        if not body.get("endpoint") or not body.get("certificate_authority_data"):
+            return json_answer(start_response, {"error": "endpoint and certificate_authority_data are required"}, 400)
+        with LOCK:
+            KUBE_PENDING[(region, name, (query.get("account") or [None])[0])] = dict(body)
+        return json_answer(start_response, {"endpoint": None, "pending": True})
     if cluster is None:
         return json_answer(start_response, {"error": f"no cluster {name} in {region}"}, 404)
     if hook and method == "POST":
@@ -2966,10 +2987,12 @@ def kubernetes_control(start_response, method, path, body, query):
             return json_answer(start_response, {"error": "endpoint and certificate_authority_data are required"}, 400)
         with LOCK:
             attach_kube(cluster, body)
+            KUBE_PENDING[(region, name, (query.get("account") or [None])[0])] = dict(body)
         return json_answer(start_response, {"endpoint": cluster.endpoint})
     if not hook and method == "DELETE":
         with LOCK:
             detach_kube(cluster)
+            KUBE_PENDING.pop((region, name, (query.get("account") or [None])[0]), None)
         return json_answer(start_response, {"endpoint": cluster.endpoint})
     return json_answer(start_response, {"error": f"{method} not allowed on {path}"}, 405)
 
@@ -2988,7 +3011,8 @@ class FleetMiddleware:
             return presigned_sts(environ, start_response, self.app)
         if path.rstrip("/") == "/moto-api/reset" and environ["REQUEST_METHOD"] == "POST":
             with LOCK:  # moto forgets every resource: so does the stand-in's own state
-                for table in (ROLE_CHANGES, ROLES_CREATED, NODE_ROLES_RELEASED, SLR_SEEN, FAIL_NEXT, GLOBAL_PENDING, DELETED_QUEUES):
+                for table in (ROLE_CHANGES, ROLES_CREATED, NODE_ROLES_RELEASED, SLR_SEEN, FAIL_NEXT, GLOBAL_PENDING, DELETED_QUEUES,
+                              KUBE_PENDING):
                     table.clear()
                 CLUSTER_VERSIONS[:] = calendar_rows()
                 lost_responses.reset()

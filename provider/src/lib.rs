@@ -3,5 +3,6 @@
 
 pub mod aws;
 pub mod docs;
+pub mod kube;
 pub mod provider;
 pub mod resources;

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use serde::Deserialize;
 
 use crate::aws::{AssumeRole, Aws, AwsHandle, AwsSettings, DEFAULT_MAX_RETRIES, Endpoints};
+use crate::resources::argocd_cluster::ArgocdCluster;
 use crate::resources::eks_regional_cluster::EksRegionalCluster;
 use crate::resources::validators::{AwsRegion, RoleArn, Tags, WholeNumber};
 use crate::resources::vpc_cross_region_peering::VpcCrossRegionPeering;
@@ -30,6 +31,7 @@ impl Default for FleetProvider {
                 Arc::new(EksRegionalCluster::new(aws.clone())),
                 Arc::new(VpcCrossRegionPeering::new(aws.clone())),
                 Arc::new(VpcPeeringAccepter::new(aws.clone())),
+                Arc::new(ArgocdCluster::new(aws.clone())),
             ],
             aws,
         }

@@ -94,6 +94,7 @@ pub struct Aws {
     logs_clients: Mutex<HashMap<ClientKey, aws_sdk_cloudwatchlogs::Client>>,
     sqs_clients: Mutex<HashMap<ClientKey, aws_sdk_sqs::Client>>,
     events_clients: Mutex<HashMap<ClientKey, aws_sdk_eventbridge::Client>>,
+    sts_clients: Mutex<HashMap<ClientKey, aws_sdk_sts::Client>>,
     role_configs: Mutex<HashMap<(String, Option<String>), SdkConfig>>,
     /// Route tables read by this plan's refreshes (see `shared_reads`).
     pub shared_reads: Arc<shared_reads::SharedReads>,
@@ -110,6 +111,7 @@ impl Aws {
             logs_clients: Mutex::new(HashMap::new()),
             sqs_clients: Mutex::new(HashMap::new()),
             events_clients: Mutex::new(HashMap::new()),
+            sts_clients: Mutex::new(HashMap::new()),
             role_configs: Mutex::new(HashMap::new()),
             shared_reads: Arc::default(),
         }
@@ -268,6 +270,34 @@ impl Aws {
             aws_sdk_eventbridge::Client::from_conf(builder.build())
         })
         .await
+    }
+
+    /// STS in `region` (who the provider is, for error messages that name it).
+    pub async fn sts(&self, region: &str) -> aws_sdk_sts::Client {
+        let endpoint = self.settings.endpoints.sts.clone();
+        self.client(&self.sts_clients, region, None, |config| {
+            let mut builder = aws_sdk_sts::config::Builder::from(config)
+                .region(Region::new(region.to_string()))
+                .retry_partition(retry_partition("sts", region));
+            if endpoint.is_some() {
+                builder.set_endpoint_url(endpoint);
+            }
+            aws_sdk_sts::Client::from_conf(builder.build())
+        })
+        .await
+    }
+
+    /// The provider's own credentials (after its `assume_role`), e.g. to sign
+    /// an EKS token.
+    pub async fn credentials(&self) -> Result<aws_credential_types::Credentials, String> {
+        use aws_credential_types::provider::ProvideCredentials;
+        let provider = self.base_config().await.credentials_provider().ok_or_else(|| {
+            "no AWS credentials: set them as for any AWS tool (environment, profile, SSO or role)".to_string()
+        })?;
+        provider
+            .provide_credentials()
+            .await
+            .map_err(|e| format!("could not load AWS credentials: {e}"))
     }
 
     /// IAM is global; `region` only picks the partition's signing region.

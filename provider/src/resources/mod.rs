@@ -3,6 +3,7 @@
 //! `tfplugin` crate does the generic work (decoding, schema validation,
 //! defaults, replacement) around them.
 
+pub mod argocd_cluster;
 pub mod eks_regional_cluster;
 pub mod timeouts;
 pub mod validators;

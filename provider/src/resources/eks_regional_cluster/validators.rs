@@ -10,6 +10,7 @@ use super::model::{GITOPS_NAMESPACE, GITOPS_SERVICE_ACCOUNTS};
 use super::versions::oldest_built_in;
 use crate::aws::eks::minor_version;
 use crate::aws::logs::RETENTION_DAYS;
+pub use crate::resources::validators::{NamespaceName, is_dns_label, is_dns_subdomain};
 use crate::resources::validators::RoleArn;
 
 /// EKS cluster names: 1–100 characters, letters, digits, `-` and `_`,
@@ -149,20 +150,6 @@ impl Validator for AddonName {
 /// subdomain), values IAM role ARNs.
 pub struct PodIdentityAssociations;
 
-/// A DNS-1123 label: 1–63 lowercase letters, digits and `-`, alphanumeric at both ends.
-pub fn is_dns_label(s: &str) -> bool {
-    !s.is_empty()
-        && s.len() <= 63
-        && s.bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
-        && !s.starts_with('-')
-        && !s.ends_with('-')
-}
-
-/// A DNS-1123 subdomain: dot-separated labels, at most 253 characters.
-pub fn is_dns_subdomain(s: &str) -> bool {
-    s.len() <= 253 && s.split('.').all(is_dns_label)
-}
 
 impl Validator for PodIdentityAssociations {
     fn validate(&self, value: &Value, path: &AttributePath, diags: &mut Diagnostics) {
@@ -225,28 +212,6 @@ pub fn validate_addon_iam(config: &Value, diags: &mut Diagnostics) {
 pub const TAINT_EFFECTS: &[&str] = &["NO_SCHEDULE", "NO_EXECUTE", "PREFER_NO_SCHEDULE"];
 
 /// Every taint's effect is one EKS knows.
-/// A Kubernetes namespace name: a DNS-1123 label.
-pub struct NamespaceName;
-
-impl Validator for NamespaceName {
-    fn validate(&self, value: &Value, path: &AttributePath, diags: &mut Diagnostics) {
-        let Some(name) = value.as_str() else { return };
-        if !is_dns_label(name) {
-            diags.attribute_error(
-                path,
-                "Invalid Kubernetes namespace",
-                format!(
-                    "{path}: {name:?} is not a Kubernetes namespace name: use a DNS label of 1 to 63 lowercase \
-                     letters, digits and '-', starting and ending with a letter or digit, such as \"kube-system\"."
-                ),
-            );
-        }
-    }
-
-    fn describe(&self) -> String {
-        "be a DNS label (1 to 63 lowercase letters, digits and `-`)".into()
-    }
-}
 
 /// A Kubernetes service account name: a DNS-1123 subdomain.
 pub struct ServiceAccountName;
