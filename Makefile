@@ -80,12 +80,12 @@ demo-peering: build venv
 ## The moto extension's own check, unit tests of every crate, the
 ## end-to-end tests (real Terraform + moto), then the end-to-end suites users
 ## run under OpenTofu too (the provider from registry.opentofu.org's mirror).
-test: build venv go-tools
+test: build venv go-tools kube-tools
 	$(VENV)/bin/python tools/test_moto_fleet.py
 	$(VENV)/bin/python tools/test_strict_ec2.py
 	$(VENV)/bin/python tools/test_fault_proxy.py
 	$(VENV)/bin/python tools/test_release.py
-# With #15, test depends on kube-tools and runs: $(VENV)/bin/python tools/test_kube_stand.py (make test-kube now)
+	$(VENV)/bin/python tools/test_kube_stand.py
 	$(CARGO) test --workspace --no-fail-fast
 	@echo "== the same peering, cluster, bad-input and Terragrunt suites under OpenTofu $(TOFU_VERSION)"
 	FLEET_ENGINE=tofu $(CARGO) test --workspace --no-fail-fast \

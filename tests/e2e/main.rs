@@ -8,6 +8,7 @@
 //! many tests run at once, each with its own moto, engine and provider
 //! processes on ports of its own, so suites share no state.
 
+mod argocd;
 mod auto_mode;
 mod bad_input;
 mod cluster;

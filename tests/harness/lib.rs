@@ -10,7 +10,8 @@
 //! (Terraform or OpenTofu, and how it installs the provider), `moto` (the
 //! stand-in, its keys and control API), `aws` (SDK clients on it), `inspect`
 //! (reads of what it holds), `fixtures` (VPCs and configurations tests set
-//! up), `fault_proxy`, `workspace` (a Terraform working directory), `eksgen`
+//! up), `kube` (a real Kubernetes API for a stand-in cluster),
+//! `fault_proxy`, `workspace` (a Terraform working directory), `eksgen`
 //! (the CLI) and `terragrunt` (eksgen's trees under Terragrunt).
 //! Tests use the flat API below: `use eksfleet_tests::*;`.
 
@@ -20,6 +21,7 @@ mod engine;
 mod fault_proxy;
 mod fixtures;
 mod inspect;
+mod kube;
 mod moto;
 mod paths;
 mod process;
@@ -37,6 +39,7 @@ pub use inspect::{
     find_peering, inventory, live_peerings, orphans, peering_routes_in_region, peering_status, role_exists,
     tables_routing, wait_nodegroup_gone,
 };
+pub use kube::KubeStand;
 pub use moto::{ACCESS_KEY, ACCOUNT_ID, Moto, OBSERVER_KEY, REALISM, SECRET_KEY, TIME_SCALE, Tls};
 pub use paths::{project_root, provider_dir};
 pub use process::Run;
