@@ -47,6 +47,18 @@ fn accepter(body: &str) -> String {
     format!("resource \"fleet_vpc_peering_accepter\" \"a\" {{\n{body}\n}}")
 }
 
+/// A registration of an edge with a hub; `body` replaces the defaults it sets.
+fn argocd(body: &str) -> String {
+    let mut lines = vec![
+        ("hub", "{ region = \"us-east-1\", cluster_name = \"hub\" }"),
+        ("cluster_arn", "\"arn:aws:eks:us-west-2:123456789012:cluster/edge\""),
+        ("role_arn", "\"arn:aws:iam::123456789012:role/edge-us-west-2-gitops\""),
+    ];
+    lines.retain(|(key, _)| !body.lines().any(|l| l.trim_start().starts_with(&format!("{key} "))));
+    let defaults: String = lines.iter().map(|(k, v)| format!("  {k} = {v}\n")).collect();
+    format!("resource \"fleet_argocd_cluster\" \"r\" {{\n{defaults}{body}\n}}")
+}
+
 struct Case {
     what: &'static str,
     provider: String,
@@ -171,6 +183,48 @@ fn catalogue() -> Vec<Case> {
     let ac = "vpc_id = \"vpc-0d3c2b1a\"";
     let c = resource_case;
     let mut cases = vec![
+        resource_case(
+            "registration of a cluster_arn that is not an EKS cluster ARN",
+            argocd("  cluster_arn = \"arn:aws:iam::123456789012:role/edge\""),
+            "cluster_arn",
+            "is not an EKS cluster ARN",
+        ),
+        resource_case(
+            "registration into a namespace that is not a DNS label",
+            argocd("  hub = { region = \"us-east-1\", cluster_name = \"hub\", namespace = \"Argo_CD\" }"),
+            "hub.namespace",
+            "use a DNS label",
+        ),
+        resource_case(
+            "registration with role_arn in capability mode",
+            argocd("  mode = \"capability\""),
+            "role_arn",
+            "Remove role_arn",
+        ),
+        resource_case(
+            "self-managed registration without role_arn",
+            argocd("  role_arn = null"),
+            "role_arn",
+            "Set it to the edge's gitops_role_arn",
+        ),
+        resource_case(
+            "registration into a hub that does not exist",
+            argocd("  hub = { region = \"us-east-1\", cluster_name = \"nohub\" }"),
+            "hub",
+            "Set hub.cluster_name and hub.region",
+        ),
+        resource_case(
+            "registration setting the Argo CD secret-type label itself",
+            argocd("  labels = { \"argocd.argoproj.io/secret-type\" = \"cluster\" }"),
+            "labels",
+            "is set by fleet_argocd_cluster itself",
+        ),
+        resource_case(
+            "registration label value Kubernetes refuses",
+            argocd("  labels = { team = \"platform team\" }"),
+            "labels",
+            "is not a Kubernetes label value",
+        ),
         // ----- the provider block -----
         provider_case(
             "unknown region",

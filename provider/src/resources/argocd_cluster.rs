@@ -400,6 +400,9 @@ impl ArgocdCluster {
         let deadline = Deadline::after(timeout);
         let arn = ClusterArn::parse(&planned.cluster_arn)
             .ok_or_else(|| error("Malformed cluster ARN", format!("cluster_arn: {:?}", planned.cluster_arn)))?;
+        // The hub first: a registration into a hub that does not exist is the
+        // likelier mistake, and says so before anything waits on the edge.
+        let hub = HubApi::connect_ready(aws, &planned.hub, deadline.left(), &self.aws.stop).await?;
         let (server, ca_data) = if planned.capability() {
             (arn.arn.clone(), None)
         } else {
@@ -407,6 +410,23 @@ impl ArgocdCluster {
                 client: aws.eks(&arn.region, None).await,
                 region: arn.region.clone(),
             };
+            match eks.find_cluster(&arn.name).await {
+                Ok(Some(_)) => {}
+                Ok(None) => {
+                    let mut diags = Diagnostics::new();
+                    diags.attribute_error(
+                        &AttributePath::attr("cluster_arn"),
+                        "Edge cluster not found",
+                        format!(
+                            "cluster_arn: there is no EKS cluster {:?} in {}. Set it to the edge's \
+                             fleet_eks_regional_cluster arn.",
+                            arn.name, arn.region
+                        ),
+                    );
+                    return Err(diags);
+                }
+                Err(e) => return Err(error("Could not read the edge cluster", e)),
+            }
             let edge = eks
                 .wait_for_cluster(&arn.name, deadline.left(), &self.aws.stop)
                 .await
@@ -419,7 +439,6 @@ impl ArgocdCluster {
             })?;
             (endpoint, Some(ca))
         };
-        let hub = HubApi::connect_ready(aws, &planned.hub, deadline.left(), &self.aws.stop).await?;
         let namespace = planned.hub.namespace().to_string();
         let secret_name = planned
             .secret_name
