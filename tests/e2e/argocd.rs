@@ -3,7 +3,7 @@
 //! a hub and two edges applied and registered in one run, each Secret read
 //! back from the API server field by field; a Secret deleted or edited out
 //! of band written again; a registration switched to the EKS Capability in
-//! place; a principal without an access entry refused with its name in the
+//! place; imported by its id; a principal without an access entry refused with its name in the
 //! error; a hub that does not exist named; nothing left after destroy.
 
 use anyhow::{Context, Result};
@@ -169,6 +169,14 @@ async fn a_hub_and_two_edges_register_in_one_apply_are_repaired_and_leave_nothin
     ws.apply()?;
     assert_secret(&moto, &stand, &ws, EDGES[0], true).await?;
     assert_eq!(ws.plan_exit_code()?.code, 0);
+
+    // Imported into a state that lost it: the same Secret, no change planned.
+    let address = format!("fleet_argocd_cluster.edge[\"{}\"]", EDGES[1]);
+    ws.terraform(&["state", "rm", &address])?.ok()?;
+    let id = format!("us-east-1/hub/argocd/{}", secret_name(EDGES[1]));
+    ws.terraform(&["import", "-no-color", &address, &id])?.ok()?;
+    let plan = ws.plan_exit_code()?;
+    assert_eq!(plan.code, 0, "import plans no change:\n{}", plan.output());
 
     // A principal without an access entry on the hub, and a hub that does not exist.
     let edge_arn = ws.output("edges")?[EDGES[1]]["arn"].as_str().context("arn")?.to_string();

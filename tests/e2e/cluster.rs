@@ -920,17 +920,37 @@ async fn failure_half_way_leaves_a_tainted_resource_that_destroy_removes_complet
 }
 
 /// `examples/terraform/fleet` as shipped: hub + two edges, each peered with
-/// the hub, one provider block, for_each over regions: the first apply in a
-/// fresh account, with every AWS behaviour of the stand-in on.
+/// the hub and registered with its Argo CD, one provider block, for_each
+/// over regions: the first apply in a fresh account, with every AWS
+/// behaviour of the stand-in on, as an IAM user of that account (the EKS
+/// token that writes the Secrets is checked against its keys).
 #[tokio::test(flavor = "multi_thread")]
 async fn example_fleet_applies_replans_clean_and_destroys_clean() -> Result<()> {
     let moto = Moto::start()?;
     let example = project_root().join("examples/terraform/fleet");
-    let ws = Workspace::new(&moto, &std::fs::read_to_string(example.join("main.tf"))?)?;
+    let mut ws = Workspace::new(&moto, &std::fs::read_to_string(example.join("main.tf"))?)?;
     for file in ["variables.tf", "outputs.tf"] {
         ws.write(file, &std::fs::read_to_string(example.join(file))?)?;
     }
+    let iam = moto.iam().await;
+    let user = iam.create_user().user_name("terraform").send().await?;
+    let user_arn = user.user().map(|u| u.arn().to_string()).unwrap_or_default();
+    let key = iam.create_access_key().user_name("terraform").send().await?;
+    let key = key.access_key().context("access key")?;
+    ws.set_env("AWS_ACCESS_KEY_ID", key.access_key_id());
+    ws.set_env("AWS_SECRET_ACCESS_KEY", key.secret_access_key());
+    ws.set_env("TF_VAR_terraform_principal_arn", &user_arn);
+    let stand = KubeStand::start(&moto, "us-east-1", "demo-hub", &["argocd"])?;
     ws.apply()?;
+    let registered = stand.secret_names("argocd")?;
+    assert_eq!(
+        registered,
+        [
+            format!("demo-edge-eu-west-1-{ACCOUNT_ID}"),
+            format!("demo-edge-us-west-2-{ACCOUNT_ID}")
+        ],
+        "each edge registered with the hub's Argo CD"
+    );
     let edges = ws.output("edges")?;
     let hub_ec2 = moto.ec2("us-east-1").await;
     for (region, cidr) in [("us-west-2", "10.1.0.0/16"), ("eu-west-1", "10.2.0.0/16")] {
@@ -968,6 +988,13 @@ async fn example_fleet_applies_replans_clean_and_destroys_clean() -> Result<()> 
     let plan = ws.plan_exit_code()?;
     assert_eq!(plan.code, 0, "fleet re-plans clean:\n{}", plan.output());
     ws.destroy()?;
+    assert!(stand.secret_names("argocd")?.is_empty(), "the Secrets go with destroy");
+    iam.delete_access_key()
+        .user_name("terraform")
+        .access_key_id(key.access_key_id())
+        .send()
+        .await?;
+    iam.delete_user().user_name("terraform").send().await?;
     // What a real account does was really done, not skipped.
     let injected = moto.injected()?;
     for behaviour in ["iam-lag", "ec2-lag", "durations", "zones", "dependencies"] {

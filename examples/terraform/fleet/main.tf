@@ -1,6 +1,7 @@
 # A hub-and-spoke EKS fleet: a GitOps hub cluster plus one edge cluster per
-# region, each edge VPC peered with the hub. One provider block, for_each over
-# regions, CIDRs given once per region.
+# region, each edge VPC peered with the hub and registered with the hub's
+# Argo CD. One provider block, for_each over regions, CIDRs given once per
+# region, all in one apply.
 
 terraform {
   required_version = ">= 1.5"
@@ -32,6 +33,15 @@ resource "fleet_eks_regional_cluster" "hub" {
   kubernetes_version = var.kubernetes_version
   api_allowed_cidrs  = local.edge_cidrs
 
+  # Argo CD runs here (namespace argocd): its management role and pod identities.
+  gitops_hub = {}
+  # Whoever runs Terraform writes the edges' cluster Secrets into the hub.
+  access_entries = {
+    (var.terraform_principal_arn) = {
+      policies = { "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy" = {} }
+    }
+  }
+
   node_groups = {
     system = { min_size = 2, max_size = 4, desired_size = 2 }
   }
@@ -51,6 +61,14 @@ resource "fleet_eks_regional_cluster" "edge" {
   kubernetes_version = var.kubernetes_version
   nat_gateway_mode   = "single"
   api_allowed_cidrs  = [var.hub.vpc_cidr]
+
+  # The deploy role the hub's Argo CD assumes, with an access entry here.
+  gitops_hub_role_arn = fleet_eks_regional_cluster.hub.gitops_hub_role_arn
+  access_entries = {
+    (var.terraform_principal_arn) = {
+      policies = { "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy" = {} }
+    }
+  }
 
   node_groups = {
     workloads = {
@@ -84,4 +102,16 @@ resource "fleet_vpc_cross_region_peering" "edge_to_hub" {
   tags = {
     Name = "${each.key}-to-hub"
   }
+}
+
+# Each edge's Argo CD cluster Secret in the hub, labelled for ApplicationSet
+# cluster generators (README: "ApplicationSet cluster generator").
+resource "fleet_argocd_cluster" "edge" {
+  for_each = fleet_eks_regional_cluster.edge
+
+  hub         = { region = var.hub.region, cluster_name = fleet_eks_regional_cluster.hub.name, namespace = "argocd" }
+  cluster_arn = each.value.arn
+  role_arn    = each.value.gitops_role_arn
+  labels      = { fleet = var.fleet_name, region = each.key }
+  project     = "default"
 }

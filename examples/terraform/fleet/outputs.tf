@@ -15,6 +15,7 @@ output "edges" {
       peering_id                = fleet_vpc_cross_region_peering.edge_to_hub[region].id
       peering_status            = fleet_vpc_cross_region_peering.edge_to_hub[region].status
       update_kubeconfig_command = edge.update_kubeconfig_command
+      argocd_secret             = fleet_argocd_cluster.edge[region].id
     }
   }
 }

@@ -33,3 +33,8 @@ variable "edges" {
     "eu-west-1" = { vpc_cidr = "10.2.0.0/16", max_nodes = 4 }
   }
 }
+
+variable "terraform_principal_arn" {
+  type        = string
+  description = "IAM role or user Terraform runs as. It gets an access entry (cluster admin) on every cluster, which fleet_argocd_cluster needs on the hub to write the edges' Argo CD Secrets."
+}
