@@ -165,7 +165,11 @@ async fn a_hub_and_two_edges_register_in_one_apply_are_repaired_and_leave_nothin
     // One edge moves to the EKS Capability for Argo CD: in place.
     ws.write("main.tf", &config(EDGES[0]))?;
     let plan = ws.terraform(&["plan", "-no-color"])?.ok()?;
-    assert!(plan.stdout.contains("0 to add, 1 to change, 0 to destroy"), "{}", plan.stdout);
+    assert!(
+        plan.stdout.contains("0 to add, 1 to change, 0 to destroy"),
+        "{}",
+        plan.stdout
+    );
     ws.apply()?;
     assert_secret(&moto, &stand, &ws, EDGES[0], true).await?;
     assert_eq!(ws.plan_exit_code()?.code, 0);
@@ -179,7 +183,10 @@ async fn a_hub_and_two_edges_register_in_one_apply_are_repaired_and_leave_nothin
     assert_eq!(plan.code, 0, "import plans no change:\n{}", plan.output());
 
     // A principal without an access entry on the hub, and a hub that does not exist.
-    let edge_arn = ws.output("edges")?[EDGES[1]]["arn"].as_str().context("arn")?.to_string();
+    let edge_arn = ws.output("edges")?[EDGES[1]]["arn"]
+        .as_str()
+        .context("arn")?
+        .to_string();
     let refused = Workspace::new(
         &moto,
         &format!(
@@ -205,7 +212,11 @@ async fn a_hub_and_two_edges_register_in_one_apply_are_repaired_and_leave_nothin
     assert!(stand.secret("argocd", "refused")?.is_none());
 
     ws.destroy()?;
-    assert_eq!(stand.secret_names("argocd")?, Vec::<String>::new(), "the Secrets go with destroy");
+    assert_eq!(
+        stand.secret_names("argocd")?,
+        Vec::<String>::new(),
+        "the Secrets go with destroy"
+    );
     let iam = moto.iam().await;
     for region in EDGES {
         assert!(!role_exists(&iam, &format!("edge-{region}-gitops")).await?);

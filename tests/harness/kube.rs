@@ -29,9 +29,14 @@ impl KubeStand {
     pub fn start(moto: &Moto, region: &str, cluster: &str, namespaces: &[&str]) -> Result<Self> {
         let stderr = tempfile::NamedTempFile::new()?;
         let mut command = Command::new(venv_bin("python"));
-        command
-            .arg(project_root().join("tools").join("kube_stand.py"))
-            .args(["--moto", &moto.url(), "--region", region, "--cluster", cluster]);
+        command.arg(project_root().join("tools").join("kube_stand.py")).args([
+            "--moto",
+            &moto.url(),
+            "--region",
+            region,
+            "--cluster",
+            cluster,
+        ]);
         for namespace in namespaces {
             command.args(["--namespace", namespace]);
         }
@@ -129,12 +134,16 @@ print(json.dumps({"status": status, "body": json.loads(text or b"{}")}))
 
 fn decode_base64(text: &str) -> Result<String> {
     use base64::Engine;
-    Ok(String::from_utf8(base64::engine::general_purpose::STANDARD.decode(text)?)?)
+    Ok(String::from_utf8(
+        base64::engine::general_purpose::STANDARD.decode(text)?,
+    )?)
 }
 
 impl Drop for KubeStand {
     fn drop(&mut self) {
-        let _ = Command::new("kill").args(["-TERM", &self.child.id().to_string()]).status();
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status();
         let _ = self.child.wait();
     }
 }

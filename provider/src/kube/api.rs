@@ -124,7 +124,10 @@ impl KubeApi {
             .uri(format!("{}{path}", self.endpoint))
             .header(header::AUTHORIZATION, format!("Bearer {}", self.token))
             .header(header::ACCEPT, "application/json")
-            .header(header::USER_AGENT, concat!("terraform-provider-fleet/", env!("CARGO_PKG_VERSION")));
+            .header(
+                header::USER_AGENT,
+                concat!("terraform-provider-fleet/", env!("CARGO_PKG_VERSION")),
+            );
         if body.is_some() {
             request = request.header(header::CONTENT_TYPE, "application/json");
         }

@@ -34,7 +34,10 @@ pub fn eks_token(
     cluster_name: &str,
     now: SystemTime,
 ) -> Result<String, TokenError> {
-    let url = format!("https://{}/?Action=GetCallerIdentity&Version=2011-06-15", sts_host(region));
+    let url = format!(
+        "https://{}/?Action=GetCallerIdentity&Version=2011-06-15",
+        sts_host(region)
+    );
     let identity = Identity::from(credentials.clone());
     let mut settings = SigningSettings::default();
     settings.signature_location = SignatureLocation::QueryParams;
@@ -59,7 +62,10 @@ pub fn eks_token(
         .body(())
         .map_err(|e| TokenError(e.to_string()))?;
     instructions.apply_to_request_http1x(&mut signed);
-    Ok(format!("{TOKEN_PREFIX}{}", URL_SAFE_NO_PAD.encode(signed.uri().to_string())))
+    Ok(format!(
+        "{TOKEN_PREFIX}{}",
+        URL_SAFE_NO_PAD.encode(signed.uri().to_string())
+    ))
 }
 
 /// The regional STS endpoint EKS expects in a token (the China partition's

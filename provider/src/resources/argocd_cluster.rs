@@ -232,7 +232,8 @@ impl TypedResource for ArgocdCluster {
         if config.attr("secret_name").is_null() {
             planned.set_attr(
                 "secret_name",
-                arn.as_ref().map_or(Value::Unknown, |a| Value::string(a.default_secret_name())),
+                arn.as_ref()
+                    .map_or(Value::Unknown, |a| Value::string(a.default_secret_name())),
             );
         }
         let hub = planned.attr("hub");
@@ -350,17 +351,22 @@ impl TypedResource for ArgocdCluster {
         let hub = HubApi::connect(aws, &hub_model)
             .await
             .map_err(|e| error("Could not reach the hub cluster", e))?
-            .ok_or_else(|| error("Hub cluster not found", format!("No EKS cluster {hub_name} in {region}.")))?;
+            .ok_or_else(|| {
+                error(
+                    "Hub cluster not found",
+                    format!("No EKS cluster {hub_name} in {region}."),
+                )
+            })?;
         let found = match hub.api.find_secret(namespace, secret_name).await {
             Ok(found) => found,
             Err(e) => return Err(hub.error("read", secret_name, e).await),
         };
         let secret = found.ok_or_else(|| {
-                error(
-                    "Secret not found",
-                    format!("No Secret {namespace}/{secret_name} on the hub {hub_name} in {region}."),
-                )
-            })?;
+            error(
+                "Secret not found",
+                format!("No Secret {namespace}/{secret_name} on the hub {hub_name} in {region}."),
+            )
+        })?;
         let cluster_arn = secret
             .metadata
             .annotations
@@ -398,8 +404,12 @@ impl ArgocdCluster {
         timeout: Duration,
     ) -> Result<ArgocdClusterModel, Diagnostics> {
         let deadline = Deadline::after(timeout);
-        let arn = ClusterArn::parse(&planned.cluster_arn)
-            .ok_or_else(|| error("Malformed cluster ARN", format!("cluster_arn: {:?}", planned.cluster_arn)))?;
+        let arn = ClusterArn::parse(&planned.cluster_arn).ok_or_else(|| {
+            error(
+                "Malformed cluster ARN",
+                format!("cluster_arn: {:?}", planned.cluster_arn),
+            )
+        })?;
         // The hub first: a registration into a hub that does not exist is the
         // likelier mistake, and says so before anything waits on the edge.
         let hub = HubApi::connect_ready(aws, &planned.hub, deadline.left(), &self.aws.stop).await?;
@@ -440,10 +450,7 @@ impl ArgocdCluster {
             (endpoint, Some(ca))
         };
         let namespace = planned.hub.namespace().to_string();
-        let secret_name = planned
-            .secret_name
-            .clone()
-            .unwrap_or_else(|| arn.default_secret_name());
+        let secret_name = planned.secret_name.clone().unwrap_or_else(|| arn.default_secret_name());
         let mut wanted = expand(planned, &arn, &namespace, &secret_name, &server, ca_data.as_deref());
         let written = match hub.api.find_secret(&namespace, &secret_name).await {
             Ok(None) => match hub.api.create_secret(&wanted).await {
@@ -547,7 +554,10 @@ impl<'a> HubApi<'a> {
         let (endpoint, ca) = connection_of(&cluster).ok_or_else(|| {
             error(
                 "The hub cluster has no endpoint",
-                format!("EKS reports no endpoint or CA for {} in {}.", hub.cluster_name, hub.region),
+                format!(
+                    "EKS reports no endpoint or CA for {} in {}.",
+                    hub.cluster_name, hub.region
+                ),
             )
         })?;
         Self::with(aws, hub, &endpoint, &ca)
@@ -557,7 +567,8 @@ impl<'a> HubApi<'a> {
 
     async fn with(aws: &'a Aws, hub: &'a HubModel, endpoint: &str, ca: &str) -> Result<HubApi<'a>, String> {
         let credentials = aws.credentials().await?;
-        let token = eks_token(&credentials, &hub.region, &hub.cluster_name, SystemTime::now()).map_err(|e| e.to_string())?;
+        let token =
+            eks_token(&credentials, &hub.region, &hub.cluster_name, SystemTime::now()).map_err(|e| e.to_string())?;
         let api = KubeApi::new(endpoint, ca, token).map_err(|e| format!("the hub's API at {endpoint}: {e}"))?;
         Ok(HubApi { aws, hub, api })
     }
@@ -611,7 +622,10 @@ impl<'a> HubApi<'a> {
                      apply again to write it from the latest version."
                 ),
             ),
-            _ => ("Hub Kubernetes API error", format!("Could not {action} the {place}: {e}.")),
+            _ => (
+                "Hub Kubernetes API error",
+                format!("Could not {action} the {place}: {e}."),
+            ),
         };
         let detail = if detail.contains("{principal}") {
             detail.replace("{principal}", &self.principal().await)
@@ -640,7 +654,10 @@ impl HubApi<'_> {
 /// The endpoint and CA (base64 PEM) EKS reports for a cluster.
 fn connection_of(cluster: &aws_sdk_eks::types::Cluster) -> Option<(String, String)> {
     let endpoint = cluster.endpoint().filter(|e| !e.is_empty())?;
-    let ca = cluster.certificate_authority().and_then(|c| c.data()).filter(|d| !d.is_empty())?;
+    let ca = cluster
+        .certificate_authority()
+        .and_then(|c| c.data())
+        .filter(|d| !d.is_empty())?;
     Some((endpoint.to_string(), ca.to_string()))
 }
 
@@ -698,7 +715,10 @@ fn expand(
     let mut annotations = planned.annotations.clone().unwrap_or_default();
     annotations.insert(CLUSTER_ARN_ANNOTATION.into(), arn.arn.clone());
     let mut data = BTreeMap::from([
-        ("name".to_string(), planned.name.clone().unwrap_or_else(|| arn.name.clone())),
+        (
+            "name".to_string(),
+            planned.name.clone().unwrap_or_else(|| arn.name.clone()),
+        ),
         ("server".to_string(), server.to_string()),
     ]);
     if let Some(project) = &planned.project {
@@ -925,7 +945,11 @@ struct NonEmpty;
 impl Validator for NonEmpty {
     fn validate(&self, value: &Value, path: &AttributePath, diags: &mut Diagnostics) {
         if value.as_str().is_some_and(|s| s.trim().is_empty()) {
-            diags.attribute_error(path, "Empty value", format!("{path}: must not be empty; leave it unset instead."));
+            diags.attribute_error(
+                path,
+                "Empty value",
+                format!("{path}: must not be empty; leave it unset instead."),
+            );
         }
     }
 
@@ -944,7 +968,11 @@ struct Metadata {
 impl Validator for Metadata {
     fn validate(&self, value: &Value, path: &AttributePath, diags: &mut Diagnostics) {
         let Value::Map(entries) = value else { return };
-        let reserved = if self.labels { RESERVED_LABELS } else { RESERVED_ANNOTATIONS };
+        let reserved = if self.labels {
+            RESERVED_LABELS
+        } else {
+            RESERVED_ANNOTATIONS
+        };
         for (key, v) in entries {
             let at = path.key(key);
             if reserved.contains(&key.as_str()) {
@@ -988,7 +1016,8 @@ fn is_label_name(s: &str) -> bool {
         && s.len() <= 63
         && s.starts_with(|c: char| c.is_ascii_alphanumeric())
         && s.ends_with(|c: char| c.is_ascii_alphanumeric())
-        && s.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
 }
 
 fn is_qualified_name(key: &str) -> bool {

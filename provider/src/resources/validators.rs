@@ -343,6 +343,44 @@ impl Validator for Tags {
     }
 }
 
+/// A DNS-1123 label: 1–63 lowercase letters, digits and `-`, alphanumeric at both ends.
+pub fn is_dns_label(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= 63
+        && s.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && !s.starts_with('-')
+        && !s.ends_with('-')
+}
+
+/// A DNS-1123 subdomain: dot-separated labels, at most 253 characters.
+pub fn is_dns_subdomain(s: &str) -> bool {
+    s.len() <= 253 && s.split('.').all(is_dns_label)
+}
+
+/// A Kubernetes namespace name: a DNS-1123 label.
+pub struct NamespaceName;
+
+impl Validator for NamespaceName {
+    fn validate(&self, value: &Value, path: &AttributePath, diags: &mut Diagnostics) {
+        let Some(name) = value.as_str() else { return };
+        if !is_dns_label(name) {
+            diags.attribute_error(
+                path,
+                "Invalid Kubernetes namespace",
+                format!(
+                    "{path}: {name:?} is not a Kubernetes namespace name: use a DNS label of 1 to 63 lowercase \
+                     letters, digits and '-', starting and ending with a letter or digit, such as \"kube-system\"."
+                ),
+            );
+        }
+    }
+
+    fn describe(&self) -> String {
+        "be a DNS label (1 to 63 lowercase letters, digits and `-`)".into()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -453,43 +491,5 @@ mod tests {
         Each(ROUTE_TABLE_ID).validate(&set, &AttributePath::attr("route_table_ids"), &mut diags);
         let paths: Vec<_> = diags.iter().map(|d| d.path.clone().unwrap().to_string()).collect();
         assert_eq!(paths, vec!["route_table_ids[1]", "route_table_ids"]);
-    }
-}
-
-/// A DNS-1123 label: 1–63 lowercase letters, digits and `-`, alphanumeric at both ends.
-pub fn is_dns_label(s: &str) -> bool {
-    !s.is_empty()
-        && s.len() <= 63
-        && s.bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
-        && !s.starts_with('-')
-        && !s.ends_with('-')
-}
-
-/// A DNS-1123 subdomain: dot-separated labels, at most 253 characters.
-pub fn is_dns_subdomain(s: &str) -> bool {
-    s.len() <= 253 && s.split('.').all(is_dns_label)
-}
-
-/// A Kubernetes namespace name: a DNS-1123 label.
-pub struct NamespaceName;
-
-impl Validator for NamespaceName {
-    fn validate(&self, value: &Value, path: &AttributePath, diags: &mut Diagnostics) {
-        let Some(name) = value.as_str() else { return };
-        if !is_dns_label(name) {
-            diags.attribute_error(
-                path,
-                "Invalid Kubernetes namespace",
-                format!(
-                    "{path}: {name:?} is not a Kubernetes namespace name: use a DNS label of 1 to 63 lowercase \
-                     letters, digits and '-', starting and ending with a letter or digit, such as \"kube-system\"."
-                ),
-            );
-        }
-    }
-
-    fn describe(&self) -> String {
-        "be a DNS label (1 to 63 lowercase letters, digits and `-`)".into()
     }
 }

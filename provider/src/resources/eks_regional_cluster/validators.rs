@@ -10,8 +10,8 @@ use super::model::{GITOPS_NAMESPACE, GITOPS_SERVICE_ACCOUNTS};
 use super::versions::oldest_built_in;
 use crate::aws::eks::minor_version;
 use crate::aws::logs::RETENTION_DAYS;
-pub use crate::resources::validators::{NamespaceName, is_dns_label, is_dns_subdomain};
 use crate::resources::validators::RoleArn;
+pub use crate::resources::validators::{NamespaceName, is_dns_label, is_dns_subdomain};
 
 /// EKS cluster names: 1–100 characters, letters, digits, `-` and `_`,
 /// starting with a letter or digit. We also name IAM roles
@@ -150,7 +150,6 @@ impl Validator for AddonName {
 /// subdomain), values IAM role ARNs.
 pub struct PodIdentityAssociations;
 
-
 impl Validator for PodIdentityAssociations {
     fn validate(&self, value: &Value, path: &AttributePath, diags: &mut Diagnostics) {
         let Value::Map(associations) = value else { return };
@@ -211,8 +210,6 @@ pub fn validate_addon_iam(config: &Value, diags: &mut Diagnostics) {
 
 pub const TAINT_EFFECTS: &[&str] = &["NO_SCHEDULE", "NO_EXECUTE", "PREFER_NO_SCHEDULE"];
 
-/// Every taint's effect is one EKS knows.
-
 /// A Kubernetes service account name: a DNS-1123 subdomain.
 pub struct ServiceAccountName;
 
@@ -236,6 +233,7 @@ impl Validator for ServiceAccountName {
     }
 }
 
+/// Every taint's effect is one EKS knows.
 pub struct TaintEffects;
 
 impl Validator for TaintEffects {
