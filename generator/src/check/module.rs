@@ -49,6 +49,13 @@ const EMBEDDED: &[(&str, &[&str])] = &[
             include_str!("../../../modules/vpc-peering-accepter/outputs.tf"),
             include_str!("../../../modules/vpc-peering-accepter/main.tf"),
         ],
+    ),    (
+        "argocd-registration",
+        &[
+            include_str!("../../../modules/argocd-registration/variables.tf"),
+            include_str!("../../../modules/argocd-registration/outputs.tf"),
+            include_str!("../../../modules/argocd-registration/main.tf"),
+        ],
     ),
 ];
 
