@@ -295,6 +295,12 @@ impl Manifest {
         Ok(manifest)
     }
 
+    /// Whether any environment has `gitops`: the templates every environment
+    /// shares then carry its inputs (null where an environment has none).
+    pub fn has_gitops(&self) -> bool {
+        self.environments.values().any(|env| env.gitops.is_some())
+    }
+
     pub fn pool(&self) -> Ipv4Net {
         // validate() has parsed it already.
         self.cidr_pool.parse().unwrap_or_else(|_| Ipv4Net::default())

@@ -11,7 +11,7 @@ locals {
 
 terraform {
 {%- if modules.relative %}
-  source = "${dirname(find_in_parent_folders("root.hcl"))}/{{ modules.relative | hcl_escape }}//{{ kind }}"
+  source = "${dirname(find_in_parent_folders("root.hcl"))}/{{ modules.relative | hcl_escape }}//{{ module }}"
 {%- else %}
   source = {{ modules.source | hcl }}
 {%- endif %}
