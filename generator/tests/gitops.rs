@@ -59,7 +59,10 @@ fn tree(text: &str) -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     let manifest = Manifest::parse(&dir.path().join("eksgen.toml"), text).expect("manifest is valid");
     let files = Templates::load(None).unwrap().render_tree(&manifest).unwrap();
-    ChangeSet::between(dir.path(), &files).unwrap().write(dir.path()).unwrap();
+    ChangeSet::between(dir.path(), &files)
+        .unwrap()
+        .write(dir.path())
+        .unwrap();
     std::fs::write(dir.path().join("eksgen.toml"), text).unwrap();
     dir
 }
@@ -123,7 +126,11 @@ fn a_self_managed_argocd_gets_the_hub_role_edge_deploy_roles_and_a_registration_
         let dir = tree(&manifest_text(layout, ""));
         let inputs = checked_inputs(dir.path());
         let registrations: Vec<&String> = inputs.keys().filter(|k| k.contains("gitops-registration")).collect();
-        assert_eq!(registrations.len(), 2, "one per dev edge, none for prod: {registrations:?}");
+        assert_eq!(
+            registrations.len(),
+            2,
+            "one per dev edge, none for prod: {registrations:?}"
+        );
 
         assert_eq!(
             inputs[paths.dev_hub]["gitops_hub"],
@@ -293,8 +300,10 @@ fn new_region_adds_the_registration_and_remove_region_removes_it() {
         let err = remove(root, "ap-northeast-1").unwrap_err();
         assert!(matches!(err, Error::RegistrationNotDestroyed { .. }), "{err}");
         assert!(
-            err.to_string()
-                .contains(&format!("terragrunt destroy --working-dir {}", registration("ap-northeast-1"))),
+            err.to_string().contains(&format!(
+                "terragrunt destroy --working-dir {}",
+                registration("ap-northeast-1")
+            )),
             "{err}"
         );
         std::fs::write(&state, r#"{"resources": []}"#).unwrap();
@@ -309,6 +318,9 @@ fn new_region_adds_the_registration_and_remove_region_removes_it() {
         assert!(!root.join(registration("ap-northeast-1")).exists(), "{layout:?}");
         let inputs = checked_inputs(root);
         assert!(!inputs.contains_key(&registration("ap-northeast-1")));
-        assert!(inputs.contains_key(paths.dev_registration), "the other edges keep theirs");
+        assert!(
+            inputs.contains_key(paths.dev_registration),
+            "the other edges keep theirs"
+        );
     }
 }

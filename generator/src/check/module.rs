@@ -49,7 +49,8 @@ const EMBEDDED: &[(&str, &[&str])] = &[
             include_str!("../../../modules/vpc-peering-accepter/outputs.tf"),
             include_str!("../../../modules/vpc-peering-accepter/main.tf"),
         ],
-    ),    (
+    ),
+    (
         "argocd-registration",
         &[
             include_str!("../../../modules/argocd-registration/variables.tf"),

@@ -649,7 +649,9 @@ fn check_role_arn(arn: &str) -> std::result::Result<(), String> {
                     && account.chars().all(|c| c.is_ascii_digit())
                     && check_role_name(name).is_ok()
                     && role.len() <= 512
-                    && role.chars().all(|c| c.is_ascii_alphanumeric() || "+=,.@_-/".contains(c)),
+                    && role
+                        .chars()
+                        .all(|c| c.is_ascii_alphanumeric() || "+=,.@_-/".contains(c)),
             )
         })
         .unwrap_or(false);
@@ -977,7 +979,10 @@ kubernetes_version = "1.32"
     #[test]
     fn gitops_is_unset_unless_written_and_defaults_to_a_self_managed_argocd_in_argocd() {
         assert_eq!(parse(MINIMAL).unwrap().environments["dev"].gitops, None);
-        let gitops = parse(&with_gitops("")).unwrap().environments["dev"].gitops.clone().unwrap();
+        let gitops = parse(&with_gitops("")).unwrap().environments["dev"]
+            .gitops
+            .clone()
+            .unwrap();
         assert_eq!(gitops.mode, GitopsMode::SelfManaged);
         assert_eq!(gitops.namespace, "argocd");
         assert_eq!(gitops.capability_role_arn, None);
@@ -1052,12 +1057,12 @@ kubernetes_version = "1.32"
             assert!(err.contains(key) && err.contains(says), "{body}: {err}");
         }
         // Unknown modes and keys are syntax errors on their line, like `layout`.
-        for (body, says) in [
-            ("mode = \"managed\"", "managed"),
-            ("namespce = \"argocd\"", "namespce"),
-        ] {
+        for (body, says) in [("mode = \"managed\"", "managed"), ("namespce = \"argocd\"", "namespce")] {
             let err = parse(&with_gitops(body)).unwrap_err().to_string();
-            assert!(err.starts_with("eksgen.toml:11:") && err.contains(says), "{body}: {err}");
+            assert!(
+                err.starts_with("eksgen.toml:11:") && err.contains(says),
+                "{body}: {err}"
+            );
         }
     }
 

@@ -254,7 +254,11 @@ impl Templates {
                     context.insert("hub", &json!({ "region": cluster.region, "cidr": cluster.cidr }));
                     context.insert("gitops", &gitops_locals(manifest, &cluster.env));
                     add(dir.join("env.hcl"), self.render("env.hcl", &context)?);
-                    if manifest.environments.get(&cluster.env).is_some_and(|e| e.gitops.is_some()) {
+                    if manifest
+                        .environments
+                        .get(&cluster.env)
+                        .is_some_and(|e| e.gitops.is_some())
+                    {
                         let edges = clusters.iter().filter(|c| c.env == cluster.env && c.role == Role::Edge);
                         for edge in edges {
                             let unit_dir = dir.join("shared").join(registration_unit(&edge.region));
