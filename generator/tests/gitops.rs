@@ -324,3 +324,53 @@ fn new_region_adds_the_registration_and_remove_region_removes_it() {
         );
     }
 }
+
+#[test]
+fn check_reports_a_missing_or_stale_registration_like_any_generated_file() {
+    let dir = tree(&manifest_text("", ""));
+    let root = dir.path();
+    let drift = || {
+        let eksgen::report::Report::Check(check) = commands::check(&context(root)).unwrap() else {
+            panic!("check reports a Check")
+        };
+        check
+            .drift
+            .iter()
+            .map(|d| (d.path.display().to_string(), d.action))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(drift(), []);
+    let unit = root.join(UNITS.dev_registration).join("terragrunt.hcl");
+    std::fs::remove_file(&unit).unwrap();
+    let edge = root.join(UNITS.dev_registration).join("edge.hcl");
+    let text = std::fs::read_to_string(&edge).unwrap();
+    std::fs::write(&edge, text.replace("us-west-2", "us-east-2")).unwrap();
+    use eksgen::tree::Action;
+    assert_eq!(
+        drift(),
+        [
+            (format!("{}/edge.hcl", UNITS.dev_registration), Action::Update),
+            (format!("{}/terragrunt.hcl", UNITS.dev_registration), Action::Create),
+        ]
+    );
+
+    // Dropping gitops from the manifest makes every GitOps file stale.
+    let text = std::fs::read_to_string(root.join("eksgen.toml")).unwrap();
+    std::fs::write(
+        root.join("eksgen.toml"),
+        text.replace("[environments.dev.gitops]\n", ""),
+    )
+    .unwrap();
+    let stale = drift();
+    assert!(
+        stale.contains(&(
+            "environments/dev/shared/gitops-registration-eu-west-1/terragrunt.hcl".into(),
+            Action::Delete
+        )),
+        "{stale:?}"
+    );
+    assert!(
+        stale.contains(&("environments/_env/gitops-registration.hcl".into(), Action::Delete)),
+        "{stale:?}"
+    );
+}

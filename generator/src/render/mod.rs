@@ -714,4 +714,57 @@ cidr = "10.3.0.0/16"
         assert_eq!(west["hub_account_id"], ::hcl::Value::from("111111111111"));
         assert_eq!(west["peering_auto_accept"], ::hcl::Value::from(false));
     }
+
+    /// With GitOps, too, a stack unit's values are what env.hcl and
+    /// region.hcl say in the units layout; a registration's are the hub's
+    /// plus its edge's (edge.hcl) as edge_*.
+    #[test]
+    fn gitops_stack_values_are_what_env_hcl_region_hcl_and_edge_hcl_carry() {
+        let manifest = MANIFEST.replace(
+            "[environments.dev.hub]",
+            "[environments.dev.gitops]\nmode = \"capability\"\ncapability_role_arn = \"arn:aws:iam::111111111111:role/cap\"\n\n[environments.dev.hub]",
+        );
+        let stack = render(&manifest);
+        let units = render(&manifest.replace("layout = \"stack\"\n", ""));
+        let mut registrations = 0;
+        for env in ["dev", "prod"] {
+            let env_dir = Path::new("environments").join(env);
+            let env_locals = locals(&units[&env_dir.join("env.hcl")]);
+            let expected_mode = if env == "dev" {
+                ::hcl::Value::from("capability")
+            } else {
+                ::hcl::Value::Null
+            };
+            assert_eq!(env_locals["gitops_mode"], expected_mode, "{env}");
+            for (name, (source, path, values)) in stack_units(&stack[&env_dir.join(STACK_FILE)]) {
+                let (region, unit) = path.split_once('/').unwrap();
+                let region_dir = match values["role"].as_str().unwrap() {
+                    "hub" => env_dir.join("shared"),
+                    _ => env_dir.join("regions").join(region),
+                };
+                let unit_dir = region_dir.join(unit);
+                assert!(units.contains_key(&unit_dir.join("terragrunt.hcl")), "{name}");
+                let mut expected = locals(&units[&region_dir.join("region.hcl")]);
+                expected.extend(env_locals.clone());
+                if source.ends_with(GITOPS_REGISTRATION) {
+                    registrations += 1;
+                    for (key, value) in locals(&units[&unit_dir.join("edge.hcl")]) {
+                        expected.insert(format!("edge_{key}"), value);
+                    }
+                }
+                let mut got = values.clone();
+                for key in [
+                    "extra",
+                    "edge_cluster_path",
+                    "gitops_cluster_path",
+                    "vpc_peering_requester_path",
+                ] {
+                    got.shift_remove(key);
+                }
+                let sorted = |m: ::hcl::Map<String, ::hcl::Value>| m.into_iter().collect::<BTreeMap<_, _>>();
+                assert_eq!(sorted(got), sorted(expected), "{env} {name}");
+            }
+        }
+        assert_eq!(registrations, 2, "one per edge of dev, none for prod");
+    }
 }
