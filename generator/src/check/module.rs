@@ -135,6 +135,10 @@ mod tests {
         assert_eq!(edge.variables.get("tags"), Some(&false), "has a default");
         assert!(edge.outputs.contains("private_route_table_ids"));
         assert_eq!(edge.provider_blocks, 0);
+        let registration = ModuleInterface::embedded("argocd-registration").unwrap();
+        assert_eq!(registration.variables.get("cluster_arn"), Some(&true), "required");
+        assert_eq!(registration.variables.get("role_arn"), Some(&false), "null for a capability");
+        assert!(registration.outputs.contains("secret_name"));
         assert!(ModuleInterface::embedded("nope").is_none());
     }
 }
