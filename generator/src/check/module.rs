@@ -137,7 +137,11 @@ mod tests {
         assert_eq!(edge.provider_blocks, 0);
         let registration = ModuleInterface::embedded("argocd-registration").unwrap();
         assert_eq!(registration.variables.get("cluster_arn"), Some(&true), "required");
-        assert_eq!(registration.variables.get("role_arn"), Some(&false), "null for a capability");
+        assert_eq!(
+            registration.variables.get("role_arn"),
+            Some(&false),
+            "null for a capability"
+        );
         assert!(registration.outputs.contains("secret_name"));
         assert!(ModuleInterface::embedded("nope").is_none());
     }
