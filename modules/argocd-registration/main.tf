@@ -10,6 +10,7 @@ resource "fleet_argocd_cluster" "this" {
   role_arn    = var.role_arn
   mode        = var.mode
   name        = var.name
+  secret_name = var.secret_name
   labels      = var.labels
   annotations = var.annotations
   project     = var.project

@@ -41,6 +41,12 @@ variable "name" {
   default     = null
 }
 
+variable "secret_name" {
+  type        = string
+  description = "Name of the cluster Secret. Null: EDGE_NAME-EDGE_REGION-ACCOUNT. Changing it replaces the Secret."
+  default     = null
+}
+
 variable "labels" {
   type        = map(string)
   description = "Labels of the cluster Secret (what ApplicationSets select edges by)."
