@@ -9,7 +9,7 @@ use crate::args::{InitArgs, NewEnvArgs, NewRegionArgs, RemoveRegionArgs, RenderA
 use crate::check;
 use crate::error::{Error, IoContext, Result};
 use crate::manifest::{self, Manifest, cidr, edit};
-use crate::render::{InitManifest, STACK_DIR, Templates};
+use crate::render::{InitManifest, STACK_DIR, Templates, registration_unit, stack_extra_file};
 use crate::report::{ChangedFile, Check, ClusterRow, DryRun, FileDiff, List, Note, Report, Wrote};
 use crate::tree::ChangeSet;
 
@@ -178,6 +178,33 @@ pub fn remove_region(context: &Context, args: &RemoveRegionArgs) -> Result<Repor
         ),
         manifest::Layout::Stack => (env_dir.join(STACK_DIR).join(region), env_dir.join("extra").join(region)),
     };
+    // The region's registration with the hub's Argo CD sits next to the hub's
+    // unit, outside the region's folder: its state is checked on its own, and
+    // first, since it must be destroyed before the edge cluster it names.
+    let hub_region = manifest.env(&env)?.hub.region.clone();
+    let registration = registration_unit(region);
+    let (registration_folder, registration_kept) = match manifest.layout {
+        manifest::Layout::Units => {
+            let folder = env_dir.join("shared").join(&registration);
+            (folder.clone(), folder)
+        }
+        manifest::Layout::Stack => (
+            env_dir.join(STACK_DIR).join(&hub_region).join(&registration),
+            stack_extra_file(&env, &hub_region, &registration),
+        ),
+    };
+    if state_has_resources(
+        &root
+            .join(".terraform-state")
+            .join(&registration_folder)
+            .join("terraform.tfstate"),
+    ) {
+        return Err(Error::RegistrationNotDestroyed {
+            env,
+            region: region.to_string(),
+            folder: registration_folder.display().to_string(),
+        });
+    }
     refuse_region_with_local_state(&root, &folder, &env, region)?;
     let new_text = edit::remove_region(&path, &text, &env, region)?;
     let new_manifest = Manifest::parse(&path, &new_text)?;
@@ -194,10 +221,19 @@ pub fn remove_region(context: &Context, args: &RemoveRegionArgs) -> Result<Repor
         std::fs::remove_dir_all(&generated).at(&generated)?;
         wrote.notes.push(Note::GeneratedUnitsDeleted { folder });
     }
-    if root.join(&kept).exists() {
-        wrote.notes.push(Note::UserFilesKept {
-            folder: root.join(&kept),
+    if manifest.layout == manifest::Layout::Stack && root.join(&registration_folder).exists() {
+        let generated = root.join(&registration_folder);
+        std::fs::remove_dir_all(&generated).at(&generated)?;
+        wrote.notes.push(Note::GeneratedUnitsDeleted {
+            folder: registration_folder,
         });
+    }
+    for kept in [kept, registration_kept] {
+        if root.join(&kept).exists() {
+            wrote.notes.push(Note::UserFilesKept {
+                folder: root.join(&kept),
+            });
+        }
     }
     Ok(report)
 }

@@ -61,6 +61,15 @@ pub enum Error {
         folder: String,
     },
 
+    #[error(
+        "the GitOps registration of region {region} in environment {env:?} still has resources in its state; destroy it first (before the region's units) with `terragrunt destroy --working-dir {folder}`, then run `eksgen remove-region {region}` again"
+    )]
+    RegistrationNotDestroyed {
+        env: String,
+        region: String,
+        folder: String,
+    },
+
     #[error("region {region} is not in environment {env:?}; `eksgen list` shows the regions")]
     RegionNotFound { env: String, region: String },
 

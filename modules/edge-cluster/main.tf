@@ -9,4 +9,8 @@ resource "fleet_eks_regional_cluster" "this" {
   node_groups        = var.node_groups
   addons             = var.addons
   tags               = var.tags
+
+  gitops_hub_role_arn        = var.gitops_hub_role_arn
+  gitops_capability_role_arn = var.gitops_capability_role_arn
+  gitops_access_policy       = var.gitops_access_policy
 }

@@ -32,3 +32,13 @@ output "cluster_certificate_authority_data" {
   description = "Base64 CA certificate of the cluster."
   value       = fleet_eks_regional_cluster.this.certificate_authority_data
 }
+
+output "cluster_arn" {
+  description = "ARN of the EKS cluster (fleet_argocd_cluster's cluster_arn)."
+  value       = fleet_eks_regional_cluster.this.arn
+}
+
+output "gitops_role_arn" {
+  description = "The GitOps deploy role (with gitops_hub_role_arn), fleet_argocd_cluster's role_arn; null otherwise."
+  value       = fleet_eks_regional_cluster.this.gitops_role_arn
+}

@@ -63,3 +63,21 @@ variable "tags" {
   description = "Tags for every object of the cluster."
   default     = {}
 }
+
+variable "gitops_hub_role_arn" {
+  type        = string
+  description = "The hub's gitops_hub_role_arn (a self-managed Argo CD): makes the deploy role that role may assume, with an access entry. Null: none."
+  default     = null
+}
+
+variable "gitops_capability_role_arn" {
+  type        = string
+  description = "The IAM role of a managed Argo CD (EKS Capability) on the hub: gets an access entry here. Null: none."
+  default     = null
+}
+
+variable "gitops_access_policy" {
+  type        = string
+  description = "EKS access policy of the GitOps deploy role or capability role, cluster-wide. Null: AmazonEKSClusterAdminPolicy."
+  default     = null
+}

@@ -8,5 +8,6 @@ resource "fleet_eks_regional_cluster" "this" {
   api_allowed_cidrs  = var.api_allowed_cidrs
   node_groups        = var.node_groups
   addons             = var.addons
+  gitops_hub         = var.gitops_hub
   tags               = var.tags
 }

@@ -32,3 +32,13 @@ output "cluster_certificate_authority_data" {
   description = "Base64 CA certificate of the cluster."
   value       = fleet_eks_regional_cluster.this.certificate_authority_data
 }
+
+output "cluster_arn" {
+  description = "ARN of the EKS cluster."
+  value       = fleet_eks_regional_cluster.this.arn
+}
+
+output "gitops_hub_role_arn" {
+  description = "Argo CD's management role (with gitops_hub), for the edges' gitops_hub_role_arn; null without gitops_hub."
+  value       = fleet_eks_regional_cluster.this.gitops_hub_role_arn
+}

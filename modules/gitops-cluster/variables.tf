@@ -63,3 +63,12 @@ variable "tags" {
   description = "Tags for every object of the cluster."
   default     = {}
 }
+
+variable "gitops_hub" {
+  type = object({
+    namespace        = optional(string, "argocd")
+    service_accounts = optional(list(string))
+  })
+  description = "Makes this cluster a GitOps hub running Argo CD in namespace: Argo CD's management role and a Pod Identity association for each of service_accounts (null: the three Argo CD service accounts). Null: no GitOps hub."
+  default     = null
+}

@@ -50,6 +50,14 @@ const EMBEDDED: &[(&str, &[&str])] = &[
             include_str!("../../../modules/vpc-peering-accepter/main.tf"),
         ],
     ),
+    (
+        "argocd-registration",
+        &[
+            include_str!("../../../modules/argocd-registration/variables.tf"),
+            include_str!("../../../modules/argocd-registration/outputs.tf"),
+            include_str!("../../../modules/argocd-registration/main.tf"),
+        ],
+    ),
 ];
 
 impl ModuleInterface {
@@ -127,6 +135,14 @@ mod tests {
         assert_eq!(edge.variables.get("tags"), Some(&false), "has a default");
         assert!(edge.outputs.contains("private_route_table_ids"));
         assert_eq!(edge.provider_blocks, 0);
+        let registration = ModuleInterface::embedded("argocd-registration").unwrap();
+        assert_eq!(registration.variables.get("cluster_arn"), Some(&true), "required");
+        assert_eq!(
+            registration.variables.get("role_arn"),
+            Some(&false),
+            "null for a capability"
+        );
+        assert!(registration.outputs.contains("secret_name"));
         assert!(ModuleInterface::embedded("nope").is_none());
     }
 }

@@ -111,8 +111,54 @@ pub struct Environment {
     pub node_groups: Option<BTreeMap<String, NodeGroup>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tags: Option<BTreeMap<String, String>>,
+    /// Argo CD on the hub managing the edges; unset: no GitOps units or inputs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gitops: Option<Gitops>,
     #[serde(default)]
     pub regions: BTreeMap<String, Region>,
+}
+
+pub const DEFAULT_GITOPS_NAMESPACE: &str = "argocd";
+
+/// `[environments.<env>.gitops]`: the hub runs Argo CD (or a managed one runs
+/// for it) and every edge is registered with it.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Gitops {
+    #[serde(default)]
+    pub mode: GitopsMode,
+    /// Namespace Argo CD runs in on the hub (its cluster Secrets go there).
+    #[serde(default = "default_gitops_namespace")]
+    pub namespace: String,
+    /// The managed Argo CD's IAM role (mode = "capability" only): each edge
+    /// gives it an access entry.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub capability_role_arn: Option<String>,
+}
+
+fn default_gitops_namespace() -> String {
+    DEFAULT_GITOPS_NAMESPACE.to_string()
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum GitopsMode {
+    /// Argo CD installed on the hub: the hub gets Argo CD's management role,
+    /// each edge a deploy role that role may assume.
+    #[default]
+    SelfManaged,
+    /// The managed Argo CD (EKS Capability): each edge gives its role an access entry.
+    Capability,
+}
+
+impl GitopsMode {
+    /// As the manifest, the modules and `fleet_argocd_cluster` spell it.
+    pub fn name(self) -> &'static str {
+        match self {
+            GitopsMode::SelfManaged => "self-managed",
+            GitopsMode::Capability => "capability",
+        }
+    }
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -247,6 +293,12 @@ impl Manifest {
         })?;
         manifest.validate(path)?;
         Ok(manifest)
+    }
+
+    /// Whether any environment has `gitops`: the templates every environment
+    /// shares then carry its inputs (null where an environment has none).
+    pub fn has_gitops(&self) -> bool {
+        self.environments.values().any(|env| env.gitops.is_some())
     }
 
     pub fn pool(&self) -> Ipv4Net {
@@ -409,6 +461,9 @@ impl Manifest {
                 }
             }
             check_settings(&env.defaults()).map_err(|(k, e)| fail(key(&k), e))?;
+            if let Some(gitops) = &env.gitops {
+                check_gitops(gitops).map_err(|(k, e)| fail(key(&format!(".gitops{k}")), e))?;
+            }
             check_region(&env.hub.region).map_err(|e| fail(key(".hub.region"), e))?;
             check_settings(&env.hub.overrides()).map_err(|(k, e)| fail(key(&format!(".hub{k}")), e))?;
             let mut vpcs = vec![(key(".hub.cidr"), &env.hub.cidr)];
@@ -540,6 +595,71 @@ fn check_role_name(name: &str) -> std::result::Result<(), String> {
     } else {
         Err(format!(
             "{name:?} is not an IAM role name (1 to 64 of letters, digits and +=,.@_-)"
+        ))
+    }
+}
+
+fn check_gitops(gitops: &Gitops) -> std::result::Result<(), (String, String)> {
+    let namespace = &gitops.namespace;
+    let valid_namespace = !namespace.is_empty()
+        && namespace.len() <= 63
+        && namespace.starts_with(|c: char| c.is_ascii_lowercase() || c.is_ascii_digit())
+        && namespace.ends_with(|c: char| c.is_ascii_lowercase() || c.is_ascii_digit())
+        && namespace
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+    if !valid_namespace {
+        return Err((
+            ".namespace".into(),
+            format!(
+                "{namespace:?} is not a Kubernetes namespace name: 1 to 63 lowercase letters, digits or '-', \
+                 beginning and ending alphanumeric (Argo CD's is usually \"{DEFAULT_GITOPS_NAMESPACE}\")"
+            ),
+        ));
+    }
+    match (gitops.mode, &gitops.capability_role_arn) {
+        (GitopsMode::Capability, None) => Err((
+            ".capability_role_arn".into(),
+            "is required with mode = \"capability\": give the managed Argo CD's IAM role, \
+             like \"arn:aws:iam::123456789012:role/argocd-capability\""
+                .into(),
+        )),
+        (GitopsMode::SelfManaged, Some(_)) => Err((
+            ".capability_role_arn".into(),
+            "is for mode = \"capability\" only (a self-managed Argo CD gets its role from the hub); \
+             remove it, or set mode = \"capability\""
+                .into(),
+        )),
+        (GitopsMode::Capability, Some(arn)) => check_role_arn(arn).map_err(|e| (".capability_role_arn".into(), e)),
+        (GitopsMode::SelfManaged, None) => Ok(()),
+    }
+}
+
+/// `arn:<partition>:iam::<account>:role/<path/><name>`, as IAM writes them.
+fn check_role_arn(arn: &str) -> std::result::Result<(), String> {
+    let valid = arn
+        .split_once(":iam::")
+        .and_then(|(prefix, rest)| {
+            let partition = prefix.strip_prefix("arn:")?;
+            let (account, role) = rest.split_once(":role/")?;
+            let name = role.rsplit('/').next()?;
+            Some(
+                matches!(partition, "aws" | "aws-cn" | "aws-us-gov")
+                    && account.len() == 12
+                    && account.chars().all(|c| c.is_ascii_digit())
+                    && check_role_name(name).is_ok()
+                    && role.len() <= 512
+                    && role
+                        .chars()
+                        .all(|c| c.is_ascii_alphanumeric() || "+=,.@_-/".contains(c)),
+            )
+        })
+        .unwrap_or(false);
+    if valid {
+        Ok(())
+    } else {
+        Err(format!(
+            "{arn:?} is not an IAM role ARN; write it like \"arn:aws:iam::123456789012:role/argocd-capability\""
         ))
     }
 }
@@ -845,6 +965,104 @@ kubernetes_version = "1.32"
         ] {
             let err = parse(&MINIMAL.replace(from, to)).unwrap_err().to_string();
             assert!(err.contains(key), "{from} → {to}: {err}");
+        }
+    }
+
+    /// MINIMAL with `[environments.dev.gitops]` holding `body`.
+    fn with_gitops(body: &str) -> String {
+        MINIMAL.replace(
+            "[environments.dev.hub]",
+            &format!("[environments.dev.gitops]\n{body}\n[environments.dev.hub]"),
+        )
+    }
+
+    #[test]
+    fn gitops_is_unset_unless_written_and_defaults_to_a_self_managed_argocd_in_argocd() {
+        assert_eq!(parse(MINIMAL).unwrap().environments["dev"].gitops, None);
+        let gitops = parse(&with_gitops("")).unwrap().environments["dev"]
+            .gitops
+            .clone()
+            .unwrap();
+        assert_eq!(gitops.mode, GitopsMode::SelfManaged);
+        assert_eq!(gitops.namespace, "argocd");
+        assert_eq!(gitops.capability_role_arn, None);
+        let text = with_gitops(
+            "mode = \"capability\"\nnamespace = \"gitops\"\ncapability_role_arn = \"arn:aws:iam::123456789012:role/path/argocd-cap\"",
+        );
+        let gitops = parse(&text).unwrap().environments["dev"].gitops.clone().unwrap();
+        assert_eq!(gitops.mode, GitopsMode::Capability);
+        assert_eq!(gitops.namespace, "gitops");
+        assert_eq!(
+            gitops.capability_role_arn.as_deref(),
+            Some("arn:aws:iam::123456789012:role/path/argocd-cap")
+        );
+    }
+
+    #[test]
+    fn bad_gitops_values_are_refused_naming_the_key_and_the_fix() {
+        let arn = "arn:aws:iam::123456789012:role/argocd-capability";
+        for (body, key, says) in [
+            (
+                "namespace = \"Argo_CD\"".to_string(),
+                "environments.dev.gitops.namespace",
+                "not a Kubernetes namespace",
+            ),
+            (
+                "namespace = \"\"".to_string(),
+                "environments.dev.gitops.namespace",
+                "not a Kubernetes namespace",
+            ),
+            (
+                format!("namespace = \"{}\"", "a".repeat(64)),
+                "environments.dev.gitops.namespace",
+                "1 to 63",
+            ),
+            (
+                "mode = \"capability\"".to_string(),
+                "environments.dev.gitops.capability_role_arn",
+                "is required with mode = \"capability\"",
+            ),
+            (
+                format!("capability_role_arn = \"{arn}\""),
+                "environments.dev.gitops.capability_role_arn",
+                "remove it, or set mode = \"capability\"",
+            ),
+            (
+                format!("mode = \"self-managed\"\ncapability_role_arn = \"{arn}\""),
+                "environments.dev.gitops.capability_role_arn",
+                "for mode = \"capability\" only",
+            ),
+            (
+                "mode = \"capability\"\ncapability_role_arn = \"argocd-capability\"".to_string(),
+                "environments.dev.gitops.capability_role_arn",
+                "is not an IAM role ARN",
+            ),
+            (
+                "mode = \"capability\"\ncapability_role_arn = \"arn:aws:iam::1234:role/x\"".to_string(),
+                "environments.dev.gitops.capability_role_arn",
+                "is not an IAM role ARN",
+            ),
+            (
+                "mode = \"capability\"\ncapability_role_arn = \"arn:aws:iam::123456789012:user/x\"".to_string(),
+                "environments.dev.gitops.capability_role_arn",
+                "is not an IAM role ARN",
+            ),
+            (
+                "mode = \"capability\"\ncapability_role_arn = \"arn:aws:iam::123456789012:role/\"".to_string(),
+                "environments.dev.gitops.capability_role_arn",
+                "is not an IAM role ARN",
+            ),
+        ] {
+            let err = parse(&with_gitops(&body)).unwrap_err().to_string();
+            assert!(err.contains(key) && err.contains(says), "{body}: {err}");
+        }
+        // Unknown modes and keys are syntax errors on their line, like `layout`.
+        for (body, says) in [("mode = \"managed\"", "managed"), ("namespce = \"argocd\"", "namespce")] {
+            let err = parse(&with_gitops(body)).unwrap_err().to_string();
+            assert!(
+                err.starts_with("eksgen.toml:11:") && err.contains(says),
+                "{body}: {err}"
+            );
         }
     }
 

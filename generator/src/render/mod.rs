@@ -19,9 +19,54 @@ pub const GITOPS_CLUSTER: &str = "gitops-cluster";
 pub const EDGE_CLUSTER: &str = "edge-cluster";
 pub const REQUESTER: &str = "vpc-peering-requester";
 pub const ACCEPTER: &str = "vpc-peering-accepter";
+/// An edge registered with the hub's Argo CD: one per edge of an environment
+/// with `gitops`, in the hub's folder (its provider needs the hub's
+/// credentials), applying the module `argocd-registration`.
+pub const GITOPS_REGISTRATION: &str = "gitops-registration";
 pub const UNIT_KINDS: [&str; 4] = [EDGE_CLUSTER, GITOPS_CLUSTER, REQUESTER, ACCEPTER];
 /// The units of one edge region.
 pub const EDGE_UNITS: [&str; 3] = [EDGE_CLUSTER, REQUESTER, ACCEPTER];
+
+/// The module a kind of unit applies: its own name, but for the registration.
+pub fn module_of(kind: &str) -> &str {
+    match kind {
+        GITOPS_REGISTRATION => "argocd-registration",
+        other => other,
+    }
+}
+
+/// The folder name of the registration unit of the edge in `edge_region`,
+/// one per edge next to the hub's unit.
+pub fn registration_unit(edge_region: &str) -> String {
+    format!("{GITOPS_REGISTRATION}-{edge_region}")
+}
+
+/// The kinds a tree renders: a registration only when an environment has `gitops`.
+fn unit_kinds(manifest: &Manifest) -> Vec<&'static str> {
+    let mut kinds = UNIT_KINDS.to_vec();
+    if manifest.has_gitops() {
+        kinds.push(GITOPS_REGISTRATION);
+    }
+    kinds
+}
+
+/// What env.hcl (and every stack unit's values) say about GitOps: None when
+/// no environment has it (the tree stays as it was before GitOps), else the
+/// environment's settings, all null without its own `gitops`.
+fn gitops_locals(manifest: &Manifest, env: &str) -> Option<serde_json::Map<String, serde_json::Value>> {
+    if !manifest.has_gitops() {
+        return None;
+    }
+    let gitops = manifest.environments.get(env).and_then(|e| e.gitops.as_ref());
+    let mut locals = serde_json::Map::new();
+    locals.insert("gitops_mode".into(), json!(gitops.map(|g| g.mode.name())));
+    locals.insert("gitops_namespace".into(), json!(gitops.map(|g| &g.namespace)));
+    locals.insert(
+        "gitops_capability_role_arn".into(),
+        json!(gitops.and_then(|g| g.capability_role_arn.as_ref())),
+    );
+    Some(locals)
+}
 
 /// Templates by name; `--templates DIR` replaces any of them by a file of the same name.
 const EMBEDDED: &[(&str, &str)] = &[
@@ -31,6 +76,7 @@ const EMBEDDED: &[(&str, &str)] = &[
     ("env.hcl", include_str!("../../templates/env.hcl")),
     ("region.hcl", include_str!("../../templates/region.hcl")),
     ("unit.hcl", include_str!("../../templates/unit.hcl")),
+    ("edge.hcl", include_str!("../../templates/edge.hcl")),
     ("_env/source.hcl", include_str!("../../templates/_env/source.hcl")),
     (
         "_env/gitops-cluster.hcl",
@@ -47,6 +93,10 @@ const EMBEDDED: &[(&str, &str)] = &[
     (
         "_env/vpc-peering-accepter.hcl",
         include_str!("../../templates/_env/vpc-peering-accepter.hcl"),
+    ),
+    (
+        "_env/gitops-registration.hcl",
+        include_str!("../../templates/_env/gitops-registration.hcl"),
     ),
     ("stack/root.hcl", include_str!("../../templates/stack/root.hcl")),
     (
@@ -73,6 +123,10 @@ const EMBEDDED: &[(&str, &str)] = &[
     (
         "stack/units/vpc-peering-accepter.hcl",
         include_str!("../../templates/stack/units/vpc-peering-accepter.hcl"),
+    ),
+    (
+        "stack/units/gitops-registration.hcl",
+        include_str!("../../templates/stack/units/gitops-registration.hcl"),
     ),
 ];
 
@@ -176,10 +230,12 @@ impl Templates {
         add("root.hcl".into(), self.render("root.hcl", &context)?);
 
         let env_dir = PathBuf::from("environments");
-        for kind in UNIT_KINDS {
+        for kind in unit_kinds(manifest) {
             let mut context = Context::new();
             context.insert("kind", kind);
-            context.insert("modules", &module_source(&manifest.modules_source, kind));
+            context.insert("module", module_of(kind));
+            context.insert("modules", &module_source(&manifest.modules_source, module_of(kind)));
+            context.insert("gitops", &manifest.has_gitops());
             let template = format!("_env/{kind}.hcl");
             add(env_dir.join(&template), self.render(&template, &context)?);
         }
@@ -196,7 +252,24 @@ impl Templates {
                     let mut context = Context::new();
                     context.insert("env", &cluster.env);
                     context.insert("hub", &json!({ "region": cluster.region, "cidr": cluster.cidr }));
+                    context.insert("gitops", &gitops_locals(manifest, &cluster.env));
                     add(dir.join("env.hcl"), self.render("env.hcl", &context)?);
+                    if manifest
+                        .environments
+                        .get(&cluster.env)
+                        .is_some_and(|e| e.gitops.is_some())
+                    {
+                        let edges = clusters.iter().filter(|c| c.env == cluster.env && c.role == Role::Edge);
+                        for edge in edges {
+                            let unit_dir = dir.join("shared").join(registration_unit(&edge.region));
+                            let mut context = Context::new();
+                            context.insert("kind", GITOPS_REGISTRATION);
+                            add(unit_dir.join("terragrunt.hcl"), self.render("unit.hcl", &context)?);
+                            let mut context = Context::new();
+                            context.insert("cluster", edge);
+                            add(unit_dir.join("edge.hcl"), self.render("edge.hcl", &context)?);
+                        }
+                    }
                     (dir.join("shared"), &[GITOPS_CLUSTER])
                 }
                 Role::Edge => (dir.join("regions").join(&cluster.region), &EDGE_UNITS),
@@ -231,10 +304,12 @@ impl Templates {
             EXCLUDES_FILE.into(),
             self.render("stack/terragrunt-excludes", &Context::new())?,
         ));
-        for kind in UNIT_KINDS {
+        for kind in unit_kinds(manifest) {
             let mut context = Context::new();
             context.insert("kind", kind);
-            context.insert("modules", &module_source(&manifest.modules_source, kind));
+            context.insert("module", module_of(kind));
+            context.insert("modules", &module_source(&manifest.modules_source, module_of(kind)));
+            context.insert("gitops", &manifest.has_gitops());
             files.push((
                 Path::new(UNIT_SOURCES).join(kind).join("terragrunt.hcl"),
                 self.render(&format!("stack/units/{kind}.hcl"), &context)?,
@@ -247,6 +322,7 @@ impl Templates {
                 continue;
             };
             let hub_cluster = stack_unit_path(&hub.region, GITOPS_CLUSTER);
+            let gitops = gitops_locals(manifest, env);
             let mut units = Vec::new();
             for cluster in &in_env {
                 let kinds: &[&str] = match cluster.role {
@@ -255,6 +331,7 @@ impl Templates {
                 };
                 for kind in kinds {
                     let mut values = stack_values(cluster, hub);
+                    values.extend(gitops.clone().unwrap_or_default());
                     values.insert(
                         "extra".into(),
                         json!(
@@ -274,6 +351,9 @@ impl Templates {
                             values.insert("vpc_peering_requester_path".into(), json!(format!("../{REQUESTER}")));
                             values.insert("gitops_cluster_path".into(), json!(to_hub));
                         }
+                        EDGE_CLUSTER if gitops.is_some() => {
+                            values.insert("gitops_cluster_path".into(), json!(to_hub));
+                        }
                         _ => {}
                     }
                     units.push(json!({
@@ -283,6 +363,35 @@ impl Templates {
                         "values": values,
                     }));
                 }
+            }
+            let has_gitops = manifest.environments.get(env).is_some_and(|e| e.gitops.is_some());
+            for edge in in_env.iter().filter(|c| has_gitops && c.role == Role::Edge) {
+                // Next to the hub's unit, with the hub's values: its provider
+                // writes to the hub. The edge's own are edge_*.
+                let unit = registration_unit(&edge.region);
+                let mut values = stack_values(hub, hub);
+                values.extend(gitops.clone().unwrap_or_default());
+                values.insert("edge_region".into(), json!(edge.region));
+                values.insert("edge_cluster_name".into(), json!(edge.name));
+                values.insert(
+                    "extra".into(),
+                    json!(
+                        stack_extra_file(env, &hub.region, &unit)
+                            .to_string_lossy()
+                            .replace('\\', "/")
+                    ),
+                );
+                values.insert("gitops_cluster_path".into(), json!(format!("../{GITOPS_CLUSTER}")));
+                values.insert(
+                    "edge_cluster_path".into(),
+                    json!(format!("../../{}", stack_unit_path(&edge.region, EDGE_CLUSTER))),
+                );
+                units.push(json!({
+                    "name": format!("{}-{unit}", hub.region),
+                    "source": format!("../../{UNIT_SOURCES}/{GITOPS_REGISTRATION}"),
+                    "path": stack_unit_path(&hub.region, &unit),
+                    "values": values,
+                }));
             }
             let mut context = Context::new();
             context.insert("env", env);
@@ -604,5 +713,58 @@ cidr = "10.3.0.0/16"
         let (_, _, west) = &dev["us-west-2-edge-cluster"];
         assert_eq!(west["hub_account_id"], ::hcl::Value::from("111111111111"));
         assert_eq!(west["peering_auto_accept"], ::hcl::Value::from(false));
+    }
+
+    /// With GitOps, too, a stack unit's values are what env.hcl and
+    /// region.hcl say in the units layout; a registration's are the hub's
+    /// plus its edge's (edge.hcl) as edge_*.
+    #[test]
+    fn gitops_stack_values_are_what_env_hcl_region_hcl_and_edge_hcl_carry() {
+        let manifest = MANIFEST.replace(
+            "[environments.dev.hub]",
+            "[environments.dev.gitops]\nmode = \"capability\"\ncapability_role_arn = \"arn:aws:iam::111111111111:role/cap\"\n\n[environments.dev.hub]",
+        );
+        let stack = render(&manifest);
+        let units = render(&manifest.replace("layout = \"stack\"\n", ""));
+        let mut registrations = 0;
+        for env in ["dev", "prod"] {
+            let env_dir = Path::new("environments").join(env);
+            let env_locals = locals(&units[&env_dir.join("env.hcl")]);
+            let expected_mode = if env == "dev" {
+                ::hcl::Value::from("capability")
+            } else {
+                ::hcl::Value::Null
+            };
+            assert_eq!(env_locals["gitops_mode"], expected_mode, "{env}");
+            for (name, (source, path, values)) in stack_units(&stack[&env_dir.join(STACK_FILE)]) {
+                let (region, unit) = path.split_once('/').unwrap();
+                let region_dir = match values["role"].as_str().unwrap() {
+                    "hub" => env_dir.join("shared"),
+                    _ => env_dir.join("regions").join(region),
+                };
+                let unit_dir = region_dir.join(unit);
+                assert!(units.contains_key(&unit_dir.join("terragrunt.hcl")), "{name}");
+                let mut expected = locals(&units[&region_dir.join("region.hcl")]);
+                expected.extend(env_locals.clone());
+                if source.ends_with(GITOPS_REGISTRATION) {
+                    registrations += 1;
+                    for (key, value) in locals(&units[&unit_dir.join("edge.hcl")]) {
+                        expected.insert(format!("edge_{key}"), value);
+                    }
+                }
+                let mut got = values.clone();
+                for key in [
+                    "extra",
+                    "edge_cluster_path",
+                    "gitops_cluster_path",
+                    "vpc_peering_requester_path",
+                ] {
+                    got.shift_remove(key);
+                }
+                let sorted = |m: ::hcl::Map<String, ::hcl::Value>| m.into_iter().collect::<BTreeMap<_, _>>();
+                assert_eq!(sorted(got), sorted(expected), "{env} {name}");
+            }
+        }
+        assert_eq!(registrations, 2, "one per edge of dev, none for prod");
     }
 }

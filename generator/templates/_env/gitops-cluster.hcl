@@ -8,4 +8,10 @@ inputs = {
   kubernetes_version = local.region.locals.kubernetes_version
   node_groups        = local.region.locals.node_groups
   tags               = local.region.locals.tags
+{%- if gitops %}
+
+  # A self-managed Argo CD gets its management role on the hub; the managed
+  # one (capability) needs nothing here.
+  gitops_hub = local.env.locals.gitops_mode == "self-managed" ? { namespace = local.env.locals.gitops_namespace } : null
+{%- endif %}
 }

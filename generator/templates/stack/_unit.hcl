@@ -3,7 +3,7 @@ include "root" {
 }
 
 # Inputs of your own go in the file values.extra names, relative to root.hcl's
-# folder (environments/<env>/extra/<region>/{{ kind }}.hcl), as `inputs = { … }`.
+# folder (environments/<env>/extra/{% if kind == "gitops-registration" %}<hub region>/gitops-registration-<edge region>{% else %}<region>/{{ kind }}{% endif %}.hcl), as `inputs = { … }`.
 # eksgen never writes that file; its inputs override the generated ones.
 locals {
   extra = read_terragrunt_config("${dirname(find_in_parent_folders("root.hcl"))}/${values.extra}", { inputs = {} })
@@ -11,7 +11,7 @@ locals {
 
 terraform {
 {%- if modules.relative %}
-  source = "${dirname(find_in_parent_folders("root.hcl"))}/{{ modules.relative | hcl_escape }}//{{ kind }}"
+  source = "${dirname(find_in_parent_folders("root.hcl"))}/{{ modules.relative | hcl_escape }}//{{ module }}"
 {%- else %}
   source = {{ modules.source | hcl }}
 {%- endif %}

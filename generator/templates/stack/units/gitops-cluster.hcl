@@ -9,4 +9,10 @@ inputs = merge({
   kubernetes_version = values.kubernetes_version
   node_groups        = values.node_groups
   tags               = values.tags
+{%- if gitops %}
+
+  # A self-managed Argo CD gets its management role on the hub; the managed
+  # one (capability) needs nothing here.
+  gitops_hub = values.gitops_mode == "self-managed" ? { namespace = values.gitops_namespace } : null
+{%- endif %}
 }, local.extra.inputs)
