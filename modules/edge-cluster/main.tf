@@ -8,6 +8,7 @@ resource "fleet_eks_regional_cluster" "this" {
   api_allowed_cidrs  = var.api_allowed_cidrs
   node_groups        = var.node_groups
   addons             = var.addons
+  access_entries     = var.access_entries
   tags               = var.tags
 
   gitops_hub_role_arn        = var.gitops_hub_role_arn

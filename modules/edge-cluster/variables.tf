@@ -81,3 +81,18 @@ variable "gitops_access_policy" {
   description = "EKS access policy of the GitOps deploy role or capability role, cluster-wide. Null: AmazonEKSClusterAdminPolicy."
   default     = null
 }
+
+variable "access_entries" {
+  type = map(object({
+    type              = optional(string)
+    kubernetes_groups = optional(set(string))
+    user_name         = optional(string)
+    policies = optional(map(object({
+      scope      = optional(string)
+      namespaces = optional(set(string))
+    })))
+    tags = optional(map(string))
+  }))
+  description = "Cluster access by IAM principal ARN: Kubernetes groups and EKS access policies (null: none). With GitOps, the principal Terragrunt runs as needs one on the hub allowing Secrets in Argo CD's namespace, for the registration units."
+  default     = null
+}

@@ -9,5 +9,6 @@ resource "fleet_eks_regional_cluster" "this" {
   node_groups        = var.node_groups
   addons             = var.addons
   gitops_hub         = var.gitops_hub
+  access_entries     = var.access_entries
   tags               = var.tags
 }

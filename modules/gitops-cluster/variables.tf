@@ -72,3 +72,18 @@ variable "gitops_hub" {
   description = "Makes this cluster a GitOps hub running Argo CD in namespace: Argo CD's management role and a Pod Identity association for each of service_accounts (null: the three Argo CD service accounts). Null: no GitOps hub."
   default     = null
 }
+
+variable "access_entries" {
+  type = map(object({
+    type              = optional(string)
+    kubernetes_groups = optional(set(string))
+    user_name         = optional(string)
+    policies = optional(map(object({
+      scope      = optional(string)
+      namespaces = optional(set(string))
+    })))
+    tags = optional(map(string))
+  }))
+  description = "Cluster access by IAM principal ARN: Kubernetes groups and EKS access policies (null: none). With GitOps, the principal Terragrunt runs as needs one on the hub allowing Secrets in Argo CD's namespace, for the registration units."
+  default     = null
+}

@@ -723,3 +723,81 @@ async fn a_tree_with_s3_state_bootstraps_its_bucket_applies_with_lock_files_and_
     assert_eq!(destroy.code, 0, "{}", destroy.output());
     assert_nothing_left(&moto, &["us-east-1", "us-west-2"]).await
 }
+
+/// An environment with `gitops`: the hub runs Argo CD (`gitops_hub`), each
+/// edge gets a deploy role trusted by the hub's, and a `gitops-registration`
+/// unit per edge writes its Argo CD cluster Secret into the hub's real
+/// Kubernetes API, all in one `run --all apply`; the tree re-plans clean and
+/// destroys to nothing, Secrets included. Terragrunt runs as an IAM user
+/// whose EKS token the API server checks, with cluster admin on the hub
+/// through the hub unit's `extra.hcl`.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_tree_with_gitops_registers_every_edge_with_the_hub_in_one_apply_and_destroys_clean() -> Result<()> {
+    let moto = Moto::start()?;
+    let iam = moto.iam().await;
+    let user = iam.create_user().user_name("terragrunt").send().await?;
+    let user_arn = user.user().map(|u| u.arn().to_string()).unwrap_or_default();
+    let key = iam.create_access_key().user_name("terragrunt").send().await?;
+    let key = key.access_key().context("access key")?;
+    let edges = ["us-west-2", "eu-west-1"];
+    let mut tree = TerragruntTree::init(&moto, &[], &edges)?;
+    tree.set_env("AWS_ACCESS_KEY_ID", key.access_key_id());
+    tree.set_env("AWS_SECRET_ACCESS_KEY", key.secret_access_key());
+    let manifest = tree.root().join("eksgen.toml");
+    let mut text = std::fs::read_to_string(&manifest)?;
+    text.push_str("\n[environments.dev.gitops]\nmode = \"self-managed\"\nnamespace = \"argocd\"\n");
+    std::fs::write(&manifest, text)?;
+    tree.eksgen(&["render"])?.ok()?;
+    std::fs::write(
+        tree.root().join(HUB).join("extra.hcl"),
+        format!(
+            "inputs = {{\n  access_entries = {{\n    \"{user_arn}\" = {{\n      policies = {{ \"arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy\" = {{}} }}\n    }}\n  }}\n}}\n"
+        ),
+    )?;
+    let units = tree.units()?;
+    for edge in edges {
+        let registration = format!("environments/dev/shared/gitops-registration-{edge}");
+        assert!(units.contains(&registration), "{registration} not in {units:?}");
+    }
+    let check = tree.eksgen(&["check"])?.ok()?;
+    assert!(check.says("9 units pass every check"), "{}", check.output());
+
+    let stand = KubeStand::start(&moto, "us-east-1", "dev-hub", &["argocd"])?;
+    let plan = tree.run_all("plan", &[])?;
+    assert_eq!(plan.code, 0, "a fresh tree with gitops plans:\n{}", plan.output());
+    let apply = tree.run_all("apply", &[])?;
+    assert_eq!(apply.code, 0, "{}", apply.output());
+    let mut expected = Vec::new();
+    for edge in edges {
+        let name = format!("dev-{edge}-{edge}-{ACCOUNT_ID}");
+        let secret = stand
+            .secret("argocd", &name)?
+            .with_context(|| format!("no Secret {name}"))?;
+        assert_eq!(
+            secret["metadata"]["labels"]["argocd.argoproj.io/secret-type"],
+            "cluster"
+        );
+        assert_eq!(secret["metadata"]["labels"]["environment"], "dev");
+        assert_eq!(secret["metadata"]["labels"]["region"], edge);
+        let edge_outputs = tree.outputs(&unit(edge, "edge-cluster"))?;
+        let config: serde_json::Value = serde_json::from_str(secret["data"]["config"].as_str().context("config")?)?;
+        assert_eq!(config["awsAuthConfig"]["roleARN"], edge_outputs["gitops_role_arn"]);
+        assert_eq!(config["awsAuthConfig"]["clusterName"], format!("dev-{edge}"));
+        expected.push(name);
+    }
+    expected.sort();
+    assert_eq!(stand.secret_names("argocd")?, expected);
+
+    let replan = tree.run_all("plan", &["-detailed-exitcode"])?;
+    assert_eq!(replan.code, 0, "every unit re-plans clean:\n{}", replan.output());
+    let destroy = tree.run_all("destroy", &[])?;
+    assert_eq!(destroy.code, 0, "{}", destroy.output());
+    assert!(stand.secret_names("argocd")?.is_empty(), "the Secrets go with destroy");
+    iam.delete_access_key()
+        .user_name("terragrunt")
+        .access_key_id(key.access_key_id())
+        .send()
+        .await?;
+    iam.delete_user().user_name("terragrunt").send().await?;
+    assert_nothing_left(&moto, &["us-east-1", "us-west-2", "eu-west-1"]).await
+}

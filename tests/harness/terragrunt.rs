@@ -26,6 +26,8 @@ pub struct TerragruntTree {
     moto_url: String,
     /// S3 over moto's HTTPS listener: (endpoint, certificate to trust).
     s3_tls: Option<(String, PathBuf)>,
+    /// Set for every Terragrunt run after the stand-in's settings (other keys, say).
+    extra_env: Vec<(String, String)>,
 }
 
 impl TerragruntTree {
@@ -60,11 +62,17 @@ impl TerragruntTree {
             cli_config,
             moto_url: moto.url(),
             s3_tls: moto.tls.as_ref().map(|tls| (tls.url.clone(), tls.ca_bundle.clone())),
+            extra_env: Vec::new(),
         };
         for edge in edges {
             tree.eksgen(&["new-region", edge])?.ok()?;
         }
         Ok(tree)
+    }
+
+    /// `KEY=VALUE` in every later Terragrunt run's environment.
+    pub fn set_env(&mut self, key: &str, value: &str) {
+        self.extra_env.push((key.to_string(), value.to_string()));
     }
 
     /// The tree's root (where `eksgen.toml` is).
@@ -161,6 +169,7 @@ impl TerragruntTree {
         if let Some((url, ca_bundle)) = &self.s3_tls {
             command.env("AWS_ENDPOINT_URL_S3", url).env("AWS_CA_BUNDLE", ca_bundle);
         }
+        command.envs(self.extra_env.iter().map(|(k, v)| (k, v)));
         let output = command
             // Terragrunt's own flags first: whatever follows `--` goes to the engine.
             .args(["--non-interactive", "--no-color"])
