@@ -423,6 +423,54 @@ def record_iam(account, action, form):
         NODE_ROLES_RELEASED.pop((account, role), None)
 
 
+def role_identity(account, form):
+    """(ARN, unique id) of the role a request names, or None."""
+    from moto.iam.models import iam_backends
+    name = (form.get("RoleName") or [None])[0]
+    if not name:
+        return None
+    for partition in ("aws", "aws-cn", "aws-us-gov"):
+        try:
+            role = iam_backends[account][partition].get_role(name)
+            return role.arn, role.id
+        except Exception:  # not in this partition
+            continue
+    return None
+
+
+def orphan_trust_principals(account, arn, unique_id):
+    """After DeleteRole: trust policies naming the deleted role now show its unique
+    id (AROA...) in place of its ARN, and a role made again under that name is not
+    trusted by them. IAM stores a role principal as its unique id when the policy is
+    saved: "If you delete the role, then the relationship is broken. ... the principal
+    ID appears in resource-based policies because AWS can no longer map it back to a
+    valid ARN" (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_principal.html#principal-roles).
+    moto keeps the ARN, so a re-created role would still be trusted."""
+    from moto.iam.models import iam_backends
+    partition = arn.split(":")[1]
+    for role in list(iam_backends[account][partition].roles.values()):
+        document = role.assume_role_policy_document or ""
+        if arn not in document:
+            continue
+        try:
+            policy = json.loads(document)
+        except ValueError:
+            continue
+        statements = policy.get("Statement", [])
+        changed = False
+        for statement in statements if isinstance(statements, list) else [statements]:
+            principal = statement.get("Principal") if isinstance(statement, dict) else None
+            if not isinstance(principal, dict) or "AWS" not in principal:
+                continue
+            aws = principal["AWS"]
+            if aws == arn:
+                principal["AWS"], changed = unique_id, True
+            elif isinstance(aws, list) and arn in aws:
+                principal["AWS"], changed = [unique_id if a == arn else a for a in aws], True
+        if changed:
+            role.assume_role_policy_document = json.dumps(policy)
+
+
 def fill_oidc_thumbprint(account, action, form, body):
     """After moto answered CreateOpenIDConnectProvider with 200: a provider
     created without ThumbprintList gets one, as IAM does ("This parameter is
@@ -3054,7 +3102,8 @@ class FleetMiddleware:
 
     def iam(self, environ, start_response):
         """IAM (query protocol): DeleteRole conflicts moto lacks, role changes
-        remembered for iam-lag, OIDC provider thumbprints, lost responses."""
+        remembered for iam-lag, trust policies losing a deleted role, OIDC
+        provider thumbprints, lost responses."""
         raw = read_body(environ)
         form = parse_qs(raw.decode("utf-8", "replace")) if raw else {}
         form.update({k: v for k, v in parse_qs(environ.get("QUERY_STRING", "")).items() if k not in form})
@@ -3065,9 +3114,12 @@ class FleetMiddleware:
             if refused:
                 result = iam_error(*refused)
             else:
+                deleted = role_identity(account, form) if action == "DeleteRole" else None
                 result = forward(self.app, environ)
                 if result[0].startswith("200"):
                     record_iam(account, action, form)
+                    if deleted:
+                        orphan_trust_principals(account, *deleted)
                     fill_oidc_thumbprint(account, action, form, result[2])
         if lost_responses.take("iam", action):
             return lost_responses.drop_connection(environ, start_response)

@@ -1469,6 +1469,26 @@ def check_realism():
             except subprocess.TimeoutExpired:
                 proc.kill()
 
+def check_trust_after_role_deletion(url):
+    """A trust policy naming a role that is deleted shows the role's unique id from then
+    on, and does not trust a role made again under the name (IAM's principal ids)."""
+    iam = observer(url, "iam", "us-east-1")
+    hub = new_role(iam, "trust-hub")
+    hub_id = iam.get_role(RoleName="trust-hub")["Role"]["RoleId"]
+    trust = {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": {"AWS": hub}, "Action": "sts:AssumeRole"},
+        {"Effect": "Allow", "Principal": {"AWS": [hub, f"arn:aws:iam::{ACCOUNT}:root"]}, "Action": "sts:TagSession"}]}
+    iam.create_role(RoleName="trust-edge", AssumeRolePolicyDocument=json.dumps(trust))
+    iam.delete_role(RoleName="trust-hub")
+    new_role(iam, "trust-hub")
+    shown = iam.get_role(RoleName="trust-edge")["Role"]["AssumeRolePolicyDocument"]
+    shown = json.loads(shown) if isinstance(shown, str) else shown
+    assert shown["Statement"][0]["Principal"]["AWS"] == hub_id, shown
+    assert shown["Statement"][1]["Principal"]["AWS"] == [hub_id, f"arn:aws:iam::{ACCOUNT}:root"], shown
+    iam.delete_role(RoleName="trust-edge")
+    iam.delete_role(RoleName="trust-hub")
+
+
 def check_secure_transport():
     """A bucket policy denying requests without TLS (aws:SecureTransport
     false) denies plain HTTP and lets HTTPS through, as AWS does; moto alone
@@ -1569,6 +1589,7 @@ def main():
         check_control_plane_log_group(url, eks, subnets)
         check_deletion(eks, ec2, subnets)
         check_scoping(url, subnets)
+        check_trust_after_role_deletion(url)
         check_passthrough(url)
     finally:
         stop(proc)

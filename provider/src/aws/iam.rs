@@ -275,6 +275,41 @@ impl Iam {
         Ok(())
     }
 
+    /// The AWS principals (ARNs, or the unique ids IAM shows for deleted
+    /// roles) role `name`'s trust policy allows; `None` when there is no role.
+    pub async fn find_trusted_principals(&self, name: &str) -> Result<Option<Vec<String>>, AwsError> {
+        let found = self
+            .client
+            .get_role()
+            .role_name(name)
+            .send()
+            .await
+            .map_err(aws_err("GetRole", &self.region))
+            .found()?;
+        let Some(role) = found.and_then(|out| out.role().cloned()) else {
+            return Ok(None);
+        };
+        // IAM returns policy documents URL-encoded.
+        let document = role.assume_role_policy_document().unwrap_or_default();
+        let decoded = percent_encoding::percent_decode_str(document).decode_utf8_lossy();
+        let policy: serde_json::Value = serde_json::from_str(&decoded).unwrap_or_default();
+        let statements = match &policy["Statement"] {
+            serde_json::Value::Array(list) => list.clone(),
+            other => vec![other.clone()],
+        };
+        let mut principals = Vec::new();
+        for statement in statements {
+            match &statement["Principal"]["AWS"] {
+                serde_json::Value::String(one) => principals.push(one.clone()),
+                serde_json::Value::Array(many) => {
+                    principals.extend(many.iter().filter_map(|p| p.as_str()).map(str::to_string))
+                }
+                _ => {}
+            }
+        }
+        Ok(Some(principals))
+    }
+
     /// The ARN of role `name` if it exists and carries the owner tag
     /// `owner`, i.e. this provider made it for that cluster.
     pub async fn find_owned_role(&self, name: &str, owner: &str) -> Result<Option<String>, AwsError> {

@@ -355,6 +355,16 @@ pub async fn observe(clients: &Clients, prior: &ClusterModel) -> Result<Observed
         if role.is_none() || !entry_holds(clients, &prior.name, arn, policy).await? {
             observed.role_arn = None;
         }
+        // The hub role the deploy role trusts, as IAM shows it: a hub role
+        // deleted (and maybe made again under its name) shows as its old
+        // unique id, which trusts nobody, so the plan writes the trust again.
+        if role.is_some()
+            && let Some(hub) = &prior.gitops_hub_role_arn
+            && let Some(principals) = clients.iam.find_trusted_principals(role_name(arn)).await?
+            && !principals.contains(hub)
+        {
+            observed.hub_role_arn = Some(principals.into_iter().next().unwrap_or_default());
+        }
     }
     if let Some(arn) = &prior.gitops_capability_role_arn
         && !entry_holds(clients, &prior.name, arn, policy).await?
