@@ -3,7 +3,7 @@
 //! hub's Argo CD role and its pod identity associations, the edge's deploy
 //! role trusted by the hub role and its access entry, read back from the
 //! stand-in through the SDK; repaired after out-of-band deletes, the policy
-//! changed in place, and nothing left after destroy.
+//! and tags changed in place, and nothing left after destroy.
 
 use anyhow::{Context, Result};
 use eksfleet_tests::*;
@@ -183,16 +183,24 @@ async fn a_hub_and_an_edge_register_in_one_apply_are_repaired_changed_in_place_a
     assert_registered(&moto, &ws.output("hub")?, &ws.output("edge")?, ADMIN).await?;
     assert_eq!(ws.plan_exit_code()?.code, 0);
 
-    // Another access policy: in place, the old one disassociated.
-    ws.write("main.tf", &config(&format!("  gitops_access_policy = \"{EDIT}\"")))?;
+    // Another access policy and new tags: in place, the old policy
+    // disassociated, the tags on both GitOps roles.
+    let changed = config(&format!("  gitops_access_policy = \"{EDIT}\"\n  tags = {{ Team = \"edge\" }}"))
+        .replace("  gitops_hub = {}\n", "  gitops_hub = {}\n  tags = { Team = \"hub\" }\n");
+    ws.write("main.tf", &changed)?;
     let plan = ws.terraform(&["plan", "-no-color"])?.ok()?;
     assert!(
-        plan.stdout.contains("0 to add, 1 to change, 0 to destroy"),
+        plan.stdout.contains("0 to add, 2 to change, 0 to destroy"),
         "{}",
         plan.stdout
     );
     ws.apply()?;
     assert_registered(&moto, &ws.output("hub")?, &ws.output("edge")?, EDIT).await?;
+    for (role, team) in [(HUB_ROLE, "hub"), (EDGE_ROLE, "edge")] {
+        let tags = iam.list_role_tags().role_name(role).send().await?;
+        let found = tags.tags().iter().find(|t| t.key() == "Team").map(|t| t.value());
+        assert_eq!(found, Some(team), "{role}: {tags:?}");
+    }
     assert_eq!(ws.plan_exit_code()?.code, 0);
 
     ws.destroy()?;
