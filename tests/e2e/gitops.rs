@@ -185,8 +185,13 @@ async fn a_hub_and_an_edge_register_in_one_apply_are_repaired_changed_in_place_a
 
     // Another access policy and new tags: in place, the old policy
     // disassociated, the tags on both GitOps roles.
-    let changed = config(&format!("  gitops_access_policy = \"{EDIT}\"\n  tags = {{ Team = \"edge\" }}"))
-        .replace("  gitops_hub = {}\n", "  gitops_hub = {}\n  tags = { Team = \"hub\" }\n");
+    let changed = config(&format!(
+        "  gitops_access_policy = \"{EDIT}\"\n  tags = {{ Team = \"edge\" }}"
+    ))
+    .replace(
+        "  gitops_hub = {}\n",
+        "  gitops_hub = {}\n  tags = { Team = \"hub\" }\n",
+    );
     ws.write("main.tf", &changed)?;
     let plan = ws.terraform(&["plan", "-no-color"])?.ok()?;
     assert!(

@@ -76,12 +76,11 @@ pub async fn ensure(run: &Run<'_>, state: &mut ClusterModel) -> Result<(), Diagn
     // The GitOps roles this cluster made: the hub's Argo CD role, an edge's deploy role.
     let hub_role = state.gitops_hub_role_arn.as_deref().filter(|_| state.is_gitops_hub());
     let gitops_roles = [hub_role, state.gitops_role_arn.as_deref()];
-    futures::future::try_join_all(
-        gitops_roles
-            .into_iter()
-            .flatten()
-            .map(|arn| clients.iam.sync_role_tags(crate::aws::iam::role_name(arn), &current, &wanted)),
-    )
+    futures::future::try_join_all(gitops_roles.into_iter().flatten().map(|arn| {
+        clients
+            .iam
+            .sync_role_tags(crate::aws::iam::role_name(arn), &current, &wanted)
+    }))
     .await
     .map_err(fail("Could not update the tags of a GitOps role"))?;
     state.tags_all = run.desired.tags_all.clone();
