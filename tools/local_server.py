@@ -51,12 +51,14 @@ def start(script, args, env, ready_path):
 def start_moto_fleet(env, port=None, extra_args=()):
     """moto plus the project's extension on 127.0.0.1; returns (process, URL).
     A free port can be taken by another process before the server binds it
-    (tests running beside this one): then another port is tried."""
+    (tests running beside this one): then another port is tried. EXTRA_ARGS
+    may be a function of the chosen port (a TLS port beside it, say)."""
     for attempt in range(3):
         chosen = port or free_port()
         url = f"http://127.0.0.1:{chosen}"
+        args = extra_args(chosen) if callable(extra_args) else list(extra_args)
         try:
-            proc, _ = start("moto_fleet.py", ["-H", "127.0.0.1", "-p", chosen, *extra_args], env, url + "/moto-api/")
+            proc, _ = start("moto_fleet.py", ["-H", "127.0.0.1", "-p", chosen, *args], env, url + "/moto-api/")
             return proc, url
         except ServerFailed as failed:
             if port or attempt == 2 or "Address already in use" not in str(failed):

@@ -32,15 +32,15 @@ ADMIN = "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy"
 def start(delay=None, realism="none", scale=None, tls_cert=None):
     """A moto_fleet on a free port. The checks written before the realism
     switches assume moto's instant settling: they run with realism "none"."""
-    port = local_server.free_port()
     env = dict(os.environ, MOTO_IAM_LOAD_MANAGED_POLICIES="true", MOTO_FLEET_REALISM=realism)
     env.pop("MOTO_FLEET_DELAY_SECONDS", None)
     if delay:
         env["MOTO_FLEET_DELAY_SECONDS"] = str(delay)
     if scale is not None:
         env["MOTO_FLEET_TIME_SCALE"] = str(scale)
-    tls = ["--tls-port", str(port + 1), "--tls-cert-out", tls_cert] if tls_cert else []
-    return local_server.start_moto_fleet(env, port=port, extra_args=tls)
+    # The TLS listener takes the port after the HTTP one (check_secure_transport).
+    tls = (lambda port: ["--tls-port", str(port + 1), "--tls-cert-out", tls_cert]) if tls_cert else ()
+    return local_server.start_moto_fleet(env, extra_args=tls)
 
 
 def stop(proc):
