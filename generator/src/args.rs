@@ -64,6 +64,23 @@ impl InitArgs {
 }
 
 #[derive(Debug, Args)]
+pub struct CiArgs {
+    /// The CI system whose pipelines to write: `gitlab` (.gitlab-ci.yml) or
+    /// `github` (.github/workflows/eksfleet-plan.yml and eksfleet-apply.yml).
+    #[arg(value_enum)]
+    pub system: manifest::ci::CiSystem,
+    /// The role the jobs assume through the CI's OIDC identity (ci.role_arn);
+    /// per account roles go in ci.roles in eksgen.toml.
+    #[arg(long, value_name = "ARN")]
+    pub role_arn: Option<String>,
+    /// Jobs of one stage running at once, 1 to 64 (ci.max_parallel, default 4).
+    #[arg(long, value_name = "N")]
+    pub max_parallel: Option<u32>,
+    #[command(flatten)]
+    pub write: WriteFlags,
+}
+
+#[derive(Debug, Args)]
 pub struct NewRegionArgs {
     /// AWS region name, e.g. us-west-2.
     pub region: String,

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
 
-use crate::args::{InitArgs, NewEnvArgs, NewRegionArgs, RemoveRegionArgs, RenderArgs};
+use crate::args::{CiArgs, InitArgs, NewEnvArgs, NewRegionArgs, RemoveRegionArgs, RenderArgs};
 use crate::commands::{self, Context};
 use crate::error::{Error, Result};
 use crate::output::{self, Format};
@@ -49,6 +49,9 @@ pub enum Command {
     Render(RenderArgs),
     /// Fail (exit 1) with a diff when the tree differs from what eksgen.toml renders, or a static check fails.
     Check,
+    /// Write the CI pipelines that plan changed units on merge/pull requests and apply them on
+    /// the default branch, region by region on many runners ([ci] in eksgen.toml).
+    Ci(CiArgs),
 }
 
 impl Cli {
@@ -87,6 +90,7 @@ pub fn execute(cli: &Cli) -> Result<Report> {
         Command::List => commands::list(&context),
         Command::Render(args) => commands::render(&context, args),
         Command::Check => commands::check(&context),
+        Command::Ci(args) => commands::ci(&context, args),
     }
 }
 

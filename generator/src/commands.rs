@@ -5,7 +5,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::args::{InitArgs, NewEnvArgs, NewRegionArgs, RemoveRegionArgs, RenderArgs, WriteFlags};
+use crate::args::{CiArgs, InitArgs, NewEnvArgs, NewRegionArgs, RemoveRegionArgs, RenderArgs, WriteFlags};
 use crate::check;
 use crate::error::{Error, IoContext, Result};
 use crate::manifest::{self, Manifest, cidr, edit};
@@ -244,6 +244,26 @@ pub fn render(context: &Context, args: &RenderArgs) -> Result<Report> {
     } = open(&context.base)?;
     let templates = Templates::load(context.templates.as_deref())?;
     write_tree(&args.write, &templates, &root, Some(text.clone()), &text, &manifest)
+}
+
+/// `[ci]` set in the manifest, then the whole tree rendered, pipelines
+/// included: later commands keep them in step from the manifest alone.
+pub fn ci(context: &Context, args: &CiArgs) -> Result<Report> {
+    let Opened {
+        root,
+        path,
+        text,
+        manifest: _,
+    } = open(&context.base)?;
+    let settings = edit::CiSettings {
+        system: args.system.name(),
+        role_arn: args.role_arn.as_deref(),
+        max_parallel: args.max_parallel,
+    };
+    let new_text = edit::set_ci(&path, &text, &settings)?;
+    let new_manifest = Manifest::parse(&path, &new_text)?;
+    let templates = Templates::load(context.templates.as_deref())?;
+    write_tree(&args.write, &templates, &root, Some(text), &new_text, &new_manifest)
 }
 
 pub fn list(context: &Context) -> Result<Report> {

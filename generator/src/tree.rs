@@ -78,9 +78,11 @@ impl ChangeSet {
                 });
             }
         }
-        // Generated files that are not HCL: Terragrunt's excludes file of the stack layout.
-        let others = [root.join(crate::render::EXCLUDES_FILE)]
-            .into_iter()
+        // Generated files that are not HCL: Terragrunt's excludes file of the
+        // stack layout, the CI pipelines and their script.
+        let others = std::iter::once(crate::render::EXCLUDES_FILE)
+            .chain(crate::render::ci::FILES)
+            .map(|name| root.join(name))
             .filter(|p| p.is_file());
         for full in hcl_files(root).into_iter().chain(others) {
             let path = full

@@ -72,6 +72,29 @@ pub fn add_env(path: &Path, text: &str, env: &NewEnv<'_>) -> Result<String> {
     Ok(doc.to_string())
 }
 
+/// What `eksgen ci` sets in `[ci]`; `None` keeps what the manifest says.
+pub struct CiSettings<'a> {
+    pub system: &'a str,
+    pub role_arn: Option<&'a str>,
+    pub max_parallel: Option<u32>,
+}
+
+/// Sets `[ci]`: the system always, the other keys only when given, so a
+/// later `eksgen ci` keeps roles, versions and the mirror written by hand.
+pub fn set_ci(path: &Path, text: &str, settings: &CiSettings<'_>) -> Result<String> {
+    let mut doc = parse(path, text)?;
+    let table = table_at(path, &mut doc, &["ci"])?;
+    table.set_implicit(false);
+    table.insert("system", value(settings.system));
+    if let Some(arn) = settings.role_arn {
+        table.insert("role_arn", value(arn));
+    }
+    if let Some(max_parallel) = settings.max_parallel {
+        table.insert("max_parallel", value(i64::from(max_parallel)));
+    }
+    Ok(doc.to_string())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -88,5 +111,27 @@ mod tests {
             "{added}"
         );
         assert_eq!(remove_region(path, &added, "dev", "us-west-2").unwrap(), TEXT);
+    }
+
+    #[test]
+    fn setting_ci_keeps_the_keys_it_is_not_given() {
+        let path = Path::new("eksgen.toml");
+        let first = CiSettings {
+            system: "gitlab",
+            role_arn: Some("arn:aws:iam::111111111111:role/ci"),
+            max_parallel: Some(8),
+        };
+        let text = set_ci(path, TEXT, &first).unwrap();
+        let text = text.replace("max_parallel = 8", "max_parallel = 8 # by hand");
+        let second = CiSettings {
+            system: "github",
+            role_arn: None,
+            max_parallel: None,
+        };
+        let text = set_ci(path, &text, &second).unwrap();
+        assert!(text.contains("# keep me"), "{text}");
+        assert!(text.contains("system = \"github\""), "{text}");
+        assert!(text.contains("role_arn = \"arn:aws:iam::111111111111:role/ci\""), "{text}");
+        assert!(text.contains("max_parallel = 8 # by hand"), "{text}");
     }
 }

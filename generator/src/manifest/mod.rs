@@ -2,6 +2,7 @@
 //! defaults, the hub and each edge region may override them, and everything
 //! the tree needs is resolved from it (env → hub/region inheritance).
 
+pub mod ci;
 pub mod cidr;
 pub mod edit;
 
@@ -36,6 +37,9 @@ pub struct Manifest {
     pub vpc_prefix_length: u8,
     #[serde(default)]
     pub state: Option<StateBackend>,
+    /// The CI pipelines eksgen keeps next to the tree (`eksgen ci`); unset: none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ci: Option<ci::Ci>,
     #[serde(default)]
     pub environments: BTreeMap<String, Environment>,
 }
@@ -518,7 +522,32 @@ impl Manifest {
                 ));
             }
         }
+        if let Some(ci) = &self.ci {
+            self.check_ci(ci).map_err(|(k, e)| fail(format!("ci{k}"), e))?;
+        }
         Ok(())
+    }
+
+    /// Jobs on different machines share state only through a backend, and
+    /// find changed units only where each unit has a folder of its own.
+    fn check_ci(&self, ci: &ci::Ci) -> std::result::Result<(), (String, String)> {
+        if self.state.is_none() {
+            return Err((
+                String::new(),
+                "needs remote state: jobs on different runners cannot share the local state under .terraform-state/; \
+                 add [state] (bucket, region), as `eksgen init --state-bucket B --state-region R` writes it"
+                    .into(),
+            ));
+        }
+        if self.layout == Layout::Stack {
+            return Err((
+                String::new(),
+                "is for layout = \"units\" only: a stack file holds every region of its environment, so a change \
+                 to one region would plan them all"
+                    .into(),
+            ));
+        }
+        ci.check(&self.clusters())
     }
 }
 
@@ -636,7 +665,7 @@ fn check_gitops(gitops: &Gitops) -> std::result::Result<(), (String, String)> {
 }
 
 /// `arn:<partition>:iam::<account>:role/<path/><name>`, as IAM writes them.
-fn check_role_arn(arn: &str) -> std::result::Result<(), String> {
+pub(crate) fn check_role_arn(arn: &str) -> std::result::Result<(), String> {
     let valid = arn
         .split_once(":iam::")
         .and_then(|(prefix, rest)| {

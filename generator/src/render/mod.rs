@@ -1,6 +1,7 @@
 //! The manifest rendered into the Terragrunt tree, file by file, with tera
 //! templates embedded in the binary (or overridden with `--templates DIR`).
 
+pub mod ci;
 pub mod hcl;
 pub mod header;
 
@@ -98,6 +99,10 @@ const EMBEDDED: &[(&str, &str)] = &[
         "_env/gitops-registration.hcl",
         include_str!("../../templates/_env/gitops-registration.hcl"),
     ),
+    ("ci/ci.sh", include_str!("../../templates/ci/ci.sh")),
+    ("ci/gitlab-ci.yml", include_str!("../../templates/ci/gitlab-ci.yml")),
+    ("ci/github-plan.yml", include_str!("../../templates/ci/github-plan.yml")),
+    ("ci/github-apply.yml", include_str!("../../templates/ci/github-apply.yml")),
     ("stack/root.hcl", include_str!("../../templates/stack/root.hcl")),
     (
         "stack/terragrunt-excludes",
@@ -189,6 +194,7 @@ impl Templates {
         tera.register_filter("hcl", hcl_filter);
         tera.register_filter("hcl_escape", hcl_escape_filter);
         tera.register_filter("toml", toml_filter);
+        tera.register_filter("json", json_filter);
         tera.add_raw_templates(sources.iter().map(|(n, t)| (n.as_str(), t.as_str())))
             .map_err(|err| Error::Template {
                 name: "(loading)".into(),
@@ -197,7 +203,7 @@ impl Templates {
         Ok(Templates { tera })
     }
 
-    fn render(&self, name: &str, context: &Context) -> Result<String> {
+    pub(crate) fn render(&self, name: &str, context: &Context) -> Result<String> {
         self.tera.render(name, context).map_err(|err| Error::Template {
             name: name.into(),
             message: one_line(&err),
@@ -285,6 +291,11 @@ impl Templates {
                     region_dir.join(kind).join("terragrunt.hcl"),
                     self.render("unit.hcl", &context)?,
                 );
+            }
+        }
+        if let Some(settings) = &manifest.ci {
+            for (path, body) in ci::render(self, manifest, settings)? {
+                add(path, body);
             }
         }
         Ok(files)
@@ -532,6 +543,12 @@ fn hcl_filter(value: Value, kwargs: Kwargs, _: &State) -> TeraResult<Value> {
 
 fn hcl_escape_filter(text: &str, _: Kwargs, _: &State) -> Value {
     Value::safe_string(&hcl::escape(text))
+}
+
+/// A value as JSON: a YAML flow scalar or sequence, quoted as YAML reads it.
+fn json_filter(value: Value, _: Kwargs, _: &State) -> TeraResult<Value> {
+    let json = serde_json::to_value(&value).map_err(|err| tera::Error::message(err.to_string()))?;
+    Ok(Value::safe_string(&json.to_string()))
 }
 
 fn toml_filter(value: Value, _: Kwargs, _: &State) -> TeraResult<Value> {
