@@ -25,7 +25,7 @@ export TERRAFORM ?= $(CURDIR)/$(VENV)/bin/terraform
 export RUST_LIB_BACKTRACE := 0
 export RUST_BACKTRACE := 0
 
-.PHONY: all build venv go-tools kube-tools test-kube demo demo-peering test test-faults unit e2e lint fmt docs check-docs examples clean bench install release
+.PHONY: all build venv go-tools kube-tools ci-engines test-kube demo demo-peering test test-faults unit e2e lint fmt docs check-docs examples clean bench install release
 
 all: build
 
@@ -64,6 +64,28 @@ kube-tools: $(VENV)/bin/kube-apiserver $(VENV)/bin/etcd
 $(VENV)/bin/kube-apiserver $(VENV)/bin/etcd &: tools/build_kube.sh tools/build_go_tool.sh
 	KUBE_VERSION=$(KUBE_VERSION) ETCD_VERSION=$(ETCD_VERSION) tools/build_kube.sh $(VENV)/bin
 
+## The CI engines the generated pipelines are tested on (#19): gitlab-ci-local runs
+## .gitlab-ci.yml with its shell executor (npm, pinned by tools/ci-engine/package-lock.json;
+## 4.70.1 is the newest that runs on Node 20; it needs rsync), and actionlint checks the
+## GitHub workflows (built from its Go module, cached like Terragrunt).
+ACTIONLINT_VERSION := v1.7.12
+GITLAB_CI_LOCAL    := tools/ci-engine/node_modules/.bin/gitlab-ci-local
+export GITLAB_CI_LOCAL_BIN := $(CURDIR)/$(GITLAB_CI_LOCAL)
+ci-engines: $(VENV)/bin/actionlint tools/ci-engine/node_modules/.installed
+
+$(VENV)/bin/actionlint: tools/build_go_tool.sh
+	tools/build_go_tool.sh github.com/rhysd/actionlint $(ACTIONLINT_VERSION) ./cmd/actionlint "" $@
+
+tools/ci-engine/node_modules/.installed: tools/ci-engine/package.json tools/ci-engine/package-lock.json
+	@command -v rsync >/dev/null || { \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+			echo "gitlab-ci-local needs rsync: installing Debian's"; \
+			apt-get install -y -qq rsync >/dev/null || { apt-get update -qq && apt-get install -y -qq rsync >/dev/null; }; \
+		else echo "gitlab-ci-local needs rsync: install it (apt-get install rsync) and rerun" >&2; exit 1; fi; }
+	@command -v npm >/dev/null || { echo "gitlab-ci-local needs Node.js 20 and npm: install them and rerun" >&2; exit 1; }
+	cd tools/ci-engine && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
 build:
 	$(CARGO) build --workspace --bins
 
@@ -80,7 +102,7 @@ demo-peering: build venv
 ## The moto extension's own check, unit tests of every crate, the
 ## end-to-end tests (real Terraform + moto), then the end-to-end suites users
 ## run under OpenTofu too (the provider from registry.opentofu.org's mirror).
-test: build venv go-tools kube-tools
+test: build venv go-tools kube-tools ci-engines
 	$(VENV)/bin/python tools/test_moto_fleet.py
 	$(VENV)/bin/python tools/test_strict_ec2.py
 	$(VENV)/bin/python tools/test_fault_proxy.py

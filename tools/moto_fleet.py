@@ -63,7 +63,9 @@ GET /moto-fleet/realism, POST /moto-fleet/realism/reset, POST
 /moto-fleet/cluster-versions (the Kubernetes version table), and
 /moto-fleet/kubernetes/REGION/CLUSTER[/token-review|/subject-access-review]: a
 real kube-apiserver attached to a cluster and EKS's authentication and
-authorization webhooks for it (tools/kube_stand.py starts one).
+authorization webhooks for it (tools/kube_stand.py starts one), and GET
+/moto-fleet/requests (POST .../reset): the signed requests so far, by region,
+service and access key, so a test sees which regions a CI job touched.
 
 TLS (`--tls-port P --tls-cert-out FILE`): the same backends also on HTTPS at
 port P, with a self-signed certificate for 127.0.0.1 written to FILE for
@@ -138,6 +140,8 @@ DELETED_QUEUES = {}  # (account, region, name) -> time until which the name is r
 # moto's server is threaded; one lock keeps our read-modify-write steps and
 # moto's EKS handlers from interleaving. EKS traffic in tests is light.
 LOCK = threading.RLock()
+# Every signed request's (access key, region, service), for GET /moto-fleet/requests.
+REQUEST_LOG = []
 SCOPE_RE = re.compile(r"Credential=([^/\s,]+)/\d{8}/([^/]+)/([^/]+)/aws4_request")
 
 AUTH_MODES = ["CONFIG_MAP", "API_AND_CONFIG_MAP", "API"]  # one-way, in this order
@@ -3068,6 +3072,9 @@ class FleetMiddleware:
             settle_global()
         scope = SCOPE_RE.search(environ.get("HTTP_AUTHORIZATION", ""))
         service = scope.group(3) if scope else None
+        if scope:
+            with LOCK:
+                REQUEST_LOG.append({"key": scope.group(1), "region": scope.group(2), "service": service})
         if service == "ec2" and getattr(strict_ec2, "handle", None):
             return strict_ec2.handle(environ, start_response, self.app)
         if service == "iam":
@@ -3209,6 +3216,13 @@ class FleetMiddleware:
             return json_answer(start_response, {"armed": lost_responses.armed()})
         if path == "/moto-fleet/cluster-versions":
             return self.cluster_versions(start_response, method, body)
+        if path == "/moto-fleet/requests" and method == "GET":
+            with LOCK:
+                return json_answer(start_response, {"requests": list(REQUEST_LOG)})
+        if path == "/moto-fleet/requests/reset" and method == "POST":
+            with LOCK:
+                REQUEST_LOG.clear()
+            return json_answer(start_response, {"status": "ok"})
         if path.startswith("/moto-fleet/kubernetes/"):
             return kubernetes_control(start_response, method, path, body, parse_qs(environ.get("QUERY_STRING", "")))
         if path == "/moto-fleet/leftovers" and method == "POST":

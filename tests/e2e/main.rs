@@ -11,6 +11,7 @@
 mod argocd;
 mod auto_mode;
 mod bad_input;
+mod ci;
 mod cluster;
 mod eksgen;
 mod faults;

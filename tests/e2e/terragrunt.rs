@@ -42,7 +42,7 @@ impl Layout {
     }
 }
 
-fn edit_manifest(tree: &TerragruntTree, from: &str, to: &str) -> Result<()> {
+pub(crate) fn edit_manifest(tree: &TerragruntTree, from: &str, to: &str) -> Result<()> {
     let path = tree.root().join("eksgen.toml");
     let text = std::fs::read_to_string(&path)?;
     assert!(text.contains(from), "{from:?} not in the manifest:\n{text}");
@@ -52,7 +52,7 @@ fn edit_manifest(tree: &TerragruntTree, from: &str, to: &str) -> Result<()> {
 
 /// The peering of `region`'s edge with the hub is active, and each side's
 /// three private route tables route the other's CIDR through it.
-async fn assert_peered(moto: &Moto, tree: &TerragruntTree, region: &str, cidr: &str) -> Result<()> {
+pub(crate) async fn assert_peered(moto: &Moto, tree: &TerragruntTree, region: &str, cidr: &str) -> Result<()> {
     assert_peered_in(Layout::Units, moto, tree, region, cidr).await
 }
 
@@ -96,7 +96,7 @@ async fn assert_peered_in(layout: Layout, moto: &Moto, tree: &TerragruntTree, re
 
 /// No VPC but the default ones, no cluster, no peering, no role of the
 /// regions' clusters.
-async fn assert_nothing_left(moto: &Moto, regions: &[&str]) -> Result<()> {
+pub(crate) async fn assert_nothing_left(moto: &Moto, regions: &[&str]) -> Result<()> {
     let cluster_of = |region: &str| match region {
         "us-east-1" => "dev-hub".to_string(),
         edge => format!("dev-{edge}"),
@@ -660,7 +660,7 @@ fn new_region_and_remove_region_edit_the_stack_file() -> Result<()> {
 
 /// The keys in a bucket, listed over moto's HTTPS listener (the bucket's
 /// policy denies requests without TLS).
-fn bucket_keys(moto: &Moto, bucket: &str) -> Result<Vec<String>> {
+pub(crate) fn bucket_keys(moto: &Moto, bucket: &str) -> Result<Vec<String>> {
     let tls = moto.tls.as_ref().context("moto was started without TLS")?;
     let script = r#"
 import boto3, sys

@@ -12,10 +12,12 @@
 //! (reads of what it holds), `fixtures` (VPCs and configurations tests set
 //! up), `kube` (a real Kubernetes API for a stand-in cluster),
 //! `fault_proxy`, `workspace` (a Terraform working directory), `eksgen`
-//! (the CLI) and `terragrunt` (eksgen's trees under Terragrunt).
+//! (the CLI), `terragrunt` (eksgen's trees under Terragrunt) and
+//! `ci_engine` (those trees as git projects under CI engines).
 //! Tests use the flat API below: `use eksfleet_tests::*;`.
 
 mod aws;
+mod ci_engine;
 mod eksgen;
 mod engine;
 mod fault_proxy;
@@ -28,6 +30,7 @@ mod process;
 pub mod terragrunt;
 mod workspace;
 
+pub use ci_engine::{GitProject, actionlint, gitlab_pipeline};
 pub use eksgen::{eksgen, eksgen_bin};
 pub use engine::{Engine, provider_mirror, provider_version, terraform_bin};
 pub use fault_proxy::FaultProxy;

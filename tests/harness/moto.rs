@@ -129,6 +129,26 @@ impl Moto {
         serde_json::from_str(&payload).with_context(|| format!("{method} {path}: {payload}"))
     }
 
+    /// The signed requests since the last `reset_requests`: (region, service, access key).
+    pub fn requests(&self) -> Result<Vec<(String, String, String)>> {
+        let log = self.control("GET", "/moto-fleet/requests", &serde_json::Value::Null)?;
+        let field = |request: &serde_json::Value, name: &str| request[name].as_str().unwrap_or_default().to_string();
+        Ok(log["requests"]
+            .as_array()
+            .map(|requests| {
+                requests
+                    .iter()
+                    .map(|r| (field(r, "region"), field(r, "service"), field(r, "key")))
+                    .collect()
+            })
+            .unwrap_or_default())
+    }
+
+    pub fn reset_requests(&self) -> Result<()> {
+        self.control("POST", "/moto-fleet/requests/reset", &serde_json::Value::Null)
+            .map(|_| ())
+    }
+
     /// What the stand-in injected so far, per behaviour.
     pub fn injected(&self) -> Result<serde_json::Value> {
         Ok(self.control("GET", "/moto-fleet/realism", &serde_json::Value::Null)?["injected"].clone())

@@ -156,24 +156,18 @@ impl TerragruntTree {
         Ok(units)
     }
 
-    /// `terragrunt ARGS` at the tree's root, non-interactive, pointed at moto.
-    pub fn terragrunt(&self, args: &[&str]) -> Result<Run> {
-        if !terragrunt_bin().exists() {
-            bail!(
-                "{} is missing: `make go-tools` builds it (make test does)",
-                terragrunt_bin().display()
-            );
-        }
-        let mut command = Command::new(terragrunt_bin());
+    /// `program` at the tree's root with the environment every Terragrunt
+    /// run of this tree gets (moto's endpoints and keys, the engine, the
+    /// provider's mirror): for Terragrunt itself, and for CI engines whose
+    /// jobs run it.
+    pub fn command(&self, program: impl AsRef<std::ffi::OsStr>) -> Command {
+        let mut command = Command::new(program);
         point_at(&mut command, &self.moto_url);
         if let Some((url, ca_bundle)) = &self.s3_tls {
             command.env("AWS_ENDPOINT_URL_S3", url).env("AWS_CA_BUNDLE", ca_bundle);
         }
         command.envs(self.extra_env.iter().map(|(k, v)| (k, v)));
-        let output = command
-            // Terragrunt's own flags first: whatever follows `--` goes to the engine.
-            .args(["--non-interactive", "--no-color"])
-            .args(args)
+        command
             .current_dir(self.root())
             .env("TG_TF_PATH", self.engine.binary())
             // Under OpenTofu, Terragrunt points TF_PLUGIN_CACHE_DIR at a cache
@@ -190,6 +184,23 @@ impl TerragruntTree {
             .env("TF_CLI_CONFIG_FILE", &self.cli_config)
             .env("TF_IN_AUTOMATION", "1")
             .env("CHECKPOINT_DISABLE", "1")
+            .stdin(Stdio::null());
+        command
+    }
+
+    /// `terragrunt ARGS` at the tree's root, non-interactive, pointed at moto.
+    pub fn terragrunt(&self, args: &[&str]) -> Result<Run> {
+        if !terragrunt_bin().exists() {
+            bail!(
+                "{} is missing: `make go-tools` builds it (make test does)",
+                terragrunt_bin().display()
+            );
+        }
+        let mut command = self.command(terragrunt_bin());
+        let output = command
+            // Terragrunt's own flags first: whatever follows `--` goes to the engine.
+            .args(["--non-interactive", "--no-color"])
+            .args(args)
             .stdin(Stdio::null())
             .output()
             .with_context(|| format!("running {}", terragrunt_bin().display()))?;
