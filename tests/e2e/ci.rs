@@ -16,7 +16,12 @@ const CI_ROLE: &str = "arn:aws:iam::123456789012:role/eksfleet-ci";
 
 /// What a CI checkout leaves out: Terragrunt's caches, the jobs' outputs,
 /// gitlab-ci-local's own folder.
-const IGNORED: &[&str] = &[".terragrunt-cache/", ".terraform/", ".eksfleet/out/", ".gitlab-ci-local/"];
+const IGNORED: &[&str] = &[
+    ".terragrunt-cache/",
+    ".terraform/",
+    ".eksfleet/out/",
+    ".gitlab-ci-local/",
+];
 
 /// A tree with S3 state on the stand-in (path-style: no bucket host names
 /// on loopback), the bucket made, and `eksgen ci SYSTEM`.
@@ -31,7 +36,9 @@ fn ci_tree(moto: &Moto, edges: &[&str], system: &str) -> Result<TerragruntTree> 
         "region = \"us-east-1\"\n\n",
         "region = \"us-east-1\"\nuse_path_style = true\n\n",
     )?;
-    let ci = tree.eksgen(&["ci", system, "--role-arn", CI_ROLE, "--max-parallel", "2"])?.ok()?;
+    let ci = tree
+        .eksgen(&["ci", system, "--role-arn", CI_ROLE, "--max-parallel", "2"])?
+        .ok()?;
     assert!(ci.says("create .eksfleet/ci.sh"), "{}", ci.output());
     Ok(tree)
 }
@@ -75,23 +82,37 @@ async fn merge_request_plans_only_a_new_region_and_the_merge_pipeline_applies_th
     let bootstrap = tree.terragrunt(&["run", "--all", "--backend-bootstrap", "init"])?;
     assert_eq!(bootstrap.code, 0, "{}", bootstrap.output());
     let project = GitProject::init(&tree.root(), IGNORED)?;
-    let token = [("AWS_ID_TOKEN", "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJwcm9qZWN0X3BhdGg6ZmxlZXQifQ.c2ln")];
+    // An OIDC token as GitLab's id_tokens give it (the stand-in does not
+    // check its signature). Terraform's S3 backend sends its web identity
+    // call to STS's own endpoint setting, not AWS_ENDPOINT_URL.
+    let moto_url = moto.url();
+    let token = [
+        (
+            "AWS_ID_TOKEN",
+            "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJwcm9qZWN0X3BhdGg6ZmxlZXQifQ.c2ln",
+        ),
+        ("AWS_ENDPOINT_URL_STS", moto_url.as_str()),
+    ];
 
     // The first push of the tree: every unit is new.
     let before = project.rev("origin/main")?;
     project.commit_all("the fleet: hub and us-west-2")?;
-    let push = [("CI_PIPELINE_SOURCE", "push"), ("CI_COMMIT_BEFORE_SHA", before.as_str())];
+    let push = [
+        ("CI_PIPELINE_SOURCE", "push"),
+        ("CI_COMMIT_BEFORE_SHA", before.as_str()),
+    ];
+    moto.reset_requests()?;
     let first = gitlab_pipeline(&tree, &push, &token)?;
     assert_eq!(first.code, 0, "{}", first.output());
+    let keys: BTreeSet<String> = moto.requests()?.into_iter().map(|(_, _, key)| key).collect();
+    assert!(
+        !keys.contains(ACCESS_KEY) && keys.iter().all(|key| key.starts_with("ASIA")),
+        "a job signed with the runner's static key, not the web identity role's session: {keys:?}"
+    );
     let jobs = job_results(&first);
     assert_eq!(jobs.get("apply:dev-hub"), Some(&true), "{jobs:?}\n{}", first.output());
     assert_eq!(jobs.get("apply:dev-us-west-2"), Some(&true), "{jobs:?}");
     assert_peered(&moto, &tree, "us-west-2", "10.1.0.0/16").await?;
-    let keys: BTreeSet<String> = moto.requests()?.into_iter().map(|(_, _, key)| key).collect();
-    assert!(
-        !keys.contains(ACCESS_KEY),
-        "a job signed with the runner's static key, not the web identity role: {keys:?}"
-    );
     project.push()?;
 
     // A merge request adding eu-west-1.
@@ -116,10 +137,17 @@ async fn merge_request_plans_only_a_new_region_and_the_merge_pipeline_applies_th
     );
     assert!(jobs.values().all(|passed| *passed), "{jobs:?}");
     let counts = report(&tree, "dev-eu-west-1")?;
-    assert!(counts["create"].as_u64() > Some(10), "the widget's report: {counts}");
-    assert_eq!((counts["update"].as_u64(), counts["delete"].as_u64()), (Some(0), Some(0)), "{counts}");
+    // One fleet resource per unit: the edge cluster, the requester, the accepter.
+    assert_eq!(
+        counts,
+        serde_json::json!({"create": 3, "update": 0, "delete": 0}),
+        "the widget's report"
+    );
     let planned = std::fs::read_to_string(tree.root().join(".eksfleet/out/dev-eu-west-1/plan.log"))?;
-    assert!(!planned.contains("us-west-2"), "another region's units were planned:\n{planned}");
+    assert!(
+        !planned.contains("us-west-2"),
+        "another region's units were planned:\n{planned}"
+    );
     let touched = regions_touched(&moto)?;
     assert!(touched.contains("eu-west-1"), "{touched:?}");
     assert!(
@@ -131,7 +159,10 @@ async fn merge_request_plans_only_a_new_region_and_the_merge_pipeline_applies_th
     project.git(&["checkout", "-q", "main"])?;
     project.git(&["merge", "-q", "--ff-only", "add-eu-west-1"])?;
     let before = project.rev("origin/main")?;
-    let push = [("CI_PIPELINE_SOURCE", "push"), ("CI_COMMIT_BEFORE_SHA", before.as_str())];
+    let push = [
+        ("CI_PIPELINE_SOURCE", "push"),
+        ("CI_COMMIT_BEFORE_SHA", before.as_str()),
+    ];
     moto.reset_requests()?;
     let apply = gitlab_pipeline(&tree, &push, &token)?;
     assert_eq!(apply.code, 0, "{}", apply.output());
@@ -153,16 +184,27 @@ async fn merge_request_plans_only_a_new_region_and_the_merge_pipeline_applies_th
     assert_eq!(removed.code, 0, "{}", removed.output());
     project.commit_all("eksgen remove-region eu-west-1")?;
     let before = project.rev("origin/main")?;
-    let push = [("CI_PIPELINE_SOURCE", "push"), ("CI_COMMIT_BEFORE_SHA", before.as_str())];
+    let push = [
+        ("CI_PIPELINE_SOURCE", "push"),
+        ("CI_COMMIT_BEFORE_SHA", before.as_str()),
+    ];
     let destroy = gitlab_pipeline(&tree, &push, &token)?;
     assert_eq!(destroy.code, 0, "{}", destroy.output());
     let jobs = job_results(&destroy);
-    assert_eq!(jobs.get("destroy:dev-removed"), Some(&true), "{jobs:?}\n{}", destroy.output());
+    assert_eq!(
+        jobs.get("destroy:dev-removed"),
+        Some(&true),
+        "{jobs:?}\n{}",
+        destroy.output()
+    );
     assert!(!jobs.contains_key("apply:dev-us-west-2"), "{jobs:?}");
     assert_nothing_left(&moto, &["eu-west-1"]).await?;
     assert_peered(&moto, &tree, "us-west-2", "10.1.0.0/16").await?;
     project.push()?;
 
+    // gitlab-ci-local leaves copies of the project under its own folder;
+    // Terragrunt run from the root would find their units too.
+    std::fs::remove_dir_all(tree.root().join(".gitlab-ci-local"))?;
     let teardown = tree.run_all("destroy", &[])?;
     assert_eq!(teardown.code, 0, "{}", teardown.output());
     assert_nothing_left(&moto, &["us-east-1", "us-west-2", "eu-west-1"]).await
@@ -231,7 +273,8 @@ fn glob_matches(glob: &str, path: &str) -> bool {
 async fn workflows_pass_actionlint_and_their_job_graph_is_the_trees_dependency_graph() -> Result<()> {
     let moto = Moto::start()?;
     let tree = ci_tree(&moto, &["us-west-2", "eu-west-1"], "github")?;
-    tree.eksgen(&["new-env", "prod", "--hub-region", "eu-central-1"])?.ok()?;
+    tree.eksgen(&["new-env", "prod", "--hub-region", "eu-central-1"])?
+        .ok()?;
     tree.eksgen(&["new-region", "ap-south-1", "--env", "prod"])?.ok()?;
     let manifest = tree.root().join("eksgen.toml");
     let mut text = std::fs::read_to_string(&manifest)?;
@@ -269,7 +312,10 @@ async fn workflows_pass_actionlint_and_their_job_graph_is_the_trees_dependency_g
     }
     for (name, expected) in &expected_needs {
         let actual: BTreeSet<String> = needs(job(name)?).into_iter().collect();
-        assert_eq!(&actual, expected, "{name} waits for exactly the jobs of the units it depends on");
+        assert_eq!(
+            &actual, expected,
+            "{name} waits for exactly the jobs of the units it depends on"
+        );
         let output = name.strip_prefix("apply-").unwrap_or_default();
         let include = job(name)?["strategy"]["matrix"]["include"].as_str().unwrap_or_default();
         assert!(
@@ -283,8 +329,12 @@ async fn workflows_pass_actionlint_and_their_job_graph_is_the_trees_dependency_g
 
     // The same tree's GitLab pipeline.
     tree.eksgen(&["ci", "gitlab"])?.ok()?;
-    assert!(!tree.root().join(apply_file).exists(), "switching systems removes the other's files");
-    let pipeline: serde_yaml::Value = serde_yaml::from_str(&std::fs::read_to_string(tree.root().join(".gitlab-ci.yml"))?)?;
+    assert!(
+        !tree.root().join(apply_file).exists(),
+        "switching systems removes the other's files"
+    );
+    let pipeline: serde_yaml::Value =
+        serde_yaml::from_str(&std::fs::read_to_string(tree.root().join(".gitlab-ci.yml"))?)?;
     let reading = terragrunt_find(&tree, "--reading", "reading")?;
     for (unit, (group, _)) in &groups {
         let slug = group.replace('/', "-");
@@ -296,7 +346,10 @@ async fn workflows_pass_actionlint_and_their_job_graph_is_the_trees_dependency_g
         for dependency in &dependencies[unit] {
             let other = groups[dependency].0.replace('/', "-");
             if other != slug {
-                assert!(waits.contains(&format!("apply:{other}")), "apply:{slug} waits for apply:{other}: {waits:?}");
+                assert!(
+                    waits.contains(&format!("apply:{other}")),
+                    "apply:{slug} waits for apply:{other}: {waits:?}"
+                );
             }
         }
         let globs: Vec<&str> = apply["rules"][0]["changes"]["paths"]

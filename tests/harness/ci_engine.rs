@@ -24,7 +24,10 @@ pub fn gitlab_ci_local_bin() -> PathBuf {
 
 fn missing(tool: &Path) -> Result<()> {
     if !tool.exists() {
-        bail!("{} is missing: `make ci-engines` installs it (make test does)", tool.display());
+        bail!(
+            "{} is missing: `make ci-engines` installs it (make test does)",
+            tool.display()
+        );
     }
     Ok(())
 }
@@ -51,7 +54,9 @@ impl GitProject {
     /// The repository with one commit of `.gitignore` on main, pushed:
     /// the project before the tree is added.
     pub fn init(root: &Path, ignored: &[&str]) -> Result<Self> {
-        let project = Self { root: root.to_path_buf() };
+        let project = Self {
+            root: root.to_path_buf(),
+        };
         let remote = root.with_extension("origin.git");
         project.git(&["init", "-q", "-b", "main"])?;
         project.git(&["config", "user.email", "ci@eksfleet.test"])?;

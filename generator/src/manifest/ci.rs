@@ -103,7 +103,9 @@ impl Ci {
             (".opentofu_version", &self.opentofu_version),
         ] {
             let valid = version.split('.').count() == 3
-                && version.split('.').all(|part| !part.is_empty() && part.chars().all(|c| c.is_ascii_digit()));
+                && version
+                    .split('.')
+                    .all(|part| !part.is_empty() && part.chars().all(|c| c.is_ascii_digit()));
             if !valid {
                 return Err((
                     key.into(),
@@ -135,7 +137,10 @@ impl Ci {
         if !branch_ok {
             return Err((
                 ".default_branch".into(),
-                format!("{:?} is not a branch name eksgen writes into a workflow (letters, digits, - _ . /)", self.default_branch),
+                format!(
+                    "{:?} is not a branch name eksgen writes into a workflow (letters, digits, - _ . /)",
+                    self.default_branch
+                ),
             ));
         }
         if let Some(mirror) = &self.provider_mirror

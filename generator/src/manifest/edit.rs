@@ -131,7 +131,10 @@ mod tests {
         let text = set_ci(path, &text, &second).unwrap();
         assert!(text.contains("# keep me"), "{text}");
         assert!(text.contains("system = \"github\""), "{text}");
-        assert!(text.contains("role_arn = \"arn:aws:iam::111111111111:role/ci\""), "{text}");
+        assert!(
+            text.contains("role_arn = \"arn:aws:iam::111111111111:role/ci\""),
+            "{text}"
+        );
         assert!(text.contains("max_parallel = 8 # by hand"), "{text}");
     }
 }

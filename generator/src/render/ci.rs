@@ -213,7 +213,11 @@ impl Pipeline {
 
 /// The CI files of a tree with `[ci]`, by path relative to the tree's root
 /// (without headers): the jobs' script and the system's pipeline files.
-pub fn render(templates: &super::Templates, manifest: &Manifest, ci: &Ci) -> crate::error::Result<Vec<(PathBuf, String)>> {
+pub fn render(
+    templates: &super::Templates,
+    manifest: &Manifest,
+    ci: &Ci,
+) -> crate::error::Result<Vec<(PathBuf, String)>> {
     let pipeline = Pipeline::of(manifest, ci);
     let mut context = tera::Context::new();
     context.insert("ci", ci);
@@ -227,8 +231,14 @@ pub fn render(templates: &super::Templates, manifest: &Manifest, ci: &Ci) -> cra
     match ci.system {
         CiSystem::Gitlab => files.push((GITLAB_FILE.into(), templates.render("ci/gitlab-ci.yml", &context)?)),
         CiSystem::Github => {
-            files.push((GITHUB_PLAN_FILE.into(), templates.render("ci/github-plan.yml", &context)?));
-            files.push((GITHUB_APPLY_FILE.into(), templates.render("ci/github-apply.yml", &context)?));
+            files.push((
+                GITHUB_PLAN_FILE.into(),
+                templates.render("ci/github-plan.yml", &context)?,
+            ));
+            files.push((
+                GITHUB_APPLY_FILE.into(),
+                templates.render("ci/github-apply.yml", &context)?,
+            ));
         }
     }
     Ok(files)
@@ -318,7 +328,10 @@ cidr = "10.3.0.0/16"
     #[test]
     fn jobs_cover_every_unit_once_and_wait_for_the_jobs_their_units_depend_on() {
         let manifest = Manifest::parse(Path::new("eksgen.toml"), MANIFEST).unwrap();
-        let files = super::super::Templates::load(None).unwrap().render_tree(&manifest).unwrap();
+        let files = super::super::Templates::load(None)
+            .unwrap()
+            .render_tree(&manifest)
+            .unwrap();
         let units: BTreeSet<String> = files
             .keys()
             .filter(|p| p.ends_with("terragrunt.hcl"))
@@ -359,7 +372,10 @@ cidr = "10.3.0.0/16"
         let west = pipeline.jobs().find(|j| j.group == "dev/us-west-2").unwrap();
         assert_eq!(west.needs, ["dev/hub"]);
         assert_eq!(west.role_arn, "arn:aws:iam::222222222222:role/eksfleet-ci");
-        assert!(west.units.contains(&"environments/dev/shared/gitops-registration-us-west-2".to_string()));
+        assert!(
+            west.units
+                .contains(&"environments/dev/shared/gitops-registration-us-west-2".to_string())
+        );
         let hub = pipeline.jobs().find(|j| j.group == "dev/hub").unwrap();
         assert!(hub.needs.is_empty());
         assert_eq!(hub.role_arn, "arn:aws:iam::111111111111:role/eksfleet-ci");
@@ -399,7 +415,11 @@ cidr = "10.3.0.0/16"
         }
         assert!(!west.reads.iter().any(|r| r.contains("eu-west-1")), "{:?}", west.reads);
         let prod = pipeline.jobs().find(|j| j.group == "prod/hub").unwrap();
-        assert!(!prod.reads.iter().any(|r| r.contains("environments/dev")), "{:?}", prod.reads);
+        assert!(
+            !prod.reads.iter().any(|r| r.contains("environments/dev")),
+            "{:?}",
+            prod.reads
+        );
     }
 
     #[test]
@@ -413,7 +433,11 @@ cidr = "10.3.0.0/16"
         let sizes: Vec<(String, usize)> = split.iter().map(|b| (b.output.clone(), b.jobs.len())).collect();
         assert_eq!(
             sizes,
-            [("dev-hub".into(), 1), ("dev-regions-1".into(), 1), ("dev-regions-2".into(), 1)]
+            [
+                ("dev-hub".into(), 1),
+                ("dev-regions-1".into(), 1),
+                ("dev-regions-2".into(), 1)
+            ]
         );
         assert_eq!(regions[1].output, "dev-regions-2", "a job knows its matrix");
     }

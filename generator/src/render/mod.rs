@@ -102,7 +102,10 @@ const EMBEDDED: &[(&str, &str)] = &[
     ("ci/ci.sh", include_str!("../../templates/ci/ci.sh")),
     ("ci/gitlab-ci.yml", include_str!("../../templates/ci/gitlab-ci.yml")),
     ("ci/github-plan.yml", include_str!("../../templates/ci/github-plan.yml")),
-    ("ci/github-apply.yml", include_str!("../../templates/ci/github-apply.yml")),
+    (
+        "ci/github-apply.yml",
+        include_str!("../../templates/ci/github-apply.yml"),
+    ),
     ("stack/root.hcl", include_str!("../../templates/stack/root.hcl")),
     (
         "stack/terragrunt-excludes",
