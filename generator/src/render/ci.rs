@@ -360,7 +360,6 @@ cidr = "10.3.0.0/16"
                 for unit in job.units.iter().filter(|u| u.ends_with(&format!("/{kind}"))) {
                     for dependency in &depends_on {
                         let target = normalize(&format!("{unit}/{dependency}"));
-                        let target = target.replace("gitops-registration", "gitops-registration");
                         let target_group = &owner[&target];
                         if target_group != &job.group {
                             assert!(job.needs.contains(target_group), "{} needs {target_group}", job.group);
