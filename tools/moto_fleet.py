@@ -329,7 +329,7 @@ def bad_request(msg, **names):
 # ----- failures on demand (POST /moto-fleet/fail-next) -----------------------
 
 FAIL_KINDS = ["cluster-create", "nodegroup-create", "addon-create", "addon-update",
-              "nodegroup-version", "cluster-version"]
+              "nodegroup-version", "cluster-version", "cluster-create-denied"]
 FAIL_NEXT = []  # {"kind", "name" (optional), "message" (optional)}
 
 
@@ -1012,6 +1012,13 @@ def create_cluster(call):
     access = call.body.get("accessConfig") or {}
     mode = access.get("authenticationMode", "CONFIG_MAP")  # the API's default
     name = call.body.get("name")
+    if take_failure("cluster-create-denied", name):
+        # A policy that does not allow the call: IAM's explicit wording
+        # ("User: ARN is not authorized to perform: ACTION on resource: ARN"),
+        # https://docs.aws.amazon.com/IAM/latest/UserGuide/troubleshoot_access-denied.html
+        raise EksError(403, "AccessDeniedException",
+                       f"User: {caller_arn(call)} is not authorized to perform: eks:CreateCluster on resource: "
+                       f"arn:{call.partition}:eks:{call.region}:{call.account}:cluster/{name}")
     if mode not in AUTH_MODES:
         raise bad_param(f"Unsupported authentication mode: {mode}")
     if name and name not in call.backend.clusters and realism.on("durations"):
@@ -2109,6 +2116,12 @@ def add_entry(call, cluster, principal, kind, groups, username, tags):
             "createdAt": now, "modifiedAt": now, "tags": dict(tags), "username": username, "type": kind}
     state(cluster).entries[principal] = item
     return item
+
+
+def caller_arn(call):
+    """The caller's ARN as STS's GetCallerIdentity gives it (an assumed-role session's included)."""
+    from moto.sts.models import sts_backends
+    return sts_backends[call.account][call.partition].get_caller_identity(call.access_key, call.region)[1]
 
 
 def caller_principal(call):

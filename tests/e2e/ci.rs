@@ -210,6 +210,73 @@ async fn merge_request_plans_only_a_new_region_and_the_merge_pipeline_applies_th
     assert_nothing_left(&moto, &["us-east-1", "us-west-2", "eu-west-1"]).await
 }
 
+/// A region whose apply is denied (its CreateCluster refused with
+/// AccessDeniedException) fails its own job and turns the pipeline red;
+/// the hub and the other region still apply, and the job says what it
+/// stopped.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_region_whose_apply_is_denied_fails_alone_and_the_pipeline_is_red() -> Result<()> {
+    let moto = Moto::start_with_tls()?;
+    let tree = ci_tree(&moto, &["us-west-2", "eu-west-1"], "gitlab")?;
+    let bootstrap = tree.terragrunt(&["run", "--all", "--backend-bootstrap", "init"])?;
+    assert_eq!(bootstrap.code, 0, "{}", bootstrap.output());
+    let project = GitProject::init(&tree.root(), IGNORED)?;
+    let moto_url = moto.url();
+    let token = [
+        (
+            "AWS_ID_TOKEN",
+            "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJwcm9qZWN0X3BhdGg6ZmxlZXQifQ.c2ln",
+        ),
+        ("AWS_ENDPOINT_URL_STS", moto_url.as_str()),
+    ];
+    let before = project.rev("origin/main")?;
+    project.commit_all("the fleet: hub, us-west-2 and eu-west-1")?;
+    moto.fail_next(serde_json::json!({"kind": "cluster-create-denied", "name": "dev-eu-west-1"}))?;
+    let push = [
+        ("CI_PIPELINE_SOURCE", "push"),
+        ("CI_COMMIT_BEFORE_SHA", before.as_str()),
+    ];
+    let apply = gitlab_pipeline(&tree, &push, &token)?;
+    assert_ne!(apply.code, 0, "the pipeline is red:\n{}", apply.output());
+    let jobs = job_results(&apply);
+    assert_eq!(jobs.get("apply:dev-hub"), Some(&true), "{jobs:?}\n{}", apply.output());
+    assert_eq!(
+        jobs.get("apply:dev-us-west-2"),
+        Some(&true),
+        "{jobs:?}\n{}",
+        apply.output()
+    );
+    assert_eq!(
+        jobs.get("apply:dev-eu-west-1"),
+        Some(&false),
+        "{jobs:?}\n{}",
+        apply.output()
+    );
+    assert!(
+        apply.says("apply of dev/eu-west-1 failed"),
+        "the job says what it stopped:\n{}",
+        apply.output()
+    );
+    assert_peered(&moto, &tree, "us-west-2", "10.1.0.0/16").await?;
+    // The job's own log (its artifact), Terragrunt's summary lines joined.
+    let log = std::fs::read_to_string(tree.root().join(".eksfleet/out/dev-eu-west-1/apply.log"))?;
+    let log = log.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(
+        log.contains("assumed-role/eksfleet-ci/eksfleet-ci-")
+            && log.contains("is not authorized to perform: eks:CreateCluster"),
+        "the denial, naming the job's role session, is in the job's log:\n{log}"
+    );
+    assert!(
+        log.contains("eu-west-1/vpc-peering-requester' did not run due to a failure in"),
+        "the failed cluster's peering still ran:\n{log}"
+    );
+
+    std::fs::remove_dir_all(tree.root().join(".gitlab-ci-local"))?;
+    let teardown = tree.run_all("destroy", &[])?;
+    assert_eq!(teardown.code, 0, "{}", teardown.output());
+    assert_nothing_left(&moto, &["us-east-1", "us-west-2", "eu-west-1"]).await
+}
+
 /// A GitHub job's `needs`, as a list whatever the YAML spelled.
 fn needs(job: &serde_yaml::Value) -> Vec<String> {
     match &job["needs"] {
