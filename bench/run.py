@@ -14,7 +14,10 @@ applied fleet. Sides alternate within a run; each figure is the median of
   * AWS API calls counted at moto during one refresh (`plan -refresh-only`)
     and during the plan;
 and once per side: binary size and start-to-handshake time. Then eksgen's
-`new-region` and `check` on trees of 10, 50 and 200 region entries.
+`new-region` and `check` on trees of 10, 50 and 200 region entries, and
+CI at scale (bench/ci_scale.py): `eksgen ci` on 3 environments x 30 regions,
+the pipelines' job counts, and the fleet's apply on 1-64 runners computed
+from the stand-in's durations.
 
 Writes bench/results.md, bench/results.png, bench/results.json and the
 README's Benchmarks figures. Nothing is hard-coded: every number is measured
@@ -41,6 +44,8 @@ import time
 import urllib.request
 import zipfile
 from pathlib import Path
+
+import ci_scale
 
 ROOT = Path(__file__).resolve().parent.parent
 BENCH = ROOT / "bench"
@@ -571,6 +576,8 @@ def write_report(results, out_md, out_png, readme):
             lines.append(f"| {size} | {r['envs']} | {r['new_region_s'] * 1000:.0f} ms | {r['check_s'] * 1000:.0f} ms |")
     else:
         lines += ["## eksgen", "", f"eksgen: not measured, {results.get('eksgen_reason', 'binary lacks commands')}."]
+    if results.get("ci_scale"):
+        lines += [""] + ci_scale.report_lines(results["ci_scale"])
     lines += ["", "## Notes", ""] + [f"- {note}" for note in results["notes"].get("general", [])]
     lines += ["", "Raw figures: [`results.json`](results.json); chart: [`results.png`](results.png).", ""]
     out_md.write_text("\n".join(lines))
@@ -611,6 +618,16 @@ def readme_eksgen_and_duration(results):
         # Keys are ints in a fresh run and strings once re-read from results.json.
         lines += ["", f"`eksgen` on trees of {', '.join(str(size) for size, _ in sizes)} region entries (release build, "
                   f"median of 3): `new-region` {ms('new_region_s')} ms, `check` {ms('check_s')} ms."]
+    tree = (results.get("ci_scale") or {}).get("tree")
+    scaling = (results.get("ci_scale") or {}).get("scaling")
+    if tree and scaling:
+        lines += ["", f"CI at scale ({tree['environments']} environments × {tree['regions_per_env']} regions): "
+                  f"`eksgen ci` {tree['ci_gitlab_s'] * 1000:.0f} ms, `check` {tree['check_s'] * 1000:.0f} ms; "
+                  f"{tree['gitlab']['merge_request']} GitLab jobs at most per pipeline, GitHub matrices of at most "
+                  f"{tree['github']['largest_matrix']}; the fleet's apply from empty, computed from the stand-in's "
+                  "durations, on " + ", ".join(f"{r} runner{'' if r == '1' else 's'} {s / 60:.0f} min" for r, s in scaling["runners"].items())
+                  + f" (one machine, unbounded `run --all`: {scaling['one_machine']['unbounded'] / 60:.0f} min; "
+                  "see bench/results.md)."]
     if results.get("build_s") is not None:
         lines += ["", f"This `make bench` took {results['build_s'] / 60:.1f} min to build "
                   f"({results.get('build_kind') or 'target dir as found'}) and {results['elapsed_s'] / 60:.1f} min "
@@ -651,6 +668,18 @@ def update_readme(readme, rows, static, n, date, results):
 # --------------------------------------------------------------------------- main
 
 
+def measure_ci_scale(args):
+    log("CI at scale")
+    result = {"scaling": ci_scale.runner_scaling(args.moto_python)}
+    if eksgen_supported(args.eksgen):
+        try:
+            result["tree"] = ci_scale.eksgen_ci_at_scale(args.eksgen, EKSGEN_REGIONS)
+        except RuntimeError as err:
+            result["tree_reason"] = f"a command failed: {err}"
+            log(f"eksgen ci: {err}")
+    return result
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--provider", required=True, help="release build of terraform-provider-fleet")
@@ -667,12 +696,19 @@ def main():
     parser.add_argument("--out", default=str(BENCH))
     parser.add_argument("--notes", default=str(BENCH / "notes.json"),
                         help="explanations (written by people) quoted for missed targets")
+    parser.add_argument("--only-ci-scale", action="store_true",
+                        help="measure CI at scale only (needs --eksgen), merge it into the committed "
+                             "results.json and re-render the report")
     parser.add_argument("--report-from", metavar="RESULTS_JSON",
                         help="only re-render results.md, results.png and the README from a results.json "
                              "(e.g. after editing bench/notes.json)")
     args = parser.parse_args()
+    if args.only_ci_scale:
+        args.report_from = str(Path(args.out) / "results.json")
     if args.report_from:
         results = json.loads(Path(args.report_from).read_text())
+        if args.only_ci_scale:
+            results["ci_scale"] = measure_ci_scale(args)
         results["notes"] = json.loads(Path(args.notes).read_text()) if Path(args.notes).exists() else {}
         results["fleet"] = {int(n): runs for n, runs in results["fleet"].items()}
         out = Path(args.out)
@@ -770,6 +806,7 @@ def main():
         results["eksgen_reason"] = "binary lacks commands (init, new-region, new-env, check)"
         log("eksgen: not measured, binary lacks commands")
 
+    results["ci_scale"] = measure_ci_scale(args)
     notes = json.loads(Path(args.notes).read_text()) if Path(args.notes).exists() else {}
     results["notes"] = notes
     results["date"] = datetime.date.today().isoformat()

@@ -327,6 +327,13 @@ def nat_free(backend, nat):
     backend.enis.pop(eni.id, None)
 
 
+# `durations`, in real seconds: a NAT gateway is pending about 90 s and
+# deleting about 60 s; a peering is initiating-request ~10 s, then
+# provisioning ~20 s after it is accepted (the bench reads these too).
+NAT_PENDING, NAT_DELETING = 90, 60
+PEERING_INITIATING, PEERING_PROVISIONING = 10, 20
+
+
 def settle(now):
     for nat_id, rec in list(NATS.items()):
         backend = ec2_backends[rec["where"][0]][rec["where"][1]]
@@ -335,12 +342,12 @@ def settle(now):
             del NATS[nat_id]
             continue
         if rec["deleting"] is not None:
-            if not realism.on("durations") or now - rec["deleting"] >= realism.seconds(60):
+            if not realism.on("durations") or now - rec["deleting"] >= realism.seconds(NAT_DELETING):
                 nat.state = "deleted"
                 rec["deleted"] = rec["deleted"] or now
             else:
                 nat.state = "deleting"
-        elif realism.on("durations") and now - rec["created"] < realism.seconds(90):
+        elif realism.on("durations") and now - rec["created"] < realism.seconds(NAT_PENDING):
             nat.state = "pending"
         elif rec["fail"]:
             nat.state = "failed"
@@ -362,13 +369,13 @@ def settle(now):
             continue
         durations = realism.on("durations")
         if rec["accepted"] is None:
-            if durations and now - rec["created"] < realism.seconds(10):
+            if durations and now - rec["created"] < realism.seconds(PEERING_INITIATING):
                 status.code, status.message = "initiating-request", f"Initiating Request to {status.accepter_id}"
             elif rec["fail"]:
                 status.code, status.message = "failed", rec["fail"]
             elif status.code == "initiating-request":
                 status.pending()
-        elif durations and now - rec["accepted"] < realism.seconds(20):
+        elif durations and now - rec["accepted"] < realism.seconds(PEERING_PROVISIONING):
             status.code, status.message = "provisioning", "Provisioning"
         elif status.code == "provisioning":
             status.accept()
