@@ -14,7 +14,7 @@ applied fleet. Sides alternate within a run; each figure is the median of
   * AWS API calls counted at moto during one refresh (`plan -refresh-only`)
     and during the plan;
 and once per side: binary size and start-to-handshake time. Then eksgen's
-`new-region` and `check` on trees of 10, 50 and 200 region entries, and
+`new-region` and `check` on trees of 10, 200 and 1,000 region entries, and
 CI at scale (bench/ci_scale.py): `eksgen ci` on 3 environments x 30 regions,
 the pipelines' job counts, and the fleet's apply on 1-64 runners computed
 from the stand-in's durations.
@@ -385,6 +385,8 @@ def eksgen_bench(eksgen, sizes, repeats=3):
                 hub = EKSGEN_REGIONS[0]
                 if not envs:
                     run("init", str(tree / "fleet"), "--env", env, "--hub-region", hub, "--cidr-pool", "10.0.0.0/8",
+                        # /20s: 4,096 in the pool, room for 1,000 entries (256 /16s are not).
+                        "--vpc-prefix-length", "20",
                         "--modules-source", str(ROOT / "modules"), cwd_tree=False)
                 else:
                     run("new-env", env, "--hub-region", hub)
@@ -689,7 +691,7 @@ def main():
     parser.add_argument("--build-kind", help="e.g. 'cold: empty target dir' (reported with --build-seconds)")
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--ns", default="1,4,10")
-    parser.add_argument("--eksgen-sizes", default="10,50,200")
+    parser.add_argument("--eksgen-sizes", default="10,200,1000")
     parser.add_argument("--handshake-runs", type=int, default=21)
     parser.add_argument("--terraform", default=str(ROOT / ".venv" / "bin" / "terraform"))
     parser.add_argument("--moto-python", default=str(ROOT / ".venv" / "bin" / "python"))
