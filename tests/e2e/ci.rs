@@ -277,6 +277,110 @@ async fn a_region_whose_apply_is_denied_fails_alone_and_the_pipeline_is_red() ->
     assert_nothing_left(&moto, &["us-east-1", "us-west-2", "eu-west-1"]).await
 }
 
+/// A pipeline that applies a region while another pipeline is still
+/// applying it waits for the unit's S3 lock file (ci.sh gives every apply
+/// `-lock-timeout`), then applies its own change on top; neither fails.
+/// GitLab's `resource_group` would hold the second job back before it
+/// starts; gitlab-ci-local does not implement resource groups, so the lock
+/// is what this test proves.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_second_pipeline_applying_the_same_region_waits_for_the_first_and_applies_after_it() -> Result<()> {
+    // A slower clock than the suite's: the first pipeline's us-west-2
+    // cluster must still be creating (its lock held, ~30 s) when the second
+    // pipeline, started then, reaches that unit.
+    let moto = Moto::start_with_tls_env(&[("MOTO_FLEET_TIME_SCALE", "0.04")])?;
+    let tree = ci_tree(&moto, &["us-west-2"], "gitlab")?;
+    let bootstrap = tree.terragrunt(&["run", "--all", "--backend-bootstrap", "init"])?;
+    assert_eq!(bootstrap.code, 0, "{}", bootstrap.output());
+    let project = GitProject::init(&tree.root(), IGNORED)?;
+    let moto_url = moto.url();
+    let token = [
+        (
+            "AWS_ID_TOKEN",
+            "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJwcm9qZWN0X3BhdGg6ZmxlZXQifQ.c2ln",
+        ),
+        ("AWS_ENDPOINT_URL_STS", moto_url.as_str()),
+    ];
+    let first_base = project.rev("origin/main")?;
+    let first_commit = project.commit_all("the fleet: hub and us-west-2")?;
+
+    // The next push, from another checkout: us-west-2 gets a tag.
+    let other = project.clone_to(&tree.root().with_file_name("other"))?;
+    let manifest = other.root().join("eksgen.toml");
+    let text = std::fs::read_to_string(&manifest)?;
+    let region = "[environments.dev.regions.us-west-2]\n";
+    assert!(text.contains(region), "{text}");
+    std::fs::write(&manifest, text.replacen(region, &format!("{region}tags = {{ Team = \"edge\" }}\n"), 1))?;
+    eksgen(other.root(), &["render"])?.ok()?;
+    other.commit_all("us-west-2: Team tag")?;
+
+    moto.reset_requests()?;
+    let (first, second) = std::thread::scope(|scope| -> Result<(Run, Run)> {
+        let first = scope.spawn(|| {
+            let push = [
+                ("CI_PIPELINE_SOURCE", "push"),
+                ("CI_COMMIT_BEFORE_SHA", first_base.as_str()),
+            ];
+            gitlab_pipeline(&tree, &push, &token)
+        });
+        // The first pipeline is inside us-west-2's cluster unit (holding
+        // its lock) once the stand-in sees EKS calls there.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(600);
+        while !moto.requests()?.iter().any(|(region, service, _)| region == "us-west-2" && service == "eks") {
+            if first.is_finished() || std::time::Instant::now() > deadline {
+                let first = first.join().map_err(|_| anyhow::anyhow!("the first pipeline's thread panicked"))??;
+                anyhow::bail!("the first pipeline never reached us-west-2's cluster:\n{}", first.output());
+            }
+            std::thread::sleep(std::time::Duration::from_millis(200));
+        }
+        let push = [
+            ("CI_PIPELINE_SOURCE", "push"),
+            ("CI_COMMIT_BEFORE_SHA", first_commit.as_str()),
+        ];
+        let second = gitlab_pipeline_in(&tree, other.root(), &push, &token)?;
+        let first = first.join().map_err(|_| anyhow::anyhow!("the first pipeline's thread panicked"))??;
+        Ok((first, second))
+    })?;
+    assert_eq!(first.code, 0, "the first pipeline:\n{}", first.output());
+    assert_eq!(second.code, 0, "the second pipeline:\n{}", second.output());
+    // Its change is us-west-2's alone: no hub job; nothing was removed.
+    let jobs = job_results(&second);
+    assert_eq!(
+        jobs,
+        BTreeMap::from([
+            ("apply:dev-us-west-2".to_string(), true),
+            ("destroy:dev-removed".to_string(), true)
+        ]),
+        "{jobs:?}\n{}",
+        second.output()
+    );
+    // Terraform says this only when taking the lock took over 400 ms
+    // (clistate.LockThreshold): the second apply waited for the first.
+    let log = std::fs::read_to_string(other.root().join(".eksfleet/out/dev-us-west-2/apply.log"))?;
+    assert!(
+        log.contains("Acquiring state lock. This may take a few moments..."),
+        "the second pipeline did not wait for the first's lock:\n{log}"
+    );
+    // Both applied: the cluster the first made carries the second's tag.
+    let cluster = moto
+        .eks("us-west-2")
+        .await
+        .describe_cluster()
+        .name("dev-us-west-2")
+        .send()
+        .await?;
+    let tags = cluster.cluster().and_then(|c| c.tags()).cloned().unwrap_or_default();
+    assert_eq!(tags.get("Team").map(String::as_str), Some("edge"), "{tags:?}");
+    assert_peered(&moto, &tree, "us-west-2", "10.1.0.0/16").await?;
+
+    for checkout in [tree.root(), other.root().to_path_buf()] {
+        std::fs::remove_dir_all(checkout.join(".gitlab-ci-local"))?;
+    }
+    let teardown = tree.run_all("destroy", &[])?;
+    assert_eq!(teardown.code, 0, "{}", teardown.output());
+    assert_nothing_left(&moto, &["us-east-1", "us-west-2"]).await
+}
+
 /// A GitHub job's `needs`, as a list whatever the YAML spelled.
 fn needs(job: &serde_yaml::Value) -> Vec<String> {
     match &job["needs"] {

@@ -95,6 +95,28 @@ impl GitProject {
         self.rev("HEAD")
     }
 
+    /// A second checkout at `root`, cloned from this one (so its
+    /// `origin/main` is this one's main, committed or not pushed): where
+    /// the next push's pipeline runs while this one's still does.
+    pub fn clone_to(&self, root: &Path) -> Result<Self> {
+        let status = Command::new("git")
+            .args(["clone", "-q"])
+            .arg(&self.root)
+            .arg(root)
+            .status()?;
+        anyhow::ensure!(status.success(), "git clone into {}", root.display());
+        let project = Self {
+            root: root.to_path_buf(),
+        };
+        project.git(&["config", "user.email", "ci@eksfleet.test"])?;
+        project.git(&["config", "user.name", "eksfleet tests"])?;
+        Ok(project)
+    }
+
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
     pub fn rev(&self, name: &str) -> Result<String> {
         self.git(&["rev-parse", name])
     }
@@ -109,9 +131,21 @@ impl GitProject {
 /// the shell executor, jobs getting the tree's Terragrunt environment plus
 /// `env`; `variables` are GitLab's (`CI_PIPELINE_SOURCE`, ...).
 pub fn gitlab_pipeline(tree: &TerragruntTree, variables: &[(&str, &str)], env: &[(&str, &str)]) -> Result<Run> {
+    gitlab_pipeline_in(tree, &tree.root(), variables, env)
+}
+
+/// `gitlab_pipeline` in another checkout of the tree's project (`checkout`),
+/// with the tree's Terragrunt environment: a second runner's pipeline.
+pub fn gitlab_pipeline_in(
+    tree: &TerragruntTree,
+    checkout: &Path,
+    variables: &[(&str, &str)],
+    env: &[(&str, &str)],
+) -> Result<Run> {
     missing(&gitlab_ci_local_bin())?;
     missing(&terragrunt_bin())?;
     let mut command = tree.command(gitlab_ci_local_bin());
+    command.current_dir(checkout);
     let predefined: Vec<&str> = variables.iter().map(|(k, _)| *k).collect();
     command
         .env("GCL_IGNORE_PREDEFINED_VARS", predefined.join(","))

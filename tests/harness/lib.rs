@@ -30,7 +30,7 @@ mod process;
 pub mod terragrunt;
 mod workspace;
 
-pub use ci_engine::{GitProject, actionlint, gitlab_pipeline};
+pub use ci_engine::{GitProject, actionlint, gitlab_pipeline, gitlab_pipeline_in};
 pub use eksgen::{eksgen, eksgen_bin};
 pub use engine::{Engine, provider_mirror, provider_version, terraform_bin};
 pub use fault_proxy::FaultProxy;

@@ -57,13 +57,18 @@ impl Moto {
     /// moto also on HTTPS, which S3 state needs: Terragrunt's bucket
     /// bootstrap denies requests without TLS in the bucket policy.
     pub fn start_with_tls() -> Result<Self> {
+        Self::start_with_tls_env(&[])
+    }
+
+    /// `start_with_tls` with extra environment (a slower clock, say).
+    pub fn start_with_tls_env(env: &[(&str, &str)]) -> Result<Self> {
         let dir = tempfile::tempdir()?;
         let tls = Tls {
             url: format!("https://127.0.0.1:{}", free_port()?),
             ca_bundle: dir.path().join("moto.pem"),
             _dir: dir,
         };
-        Self::spawn(&[], Some(tls))
+        Self::spawn(env, Some(tls))
     }
 
     fn spawn(env: &[(&str, &str)], tls: Option<Tls>) -> Result<Self> {

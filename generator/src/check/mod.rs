@@ -7,7 +7,7 @@
 pub mod module;
 pub mod terragrunt;
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 
 use ipnet::Ipv4Net;
@@ -108,6 +108,8 @@ impl Tree {
             }
         }
         let sources: BTreeSet<PathBuf> = generated.iter().map(|u| u.source.clone()).collect();
+        // Units of a kind share their module: read each source once.
+        let mut interfaces: HashMap<String, ModuleInterface> = HashMap::new();
         for file in files {
             if let Err(err) = terragrunt::parse_file(&file) {
                 report(&mut problems, err);
@@ -117,8 +119,17 @@ impl Tree {
             if file.file_name().is_some_and(|n| n == "terragrunt.hcl") && !sources.contains(&dir) {
                 match Unit::load(&dir) {
                     Ok(unit) => {
-                        match tree.module_of(&unit) {
+                        // A local source's folder (relative sources differ per unit), else the source.
+                        let key = unit
+                            .local_module_dir()
+                            .map(|dir| dir.display().to_string())
+                            .or_else(|| unit.source.clone());
+                        let known = key.as_ref().and_then(|key| interfaces.get(key)).cloned();
+                        match known.map_or_else(|| tree.module_of(&unit), Ok) {
                             Ok(interface) => {
+                                if let Some(key) = key {
+                                    interfaces.insert(key, interface.clone());
+                                }
                                 tree.modules.insert(dir.clone(), interface);
                             }
                             Err(err) => report(&mut problems, err),
@@ -236,6 +247,7 @@ impl Tree {
 
 /// Runs every static check on the tree at `root`: how many units it has, and the problems found.
 pub fn run(root: &Path) -> (usize, Vec<Problem>) {
+    let _reads = terragrunt::ReadCache::enter();
     let (tree, mut problems) = Tree::load(root);
     if tree.units.is_empty() && problems.is_empty() {
         problems.push(Problem {

@@ -10,8 +10,9 @@
 //! key over its includes' `inputs`.
 
 use std::cell::RefCell;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::{Component, Path, PathBuf};
+use std::rc::Rc;
 
 use hcl::eval::{Context, Evaluate, FuncArgs, FuncDef, ParamType};
 use hcl::{Body, Expression, Map, Value};
@@ -327,6 +328,19 @@ fn read_terragrunt_config(args: FuncArgs) -> std::result::Result<Value, String> 
 /// A file read with read_terragrunt_config: its locals and inputs, evaluated
 /// in its own context.
 fn read_config(path: &Path) -> Result<Value> {
+    if let Some(value) = READS.with(|r| r.borrow().as_ref().and_then(|r| r.configs.get(path).cloned())) {
+        return Ok(value);
+    }
+    let value = evaluate_config(path)?;
+    READS.with(|r| {
+        if let Some(reads) = r.borrow_mut().as_mut() {
+            reads.configs.insert(path.to_path_buf(), value.clone());
+        }
+    });
+    Ok(value)
+}
+
+fn evaluate_config(path: &Path) -> Result<Value> {
     let body = parse_file(path)?;
     let _scope = ScopeGuard::enter(Scope {
         config: path.to_path_buf(),
@@ -397,9 +411,50 @@ fn base_context() -> Context<'static> {
     ctx
 }
 
-pub fn parse_file(path: &Path) -> Result<Body> {
+thread_local! {
+    static READS: RefCell<Option<Reads>> = const { RefCell::new(None) };
+}
+
+/// What one check has read so far: every unit of a tree includes the same
+/// root.hcl and reads the same env.hcl, so a 1,000-region tree would parse
+/// each of them thousands of times. Files do not change during a check.
+#[derive(Default)]
+struct Reads {
+    bodies: HashMap<PathBuf, Rc<Body>>,
+    configs: HashMap<PathBuf, Value>,
+}
+
+/// Reads made while this guard lives are kept and reused; a later read (after
+/// eksgen writes files, say) reads the disk again.
+pub struct ReadCache;
+
+impl ReadCache {
+    pub fn enter() -> ReadCache {
+        READS.with(|r| *r.borrow_mut() = Some(Reads::default()));
+        ReadCache
+    }
+}
+
+impl Drop for ReadCache {
+    fn drop(&mut self) {
+        READS.with(|r| *r.borrow_mut() = None);
+    }
+}
+
+pub fn parse_file(path: &Path) -> Result<Rc<Body>> {
+    if let Some(body) = READS.with(|r| r.borrow().as_ref().and_then(|r| r.bodies.get(path).cloned())) {
+        return Ok(body);
+    }
     let text = std::fs::read_to_string(path).map_err(|e| fail(path, e.to_string()))?;
-    hcl::parse(&text).map_err(|e| fail(path, e.to_string().split_whitespace().collect::<Vec<_>>().join(" ")))
+    let body = hcl::parse(&text)
+        .map(Rc::new)
+        .map_err(|e| fail(path, e.to_string().split_whitespace().collect::<Vec<_>>().join(" ")))?;
+    READS.with(|r| {
+        if let Some(reads) = r.borrow_mut().as_mut() {
+            reads.bodies.insert(path.to_path_buf(), body.clone());
+        }
+    });
+    Ok(body)
 }
 
 fn describe(structure: &hcl::Structure) -> String {
