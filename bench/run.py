@@ -228,12 +228,13 @@ def process_tree(pid, known):
 class RssSampler(threading.Thread):
     """Samples the summed VmRSS of Terraform's provider processes (or of what `select` returns, e.g.
     process_tree) until stopped; keeps the peak and each process's VmHWM (the kernel's own peak, which
-    catches spikes between samples)."""
+    catches spikes between samples). With `kind` (a pid's name -> its kind), also each kind's peak sum."""
 
-    def __init__(self, pid, interval=0.005, select=provider_children):
+    def __init__(self, pid, interval=0.005, select=provider_children, kind=None):
         super().__init__(daemon=True)
-        self.pid, self.interval, self.select = pid, interval, select
+        self.pid, self.interval, self.select, self.kind = pid, interval, select, kind
         self.peak_kib = 0
+        self.peak_by_kind = {}
         self.hwm = {}
         self.processes = set()
         self.known = {}
@@ -242,14 +243,19 @@ class RssSampler(threading.Thread):
     def run(self):
         known = self.known
         while not self._halt.is_set():
-            total = 0
+            total, by_kind = 0, {}
             for kid in self.select(self.pid, known):
                 status = read_status(kid)
                 if status:
                     total += status[0]
                     self.hwm[kid] = max(self.hwm.get(kid, 0), status[1])
                     self.processes.add(kid)
+                    if self.kind:
+                        k = self.kind(known.get(kid))
+                        by_kind[k] = by_kind.get(k, 0) + status[0]
             self.peak_kib = max(self.peak_kib, total)
+            for k, kib in by_kind.items():
+                self.peak_by_kind[k] = max(self.peak_by_kind.get(k, 0), kib)
             self._halt.wait(self.interval)
 
     def stop(self):
