@@ -147,8 +147,10 @@ class Terragrunt:
         for pid in sampler.processes:
             kind = kind_of(sampler.known.get(pid, ""))
             kinds[kind] = kinds.get(kind, 0) + 1
+        others = sorted({sampler.known.get(pid) or "?" for pid in sampler.processes
+                         if kind_of(sampler.known.get(pid)) == "other"})
         return {"seconds": seconds, "rss_kib": sampler.peak_kib, "rss_by_kind_kib": sampler.peak_by_kind,
-                "processes": kinds, "code": code, "output": output}
+                "processes": kinds, "other_names": others, "code": code, "output": output}
 
 
 def units_in(tree):
@@ -224,7 +226,7 @@ def measure(bench, args):
                 per_tree[name] = {
                     "units": units, "apply_s": apply["seconds"], "apply_rss_kib": apply["rss_kib"],
                     "plan_s": plan["seconds"], "plan_rss_kib": plan["rss_kib"], "plan_processes": plan["processes"],
-                    "plan_rss_by_kind_kib": plan["rss_by_kind_kib"],
+                    "plan_rss_by_kind_kib": plan["rss_by_kind_kib"], "plan_other_names": plan["other_names"],
                     "plan_calls": calls["total"], "plan_clean_units": clean,
                 }
                 bench.log(f"terragrunt plan, {edges} edges, {name}: {units} units, apply {apply['seconds']:.1f} s, "
