@@ -17,7 +17,8 @@ and once per side: binary size and start-to-handshake time. Then eksgen's
 `new-region` and `check` on trees of 10, 200 and 1,000 region entries, and
 CI at scale (bench/ci_scale.py): `eksgen ci` on 3 environments x 30 regions,
 the pipelines' job counts, and the fleet's apply on 1-64 runners computed
-from the stand-in's durations.
+from the stand-in's durations. Last, `terragrunt run --all plan` on eksgen's
+tree and on a hashicorp/aws Terragrunt tree (bench/terragrunt_plan.py).
 
 Writes bench/results.md, bench/results.png, bench/results.json and the
 README's Benchmarks figures. Nothing is hard-coded: every number is measured
