@@ -243,6 +243,7 @@ class RssSampler(threading.Thread):
 
     def run(self):
         known = self.known
+        began = time.thread_time()
         while not self._halt.is_set():
             total, by_kind = 0, {}
             for kid in self.select(self.pid, known):
@@ -258,6 +259,8 @@ class RssSampler(threading.Thread):
             for k, kib in by_kind.items():
                 self.peak_by_kind[k] = max(self.peak_by_kind.get(k, 0), kib)
             self._halt.wait(self.interval)
+        # Its own CPU time: sampling a large process tree competes with what it measures.
+        self.cpu_s = time.thread_time() - began
 
     def stop(self):
         self._halt.set()

@@ -150,7 +150,7 @@ class Terragrunt:
         others = sorted({sampler.known.get(pid) or "?" for pid in sampler.processes
                          if kind_of(sampler.known.get(pid)) == "other"})
         return {"seconds": seconds, "rss_kib": sampler.peak_kib, "rss_by_kind_kib": sampler.peak_by_kind,
-                "processes": kinds, "other_names": others, "code": code, "output": output}
+                "processes": kinds, "other_names": others, "sampler_cpu_s": sampler.cpu_s, "code": code, "output": output}
 
 
 def units_in(tree):
@@ -227,6 +227,7 @@ def measure(bench, args):
                     "units": units, "apply_s": apply["seconds"], "apply_rss_kib": apply["rss_kib"],
                     "plan_s": plan["seconds"], "plan_rss_kib": plan["rss_kib"], "plan_processes": plan["processes"],
                     "plan_rss_by_kind_kib": plan["rss_by_kind_kib"], "plan_other_names": plan["other_names"],
+                    "plan_sampler_cpu_s": plan["sampler_cpu_s"],
                     "plan_calls": calls["total"], "plan_clean_units": clean,
                 }
                 bench.log(f"terragrunt plan, {edges} edges, {name}: {units} units, apply {apply['seconds']:.1f} s, "
@@ -293,6 +294,11 @@ def report_lines(result):
         lines.append(f"| {n} | processes in the plan | {procs(e)} | {procs(a)} | |")
     unclean = [f"{name} at {n} edges ({r['plan_clean_units']}/{r['units']} units)"
                for n in edges for name, r in result["edges"][n].items() if r["plan_clean_units"] != r["units"]]
+    if "plan_sampler_cpu_s" in result["edges"][edges[-1]]["eksfleet"]:
+        top = result["edges"][edges[-1]]
+        lines += ["", f"The memory sampler's own CPU time during the plans at {edges[-1]} edges: "
+                  f"{top['eksfleet']['plan_sampler_cpu_s']:.1f} s (eksfleet), {top['aws']['plan_sampler_cpu_s']:.1f} s "
+                  "(aws; it reads /proc for every process, and that tree has more)."]
     if unclean:
         lines += ["", f"Warning: not every unit planned no changes: {', '.join(unclean)} (see .bench/logs)."]
     top = result["edges"][edges[-1]]
