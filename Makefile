@@ -165,8 +165,9 @@ $(BENCH_VENV)/.installed: bench/requirements.txt
 	touch $@
 
 ## The release build's time goes into the report: "cold" when the target dir
-## had no release provider yet.
-bench: venv $(BENCH_VENV)/.installed
+## had no release provider yet. Terragrunt: bench/terragrunt_plan.py runs it
+## (copied from ~/.cache/eksfleet/go-tools once built).
+bench: venv $(BENCH_VENV)/.installed $(VENV)/bin/terragrunt
 	@kind=$$(test -e "$(CARGO_TARGET)/release/terraform-provider-fleet" && echo "incremental: an earlier release build was in the target dir" || echo "cold: no earlier release build in the target dir"); \
 	start=$$(date +%s); \
 	$(CARGO) build --release -p terraform-provider-fleet -p eksgen --bins && \

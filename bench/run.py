@@ -17,7 +17,8 @@ and once per side: binary size and start-to-handshake time. Then eksgen's
 `new-region` and `check` on trees of 10, 200 and 1,000 region entries, and
 CI at scale (bench/ci_scale.py): `eksgen ci` on 3 environments x 30 regions,
 the pipelines' job counts, and the fleet's apply on 1-64 runners computed
-from the stand-in's durations.
+from the stand-in's durations. Last, `terragrunt run --all plan` on eksgen's
+tree and on a hashicorp/aws Terragrunt tree (bench/terragrunt_plan.py).
 
 Writes bench/results.md, bench/results.png, bench/results.json and the
 README's Benchmarks figures. Nothing is hard-coded: every number is measured
@@ -46,6 +47,7 @@ import zipfile
 from pathlib import Path
 
 import ci_scale
+import terragrunt_plan
 
 ROOT = Path(__file__).resolve().parent.parent
 BENCH = ROOT / "bench"
@@ -114,10 +116,10 @@ def cli_config(path, source, directory):
 
 
 class Moto:
-    def __init__(self, python):
+    def __init__(self, python, env=None):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        env = dict(os.environ, MOTO_IAM_LOAD_MANAGED_POLICIES="true")
+        env = dict(os.environ, MOTO_IAM_LOAD_MANAGED_POLICIES="true", **(env or {}))
         self.proc = subprocess.Popen(
             [python, str(BENCH / "moto_counting.py"), "-H", "127.0.0.1", "-p", str(self.port)],
             env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
@@ -198,30 +200,67 @@ def provider_children(pid, known):
     return found
 
 
-class RssSampler(threading.Thread):
-    """Samples the summed VmRSS of Terraform's provider processes until stopped; keeps the peak and each
-    process's VmHWM (the kernel's own peak, which catches spikes between samples)."""
+def process_tree(pid, known):
+    """Process `pid` and all its descendants (every thread's children, as in provider_children). `known` maps
+    each pid seen to its name (/proc/PID/comm, read once per pid)."""
+    found, todo = [], [str(pid)]
+    while todo:
+        current = todo.pop()
+        if current not in known:
+            try:
+                with open(f"/proc/{current}/comm") as f:
+                    known[current] = f.read().strip()
+            except OSError:
+                continue
+        found.append(current)
+        try:
+            tasks = os.listdir(f"/proc/{current}/task")
+        except OSError:
+            continue
+        for tid in tasks:
+            try:
+                with open(f"/proc/{current}/task/{tid}/children") as f:
+                    todo.extend(f.read().split())
+            except OSError:
+                continue
+    return found
 
-    def __init__(self, pid, interval=0.005):
+
+class RssSampler(threading.Thread):
+    """Samples the summed VmRSS of Terraform's provider processes (or of what `select` returns, e.g.
+    process_tree) until stopped; keeps the peak and each process's VmHWM (the kernel's own peak, which
+    catches spikes between samples). With `kind` (a pid's name -> its kind), also each kind's peak sum."""
+
+    def __init__(self, pid, interval=0.005, select=provider_children, kind=None):
         super().__init__(daemon=True)
-        self.pid, self.interval = pid, interval
+        self.pid, self.interval, self.select, self.kind = pid, interval, select, kind
         self.peak_kib = 0
+        self.peak_by_kind = {}
         self.hwm = {}
         self.processes = set()
+        self.known = {}
         self._halt = threading.Event()
 
     def run(self):
-        known = {}
+        known = self.known
+        began = time.thread_time()
         while not self._halt.is_set():
-            total = 0
-            for kid in provider_children(self.pid, known):
+            total, by_kind = 0, {}
+            for kid in self.select(self.pid, known):
                 status = read_status(kid)
                 if status:
                     total += status[0]
                     self.hwm[kid] = max(self.hwm.get(kid, 0), status[1])
                     self.processes.add(kid)
+                    if self.kind:
+                        k = self.kind(known.get(kid))
+                        by_kind[k] = by_kind.get(k, 0) + status[0]
             self.peak_kib = max(self.peak_kib, total)
+            for k, kib in by_kind.items():
+                self.peak_by_kind[k] = max(self.peak_by_kind.get(k, 0), kib)
             self._halt.wait(self.interval)
+        # Its own CPU time: sampling a large process tree competes with what it measures.
+        self.cpu_s = time.thread_time() - began
 
     def stop(self):
         self._halt.set()
@@ -580,6 +619,8 @@ def write_report(results, out_md, out_png, readme):
         lines += ["## eksgen", "", f"eksgen: not measured, {results.get('eksgen_reason', 'binary lacks commands')}."]
     if results.get("ci_scale"):
         lines += [""] + ci_scale.report_lines(results["ci_scale"])
+    if results.get("terragrunt_plan"):
+        lines += [""] + terragrunt_plan.report_lines(results["terragrunt_plan"])
     lines += ["", "## Notes", ""] + [f"- {note}" for note in results["notes"].get("general", [])]
     lines += ["", "Raw figures: [`results.json`](results.json); chart: [`results.png`](results.png).", ""]
     out_md.write_text("\n".join(lines))
@@ -630,6 +671,7 @@ def readme_eksgen_and_duration(results):
                   "durations, on " + ", ".join(f"{r} runner{'' if r == '1' else 's'} {s / 60:.0f} min" for r, s in scaling["runners"].items())
                   + f" (one machine, unbounded `run --all`: {scaling['one_machine']['unbounded'] / 60:.0f} min; "
                   "see bench/results.md)."]
+    lines += terragrunt_plan.readme_line(results.get("terragrunt_plan") or {})
     if results.get("build_s") is not None:
         lines += ["", f"This `make bench` took {results['build_s'] / 60:.1f} min to build "
                   f"({results.get('build_kind') or 'target dir as found'}) and {results['elapsed_s'] / 60:.1f} min "
@@ -682,6 +724,15 @@ def measure_ci_scale(args):
     return result
 
 
+def measure_terragrunt_plan(args):
+    log("terragrunt run --all plan, eksgen's tree against hashicorp/aws units")
+    try:
+        return terragrunt_plan.measure(sys.modules[__name__], args)
+    except RuntimeError as err:
+        log(f"terragrunt plan: {err}")
+        return {"reason": f"a command failed: {str(err).splitlines()[0]}"}
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--provider", required=True, help="release build of terraform-provider-fleet")
@@ -701,16 +752,21 @@ def main():
     parser.add_argument("--only-ci-scale", action="store_true",
                         help="measure CI at scale only (needs --eksgen), merge it into the committed "
                              "results.json and re-render the report")
+    parser.add_argument("--only-terragrunt-plan", action="store_true",
+                        help="measure `terragrunt run --all plan` on both trees only (needs --eksgen), merge it "
+                             "into the committed results.json and re-render the report")
     parser.add_argument("--report-from", metavar="RESULTS_JSON",
                         help="only re-render results.md, results.png and the README from a results.json "
                              "(e.g. after editing bench/notes.json)")
     args = parser.parse_args()
-    if args.only_ci_scale:
+    if args.only_ci_scale or args.only_terragrunt_plan:
         args.report_from = str(Path(args.out) / "results.json")
     if args.report_from:
         results = json.loads(Path(args.report_from).read_text())
         if args.only_ci_scale:
             results["ci_scale"] = measure_ci_scale(args)
+        if args.only_terragrunt_plan:
+            results["terragrunt_plan"] = measure_terragrunt_plan(args)
         results["notes"] = json.loads(Path(args.notes).read_text()) if Path(args.notes).exists() else {}
         results["fleet"] = {int(n): runs for n, runs in results["fleet"].items()}
         out = Path(args.out)
@@ -809,6 +865,7 @@ def main():
         log("eksgen: not measured, binary lacks commands")
 
     results["ci_scale"] = measure_ci_scale(args)
+    results["terragrunt_plan"] = measure_terragrunt_plan(args)
     notes = json.loads(Path(args.notes).read_text()) if Path(args.notes).exists() else {}
     results["notes"] = notes
     results["date"] = datetime.date.today().isoformat()
