@@ -310,7 +310,10 @@ async fn a_second_pipeline_applying_the_same_region_waits_for_the_first_and_appl
     let text = std::fs::read_to_string(&manifest)?;
     let region = "[environments.dev.regions.us-west-2]\n";
     assert!(text.contains(region), "{text}");
-    std::fs::write(&manifest, text.replacen(region, &format!("{region}tags = {{ Team = \"edge\" }}\n"), 1))?;
+    std::fs::write(
+        &manifest,
+        text.replacen(region, &format!("{region}tags = {{ Team = \"edge\" }}\n"), 1),
+    )?;
     eksgen(other.root(), &["render"])?.ok()?;
     other.commit_all("us-west-2: Team tag")?;
 
@@ -326,10 +329,19 @@ async fn a_second_pipeline_applying_the_same_region_waits_for_the_first_and_appl
         // The first pipeline is inside us-west-2's cluster unit (holding
         // its lock) once the stand-in sees EKS calls there.
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(600);
-        while !moto.requests()?.iter().any(|(region, service, _)| region == "us-west-2" && service == "eks") {
+        while !moto
+            .requests()?
+            .iter()
+            .any(|(region, service, _)| region == "us-west-2" && service == "eks")
+        {
             if first.is_finished() || std::time::Instant::now() > deadline {
-                let first = first.join().map_err(|_| anyhow::anyhow!("the first pipeline's thread panicked"))??;
-                anyhow::bail!("the first pipeline never reached us-west-2's cluster:\n{}", first.output());
+                let first = first
+                    .join()
+                    .map_err(|_| anyhow::anyhow!("the first pipeline's thread panicked"))??;
+                anyhow::bail!(
+                    "the first pipeline never reached us-west-2's cluster:\n{}",
+                    first.output()
+                );
             }
             std::thread::sleep(std::time::Duration::from_millis(200));
         }
@@ -338,7 +350,9 @@ async fn a_second_pipeline_applying_the_same_region_waits_for_the_first_and_appl
             ("CI_COMMIT_BEFORE_SHA", first_commit.as_str()),
         ];
         let second = gitlab_pipeline_in(&tree, other.root(), &push, &token)?;
-        let first = first.join().map_err(|_| anyhow::anyhow!("the first pipeline's thread panicked"))??;
+        let first = first
+            .join()
+            .map_err(|_| anyhow::anyhow!("the first pipeline's thread panicked"))??;
         Ok((first, second))
     })?;
     assert_eq!(first.code, 0, "the first pipeline:\n{}", first.output());
