@@ -114,10 +114,17 @@ def cli_config(path, source, directory):
 
 
 class Moto:
-    def __init__(self, python):
+    """The stand-in. `realism` is its MOTO_FLEET_REALISM: `none` (the default here) answers at once, so the
+    fleet part measures the providers and Terraform; bench/real_timing.py passes `durations` and a time scale."""
+
+    def __init__(self, python, realism="none", time_scale=None):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        env = dict(os.environ, MOTO_IAM_LOAD_MANAGED_POLICIES="true")
+        env = dict(os.environ, MOTO_IAM_LOAD_MANAGED_POLICIES="true", MOTO_FLEET_REALISM=realism)
+        env.pop("MOTO_FLEET_TIME_SCALE", None)
+        env.pop("MOTO_FLEET_DELAY_SECONDS", None)  # would override `durations`
+        if time_scale is not None:
+            env["MOTO_FLEET_TIME_SCALE"] = str(time_scale)
         self.proc = subprocess.Popen(
             [python, str(BENCH / "moto_counting.py"), "-H", "127.0.0.1", "-p", str(self.port)],
             env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
@@ -277,7 +284,7 @@ def peer_config_for(n, text):
     """bench/peer/main.tf cut to the first n regions: what a hand-written
     n-region config holds. Terraform starts a process for every provider block
     a module refers to, even at count = 0, so left in, the unused regions'
-    blocks would add their processes to the peer's RSS and time at N < 10."""
+    blocks would add their processes to the peer's RSS and time at N < 20."""
     def keep(block):
         index = int(block.group(1) or block.group(2))
         return block.group(0) if index < n else ""
