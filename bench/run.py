@@ -46,6 +46,7 @@ import zipfile
 from pathlib import Path
 
 import ci_scale
+import real_timing
 
 ROOT = Path(__file__).resolve().parent.parent
 BENCH = ROOT / "bench"
@@ -153,6 +154,9 @@ class Moto:
 
     def calls(self):
         return json.loads(self.request("/bench/calls"))
+
+    def timeline(self):
+        return json.loads(self.request("/bench/timeline"))
 
     def stop(self):
         self.proc.terminate()
@@ -309,6 +313,23 @@ def prepare_workdir(side, source, terraform_bin, env, n=None):
     subprocess.run([terraform_bin, "init", "-no-color", "-input=false"], cwd=work, env=env, check=True,
                    stdout=subprocess.DEVNULL)
     return work
+
+
+def terraforms(args, ns, moto, configs, log_dir):
+    """tfs[side][n]: eksfleet runs every N from one config (for_each over var.n
+    regions); the peer gets a config cut to N regions for each N."""
+    tfs = {side: {} for side in SIDES}
+    for side in SIDES:
+        env = dict(os.environ, TF_CLI_CONFIG_FILE=str(configs[side]), CHECKPOINT_DISABLE="1")
+        shared = None
+        for n in ns:
+            if side == "eksfleet":
+                shared = shared or prepare_workdir(side, BENCH / side, args.terraform, env)
+                work = shared
+            else:
+                work = prepare_workdir(side, BENCH / side, args.terraform, env, n=n)
+            tfs[side][n] = Terraform(side, work, configs[side], moto, args.terraform, log_dir)
+    return tfs
 
 
 def client_cert_pem():
@@ -585,6 +606,8 @@ def write_report(results, out_md, out_png, readme):
             lines.append(f"| {size} | {r['envs']} | {r['new_region_s'] * 1000:.0f} ms | {r['check_s'] * 1000:.0f} ms |")
     else:
         lines += ["## eksgen", "", f"eksgen: not measured, {results.get('eksgen_reason', 'binary lacks commands')}."]
+    if results.get("real_timing"):
+        lines += [""] + real_timing.report_lines(results["real_timing"])
     if results.get("ci_scale"):
         lines += [""] + ci_scale.report_lines(results["ci_scale"])
     lines += ["", "## Notes", ""] + [f"- {note}" for note in results["notes"].get("general", [])]
@@ -677,6 +700,33 @@ def update_readme(readme, rows, static, n, date, results):
 # --------------------------------------------------------------------------- main
 
 
+def sides_setup(provider):
+    """Both sides' binaries and CLI configs, and an empty log directory."""
+    CACHE.mkdir(exist_ok=True)
+    log_dir = CACHE / "logs"
+    shutil.rmtree(log_dir, ignore_errors=True)
+    log_dir.mkdir(parents=True)
+    peer_dir = peer_provider_dir()
+    binaries = {"eksfleet": provider, "peer": peer_dir / "terraform-provider-aws"}
+    configs = {
+        "eksfleet": cli_config(CACHE / "eksfleet.tfrc", "eksfleet/fleet", provider.parent),
+        "peer": cli_config(CACHE / "peer.tfrc", "hashicorp/aws", peer_dir),
+    }
+    return binaries, configs, log_dir
+
+
+def measure_real_timing(args, configs, log_dir):
+    ns = [int(n) for n in args.real_ns.split(",") if n]
+    if not ns:
+        return None
+    log(f"real timing: N={args.real_ns}, time scale {args.time_scale}")
+    began = time.perf_counter()
+    result = real_timing.measure(Moto, lambda moto: terraforms(args, ns, moto, configs, log_dir), ns,
+                                 args.moto_python, args.time_scale, log)
+    result["elapsed_s"] = time.perf_counter() - began
+    return result
+
+
 def measure_ci_scale(args):
     log("CI at scale")
     result = {"scaling": ci_scale.runner_scaling(args.moto_python)}
@@ -708,16 +758,26 @@ def main():
     parser.add_argument("--only-ci-scale", action="store_true",
                         help="measure CI at scale only (needs --eksgen), merge it into the committed "
                              "results.json and re-render the report")
+    parser.add_argument("--real-ns", default=real_timing.NS,
+                        help="N for the apply and destroy under the stand-in's AWS durations ('' skips it)")
+    parser.add_argument("--time-scale", type=float, default=real_timing.SCALE,
+                        help="MOTO_FLEET_TIME_SCALE for that part (both sides)")
+    parser.add_argument("--only-real-timing", action="store_true",
+                        help="measure the real-timing part only, merge it into the committed results.json "
+                             "and re-render the report")
     parser.add_argument("--report-from", metavar="RESULTS_JSON",
                         help="only re-render results.md, results.png and the README from a results.json "
                              "(e.g. after editing bench/notes.json)")
     args = parser.parse_args()
-    if args.only_ci_scale:
+    if args.only_ci_scale or args.only_real_timing:
         args.report_from = str(Path(args.out) / "results.json")
     if args.report_from:
         results = json.loads(Path(args.report_from).read_text())
         if args.only_ci_scale:
             results["ci_scale"] = measure_ci_scale(args)
+        if args.only_real_timing:
+            _, configs, log_dir = sides_setup(Path(args.provider).resolve())
+            results["real_timing"] = measure_real_timing(args, configs, log_dir)
         results["notes"] = json.loads(Path(args.notes).read_text()) if Path(args.notes).exists() else {}
         results["fleet"] = {int(n): runs for n, runs in results["fleet"].items()}
         out = Path(args.out)
@@ -733,16 +793,7 @@ def main():
     if not provider.exists():
         sys.exit(f"{provider}: no such provider binary (make bench builds it)")
 
-    CACHE.mkdir(exist_ok=True)
-    log_dir = CACHE / "logs"
-    shutil.rmtree(log_dir, ignore_errors=True)
-    log_dir.mkdir(parents=True)
-    peer_dir = peer_provider_dir()
-    binaries = {"eksfleet": provider, "peer": peer_dir / "terraform-provider-aws"}
-    configs = {
-        "eksfleet": cli_config(CACHE / "eksfleet.tfrc", "eksfleet/fleet", provider.parent),
-        "peer": cli_config(CACHE / "peer.tfrc", "hashicorp/aws", peer_dir),
-    }
+    binaries, configs, log_dir = sides_setup(provider)
 
     log("handshake timing")
     cert = client_cert_pem()
@@ -760,17 +811,7 @@ def main():
     try:
         # tfs[side][n]: eksfleet runs every N from one config (for_each over
         # var.n regions); the peer gets a config cut to N regions for each N.
-        tfs = {side: {} for side in SIDES}
-        for side in SIDES:
-            env = dict(os.environ, TF_CLI_CONFIG_FILE=str(configs[side]), CHECKPOINT_DISABLE="1")
-            shared = None
-            for n in ns:
-                if side == "eksfleet":
-                    shared = shared or prepare_workdir(side, BENCH / side, args.terraform, env)
-                    work = shared
-                else:
-                    work = prepare_workdir(side, BENCH / side, args.terraform, env, n=n)
-                tfs[side][n] = Terraform(side, work, configs[side], moto, args.terraform, log_dir)
+        tfs = terraforms(args, ns, moto, configs, log_dir)
         version = subprocess.run([args.terraform, "version"], capture_output=True, text=True).stdout
         results["terraform"] = (re.findall(r"Terraform v(\S+)", version) or ["?"])[0]
 
@@ -815,6 +856,7 @@ def main():
         results["eksgen_reason"] = "binary lacks commands (init, new-region, new-env, check)"
         log("eksgen: not measured, binary lacks commands")
 
+    results["real_timing"] = measure_real_timing(args, configs, log_dir)
     results["ci_scale"] = measure_ci_scale(args)
     notes = json.loads(Path(args.notes).read_text()) if Path(args.notes).exists() else {}
     results["notes"] = notes
