@@ -2,7 +2,8 @@
 """`make bench`: eksfleet against hashicorp/aws 3.39.0 on the same fleet.
 
 Starts moto (tools/moto_fleet.py behind a call counter, bench/moto_counting.py)
-on loopback. For each N (regions), it applies the hub-and-spoke fleet from
+on loopback, with the stand-in's realism off (MOTO_FLEET_REALISM=none: it
+answers at once). For each N (regions: 1, 4, 10, 20), it applies the hub-and-spoke fleet from
 empty with each side in turn (bench/eksfleet: one provider block and for_each;
 bench/peer: one aliased hashicorp/aws provider per region), then plans the
 applied fleet. Sides alternate within a run; each figure is the median of
@@ -13,7 +14,9 @@ applied fleet. Sides alternate within a run; each figure is the median of
     provider children, sampled every few ms) during apply and during plan;
   * AWS API calls counted at moto during one refresh (`plan -refresh-only`)
     and during the plan;
-and once per side: binary size and start-to-handshake time. Then eksgen's
+and once per side: binary size and start-to-handshake time. Then the real
+AWS timing (bench/real_timing.py): apply and destroy of both sides with the
+stand-in's AWS durations, against the AWS critical path. Then eksgen's
 `new-region` and `check` on trees of 10, 200 and 1,000 region entries, and
 CI at scale (bench/ci_scale.py): `eksgen ci` on 3 environments x 30 regions,
 the pipelines' job counts, and the fleet's apply on 1-64 runners computed
