@@ -216,19 +216,22 @@ def report_lines(rt):
     lines += ["", "Where each apply's time goes, along the region whose node group was ready last (measured from "
               "the calls moto saw; *lag* is from the moment the object was ready to the side's first poll that "
               "saw it):", "",
-              "| N | side | region | chain | before the first wait | waits | poll lag on the chain | between waits | "
+              "| N | side | region | chain | first AWS call | before the first wait | waits | poll lag on the chain | between waits | "
               "after the node group | lag per wait (this region) | polls per wait |",
-              "|---|---|---|---|---|---|---|---|---|---|---|"]
+              "|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for n in ns:
         for side in ("eksfleet", "peer"):
             b = rt["n"][n][side]["breakdown"]
             if not b:
-                lines.append(f"| {n} | {side} | – | no node group seen | | | | | | | |")
+                lines.append(f"| {n} | {side} | – | no node group seen | | | | | | | | |")
                 continue
             lags = ", ".join(f"{k} {v:.2f} s" for k, v in b["lags"].items())
             polls = ", ".join(f"{k} {v}" for k, v in b["polls"].items())
-            lines.append(f"| {n} | {side} | {b['region']} | {' → '.join(b['chain'])} | {b['head_s']:.1f} s | "
-                         f"{b['waits_s']:.1f} s | {b['lag_s']:.1f} s | {b['gaps_s']:.1f} s | {b['tail_s']:.1f} s | "
+            excess = b.get("peering_excess_s")
+            peering = "" if excess is None else f" (peerings: the slowest took {excess:.1f} s over its wait)"
+            first = f"{b['first_call_s']:.1f} s" if "first_call_s" in b else "–"
+            lines.append(f"| {n} | {side} | {b['region']} | {' → '.join(b['chain'])} | {first} | {b['head_s']:.1f} s | "
+                         f"{b['waits_s']:.1f} s | {b['lag_s']:.1f} s | {b['gaps_s']:.1f} s | {b['tail_s']:.1f} s{peering} | "
                          f"{lags} | {polls} |")
     top = max(ns, key=int)
     chain_real = sum(d[k] for k in ("nat", "cluster", "nodegroup"))
@@ -240,10 +243,7 @@ def report_lines(rt):
         f"{chain_lag('peer', d, 1):.1f} s on a {chain_real} s chain. Both poll with doubling intervals capped at "
         "10 s, so a wait shorter than a minute or so is seen up to its own length late; the time scale shrinks "
         "the waits but not the intervals, which is why the lag weighs so much here. *Before the first wait* "
-        "holds Terraform's start and plan (the first AWS call came "
-        + ", ".join(f"{rt['n'][n][s]['breakdown']['first_call_s']:.1f} s" for n in ns for s in ("eksfleet", "peer")
-                    if rt["n"][n][s]["breakdown"] and "first_call_s" in rt["n"][n][s]["breakdown"])
-        + " after the start, by N and side as in the table above) and the calls that make the VPC, subnets, "
+        "holds Terraform's start and plan (up to *first AWS call*) and the calls that make the VPC, subnets, "
         "roles and routes.",
     ]
     target_n = next((n for n in ns if int(n) == 10), top)
