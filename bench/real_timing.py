@@ -194,7 +194,8 @@ def report_lines(rt):
         f"sides: NAT gateway pending {d['nat']} s, control plane CREATING {d['cluster']} s, node group CREATING "
         f"{d['nodegroup']} s, peering {d['peering_initiating']} + {d['peering_provisioning']} s; deletes: node "
         f"group {d['nodegroup_deleting']} s, control plane {d['cluster_deleting']} s, NAT {d['nat_deleting']} s "
-        f"(real seconds, each x {scale} here). One run per N, sides alternating, a fresh fleet each.",
+        f"(real seconds, each x {scale} here). One run per N, sides alternating, a fresh fleet each"
+        + (f"; this part took {rt['elapsed_s'] / 60:.1f} min." if rt.get("elapsed_s") else "."),
         "",
         "The critical path is the waits along NAT gateway → control plane → node group → the edge's peering "
         "(roles, VPC and subnets have no wait under `durations`). The shortest possible is lower: AWS needs the "
