@@ -745,7 +745,7 @@ def measure_real_timing(args, configs, log_dir):
     log(f"real timing: N={args.real_ns}, time scale {args.time_scale}")
     began = time.perf_counter()
     result = real_timing.measure(Moto, lambda moto: terraforms(args, ns, moto, configs, log_dir), ns,
-                                 args.moto_python, args.time_scale, log)
+                                 args.moto_python, args.time_scale, log, args.real_destroy_max_n)
     result["elapsed_s"] = time.perf_counter() - began
     return result
 
@@ -785,6 +785,8 @@ def main():
                              "results.json and re-render the report")
     parser.add_argument("--real-ns", default=real_timing.NS,
                         help="N for the apply and destroy under the stand-in's AWS durations ('' skips it)")
+    parser.add_argument("--real-destroy-max-n", type=int, default=real_timing.DESTROY_MAX_N,
+                        help="measure the real-timing destroy up to this N")
     parser.add_argument("--time-scale", type=float, default=real_timing.SCALE,
                         help="MOTO_FLEET_TIME_SCALE for that part (both sides)")
     parser.add_argument("--only-real-timing", action="store_true",
