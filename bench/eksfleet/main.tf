@@ -10,7 +10,7 @@ terraform {
 
 variable "n" {
   type        = number
-  description = "How many regions (1-10): the hub plus n-1 edges."
+  description = "How many regions (1-20): the hub plus n-1 edges."
   default     = 10
 }
 
@@ -29,6 +29,8 @@ locals {
   all_regions = [
     "us-east-1", "us-west-2", "eu-west-1", "eu-central-1", "ap-southeast-1",
     "ap-northeast-1", "ap-south-1", "sa-east-1", "ca-central-1", "eu-north-1",
+    "us-east-2", "eu-west-2", "eu-west-3", "ap-northeast-2", "ap-northeast-3",
+    "ap-southeast-2", "eu-south-1", "me-south-1", "af-south-1", "ap-east-1",
   ]
   # The hub is 10.0.0.0/16, edge i is 10.i.0.0/16 (as in the peer config).
   regions    = { for i, r in slice(local.all_regions, 0, var.n) : r => "10.${i}.0.0/16" }
