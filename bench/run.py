@@ -60,8 +60,8 @@ PEER_VERSION = "3.39.0"
 PEER_ZIP = f"terraform-provider-aws_{PEER_VERSION}_linux_amd64.zip"
 MAGIC_COOKIE = ("TF_PLUGIN_MAGIC_COOKIE", "d602bf8f470bc67ca7faa0386276bbdd4330efaf76d1a219cb4d6991ca9872b2")
 SIDES = ("eksfleet", "peer")
-# Targets of issue 6, as eksfleet/peer ratios at N=10 (handshake in ms, absolute).
-TARGETS = {"rss": 0.10, "plan": 0.50, "refresh_calls": 0.25, "size": 0.15}
+# Issue #17's targets (set against aws v6; measured here against the 3.39 peer, see the notes).
+TARGETS = {"rss": 0.05, "plan": 0.20, "refresh_calls": 0.20, "size": 0.05}
 HANDSHAKE_TARGET_MS = 20.0
 # ~35 commercial regions; eksgen trees spread their entries over environments.
 EKSGEN_REGIONS = [
