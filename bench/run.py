@@ -123,16 +123,14 @@ class Moto:
     """The stand-in. `realism` is its MOTO_FLEET_REALISM: `none` (the default here) answers at once, so the
     fleet part measures the providers and Terraform; bench/real_timing.py passes `durations` and a time scale."""
 
-    def __init__(self, python, realism="none", time_scale=None, env=None):
+    def __init__(self, python, realism="none", time_scale=None):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        extra = env or {}
         env = dict(os.environ, MOTO_IAM_LOAD_MANAGED_POLICIES="true", MOTO_FLEET_REALISM=realism)
         env.pop("MOTO_FLEET_TIME_SCALE", None)
         env.pop("MOTO_FLEET_DELAY_SECONDS", None)  # would override `durations`
         if time_scale is not None:
             env["MOTO_FLEET_TIME_SCALE"] = str(time_scale)
-        env.update(extra)
         self.proc = subprocess.Popen(
             [python, str(BENCH / "moto_counting.py"), "-H", "127.0.0.1", "-p", str(self.port)],
             env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,

@@ -205,7 +205,7 @@ def measure(bench, args):
         "aws": provider_mirror(work / "aws-providers", "hashicorp/aws", bench.PEER_VERSION,
                                (peer_dir / "terraform-provider-aws").resolve()),
     }
-    moto = bench.Moto(args.moto_python, env={"MOTO_FLEET_REALISM": "none"})
+    moto = bench.Moto(args.moto_python)  # realism none: Terraform, Terragrunt and providers, not AWS waits
     result = {"edges": {}}
     try:
         for index, edges in enumerate(EDGES):

@@ -43,6 +43,28 @@ fn ci_tree(moto: &Moto, edges: &[&str], system: &str) -> Result<TerragruntTree> 
     Ok(tree)
 }
 
+/// The tree's state bucket made (Terragrunt's bootstrap) and the tree a git
+/// project with an `origin`, as a CI system checks it out.
+fn gitlab_project(tree: &TerragruntTree) -> Result<GitProject> {
+    let bootstrap = tree.terragrunt(&["run", "--all", "--backend-bootstrap", "init"])?;
+    assert_eq!(bootstrap.code, 0, "{}", bootstrap.output());
+    GitProject::init(&tree.root(), IGNORED)
+}
+
+/// A job's web identity: an OIDC token as GitLab's id_tokens give it (the
+/// stand-in does not check its signature), and STS on the stand-in:
+/// Terraform's S3 backend sends its web identity call to STS's own
+/// endpoint setting, not AWS_ENDPOINT_URL.
+fn web_identity(moto_url: &str) -> [(&'static str, &str); 2] {
+    [
+        (
+            "AWS_ID_TOKEN",
+            "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJwcm9qZWN0X3BhdGg6ZmxlZXQifQ.c2ln",
+        ),
+        ("AWS_ENDPOINT_URL_STS", moto_url),
+    ]
+}
+
 /// The jobs gitlab-ci-local ran and how each ended: job name → passed.
 fn job_results(run: &Run) -> BTreeMap<String, bool> {
     let mut jobs = BTreeMap::new();
@@ -79,20 +101,9 @@ fn regions_touched(moto: &Moto) -> Result<BTreeSet<String>> {
 async fn merge_request_plans_only_a_new_region_and_the_merge_pipeline_applies_then_destroys_it() -> Result<()> {
     let moto = Moto::start_with_tls()?;
     let tree = ci_tree(&moto, &["us-west-2"], "gitlab")?;
-    let bootstrap = tree.terragrunt(&["run", "--all", "--backend-bootstrap", "init"])?;
-    assert_eq!(bootstrap.code, 0, "{}", bootstrap.output());
-    let project = GitProject::init(&tree.root(), IGNORED)?;
-    // An OIDC token as GitLab's id_tokens give it (the stand-in does not
-    // check its signature). Terraform's S3 backend sends its web identity
-    // call to STS's own endpoint setting, not AWS_ENDPOINT_URL.
+    let project = gitlab_project(&tree)?;
     let moto_url = moto.url();
-    let token = [
-        (
-            "AWS_ID_TOKEN",
-            "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJwcm9qZWN0X3BhdGg6ZmxlZXQifQ.c2ln",
-        ),
-        ("AWS_ENDPOINT_URL_STS", moto_url.as_str()),
-    ];
+    let token = web_identity(&moto_url);
 
     // The first push of the tree: every unit is new.
     let before = project.rev("origin/main")?;
@@ -218,17 +229,9 @@ async fn merge_request_plans_only_a_new_region_and_the_merge_pipeline_applies_th
 async fn a_region_whose_apply_is_denied_fails_alone_and_the_pipeline_is_red() -> Result<()> {
     let moto = Moto::start_with_tls()?;
     let tree = ci_tree(&moto, &["us-west-2", "eu-west-1"], "gitlab")?;
-    let bootstrap = tree.terragrunt(&["run", "--all", "--backend-bootstrap", "init"])?;
-    assert_eq!(bootstrap.code, 0, "{}", bootstrap.output());
-    let project = GitProject::init(&tree.root(), IGNORED)?;
+    let project = gitlab_project(&tree)?;
     let moto_url = moto.url();
-    let token = [
-        (
-            "AWS_ID_TOKEN",
-            "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJwcm9qZWN0X3BhdGg6ZmxlZXQifQ.c2ln",
-        ),
-        ("AWS_ENDPOINT_URL_STS", moto_url.as_str()),
-    ];
+    let token = web_identity(&moto_url);
     let before = project.rev("origin/main")?;
     project.commit_all("the fleet: hub, us-west-2 and eu-west-1")?;
     moto.fail_next(serde_json::json!({"kind": "cluster-create-denied", "name": "dev-eu-west-1"}))?;
@@ -290,17 +293,9 @@ async fn a_second_pipeline_applying_the_same_region_waits_for_the_first_and_appl
     // pipeline, started then, reaches that unit.
     let moto = Moto::start_with_tls_env(&[("MOTO_FLEET_TIME_SCALE", "0.04")])?;
     let tree = ci_tree(&moto, &["us-west-2"], "gitlab")?;
-    let bootstrap = tree.terragrunt(&["run", "--all", "--backend-bootstrap", "init"])?;
-    assert_eq!(bootstrap.code, 0, "{}", bootstrap.output());
-    let project = GitProject::init(&tree.root(), IGNORED)?;
+    let project = gitlab_project(&tree)?;
     let moto_url = moto.url();
-    let token = [
-        (
-            "AWS_ID_TOKEN",
-            "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJwcm9qZWN0X3BhdGg6ZmxlZXQifQ.c2ln",
-        ),
-        ("AWS_ENDPOINT_URL_STS", moto_url.as_str()),
-    ];
+    let token = web_identity(&moto_url);
     let first_base = project.rev("origin/main")?;
     let first_commit = project.commit_all("the fleet: hub and us-west-2")?;
 
